@@ -1,0 +1,283 @@
+//! `backend list|add|set|show|remove|kinds`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::{open, split_assignment, BackendCommand, CliError, CliResult};
+use crate::backends::{self, Kind};
+use crate::store::{names, BackendDoc, Store, StoreError};
+use crate::text::{age, sanitize, table};
+
+pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
+    match cmd {
+        BackendCommand::List { json } => list(&open(home)?, json),
+        BackendCommand::Add {
+            id,
+            kind,
+            set,
+            disabled,
+        } => {
+            // Everything is checked before the home is touched: bad input changes nothing.
+            names::check_backend_id(&id)?;
+            let kind = Kind::parse(&kind)?;
+            let mut sets = set
+                .iter()
+                .map(|s| split_assignment(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            if disabled {
+                sets.push(("enabled".into(), "false".into()));
+            }
+            let config = backends::new_config(kind, &sets)?;
+            let store = open(home)?;
+            store.create_backend(&id, config)?;
+            let fields: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
+            store.log(
+                "INFO",
+                &format!(
+                    "backend added: id={id} type={kind} fields={}",
+                    fields.join(",")
+                ),
+            );
+            println!("added backend '{id}' ({kind})");
+            Ok(())
+        }
+        BackendCommand::Set { id, assignments } => {
+            names::check_backend_id(&id)?;
+            let sets = assignments
+                .iter()
+                .map(|s| split_assignment(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let store = open(home)?;
+            let current = store.get_backend(&id)?;
+            let kind = Kind::parse(current.kind())?;
+            let edits = backends::edits(kind, current.config(), &sets)?;
+            store.update_backend(&id, &edits)?;
+            let fields: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
+            store.log(
+                "INFO",
+                &format!("backend changed: id={id} fields={}", fields.join(",")),
+            );
+            println!("updated backend '{id}': {}", fields.join(", "));
+            Ok(())
+        }
+        BackendCommand::Show { id, json } => {
+            names::check_backend_id(&id)?;
+            show(&open(home)?, &id, json)
+        }
+        BackendCommand::Remove { id, yes } => {
+            names::check_backend_id(&id)?;
+            remove(&open(home)?, &id, yes)
+        }
+        BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
+    }
+}
+
+/// The JSON face of a backend: no secrets, their names in `secrets_set`.
+fn backend_json(backend: &BackendDoc) -> Value {
+    let (config, secrets_set) = backends::public_config(backend.config());
+    let problems: Vec<String> = backends::problems(backend.config())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    json!({
+        "id": backend.id,
+        "type": backend.kind(),
+        "enabled": backend.enabled(),
+        "updated": backend.updated().map(|ts| ts.to_rfc3339()),
+        "config": config,
+        "secrets_set": secrets_set,
+        "problems": problems,
+    })
+}
+
+fn error_json(err: &StoreError) -> Value {
+    match err {
+        StoreError::Corrupt { path, reason } => json!({"path": path, "reason": reason}),
+        StoreError::Io { path, source } => json!({"path": path, "reason": source.to_string()}),
+        other => json!({"path": null, "reason": other.to_string()}),
+    }
+}
+
+fn print_json(value: &Value) -> CliResult {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+pub fn list(store: &Store, as_json: bool) -> CliResult {
+    let listing = store.list_backends();
+    if as_json {
+        let backends: Vec<Value> = listing.backends.iter().map(backend_json).collect();
+        let errors: Vec<Value> = listing.errors.iter().map(error_json).collect();
+        print_json(&json!({"backends": backends, "errors": errors}))?;
+    } else {
+        let rows: Vec<Vec<String>> = listing
+            .backends
+            .iter()
+            .map(|b| {
+                let kind = Kind::parse(b.kind());
+                vec![
+                    b.id.clone(),
+                    sanitize(b.kind(), 20),
+                    if b.enabled() { "yes" } else { "no" }.into(),
+                    b.updated()
+                        .map(|ts| {
+                            ts.with_timezone(&chrono::Local)
+                                .format("%Y-%m-%d %H:%M:%S")
+                                .to_string()
+                        })
+                        .unwrap_or_else(|| "unknown".into()),
+                    kind.map(|k| k.target(b.config())).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            println!(
+                "no backends in {} (add one with: ipfs-kit-tui backend add ID --type KIND ...)",
+                store.home().display()
+            );
+        } else {
+            print!(
+                "{}",
+                table(&["ID", "TYPE", "ENABLED", "UPDATED", "TARGET"], &rows)
+            );
+        }
+    }
+    for backend in &listing.backends {
+        for problem in backends::problems(backend.config()) {
+            eprintln!("warning: backend '{}': {problem}", backend.id);
+        }
+    }
+    for err in &listing.errors {
+        eprintln!("error: {}", sanitize(&err.to_string(), 1000));
+    }
+    Ok(())
+}
+
+fn show(store: &Store, id: &str, as_json: bool) -> CliResult {
+    let backend = store.get_backend(id)?;
+    if as_json {
+        return print_json(&backend_json(&backend));
+    }
+    let kind = Kind::parse(backend.kind()).ok();
+    let updated = backend
+        .updated()
+        .map(|ts| {
+            format!(
+                "{} ({})",
+                ts.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"),
+                age(crate::store::timestamp::age_secs(&ts))
+            )
+        })
+        .unwrap_or_else(|| "unknown".into());
+    println!("id:       {}", backend.id);
+    match kind {
+        Some(kind) => println!("type:     {kind} ({})", kind.description()),
+        None => println!("type:     {} (unknown kind)", sanitize(backend.kind(), 40)),
+    }
+    println!("enabled:  {}", if backend.enabled() { "yes" } else { "no" });
+    println!("updated:  {updated}");
+    println!("file:     {}", backend.path.display());
+    println!("config:");
+    let fields = backends::display_fields(backend.config());
+    let width = fields
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (key, value) in &fields {
+        let note = match kind {
+            Some(kind) if key != "type" && kind.field(key).is_none() => "  (not used here; kept)",
+            _ => "",
+        };
+        println!("  {key:width$}  {value}{note}");
+    }
+    for problem in backends::problems(backend.config()) {
+        println!("problem:  {problem}");
+    }
+    Ok(())
+}
+
+fn remove(store: &Store, id: &str, yes: bool) -> CliResult {
+    // Read it first: a missing backend is bad input, and the prompt names what goes.
+    let description = match store.get_backend(id) {
+        Ok(backend) => {
+            let target = Kind::parse(backend.kind())
+                .map(|k| k.target(backend.config()))
+                .unwrap_or_default();
+            format!("'{id}' ({}, {target})", sanitize(backend.kind(), 20))
+        }
+        Err(StoreError::Corrupt { .. }) => format!("'{id}' (its file does not parse)"),
+        Err(err) => return Err(err.into()),
+    };
+    if !yes {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return Err(CliError::usage(format!(
+                "refusing to remove backend {description} without confirmation: not a terminal; pass --yes"
+            )));
+        }
+        eprint!("Remove backend {description}? This deletes backends/{id}.json. [y/N] ");
+        std::io::stderr().flush().ok();
+        let mut answer = String::new();
+        stdin
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| CliError::failure(format!("cannot read the answer: {e}")))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(CliError::failure(format!(
+                "not removed: backend '{id}' is kept"
+            )));
+        }
+    }
+    store.remove_backend(id)?;
+    // Metadata about a removed backend is meaningless; failing to drop it is not fatal.
+    if let Err(err) = store.remove_metadata(&format!("stats.{id}")) {
+        eprintln!("warning: {err}");
+    }
+    store.log("INFO", &format!("backend removed: id={id}"));
+    println!("removed backend '{id}'");
+    Ok(())
+}
+
+fn kinds(only: Option<&str>) -> CliResult {
+    let kinds: Vec<Kind> = match only {
+        Some(name) => vec![Kind::parse(name)?],
+        None => Kind::ALL.to_vec(),
+    };
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!("{kind}: {}", kind.description());
+        let rows: Vec<Vec<String>> = kind
+            .fields()
+            .map(|f| {
+                let mut notes = Vec::new();
+                if f.required {
+                    notes.push("required".to_string());
+                }
+                if f.secret {
+                    notes.push("secret (or env:NAME)".to_string());
+                }
+                if let Some(default) = f.default {
+                    notes.push(format!("default {}", default.to_json()));
+                }
+                vec![
+                    format!("  {}", f.name),
+                    f.type_hint(),
+                    notes.join(", "),
+                    f.help.to_string(),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table(&["  FIELD", "VALUE", "NOTES", "MEANING"], &rows)
+        );
+    }
+    Ok(())
+}

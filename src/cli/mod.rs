@@ -1,0 +1,213 @@
+//! The command line: parsing (clap) and the non-interactive commands.
+
+mod backend;
+mod settings;
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::backends::{self, FieldError, Kind};
+use crate::store::{self, Store, StoreError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ipfs-kit-tui",
+    version,
+    about = "Terminal console for the storage backends of an IPFS-kit installation",
+    after_help = "Home: --home, else $IPFS_KIT_HOME, else ~/.ipfs_kit (shared with the Python ipfs_kit_py library)."
+)]
+pub struct Cli {
+    /// Home directory (default: $IPFS_KIT_HOME, else ~/.ipfs_kit)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Seconds between polls in the console (overrides the refresh_secs setting)
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub refresh: Option<u64>,
+    /// Console: no sparklines, slower refresh (for slow links)
+    #[arg(long)]
+    pub lite: bool,
+    /// Console: ASCII only, no box drawing or block glyphs
+    #[arg(long)]
+    pub ascii: bool,
+    /// No colours (NO_COLOR is honoured too)
+    #[arg(long)]
+    pub no_color: bool,
+    /// Console: refuse every change
+    #[arg(long)]
+    pub read_only: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, add, change, show and remove backends
+    #[command(subcommand)]
+    Backend(BackendCommand),
+    /// Read and change global settings (config/main.json → global_settings)
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Remove metadata older than N days
+    Cleanup {
+        /// Age in days beyond which metadata is removed
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackendCommand {
+    /// List the configured backends
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a backend: ipfs-kit-tui backend add ID --type KIND --set FIELD=VALUE ...
+    Add {
+        id: String,
+        /// Kind of backend (see `backend kinds`)
+        #[arg(long = "type", value_name = "KIND")]
+        kind: String,
+        /// A config field; repeat for each
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+        /// Add it switched off
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Change fields of a backend (FIELD= with no value removes an optional field)
+    Set {
+        id: String,
+        #[arg(value_name = "FIELD=VALUE", required = true)]
+        assignments: Vec<String>,
+    },
+    /// Show one backend (secrets masked)
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a backend (asks for confirmation on a terminal)
+    Remove {
+        id: String,
+        /// Do not ask
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The kinds of backend and their fields
+    Kinds {
+        /// One kind only
+        kind: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print a setting (or all of them)
+    Get {
+        key: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a setting
+    Set { key: String, value: String },
+}
+
+/// How a command failed: the message (one line) and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad input: exit 2, nothing on disk changed.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    pub fn failure(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(err: StoreError) -> Self {
+        let code = if err.is_bad_input() { 2 } else { 1 };
+        CliError {
+            code,
+            message: crate::text::sanitize(&err.to_string(), 1000),
+        }
+    }
+}
+
+impl From<FieldError> for CliError {
+    fn from(err: FieldError) -> Self {
+        CliError::usage(crate::text::sanitize(&err.to_string(), 1000))
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> CliResult {
+    let home = cli.home.as_deref();
+    match cli.command {
+        None => backend::list(&open(home)?, false),
+        Some(Command::Backend(cmd)) => backend::run(home, cmd),
+        Some(Command::Settings(cmd)) => settings::run(home, cmd),
+        Some(Command::Cleanup { days }) => settings::cleanup(&open(home)?, days),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "ipfs-kit-tui",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Resolves and opens the home. On a first run (the home was just created and holds no
+/// backends) adds a `local` backend for the filesystem that holds the home, so there is
+/// something real to look at straight away.
+pub fn open(home: Option<&std::path::Path>) -> Result<Store, CliError> {
+    let home = store::resolve_home(home)?;
+    let (store, report) = Store::open(&home)?;
+    if report.created && store.list_backends().backends.is_empty() {
+        let path = home.to_string_lossy().into_owned();
+        let config = backends::new_config(Kind::Local, &[("path".into(), path)])?;
+        store.create_backend("local", config)?;
+        store.log("INFO", "first run: created the home with a 'local' backend");
+        eprintln!(
+            "created {} with a 'local' backend for the filesystem that holds it",
+            home.display()
+        );
+    }
+    Ok(store)
+}
+
+/// Splits `FIELD=VALUE`.
+fn split_assignment(text: &str) -> Result<(String, String), CliError> {
+    match text.split_once('=') {
+        Some((field, value)) if !field.trim().is_empty() => {
+            Ok((field.trim().to_string(), value.to_string()))
+        }
+        _ => Err(CliError::usage(format!(
+            "'{}': expected FIELD=VALUE",
+            crate::text::sanitize(text, 80)
+        ))),
+    }
+}

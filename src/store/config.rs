@@ -1,0 +1,408 @@
+//! Backend configs (`backends/ID.json`) and the index of them in `config/main.json`.
+//! Files are kept as JSON maps so that every key the Python library wrote survives a rewrite.
+
+use std::fs;
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+use serde_json::{json, Map, Value};
+
+use super::error::{Result, StoreError};
+use super::{fsio, names, settings, timestamp, Store};
+
+/// One backend file as it is on disk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendDoc {
+    pub id: String,
+    pub path: PathBuf,
+    /// The whole file: `{"id", "updated", "config": {...}, ...anything else}`.
+    pub doc: Map<String, Value>,
+}
+
+/// A change to one config field: `Some` sets it, `None` removes it.
+pub type Edit = (String, Option<Value>);
+
+/// The backends that read well, and the files that did not.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub backends: Vec<BackendDoc>,
+    pub errors: Vec<StoreError>,
+}
+
+impl BackendDoc {
+    fn parse(id: &str, path: PathBuf, doc: Map<String, Value>) -> Result<BackendDoc> {
+        let corrupt = |reason: &str| StoreError::Corrupt {
+            path: path.clone(),
+            reason: reason.to_string(),
+        };
+        match doc.get("config") {
+            Some(Value::Object(config)) => match config.get("type") {
+                Some(Value::String(kind)) if !kind.is_empty() => {}
+                _ => return Err(corrupt("\"config\" has no \"type\" string")),
+            },
+            _ => return Err(corrupt("no \"config\" object")),
+        }
+        Ok(BackendDoc {
+            id: id.to_string(),
+            path,
+            doc,
+        })
+    }
+
+    pub fn config(&self) -> &Map<String, Value> {
+        // `parse` guarantees the object; an empty map is never reached in practice.
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        match self.doc.get("config") {
+            Some(Value::Object(config)) => config,
+            _ => EMPTY.get_or_init(Map::new),
+        }
+    }
+
+    pub fn kind(&self) -> &str {
+        self.config()
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// `enabled` defaults to true, as in the Python library.
+    pub fn enabled(&self) -> bool {
+        self.config()
+            .get("enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    pub fn updated(&self) -> Option<DateTime<FixedOffset>> {
+        self.doc
+            .get("updated")
+            .and_then(Value::as_str)
+            .and_then(timestamp::parse)
+    }
+
+    /// The `main.json` index entry for this backend, merged into what the entry held before.
+    fn index_entry(&self, previous: Option<&Value>) -> Value {
+        let mut entry = match previous {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        entry.insert("enabled".into(), Value::Bool(self.enabled()));
+        entry.insert("type".into(), Value::String(self.kind().to_string()));
+        let updated = self.doc.get("updated").cloned().unwrap_or(Value::Null);
+        entry.insert("updated".into(), updated);
+        Value::Object(entry)
+    }
+}
+
+impl Store {
+    /// Creates `config/main.json` if it is missing. An existing file is never rewritten here.
+    pub(super) fn ensure_main_json(&self) -> Result<()> {
+        let path = self.main_json();
+        if path.exists() {
+            return Ok(());
+        }
+        let _lock = self.lock_config()?;
+        if path.exists() {
+            return Ok(());
+        }
+        let doc = json!({
+            "version": "1.0",
+            "created": timestamp::now(),
+            "backends": {},
+            "global_settings": settings::python_defaults(),
+        });
+        fsio::write_json(&path, &doc)
+    }
+
+    /// Reads `config/main.json` (which `open` created). A corrupt file is an error: we never
+    /// write over it.
+    pub(super) fn read_main(&self) -> Result<Map<String, Value>> {
+        let path = self.main_json();
+        fsio::read_json_object(&path)?.ok_or_else(|| StoreError::Corrupt {
+            path,
+            reason: "missing (it was removed while we ran)".into(),
+        })
+    }
+
+    pub(super) fn write_main(&self, main: Map<String, Value>) -> Result<()> {
+        fsio::write_json(&self.main_json(), &Value::Object(main))
+    }
+
+    /// Every backend file, sorted by id, with the files that did not parse reported apart.
+    pub fn list_backends(&self) -> Listing {
+        let dir = self.backends_dir();
+        let mut listing = Listing::default();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                listing.errors.push(StoreError::io(&dir, err));
+                return listing;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    listing.errors.push(StoreError::io(&dir, err));
+                    continue;
+                }
+            };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // Hidden names are temp files of an atomic write in progress.
+            let Some(id) = name
+                .strip_suffix(".json")
+                .filter(|_| !name.starts_with('.'))
+            else {
+                continue;
+            };
+            if let Err(err) = names::check_backend_id(id) {
+                listing.errors.push(StoreError::Corrupt {
+                    path: entry.path(),
+                    reason: format!("ignored: the file name is not a valid id ({err})"),
+                });
+                continue;
+            }
+            match self.read_backend_file(id) {
+                Ok(Some(doc)) => listing.backends.push(doc),
+                Ok(None) => {} // removed since read_dir
+                Err(err) => listing.errors.push(err),
+            }
+        }
+        listing.backends.sort_by(|a, b| a.id.cmp(&b.id));
+        listing
+    }
+
+    fn read_backend_file(&self, id: &str) -> Result<Option<BackendDoc>> {
+        let path = self.backend_path(id);
+        match fsio::read_json_object(&path)? {
+            Some(doc) => BackendDoc::parse(id, path, doc).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn get_backend(&self, id: &str) -> Result<BackendDoc> {
+        names::check_backend_id(id)?;
+        self.read_backend_file(id)?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
+    pub fn backend_exists(&self, id: &str) -> bool {
+        names::check_backend_id(id).is_ok() && self.backend_path(id).exists()
+    }
+
+    /// Writes a new `backends/ID.json` with `config` (which must hold `type`) and indexes it.
+    pub fn create_backend(&self, id: &str, config: Map<String, Value>) -> Result<BackendDoc> {
+        names::check_backend_id(id)?;
+        let _lock = self.lock_config()?;
+        let path = self.backend_path(id);
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(id.to_string()));
+        }
+        // Read the index first: if it is corrupt we stop before writing anything.
+        let main = self.read_main()?;
+        let mut doc = Map::new();
+        doc.insert("id".into(), Value::String(id.to_string()));
+        doc.insert("updated".into(), Value::String(timestamp::now()));
+        doc.insert("config".into(), Value::Object(config));
+        let backend = BackendDoc::parse(id, path.clone(), doc)?;
+        fsio::write_json(&path, &Value::Object(backend.doc.clone()))?;
+        self.index_backend(main, id, Some(&backend))?;
+        Ok(backend)
+    }
+
+    /// Merges `edits` into the backend's config, keeping every other key, and re-indexes it.
+    pub fn update_backend(&self, id: &str, edits: &[Edit]) -> Result<BackendDoc> {
+        names::check_backend_id(id)?;
+        let _lock = self.lock_config()?;
+        let mut backend = self
+            .read_backend_file(id)?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let main = self.read_main()?;
+        if let Some(Value::Object(config)) = backend.doc.get_mut("config") {
+            for (field, value) in edits {
+                match value {
+                    Some(value) => config.insert(field.clone(), value.clone()),
+                    None => config.shift_remove(field),
+                };
+            }
+        }
+        backend
+            .doc
+            .insert("updated".into(), Value::String(timestamp::now()));
+        let backend = BackendDoc::parse(id, backend.path, backend.doc)?;
+        fsio::write_json(&backend.path, &Value::Object(backend.doc.clone()))?;
+        self.index_backend(main, id, Some(&backend))?;
+        Ok(backend)
+    }
+
+    /// Removes `backends/ID.json` (even one that does not parse: the operator asked for it by
+    /// name), its index entry and its cache directory.
+    pub fn remove_backend(&self, id: &str) -> Result<()> {
+        names::check_backend_id(id)?;
+        let _lock = self.lock_config()?;
+        let path = self.backend_path(id);
+        if !path.exists() {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        let main = self.read_main()?;
+        fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+        fsio::sync_dir(&self.backends_dir())?;
+        self.index_backend(main, id, None)?;
+        let cache = self.cache_dir().join(id);
+        if cache.exists() {
+            fs::remove_dir_all(&cache).map_err(|e| StoreError::io(&cache, e))?;
+        }
+        Ok(())
+    }
+
+    /// Brings the whole `main.json` index in step with `backends/*.json`: entries added for files
+    /// the index lacks (a crash between the two writes, or another tool), updated where they
+    /// differ, dropped where the file is gone. Files that do not parse keep their entry.
+    pub fn reindex(&self) -> Result<Listing> {
+        let _lock = self.lock_config()?;
+        let mut main = self.read_main()?;
+        let listing = self.list_backends();
+        let mut index = match main.get("backends") {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        let unreadable: Vec<PathBuf> = listing
+            .errors
+            .iter()
+            .filter_map(|e| match e {
+                StoreError::Corrupt { path, .. } => Some(path.clone()),
+                _ => None,
+            })
+            .collect();
+        index.retain(|id, _| {
+            listing.backends.iter().any(|b| &b.id == id)
+                || unreadable.contains(&self.backend_path(id))
+        });
+        for backend in &listing.backends {
+            let entry = backend.index_entry(index.get(&backend.id));
+            index.insert(backend.id.clone(), entry);
+        }
+        if main.get("backends") != Some(&Value::Object(index.clone())) {
+            main.insert("backends".into(), Value::Object(index));
+            self.write_main(main)?;
+        }
+        Ok(listing)
+    }
+
+    /// Sets or removes one entry of the index. Caller holds the config lock.
+    fn index_backend(
+        &self,
+        mut main: Map<String, Value>,
+        id: &str,
+        backend: Option<&BackendDoc>,
+    ) -> Result<()> {
+        let index = main
+            .entry("backends")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !index.is_object() {
+            *index = Value::Object(Map::new());
+        }
+        if let Value::Object(index) = index {
+            match backend {
+                Some(backend) => {
+                    let entry = backend.index_entry(index.get(id));
+                    index.insert(id.to_string(), entry);
+                }
+                None => {
+                    index.shift_remove(id);
+                }
+            }
+        }
+        self.write_main(main)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, report) = Store::open(dir.path().join("home")).unwrap();
+        assert!(report.created);
+        (dir, store)
+    }
+
+    fn config(kind: &str) -> Map<String, Value> {
+        let mut config = Map::new();
+        config.insert("type".into(), json!(kind));
+        config.insert("enabled".into(), json!(true));
+        config
+    }
+
+    #[test]
+    fn create_update_remove_keep_index_in_step() {
+        let (_dir, store) = store();
+        store.create_backend("b1", config("local")).unwrap();
+        assert!(matches!(
+            store.create_backend("b1", config("local")),
+            Err(StoreError::AlreadyExists(_))
+        ));
+        let updated = store
+            .update_backend(
+                "b1",
+                &[
+                    ("enabled".into(), Some(json!(false))),
+                    ("path".into(), Some(json!("/x"))),
+                ],
+            )
+            .unwrap();
+        assert!(!updated.enabled());
+        let main = store.read_main().unwrap();
+        assert_eq!(main["backends"]["b1"]["enabled"], json!(false));
+        assert_eq!(main["backends"]["b1"]["type"], json!("local"));
+        store
+            .update_backend("b1", &[("path".into(), None)])
+            .unwrap();
+        assert!(!store
+            .get_backend("b1")
+            .unwrap()
+            .config()
+            .contains_key("path"));
+        store.remove_backend("b1").unwrap();
+        assert!(matches!(
+            store.get_backend("b1"),
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(store.read_main().unwrap()["backends"], json!({}));
+    }
+
+    #[test]
+    fn reindex_repairs_missing_and_stale_entries() {
+        let (_dir, store) = store();
+        store.create_backend("keep", config("local")).unwrap();
+        let mut main = store.read_main().unwrap();
+        main["backends"] = json!({"ghost": {"type": "s3", "enabled": true}, "keep": {"type": "local", "enabled": true, "extra": 1}});
+        store.write_main(main).unwrap();
+        fs::write(
+            store.backend_path("orphan"),
+            r#"{"id":"orphan","updated":"2025-07-28T10:11:12","config":{"type":"ipfs","enabled":false}}"#,
+        )
+        .unwrap();
+        store.reindex().unwrap();
+        let index = &store.read_main().unwrap()["backends"];
+        assert!(index.get("ghost").is_none());
+        assert_eq!(index["orphan"]["enabled"], json!(false));
+        assert_eq!(
+            index["keep"]["extra"],
+            json!(1),
+            "unknown keys of an entry survive"
+        );
+    }
+
+    #[test]
+    fn corrupt_main_json_blocks_writes_and_is_not_touched() {
+        let (_dir, store) = store();
+        fs::write(store.main_json(), "{ broken").unwrap();
+        let err = store.create_backend("b1", config("local")).unwrap_err();
+        assert!(err.to_string().contains("main.json"), "{err}");
+        assert!(!store.backend_path("b1").exists());
+        assert_eq!(fs::read_to_string(store.main_json()).unwrap(), "{ broken");
+    }
+}

@@ -1,0 +1,172 @@
+//! The two primitives every write goes through: an atomic replace and an advisory lock.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::error::{Result, StoreError};
+
+pub const FILE_MODE: u32 = 0o600;
+pub const DIR_MODE: u32 = 0o700;
+
+/// Replaces `path` with `bytes` so that a reader (or a crash) sees the old file or the new one,
+/// never a mix: temp file in the same directory, fsync, rename over, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Leading dot: the Python library and our own listings skip hidden names.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(FILE_MODE))
+        .tempfile_in(dir)
+        .map_err(|e| StoreError::io(dir, e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| StoreError::io(temp.path(), e))?;
+    temp.persist(path)
+        .map_err(|e| StoreError::io(path, e.error))?;
+    sync_dir(dir)
+}
+
+/// Makes a rename or unlink in `dir` durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io(dir, e))
+}
+
+/// Creates `dir` (and parents) with mode 0700 if it does not exist. Existing directories keep
+/// their mode: they may be the Python library's, and changing them is not ours to do.
+pub fn ensure_dir(dir: &Path) -> Result<bool> {
+    if dir.is_dir() {
+        return Ok(false);
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .map_err(|e| StoreError::io(dir, e))?;
+    Ok(true)
+}
+
+/// An exclusive advisory lock (`flock`) held until dropped. Every read-modify-write of a shared
+/// file happens under one, so two consoles and the CLI never lose each other's updates.
+/// std's `File::lock` is `flock(2)` on Linux, the same lock Python's `fcntl.flock` takes.
+#[derive(Debug)]
+pub struct LockGuard {
+    file: File,
+    path: PathBuf,
+}
+
+impl LockGuard {
+    pub fn acquire(path: &Path) -> Result<LockGuard> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(FILE_MODE)
+            .open(path)
+            .map_err(|e| StoreError::io(path, e))?;
+        file.lock().map_err(|e| StoreError::io(path, e))?;
+        Ok(LockGuard {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        // Closing the file releases the lock anyway; unlocking first just makes it prompt.
+        if let Err(err) = self.file.unlock() {
+            eprintln!("warning: {}: unlock failed: {err}", self.path.display());
+        }
+    }
+}
+
+/// Reads a file, `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
+/// Reads and parses a JSON object file. A file that does not parse, or is not an object, is
+/// reported as corrupt and never touched.
+pub fn read_json_object(path: &Path) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    let Some(bytes) = read_optional(path)? else {
+        return Ok(None);
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(Some(map)),
+        Ok(other) => Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("expected a JSON object, found {}", json_kind(&other)),
+        }),
+        Err(err) => Err(StoreError::from_json(path, &err)),
+    }
+}
+
+pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| StoreError::io(path, std::io::Error::other(e)))?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_sets_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    }
+
+    #[test]
+    fn corrupt_json_is_reported_with_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        fs::write(&path, "{\n  \"id\": \"x\",\n  oops\n}").unwrap();
+        let err = read_json_object(&path).unwrap_err().to_string();
+        assert!(err.contains("x.json"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+        fs::write(&path, "[1]").unwrap();
+        let err = read_json_object(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("expected a JSON object, found an array"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! The metadata-first store: the only code that touches `~/.ipfs_kit`. Files are laid out exactly
+//! as the Python `ipfs_kit_py` library lays them out, so both share one setup.
+
+mod config;
+pub mod error;
+pub mod fsio;
+mod home;
+pub mod log;
+mod metadata;
+pub mod names;
+pub mod settings;
+pub mod timestamp;
+
+use std::path::{Path, PathBuf};
+
+pub use config::{BackendDoc, Edit, Listing};
+pub use error::{Result, StoreError};
+pub use home::resolve_home;
+pub use metadata::{CleanupReport, MetadataEntry};
+pub use settings::{SettingSpec, Settings, SETTINGS};
+
+/// A handle on one home directory. Cheap to clone; holds no open files.
+#[derive(Clone, Debug)]
+pub struct Store {
+    home: PathBuf,
+}
+
+/// What `Store::open` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The home directory did not exist and was created now: a first run.
+    pub created: bool,
+}
+
+impl Store {
+    /// Opens the home, creating `config/ backends/ metadata/ cache/ logs/` (0700) and
+    /// `config/main.json` when missing.
+    pub fn open(home: impl Into<PathBuf>) -> Result<(Store, OpenReport)> {
+        let store = Store { home: home.into() };
+        let created = fsio::ensure_dir(&store.home)?;
+        for dir in [
+            store.config_dir(),
+            store.backends_dir(),
+            store.metadata_dir(),
+            store.cache_dir(),
+            store.logs_dir(),
+        ] {
+            fsio::ensure_dir(&dir)?;
+        }
+        store.ensure_main_json()?;
+        Ok((store, OpenReport { created }))
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+    pub fn config_dir(&self) -> PathBuf {
+        self.home.join("config")
+    }
+    pub fn main_json(&self) -> PathBuf {
+        self.config_dir().join("main.json")
+    }
+    pub fn backends_dir(&self) -> PathBuf {
+        self.home.join("backends")
+    }
+    pub fn backend_path(&self, id: &str) -> PathBuf {
+        self.backends_dir().join(format!("{id}.json"))
+    }
+    pub fn metadata_dir(&self) -> PathBuf {
+        self.home.join("metadata")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.join("cache")
+    }
+    pub fn logs_dir(&self) -> PathBuf {
+        self.home.join("logs")
+    }
+
+    /// Serialises read-modify-write of `config/main.json` and `backends/*.json`.
+    fn lock_config(&self) -> Result<fsio::LockGuard> {
+        fsio::LockGuard::acquire(&self.config_dir().join(".lock"))
+    }
+
+    /// Serialises metadata writes against cleanup.
+    fn lock_metadata(&self) -> Result<fsio::LockGuard> {
+        fsio::LockGuard::acquire(&self.metadata_dir().join(".lock"))
+    }
+
+    /// Appends a line to the log file. Never pass secret values.
+    pub fn log(&self, level: &str, message: &str) {
+        if let Err(err) = log::append(&self.logs_dir(), level, message) {
+            eprintln!(
+                "warning: cannot write the log in {}: {err}",
+                self.logs_dir().display()
+            );
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Global settings in `config/main.json` → `global_settings`. The first three are the Python
+//! library's; the rest are ours. Unset keys read as their defaults.
+
+use serde_json::{json, Map, Value};
+
+use super::error::Result;
+use super::Store;
+
+#[derive(Clone, Copy, Debug)]
+pub enum SettingType {
+    Bool,
+    /// A whole number in `min..=max`.
+    UInt {
+        min: u64,
+        max: u64,
+    },
+    /// One of a fixed set of words, as written.
+    Choice(&'static [&'static str]),
+    /// A size such as `1GB`, `512MiB` or `1048576`.
+    Size,
+}
+
+#[derive(Debug)]
+pub struct SettingSpec {
+    pub key: &'static str,
+    pub ty: SettingType,
+    pub default: fn() -> Value,
+    pub help: &'static str,
+}
+
+pub const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "default_cache_size",
+        ty: SettingType::Size,
+        default: || json!("1GB"),
+        help: "cache size per backend (the Python library's setting)",
+    },
+    SettingSpec {
+        key: "log_level",
+        ty: SettingType::Choice(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+        default: || json!("INFO"),
+        help: "log level (the Python library's setting)",
+    },
+    SettingSpec {
+        key: "auto_cleanup",
+        ty: SettingType::Bool,
+        default: || json!(true),
+        help: "remove metadata older than 30 days automatically",
+    },
+    SettingSpec {
+        key: "refresh_secs",
+        ty: SettingType::UInt {
+            min: 1,
+            max: 86_400,
+        },
+        default: || json!(5),
+        help: "seconds between polls of a backend (unless it sets poll_interval)",
+    },
+    SettingSpec {
+        key: "timeout_secs",
+        ty: SettingType::UInt { min: 1, max: 600 },
+        default: || json!(10),
+        help: "connect and total timeout of one probe, in seconds",
+    },
+    SettingSpec {
+        key: "history_hours",
+        ty: SettingType::UInt { min: 1, max: 720 },
+        default: || json!(24),
+        help: "hours of history kept at full resolution (older points are downsampled)",
+    },
+    SettingSpec {
+        key: "quota_alert_percent",
+        ty: SettingType::UInt { min: 1, max: 100 },
+        default: || json!(90),
+        help: "raise an alert when a quota is this full",
+    },
+];
+
+/// What `main.json` gets when we create it: the Python library's three defaults.
+pub(super) fn python_defaults() -> Value {
+    let mut map = Map::new();
+    for spec in &SETTINGS[..3] {
+        map.insert(spec.key.into(), (spec.default)());
+    }
+    Value::Object(map)
+}
+
+pub fn spec(key: &str) -> Option<&'static SettingSpec> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// A setting that was rejected: names the key and the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("setting '{key}': {reason}")]
+pub struct SettingError {
+    pub key: String,
+    pub reason: String,
+}
+
+/// Parses a value given on the command line for `key`.
+pub fn parse(key: &str, raw: &str) -> Result<Value, SettingError> {
+    let fail = |reason: String| SettingError {
+        key: key.to_string(),
+        reason,
+    };
+    let spec = spec(key).ok_or_else(|| {
+        let known: Vec<_> = SETTINGS.iter().map(|s| s.key).collect();
+        fail(format!("unknown setting; known: {}", known.join(", ")))
+    })?;
+    let raw = raw.trim();
+    let value = match spec.ty {
+        SettingType::Bool => json!(parse_bool(raw)
+            .ok_or_else(|| fail(format!("'{raw}' is not a boolean (true/false)")))?),
+        SettingType::UInt { .. } => json!(raw
+            .parse::<u64>()
+            .map_err(|_| fail(format!("'{raw}' is not a whole number")))?),
+        SettingType::Choice(_) => json!(raw.to_ascii_uppercase()),
+        SettingType::Size => json!(raw),
+    };
+    check(spec, &value).map_err(fail)?;
+    Ok(value)
+}
+
+/// Checks a value (from the command line or from the file) against its spec.
+pub fn check(spec: &SettingSpec, value: &Value) -> Result<(), String> {
+    match (spec.ty, value) {
+        (SettingType::Bool, Value::Bool(_)) => Ok(()),
+        (SettingType::UInt { min, max }, Value::Number(n)) => match n.as_u64() {
+            Some(v) if (min..=max).contains(&v) => Ok(()),
+            _ => Err(format!("{n} is out of range {min}..={max}")),
+        },
+        (SettingType::Choice(words), Value::String(s)) if words.contains(&s.as_str()) => Ok(()),
+        (SettingType::Choice(words), Value::String(s)) => {
+            Err(format!("'{s}' is not one of {}", words.join(", ")))
+        }
+        (SettingType::Size, Value::String(s)) => parse_size(s).map(|_| ()),
+        (ty, other) => Err(format!(
+            "expected {}, found {}",
+            match ty {
+                SettingType::Bool => "a boolean",
+                SettingType::UInt { .. } => "a whole number",
+                SettingType::Choice(_) | SettingType::Size => "a string",
+            },
+            super::fsio::json_kind(other)
+        )),
+    }
+}
+
+pub fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses `1GB` (decimal), `1GiB` (binary), `512 MB`, `1048576` into bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 1GB or 512MiB"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" => 1000,
+        "M" | "MB" => 1000u64.pow(2),
+        "G" | "GB" => 1000u64.pow(3),
+        "T" | "TB" => 1000u64.pow(4),
+        "KIB" => 1 << 10,
+        "MIB" => 1 << 20,
+        "GIB" => 1 << 30,
+        "TIB" => 1 << 40,
+        other => return Err(format!("unknown size unit '{other}' in '{text}'")),
+    };
+    let bytes = number * multiplier as f64;
+    if !bytes.is_finite() || bytes > u64::MAX as f64 {
+        return Err(format!("'{text}' is too large"));
+    }
+    Ok(bytes as u64)
+}
+
+/// The global settings as read, with a typed view that falls back to defaults.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    raw: Map<String, Value>,
+}
+
+impl Settings {
+    /// The stored value if it is valid, else the default. Unknown keys come back as stored.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        match (spec(key), self.raw.get(key)) {
+            (Some(spec), Some(value)) if check(spec, value).is_ok() => Some(value.clone()),
+            (Some(spec), _) => Some((spec.default)()),
+            (None, value) => value.cloned(),
+        }
+    }
+
+    fn uint(&self, key: &str) -> u64 {
+        self.get(key).and_then(|v| v.as_u64()).unwrap_or_default()
+    }
+
+    pub fn refresh_secs(&self) -> u64 {
+        self.uint("refresh_secs")
+    }
+    pub fn timeout_secs(&self) -> u64 {
+        self.uint("timeout_secs")
+    }
+    pub fn history_hours(&self) -> u64 {
+        self.uint("history_hours")
+    }
+    pub fn quota_alert_percent(&self) -> u64 {
+        self.uint("quota_alert_percent")
+    }
+    pub fn auto_cleanup(&self) -> bool {
+        self.get("auto_cleanup")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true)
+    }
+
+    /// Every setting: ours with their effective values, then any other key the file holds.
+    pub fn all(&self) -> Vec<(String, Value, bool)> {
+        let mut out: Vec<(String, Value, bool)> = SETTINGS
+            .iter()
+            .map(|s| {
+                let value = self.get(s.key).unwrap_or(Value::Null);
+                (s.key.to_string(), value, self.raw.contains_key(s.key))
+            })
+            .collect();
+        for (key, value) in &self.raw {
+            if spec(key).is_none() {
+                out.push((key.clone(), value.clone(), true));
+            }
+        }
+        out
+    }
+
+    /// Stored values that are not valid (they read as their default), for a warning.
+    pub fn problems(&self) -> Vec<SettingError> {
+        SETTINGS
+            .iter()
+            .filter_map(|spec| {
+                let value = self.raw.get(spec.key)?;
+                check(spec, value).err().map(|reason| SettingError {
+                    key: spec.key.to_string(),
+                    reason: format!("{reason} in config/main.json; using the default"),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    pub fn settings(&self) -> Result<Settings> {
+        let main = self.read_main()?;
+        let raw = match main.get("global_settings") {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        Ok(Settings { raw })
+    }
+
+    /// Writes one setting (already checked with [`parse`]), keeping every other key.
+    pub fn set_setting(&self, key: &str, value: Value) -> Result<()> {
+        let _lock = self.lock_config()?;
+        let mut main = self.read_main()?;
+        let settings = main
+            .entry("global_settings")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !settings.is_object() {
+            *settings = Value::Object(Map::new());
+        }
+        if let Value::Object(map) = settings {
+            map.insert(key.to_string(), value);
+        }
+        self.write_main(main)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_checks_types_and_ranges() {
+        assert_eq!(parse("refresh_secs", "3").unwrap(), json!(3));
+        assert!(parse("refresh_secs", "0")
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
+        assert!(parse("refresh_secs", "abc").is_err());
+        assert_eq!(parse("auto_cleanup", "off").unwrap(), json!(false));
+        assert_eq!(parse("log_level", "debug").unwrap(), json!("DEBUG"));
+        assert!(parse("log_level", "LOUD").is_err());
+        assert!(parse("nope", "1")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown setting"));
+        assert!(parse("default_cache_size", "2GiB").is_ok());
+        assert!(parse("default_cache_size", "2 parsecs").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1GB").unwrap(), 1_000_000_000);
+        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("512 MB").unwrap(), 512_000_000);
+        assert_eq!(parse_size("1.5KB").unwrap(), 1500);
+        assert_eq!(parse_size("42").unwrap(), 42);
+        assert!(parse_size("GB").is_err());
+    }
+
+    #[test]
+    fn invalid_stored_values_fall_back_and_are_reported() {
+        let mut raw = Map::new();
+        raw.insert("refresh_secs".into(), json!("5"));
+        raw.insert("custom".into(), json!("kept"));
+        let settings = Settings { raw };
+        assert_eq!(settings.refresh_secs(), 5);
+        assert_eq!(settings.timeout_secs(), 10);
+        assert_eq!(settings.problems().len(), 1);
+        assert!(settings
+            .all()
+            .iter()
+            .any(|(k, v, _)| k == "custom" && v == "kept"));
+    }
+}

@@ -1,0 +1,148 @@
+//! Making foreign strings safe to store and show. A backend's answer, or a config file written by
+//! someone else, must not be able to move the cursor, retitle the terminal or clear the screen.
+
+/// Removes escape sequences (CSI, OSC, DCS and two-byte ESC forms), C0/C1 control characters and
+/// bidirectional overrides; turns line breaks and tabs into spaces; bounds the length to
+/// `max_chars` characters (ending in `…` when cut).
+pub fn sanitize(input: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(input.len().min(max_chars * 4));
+    let mut kept = 0usize;
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            // C1 CSI/OSC/DCS/SOS/PM/APC introduce the same sequences as their ESC forms.
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\n' | '\r' | '\t' => push_bounded(&mut out, &mut kept, ' ', max_chars),
+            c if c.is_control() => {}
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            c => push_bounded(&mut out, &mut kept, c, max_chars),
+        }
+        if kept > max_chars {
+            break;
+        }
+    }
+    if kept > max_chars {
+        out.pop();
+        out.push('…');
+    }
+    out
+}
+
+fn push_bounded(out: &mut String, kept: &mut usize, c: char, max_chars: usize) {
+    if *kept <= max_chars {
+        out.push(c);
+        *kept += 1;
+    }
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+fn skip_escape(chars: &mut Chars<'_>) {
+    match chars.next() {
+        Some('[') => skip_csi(chars),
+        Some(']' | 'P' | 'X' | '^' | '_') => skip_string(chars),
+        // Two-byte sequences (ESC c resets the terminal, ESC 7/8 save/restore the cursor, ...),
+        // with intermediate bytes for forms such as ESC ( B.
+        Some(c) if ('\u{20}'..='\u{2f}').contains(&c) => {
+            while chars
+                .next_if(|c| ('\u{20}'..='\u{2f}').contains(c))
+                .is_some()
+            {}
+            chars.next();
+        }
+        _ => {}
+    }
+}
+
+/// CSI: parameter and intermediate bytes, then one final byte in 0x40..=0x7e.
+fn skip_csi(chars: &mut Chars<'_>) {
+    for c in chars.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&c) {
+            break;
+        }
+    }
+}
+
+/// OSC/DCS/...: up to BEL or the string terminator (ESC \ or 0x9c).
+fn skip_string(chars: &mut Chars<'_>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => break,
+            '\u{1b}' => {
+                chars.next_if_eq(&'\\');
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A compact age for lists: `12s ago`, `5m ago`, `3h ago`, `2d ago`.
+pub fn age(secs: f64) -> String {
+    let secs = secs.max(0.0) as u64;
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86_399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+/// Left-aligned columns separated by two spaces, for plain-text tables.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(cell);
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            text.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn strips_escape_sequences_and_controls() {
+        let hostile = "ok\u{1b}[2J\u{1b}[H\u{1b}]0;pwned\u{7}\u{1b}]8;;http://x\u{1b}\\link\u{1b}cend\u{9b}31mX\u{8}\u{0}";
+        let clean = sanitize(hostile, 100);
+        assert_eq!(clean, "oklinkendX");
+        assert!(!clean.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn keeps_text_and_bounds_length() {
+        assert_eq!(sanitize("línea\nnext\ttab", 100), "línea next tab");
+        assert_eq!(sanitize("abcdef", 3), "abc…");
+        assert_eq!(sanitize("abc", 3), "abc");
+        assert_eq!(sanitize("a\u{202e}b", 10), "ab");
+    }
+
+    #[test]
+    fn unterminated_sequences_end_the_string() {
+        assert_eq!(sanitize("a\u{1b}]0;title never ends", 100), "a");
+        assert_eq!(sanitize("a\u{1b}[", 100), "a");
+        assert_eq!(sanitize("a\u{1b}", 100), "a");
+    }
+}
