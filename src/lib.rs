@@ -5,5 +5,7 @@
 
 pub mod backends;
 pub mod cli;
+pub mod probe;
+pub mod stats;
 pub mod store;
 pub mod text;

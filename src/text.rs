@@ -119,6 +119,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A byte count for people: `1.5 GiB`.
+pub fn bytes(n: u64) -> String {
+    humansize::format_size(n, humansize::BINARY)
+}
+
 #[cfg(test)]
 mod tests {
     use super::sanitize;

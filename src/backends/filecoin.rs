@@ -1,6 +1,6 @@
 //! `filecoin`: a Lotus node's JSON-RPC API.
 
-use super::schema::{Default, FieldSpec, FieldType};
+use super::schema::{DefaultValue, FieldSpec, FieldType};
 
 pub const DESCRIPTION: &str = "a Filecoin (Lotus) node's JSON-RPC API";
 
@@ -11,7 +11,7 @@ pub const FIELDS: &[FieldSpec] = &[
         "Lotus JSON-RPC, e.g. http://127.0.0.1:1234/rpc/v1",
     )
     .required()
-    .default(Default::Str("http://127.0.0.1:1234/rpc/v1")),
+    .default(DefaultValue::Str("http://127.0.0.1:1234/rpc/v1")),
     FieldSpec::new("token", FieldType::Text, "API token (reads need none)").secret(),
     FieldSpec::new(
         "wallet",
@@ -44,4 +44,24 @@ fn check_address(address: &str) -> Result<(), String> {
             "'{address}' is not a Filecoin address (f0…, f1…, f3…, t1…)"
         ))
     }
+}
+
+// PROBE-PLACEHOLDER: replaced by the real probe in this change.
+pub async fn measure(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
+}
+
+pub async fn test(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+    _run: &mut crate::probe::TestRun,
+) -> Result<(), crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
 }

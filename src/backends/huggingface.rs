@@ -1,6 +1,6 @@
 //! `huggingface`: a model, dataset or space repository on the Hugging Face Hub.
 
-use super::schema::{Default, FieldSpec, FieldType};
+use super::schema::{DefaultValue, FieldSpec, FieldType};
 
 pub const DESCRIPTION: &str = "a Hugging Face Hub repository";
 
@@ -13,15 +13,15 @@ pub const FIELDS: &[FieldSpec] = &[
         FieldType::Choice(&["model", "dataset", "space"]),
         "kind of repository",
     )
-    .default(Default::Str("model")),
+    .default(DefaultValue::Str("model")),
     FieldSpec::new(
         "revision",
         FieldType::Text,
         "branch, tag or commit to measure",
     )
-    .default(Default::Str("main")),
+    .default(DefaultValue::Str("main")),
     FieldSpec::new("endpoint", FieldType::Url, "Hub endpoint")
-        .default(Default::Str("https://huggingface.co")),
+        .default(DefaultValue::Str("https://huggingface.co")),
     FieldSpec::new(
         "token",
         FieldType::Text,
@@ -46,4 +46,24 @@ fn check_repo_id(repo_id: &str) -> Result<(), String> {
             "'{repo_id}' is not a repository id such as owner/name"
         ))
     }
+}
+
+// PROBE-PLACEHOLDER: replaced by the real probe in this change.
+pub async fn measure(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
+}
+
+pub async fn test(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+    _run: &mut crate::probe::TestRun,
+) -> Result<(), crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
 }

@@ -1,6 +1,6 @@
 //! `ipfs`: a Kubo node's RPC API.
 
-use super::schema::{Default, FieldSpec, FieldType};
+use super::schema::{DefaultValue, FieldSpec, FieldType};
 
 pub const DESCRIPTION: &str = "an IPFS (Kubo) node's RPC API";
 
@@ -11,7 +11,7 @@ pub const FIELDS: &[FieldSpec] = &[
         "Kubo RPC API, e.g. http://127.0.0.1:5001",
     )
     .required()
-    .default(Default::Str("http://127.0.0.1:5001")),
+    .default(DefaultValue::Str("http://127.0.0.1:5001")),
     FieldSpec::new(
         "auth",
         FieldType::Text,
@@ -33,4 +33,24 @@ fn check_auth(value: &str) -> Result<(), String> {
                 .into(),
         )
     }
+}
+
+// PROBE-PLACEHOLDER: replaced by the real probe in this change.
+pub async fn measure(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
+}
+
+pub async fn test(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+    _run: &mut crate::probe::TestRun,
+) -> Result<(), crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
 }

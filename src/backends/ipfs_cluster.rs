@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::schema::{Default, FieldSpec, FieldType};
+use super::schema::{DefaultValue, FieldSpec, FieldType};
 use super::FieldError;
 
 pub const DESCRIPTION: &str = "an IPFS Cluster peer's REST API";
@@ -14,7 +14,7 @@ pub const FIELDS: &[FieldSpec] = &[
         "Cluster REST API, e.g. http://127.0.0.1:9094",
     )
     .required()
-    .default(Default::Str("http://127.0.0.1:9094")),
+    .default(DefaultValue::Str("http://127.0.0.1:9094")),
     FieldSpec::new(
         "user",
         FieldType::Text,
@@ -25,4 +25,24 @@ pub const FIELDS: &[FieldSpec] = &[
 
 pub(super) fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
     super::requires(config, "password", "user")
+}
+
+// PROBE-PLACEHOLDER: replaced by the real probe in this change.
+pub async fn measure(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
+}
+
+pub async fn test(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+    _run: &mut crate::probe::TestRun,
+) -> Result<(), crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::schema::{Default, FieldSpec, FieldType};
+use super::schema::{DefaultValue, FieldSpec, FieldType};
 use super::FieldError;
 
 pub const DESCRIPTION: &str = "a remote behind rclone's remote control (rclone rcd)";
@@ -14,7 +14,7 @@ pub const FIELDS: &[FieldSpec] = &[
         "rclone remote control, e.g. http://127.0.0.1:5572",
     )
     .required()
-    .default(Default::Str("http://127.0.0.1:5572")),
+    .default(DefaultValue::Str("http://127.0.0.1:5572")),
     FieldSpec::new(
         "remote",
         FieldType::Text,
@@ -38,4 +38,24 @@ fn check_remote(remote: &str) -> Result<(), String> {
 
 pub(super) fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
     super::requires(config, "password", "user")
+}
+
+// PROBE-PLACEHOLDER: replaced by the real probe in this change.
+pub async fn measure(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
+}
+
+pub async fn test(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+    _run: &mut crate::probe::TestRun,
+) -> Result<(), crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
 }

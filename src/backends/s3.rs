@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::schema::{Default, FieldSpec, FieldType};
+use super::schema::{DefaultValue, FieldSpec, FieldType};
 use super::FieldError;
 
 pub const DESCRIPTION: &str = "an S3 bucket (Garage, MinIO, AWS, ...)";
@@ -15,7 +15,7 @@ pub const FIELDS: &[FieldSpec] = &[
     )
     .required(),
     FieldSpec::new("region", FieldType::Text, "signing region (Garage: garage)")
-        .default(Default::Str("us-east-1")),
+        .default(DefaultValue::Str("us-east-1")),
     FieldSpec::new("bucket", FieldType::Text, "bucket name")
         .required()
         .check(check_bucket),
@@ -30,7 +30,7 @@ pub const FIELDS: &[FieldSpec] = &[
         FieldType::Bool,
         "address the bucket in the path (Garage, MinIO) rather than the host name",
     )
-    .default(Default::Bool(true)),
+    .default(DefaultValue::Bool(true)),
     FieldSpec::new(
         "admin_url",
         FieldType::Url,
@@ -73,4 +73,24 @@ fn check_bucket(name: &str) -> Result<(), String> {
 pub(super) fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
     super::requires(config, "admin_token", "admin_url")?;
     super::requires(config, "admin_url", "admin_token")
+}
+
+// PROBE-PLACEHOLDER: replaced by the real probe in this change.
+pub async fn measure(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
+}
+
+pub async fn test(
+    _ctx: &crate::probe::ProbeContext,
+    _config: &serde_json::Map<String, serde_json::Value>,
+    _run: &mut crate::probe::TestRun,
+) -> Result<(), crate::probe::ProbeError> {
+    Err(crate::probe::ProbeError::Other(
+        "probe not written yet".into(),
+    ))
 }

@@ -21,18 +21,18 @@ pub enum FieldType {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Default {
+pub enum DefaultValue {
     Str(&'static str),
     Bool(bool),
     UInt(u64),
 }
 
-impl Default {
+impl DefaultValue {
     pub fn to_json(self) -> Value {
         match self {
-            Default::Str(s) => json!(s),
-            Default::Bool(b) => json!(b),
-            Default::UInt(n) => json!(n),
+            DefaultValue::Str(s) => json!(s),
+            DefaultValue::Bool(b) => json!(b),
+            DefaultValue::UInt(n) => json!(n),
         }
     }
 }
@@ -48,7 +48,7 @@ pub struct FieldSpec {
     pub required: bool,
     /// Masked on screen, absent from JSON output, never logged. May be given as `env:NAME`.
     pub secret: bool,
-    pub default: Option<Default>,
+    pub default: Option<DefaultValue>,
     pub help: &'static str,
     /// A kind-specific check after the type check (a bucket name's rules, a wallet address).
     pub check: Option<ValueCheck>,
@@ -74,7 +74,7 @@ impl FieldSpec {
         self.secret = true;
         self
     }
-    pub const fn default(mut self, default: Default) -> Self {
+    pub const fn default(mut self, default: DefaultValue) -> Self {
         self.default = Some(default);
         self
     }
@@ -192,7 +192,7 @@ fn check_abs_path(s: &str) -> Result<(), String> {
 /// Fields every kind has besides its own.
 pub const COMMON_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("enabled", FieldType::Bool, "poll and show this backend")
-        .default(Default::Bool(true)),
+        .default(DefaultValue::Bool(true)),
     FieldSpec::new(
         "poll_interval",
         FieldType::UInt {

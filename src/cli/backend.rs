@@ -70,6 +70,10 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             names::check_backend_id(&id)?;
             remove(&open(home)?, &id, yes)
         }
+        BackendCommand::Test { id, json } => {
+            names::check_backend_id(&id)?;
+            super::status::test(&open(home)?, &id, json)
+        }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }
 }

@@ -2,6 +2,7 @@
 
 mod backend;
 mod settings;
+mod status;
 
 use std::path::PathBuf;
 
@@ -48,6 +49,14 @@ pub enum Command {
     /// Read and change global settings (config/main.json → global_settings)
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Poll every backend once and print their health, storage, quota and performance
+    Status {
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 if any enabled backend is down
+        #[arg(long)]
+        check: bool,
+    },
     /// Remove metadata older than N days
     Cleanup {
         /// Age in days beyond which metadata is removed
@@ -99,6 +108,12 @@ pub enum BackendCommand {
         /// Do not ask
         #[arg(long)]
         yes: bool,
+    },
+    /// Test a backend: reachability, credentials, one real read (exit 0 pass, 1 fail)
+    Test {
+        id: String,
+        #[arg(long)]
+        json: bool,
     },
     /// The kinds of backend and their fields
     Kinds {
@@ -167,6 +182,7 @@ pub fn run(cli: Cli) -> CliResult {
         None => backend::list(&open(home)?, false),
         Some(Command::Backend(cmd)) => backend::run(home, cmd),
         Some(Command::Settings(cmd)) => settings::run(home, cmd),
+        Some(Command::Status { json, check }) => status::status(&open(home)?, json, check),
         Some(Command::Cleanup { days }) => settings::cleanup(&open(home)?, days),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -1,0 +1,194 @@
+//! `status` (one polling round) and `backend test`.
+
+use std::time::Duration;
+
+use super::{CliError, CliResult};
+use crate::probe::{self, ProbeContext, TestReport};
+use crate::stats::{BackendStats, HealthStatus, StatsReport};
+use crate::store::Store;
+use crate::text::{bytes, sanitize, table};
+
+/// Probes in flight at once during one `status` round.
+const PARALLEL_PROBES: usize = 16;
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+}
+
+fn context(store: &Store) -> Result<ProbeContext, CliError> {
+    let settings = store.settings()?;
+    ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
+        .map_err(|e| CliError::failure(e.to_string()))
+}
+
+pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
+    let ctx = context(store)?;
+    let report = runtime()?.block_on(probe::poll_round(store, &ctx, PARALLEL_PROBES));
+    if as_json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", status_table(&report));
+    }
+    let down: Vec<&str> = report
+        .backends
+        .iter()
+        .filter(|b| b.enabled && b.health.status == HealthStatus::Down)
+        .map(|b| b.id.as_str())
+        .collect();
+    if check && !down.is_empty() {
+        return Err(CliError::failure(format!("down: {}", down.join(", "))));
+    }
+    Ok(())
+}
+
+/// The health as a symbol and a word: never colour alone.
+pub fn health_label(status: HealthStatus) -> &'static str {
+    match status {
+        HealthStatus::Healthy => "✓ healthy",
+        HealthStatus::Degraded => "! degraded",
+        HealthStatus::Down => "✗ down",
+        HealthStatus::Unknown => "? unknown",
+        HealthStatus::Disabled => "- disabled",
+    }
+}
+
+fn or_unknown(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "?".into())
+}
+
+fn used_cell(stats: &BackendStats) -> String {
+    match (stats.storage.used, stats.storage.total) {
+        (Some(used), Some(total)) => format!(
+            "{} / {} ({}%)",
+            bytes(used),
+            bytes(total),
+            or_unknown(stats.storage.usage_percent.map(|p| format!("{p:.1}")))
+        ),
+        (Some(used), None) => bytes(used),
+        _ => "?".into(),
+    }
+}
+
+fn quota_cell(stats: &BackendStats) -> String {
+    match (stats.quota.used, stats.quota.limit) {
+        (Some(used), Some(limit)) => format!(
+            "{} / {} ({}%)",
+            bytes(used),
+            bytes(limit),
+            or_unknown(crate::stats::percent(Some(used), Some(limit)).map(|p| format!("{p:.1}")))
+        ),
+        (_, None) => "none".into(),
+        (None, Some(limit)) => format!("? / {}", bytes(limit)),
+    }
+}
+
+fn status_table(report: &StatsReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .backends
+        .iter()
+        .map(|b| {
+            let files = match (b.files.count, b.files.partial) {
+                (Some(count), true) => format!("≥{count}"),
+                (Some(count), false) => count.to_string(),
+                (None, _) => "?".into(),
+            };
+            let stale = if b.stale { " (stale)" } else { "" };
+            vec![
+                b.id.clone(),
+                b.kind.clone(),
+                format!("{}{stale}", health_label(b.health.status)),
+                or_unknown(
+                    b.performance
+                        .avg_response_time
+                        .map(|ms| format!("{ms:.0} ms")),
+                ),
+                used_cell(b),
+                quota_cell(b),
+                files,
+                sanitize(b.health.message.as_deref().unwrap_or(""), 80),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return "no backends configured\n".into();
+    }
+    table(
+        &[
+            "ID", "TYPE", "HEALTH", "RESPONSE", "USED", "QUOTA", "FILES", "MESSAGE",
+        ],
+        &rows,
+    )
+}
+
+pub fn test(store: &Store, id: &str, as_json: bool) -> CliResult {
+    let backend = store.get_backend(id)?;
+    let ctx = context(store)?;
+    let report = runtime()?.block_on(probe::test(&ctx, id, backend.config()));
+    if let Ok(value) = serde_json::to_value(&report) {
+        if let Err(err) = store.write_metadata(&format!("test.{id}"), value) {
+            eprintln!("warning: cannot keep the test result: {err}");
+        }
+    }
+    if as_json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", test_text(&report));
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        // The steps above already say why; the exit code says "failed".
+        Err(CliError {
+            code: 1,
+            message: format!(
+                "test of '{id}' failed: {}",
+                report
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.get("message"))
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("a step failed")
+            ),
+        })
+    }
+}
+
+fn test_text(report: &TestReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .steps
+        .iter()
+        .map(|step| {
+            vec![
+                if step.ok { "✓ pass" } else { "✗ fail" }.to_string(),
+                step.name.clone(),
+                format!("{:.0} ms", step.elapsed_ms),
+                step.detail.clone(),
+            ]
+        })
+        .collect();
+    let mut out = table(&["RESULT", "STEP", "TIME", "DETAIL"], &rows);
+    if report.ok {
+        out.push_str(&format!(
+            "PASS {} ({}) in {:.0} ms\n",
+            report.id, report.kind, report.elapsed_ms
+        ));
+    } else if report.steps.is_empty() {
+        if let Some(message) = report
+            .error
+            .as_ref()
+            .and_then(|e| e.get("message"))
+            .and_then(|m| m.as_str())
+        {
+            out.push_str(&format!("✗ {message}\n"));
+        }
+    }
+    out
+}

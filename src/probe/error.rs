@@ -1,0 +1,99 @@
+//! Why a probe failed, in words a person can act on. Every string from the backend inside an
+//! error is sanitised and bounded before it gets here.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    #[error("cannot resolve host '{host}' (name resolution failed)")]
+    Dns { host: String },
+    #[error("connection refused by {addr}")]
+    Refused { addr: String },
+    #[error("timed out after {secs} s")]
+    Timeout { secs: u64 },
+    #[error("TLS error: {detail}")]
+    Tls { detail: String },
+    #[error("cannot connect to {addr}: {detail}")]
+    Connect { addr: String, detail: String },
+    #[error("credentials rejected (HTTP {status}){}", detail_suffix(.detail))]
+    Unauthorized { status: u16, detail: String },
+    #[error("{what} not found (HTTP 404){}", detail_suffix(.detail))]
+    NotFound { what: String, detail: String },
+    #[error("rate limited (HTTP 429){}", match .retry_after_secs { Some(s) => format!(", retry in {s} s"), None => String::new() })]
+    RateLimited { retry_after_secs: Option<u64> },
+    #[error("HTTP {status}{}", detail_suffix(.detail))]
+    Http { status: u16, detail: String },
+    #[error("unparsable answer from {what}: {detail}")]
+    Unparsable { what: String, detail: String },
+    #[error("answer too large: more than {limit_bytes} bytes")]
+    TooLarge { limit_bytes: u64 },
+    #[error("the stream failed: {detail}")]
+    Stream { detail: String },
+    #[error("{0}")]
+    Config(String),
+    #[error("{path}: {detail}")]
+    Io { path: String, detail: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
+}
+
+/// Bounds and cleans text that came from a backend before it goes into an error.
+pub fn clean(text: &str) -> String {
+    crate::text::sanitize(text.trim(), 300)
+}
+
+impl ProbeError {
+    pub fn unparsable(what: &str, detail: impl std::fmt::Display) -> ProbeError {
+        ProbeError::Unparsable {
+            what: clean(what),
+            detail: clean(&detail.to_string()),
+        }
+    }
+
+    /// Retrying soon will not help: the config or the credentials must change first.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            ProbeError::Unauthorized { .. } | ProbeError::Config(_) | ProbeError::NotFound { .. }
+        )
+    }
+
+    /// How long the backend asked us to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProbeError::RateLimited {
+                retry_after_secs: Some(secs),
+            } => Some(Duration::from_secs(*secs)),
+            _ => None,
+        }
+    }
+
+    /// A short machine-readable name of the failure class, for JSON output.
+    pub fn class(&self) -> &'static str {
+        match self {
+            ProbeError::Dns { .. } => "dns",
+            ProbeError::Refused { .. } => "refused",
+            ProbeError::Timeout { .. } => "timeout",
+            ProbeError::Tls { .. } => "tls",
+            ProbeError::Connect { .. } => "connect",
+            ProbeError::Unauthorized { .. } => "credentials",
+            ProbeError::NotFound { .. } => "not_found",
+            ProbeError::RateLimited { .. } => "rate_limited",
+            ProbeError::Http { .. } => "http",
+            ProbeError::Unparsable { .. } => "unparsable",
+            ProbeError::TooLarge { .. } => "too_large",
+            ProbeError::Stream { .. } => "stream",
+            ProbeError::Config(_) => "config",
+            ProbeError::Io { .. } => "io",
+            ProbeError::Other(_) => "other",
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! In-repo fixture HTTP server for backends that cannot run here (Kubo, IPFS Cluster, Hugging
+//! Face, Lotus) and for fault injection. It speaks raw HTTP/1.1 so that tests control every
+//! byte: chunked bodies with trailers, drip-feeding, hanging, closing mid-answer.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A request as the fixture received it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    pub query: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    pub fn json_body(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// How the fixture answers one request.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// `Transfer-Encoding: chunked`, one chunk per element, then the trailers.
+    Chunked {
+        status: u16,
+        headers: Vec<(String, String)>,
+        chunks: Vec<Vec<u8>>,
+        trailers: Vec<(String, String)>,
+    },
+    /// Reads the request and never answers (until the fixture is dropped or 120 s pass).
+    Hang,
+    /// Sends the head, then the body one byte every `every`.
+    Drip {
+        status: u16,
+        body: Vec<u8>,
+        every: Duration,
+    },
+    /// Closes the connection without a word.
+    Close,
+}
+
+impl Reply {
+    pub fn json(status: u16, value: serde_json::Value) -> Reply {
+        Reply::Full {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: value.to_string().into_bytes(),
+        }
+    }
+    pub fn raw_json(status: u16, text: &str) -> Reply {
+        Reply::Full {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: text.as_bytes().to_vec(),
+        }
+    }
+    pub fn text(status: u16, text: &str) -> Reply {
+        Reply::Full {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: text.as_bytes().to_vec(),
+        }
+    }
+    pub fn xml(status: u16, text: &str) -> Reply {
+        Reply::Full {
+            status,
+            headers: vec![("Content-Type".into(), "application/xml".into())],
+            body: text.as_bytes().to_vec(),
+        }
+    }
+    pub fn empty(status: u16) -> Reply {
+        Reply::Full {
+            status,
+            headers: vec![],
+            body: vec![],
+        }
+    }
+    /// Adds a header to a Full or Chunked reply.
+    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        match &mut self {
+            Reply::Full { headers, .. } | Reply::Chunked { headers, .. } => {
+                headers.push((name.to_string(), value.to_string()))
+            }
+            _ => {}
+        }
+        self
+    }
+    /// NDJSON in chunks (one line per chunk), as Kubo and Cluster stream, with optional trailers.
+    pub fn ndjson(lines: &[serde_json::Value], trailers: Vec<(String, String)>) -> Reply {
+        Reply::Chunked {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Trailer".into(), "X-Stream-Error".into()),
+            ],
+            chunks: lines
+                .iter()
+                .map(|l| format!("{l}\n").into_bytes())
+                .collect(),
+            trailers,
+        }
+    }
+}
+
+type Handler = dyn Fn(&Request) -> Reply + Send + Sync + 'static;
+
+/// A running fixture server on a free loopback port. Stops when dropped.
+pub struct Fixture {
+    pub addr: SocketAddr,
+    pub url: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Fixture {
+    pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Fixture {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local addr");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler: Arc<Handler> = Arc::new(handler);
+        {
+            let requests = requests.clone();
+            let stop = stop.clone();
+            thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let handler = handler.clone();
+                            let requests = requests.clone();
+                            let stop = stop.clone();
+                            thread::spawn(move || serve(stream, &*handler, &requests, &stop));
+                        }
+                        Err(_) => thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            });
+        }
+        Fixture {
+            addr,
+            url: format!("http://{addr}"),
+            requests,
+            stop,
+        }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().expect("requests lock").clone()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (target, String::new()),
+    };
+    Some(Request {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+fn head(status: u16, headers: &[(String, String)]) -> String {
+    let mut text = format!(
+        "HTTP/1.1 {status} {}\r\nConnection: close\r\n",
+        reason(status)
+    );
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text
+}
+
+fn serve(
+    mut stream: TcpStream,
+    handler: &Handler,
+    requests: &Mutex<Vec<Request>>,
+    stop: &AtomicBool,
+) {
+    let _ = stream.set_nonblocking(false);
+    let Some(request) = read_request(&mut stream) else {
+        return;
+    };
+    let reply = handler(&request);
+    requests.lock().expect("requests lock").push(request);
+    let _ = match reply {
+        Reply::Full {
+            status,
+            headers,
+            body,
+        } => {
+            let mut out = head(status, &headers).into_bytes();
+            out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+            out.extend_from_slice(&body);
+            stream.write_all(&out)
+        }
+        Reply::Chunked {
+            status,
+            headers,
+            chunks,
+            trailers,
+        } => (|| {
+            stream.write_all(head(status, &headers).as_bytes())?;
+            stream.write_all(b"Transfer-Encoding: chunked\r\n\r\n")?;
+            for chunk in chunks {
+                stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
+                stream.write_all(&chunk)?;
+                stream.write_all(b"\r\n")?;
+                stream.flush()?;
+            }
+            stream.write_all(b"0\r\n")?;
+            for (name, value) in trailers {
+                stream.write_all(format!("{name}: {value}\r\n").as_bytes())?;
+            }
+            stream.write_all(b"\r\n")
+        })(),
+        Reply::Hang => {
+            let until = Instant::now() + Duration::from_secs(120);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < until {
+                thread::sleep(Duration::from_millis(20));
+            }
+            Ok(())
+        }
+        Reply::Drip {
+            status,
+            body,
+            every,
+        } => (|| {
+            let mut text = head(
+                status,
+                &[("Content-Type".into(), "application/json".into())],
+            );
+            text.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+            stream.write_all(text.as_bytes())?;
+            for byte in body {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                stream.write_all(&[byte])?;
+                stream.flush()?;
+                thread::sleep(every);
+            }
+            Ok(())
+        })(),
+        Reply::Close => Ok(()),
+    };
+    let _ = stream.flush();
+}
+
+/// A fresh home with `config` as its only backend (`id`), for tests that run the binary.
+pub fn home_with_backend(id: &str, config: serde_json::Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = ipfs_kit_tui::store::Store::open(dir.path())
+        .expect("open store")
+        .0;
+    let map = config.as_object().expect("config object").clone();
+    store.create_backend(id, map).expect("create backend");
+    dir
+}
+
+/// Runs the real binary with `--home`; returns (exit code, stdout, stderr).
+pub fn run_cli(home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run ipfs-kit-tui");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
