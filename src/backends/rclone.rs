@@ -40,22 +40,99 @@ pub(super) fn check_combination(config: &Map<String, Value>) -> Result<(), Field
     super::requires(config, "password", "user")
 }
 
-// PROBE-PLACEHOLDER: replaced by the real probe in this change.
-pub async fn measure(
-    _ctx: &crate::probe::ProbeContext,
-    _config: &serde_json::Map<String, serde_json::Value>,
-) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
-    Err(crate::probe::ProbeError::Other(
-        "probe not written yet".into(),
-    ))
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::probe::{clean, join_url, required, secret, ProbeContext, ProbeError, TestRun};
+use crate::stats::{Files, Measurement, Storage};
+
+/// `core/version`; only the fields we show.
+#[derive(Deserialize)]
+struct Version {
+    version: Option<String>,
+    os: Option<String>,
+    arch: Option<String>,
 }
 
-pub async fn test(
-    _ctx: &crate::probe::ProbeContext,
-    _config: &serde_json::Map<String, serde_json::Value>,
-    _run: &mut crate::probe::TestRun,
-) -> Result<(), crate::probe::ProbeError> {
-    Err(crate::probe::ProbeError::Other(
-        "probe not written yet".into(),
-    ))
+/// `operations/about`: every field is optional; an omitted one is unknown (or unlimited).
+#[derive(Deserialize)]
+struct About {
+    total: Option<u64>,
+    used: Option<u64>,
+    free: Option<u64>,
+    trashed: Option<u64>,
+    other: Option<u64>,
+    objects: Option<u64>,
+}
+
+/// POSTs a JSON body to an rc method. With --rc-user set, rclone wants credentials on every
+/// call (core/version included, seen with rclone 1.60), so they go on every call.
+async fn call(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+    method: &str,
+    body: Value,
+) -> Result<crate::probe::Reply, ProbeError> {
+    let url = join_url(required(config, "rc_url")?, method);
+    let mut request = ctx.http.client().post(url).json(&body);
+    if let Some(user) = crate::probe::field(config, "user") {
+        request = request.basic_auth(user, secret(config, "password")?);
+    }
+    ctx.http.send(request).await?.success_or(&format!("rc method {method}"))
+}
+
+async fn version(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Version, ProbeError> {
+    call(ctx, config, "core/version", json!({})).await?.json("core/version")
+}
+
+async fn about(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<About, ProbeError> {
+    let remote = required(config, "remote")?;
+    call(ctx, config, "operations/about", json!({ "fs": remote }))
+        .await?
+        .json("operations/about")
+}
+
+pub async fn measure(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measurement, ProbeError> {
+    let version = version(ctx, config).await?;
+    let about = about(ctx, config).await?;
+    let mut vital = Map::new();
+    for (key, value) in [("version", version.version), ("os", version.os), ("arch", version.arch)] {
+        if let Some(value) = value {
+            vital.insert(key.into(), json!(clean(&value)));
+        }
+    }
+    if let Some(trashed) = about.trashed {
+        vital.insert("trashed".into(), json!(trashed));
+    }
+    if let Some(other) = about.other {
+        vital.insert("other".into(), json!(other));
+    }
+    Ok(Measurement {
+        degraded: None,
+        storage: Storage::new(about.total, about.used, about.free),
+        files: Files {
+            count: about.objects,
+            ..Files::default()
+        },
+        quota: Default::default(),
+        vital,
+    })
+}
+
+pub async fn test(ctx: &ProbeContext, config: &Map<String, Value>, run: &mut TestRun) -> Result<(), ProbeError> {
+    run.step("reachable+authenticated: core/version", version(ctx, config), |v| {
+        format!("rclone {}", v.version.as_deref().unwrap_or("(version not given)"))
+    })
+    .await?;
+    run.step("read: operations/about", about(ctx, config), |a| match (a.used, a.total) {
+        (Some(used), Some(total)) => format!(
+            "{} used of {}",
+            crate::text::bytes(used),
+            crate::text::bytes(total)
+        ),
+        (Some(used), None) => format!("{} used, no total given", crate::text::bytes(used)),
+        _ => "answered; this remote reports no usage".into(),
+    })
+    .await?;
+    Ok(())
 }

@@ -179,7 +179,8 @@ pub type CliResult = Result<(), CliError>;
 pub fn run(cli: Cli) -> CliResult {
     let home = cli.home.as_deref();
     match cli.command {
-        None => backend::list(&open(home)?, false),
+        // Until the interactive console lands, a bare invocation shows one live status round.
+        None => status::status(&open(home)?, false, false),
         Some(Command::Backend(cmd)) => backend::run(home, cmd),
         Some(Command::Settings(cmd)) => settings::run(home, cmd),
         Some(Command::Status { json, check }) => status::status(&open(home)?, json, check),

@@ -1,0 +1,148 @@
+//! rclone's remote control API, for real: `rclone rcd` with a local remote and auth.
+//! Needs the rclone binary (scripts/test.sh installs it); fails, never skips, without it.
+
+mod support;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{home_with_backend, run_cli};
+
+
+fn rclone_binary() -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("rclone"))
+                .find(|candidate| candidate.is_file())
+        })
+        .expect("rclone is not installed: run scripts/test.sh, which installs it (apt-get install rclone)")
+}
+
+/// A running `rclone rcd`, killed on drop.
+struct Rcd {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Rcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_rcd(dir: &Path, password: &str) -> Rcd {
+    let config = dir.join("rclone.conf");
+    std::fs::write(&config, "[loc]\ntype = local\n").unwrap();
+    let port = free_port();
+    let child = Command::new(rclone_binary())
+        .args(["rcd", "--config"])
+        .arg(&config)
+        .args(["--rc-addr", &format!("127.0.0.1:{port}"), "--rc-user", "operator", "--rc-pass", password])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rclone rcd");
+    let rcd = Rcd { child, url: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "rclone rcd did not listen on {port} within 15 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rcd
+}
+
+/// A directory on a filesystem nothing else writes to during the test, so its totals hold still.
+fn quiet_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        tempfile::Builder::new().prefix("ipfs-kit-rclone").tempdir_in(shm).unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    }
+}
+
+fn statvfs(path: &Path) -> (u64, u64, u64) {
+    let fs = nix::sys::statvfs::statvfs(path).unwrap();
+    let unit = fs.fragment_size() as u64;
+    let total = fs.blocks() as u64 * unit;
+    (total, total - fs.blocks_free() as u64 * unit, fs.blocks_available() as u64 * unit)
+}
+
+fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["backends"].as_array().unwrap().iter().find(|b| b["id"] == id).unwrap()
+}
+
+#[test]
+#[ignore = "needs the rclone binary; run by scripts/test.sh"]
+fn about_matches_the_filesystem() {
+    let data = quiet_dir();
+    std::fs::write(data.path().join("a.bin"), vec![7u8; 300_000]).unwrap();
+    let password = format!("rc-{}", fastrand::u64(..));
+    let rcd = start_rcd(data.path(), &password);
+    let home = home_with_backend(
+        "remote",
+        json!({"type": "rclone", "enabled": true, "rc_url": rcd.url, "remote": format!("loc:{}", data.path().display()),
+               "user": "operator", "password": password}),
+    );
+    let (code, out, err) = run_cli(home.path(), &["backend", "add", "disk", "--type", "local", "--set", &format!("path={}", data.path().display())]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let before = statvfs(data.path());
+    let started = Instant::now();
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    println!("status round over rclone + local: {:?}", started.elapsed());
+    let after = statvfs(data.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(before, after, "the filesystem changed during the test; totals cannot be compared");
+    assert!(!out.contains(&password) && !err.contains(&password));
+
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let remote = find(&report, "remote");
+    assert_eq!(remote["health"]["status"], "healthy", "{remote}");
+    assert_eq!(remote["storage"]["total"], json!(before.0));
+    assert_eq!(remote["storage"]["used"], json!(before.1));
+    assert_eq!(remote["storage"]["available"], json!(before.2));
+    assert!(remote["vital"]["version"].as_str().unwrap().starts_with('v'), "{remote}");
+    // The local probe reads the same filesystem the same way.
+    let disk = find(&report, "disk");
+    assert_eq!(disk["storage"], remote["storage"]);
+    assert_eq!(disk["files"]["count"], json!(2), "a.bin and rclone.conf");
+    assert!(home.path().join("metadata/stats.remote.json").is_file());
+
+    let (code, out, err) = run_cli(home.path(), &["backend", "test", "remote"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("PASS remote"), "{out}");
+}
+
+#[test]
+#[ignore = "needs the rclone binary; run by scripts/test.sh"]
+fn wrong_password_is_named_as_credentials() {
+    let data = quiet_dir();
+    let rcd = start_rcd(data.path(), "the-right-one");
+    let home = home_with_backend(
+        "remote",
+        json!({"type": "rclone", "enabled": true, "rc_url": rcd.url, "remote": "loc:/",
+               "user": "operator", "password": "a-wrong-one"}),
+    );
+    let started = Instant::now();
+    let (code, out, err) = run_cli(home.path(), &["backend", "test", "remote", "--json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["error"]["class"], "credentials", "{report}");
+    assert!(report["error"]["message"].as_str().unwrap().contains("credentials rejected (HTTP 401)"));
+    assert!(started.elapsed() < Duration::from_secs(12));
+    let (code, out, _) = run_cli(home.path(), &["status", "--json", "--check"]);
+    assert_eq!(code, 1, "--check exits 1 when a backend is down");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(find(&report, "remote")["health"]["status"], "down");
+}
