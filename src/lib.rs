@@ -3,8 +3,10 @@
 //! Layers (see DESIGN.md): `store` is the on-disk truth in `~/.ipfs_kit`, `backends` the kinds
 //! and their config schemas, `cli` the non-interactive commands over them.
 
+pub mod api;
 pub mod backends;
 pub mod cli;
+pub mod monitor;
 pub mod probe;
 pub mod stats;
 pub mod store;

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::{open, split_assignment, BackendCommand, CliError, CliResult};
+use crate::api::Api;
 use crate::backends::{self, Kind};
 use crate::store::{names, BackendDoc, Store, StoreError};
 use crate::text::{age, sanitize, table};
@@ -29,17 +30,9 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             if disabled {
                 sets.push(("enabled".into(), "false".into()));
             }
-            let config = backends::new_config(kind, &sets)?;
-            let store = open(home)?;
-            store.create_backend(&id, config)?;
-            let fields: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
-            store.log(
-                "INFO",
-                &format!(
-                    "backend added: id={id} type={kind} fields={}",
-                    fields.join(",")
-                ),
-            );
+            backends::new_config(kind, &sets)?;
+            let api = Api::new(open(home)?);
+            api.create_backend(&id, kind, &sets)?;
             println!("added backend '{id}' ({kind})");
             Ok(())
         }
@@ -49,16 +42,9 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
                 .iter()
                 .map(|s| split_assignment(s))
                 .collect::<Result<Vec<_>, _>>()?;
-            let store = open(home)?;
-            let current = store.get_backend(&id)?;
-            let kind = Kind::parse(current.kind())?;
-            let edits = backends::edits(kind, current.config(), &sets)?;
-            store.update_backend(&id, &edits)?;
+            let api = Api::new(open(home)?);
+            api.update_backend(&id, &sets)?;
             let fields: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
-            store.log(
-                "INFO",
-                &format!("backend changed: id={id} fields={}", fields.join(",")),
-            );
             println!("updated backend '{id}': {}", fields.join(", "));
             Ok(())
         }
@@ -70,9 +56,9 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             names::check_backend_id(&id)?;
             remove(&open(home)?, &id, yes)
         }
-        BackendCommand::Test { id, json } => {
+        BackendCommand::Test { id, json, cached } => {
             names::check_backend_id(&id)?;
-            super::status::test(&open(home)?, &id, json)
+            super::status::test(&Api::new(open(home)?), &id, json, cached)
         }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }
@@ -237,12 +223,7 @@ fn remove(store: &Store, id: &str, yes: bool) -> CliResult {
             )));
         }
     }
-    store.remove_backend(id)?;
-    // Metadata about a removed backend is meaningless; failing to drop it is not fatal.
-    if let Err(err) = store.remove_metadata(&format!("stats.{id}")) {
-        eprintln!("warning: {err}");
-    }
-    store.log("INFO", &format!("backend removed: id={id}"));
+    Api::new(store.clone()).remove_backend(id)?;
     println!("removed backend '{id}'");
     Ok(())
 }

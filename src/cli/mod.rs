@@ -51,11 +51,19 @@ pub enum Command {
     Settings(SettingsCommand),
     /// Poll every backend once and print their health, storage, quota and performance
     Status {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "watch")]
         json: bool,
         /// Exit 1 if any enabled backend is down
-        #[arg(long)]
+        #[arg(long, conflicts_with = "watch")]
         check: bool,
+        /// Keep polling and print a compact table every SECS (Ctrl-C to stop)
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        watch: Option<u64>,
+    },
+    /// Alerts raised by the monitor (quota, down, error rate): active first
+    Alerts {
+        #[arg(long)]
+        json: bool,
     },
     /// Remove metadata older than N days
     Cleanup {
@@ -114,6 +122,9 @@ pub enum BackendCommand {
         id: String,
         #[arg(long)]
         json: bool,
+        /// Reuse a result younger than the test_ttl_secs setting instead of testing again
+        #[arg(long)]
+        cached: bool,
     },
     /// The kinds of backend and their fields
     Kinds {
@@ -167,6 +178,15 @@ impl From<StoreError> for CliError {
     }
 }
 
+impl From<crate::api::ApiError> for CliError {
+    fn from(err: crate::api::ApiError) -> Self {
+        CliError {
+            code: if err.is_bad_input() { 2 } else { 1 },
+            message: crate::text::sanitize(&err.to_string(), 1000),
+        }
+    }
+}
+
 impl From<FieldError> for CliError {
     fn from(err: FieldError) -> Self {
         CliError::usage(crate::text::sanitize(&err.to_string(), 1000))
@@ -183,7 +203,11 @@ pub fn run(cli: Cli) -> CliResult {
         None => status::status(&open(home)?, false, false),
         Some(Command::Backend(cmd)) => backend::run(home, cmd),
         Some(Command::Settings(cmd)) => settings::run(home, cmd),
-        Some(Command::Status { json, check }) => status::status(&open(home)?, json, check),
+        Some(Command::Status {
+            watch: Some(secs), ..
+        }) => status::watch(open(home)?, secs, cli.refresh),
+        Some(Command::Status { json, check, .. }) => status::status(&open(home)?, json, check),
+        Some(Command::Alerts { json }) => status::alerts(&open(home)?, json),
         Some(Command::Cleanup { days }) => settings::cleanup(&open(home)?, days),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -58,11 +58,9 @@ pub fn run(home: Option<&Path>, cmd: SettingsCommand) -> CliResult {
             Ok(())
         }
         SettingsCommand::Set { key, value } => {
-            let parsed = settings::parse(&key, &value)
-                .map_err(|e| CliError::usage(sanitize(&e.to_string(), 500)))?;
-            let store = open(home)?;
-            store.set_setting(&key, parsed.clone())?;
-            store.log("INFO", &format!("setting changed: {key}={parsed}"));
+            // Checked before the home is touched: bad input changes nothing.
+            settings::parse(&key, &value).map_err(|e| CliError::usage(sanitize(&e.to_string(), 500)))?;
+            let parsed = crate::api::Api::new(open(home)?).set_setting(&key, &value)?;
             println!("{key} = {}", plain(&parsed));
             Ok(())
         }

@@ -2,10 +2,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::{CliError, CliResult};
+use crate::api::Api;
+use crate::monitor::{LiveProber, Monitor, MonitorConfig};
 use crate::probe::{self, ProbeContext, TestReport};
 use crate::stats::{BackendStats, HealthStatus, StatsReport};
-use crate::store::Store;
+use crate::store::{timestamp, Store};
 use crate::text::{bytes, sanitize, table};
 
 /// Probes in flight at once during one `status` round.
@@ -126,15 +130,14 @@ fn status_table(report: &StatsReport) -> String {
     )
 }
 
-pub fn test(store: &Store, id: &str, as_json: bool) -> CliResult {
-    let backend = store.get_backend(id)?;
-    let ctx = context(store)?;
-    let report = runtime()?.block_on(probe::test(&ctx, id, backend.config()));
-    if let Ok(value) = serde_json::to_value(&report) {
-        if let Err(err) = store.write_metadata(&format!("test.{id}"), value) {
-            eprintln!("warning: cannot keep the test result: {err}");
-        }
-    }
+pub fn test(api: &Api, id: &str, as_json: bool, cached: bool) -> CliResult {
+    let ctx = context(api.store())?;
+    let reuse_within = if cached {
+        Duration::from_secs(api.settings()?.test_ttl_secs())
+    } else {
+        Duration::ZERO
+    };
+    let report = runtime()?.block_on(api.test_backend(id, &ctx, reuse_within))?;
     if as_json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
@@ -146,19 +149,73 @@ pub fn test(store: &Store, id: &str, as_json: bool) -> CliResult {
         Ok(())
     } else {
         // The steps above already say why; the exit code says "failed".
-        Err(CliError {
-            code: 1,
-            message: format!(
-                "test of '{id}' failed: {}",
-                report
-                    .error
-                    .as_ref()
-                    .and_then(|e| e.get("message"))
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("a step failed")
-            ),
-        })
+        Err(CliError::failure(format!(
+            "test of '{id}' failed: {}",
+            report
+                .error
+                .as_ref()
+                .and_then(|e| e.get("message"))
+                .and_then(|m| m.as_str())
+                .unwrap_or("a step failed")
+        )))
     }
+}
+
+/// `status --watch SECS`: the monitor runs in this process; a compact table every SECS.
+pub fn watch(store: Store, secs: u64, refresh: Option<u64>) -> CliResult {
+    let ctx = context(&store)?;
+    runtime()?.block_on(async move {
+        let config = MonitorConfig {
+            refresh_override: refresh.map(Duration::from_secs),
+            ..MonitorConfig::default()
+        };
+        let monitor = Monitor::start(store.clone(), Arc::new(LiveProber { ctx }), config);
+        let api = Api::with_monitor(store, monitor);
+        let mut tick = tokio::time::interval(Duration::from_secs(secs));
+        // The first table would show only last-known figures: give the first polls a moment.
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    let report = StatsReport { generated_at: timestamp::now(), backends: api.all_stats() };
+                    println!("-- {} --", chrono::Local::now().format("%H:%M:%S"));
+                    print!("{}", status_table(&report));
+                }
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        api.shutdown().await;
+        Ok(())
+    })
+}
+
+pub fn alerts(store: &Store, as_json: bool) -> CliResult {
+    let alerts = Api::new(store.clone()).alerts();
+    if as_json {
+        let text = serde_json::to_string_pretty(&alerts)
+            .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+        println!("{text}");
+        return Ok(());
+    }
+    if alerts.is_empty() {
+        println!("no alerts");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = alerts
+        .iter()
+        .map(|a| {
+            vec![
+                if a.cleared_at.is_some() { "cleared" } else { "ACTIVE" }.to_string(),
+                sanitize(&a.backend, 64),
+                format!("{:?}", a.rule).to_lowercase(),
+                sanitize(&a.raised_at, 40),
+                sanitize(a.cleared_at.as_deref().unwrap_or(""), 40),
+                sanitize(&a.message, 120),
+            ]
+        })
+        .collect();
+    print!("{}", table(&["STATE", "BACKEND", "RULE", "RAISED", "CLEARED", "MESSAGE"], &rows));
+    Ok(())
 }
 
 fn test_text(report: &TestReport) -> String {
@@ -180,7 +237,11 @@ fn test_text(report: &TestReport) -> String {
             "PASS {} ({}) in {:.0} ms\n",
             report.id, report.kind, report.elapsed_ms
         ));
-    } else if report.steps.is_empty() {
+    }
+    if report.cached {
+        out.push_str("(a kept result from within test_ttl_secs; run without --cached to test again)\n");
+    }
+    if !report.ok && report.steps.is_empty() {
         if let Some(message) = report
             .error
             .as_ref()

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use error::{clean, ProbeError};
@@ -72,7 +72,7 @@ pub fn join_url(base: &str, path: &str) -> String {
 }
 
 /// One step of a test, as recorded.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestStep {
     pub name: String,
     pub ok: bool,
@@ -113,7 +113,7 @@ impl TestRun {
 }
 
 /// The outcome of `backend test`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TestReport {
     pub id: String,
     #[serde(rename = "type")]
@@ -125,6 +125,9 @@ pub struct TestReport {
     pub error: Option<Value>,
     pub checked_at: String,
     pub elapsed_ms: f64,
+    /// True when this is a kept result reused within the test TTL, not a new test.
+    #[serde(default)]
+    pub cached: bool,
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -182,6 +185,7 @@ pub async fn test(ctx: &ProbeContext, id: &str, config: &Map<String, Value>) -> 
         error,
         checked_at: timestamp::now(),
         elapsed_ms: millis(started.elapsed()),
+        cached: false,
     }
 }
 

@@ -19,6 +19,30 @@ pub struct BackendDoc {
     pub doc: Map<String, Value>,
 }
 
+/// A file's identity at one moment: when an atomic rename or an in-place write changes it, one
+/// of these changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    pub modified_ns: i128,
+    pub size: u64,
+    pub inode: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            size: meta.len(),
+            inode: meta.ino(),
+        }
+    }
+
+    pub fn of_path(path: &std::path::Path) -> Option<Stamp> {
+        fs::metadata(path).ok().map(|m| Stamp::of(&m))
+    }
+}
+
 /// A change to one config field: `Some` sets it, `None` removes it.
 pub type Edit = (String, Option<Value>);
 
@@ -185,6 +209,29 @@ impl Store {
         names::check_backend_id(id)?;
         self.read_backend_file(id)?
             .ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
+    /// What identifies each backend file's current version (for cheap change detection): its
+    /// modification time, size and inode. Files with invalid ids are left out.
+    pub fn backend_stamps(&self) -> Result<Vec<(String, Stamp)>> {
+        let dir = self.backends_dir();
+        let mut stamps = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Some(id) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) else {
+                continue;
+            };
+            if names::check_backend_id(id).is_err() {
+                continue;
+            }
+            if let Ok(meta) = entry.metadata() {
+                stamps.push((id.to_string(), Stamp::of(&meta)));
+            }
+        }
+        stamps.sort();
+        Ok(stamps)
     }
 
     pub fn backend_exists(&self, id: &str) -> bool {

@@ -16,11 +16,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
-    let name = path
+    // Hidden name: the Python library and our own listings skip it.
+    let temp = write_temp(dir, path, bytes)?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| StoreError::io(temp.path(), e))?;
+    temp.persist(path)
+        .map_err(|e| StoreError::io(path, e.error))?;
+    sync_dir(dir)
+}
+
+/// Writes `bytes` to a new hidden temp file next to `target`, without syncing it: the caller
+/// syncs (one `syncfs` for a whole batch) and then renames it over `target`.
+pub fn write_temp(dir: &Path, target: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Leading dot: the Python library and our own listings skip hidden names.
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -28,11 +40,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| StoreError::io(dir, e))?;
     temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| StoreError::io(temp.path(), e))?;
-    temp.persist(path)
-        .map_err(|e| StoreError::io(path, e.error))?;
-    sync_dir(dir)
+    Ok(temp)
 }
 
 /// Makes a rename or unlink in `dir` durable.

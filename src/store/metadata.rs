@@ -2,6 +2,9 @@
 //! value with its age so callers can apply a TTL and tell fresh from stale.
 
 use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
@@ -38,8 +41,83 @@ pub struct CleanupReport {
     pub skipped: Vec<StoreError>,
 }
 
+/// One write of a coalesced batch (see [`Store::write_batch`]).
+#[derive(Clone, Debug)]
+pub enum BatchWrite {
+    /// `metadata/KEY.json` replaced with this value.
+    Metadata { key: String, value: Value },
+    /// A file inside the home replaced with these bytes.
+    Replace { path: PathBuf, bytes: Vec<u8> },
+    /// Bytes appended to a file inside the home (created 0600 if missing).
+    Append { path: PathBuf, bytes: Vec<u8> },
+}
+
+fn metadata_doc(key: &str, value: Value) -> Value {
+    let mut doc = Map::new();
+    doc.insert("key".into(), Value::String(key.to_string()));
+    doc.insert("value".into(), value);
+    doc.insert("updated".into(), Value::String(timestamp::now()));
+    Value::Object(doc)
+}
+
 impl Store {
-    fn metadata_path(&self, key: &str) -> std::path::PathBuf {
+    /// Writes many files with one filesystem sync in total, whatever their number: new contents
+    /// go to temp files and appends are made, one `syncfs` makes all of it durable, then the temp
+    /// files are renamed over their targets. A crash leaves each file old or new, never torn
+    /// (an append may lose its unsynced tail, which readers skip). The renames become durable
+    /// with the next batch's sync; `sync_now` makes them durable at once (on shutdown).
+    pub fn write_batch(&self, writes: Vec<BatchWrite>) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let _lock = self.lock_metadata()?;
+        let mut renames = Vec::new();
+        for write in writes {
+            let (path, bytes, append) = match write {
+                BatchWrite::Metadata { key, value } => {
+                    names::check_metadata_key(&key)?;
+                    let mut bytes = serde_json::to_vec_pretty(&metadata_doc(&key, value))
+                        .map_err(|e| StoreError::io(self.metadata_path(&key), std::io::Error::other(e)))?;
+                    bytes.push(b'\n');
+                    (self.metadata_path(&key), bytes, false)
+                }
+                BatchWrite::Replace { path, bytes } => (path, bytes, false),
+                BatchWrite::Append { path, bytes } => (path, bytes, true),
+            };
+            if !path.starts_with(&self.home) {
+                return Err(StoreError::io(&path, std::io::Error::other("outside the home directory")));
+            }
+            let dir = path
+                .parent()
+                .ok_or_else(|| StoreError::io(&path, std::io::Error::other("no parent directory")))?;
+            fsio::ensure_dir(dir)?;
+            if append {
+                let mut file = fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(fsio::FILE_MODE)
+                    .open(&path)
+                    .map_err(|e| StoreError::io(&path, e))?;
+                file.write_all(&bytes).map_err(|e| StoreError::io(&path, e))?;
+            } else {
+                let temp = fsio::write_temp(dir, &path, &bytes)?;
+                renames.push((temp, path));
+            }
+        }
+        self.sync_now()?;
+        for (temp, path) in renames {
+            temp.persist(&path).map_err(|e| StoreError::io(&path, e.error))?;
+        }
+        Ok(())
+    }
+
+    /// One `syncfs` of the filesystem that holds the home.
+    pub fn sync_now(&self) -> Result<()> {
+        let dir = fs::File::open(&self.home).map_err(|e| StoreError::io(&self.home, e))?;
+        nix::unistd::syncfs(&dir).map_err(|e| StoreError::io(&self.home, std::io::Error::from(e)))
+    }
+
+    fn metadata_path(&self, key: &str) -> PathBuf {
         self.metadata_dir().join(format!("{key}.json"))
     }
 
@@ -62,11 +140,7 @@ impl Store {
     pub fn write_metadata(&self, key: &str, value: Value) -> Result<()> {
         names::check_metadata_key(key)?;
         let _lock = self.lock_metadata()?;
-        let mut doc = Map::new();
-        doc.insert("key".into(), Value::String(key.to_string()));
-        doc.insert("value".into(), value);
-        doc.insert("updated".into(), Value::String(timestamp::now()));
-        fsio::write_json(&self.metadata_path(key), &Value::Object(doc))
+        fsio::write_json(&self.metadata_path(key), &metadata_doc(key, value))
     }
 
     pub fn remove_metadata(&self, key: &str) -> Result<bool> {
@@ -162,5 +236,33 @@ mod tests {
         assert_eq!(report.skipped.len(), 1);
         assert!(store.metadata_dir().join("broken.json").exists());
         assert!(store.read_metadata("stats.b1").unwrap().is_some());
+    }
+
+    #[test]
+    fn batch_writes_replace_and_append_inside_the_home_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let history = store.cache_dir().join("b1").join("history.ndjson");
+        store
+            .write_batch(vec![
+                BatchWrite::Metadata { key: "stats.b1".into(), value: json!(1) },
+                BatchWrite::Append { path: history.clone(), bytes: b"[1,2,3]\n".to_vec() },
+            ])
+            .unwrap();
+        store
+            .write_batch(vec![
+                BatchWrite::Metadata { key: "stats.b1".into(), value: json!(2) },
+                BatchWrite::Append { path: history.clone(), bytes: b"[2,2,3]\n".to_vec() },
+            ])
+            .unwrap();
+        assert_eq!(store.read_metadata("stats.b1").unwrap().unwrap().value, json!(2));
+        assert_eq!(fs::read_to_string(&history).unwrap(), "[1,2,3]\n[2,2,3]\n");
+        let outside = BatchWrite::Replace { path: "/tmp/elsewhere.json".into(), bytes: vec![] };
+        assert!(store.write_batch(vec![outside]).is_err());
+        let hidden = fs::read_dir(store.metadata_dir())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
+        assert_eq!(hidden, 0, "no temp files left behind");
     }
 }

@@ -13,10 +13,10 @@ pub mod timestamp;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{BackendDoc, Edit, Listing};
+pub use config::{BackendDoc, Edit, Listing, Stamp};
 pub use error::{Result, StoreError};
 pub use home::resolve_home;
-pub use metadata::{CleanupReport, MetadataEntry};
+pub use metadata::{BatchWrite, CleanupReport, MetadataEntry};
 pub use settings::{SettingSpec, Settings, SETTINGS};
 
 /// A handle on one home directory. Cheap to clone; holds no open files.

@@ -69,6 +69,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         help: "hours of history kept at full resolution (older points are downsampled)",
     },
     SettingSpec {
+        key: "test_ttl_secs",
+        ty: SettingType::UInt { min: 0, max: 86_400 },
+        default: || json!(60),
+        help: "seconds a test result is reused before testing again (0: always test)",
+    },
+    SettingSpec {
         key: "quota_alert_percent",
         ty: SettingType::UInt { min: 1, max: 100 },
         default: || json!(90),
@@ -211,6 +217,9 @@ impl Settings {
     }
     pub fn history_hours(&self) -> u64 {
         self.uint("history_hours")
+    }
+    pub fn test_ttl_secs(&self) -> u64 {
+        self.uint("test_ttl_secs")
     }
     pub fn quota_alert_percent(&self) -> u64 {
         self.uint("quota_alert_percent")

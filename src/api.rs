@@ -1,0 +1,288 @@
+//! The one façade every screen and command goes through: backends (list, get, create, update,
+//! remove, test), stats, settings, alerts and the event stream. With a running monitor, reads
+//! come from memory and changes are picked up at once; without one (most CLI commands), the
+//! same calls read and write the store directly.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
+
+use crate::backends::{self, FieldError, Kind};
+use crate::monitor::alerts::Alert;
+use crate::monitor::{Event, Monitor};
+use crate::probe::{self, ProbeContext, TestReport};
+use crate::stats::BackendStats;
+use crate::store::{names, settings, BackendDoc, Listing, Settings, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Setting(#[from] settings::SettingError),
+}
+
+impl ApiError {
+    /// The caller asked for something invalid (exit code 2), as opposed to the machine failing.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            ApiError::Store(err) => err.is_bad_input(),
+            ApiError::Field(_) | ApiError::Setting(_) => true,
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub struct Api {
+    store: Store,
+    monitor: Option<Monitor>,
+}
+
+impl Api {
+    pub fn new(store: Store) -> Api {
+        Api { store, monitor: None }
+    }
+
+    pub fn with_monitor(store: Store, monitor: Monitor) -> Api {
+        Api {
+            store,
+            monitor: Some(monitor),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn monitor(&self) -> Option<&Monitor> {
+        self.monitor.as_ref()
+    }
+
+    /// Stops the monitor (if any), flushing what it holds.
+    pub async fn shutdown(self) {
+        if let Some(monitor) = self.monitor {
+            monitor.shutdown().await;
+        }
+    }
+
+    pub fn subscribe(&self) -> Option<broadcast::Receiver<Event>> {
+        self.monitor.as_ref().map(Monitor::subscribe)
+    }
+
+    pub fn list_backends(&self) -> Listing {
+        self.store.list_backends()
+    }
+
+    pub fn get_backend(&self, id: &str) -> ApiResult<BackendDoc> {
+        Ok(self.store.get_backend(id)?)
+    }
+
+    /// Creates a backend from `FIELD=VALUE` pairs (defaults filled, everything checked first).
+    pub fn create_backend(&self, id: &str, kind: Kind, sets: &[(String, String)]) -> ApiResult<BackendDoc> {
+        names::check_backend_id(id)?;
+        let config = backends::new_config(kind, sets)?;
+        let names: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
+        self.create_checked(id, config, &names.join(","))
+    }
+
+    /// Creates a backend from a whole config (a form): it must be valid as it is.
+    pub fn create_backend_config(&self, id: &str, config: Map<String, Value>) -> ApiResult<BackendDoc> {
+        names::check_backend_id(id)?;
+        if let Some(problem) = backends::problems(&config).into_iter().next() {
+            return Err(problem.into());
+        }
+        let names: Vec<String> = config.keys().cloned().collect();
+        self.create_checked(id, config, &names.join(","))
+    }
+
+    fn create_checked(&self, id: &str, config: Map<String, Value>, fields: &str) -> ApiResult<BackendDoc> {
+        let doc = self.store.create_backend(id, config)?;
+        // Field names only: values may be secrets.
+        self.store
+            .log("INFO", &format!("backend added: id={id} type={} fields={fields}", doc.kind()));
+        self.changed();
+        Ok(doc)
+    }
+
+    /// Changes fields from `FIELD=VALUE` pairs (`FIELD=` removes an optional one).
+    pub fn update_backend(&self, id: &str, sets: &[(String, String)]) -> ApiResult<BackendDoc> {
+        names::check_backend_id(id)?;
+        let current = self.store.get_backend(id)?;
+        let kind = Kind::parse(current.kind())?;
+        let edits = backends::edits(kind, current.config(), sets)?;
+        let names: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
+        self.update_checked(id, &edits, &names.join(","))
+    }
+
+    /// Replaces the fields a form knows with `config`'s; keys the form does not know (the
+    /// Python library's, a newer version's) are kept as they are.
+    pub fn update_backend_config(&self, id: &str, config: &Map<String, Value>) -> ApiResult<BackendDoc> {
+        let current = self.store.get_backend(id)?;
+        let kind = Kind::parse(current.kind())?;
+        let mut merged = current.config().clone();
+        let mut edits = Vec::new();
+        for spec in kind.fields() {
+            let new = config.get(spec.name).filter(|v| !v.is_null()).cloned();
+            if merged.get(spec.name) != new.as_ref() {
+                match &new {
+                    Some(value) => merged.insert(spec.name.to_string(), value.clone()),
+                    None => merged.shift_remove(spec.name),
+                };
+                edits.push((spec.name.to_string(), new));
+            }
+        }
+        if let Some(problem) = backends::problems(&merged).into_iter().next() {
+            return Err(problem.into());
+        }
+        if edits.is_empty() {
+            return Ok(current);
+        }
+        let names: Vec<&str> = edits.iter().map(|(f, _)| f.as_str()).collect();
+        let names = names.join(",");
+        self.update_checked(id, &edits, &names)
+    }
+
+    fn update_checked(&self, id: &str, edits: &[crate::store::Edit], fields: &str) -> ApiResult<BackendDoc> {
+        let doc = self.store.update_backend(id, edits)?;
+        self.store
+            .log("INFO", &format!("backend changed: id={id} fields={fields}"));
+        self.changed();
+        Ok(doc)
+    }
+
+    /// Removes a backend, its index entry, its cache and the stats and test results kept for it.
+    pub fn remove_backend(&self, id: &str) -> ApiResult<()> {
+        names::check_backend_id(id)?;
+        self.store.remove_backend(id)?;
+        for key in [probe::stats_key(id), format!("test.{id}")] {
+            // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
+            if let Err(err) = self.store.remove_metadata(&key) {
+                self.store.log("WARNING", &format!("cannot remove {key}: {err}"));
+            }
+        }
+        self.store.log("INFO", &format!("backend removed: id={id}"));
+        self.changed();
+        Ok(())
+    }
+
+    fn changed(&self) {
+        if let Some(monitor) = &self.monitor {
+            monitor.rescan();
+        }
+    }
+
+    /// Tests a saved backend. A result younger than `reuse_within`, and newer than the
+    /// backend's last change, is reused instead of testing again.
+    pub async fn test_backend(&self, id: &str, ctx: &ProbeContext, reuse_within: Duration) -> ApiResult<TestReport> {
+        let backend = self.store.get_backend(id)?;
+        let key = format!("test.{id}");
+        if !reuse_within.is_zero() {
+            if let Some(cached) = self.cached_test(&key, &backend, reuse_within) {
+                return Ok(cached);
+            }
+        }
+        let report = probe::test(ctx, id, backend.config()).await;
+        match serde_json::to_value(&report) {
+            Ok(value) => {
+                if let Err(err) = self.store.write_metadata(&key, value) {
+                    self.store.log("WARNING", &format!("cannot keep the test result: {err}"));
+                }
+            }
+            Err(err) => self.store.log("WARNING", &format!("cannot encode the test result: {err}")),
+        }
+        if let Some(monitor) = &self.monitor {
+            monitor.announce(Event::TestFinished(Box::new(report.clone())));
+        }
+        Ok(report)
+    }
+
+    fn cached_test(&self, key: &str, backend: &BackendDoc, reuse_within: Duration) -> Option<TestReport> {
+        let entry = self.store.read_metadata(key).ok().flatten()?;
+        if !entry.is_fresh(reuse_within) {
+            return None;
+        }
+        let newer_than_config = match (entry.updated, backend.updated()) {
+            (Some(tested), Some(changed)) => tested > changed,
+            _ => false,
+        };
+        if !newer_than_config {
+            return None;
+        }
+        let mut report: TestReport = serde_json::from_value(entry.value).ok()?;
+        report.cached = true;
+        Some(report)
+    }
+
+    /// Tests a config that is not saved (a form's Test button).
+    pub async fn test_config(&self, id: &str, config: &Map<String, Value>, ctx: &ProbeContext) -> TestReport {
+        probe::test(ctx, id, config).await
+    }
+
+    /// A backend's stats: live from the monitor, else the last kept in the store (stale).
+    pub fn stats(&self, id: &str) -> Option<BackendStats> {
+        match &self.monitor {
+            Some(monitor) => monitor.stats(id),
+            None => self.stored_stats(id),
+        }
+    }
+
+    pub fn all_stats(&self) -> Vec<BackendStats> {
+        match &self.monitor {
+            Some(monitor) => monitor.all_stats(),
+            None => self
+                .store
+                .list_backends()
+                .backends
+                .iter()
+                .filter_map(|b| self.stored_stats(&b.id))
+                .collect(),
+        }
+    }
+
+    fn stored_stats(&self, id: &str) -> Option<BackendStats> {
+        let entry = self.store.read_metadata(&probe::stats_key(id)).ok().flatten()?;
+        let mut stats: BackendStats = serde_json::from_value(entry.value).ok()?;
+        stats.stale = true;
+        stats.source = crate::stats::Source::Metadata;
+        Some(stats)
+    }
+
+    /// Active alerts first, then the cleared ones, newest first.
+    pub fn alerts(&self) -> Vec<Alert> {
+        let mut alerts: Vec<Alert> = self
+            .store
+            .read_metadata("alerts")
+            .ok()
+            .flatten()
+            .and_then(|entry| serde_json::from_value(entry.value).ok())
+            .unwrap_or_default();
+        if let Some(monitor) = &self.monitor {
+            // The writer may not have flushed the newest yet.
+            for active in monitor.active_alerts() {
+                if !alerts.contains(&active) {
+                    alerts.push(active);
+                }
+            }
+        }
+        alerts.reverse();
+        alerts.sort_by_key(|a| a.cleared_at.is_some());
+        alerts
+    }
+
+    pub fn settings(&self) -> ApiResult<Settings> {
+        Ok(self.store.settings()?)
+    }
+
+    /// Parses, checks and writes one setting; returns the value written.
+    pub fn set_setting(&self, key: &str, raw: &str) -> ApiResult<Value> {
+        let value = settings::parse(key, raw)?;
+        self.store.set_setting(key, value.clone())?;
+        self.store.log("INFO", &format!("setting changed: {key}={value}"));
+        self.changed();
+        Ok(value)
+    }
+}

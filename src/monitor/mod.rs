@@ -1,0 +1,640 @@
+//! The monitor engine: one single-flight poller task per enabled backend, a supervisor that
+//! notices config changes made by anyone (this process, the CLI, the Python library), rolling
+//! performance figures, history, alerts, and one coalescing writer. Everything it learns is
+//! announced on a broadcast channel and kept in memory for instant reads.
+
+pub mod alerts;
+pub mod history;
+pub mod schedule;
+pub mod window;
+pub mod writer;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot, Notify, Semaphore};
+use tokio::task::{AbortHandle, JoinHandle};
+
+use self::alerts::{Alert, Alerts, Change, Facts};
+use self::history::{Point, Series};
+use self::window::Window;
+use self::writer::WriteOp;
+use crate::backends::Kind;
+use crate::probe::{self, ProbeContext, ProbeError, TestReport};
+use crate::stats::{BackendStats, Health, HealthStatus, Measurement, Source};
+use crate::store::{timestamp, BackendDoc, Settings, Stamp, Store};
+
+/// What the engine announces.
+#[derive(Clone, Debug)]
+pub enum Event {
+    BackendCreated(String),
+    BackendUpdated(String),
+    BackendRemoved(String),
+    StatsUpdated(Box<BackendStats>),
+    TestFinished(Box<TestReport>),
+    Alert(Alert),
+    AlertCleared(Alert),
+}
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Measures a backend. The live one goes over HTTP and the filesystem; tests script their own.
+pub trait Prober: Send + Sync + 'static {
+    fn measure(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>>;
+}
+
+/// The real prober: `probe::measure` with the shared client.
+pub struct LiveProber {
+    pub ctx: ProbeContext,
+}
+
+impl Prober for LiveProber {
+    fn measure(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let kind = Kind::parse(backend.kind()).map_err(|e| ProbeError::Config(e.to_string()))?;
+            probe::measure(&ctx, kind, backend.config()).await
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct MonitorConfig {
+    /// Overrides `refresh_secs` for backends without their own `poll_interval` (`--refresh`).
+    pub refresh_override: Option<Duration>,
+    /// Polls in flight at once, over all backends.
+    pub max_in_flight: usize,
+    /// How often the supervisor looks for config changes.
+    pub scan_every: Duration,
+    /// How often the writer flushes (one filesystem sync each).
+    pub flush_every: Duration,
+    /// Seed for the jitter (tests); random when `None`.
+    pub seed: Option<u64>,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        MonitorConfig {
+            refresh_override: None,
+            max_in_flight: 32,
+            scan_every: Duration::from_secs(1),
+            flush_every: Duration::from_secs(1),
+            seed: None,
+        }
+    }
+}
+
+/// Everything known about one backend.
+struct Entry {
+    doc: BackendDoc,
+    stamp: Stamp,
+    stats: BackendStats,
+    window: Window,
+    history: Series,
+    /// Lines in the history file since it was last rewritten (to know when to compact).
+    history_lines: usize,
+    failures: u32,
+    task: Option<AbortHandle>,
+    wake: Arc<Notify>,
+}
+
+struct State {
+    entries: BTreeMap<String, Entry>,
+    alerts: Alerts,
+    settings: Settings,
+    main_stamp: Option<Stamp>,
+    /// Files in backends/ that could not be read, by path, with the reason.
+    problems: BTreeMap<String, String>,
+}
+
+struct Shared {
+    store: Store,
+    prober: Arc<dyn Prober>,
+    config: MonitorConfig,
+    state: Mutex<State>,
+    events: broadcast::Sender<Event>,
+    writes: mpsc::UnboundedSender<WriteOp>,
+    gate: Arc<Semaphore>,
+    flushes: Arc<AtomicU64>,
+    polls: AtomicU64,
+    rng: Mutex<fastrand::Rng>,
+}
+
+/// A running engine. Dropping it aborts the tasks; call [`Monitor::shutdown`] to flush first.
+pub struct Monitor {
+    shared: Arc<Shared>,
+    supervisor: JoinHandle<()>,
+    writer: Option<JoinHandle<()>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock means a panic elsewhere; the data is still the best we have.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The last stats kept in the store, marked as coming from there.
+fn stored_stats(store: &Store, doc: &BackendDoc) -> BackendStats {
+    let mut stats = store
+        .read_metadata(&probe::stats_key(&doc.id))
+        .ok()
+        .flatten()
+        .and_then(|entry| serde_json::from_value::<BackendStats>(entry.value).ok())
+        .unwrap_or_default();
+    stats.id = doc.id.clone();
+    stats.kind = probe::clean(doc.kind());
+    stats.enabled = doc.enabled();
+    stats.stale = true;
+    stats.source = Source::Metadata;
+    if !doc.enabled() {
+        stats.health = Health {
+            status: HealthStatus::Disabled,
+            message: Some("disabled in its config".into()),
+            checked_at: None,
+        };
+    }
+    stats
+}
+
+fn load_history(store: &Store, id: &str, hours: u64) -> (Series, usize) {
+    let mut series = Series::new(hours);
+    let mut lines = 0;
+    if let Ok(text) = std::fs::read_to_string(writer::history_path(store, id)) {
+        for line in text.lines() {
+            lines += 1;
+            // A torn last line after a crash is skipped.
+            if let Some(point) = history::decode_line(line) {
+                series.push(point);
+            }
+        }
+    }
+    (series, lines)
+}
+
+impl Monitor {
+    /// Starts the engine on a tokio runtime. Last-known stats are available at once.
+    pub fn start(store: Store, prober: Arc<dyn Prober>, config: MonitorConfig) -> Monitor {
+        let settings = store.settings().unwrap_or_default();
+        let alerts = store
+            .read_metadata("alerts")
+            .ok()
+            .flatten()
+            .and_then(|entry| serde_json::from_value::<Vec<Alert>>(entry.value).ok())
+            .map(Alerts::from_records)
+            .unwrap_or_default();
+        let (events, _) = broadcast::channel(4096);
+        let (writes, ops) = mpsc::unbounded_channel();
+        let flushes = Arc::new(AtomicU64::new(0));
+        let writer = tokio::spawn(writer::run(store.clone(), ops, flushes.clone(), config.flush_every));
+        let rng = match config.seed {
+            Some(seed) => fastrand::Rng::with_seed(seed),
+            None => fastrand::Rng::new(),
+        };
+        let shared = Arc::new(Shared {
+            gate: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            store: store.clone(),
+            prober,
+            state: Mutex::new(State {
+                entries: BTreeMap::new(),
+                alerts,
+                settings,
+                main_stamp: Stamp::of_path(&store.main_json()),
+                problems: BTreeMap::new(),
+            }),
+            config,
+            events,
+            writes,
+            flushes,
+            polls: AtomicU64::new(0),
+            rng: Mutex::new(rng),
+        });
+        shared.scan(true);
+        let supervisor = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(shared.config.scan_every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    shared.scan(false);
+                }
+            })
+        };
+        Monitor {
+            shared,
+            supervisor,
+            writer: Some(writer),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.shared.events.subscribe()
+    }
+
+    /// Announces an event that did not come from the engine (a test result, a CRUD change).
+    pub fn announce(&self, event: Event) {
+        let _ = self.shared.events.send(event);
+    }
+
+    pub fn all_stats(&self) -> Vec<BackendStats> {
+        lock(&self.shared.state)
+            .entries
+            .values()
+            .map(|e| e.stats.clone())
+            .collect()
+    }
+
+    pub fn stats(&self, id: &str) -> Option<BackendStats> {
+        lock(&self.shared.state).entries.get(id).map(|e| e.stats.clone())
+    }
+
+    /// The last `n` points of a backend's history at poll resolution.
+    pub fn history(&self, id: &str, n: usize) -> Vec<Point> {
+        lock(&self.shared.state)
+            .entries
+            .get(id)
+            .map(|e| e.history.recent(n).copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every point of a backend's history, oldest first (downsampled tiers included).
+    pub fn full_history(&self, id: &str) -> Vec<Point> {
+        lock(&self.shared.state)
+            .entries
+            .get(id)
+            .map(|e| e.history.points().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn active_alerts(&self) -> Vec<Alert> {
+        lock(&self.shared.state).alerts.active().cloned().collect()
+    }
+
+    /// Files in backends/ that could not be read, with the reason.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        lock(&self.shared.state)
+            .problems
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Polls a backend (or all) now; a poll in flight is followed by exactly one more.
+    pub fn poll_now(&self, id: Option<&str>) {
+        let state = lock(&self.shared.state);
+        for (key, entry) in &state.entries {
+            if id.is_none_or(|id| id == key) {
+                entry.wake.notify_one();
+            }
+        }
+    }
+
+    /// Looks for config changes now instead of at the next scan.
+    pub fn rescan(&self) {
+        self.shared.scan(false);
+    }
+
+    /// Store flushes so far (each is one filesystem sync).
+    pub fn flushes(&self) -> u64 {
+        self.shared.flushes.load(Ordering::Relaxed)
+    }
+
+    /// Polls finished so far.
+    pub fn polls(&self) -> u64 {
+        self.shared.polls.load(Ordering::Relaxed)
+    }
+
+    /// Number of poller tasks running.
+    pub fn pollers(&self) -> usize {
+        lock(&self.shared.state)
+            .entries
+            .values()
+            .filter(|e| e.task.is_some())
+            .count()
+    }
+
+    /// Stops polling and writes everything acknowledged to disk.
+    pub async fn shutdown(mut self) {
+        self.stop_tasks();
+        let (done, flushed) = oneshot::channel();
+        if self.shared.writes.send(WriteOp::Flush(done)).is_ok() {
+            let _ = flushed.await;
+        }
+    }
+
+    fn stop_tasks(&mut self) {
+        self.supervisor.abort();
+        let mut state = lock(&self.shared.state);
+        for entry in state.entries.values_mut() {
+            if let Some(task) = entry.task.take() {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.stop_tasks();
+        if let Some(writer) = self.writer.take() {
+            // The writer ends by itself once every sender is gone; pollers hold none.
+            drop(writer);
+        }
+    }
+}
+
+impl Shared {
+    fn interval(&self, doc: &BackendDoc, settings: &Settings) -> Duration {
+        let own = doc
+            .config()
+            .get("poll_interval")
+            .and_then(serde_json::Value::as_u64)
+            .map(Duration::from_secs);
+        let global = self
+            .config
+            .refresh_override
+            .unwrap_or_else(|| Duration::from_secs(settings.refresh_secs()));
+        own.unwrap_or(global).max(Duration::from_secs(1))
+    }
+
+    fn jitter_unit(&self) -> f64 {
+        lock(&self.rng).f64()
+    }
+
+    /// Compares the files with what is known and starts, restarts or stops pollers.
+    fn scan(self: &Arc<Self>, first: bool) {
+        let main_stamp = Stamp::of_path(&self.store.main_json());
+        let stamps = match self.store.backend_stamps() {
+            Ok(stamps) => stamps,
+            Err(err) => {
+                self.store.log("ERROR", &format!("cannot list backends: {err}"));
+                return;
+            }
+        };
+        let mut state = lock(&self.state);
+        let mut settings_changed = false;
+        if main_stamp != state.main_stamp {
+            state.main_stamp = main_stamp;
+            if let Ok(settings) = self.store.settings() {
+                settings_changed = settings.refresh_secs() != state.settings.refresh_secs();
+                state.settings = settings;
+            }
+        }
+        let now = timestamp::now();
+        // Removed.
+        let gone: Vec<String> = state
+            .entries
+            .keys()
+            .filter(|id| stamps.binary_search_by(|(s, _)| s.cmp(id)).is_err())
+            .cloned()
+            .collect();
+        for id in gone {
+            if let Some(mut entry) = state.entries.remove(&id) {
+                if let Some(task) = entry.task.take() {
+                    task.abort();
+                }
+            }
+            let changes = state.alerts.clear_backend(&id, &now);
+            self.announce_alerts(&state, changes);
+            let _ = self.events.send(Event::BackendRemoved(id));
+        }
+        // New or changed.
+        for (id, stamp) in stamps {
+            let known = state.entries.get(&id).map(|e| e.stamp);
+            if known == Some(stamp) && !settings_changed {
+                continue;
+            }
+            let doc = match self.store.get_backend(&id) {
+                Ok(doc) => doc,
+                Err(err) => {
+                    state.problems.insert(id.clone(), err.to_string());
+                    continue;
+                }
+            };
+            state.problems.remove(&id);
+            let settings = state.settings.clone();
+            match state.entries.get_mut(&id) {
+                Some(entry) => {
+                    let config_changed = entry.doc.doc.get("config") != doc.doc.get("config");
+                    entry.stamp = stamp;
+                    if !config_changed && !settings_changed {
+                        entry.doc = doc;
+                        continue;
+                    }
+                    if let Some(task) = entry.task.take() {
+                        task.abort();
+                    }
+                    entry.stats.enabled = doc.enabled();
+                    entry.stats.kind = probe::clean(doc.kind());
+                    if !doc.enabled() {
+                        entry.stats.health = Health {
+                            status: HealthStatus::Disabled,
+                            message: Some("disabled in its config".into()),
+                            checked_at: None,
+                        };
+                    }
+                    entry.failures = 0;
+                    entry.doc = doc;
+                    if config_changed {
+                        let _ = self.events.send(Event::BackendUpdated(id.clone()));
+                    }
+                    // A changed config is polled at once.
+                    self.spawn_poller(&settings, entry, Duration::ZERO);
+                    if !entry.doc.enabled() {
+                        let changes = state.alerts.clear_backend(&id, &now);
+                        self.announce_alerts(&state, changes);
+                    }
+                }
+                None => {
+                    let (history, history_lines) = load_history(&self.store, &id, settings.history_hours());
+                    let mut entry = Entry {
+                        stats: stored_stats(&self.store, &doc),
+                        doc,
+                        stamp,
+                        window: Window::default(),
+                        history,
+                        history_lines,
+                        failures: 0,
+                        task: None,
+                        wake: Arc::new(Notify::new()),
+                    };
+                    let interval = self.interval(&entry.doc, &settings);
+                    // The first polls of a fresh start spread over one interval; a backend added
+                    // while running is polled at once.
+                    let delay = if first {
+                        schedule::first_delay(interval, self.jitter_unit())
+                    } else {
+                        Duration::ZERO
+                    };
+                    self.spawn_poller(&settings, &mut entry, delay);
+                    state.entries.insert(id.clone(), entry);
+                    if !first {
+                        let _ = self.events.send(Event::BackendCreated(id));
+                    }
+                }
+            }
+        }
+    }
+
+    fn spawn_poller(self: &Arc<Self>, settings: &Settings, entry: &mut Entry, first_delay: Duration) {
+        if !entry.doc.enabled() || Kind::parse(entry.doc.kind()).is_err() {
+            return;
+        }
+        let interval = self.interval(&entry.doc, settings);
+        let timeout = Duration::from_secs(settings.timeout_secs()) + Duration::from_secs(1);
+        let shared = self.clone();
+        let doc = entry.doc.clone();
+        let wake = entry.wake.clone();
+        let task = tokio::spawn(async move {
+            let mut delay = first_delay;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = wake.notified() => {}
+                }
+                let Ok(_permit) = shared.gate.clone().acquire_owned().await else {
+                    return;
+                };
+                let started = tokio::time::Instant::now();
+                // The probe has its own timeouts; this bound holds even for one that forgets.
+                let result = match tokio::time::timeout(timeout, shared.prober.measure(doc.clone())).await {
+                    Ok(result) => result,
+                    Err(_) => Err(ProbeError::Timeout {
+                        secs: timeout.as_secs().saturating_sub(1).max(1),
+                    }),
+                };
+                let elapsed = started.elapsed();
+                drop(_permit);
+                delay = shared.record(&doc.id, result, elapsed, interval);
+            }
+        });
+        entry.task = Some(task.abort_handle());
+    }
+
+    /// Takes one poll's outcome into the state; returns the delay before the next poll.
+    fn record(
+        &self,
+        id: &str,
+        result: Result<Measurement, ProbeError>,
+        elapsed: Duration,
+        interval: Duration,
+    ) -> Duration {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        let now = timestamp::now();
+        let at = unix_now();
+        let ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0;
+        let jitter = self.jitter_unit() * 2.0 - 1.0;
+        let mut state = lock(&self.state);
+        let quota_alert_percent = state.settings.quota_alert_percent();
+        let Some(entry) = state.entries.get_mut(id) else {
+            return interval;
+        };
+        let error = result.as_ref().err().cloned();
+        match result {
+            Ok(measurement) => {
+                entry.failures = 0;
+                entry.window.push(at, ms, true);
+                let stats = &mut entry.stats;
+                stats.health = Health {
+                    status: if measurement.degraded.is_some() {
+                        HealthStatus::Degraded
+                    } else {
+                        HealthStatus::Healthy
+                    },
+                    message: measurement.degraded,
+                    checked_at: Some(now.clone()),
+                };
+                stats.storage = measurement.storage;
+                stats.files = measurement.files;
+                stats.quota = measurement.quota;
+                stats.vital = measurement.vital;
+                stats.stale = false;
+                stats.source = Source::Live;
+                stats.updated_at = Some(now.clone());
+            }
+            Err(err) => {
+                entry.failures += 1;
+                entry.window.push(at, ms, false);
+                // The last-known figures stay, marked stale, with the failure as the message.
+                let stats = &mut entry.stats;
+                let down = err.is_permanent() || entry.failures >= schedule::RETRY_BUDGET;
+                stats.health = Health {
+                    status: if down { HealthStatus::Down } else { HealthStatus::Degraded },
+                    message: Some(if down {
+                        err.to_string()
+                    } else {
+                        format!(
+                            "no answer ({} of {} before down): {err}",
+                            entry.failures,
+                            schedule::RETRY_BUDGET
+                        )
+                    }),
+                    checked_at: Some(now.clone()),
+                };
+                stats.stale = true;
+                stats.source = Source::Metadata;
+            }
+        }
+        entry.stats.performance = entry.window.performance();
+        let point = Point {
+            at,
+            response_ms: error.is_none().then_some(ms as f32),
+            used_bytes: entry.stats.storage.used.or(entry.stats.quota.used),
+        };
+        entry.history.push(point);
+        entry.history_lines += 1;
+        let _ = self.writes.send(WriteOp::History {
+            id: id.to_string(),
+            point,
+        });
+        // Compact the history file once it holds twice what is live (plus slack).
+        if entry.history_lines > 2 * entry.history.len() + 1000 {
+            let text: String = entry.history.points().map(|p| history::encode_line(&p)).collect();
+            entry.history_lines = entry.history.len();
+            let _ = self.writes.send(WriteOp::HistoryRewrite {
+                id: id.to_string(),
+                text,
+            });
+        }
+        let stats = entry.stats.clone();
+        let failures = entry.failures;
+        let error_rate = entry.window.error_rate();
+        let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
+        let changes = state.alerts.evaluate(
+            &Facts {
+                stats: &stats,
+                consecutive_failures: failures,
+                error_rate,
+                quota_alert_percent,
+            },
+            &now,
+        );
+        self.announce_alerts(&state, changes);
+        let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
+        schedule::next_delay(interval, failures, error.as_ref(), jitter)
+    }
+
+    fn announce_alerts(&self, state: &State, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        let _ = self.writes.send(WriteOp::Alerts(state.alerts.to_records()));
+        for change in changes {
+            let _ = self.events.send(match change {
+                Change::Raised(alert) => Event::Alert(alert),
+                Change::Cleared(alert) => Event::AlertCleared(alert),
+            });
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Write coalescing: every poller's results go through one writer task that batches them and
+//! writes at most once per `every` (1 s), with a single filesystem sync per batch, however many
+//! backends there are. A final flush on shutdown keeps everything acknowledged.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::alerts::Alert;
+use super::history::{encode_line, Point};
+use crate::stats::BackendStats;
+use crate::store::{BatchWrite, Store};
+
+pub enum WriteOp {
+    Stats(Box<BackendStats>),
+    History { id: String, point: Point },
+    /// The whole history file replaced (compaction): supersedes earlier appends.
+    HistoryRewrite { id: String, text: String },
+    Alerts(Vec<Alert>),
+    /// Write everything pending now, sync, and answer.
+    Flush(oneshot::Sender<()>),
+}
+
+pub fn history_path(store: &Store, id: &str) -> std::path::PathBuf {
+    store.cache_dir().join(id).join("history.ndjson")
+}
+
+#[derive(Default)]
+struct Pending {
+    stats: HashMap<String, BackendStats>,
+    appends: HashMap<String, String>,
+    rewrites: HashMap<String, String>,
+    alerts: Option<Vec<Alert>>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.stats.is_empty()
+            && self.appends.is_empty()
+            && self.rewrites.is_empty()
+            && self.alerts.is_none()
+    }
+
+    fn add(&mut self, op: WriteOp) {
+        match op {
+            WriteOp::Stats(stats) => {
+                self.stats.insert(stats.id.clone(), *stats);
+            }
+            WriteOp::History { id, point } => {
+                // After a rewrite in the same batch, the point belongs to the new file.
+                let target = match self.rewrites.get_mut(&id) {
+                    Some(text) => text,
+                    None => self.appends.entry(id).or_default(),
+                };
+                target.push_str(&encode_line(&point));
+            }
+            WriteOp::HistoryRewrite { id, text } => {
+                self.appends.remove(&id);
+                self.rewrites.insert(id, text);
+            }
+            WriteOp::Alerts(alerts) => self.alerts = Some(alerts),
+            WriteOp::Flush(_) => {}
+        }
+    }
+
+    fn take_batch(&mut self, store: &Store) -> Vec<BatchWrite> {
+        let mut batch = Vec::new();
+        for (id, stats) in self.stats.drain() {
+            match serde_json::to_value(&stats) {
+                Ok(value) => batch.push(BatchWrite::Metadata {
+                    key: crate::probe::stats_key(&id),
+                    value,
+                }),
+                Err(err) => store.log("ERROR", &format!("cannot encode the stats of {id}: {err}")),
+            }
+        }
+        for (id, text) in self.rewrites.drain() {
+            batch.push(BatchWrite::Replace {
+                path: history_path(store, &id),
+                bytes: text.into_bytes(),
+            });
+        }
+        for (id, text) in self.appends.drain() {
+            batch.push(BatchWrite::Append {
+                path: history_path(store, &id),
+                bytes: text.into_bytes(),
+            });
+        }
+        if let Some(alerts) = self.alerts.take() {
+            match serde_json::to_value(&alerts) {
+                Ok(value) => batch.push(BatchWrite::Metadata {
+                    key: "alerts".into(),
+                    value,
+                }),
+                Err(err) => store.log("ERROR", &format!("cannot encode the alerts: {err}")),
+            }
+        }
+        batch
+    }
+}
+
+/// Runs until every sender is gone, then flushes what is left.
+pub async fn run(store: Store, mut ops: mpsc::UnboundedReceiver<WriteOp>, flushes: Arc<AtomicU64>, every: Duration) {
+    let mut pending = Pending::default();
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            op = ops.recv() => match op {
+                Some(WriteOp::Flush(done)) => {
+                    flush(&store, &mut pending, &flushes).await;
+                    // Make the last renames durable too: this is a shutdown.
+                    let sync_store = store.clone();
+                    let _ = tokio::task::spawn_blocking(move || sync_store.sync_now()).await;
+                    let _ = done.send(());
+                }
+                Some(op) => pending.add(op),
+                None => {
+                    flush(&store, &mut pending, &flushes).await;
+                    return;
+                }
+            },
+            _ = tick.tick() => {
+                if !pending.is_empty() {
+                    flush(&store, &mut pending, &flushes).await;
+                }
+            }
+        }
+    }
+}
+
+async fn flush(store: &Store, pending: &mut Pending, flushes: &AtomicU64) {
+    let batch = pending.take_batch(store);
+    if batch.is_empty() {
+        return;
+    }
+    let writer = store.clone();
+    let result = tokio::task::spawn_blocking(move || writer.write_batch(batch)).await;
+    flushes.fetch_add(1, Ordering::Relaxed);
+    match result {
+        Ok(Ok(())) => {}
+        // The terminal may belong to the console: errors go to the log, not to stderr.
+        Ok(Err(err)) => store.log("ERROR", &format!("writing stats failed: {err}")),
+        Err(err) => store.log("ERROR", &format!("the writer task failed: {err}")),
+    }
+}
