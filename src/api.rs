@@ -44,7 +44,10 @@ pub struct Api {
 
 impl Api {
     pub fn new(store: Store) -> Api {
-        Api { store, monitor: None }
+        Api {
+            store,
+            monitor: None,
+        }
     }
 
     pub fn with_monitor(store: Store, monitor: Monitor) -> Api {
@@ -82,7 +85,12 @@ impl Api {
     }
 
     /// Creates a backend from `FIELD=VALUE` pairs (defaults filled, everything checked first).
-    pub fn create_backend(&self, id: &str, kind: Kind, sets: &[(String, String)]) -> ApiResult<BackendDoc> {
+    pub fn create_backend(
+        &self,
+        id: &str,
+        kind: Kind,
+        sets: &[(String, String)],
+    ) -> ApiResult<BackendDoc> {
         names::check_backend_id(id)?;
         let config = backends::new_config(kind, sets)?;
         let names: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
@@ -90,7 +98,11 @@ impl Api {
     }
 
     /// Creates a backend from a whole config (a form): it must be valid as it is.
-    pub fn create_backend_config(&self, id: &str, config: Map<String, Value>) -> ApiResult<BackendDoc> {
+    pub fn create_backend_config(
+        &self,
+        id: &str,
+        config: Map<String, Value>,
+    ) -> ApiResult<BackendDoc> {
         names::check_backend_id(id)?;
         if let Some(problem) = backends::problems(&config).into_iter().next() {
             return Err(problem.into());
@@ -99,11 +111,18 @@ impl Api {
         self.create_checked(id, config, &names.join(","))
     }
 
-    fn create_checked(&self, id: &str, config: Map<String, Value>, fields: &str) -> ApiResult<BackendDoc> {
+    fn create_checked(
+        &self,
+        id: &str,
+        config: Map<String, Value>,
+        fields: &str,
+    ) -> ApiResult<BackendDoc> {
         let doc = self.store.create_backend(id, config)?;
         // Field names only: values may be secrets.
-        self.store
-            .log("INFO", &format!("backend added: id={id} type={} fields={fields}", doc.kind()));
+        self.store.log(
+            "INFO",
+            &format!("backend added: id={id} type={} fields={fields}", doc.kind()),
+        );
         self.changed();
         Ok(doc)
     }
@@ -120,7 +139,11 @@ impl Api {
 
     /// Replaces the fields a form knows with `config`'s; keys the form does not know (the
     /// Python library's, a newer version's) are kept as they are.
-    pub fn update_backend_config(&self, id: &str, config: &Map<String, Value>) -> ApiResult<BackendDoc> {
+    pub fn update_backend_config(
+        &self,
+        id: &str,
+        config: &Map<String, Value>,
+    ) -> ApiResult<BackendDoc> {
         let current = self.store.get_backend(id)?;
         let kind = Kind::parse(current.kind())?;
         let mut merged = current.config().clone();
@@ -146,7 +169,12 @@ impl Api {
         self.update_checked(id, &edits, &names)
     }
 
-    fn update_checked(&self, id: &str, edits: &[crate::store::Edit], fields: &str) -> ApiResult<BackendDoc> {
+    fn update_checked(
+        &self,
+        id: &str,
+        edits: &[crate::store::Edit],
+        fields: &str,
+    ) -> ApiResult<BackendDoc> {
         let doc = self.store.update_backend(id, edits)?;
         self.store
             .log("INFO", &format!("backend changed: id={id} fields={fields}"));
@@ -161,7 +189,8 @@ impl Api {
         for key in [probe::stats_key(id), format!("test.{id}")] {
             // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
             if let Err(err) = self.store.remove_metadata(&key) {
-                self.store.log("WARNING", &format!("cannot remove {key}: {err}"));
+                self.store
+                    .log("WARNING", &format!("cannot remove {key}: {err}"));
             }
         }
         self.store.log("INFO", &format!("backend removed: id={id}"));
@@ -177,7 +206,12 @@ impl Api {
 
     /// Tests a saved backend. A result younger than `reuse_within`, and newer than the
     /// backend's last change, is reused instead of testing again.
-    pub async fn test_backend(&self, id: &str, ctx: &ProbeContext, reuse_within: Duration) -> ApiResult<TestReport> {
+    pub async fn test_backend(
+        &self,
+        id: &str,
+        ctx: &ProbeContext,
+        reuse_within: Duration,
+    ) -> ApiResult<TestReport> {
         let backend = self.store.get_backend(id)?;
         let key = format!("test.{id}");
         if !reuse_within.is_zero() {
@@ -189,10 +223,13 @@ impl Api {
         match serde_json::to_value(&report) {
             Ok(value) => {
                 if let Err(err) = self.store.write_metadata(&key, value) {
-                    self.store.log("WARNING", &format!("cannot keep the test result: {err}"));
+                    self.store
+                        .log("WARNING", &format!("cannot keep the test result: {err}"));
                 }
             }
-            Err(err) => self.store.log("WARNING", &format!("cannot encode the test result: {err}")),
+            Err(err) => self
+                .store
+                .log("WARNING", &format!("cannot encode the test result: {err}")),
         }
         if let Some(monitor) = &self.monitor {
             monitor.announce(Event::TestFinished(Box::new(report.clone())));
@@ -200,7 +237,12 @@ impl Api {
         Ok(report)
     }
 
-    fn cached_test(&self, key: &str, backend: &BackendDoc, reuse_within: Duration) -> Option<TestReport> {
+    fn cached_test(
+        &self,
+        key: &str,
+        backend: &BackendDoc,
+        reuse_within: Duration,
+    ) -> Option<TestReport> {
         let entry = self.store.read_metadata(key).ok().flatten()?;
         if !entry.is_fresh(reuse_within) {
             return None;
@@ -218,7 +260,12 @@ impl Api {
     }
 
     /// Tests a config that is not saved (a form's Test button).
-    pub async fn test_config(&self, id: &str, config: &Map<String, Value>, ctx: &ProbeContext) -> TestReport {
+    pub async fn test_config(
+        &self,
+        id: &str,
+        config: &Map<String, Value>,
+        ctx: &ProbeContext,
+    ) -> TestReport {
         probe::test(ctx, id, config).await
     }
 
@@ -244,7 +291,11 @@ impl Api {
     }
 
     fn stored_stats(&self, id: &str) -> Option<BackendStats> {
-        let entry = self.store.read_metadata(&probe::stats_key(id)).ok().flatten()?;
+        let entry = self
+            .store
+            .read_metadata(&probe::stats_key(id))
+            .ok()
+            .flatten()?;
         let mut stats: BackendStats = serde_json::from_value(entry.value).ok()?;
         stats.stale = true;
         stats.source = crate::stats::Source::Metadata;
@@ -281,7 +332,8 @@ impl Api {
     pub fn set_setting(&self, key: &str, raw: &str) -> ApiResult<Value> {
         let value = settings::parse(key, raw)?;
         self.store.set_setting(key, value.clone())?;
-        self.store.log("INFO", &format!("setting changed: {key}={value}"));
+        self.store
+            .log("INFO", &format!("setting changed: {key}={value}"));
         self.changed();
         Ok(value)
     }

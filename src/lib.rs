@@ -11,3 +11,4 @@ pub mod probe;
 pub mod stats;
 pub mod store;
 pub mod text;
+pub mod tui;

@@ -124,6 +124,19 @@ pub fn bytes(n: u64) -> String {
     humansize::format_size(n, humansize::BINARY)
 }
 
+/// A count with thousands separators: `1,520`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::sanitize;
@@ -142,6 +155,14 @@ mod tests {
         assert_eq!(sanitize("abcdef", 3), "abc…");
         assert_eq!(sanitize("abc", 3), "abc");
         assert_eq!(sanitize("a\u{202e}b", 10), "ab");
+    }
+
+    #[test]
+    fn counts_have_separators() {
+        assert_eq!(super::count(0), "0");
+        assert_eq!(super::count(999), "999");
+        assert_eq!(super::count(1_520), "1,520");
+        assert_eq!(super::count(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -19,7 +19,10 @@ fn config(path: &std::path::Path, max_files: u64) -> Map<String, Value> {
 fn tree() -> (tempfile::TempDir, tempfile::NamedTempFile) {
     // /dev/shm when there is one: a filesystem the compiler and other tests leave alone.
     let dir = if std::path::Path::new("/dev/shm").is_dir() {
-        tempfile::Builder::new().prefix("ipfs-kit-local").tempdir_in("/dev/shm").unwrap()
+        tempfile::Builder::new()
+            .prefix("ipfs-kit-local")
+            .tempdir_in("/dev/shm")
+            .unwrap()
     } else {
         tempfile::tempdir().unwrap()
     };
@@ -40,7 +43,9 @@ fn tree() -> (tempfile::TempDir, tempfile::NamedTempFile) {
 async fn exact_counts_and_statvfs() {
     let (dir, _outside) = tree();
     let ctx = ProbeContext::new(Duration::from_secs(5)).unwrap();
-    let measured = probe::measure(&ctx, Kind::Local, &config(dir.path(), 1000)).await.unwrap();
+    let measured = probe::measure(&ctx, Kind::Local, &config(dir.path(), 1000))
+        .await
+        .unwrap();
     assert_eq!(measured.files.count, Some(3));
     assert_eq!(measured.files.bytes, Some(72_010));
     assert_eq!(measured.files.largest, Some(70_000));
@@ -52,12 +57,18 @@ async fn exact_counts_and_statvfs() {
         let fs = nix::sys::statvfs::statvfs(path).unwrap();
         let unit = fs.fragment_size() as u64;
         let total = fs.blocks() as u64 * unit;
-        (total, total - fs.blocks_free() as u64 * unit, fs.blocks_available() as u64 * unit)
+        (
+            total,
+            total - fs.blocks_free() as u64 * unit,
+            fs.blocks_available() as u64 * unit,
+        )
     };
     let mut compared = false;
     for _ in 0..20 {
         let before = capacity(dir.path());
-        let again = probe::measure(&ctx, Kind::Local, &config(dir.path(), 1000)).await.unwrap();
+        let again = probe::measure(&ctx, Kind::Local, &config(dir.path(), 1000))
+            .await
+            .unwrap();
         if before == capacity(dir.path()) {
             assert_eq!(again.storage.total, Some(before.0));
             assert_eq!(again.storage.used, Some(before.1));
@@ -69,14 +80,19 @@ async fn exact_counts_and_statvfs() {
     }
     assert!(compared, "the filesystem never held still for one probe");
     assert!(measured.storage.usage_percent.is_some());
-    assert!(measured.quota.limit.is_none(), "a directory has no quota: unknown, not 0");
+    assert!(
+        measured.quota.limit.is_none(),
+        "a directory has no quota: unknown, not 0"
+    );
 }
 
 #[tokio::test]
 async fn file_limit_gives_a_partial_count() {
     let (dir, _outside) = tree();
     let ctx = ProbeContext::new(Duration::from_secs(5)).unwrap();
-    let measured = probe::measure(&ctx, Kind::Local, &config(dir.path(), 2)).await.unwrap();
+    let measured = probe::measure(&ctx, Kind::Local, &config(dir.path(), 2))
+        .await
+        .unwrap();
     assert_eq!(measured.files.count, Some(2));
     assert!(measured.files.partial);
     let json = serde_json::to_value(&measured.files).unwrap();
@@ -94,7 +110,13 @@ fn missing_directory_is_down_with_the_reason() {
     let report: Value = serde_json::from_str(&out).unwrap();
     let gone = &report["backends"][0];
     assert_eq!(gone["health"]["status"], "down");
-    assert!(gone["health"]["message"].as_str().unwrap().contains("/nonexistent/ipfs-kit-test"), "{gone}");
+    assert!(
+        gone["health"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/ipfs-kit-test"),
+        "{gone}"
+    );
     assert_eq!(gone["storage"]["total"], Value::Null);
     let (code, out, _) = support::run_cli(home.path(), &["backend", "test", "gone"]);
     assert_eq!(code, 1);
@@ -104,7 +126,10 @@ fn missing_directory_is_down_with_the_reason() {
 #[test]
 fn status_writes_metadata_and_keeps_last_known_figures() {
     let (dir, _outside) = tree();
-    let home = support::home_with_backend("tree", json!({"type": "local", "enabled": true, "path": dir.path()}));
+    let home = support::home_with_backend(
+        "tree",
+        json!({"type": "local", "enabled": true, "path": dir.path()}),
+    );
     let (code, out, err) = support::run_cli(home.path(), &["status", "--json"]);
     assert_eq!(code, 0, "{out}{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
@@ -130,7 +155,10 @@ fn status_writes_metadata_and_keeps_last_known_figures() {
 
 #[test]
 fn disabled_backends_are_not_probed() {
-    let home = support::home_with_backend("off", json!({"type": "local", "enabled": false, "path": "/nonexistent"}));
+    let home = support::home_with_backend(
+        "off",
+        json!({"type": "local", "enabled": false, "path": "/nonexistent"}),
+    );
     let (code, out, _) = support::run_cli(home.path(), &["status", "--json", "--check"]);
     assert_eq!(code, 0, "a disabled backend is never 'down'");
     let report: Value = serde_json::from_str(&out).unwrap();

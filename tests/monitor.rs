@@ -27,7 +27,12 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn new(behaviour: impl Fn(&str, usize) -> (Duration, Result<Measurement, ProbeError>) + Send + Sync + 'static) -> Arc<Scripted> {
+    fn new(
+        behaviour: impl Fn(&str, usize) -> (Duration, Result<Measurement, ProbeError>)
+            + Send
+            + Sync
+            + 'static,
+    ) -> Arc<Scripted> {
         Arc::new(Scripted {
             behaviour: Box::new(behaviour),
             calls: Mutex::new(HashMap::new()),
@@ -37,7 +42,12 @@ impl Scripted {
     }
 
     fn calls(&self, id: &str) -> Vec<Instant> {
-        self.calls.lock().unwrap().get(id).cloned().unwrap_or_default()
+        self.calls
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -68,7 +78,8 @@ impl Prober for Probe {
                 let mut in_flight = me.in_flight.lock().unwrap();
                 let count = in_flight.entry(id.clone()).or_default();
                 *count += 1;
-                me.max_in_flight_per_backend.fetch_max(*count, Ordering::SeqCst);
+                me.max_in_flight_per_backend
+                    .fetch_max(*count, Ordering::SeqCst);
             }
             let _guard = InFlight(me.clone(), id.clone());
             let (delay, result) = (me.behaviour)(&id, n);
@@ -114,7 +125,10 @@ fn config() -> MonitorConfig {
 }
 
 fn gaps(calls: &[Instant]) -> Vec<f64> {
-    calls.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect()
+    calls
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f64())
+        .collect()
 }
 
 #[tokio::test(start_paused = true)]
@@ -124,7 +138,11 @@ async fn polls_at_the_interval_with_jitter() {
     let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), config());
     tokio::time::sleep(Duration::from_secs(125)).await;
     let calls = prober.calls("b");
-    assert!((11..=14).contains(&calls.len()), "{} polls in 125 s at 10 s", calls.len());
+    assert!(
+        (11..=14).contains(&calls.len()),
+        "{} polls in 125 s at 10 s",
+        calls.len()
+    );
     for gap in gaps(&calls) {
         assert!((8.9..=11.1).contains(&gap), "gap {gap} outside 10 s ± 10%");
     }
@@ -136,8 +154,13 @@ async fn polls_at_the_interval_with_jitter() {
 
 #[tokio::test(start_paused = true)]
 async fn first_polls_spread_over_the_interval() {
-    let backends: Vec<(String, Map<String, Value>)> = (0..100).map(|i| (format!("b{i}"), local(Some(10)))).collect();
-    let refs: Vec<(&str, Map<String, Value>)> = backends.iter().map(|(id, c)| (id.as_str(), c.clone())).collect();
+    let backends: Vec<(String, Map<String, Value>)> = (0..100)
+        .map(|i| (format!("b{i}"), local(Some(10))))
+        .collect();
+    let refs: Vec<(&str, Map<String, Value>)> = backends
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
     let (_dir, store) = home(&refs);
     let prober = Scripted::new(|_, _| (Duration::ZERO, ok()));
     let started = Instant::now();
@@ -150,8 +173,14 @@ async fn first_polls_spread_over_the_interval() {
         assert!(offset < 10.0, "{id} first polled after {offset} s");
         per_second[offset as usize] += 1;
     }
-    assert!(per_second.iter().all(|n| *n <= 25), "first polls bunched: {per_second:?}");
-    assert!(per_second.iter().filter(|n| **n > 0).count() >= 8, "{per_second:?}");
+    assert!(
+        per_second.iter().all(|n| *n <= 25),
+        "first polls bunched: {per_second:?}"
+    );
+    assert!(
+        per_second.iter().filter(|n| **n > 0).count() >= 8,
+        "{per_second:?}"
+    );
     monitor.shutdown().await;
 }
 
@@ -159,14 +188,25 @@ async fn first_polls_spread_over_the_interval() {
 async fn backoff_grows_and_resets_on_success() {
     let (_dir, store) = home(&[("b", local(Some(10)))]);
     // Calls 0-4 fail, 5 succeeds, 6 fails, then success.
-    let prober = Scripted::new(|_, n| (Duration::ZERO, if n < 5 || n == 6 { timeout() } else { ok() }));
+    let prober = Scripted::new(|_, n| {
+        (
+            Duration::ZERO,
+            if n < 5 || n == 6 { timeout() } else { ok() },
+        )
+    });
     let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), config());
-    tokio::time::sleep(Duration::from_secs(10 + 10 + 20 + 40 + 80 + 160 + 10 + 10 + 5)).await;
+    tokio::time::sleep(Duration::from_secs(
+        10 + 10 + 20 + 40 + 80 + 160 + 10 + 10 + 5,
+    ))
+    .await;
     let gaps = gaps(&prober.calls("b"));
     let expected = [10.0, 20.0, 40.0, 80.0, 160.0, 10.0, 10.0];
     assert!(gaps.len() >= expected.len(), "{gaps:?}");
     for (gap, want) in gaps.iter().zip(expected) {
-        assert!((gap - want).abs() <= want * 0.1 + 0.01, "gaps {gaps:?} want {expected:?}");
+        assert!(
+            (gap - want).abs() <= want * 0.1 + 0.01,
+            "gaps {gaps:?} want {expected:?}"
+        );
     }
     monitor.shutdown().await;
 }
@@ -189,17 +229,32 @@ async fn a_slow_backend_is_never_polled_twice_at_once() {
 async fn removal_cancels_the_poller_at_once() {
     let (_dir, store) = home(&[("gone", local(Some(5))), ("stays", local(Some(5)))]);
     let prober = Scripted::new(|id, _| {
-        (if id == "gone" { Duration::from_secs(3600) } else { Duration::ZERO }, ok())
+        (
+            if id == "gone" {
+                Duration::from_secs(3600)
+            } else {
+                Duration::ZERO
+            },
+            ok(),
+        )
     });
     let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), config());
     let mut events = monitor.subscribe();
     tokio::time::sleep(Duration::from_secs(6)).await;
-    assert_eq!(*prober.in_flight.lock().unwrap().get("gone").unwrap(), 1, "a poll is hanging");
+    assert_eq!(
+        *prober.in_flight.lock().unwrap().get("gone").unwrap(),
+        1,
+        "a poll is hanging"
+    );
     store.remove_backend("gone").unwrap();
     monitor.rescan();
     // The aborted task is dropped the next time the runtime turns.
     tokio::time::sleep(Duration::from_millis(1)).await;
-    assert_eq!(*prober.in_flight.lock().unwrap().get("gone").unwrap(), 0, "the hanging poll was cancelled");
+    assert_eq!(
+        *prober.in_flight.lock().unwrap().get("gone").unwrap(),
+        0,
+        "the hanging poll was cancelled"
+    );
     assert_eq!(monitor.pollers(), 1);
     assert!(monitor.stats("gone").is_none());
     let calls = prober.calls("gone").len();
@@ -219,16 +274,27 @@ async fn disabling_stops_polling_and_enabling_resumes() {
     let prober = Scripted::new(|_, _| (Duration::ZERO, ok()));
     let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), config());
     tokio::time::sleep(Duration::from_secs(11)).await;
-    store.update_backend("b", &[("enabled".into(), Some(json!(false)))]).unwrap();
+    store
+        .update_backend("b", &[("enabled".into(), Some(json!(false)))])
+        .unwrap();
     monitor.rescan();
     let calls = prober.calls("b").len();
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(prober.calls("b").len(), calls);
-    assert_eq!(monitor.stats("b").unwrap().health.status, HealthStatus::Disabled);
-    store.update_backend("b", &[("enabled".into(), Some(json!(true)))]).unwrap();
+    assert_eq!(
+        monitor.stats("b").unwrap().health.status,
+        HealthStatus::Disabled
+    );
+    store
+        .update_backend("b", &[("enabled".into(), Some(json!(true)))])
+        .unwrap();
     monitor.rescan();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(prober.calls("b").len(), calls + 1, "a changed config is polled at once");
+    assert_eq!(
+        prober.calls("b").len(),
+        calls + 1,
+        "a changed config is polled at once"
+    );
     monitor.shutdown().await;
 }
 
@@ -250,11 +316,19 @@ async fn failures_keep_figures_stale_then_down() {
     }
     assert_eq!(
         statuses,
-        vec![HealthStatus::Healthy, HealthStatus::Degraded, HealthStatus::Degraded, HealthStatus::Down]
+        vec![
+            HealthStatus::Healthy,
+            HealthStatus::Degraded,
+            HealthStatus::Degraded,
+            HealthStatus::Down
+        ]
     );
     let stats = monitor.stats("b").unwrap();
     assert!(stats.stale);
-    assert_eq!(stats.health.message.as_deref(), Some("timed out after 10 s"));
+    assert_eq!(
+        stats.health.message.as_deref(),
+        Some("timed out after 10 s")
+    );
     monitor.shutdown().await;
 }
 
@@ -296,18 +370,23 @@ async fn alerts_raise_and_clear_once_per_episode() {
     assert_eq!(
         log,
         vec![
-            "raise Quota", "clear Quota", "raise Quota", // two quota episodes
-            "raise ErrorRate",                          // 2nd failure: 2 of 7 polls failed
-            "raise Down",                               // 3rd failure: down
-            "clear Quota",                              // fine again, at 10%
+            "raise Quota",
+            "clear Quota",
+            "raise Quota",     // two quota episodes
+            "raise ErrorRate", // 2nd failure: 2 of 7 polls failed
+            "raise Down",      // 3rd failure: down
+            "clear Quota",     // fine again, at 10%
             "clear Down",
         ],
         "{log:?}"
     );
     monitor.shutdown().await;
-    let kept: Vec<Value> = serde_json::from_value(store.read_metadata("alerts").unwrap().unwrap().value).unwrap();
+    let kept: Vec<Value> =
+        serde_json::from_value(store.read_metadata("alerts").unwrap().unwrap().value).unwrap();
     assert_eq!(kept.len(), 4, "{kept:?}");
-    assert!(kept.iter().any(|a| a["rule"] == "error_rate" && a["cleared_at"].is_null()));
+    assert!(kept
+        .iter()
+        .any(|a| a["rule"] == "error_rate" && a["cleared_at"].is_null()));
 }
 
 /// Real time: a backend answers, then its directory disappears.
@@ -320,7 +399,11 @@ async fn live_backend_that_stops_answering_goes_stale_then_down() {
     let (_dir, store) = home(&[("dir", config_json)]);
     store.set_setting("timeout_secs", json!(2)).unwrap();
     let ctx = ipfs_kit_tui::probe::ProbeContext::new(Duration::from_secs(2)).unwrap();
-    let monitor = Monitor::start(store, Arc::new(ipfs_kit_tui::monitor::LiveProber { ctx }), MonitorConfig::default());
+    let monitor = Monitor::start(
+        store,
+        Arc::new(ipfs_kit_tui::monitor::LiveProber { ctx }),
+        MonitorConfig::default(),
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while monitor.stats("dir").unwrap().stale {
         assert!(std::time::Instant::now() < deadline, "never polled");
@@ -337,7 +420,10 @@ async fn live_backend_that_stops_answering_goes_stale_then_down() {
             assert!(stats.health.message.unwrap().contains("No such file"));
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "never went down: {stats:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never went down: {stats:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     monitor.shutdown().await;
@@ -348,13 +434,33 @@ async fn live_backend_that_stops_answering_goes_stale_then_down() {
 async fn picks_up_changes_made_by_another_process() {
     let (dir, store) = home(&[]);
     let prober = Scripted::new(|_, _| (Duration::ZERO, ok()));
-    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), MonitorConfig::default());
+    let monitor = Monitor::start(
+        store,
+        Arc::new(Probe(prober.clone())),
+        MonitorConfig::default(),
+    );
     let mut events = monitor.subscribe();
-    let (code, out, err) = support::run_cli(dir.path(), &["backend", "add", "ext", "--type", "local", "--set", "path=/tmp", "--set", "poll_interval=60"]);
+    let (code, out, err) = support::run_cli(
+        dir.path(),
+        &[
+            "backend",
+            "add",
+            "ext",
+            "--type",
+            "local",
+            "--set",
+            "path=/tmp",
+            "--set",
+            "poll_interval=60",
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     while monitor.stats("ext").is_none() || prober.calls("ext").is_empty() {
-        assert!(std::time::Instant::now() < deadline, "new backend not picked up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new backend not picked up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (code, _, _) = support::run_cli(dir.path(), &["backend", "set", "ext", "path=/var"]);
@@ -368,7 +474,10 @@ async fn picks_up_changes_made_by_another_process() {
     assert_eq!(code, 0);
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     while monitor.stats("ext").is_some() {
-        assert!(std::time::Instant::now() < deadline, "removal not picked up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "removal not picked up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut seen = Vec::new();
@@ -397,19 +506,41 @@ async fn history_survives_a_restart() {
             }),
         )
     });
-    let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), MonitorConfig::default());
+    let monitor = Monitor::start(
+        store.clone(),
+        Arc::new(Probe(prober.clone())),
+        MonitorConfig::default(),
+    );
     tokio::time::sleep(Duration::from_millis(3500)).await;
     monitor.shutdown().await;
     let before = {
-        let again = Monitor::start(store.clone(), Arc::new(Probe(Scripted::new(|_, _| (Duration::from_secs(3600), ok())))), MonitorConfig::default());
+        let again = Monitor::start(
+            store.clone(),
+            Arc::new(Probe(Scripted::new(|_, _| {
+                (Duration::from_secs(3600), ok())
+            }))),
+            MonitorConfig::default(),
+        );
         let points = again.full_history("b");
         again.shutdown().await;
         points
     };
     assert!(before.len() >= 3, "{before:?}");
-    assert_eq!(before.iter().map(|p| p.used_bytes.unwrap()).collect::<Vec<_>>()[..3], [100, 101, 102]);
+    assert_eq!(
+        before
+            .iter()
+            .map(|p| p.used_bytes.unwrap())
+            .collect::<Vec<_>>()[..3],
+        [100, 101, 102]
+    );
     let after = {
-        let again = Monitor::start(store, Arc::new(Probe(Scripted::new(|_, _| (Duration::from_secs(3600), ok())))), MonitorConfig::default());
+        let again = Monitor::start(
+            store,
+            Arc::new(Probe(Scripted::new(|_, _| {
+                (Duration::from_secs(3600), ok())
+            }))),
+            MonitorConfig::default(),
+        );
         let points = again.full_history("b");
         again.shutdown().await;
         points
@@ -421,7 +552,10 @@ async fn history_survives_a_restart() {
 #[tokio::test(start_paused = true)]
 async fn forty_eight_hours_of_history_load_bounded() {
     let (_dir, store) = home(&[("b", local(Some(3600)))]);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let mut text = String::new();
     for i in 0..(48 * 360) {
         let at = now - 48 * 3600 + i * 10;
@@ -430,9 +564,18 @@ async fn forty_eight_hours_of_history_load_bounded() {
     let path = store.cache_dir().join("b/history.ndjson");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, text).unwrap();
-    let monitor = Monitor::start(store, Arc::new(Probe(Scripted::new(|_, _| (Duration::from_secs(7200), ok())))), config());
+    let monitor = Monitor::start(
+        store,
+        Arc::new(Probe(Scripted::new(|_, _| {
+            (Duration::from_secs(7200), ok())
+        }))),
+        config(),
+    );
     let points = monitor.full_history("b");
-    let fine = points.iter().filter(|p| p.at % 600 != 0 || p.at + 24 * 3600 > now).count();
+    let fine = points
+        .iter()
+        .filter(|p| p.at % 600 != 0 || p.at + 24 * 3600 > now)
+        .count();
     assert!(points.len() < 8640 + 150, "bounded: {}", points.len());
     assert!(fine >= 8630, "24 h at poll resolution: {fine}");
     assert!(points.windows(2).all(|w| w[0].at <= w[1].at));
@@ -442,22 +585,75 @@ async fn forty_eight_hours_of_history_load_bounded() {
 /// Real time: 1,000 backends polled every second; the store flushes at most once a second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_backends_flush_at_most_once_a_second() {
-    let backends: Vec<(String, Map<String, Value>)> = (0..1000).map(|i| (format!("b{i:04}"), local(Some(1)))).collect();
-    let refs: Vec<(&str, Map<String, Value>)> = backends.iter().map(|(id, c)| (id.as_str(), c.clone())).collect();
+    let backends: Vec<(String, Map<String, Value>)> = (0..1000)
+        .map(|i| (format!("b{i:04}"), local(Some(1))))
+        .collect();
+    let refs: Vec<(&str, Map<String, Value>)> = backends
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
     let (_dir, store) = home(&refs);
     let prober = Scripted::new(|_, _| (Duration::from_millis(1), ok()));
-    let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), MonitorConfig::default());
+    let monitor = Monitor::start(
+        store.clone(),
+        Arc::new(Probe(prober.clone())),
+        MonitorConfig::default(),
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (flushes, polls, started) = (monitor.flushes(), monitor.polls(), std::time::Instant::now());
+    let (flushes, polls, started) = (
+        monitor.flushes(),
+        monitor.polls(),
+        std::time::Instant::now(),
+    );
     tokio::time::sleep(Duration::from_secs(5)).await;
     let seconds = started.elapsed().as_secs_f64();
     let flushed = monitor.flushes() - flushes;
     let polled = monitor.polls() - polls;
     println!("{polled} polls and {flushed} flushes in {seconds:.1} s");
-    assert!(flushed as f64 <= seconds.ceil(), "{flushed} flushes in {seconds:.1} s");
-    assert!(polled >= 3000, "the engine kept up: {polled} polls in {seconds:.1} s");
+    assert!(
+        flushed as f64 <= seconds.ceil(),
+        "{flushed} flushes in {seconds:.1} s"
+    );
+    assert!(
+        polled >= 3000,
+        "the engine kept up: {polled} polls in {seconds:.1} s"
+    );
     monitor.shutdown().await;
     // Everything acknowledged is on disk after the shutdown flush.
     let stats = store.read_metadata("stats.b0999").unwrap().unwrap();
     assert_eq!(stats.value["storage"]["used"], 100);
+}
+
+#[tokio::test(start_paused = true)]
+async fn hanging_backends_do_not_starve_healthy_ones() {
+    let mut backends: Vec<(String, Map<String, Value>)> = (0..40)
+        .map(|i| (format!("hang{i:02}"), local(Some(5))))
+        .collect();
+    backends.extend((0..10).map(|i| (format!("ok{i}"), local(Some(5)))));
+    let refs: Vec<(&str, Map<String, Value>)> = backends
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
+    let (_dir, store) = home(&refs);
+    let prober = Scripted::new(|id, _| {
+        if id.starts_with("hang") {
+            (Duration::from_secs(3600), ok())
+        } else {
+            (Duration::from_millis(5), ok())
+        }
+    });
+    let config = MonitorConfig {
+        max_in_flight: 8,
+        ..config()
+    };
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), config);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    for i in 0..10 {
+        let polls = prober.calls(&format!("ok{i}")).len();
+        assert!(
+            polls >= 10,
+            "ok{i} polled {polls} times in 60 s at 5 s while 40 others hang"
+        );
+    }
+    monitor.shutdown().await;
 }

@@ -91,7 +91,7 @@ fn walk(root: &Path, max_files: u64, deadline: Instant) -> Files {
         bytes += size;
         largest = Some(largest.map_or(size, |l| l.max(size)));
         // The clock is read every 256 files: cheap enough, and fine-grained enough.
-        if count >= max_files || (count % 256 == 0 && Instant::now() >= deadline) {
+        if count >= max_files || (count.is_multiple_of(256) && Instant::now() >= deadline) {
             files.partial = true;
             break;
         }

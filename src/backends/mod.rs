@@ -281,7 +281,7 @@ pub fn display_fields(config: &Map<String, Value>) -> Vec<(String, String)> {
 }
 
 /// A config for JSON output: secrets removed; `secrets_set` names the secret fields that hold a
-/// value, and says which are `env:` references (those are not secret).
+/// value (names only: even an `env:` reference is left out, to keep the rule simple).
 pub fn public_config(config: &Map<String, Value>) -> (Map<String, Value>, Vec<String>) {
     let kind = config
         .get("type")

@@ -78,11 +78,16 @@ async fn call(
     if let Some(user) = crate::probe::field(config, "user") {
         request = request.basic_auth(user, secret(config, "password")?);
     }
-    ctx.http.send(request).await?.success_or(&format!("rc method {method}"))
+    ctx.http
+        .send(request)
+        .await?
+        .success_or(&format!("rc method {method}"))
 }
 
 async fn version(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Version, ProbeError> {
-    call(ctx, config, "core/version", json!({})).await?.json("core/version")
+    call(ctx, config, "core/version", json!({}))
+        .await?
+        .json("core/version")
 }
 
 async fn about(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<About, ProbeError> {
@@ -92,11 +97,18 @@ async fn about(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<About,
         .json("operations/about")
 }
 
-pub async fn measure(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measurement, ProbeError> {
+pub async fn measure(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+) -> Result<Measurement, ProbeError> {
     let version = version(ctx, config).await?;
     let about = about(ctx, config).await?;
     let mut vital = Map::new();
-    for (key, value) in [("version", version.version), ("os", version.os), ("arch", version.arch)] {
+    for (key, value) in [
+        ("version", version.version),
+        ("os", version.os),
+        ("arch", version.arch),
+    ] {
         if let Some(value) = value {
             vital.insert(key.into(), json!(clean(&value)));
         }
@@ -119,19 +131,32 @@ pub async fn measure(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<
     })
 }
 
-pub async fn test(ctx: &ProbeContext, config: &Map<String, Value>, run: &mut TestRun) -> Result<(), ProbeError> {
-    run.step("reachable+authenticated: core/version", version(ctx, config), |v| {
-        format!("rclone {}", v.version.as_deref().unwrap_or("(version not given)"))
-    })
+pub async fn test(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+    run: &mut TestRun,
+) -> Result<(), ProbeError> {
+    run.step(
+        "reachable+authenticated: core/version",
+        version(ctx, config),
+        |v| {
+            format!(
+                "rclone {}",
+                v.version.as_deref().unwrap_or("(version not given)")
+            )
+        },
+    )
     .await?;
-    run.step("read: operations/about", about(ctx, config), |a| match (a.used, a.total) {
-        (Some(used), Some(total)) => format!(
-            "{} used of {}",
-            crate::text::bytes(used),
-            crate::text::bytes(total)
-        ),
-        (Some(used), None) => format!("{} used, no total given", crate::text::bytes(used)),
-        _ => "answered; this remote reports no usage".into(),
+    run.step("read: operations/about", about(ctx, config), |a| {
+        match (a.used, a.total) {
+            (Some(used), Some(total)) => format!(
+                "{} used of {}",
+                crate::text::bytes(used),
+                crate::text::bytes(total)
+            ),
+            (Some(used), None) => format!("{} used, no total given", crate::text::bytes(used)),
+            _ => "answered; this remote reports no usage".into(),
+        }
     })
     .await?;
     Ok(())

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::{open, split_assignment, BackendCommand, CliError, CliResult};
+use super::{open, open_existing, split_assignment, BackendCommand, CliError, CliResult};
 use crate::api::Api;
 use crate::backends::{self, Kind};
 use crate::store::{names, BackendDoc, Store, StoreError};
@@ -42,7 +42,7 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
                 .iter()
                 .map(|s| split_assignment(s))
                 .collect::<Result<Vec<_>, _>>()?;
-            let api = Api::new(open(home)?);
+            let api = Api::new(open_existing(home, &id)?);
             api.update_backend(&id, &sets)?;
             let fields: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
             println!("updated backend '{id}': {}", fields.join(", "));
@@ -50,15 +50,15 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
         }
         BackendCommand::Show { id, json } => {
             names::check_backend_id(&id)?;
-            show(&open(home)?, &id, json)
+            show(&open_existing(home, &id)?, &id, json)
         }
         BackendCommand::Remove { id, yes } => {
             names::check_backend_id(&id)?;
-            remove(&open(home)?, &id, yes)
+            remove(&open_existing(home, &id)?, &id, yes)
         }
         BackendCommand::Test { id, json, cached } => {
             names::check_backend_id(&id)?;
-            super::status::test(&Api::new(open(home)?), &id, json, cached)
+            super::status::test(&Api::new(open_existing(home, &id)?), &id, json, cached)
         }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }

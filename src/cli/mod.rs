@@ -199,7 +199,7 @@ pub type CliResult = Result<(), CliError>;
 pub fn run(cli: Cli) -> CliResult {
     let home = cli.home.as_deref();
     match cli.command {
-        // Until the interactive console lands, a bare invocation shows one live status round.
+        // Without a terminal (piped, cron), a bare invocation prints one live status round.
         None => status::status(&open(home)?, false, false),
         Some(Command::Backend(cmd)) => backend::run(home, cmd),
         Some(Command::Settings(cmd)) => settings::run(home, cmd),
@@ -221,12 +221,28 @@ pub fn run(cli: Cli) -> CliResult {
     }
 }
 
+/// Runs the interactive console on this terminal.
+pub fn run_console(cli: &Cli) -> CliResult {
+    let store = open(cli.home.as_deref())?;
+    let options = crate::tui::Options {
+        refresh: cli.refresh,
+        lite: cli.lite,
+        ascii: cli.ascii,
+        no_color: cli.no_color,
+        read_only: cli.read_only,
+    };
+    crate::tui::run(store, options).map_err(|e| CliError::failure(format!("{e:#}")))
+}
+
 /// Resolves and opens the home. On a first run (the home was just created and holds no
 /// backends) adds a `local` backend for the filesystem that holds the home, so there is
 /// something real to look at straight away.
 pub fn open(home: Option<&std::path::Path>) -> Result<Store, CliError> {
     let home = store::resolve_home(home)?;
     let (store, report) = Store::open(&home)?;
+    // Repairs an index left out of step by a writer killed between its two writes; a corrupt
+    // main.json is reported by the command itself, so the error is not repeated here.
+    let _ = store.reindex();
     if report.created && store.list_backends().backends.is_empty() {
         let path = home.to_string_lossy().into_owned();
         let config = backends::new_config(Kind::Local, &[("path".into(), path)])?;
@@ -238,6 +254,19 @@ pub fn open(home: Option<&std::path::Path>) -> Result<Store, CliError> {
         );
     }
     Ok(store)
+}
+
+/// Opens the home for a command about an existing backend: a home that does not exist yet is
+/// not created just to say the backend is not there.
+pub fn open_existing(home: Option<&std::path::Path>, id: &str) -> Result<Store, CliError> {
+    let path = store::resolve_home(home)?;
+    if !path.join("config").join("main.json").is_file() {
+        return Err(CliError::usage(format!(
+            "backend '{id}' does not exist (nothing is configured in {} yet)",
+            path.display()
+        )));
+    }
+    open(home)
 }
 
 /// Splits `FIELD=VALUE`.

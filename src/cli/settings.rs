@@ -59,7 +59,8 @@ pub fn run(home: Option<&Path>, cmd: SettingsCommand) -> CliResult {
         }
         SettingsCommand::Set { key, value } => {
             // Checked before the home is touched: bad input changes nothing.
-            settings::parse(&key, &value).map_err(|e| CliError::usage(sanitize(&e.to_string(), 500)))?;
+            settings::parse(&key, &value)
+                .map_err(|e| CliError::usage(sanitize(&e.to_string(), 500)))?;
             let parsed = crate::api::Api::new(open(home)?).set_setting(&key, &value)?;
             println!("{key} = {}", plain(&parsed));
             Ok(())
@@ -77,6 +78,11 @@ fn plain(value: &Value) -> String {
 
 pub fn cleanup(store: &Store, days: u64) -> CliResult {
     let report = store.cleanup_metadata(days)?;
+    // Temp files of writes killed mid-way: an hour old is long past any write in progress.
+    let temps = store.sweep_temp_files(std::time::Duration::from_secs(3600));
+    if temps > 0 {
+        println!("removed {temps} temp files left by interrupted writes");
+    }
     for skipped in &report.skipped {
         eprintln!("warning: {}", sanitize(&skipped.to_string(), 1000));
     }

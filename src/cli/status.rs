@@ -205,7 +205,12 @@ pub fn alerts(store: &Store, as_json: bool) -> CliResult {
         .iter()
         .map(|a| {
             vec![
-                if a.cleared_at.is_some() { "cleared" } else { "ACTIVE" }.to_string(),
+                if a.cleared_at.is_some() {
+                    "cleared"
+                } else {
+                    "ACTIVE"
+                }
+                .to_string(),
                 sanitize(&a.backend, 64),
                 format!("{:?}", a.rule).to_lowercase(),
                 sanitize(&a.raised_at, 40),
@@ -214,7 +219,13 @@ pub fn alerts(store: &Store, as_json: bool) -> CliResult {
             ]
         })
         .collect();
-    print!("{}", table(&["STATE", "BACKEND", "RULE", "RAISED", "CLEARED", "MESSAGE"], &rows));
+    print!(
+        "{}",
+        table(
+            &["STATE", "BACKEND", "RULE", "RAISED", "CLEARED", "MESSAGE"],
+            &rows
+        )
+    );
     Ok(())
 }
 
@@ -239,7 +250,9 @@ fn test_text(report: &TestReport) -> String {
         ));
     }
     if report.cached {
-        out.push_str("(a kept result from within test_ttl_secs; run without --cached to test again)\n");
+        out.push_str(
+            "(a kept result from within test_ttl_secs; run without --cached to test again)\n",
+        );
     }
     if !report.ok && report.steps.is_empty() {
         if let Some(message) = report

@@ -58,7 +58,9 @@ impl Alerts {
         let mut alerts = Alerts::default();
         for alert in records {
             if alert.cleared_at.is_none() {
-                alerts.active.insert((alert.backend.clone(), alert.rule), alert.clone());
+                alerts
+                    .active
+                    .insert((alert.backend.clone(), alert.rule), alert.clone());
             }
             alerts.log.push_back(alert);
         }
@@ -86,9 +88,9 @@ impl Alerts {
         self.set(
             id,
             Rule::Quota,
-            quota.filter(|p| *p >= threshold).map(|p| {
-                format!("quota {p:.1}% full (alert at {threshold:.0}%)")
-            }),
+            quota
+                .filter(|p| *p >= threshold)
+                .map(|p| format!("quota {p:.1}% full (alert at {threshold:.0}%)")),
             now,
             &mut changes,
         );
@@ -106,14 +108,17 @@ impl Alerts {
             &mut changes,
         );
         let (rate, polls) = facts.error_rate;
-        self.set(
-            id,
-            Rule::ErrorRate,
-            (polls >= ERROR_RATE_MIN_POLLS && rate > ERROR_RATE_LIMIT)
-                .then(|| format!("{:.0}% of the last {polls} polls failed", rate * 100.0)),
-            now,
-            &mut changes,
-        );
+        // Over too few polls (just after a start) the rate says nothing: leave the alert as is.
+        if polls >= ERROR_RATE_MIN_POLLS {
+            self.set(
+                id,
+                Rule::ErrorRate,
+                (rate > ERROR_RATE_LIMIT)
+                    .then(|| format!("{:.0}% of the last {polls} polls failed", rate * 100.0)),
+                now,
+                &mut changes,
+            );
+        }
         changes
     }
 
@@ -128,7 +133,14 @@ impl Alerts {
 
     /// Raises the alert if `condition` holds and it is not active; clears it if it is active and
     /// the condition no longer holds. Otherwise nothing: one raise, one clear per episode.
-    fn set(&mut self, id: &str, rule: Rule, condition: Option<String>, now: &str, changes: &mut Vec<Change>) {
+    fn set(
+        &mut self,
+        id: &str,
+        rule: Rule,
+        condition: Option<String>,
+        now: &str,
+        changes: &mut Vec<Change>,
+    ) {
         let key = (id.to_string(), rule);
         match (condition, self.active.contains_key(&key)) {
             (Some(message), false) => {
@@ -186,7 +198,12 @@ mod tests {
         }
     }
 
-    fn evaluate(alerts: &mut Alerts, stats: &BackendStats, failures: u32, rate: (f64, usize)) -> Vec<Change> {
+    fn evaluate(
+        alerts: &mut Alerts,
+        stats: &BackendStats,
+        failures: u32,
+        rate: (f64, usize),
+    ) -> Vec<Change> {
         alerts.evaluate(
             &Facts {
                 stats,
@@ -204,7 +221,10 @@ mod tests {
         assert!(evaluate(&mut alerts, &stats(50), 0, (0.0, 10)).is_empty());
         let raised = evaluate(&mut alerts, &stats(95), 0, (0.0, 10));
         assert!(matches!(&raised[..], [Change::Raised(a)] if a.rule == Rule::Quota));
-        assert!(evaluate(&mut alerts, &stats(97), 0, (0.0, 10)).is_empty(), "still full: no second raise");
+        assert!(
+            evaluate(&mut alerts, &stats(97), 0, (0.0, 10)).is_empty(),
+            "still full: no second raise"
+        );
         let cleared = evaluate(&mut alerts, &stats(10), 0, (0.0, 10));
         assert!(matches!(&cleared[..], [Change::Cleared(a)] if a.cleared_at.is_some()));
         assert!(evaluate(&mut alerts, &stats(10), 0, (0.0, 10)).is_empty());
@@ -227,8 +247,20 @@ mod tests {
             .collect();
         assert_eq!(rules, vec![Rule::Down, Rule::ErrorRate]);
         assert!(evaluate(&mut alerts, &s, 4, (0.4, 10)).is_empty());
-        assert_eq!(evaluate(&mut alerts, &s, 0, (0.25, 10)).len(), 1, "down clears, error rate stays");
-        assert!(evaluate(&mut alerts, &s, 0, (0.3, 3)).len() == 1, "too few polls: cleared");
+        assert_eq!(
+            evaluate(&mut alerts, &s, 0, (0.25, 10)).len(),
+            1,
+            "down clears, error rate stays"
+        );
+        assert!(
+            evaluate(&mut alerts, &s, 0, (0.0, 3)).is_empty(),
+            "too few polls: left as it is"
+        );
+        assert_eq!(
+            evaluate(&mut alerts, &s, 0, (0.1, 10)).len(),
+            1,
+            "enough polls, low rate: cleared"
+        );
     }
 
     #[test]
@@ -238,6 +270,9 @@ mod tests {
         let restored = Alerts::from_records(alerts.to_records());
         assert_eq!(restored.active().count(), 1);
         let mut restored = restored;
-        assert!(evaluate(&mut restored, &stats(99), 0, (0.0, 0)).is_empty(), "no second raise after a restart");
+        assert!(
+            evaluate(&mut restored, &stats(99), 0, (0.0, 0)).is_empty(),
+            "no second raise after a restart"
+        );
     }
 }

@@ -43,7 +43,8 @@ impl Bucket {
     fn to_point(self) -> Point {
         Point {
             at: self.start,
-            response_ms: (self.ms_count > 0).then(|| (self.ms_sum / f64::from(self.ms_count)) as f32),
+            response_ms: (self.ms_count > 0)
+                .then(|| (self.ms_sum / f64::from(self.ms_count)) as f32),
             used_bytes: self.used_last,
         }
     }
@@ -211,7 +212,9 @@ mod tests {
             series.push(point(start + i * 3600));
         }
         let last = start + (40 * 24 - 1) * 3600;
-        assert!(series.points().all(|p| p.at + MAX_AGE_SECS + COARSE_BUCKET_SECS > last));
+        assert!(series
+            .points()
+            .all(|p| p.at + MAX_AGE_SECS + COARSE_BUCKET_SECS > last));
         assert!(series.len() <= 30 * 24 + 3);
     }
 

@@ -42,6 +42,9 @@ pub enum Event {
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// How long a poll may hold one of the shared slots before it steps aside.
+pub const STEP_ASIDE: Duration = Duration::from_secs(2);
+
 /// Measures a backend. The live one goes over HTTP and the filesystem; tests script their own.
 pub trait Prober: Send + Sync + 'static {
     fn measure(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>>;
@@ -56,7 +59,8 @@ impl Prober for LiveProber {
     fn measure(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>> {
         let ctx = self.ctx.clone();
         Box::pin(async move {
-            let kind = Kind::parse(backend.kind()).map_err(|e| ProbeError::Config(e.to_string()))?;
+            let kind =
+                Kind::parse(backend.kind()).map_err(|e| ProbeError::Config(e.to_string()))?;
             probe::measure(&ctx, kind, backend.config()).await
         })
     }
@@ -119,6 +123,9 @@ struct Shared {
     events: broadcast::Sender<Event>,
     writes: mpsc::UnboundedSender<WriteOp>,
     gate: Arc<Semaphore>,
+    /// Failing backends (often hanging until their timeout) poll through their own, smaller
+    /// gate, so that they cannot hold every slot and starve the healthy ones.
+    suspect_gate: Arc<Semaphore>,
     flushes: Arc<AtomicU64>,
     polls: AtomicU64,
     rng: Mutex<fastrand::Rng>,
@@ -133,7 +140,9 @@ pub struct Monitor {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A poisoned lock means a panic elsewhere; the data is still the best we have.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn unix_now() -> u64 {
@@ -195,13 +204,19 @@ impl Monitor {
         let (events, _) = broadcast::channel(4096);
         let (writes, ops) = mpsc::unbounded_channel();
         let flushes = Arc::new(AtomicU64::new(0));
-        let writer = tokio::spawn(writer::run(store.clone(), ops, flushes.clone(), config.flush_every));
+        let writer = tokio::spawn(writer::run(
+            store.clone(),
+            ops,
+            flushes.clone(),
+            config.flush_every,
+        ));
         let rng = match config.seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
             None => fastrand::Rng::new(),
         };
         let shared = Arc::new(Shared {
             gate: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            suspect_gate: Arc::new(Semaphore::new((config.max_in_flight / 2).max(1))),
             store: store.clone(),
             prober,
             state: Mutex::new(State {
@@ -256,7 +271,10 @@ impl Monitor {
     }
 
     pub fn stats(&self, id: &str) -> Option<BackendStats> {
-        lock(&self.shared.state).entries.get(id).map(|e| e.stats.clone())
+        lock(&self.shared.state)
+            .entries
+            .get(id)
+            .map(|e| e.stats.clone())
     }
 
     /// The last `n` points of a backend's history at poll resolution.
@@ -378,7 +396,8 @@ impl Shared {
         let stamps = match self.store.backend_stamps() {
             Ok(stamps) => stamps,
             Err(err) => {
-                self.store.log("ERROR", &format!("cannot list backends: {err}"));
+                self.store
+                    .log("ERROR", &format!("cannot list backends: {err}"));
                 return;
             }
         };
@@ -457,15 +476,24 @@ impl Shared {
                     }
                 }
                 None => {
-                    let (history, history_lines) = load_history(&self.store, &id, settings.history_hours());
+                    let (history, history_lines) =
+                        load_history(&self.store, &id, settings.history_hours());
+                    let stats = stored_stats(&self.store, &doc);
+                    // A backend that was down when we stopped is still down until it answers:
+                    // its down alert must not clear and rise again over a restart.
+                    let failures = if stats.health.status == HealthStatus::Down {
+                        schedule::RETRY_BUDGET
+                    } else {
+                        0
+                    };
                     let mut entry = Entry {
-                        stats: stored_stats(&self.store, &doc),
+                        stats,
                         doc,
                         stamp,
                         window: Window::default(),
                         history,
                         history_lines,
-                        failures: 0,
+                        failures,
                         task: None,
                         wake: Arc::new(Notify::new()),
                     };
@@ -487,7 +515,12 @@ impl Shared {
         }
     }
 
-    fn spawn_poller(self: &Arc<Self>, settings: &Settings, entry: &mut Entry, first_delay: Duration) {
+    fn spawn_poller(
+        self: &Arc<Self>,
+        settings: &Settings,
+        entry: &mut Entry,
+        first_delay: Duration,
+    ) {
         if !entry.doc.enabled() || Kind::parse(entry.doc.kind()).is_err() {
             return;
         }
@@ -496,6 +529,7 @@ impl Shared {
         let shared = self.clone();
         let doc = entry.doc.clone();
         let wake = entry.wake.clone();
+        let mut failing = entry.failures > 0;
         let task = tokio::spawn(async move {
             let mut delay = first_delay;
             loop {
@@ -503,19 +537,39 @@ impl Shared {
                     _ = tokio::time::sleep(delay) => {}
                     _ = wake.notified() => {}
                 }
-                let Ok(_permit) = shared.gate.clone().acquire_owned().await else {
+                let gate = if failing {
+                    &shared.suspect_gate
+                } else {
+                    &shared.gate
+                };
+                let Ok(permit) = gate.clone().acquire_owned().await else {
                     return;
                 };
                 let started = tokio::time::Instant::now();
                 // The probe has its own timeouts; this bound holds even for one that forgets.
-                let result = match tokio::time::timeout(timeout, shared.prober.measure(doc.clone())).await {
-                    Ok(result) => result,
-                    Err(_) => Err(ProbeError::Timeout {
-                        secs: timeout.as_secs().saturating_sub(1).max(1),
-                    }),
+                let work = tokio::time::timeout(timeout, shared.prober.measure(doc.clone()));
+                tokio::pin!(work);
+                let mut permit = Some(permit);
+                let outcome = if failing {
+                    (&mut work).await
+                } else {
+                    // A poll of a healthy-looking backend that is still running after
+                    // STEP_ASIDE gives its slot back and goes on (bounded by its timeout), so
+                    // that backends which start hanging cannot hold every slot.
+                    tokio::select! {
+                        outcome = &mut work => outcome,
+                        _ = tokio::time::sleep(STEP_ASIDE) => {
+                            permit.take();
+                            (&mut work).await
+                        }
+                    }
                 };
+                let result = outcome.unwrap_or(Err(ProbeError::Timeout {
+                    secs: timeout.as_secs().saturating_sub(1).max(1),
+                }));
                 let elapsed = started.elapsed();
-                drop(_permit);
+                drop(permit);
+                failing = result.is_err();
                 delay = shared.record(&doc.id, result, elapsed, interval);
             }
         });
@@ -570,7 +624,11 @@ impl Shared {
                 let stats = &mut entry.stats;
                 let down = err.is_permanent() || entry.failures >= schedule::RETRY_BUDGET;
                 stats.health = Health {
-                    status: if down { HealthStatus::Down } else { HealthStatus::Degraded },
+                    status: if down {
+                        HealthStatus::Down
+                    } else {
+                        HealthStatus::Degraded
+                    },
                     message: Some(if down {
                         err.to_string()
                     } else {
@@ -600,7 +658,11 @@ impl Shared {
         });
         // Compact the history file once it holds twice what is live (plus slack).
         if entry.history_lines > 2 * entry.history.len() + 1000 {
-            let text: String = entry.history.points().map(|p| history::encode_line(&p)).collect();
+            let text: String = entry
+                .history
+                .points()
+                .map(|p| history::encode_line(&p))
+                .collect();
             entry.history_lines = entry.history.len();
             let _ = self.writes.send(WriteOp::HistoryRewrite {
                 id: id.to_string(),

@@ -15,7 +15,12 @@ const JITTER: f64 = 0.1;
 
 /// The delay before the next poll. `failures` counts consecutive failures including this
 /// outcome's (0 after a success); `jitter` is a uniform sample in [-1, 1].
-pub fn next_delay(interval: Duration, failures: u32, error: Option<&ProbeError>, jitter: f64) -> Duration {
+pub fn next_delay(
+    interval: Duration,
+    failures: u32,
+    error: Option<&ProbeError>,
+    jitter: f64,
+) -> Duration {
     let cap = BACKOFF_CAP.max(interval);
     let base = match error {
         None => interval,
@@ -26,7 +31,9 @@ pub fn next_delay(interval: Duration, failures: u32, error: Option<&ProbeError>,
         }
     };
     let jittered = base.mul_f64(1.0 + JITTER * jitter.clamp(-1.0, 1.0));
-    let floor = error.and_then(ProbeError::retry_after).unwrap_or(Duration::ZERO);
+    let floor = error
+        .and_then(ProbeError::retry_after)
+        .unwrap_or(Duration::ZERO);
     jittered.max(floor).max(Duration::from_millis(100))
 }
 
@@ -67,10 +74,18 @@ mod tests {
 
     #[test]
     fn permanent_errors_wait_the_cap_and_retry_after_is_a_floor() {
-        let denied = ProbeError::Unauthorized { status: 403, detail: String::new() };
+        let denied = ProbeError::Unauthorized {
+            status: 403,
+            detail: String::new(),
+        };
         assert_eq!(next_delay(TEN, 1, Some(&denied), 0.0), BACKOFF_CAP);
-        let limited = ProbeError::RateLimited { retry_after_secs: Some(120) };
-        assert_eq!(next_delay(TEN, 1, Some(&limited), -1.0), Duration::from_secs(120));
+        let limited = ProbeError::RateLimited {
+            retry_after_secs: Some(120),
+        };
+        assert_eq!(
+            next_delay(TEN, 1, Some(&limited), -1.0),
+            Duration::from_secs(120)
+        );
     }
 
     #[test]

@@ -16,9 +16,15 @@ use crate::store::{BatchWrite, Store};
 
 pub enum WriteOp {
     Stats(Box<BackendStats>),
-    History { id: String, point: Point },
+    History {
+        id: String,
+        point: Point,
+    },
     /// The whole history file replaced (compaction): supersedes earlier appends.
-    HistoryRewrite { id: String, text: String },
+    HistoryRewrite {
+        id: String,
+        text: String,
+    },
     Alerts(Vec<Alert>),
     /// Write everything pending now, sync, and answer.
     Flush(oneshot::Sender<()>),
@@ -103,7 +109,12 @@ impl Pending {
 }
 
 /// Runs until every sender is gone, then flushes what is left.
-pub async fn run(store: Store, mut ops: mpsc::UnboundedReceiver<WriteOp>, flushes: Arc<AtomicU64>, every: Duration) {
+pub async fn run(
+    store: Store,
+    mut ops: mpsc::UnboundedReceiver<WriteOp>,
+    flushes: Arc<AtomicU64>,
+    every: Duration,
+) {
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -119,15 +119,16 @@ impl BackendDoc {
 }
 
 impl Store {
-    /// Creates `config/main.json` if it is missing. An existing file is never rewritten here.
-    pub(super) fn ensure_main_json(&self) -> Result<()> {
+    /// Creates `config/main.json` if it is missing (true when it did). An existing file is
+    /// never rewritten here.
+    pub(super) fn ensure_main_json(&self) -> Result<bool> {
         let path = self.main_json();
         if path.exists() {
-            return Ok(());
+            return Ok(false);
         }
         let _lock = self.lock_config()?;
         if path.exists() {
-            return Ok(());
+            return Ok(false);
         }
         let doc = json!({
             "version": "1.0",
@@ -135,7 +136,8 @@ impl Store {
             "backends": {},
             "global_settings": settings::python_defaults(),
         });
-        fsio::write_json(&path, &doc)
+        fsio::write_json(&path, &doc)?;
+        Ok(true)
     }
 
     /// Reads `config/main.json` (which `open` created). A corrupt file is an error: we never
@@ -220,7 +222,10 @@ impl Store {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let Some(id) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) else {
+            let Some(id) = name
+                .strip_suffix(".json")
+                .filter(|_| !name.starts_with('.'))
+            else {
                 continue;
             };
             if names::check_backend_id(id).is_err() {
@@ -307,7 +312,22 @@ impl Store {
     /// the index lacks (a crash between the two writes, or another tool), updated where they
     /// differ, dropped where the file is gone. Files that do not parse keep their entry.
     pub fn reindex(&self) -> Result<Listing> {
+        // Look without the lock first: in the usual case nothing is out of step and a
+        // read-only command should leave the home exactly as it found it.
+        let (listing, needed) = self.index_in_step()?;
+        if needed.is_none() {
+            return Ok(listing);
+        }
         let _lock = self.lock_config()?;
+        let (listing, needed) = self.index_in_step()?;
+        if let Some(main) = needed {
+            self.write_main(main)?;
+        }
+        Ok(listing)
+    }
+
+    /// The listing, and the `main.json` to write if its index is out of step (`None` if not).
+    fn index_in_step(&self) -> Result<(Listing, Option<Map<String, Value>>)> {
         let mut main = self.read_main()?;
         let listing = self.list_backends();
         let mut index = match main.get("backends") {
@@ -330,11 +350,11 @@ impl Store {
             let entry = backend.index_entry(index.get(&backend.id));
             index.insert(backend.id.clone(), entry);
         }
-        if main.get("backends") != Some(&Value::Object(index.clone())) {
-            main.insert("backends".into(), Value::Object(index));
-            self.write_main(main)?;
+        if main.get("backends") == Some(&Value::Object(index.clone())) {
+            return Ok((listing, None));
         }
-        Ok(listing)
+        main.insert("backends".into(), Value::Object(index));
+        Ok((listing, Some(main)))
     }
 
     /// Sets or removes one entry of the index. Caller holds the config lock.

@@ -76,8 +76,10 @@ impl Store {
             let (path, bytes, append) = match write {
                 BatchWrite::Metadata { key, value } => {
                     names::check_metadata_key(&key)?;
-                    let mut bytes = serde_json::to_vec_pretty(&metadata_doc(&key, value))
-                        .map_err(|e| StoreError::io(self.metadata_path(&key), std::io::Error::other(e)))?;
+                    let mut bytes =
+                        serde_json::to_vec_pretty(&metadata_doc(&key, value)).map_err(|e| {
+                            StoreError::io(self.metadata_path(&key), std::io::Error::other(e))
+                        })?;
                     bytes.push(b'\n');
                     (self.metadata_path(&key), bytes, false)
                 }
@@ -85,11 +87,14 @@ impl Store {
                 BatchWrite::Append { path, bytes } => (path, bytes, true),
             };
             if !path.starts_with(&self.home) {
-                return Err(StoreError::io(&path, std::io::Error::other("outside the home directory")));
+                return Err(StoreError::io(
+                    &path,
+                    std::io::Error::other("outside the home directory"),
+                ));
             }
-            let dir = path
-                .parent()
-                .ok_or_else(|| StoreError::io(&path, std::io::Error::other("no parent directory")))?;
+            let dir = path.parent().ok_or_else(|| {
+                StoreError::io(&path, std::io::Error::other("no parent directory"))
+            })?;
             fsio::ensure_dir(dir)?;
             if append {
                 let mut file = fs::OpenOptions::new()
@@ -98,7 +103,8 @@ impl Store {
                     .mode(fsio::FILE_MODE)
                     .open(&path)
                     .map_err(|e| StoreError::io(&path, e))?;
-                file.write_all(&bytes).map_err(|e| StoreError::io(&path, e))?;
+                file.write_all(&bytes)
+                    .map_err(|e| StoreError::io(&path, e))?;
             } else {
                 let temp = fsio::write_temp(dir, &path, &bytes)?;
                 renames.push((temp, path));
@@ -106,7 +112,8 @@ impl Store {
         }
         self.sync_now()?;
         for (temp, path) in renames {
-            temp.persist(&path).map_err(|e| StoreError::io(&path, e.error))?;
+            temp.persist(&path)
+                .map_err(|e| StoreError::io(&path, e.error))?;
         }
         Ok(())
     }
@@ -152,6 +159,33 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io(path, e)),
         }
+    }
+
+    /// Removes the hidden temp files that writers killed mid-write left behind (older than
+    /// `min_age`, so that a write in progress is never touched). Returns how many went.
+    pub fn sweep_temp_files(&self, min_age: Duration) -> usize {
+        let mut removed = 0;
+        for dir in [self.config_dir(), self.backends_dir(), self.metadata_dir()] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !(name.starts_with('.') && name.ends_with(".tmp")) {
+                    continue;
+                }
+                let old_enough = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= min_age);
+                if old_enough && fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
     }
 
     /// Removes metadata whose `updated` is older than `days`. Files that do not parse or carry
@@ -245,23 +279,47 @@ mod tests {
         let history = store.cache_dir().join("b1").join("history.ndjson");
         store
             .write_batch(vec![
-                BatchWrite::Metadata { key: "stats.b1".into(), value: json!(1) },
-                BatchWrite::Append { path: history.clone(), bytes: b"[1,2,3]\n".to_vec() },
+                BatchWrite::Metadata {
+                    key: "stats.b1".into(),
+                    value: json!(1),
+                },
+                BatchWrite::Append {
+                    path: history.clone(),
+                    bytes: b"[1,2,3]\n".to_vec(),
+                },
             ])
             .unwrap();
         store
             .write_batch(vec![
-                BatchWrite::Metadata { key: "stats.b1".into(), value: json!(2) },
-                BatchWrite::Append { path: history.clone(), bytes: b"[2,2,3]\n".to_vec() },
+                BatchWrite::Metadata {
+                    key: "stats.b1".into(),
+                    value: json!(2),
+                },
+                BatchWrite::Append {
+                    path: history.clone(),
+                    bytes: b"[2,2,3]\n".to_vec(),
+                },
             ])
             .unwrap();
-        assert_eq!(store.read_metadata("stats.b1").unwrap().unwrap().value, json!(2));
+        assert_eq!(
+            store.read_metadata("stats.b1").unwrap().unwrap().value,
+            json!(2)
+        );
         assert_eq!(fs::read_to_string(&history).unwrap(), "[1,2,3]\n[2,2,3]\n");
-        let outside = BatchWrite::Replace { path: "/tmp/elsewhere.json".into(), bytes: vec![] };
+        let outside = BatchWrite::Replace {
+            path: "/tmp/elsewhere.json".into(),
+            bytes: vec![],
+        };
         assert!(store.write_batch(vec![outside]).is_err());
         let hidden = fs::read_dir(store.metadata_dir())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
             .count();
         assert_eq!(hidden, 0, "no temp files left behind");
     }

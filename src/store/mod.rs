@@ -28,7 +28,8 @@ pub struct Store {
 /// What `Store::open` found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenReport {
-    /// The home directory did not exist and was created now: a first run.
+    /// `config/main.json` did not exist and was created now: a first run (the home may have
+    /// existed, empty, e.g. made by `mkdir` for `--home`).
     pub created: bool,
 }
 
@@ -37,7 +38,7 @@ impl Store {
     /// `config/main.json` when missing.
     pub fn open(home: impl Into<PathBuf>) -> Result<(Store, OpenReport)> {
         let store = Store { home: home.into() };
-        let created = fsio::ensure_dir(&store.home)?;
+        fsio::ensure_dir(&store.home)?;
         for dir in [
             store.config_dir(),
             store.backends_dir(),
@@ -47,7 +48,7 @@ impl Store {
         ] {
             fsio::ensure_dir(&dir)?;
         }
-        store.ensure_main_json()?;
+        let created = store.ensure_main_json()?;
         Ok((store, OpenReport { created }))
     }
 

@@ -70,7 +70,10 @@ pub const SETTINGS: &[SettingSpec] = &[
     },
     SettingSpec {
         key: "test_ttl_secs",
-        ty: SettingType::UInt { min: 0, max: 86_400 },
+        ty: SettingType::UInt {
+            min: 0,
+            max: 86_400,
+        },
         default: || json!(60),
         help: "seconds a test result is reused before testing again (0: always test)",
     },

@@ -1,0 +1,1056 @@
+//! The console's state and the only function that changes it: `update(msg) -> commands`.
+//! Everything the views draw is here, already filtered and sorted, so drawing stays pure and a
+//! key press costs one update plus one frame.
+
+use std::collections::{HashMap, VecDeque};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::{Map, Value};
+use tui_input::backend::crossterm::EventHandler;
+use tui_input::Input;
+
+use super::form::{ChooserOutcome, Form, FormOutcome, KindChooser};
+use super::keymap::{self, Action};
+use crate::backends::Kind;
+use crate::monitor::alerts::Alert;
+use crate::monitor::history::Point;
+use crate::probe::TestReport;
+use crate::stats::{BackendStats, HealthStatus};
+use crate::store::{timestamp, BackendDoc};
+
+/// Messages kept in the messages pane.
+pub const MESSAGE_LIMIT: usize = 200;
+/// Command-line history kept.
+const COMMAND_HISTORY: usize = 50;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    List,
+    Detail,
+    Messages,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortColumn {
+    Id,
+    Kind,
+    Health,
+    Response,
+    Used,
+    Quota,
+}
+
+impl SortColumn {
+    const ORDER: [SortColumn; 6] = [
+        SortColumn::Id,
+        SortColumn::Kind,
+        SortColumn::Health,
+        SortColumn::Response,
+        SortColumn::Used,
+        SortColumn::Quota,
+    ];
+
+    fn next(self) -> SortColumn {
+        let i = Self::ORDER.iter().position(|c| *c == self).unwrap_or(0);
+        Self::ORDER[(i + 1) % Self::ORDER.len()]
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortColumn::Id => "id",
+            SortColumn::Kind => "kind",
+            SortColumn::Health => "health",
+            SortColumn::Response => "response",
+            SortColumn::Used => "used",
+            SortColumn::Quota => "quota",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    /// Unix seconds.
+    pub at: i64,
+    pub level: Level,
+    pub text: String,
+}
+
+/// One backend as the console shows it.
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    pub stats: BackendStats,
+    /// Recent points at poll resolution, oldest first (for sparklines).
+    pub history: Vec<Point>,
+}
+
+impl Row {
+    pub fn id(&self) -> &str {
+        &self.stats.id
+    }
+    pub fn used_percent(&self) -> Option<f64> {
+        self.stats.storage.usage_percent
+    }
+    pub fn quota_percent(&self) -> Option<f64> {
+        crate::stats::percent(self.stats.quota.used, self.stats.quota.limit)
+    }
+}
+
+pub enum Popup {
+    Help,
+    Confirm {
+        id: String,
+        description: String,
+    },
+    Chooser(KindChooser),
+    Form(Box<Form>),
+    TestResult(Box<TestReport>),
+    Command {
+        input: Input,
+        history_pos: Option<usize>,
+    },
+}
+
+/// What the runtime does on the console's behalf.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cmd {
+    PollNow(Option<String>),
+    Test(String),
+    TestConfig {
+        id: String,
+        config: Map<String, Value>,
+    },
+    Save {
+        id: String,
+        config: Map<String, Value>,
+        editing: bool,
+    },
+    LoadForEdit(String),
+    Remove(String),
+    SetPaused(bool),
+    Quit,
+}
+
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize,
+    /// Wall clock, unix seconds, once a second.
+    Tick(i64),
+    /// Every backend at once (start, after a change of the list).
+    Snapshot {
+        rows: Vec<Row>,
+        problems: Vec<(String, String)>,
+    },
+    /// One backend's new figures.
+    Stats(Row),
+    Alert(Alert),
+    AlertCleared(Alert),
+    TestFinished(Box<TestReport>),
+    FormTestFinished(Box<TestReport>),
+    Saved(Result<String, String>),
+    Removed(Result<String, String>),
+    EditLoaded(Result<BackendDoc, String>),
+    Spinner,
+    /// The terminal went away or a signal asked us to stop: quit cleanly.
+    TerminalLost,
+}
+
+pub struct App {
+    pub now: i64,
+    pub rows: Vec<Row>,
+    /// Indices into `rows`: filtered and sorted.
+    pub visible: Vec<usize>,
+    /// Index into `visible`.
+    pub selected: usize,
+    pub problems: Vec<(String, String)>,
+    pub focus: Pane,
+    pub full_detail: bool,
+    pub sort: SortColumn,
+    pub reverse: bool,
+    pub filter: String,
+    /// Some while the filter is being typed.
+    pub filter_input: Option<Input>,
+    pub popup: Option<Popup>,
+    pub messages: VecDeque<Message>,
+    /// Lines scrolled up from the newest message.
+    pub messages_scroll: usize,
+    pub paused: bool,
+    held: HashMap<String, Row>,
+    /// Backends with a test running, for the spinner.
+    pub testing: Vec<String>,
+    pub spinner: usize,
+    pub read_only: bool,
+    pub lite: bool,
+    /// A one-line notice in the footer until the next key.
+    pub flash: Option<(Level, String)>,
+    pub command_history: Vec<String>,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    pub quit: bool,
+    /// Rows per page of the list, as last drawn (for PgUp/PgDn).
+    pub page: usize,
+}
+
+/// A compact age that changes at most every 5 s under a minute: "just now", "15s ago", "3m ago".
+pub fn coarse_age(secs: i64) -> String {
+    match secs.max(0) {
+        0..=4 => "just now".into(),
+        s @ 5..=59 => format!("{}s ago", s / 5 * 5),
+        s => crate::text::age(s as f64),
+    }
+}
+
+fn unix(ts: &str) -> Option<i64> {
+    timestamp::parse(ts).map(|t| t.timestamp())
+}
+
+fn health_rank(status: HealthStatus) -> u8 {
+    match status {
+        HealthStatus::Down => 0,
+        HealthStatus::Degraded => 1,
+        HealthStatus::Unknown => 2,
+        HealthStatus::Healthy => 3,
+        HealthStatus::Disabled => 4,
+    }
+}
+
+impl App {
+    pub fn new(now: i64, read_only: bool, lite: bool) -> App {
+        App {
+            now,
+            rows: Vec::new(),
+            visible: Vec::new(),
+            selected: 0,
+            problems: Vec::new(),
+            focus: Pane::List,
+            full_detail: false,
+            sort: SortColumn::Id,
+            reverse: false,
+            filter: String::new(),
+            filter_input: None,
+            popup: None,
+            messages: VecDeque::new(),
+            messages_scroll: 0,
+            paused: false,
+            held: HashMap::new(),
+            testing: Vec::new(),
+            spinner: 0,
+            read_only,
+            lite,
+            flash: None,
+            command_history: Vec::new(),
+            dirty: true,
+            quit: false,
+            page: 10,
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.visible
+            .get(self.selected)
+            .and_then(|i| self.rows.get(*i))
+    }
+
+    pub fn selected_id(&self) -> Option<String> {
+        self.selected_row().map(|r| r.id().to_string())
+    }
+
+    /// "checked 15s ago" for the selected backend, as the detail panel shows it.
+    pub fn checked_label(&self, row: &Row) -> String {
+        match row.stats.health.checked_at.as_deref().and_then(unix) {
+            Some(at) => format!("checked {}", coarse_age(self.now - at)),
+            None => "not checked yet".into(),
+        }
+    }
+
+    pub fn push_message(&mut self, level: Level, text: impl Into<String>) {
+        self.messages.push_back(Message {
+            at: self.now,
+            level,
+            text: crate::text::sanitize(&text.into(), 300),
+        });
+        while self.messages.len() > MESSAGE_LIMIT {
+            self.messages.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    /// Recomputes `visible` from rows, filter and sort, keeping the selection on the same id.
+    fn refresh_visible(&mut self) {
+        let keep = self.selected_id();
+        let needle = self.filter.to_lowercase();
+        let mut visible: Vec<usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| {
+                needle.is_empty()
+                    || row.stats.id.to_lowercase().contains(&needle)
+                    || row.stats.kind.to_lowercase().contains(&needle)
+                    || row.stats.health.status.as_str().contains(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let rows = &self.rows;
+        let by_float = |a: Option<f64>, b: Option<f64>| {
+            // Unknown sorts after every known figure.
+            match (a, b) {
+                (Some(a), Some(b)) => a.total_cmp(&b),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        };
+        visible.sort_by(|&a, &b| {
+            let (ra, rb) = (&rows[a], &rows[b]);
+            let primary = match self.sort {
+                SortColumn::Id => std::cmp::Ordering::Equal,
+                SortColumn::Kind => ra.stats.kind.cmp(&rb.stats.kind),
+                SortColumn::Health => {
+                    health_rank(ra.stats.health.status).cmp(&health_rank(rb.stats.health.status))
+                }
+                SortColumn::Response => by_float(
+                    ra.stats.performance.avg_response_time,
+                    rb.stats.performance.avg_response_time,
+                ),
+                SortColumn::Used => by_float(ra.used_percent(), rb.used_percent()),
+                SortColumn::Quota => by_float(ra.quota_percent(), rb.quota_percent()),
+            };
+            let ordering = primary.then_with(|| ra.stats.id.cmp(&rb.stats.id));
+            if self.reverse {
+                ordering.reverse()
+            } else {
+                ordering
+            }
+        });
+        self.visible = visible;
+        self.selected = keep
+            .and_then(|id| {
+                self.visible
+                    .iter()
+                    .position(|&i| self.rows[i].stats.id == id)
+            })
+            .unwrap_or(0)
+            .min(self.visible.len().saturating_sub(1));
+        self.dirty = true;
+    }
+
+    fn apply_row(&mut self, row: Row) {
+        match self.rows.iter_mut().find(|r| r.stats.id == row.stats.id) {
+            Some(existing) => *existing = row,
+            None => self.rows.push(row),
+        }
+        self.refresh_visible();
+    }
+
+    /// Applies one message; returns what the runtime must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        match msg {
+            Msg::Key(key) => {
+                if self.flash.take().is_some() {
+                    self.dirty = true;
+                }
+                return self.on_key(key);
+            }
+            Msg::Paste(text) => {
+                match &mut self.popup {
+                    Some(Popup::Form(form)) => form.handle_paste(&text),
+                    Some(Popup::Command { input, .. }) => {
+                        let clean = crate::text::sanitize(&text, 500);
+                        *input = input
+                            .clone()
+                            .with_value(format!("{}{clean}", input.value()));
+                    }
+                    _ => {}
+                }
+                self.dirty = true;
+            }
+            Msg::Resize => self.dirty = true,
+            Msg::Tick(now) => {
+                let before = self.selected_row().map(|r| self.checked_label(r));
+                self.now = now;
+                let after = self.selected_row().map(|r| self.checked_label(r));
+                if before != after && !self.paused {
+                    self.dirty = true;
+                }
+            }
+            Msg::Snapshot { rows, problems } => {
+                if self.paused {
+                    for row in rows {
+                        self.held.insert(row.stats.id.clone(), row);
+                    }
+                } else {
+                    self.rows = rows;
+                    self.refresh_visible();
+                }
+                if problems != self.problems {
+                    for (path, reason) in &problems {
+                        if !self.problems.iter().any(|(p, _)| p == path) {
+                            self.push_message(Level::Error, format!("{path}: {reason}"));
+                        }
+                    }
+                    self.problems = problems;
+                }
+            }
+            Msg::Stats(row) => {
+                if self.paused {
+                    self.held.insert(row.stats.id.clone(), row);
+                } else {
+                    self.apply_row(row);
+                }
+            }
+            Msg::Alert(alert) => self.push_message(
+                Level::Warning,
+                format!("alert: {}: {}", alert.backend, alert.message),
+            ),
+            Msg::AlertCleared(alert) => self.push_message(
+                Level::Info,
+                format!("cleared: {}: {}", alert.backend, alert.message),
+            ),
+            Msg::TestFinished(report) => {
+                self.testing.retain(|id| *id != report.id);
+                let verdict = if report.ok { "passed" } else { "FAILED" };
+                let detail = report
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.get("message"))
+                    .and_then(Value::as_str)
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default();
+                let level = if report.ok { Level::Info } else { Level::Error };
+                self.push_message(level, format!("test of {} {verdict}{detail}", report.id));
+                // A form or confirmation the operator opened meanwhile is not covered up.
+                if self.popup.is_none() {
+                    self.popup = Some(Popup::TestResult(report));
+                }
+                self.dirty = true;
+            }
+            Msg::FormTestFinished(report) => {
+                if let Some(Popup::Form(form)) = &mut self.popup {
+                    form.set_test_result(&report);
+                    self.dirty = true;
+                }
+            }
+            Msg::Saved(result) => match result {
+                Ok(id) => {
+                    let verb = match &self.popup {
+                        Some(Popup::Form(form)) if form.is_editing() => "saved",
+                        _ => "added",
+                    };
+                    self.popup = None;
+                    self.push_message(Level::Info, format!("{verb} backend {id}"));
+                }
+                Err(message) => {
+                    if let Some(Popup::Form(form)) = &mut self.popup {
+                        form.set_save_error(message);
+                    } else {
+                        self.push_message(Level::Error, message);
+                    }
+                    self.dirty = true;
+                }
+            },
+            Msg::Removed(result) => match result {
+                Ok(id) => self.push_message(Level::Info, format!("removed backend {id}")),
+                Err(message) => self.push_message(Level::Error, message),
+            },
+            Msg::EditLoaded(result) => match result.and_then(|doc| Form::edit(&doc)) {
+                Ok(form) => {
+                    self.popup = Some(Popup::Form(Box::new(form)));
+                    self.dirty = true;
+                }
+                Err(message) => self.push_message(Level::Error, message),
+            },
+            Msg::TerminalLost => {
+                self.quit = true;
+                return vec![Cmd::Quit];
+            }
+            Msg::Spinner => {
+                if !self.testing.is_empty() && !self.paused {
+                    self.spinner = self.spinner.wrapping_add(1);
+                    self.dirty = true;
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn refuse_read_only(&mut self, what: &str) {
+        self.flash = Some((
+            Level::Warning,
+            format!("read-only: {what} is disabled (started with --read-only)"),
+        ));
+        self.dirty = true;
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        if key.kind == crossterm::event::KeyEventKind::Release {
+            return Vec::new();
+        }
+        if self.popup.is_some() {
+            return self.on_popup_key(key);
+        }
+        if let Some(input) = &mut self.filter_input {
+            match key.code {
+                KeyCode::Enter => self.filter_input = None,
+                KeyCode::Esc => {
+                    self.filter_input = None;
+                    self.filter.clear();
+                }
+                _ => {
+                    input.handle_event(&crossterm::event::Event::Key(key));
+                    self.filter = input.value().to_string();
+                }
+            }
+            self.refresh_visible();
+            return Vec::new();
+        }
+        let Some(action) = keymap::action_for(&key) else {
+            return Vec::new();
+        };
+        self.dirty = true;
+        if self.read_only && keymap::binding(action).is_some_and(|b| b.changes) {
+            let what = keymap::binding(action).map(|b| b.label).unwrap_or("that");
+            self.refuse_read_only(what);
+            return Vec::new();
+        }
+        match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(self.page.max(1) as isize)),
+            Action::PageDown => self.move_by(self.page.max(1) as isize),
+            Action::Top => self.move_to(0),
+            Action::Bottom => self.move_to(usize::MAX),
+            Action::NextPane => self.focus = self.next_pane(true),
+            Action::PrevPane => self.focus = self.next_pane(false),
+            Action::Open => {
+                if self.selected_row().is_some() {
+                    self.full_detail = true;
+                }
+            }
+            Action::Back => {
+                if self.full_detail {
+                    self.full_detail = false;
+                } else if !self.filter.is_empty() {
+                    self.filter.clear();
+                    self.refresh_visible();
+                } else {
+                    self.focus = Pane::List;
+                }
+            }
+            Action::Filter => self.filter_input = Some(Input::new(self.filter.clone())),
+            Action::Sort => {
+                self.sort = self.sort.next();
+                self.refresh_visible();
+            }
+            Action::SortReverse => {
+                self.reverse = !self.reverse;
+                self.refresh_visible();
+            }
+            Action::Add => self.popup = Some(Popup::Chooser(KindChooser::new())),
+            Action::Edit => {
+                if let Some(id) = self.selected_id() {
+                    return vec![Cmd::LoadForEdit(id)];
+                }
+            }
+            Action::Test => {
+                if let Some(id) = self.selected_id() {
+                    return self.start_test(id);
+                }
+            }
+            Action::Remove => {
+                if let Some(row) = self.selected_row() {
+                    let description = format!("'{}' ({})", row.stats.id, row.stats.kind);
+                    self.popup = Some(Popup::Confirm {
+                        id: row.stats.id.clone(),
+                        description,
+                    });
+                }
+            }
+            Action::PollNow => {
+                if let Some(id) = self.selected_id() {
+                    self.flash = Some((Level::Info, format!("polling {id} now")));
+                    return vec![Cmd::PollNow(Some(id))];
+                }
+            }
+            Action::Pause => return self.toggle_pause(),
+            Action::Help => self.popup = Some(Popup::Help),
+            Action::Command => {
+                self.popup = Some(Popup::Command {
+                    input: Input::default(),
+                    history_pos: None,
+                })
+            }
+            Action::Quit => {
+                self.quit = true;
+                return vec![Cmd::Quit];
+            }
+        }
+        Vec::new()
+    }
+
+    fn start_test(&mut self, id: String) -> Vec<Cmd> {
+        if self.testing.contains(&id) {
+            self.flash = Some((Level::Info, format!("a test of {id} is already running")));
+            return Vec::new();
+        }
+        self.testing.push(id.clone());
+        self.dirty = true;
+        vec![Cmd::Test(id)]
+    }
+
+    fn toggle_pause(&mut self) -> Vec<Cmd> {
+        self.paused = !self.paused;
+        if !self.paused {
+            let held: Vec<Row> = self.held.drain().map(|(_, row)| row).collect();
+            for row in held {
+                match self.rows.iter_mut().find(|r| r.stats.id == row.stats.id) {
+                    Some(existing) => *existing = row,
+                    None => self.rows.push(row),
+                }
+            }
+            self.refresh_visible();
+        }
+        self.dirty = true;
+        vec![Cmd::SetPaused(self.paused)]
+    }
+
+    fn next_pane(&self, forward: bool) -> Pane {
+        let order = [Pane::List, Pane::Detail, Pane::Messages];
+        let i = order.iter().position(|p| *p == self.focus).unwrap_or(0);
+        let step = if forward { 1 } else { order.len() - 1 };
+        order[(i + step) % order.len()]
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Messages => {
+                let max = self.messages.len().saturating_sub(1);
+                self.messages_scroll =
+                    (self.messages_scroll as isize - delta).clamp(0, max as isize) as usize;
+            }
+            _ => {
+                let target = (self.selected as isize + delta).max(0) as usize;
+                self.move_to(target);
+            }
+        }
+    }
+
+    fn move_to(&mut self, index: usize) {
+        match self.focus {
+            Pane::Messages => {
+                self.messages_scroll = if index == 0 {
+                    self.messages.len().saturating_sub(1)
+                } else {
+                    0
+                };
+            }
+            _ => self.selected = index.min(self.visible.len().saturating_sub(1)),
+        }
+    }
+
+    fn on_popup_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        self.dirty = true;
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(popup) = self.popup.take() else {
+            return Vec::new();
+        };
+        match popup {
+            Popup::Help | Popup::TestResult(_) => {
+                // Any of these closes it; everything else is ignored while it is open.
+                if !matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')
+                ) && !ctrl_c
+                {
+                    self.popup = Some(popup);
+                }
+                Vec::new()
+            }
+            Popup::Confirm { id, description } => match key.code {
+                KeyCode::Char('y' | 'Y') => vec![Cmd::Remove(id)],
+                // Default No: Enter, n, Esc all cancel.
+                KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => {
+                    self.flash = Some((Level::Info, format!("kept {description}")));
+                    Vec::new()
+                }
+                _ if ctrl_c => Vec::new(),
+                _ => {
+                    self.popup = Some(Popup::Confirm { id, description });
+                    Vec::new()
+                }
+            },
+            Popup::Chooser(mut chooser) => match chooser.handle_key(key) {
+                ChooserOutcome::None => {
+                    self.popup = Some(Popup::Chooser(chooser));
+                    Vec::new()
+                }
+                ChooserOutcome::Cancel => Vec::new(),
+                ChooserOutcome::Chosen(kind) => {
+                    self.popup = Some(Popup::Form(Box::new(Form::add(kind))));
+                    Vec::new()
+                }
+            },
+            Popup::Form(mut form) => {
+                let outcome = form.handle_key(key);
+                match outcome {
+                    FormOutcome::None => {
+                        self.popup = Some(Popup::Form(form));
+                        Vec::new()
+                    }
+                    FormOutcome::Cancel => Vec::new(),
+                    FormOutcome::Save {
+                        id,
+                        config,
+                        editing,
+                    } => {
+                        self.popup = Some(Popup::Form(form));
+                        vec![Cmd::Save {
+                            id,
+                            config,
+                            editing,
+                        }]
+                    }
+                    FormOutcome::Test { id, config } => {
+                        form.set_testing();
+                        self.popup = Some(Popup::Form(form));
+                        vec![Cmd::TestConfig { id, config }]
+                    }
+                }
+            }
+            Popup::Command {
+                mut input,
+                mut history_pos,
+            } => match key.code {
+                KeyCode::Esc => Vec::new(),
+                _ if ctrl_c => Vec::new(),
+                KeyCode::Enter => {
+                    let line = input.value().trim().to_string();
+                    if !line.is_empty() {
+                        self.command_history.retain(|h| *h != line);
+                        self.command_history.push(line.clone());
+                        if self.command_history.len() > COMMAND_HISTORY {
+                            self.command_history.remove(0);
+                        }
+                    }
+                    self.run_command(&line)
+                }
+                KeyCode::Up | KeyCode::Down => {
+                    let len = self.command_history.len();
+                    if len > 0 {
+                        let pos = match (history_pos, key.code) {
+                            (None, KeyCode::Up) => Some(len - 1),
+                            (Some(p), KeyCode::Up) => Some(p.saturating_sub(1)),
+                            (Some(p), KeyCode::Down) if p + 1 < len => Some(p + 1),
+                            _ => None,
+                        };
+                        history_pos = pos;
+                        input = Input::new(
+                            pos.map(|p| self.command_history[p].clone())
+                                .unwrap_or_default(),
+                        );
+                    }
+                    self.popup = Some(Popup::Command { input, history_pos });
+                    Vec::new()
+                }
+                _ => {
+                    input.handle_event(&crossterm::event::Event::Key(key));
+                    self.popup = Some(Popup::Command { input, history_pos });
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    /// `:add KIND`, `:edit ID`, `:test ID`, `:remove ID`, `:poll [ID]`, `:pause`, `:help`, `:q`.
+    fn run_command(&mut self, line: &str) -> Vec<Cmd> {
+        let mut words = line.split_whitespace();
+        let verb = words.next().unwrap_or("");
+        let arg = words.next().map(str::to_string);
+        let exists = |app: &App, id: &str| app.rows.iter().any(|r| r.stats.id == id);
+        let changes = matches!(verb, "add" | "a" | "edit" | "e" | "remove" | "rm" | "d");
+        if changes && self.read_only {
+            self.refuse_read_only(verb);
+            return Vec::new();
+        }
+        let fail = |app: &mut App, text: String| {
+            app.flash = Some((Level::Error, text));
+            Vec::new()
+        };
+        match (verb, arg) {
+            ("", _) => Vec::new(),
+            ("q" | "quit" | "q!", _) => {
+                self.quit = true;
+                vec![Cmd::Quit]
+            }
+            ("help" | "h", _) => {
+                self.popup = Some(Popup::Help);
+                Vec::new()
+            }
+            ("pause", _) => self.toggle_pause(),
+            ("add" | "a", None) => {
+                self.popup = Some(Popup::Chooser(KindChooser::new()));
+                Vec::new()
+            }
+            ("add" | "a", Some(kind)) => match Kind::parse(&kind) {
+                Ok(kind) => {
+                    self.popup = Some(Popup::Form(Box::new(Form::add(kind))));
+                    Vec::new()
+                }
+                Err(err) => fail(self, err.reason),
+            },
+            ("poll" | "r", None) => vec![Cmd::PollNow(None)],
+            ("edit" | "e" | "test" | "t" | "remove" | "rm" | "d", None) => {
+                fail(self, format!(":{verb} needs a backend id"))
+            }
+            (verb, Some(id)) if matches!(verb, "edit" | "e" | "test" | "t" | "remove" | "rm" | "d" | "poll" | "r") => {
+                if !exists(self, &id) {
+                    return fail(self, format!("no backend '{}'", crate::text::sanitize(&id, 64)));
+                }
+                match verb {
+                    "edit" | "e" => vec![Cmd::LoadForEdit(id)],
+                    "test" | "t" => self.start_test(id),
+                    "poll" | "r" => vec![Cmd::PollNow(Some(id))],
+                    _ => {
+                        let kind = self
+                            .rows
+                            .iter()
+                            .find(|r| r.stats.id == id)
+                            .map(|r| r.stats.kind.clone())
+                            .unwrap_or_default();
+                        self.popup = Some(Popup::Confirm {
+                            description: format!("'{id}' ({kind})"),
+                            id,
+                        });
+                        Vec::new()
+                    }
+                }
+            }
+            (verb, _) => fail(
+                self,
+                format!(
+                    "unknown command ':{}' (add KIND, edit ID, test ID, remove ID, poll [ID], pause, help, q)",
+                    crate::text::sanitize(verb, 30)
+                ),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{Health, Storage};
+
+    fn row(id: &str, kind: &str, status: HealthStatus, used: Option<f64>) -> Row {
+        Row {
+            stats: BackendStats {
+                id: id.into(),
+                kind: kind.into(),
+                enabled: true,
+                health: Health {
+                    status,
+                    ..Health::default()
+                },
+                storage: Storage {
+                    usage_percent: used,
+                    ..Storage::default()
+                },
+                ..BackendStats::default()
+            },
+            history: Vec::new(),
+        }
+    }
+
+    fn app() -> App {
+        let mut app = App::new(1_000, false, false);
+        app.update(Msg::Snapshot {
+            rows: vec![
+                row("alpha", "s3", HealthStatus::Healthy, Some(50.0)),
+                row("beta", "ipfs", HealthStatus::Down, None),
+                row("gamma", "local", HealthStatus::Degraded, Some(90.0)),
+            ],
+            problems: Vec::new(),
+        });
+        app
+    }
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn ids(app: &App) -> Vec<&str> {
+        app.visible.iter().map(|&i| app.rows[i].id()).collect()
+    }
+
+    #[test]
+    fn filter_sort_and_selection() {
+        let mut app = app();
+        assert_eq!(ids(&app), vec!["alpha", "beta", "gamma"]);
+        app.update(key(KeyCode::Char('j')));
+        assert_eq!(app.selected_id().as_deref(), Some("beta"));
+        // Sort by kind keeps beta selected.
+        app.update(key(KeyCode::Char('s')));
+        assert_eq!(ids(&app), vec!["beta", "gamma", "alpha"]);
+        assert_eq!(app.selected_id().as_deref(), Some("beta"));
+        // Health: down first; reversed: disabled/healthy first.
+        app.update(key(KeyCode::Char('s')));
+        assert_eq!(ids(&app), vec!["beta", "gamma", "alpha"]);
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('S'),
+            KeyModifiers::SHIFT,
+        )));
+        assert_eq!(ids(&app), vec!["alpha", "gamma", "beta"]);
+        // Live filter by kind, then health word; Esc clears.
+        app.update(key(KeyCode::Char('/')));
+        for c in "loc".chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        assert_eq!(ids(&app), vec!["gamma"]);
+        app.update(key(KeyCode::Esc));
+        assert_eq!(ids(&app).len(), 3);
+        app.update(key(KeyCode::Char('/')));
+        for c in "down".chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Enter));
+        assert_eq!(ids(&app), vec!["beta"]);
+        assert!(app.filter_input.is_none());
+        app.update(key(KeyCode::Esc));
+        assert_eq!(ids(&app).len(), 3, "Esc on the list clears a kept filter");
+    }
+
+    #[test]
+    fn unknown_used_sorts_last_either_way_of_ids() {
+        let mut app = app();
+        for _ in 0..4 {
+            app.update(key(KeyCode::Char('s')));
+        }
+        assert_eq!(app.sort, SortColumn::Used);
+        assert_eq!(ids(&app), vec!["alpha", "gamma", "beta"]);
+    }
+
+    #[test]
+    fn remove_asks_and_defaults_to_no() {
+        let mut app = app();
+        app.update(key(KeyCode::Char('d')));
+        assert!(matches!(app.popup, Some(Popup::Confirm { ref id, .. }) if id == "alpha"));
+        assert!(app.update(key(KeyCode::Enter)).is_empty(), "Enter is No");
+        assert!(app.popup.is_none());
+        app.update(key(KeyCode::Char('d')));
+        assert!(app.update(key(KeyCode::Esc)).is_empty());
+        app.update(key(KeyCode::Char('d')));
+        assert!(app.update(key(KeyCode::Char('x'))).is_empty());
+        assert!(app.popup.is_some(), "other keys leave the question open");
+        assert_eq!(
+            app.update(key(KeyCode::Char('y'))),
+            vec![Cmd::Remove("alpha".into())]
+        );
+    }
+
+    #[test]
+    fn read_only_refuses_changes_and_says_so() {
+        let mut app = App::new(0, true, false);
+        app.update(Msg::Snapshot {
+            rows: vec![row("a", "s3", HealthStatus::Healthy, None)],
+            problems: Vec::new(),
+        });
+        for c in ['a', 'e', 'd'] {
+            assert!(app.update(key(KeyCode::Char(c))).is_empty());
+            assert!(app.popup.is_none());
+            let (_, text) = app.flash.clone().unwrap();
+            assert!(text.starts_with("read-only"), "{text}");
+        }
+        assert_eq!(
+            app.update(key(KeyCode::Char('t'))),
+            vec![Cmd::Test("a".into())],
+            "testing changes nothing"
+        );
+    }
+
+    #[test]
+    fn add_opens_the_kind_chooser_and_esc_cancels() {
+        let mut app = app();
+        app.update(key(KeyCode::Char('a')));
+        assert!(matches!(app.popup, Some(Popup::Chooser(_))));
+        app.update(key(KeyCode::Esc));
+        assert!(app.popup.is_none());
+    }
+
+    #[test]
+    fn command_line_with_history() {
+        let mut app = app();
+        let type_line = |app: &mut App, text: &str| {
+            app.update(key(KeyCode::Char(':')));
+            for c in text.chars() {
+                app.update(key(KeyCode::Char(c)));
+            }
+            app.update(key(KeyCode::Enter))
+        };
+        assert_eq!(
+            type_line(&mut app, "test beta"),
+            vec![Cmd::Test("beta".into())]
+        );
+        assert!(type_line(&mut app, "test nope").is_empty());
+        assert!(app.flash.as_ref().unwrap().1.contains("no backend 'nope'"));
+        assert!(type_line(&mut app, "frobnicate").is_empty());
+        assert!(app.flash.as_ref().unwrap().1.contains("unknown command"));
+        // Up recalls the last line.
+        app.update(key(KeyCode::Char(':')));
+        app.update(key(KeyCode::Up));
+        match &app.popup {
+            Some(Popup::Command { input, .. }) => assert_eq!(input.value(), "frobnicate"),
+            _ => panic!("command line closed"),
+        }
+        app.update(key(KeyCode::Esc));
+        assert_eq!(type_line(&mut app, "q"), vec![Cmd::Quit]);
+        assert!(app.quit);
+    }
+
+    #[test]
+    fn paused_holds_updates_and_stays_quiet() {
+        let mut app = app();
+        app.update(key(KeyCode::Char('p')));
+        app.dirty = false;
+        app.update(Msg::Stats(row(
+            "alpha",
+            "s3",
+            HealthStatus::Down,
+            Some(99.0),
+        )));
+        app.update(Msg::Tick(5_000));
+        assert!(!app.dirty, "nothing redrawn while paused");
+        assert_eq!(app.rows[0].stats.health.status, HealthStatus::Healthy);
+        app.update(key(KeyCode::Char('p')));
+        assert_eq!(app.rows[0].stats.health.status, HealthStatus::Down);
+    }
+
+    #[test]
+    fn ages_change_coarsely() {
+        assert_eq!(coarse_age(3), "just now");
+        assert_eq!(coarse_age(7), "5s ago");
+        assert_eq!(coarse_age(59), "55s ago");
+        assert_eq!(coarse_age(61), "1m ago");
+        assert_eq!(coarse_age(-5), "just now");
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        let mut app = app();
+        for i in 0..(MESSAGE_LIMIT + 50) {
+            app.push_message(Level::Info, format!("m{i}"));
+        }
+        assert_eq!(app.messages.len(), MESSAGE_LIMIT);
+        assert_eq!(
+            app.messages.back().unwrap().text,
+            format!("m{}", MESSAGE_LIMIT + 49)
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Forms to add and edit backends (being written).

@@ -1,0 +1,230 @@
+//! The console's event loop: keys (from a reader thread), engine events, finished tasks, a 1 s
+//! clock and signals become messages for `App::update`; a frame is drawn only when the state
+//! says something visible changed, and at most one per 16 ms.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use color_eyre::eyre::WrapErr;
+use crossterm::event::Event as TermEvent;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
+
+use super::app::{App, Cmd, Msg, Row};
+use super::terminal::TerminalGuard;
+use super::theme::{ColorDepth, Theme};
+use super::{view, Options};
+use crate::api::Api;
+use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
+use crate::probe::ProbeContext;
+use crate::store::Store;
+
+/// Points of history handed to the views per backend: more than any sparkline is wide.
+const HISTORY_POINTS: usize = 300;
+/// The shortest time between two frames.
+const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// `--lite` polls no faster than this.
+const LITE_MIN_REFRESH: u64 = 30;
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn row(api: &Api, stats: crate::stats::BackendStats) -> Row {
+    let history = api
+        .monitor()
+        .map(|m| m.history(&stats.id, HISTORY_POINTS))
+        .unwrap_or_default();
+    Row { stats, history }
+}
+
+fn snapshot(api: &Api) -> Msg {
+    let rows = api.all_stats().into_iter().map(|s| row(api, s)).collect();
+    let problems = api.monitor().map(Monitor::problems).unwrap_or_default();
+    Msg::Snapshot { rows, problems }
+}
+
+/// Reads terminal events on a thread of its own (crossterm's read blocks).
+fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
+    std::thread::spawn(move || loop {
+        let msg = match crossterm::event::read() {
+            Ok(TermEvent::Key(key)) => Msg::Key(key),
+            Ok(TermEvent::Paste(text)) => Msg::Paste(text),
+            Ok(TermEvent::Resize(..)) => Msg::Resize,
+            Ok(_) => continue,
+            // The terminal is gone (the SSH link dropped): quit cleanly.
+            Err(_) => Msg::TerminalLost,
+        };
+        let lost = matches!(msg, Msg::TerminalLost);
+        if tx.send(msg).is_err() || lost {
+            return;
+        }
+    });
+}
+
+pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
+    let settings = store.settings().unwrap_or_default();
+    let ctx = ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+    let mut refresh = options.refresh;
+    if options.lite {
+        refresh = Some(
+            refresh
+                .unwrap_or(settings.refresh_secs())
+                .max(LITE_MIN_REFRESH),
+        );
+    }
+    let monitor = Monitor::start(
+        store.clone(),
+        Arc::new(LiveProber { ctx: ctx.clone() }),
+        MonitorConfig {
+            refresh_override: refresh.map(Duration::from_secs),
+            ..MonitorConfig::default()
+        },
+    );
+    let api = Arc::new(Api::with_monitor(store, monitor));
+    let mut events = api
+        .subscribe()
+        .ok_or_else(|| color_eyre::eyre::eyre!("the monitor is not running"))?;
+    let theme = Theme::new(ColorDepth::detect(options.no_color), options.ascii);
+    let mut app = App::new(unix_now(), options.read_only, options.lite);
+    // Metadata first: the last-known figures are on screen before any backend answers.
+    app.update(snapshot(&api));
+
+    let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    spawn_input(tx.clone());
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut spinner = tokio::time::interval(Duration::from_millis(250));
+    spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let test_ttl = Duration::from_secs(settings.test_ttl_secs());
+
+    let mut last_frame: Option<Instant> = None;
+    loop {
+        if app.dirty {
+            let due = last_frame.map(|t| t + FRAME_INTERVAL);
+            if due.is_none_or(|due| Instant::now() >= due) {
+                guard.draw(|frame| view::draw(frame, &mut app, &theme))?;
+                app.dirty = false;
+                last_frame = Some(Instant::now());
+            }
+        }
+        let frame_due = if app.dirty {
+            last_frame.map(|t| t + FRAME_INTERVAL)
+        } else {
+            None
+        };
+        let msg = tokio::select! {
+            Some(msg) = rx.recv() => msg,
+            event = events.recv() => match event {
+                Ok(Event::StatsUpdated(stats)) => Msg::Stats(row(&api, *stats)),
+                Ok(Event::BackendCreated(_) | Event::BackendUpdated(_) | Event::BackendRemoved(_)) => snapshot(&api),
+                Ok(Event::Alert(alert)) => Msg::Alert(alert),
+                Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
+                Ok(Event::TestFinished(_)) => continue,
+                // Fell behind: take everything afresh.
+                Err(broadcast::error::RecvError::Lagged(_)) => snapshot(&api),
+                Err(broadcast::error::RecvError::Closed) => Msg::TerminalLost,
+            },
+            _ = clock.tick() => Msg::Tick(unix_now()),
+            _ = spinner.tick(), if !app.testing.is_empty() => Msg::Spinner,
+            _ = terminate.recv() => Msg::TerminalLost,
+            _ = hangup.recv() => Msg::TerminalLost,
+            _ = interrupt.recv() => Msg::TerminalLost,
+            _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => continue,
+        };
+        for cmd in app.update(msg) {
+            execute(cmd, &api, &ctx, &tx, test_ttl);
+        }
+        if app.quit {
+            break;
+        }
+    }
+    drop(guard);
+    // Everything the engine acknowledged goes to disk before we exit.
+    match Arc::try_unwrap(api) {
+        Ok(api) => api.shutdown().await,
+        Err(api) => {
+            // A test task still holds it: flush through the store directly.
+            let _ = api.store().sync_now();
+        }
+    }
+    Ok(())
+}
+
+/// Carries out a command. Disk operations are quick and done here; network ones are spawned.
+fn execute(
+    cmd: Cmd,
+    api: &Arc<Api>,
+    ctx: &ProbeContext,
+    tx: &mpsc::UnboundedSender<Msg>,
+    test_ttl: Duration,
+) {
+    match cmd {
+        Cmd::PollNow(id) => {
+            if let Some(monitor) = api.monitor() {
+                monitor.poll_now(id.as_deref());
+            }
+        }
+        Cmd::Test(id) => {
+            let (api, ctx, tx) = (api.clone(), ctx.clone(), tx.clone());
+            tokio::spawn(async move {
+                let report = match api.test_backend(&id, &ctx, test_ttl).await {
+                    Ok(report) => report,
+                    Err(err) => crate::probe::TestReport {
+                        id: id.clone(),
+                        kind: String::new(),
+                        ok: false,
+                        steps: Vec::new(),
+                        error: Some(
+                            serde_json::json!({"class": "config", "message": err.to_string()}),
+                        ),
+                        checked_at: crate::store::timestamp::now(),
+                        elapsed_ms: 0.0,
+                        cached: false,
+                    },
+                };
+                let _ = tx.send(Msg::TestFinished(Box::new(report)));
+            });
+        }
+        Cmd::TestConfig { id, config } => {
+            let (api, ctx, tx) = (api.clone(), ctx.clone(), tx.clone());
+            tokio::spawn(async move {
+                let report = api.test_config(&id, &config, &ctx).await;
+                let _ = tx.send(Msg::FormTestFinished(Box::new(report)));
+            });
+        }
+        Cmd::Save {
+            id,
+            config,
+            editing,
+        } => {
+            let result = if editing {
+                api.update_backend_config(&id, &config)
+            } else {
+                api.create_backend_config(&id, config)
+            };
+            let _ = tx.send(Msg::Saved(result.map(|_| id).map_err(|e| e.to_string())));
+        }
+        Cmd::LoadForEdit(id) => {
+            let _ = tx.send(Msg::EditLoaded(
+                api.get_backend(&id).map_err(|e| e.to_string()),
+            ));
+        }
+        Cmd::Remove(id) => {
+            let _ = tx.send(Msg::Removed(
+                api.remove_backend(&id)
+                    .map(|_| id)
+                    .map_err(|e| e.to_string()),
+            ));
+        }
+        // Polling goes on while paused (figures keep being kept); only the screen holds still.
+        Cmd::SetPaused(_) => {}
+        Cmd::Quit => {}
+    }
+}

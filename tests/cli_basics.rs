@@ -1,0 +1,369 @@
+//! The command line's basics: where the home is, what a first run creates, completions, the
+//! confirmation `remove` asks for, `cleanup` and `settings`.
+
+mod home_support;
+
+use std::fs;
+use std::path::Path;
+
+use home_support::{command, diff, read_json, run, run_command, snapshot, Run};
+use serde_json::json;
+
+/// `backend list --json` without `--home`, with `HOME` and (maybe) `IPFS_KIT_HOME` set.
+fn list_with_env(home_var: &Path, ipfs_kit_home: Option<&str>, flag: Option<&Path>) -> Run {
+    let mut cmd = command();
+    cmd.env("HOME", home_var);
+    if let Some(value) = ipfs_kit_home {
+        cmd.env("IPFS_KIT_HOME", value);
+    }
+    if let Some(flag) = flag {
+        cmd.arg("--home").arg(flag);
+    }
+    cmd.args(["backend", "list", "--json"]);
+    run_command(cmd).ok()
+}
+
+/// The `path` of the only backend listed: the first-run `local` backend names its home.
+fn local_path(run: &Run) -> String {
+    let listed = run.json();
+    let backends = listed["backends"].as_array().expect("backends");
+    assert_eq!(backends.len(), 1, "{listed:#}");
+    assert_eq!(backends[0]["id"], json!("local"));
+    backends[0]["config"]["path"]
+        .as_str()
+        .expect("path")
+        .to_string()
+}
+
+fn text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn home_is_the_flag_then_ipfs_kit_home_then_dot_ipfs_kit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for sub in ["user1", "user2", "user3", "user4"] {
+        fs::create_dir(root.join(sub)).expect("mkdir");
+    }
+
+    // Neither: ~/.ipfs_kit.
+    let listed = list_with_env(&root.join("user1"), None, None);
+    assert_eq!(local_path(&listed), text(&root.join("user1/.ipfs_kit")));
+    assert!(root.join("user1/.ipfs_kit/config/main.json").is_file());
+
+    // An empty IPFS_KIT_HOME counts as unset.
+    let listed = list_with_env(&root.join("user4"), Some(""), None);
+    assert_eq!(local_path(&listed), text(&root.join("user4/.ipfs_kit")));
+
+    // IPFS_KIT_HOME beats ~/.ipfs_kit.
+    let env_home = root.join("from-env");
+    let listed = list_with_env(&root.join("user2"), Some(&text(&env_home)), None);
+    assert_eq!(local_path(&listed), text(&env_home));
+    assert!(env_home.join("config/main.json").is_file());
+    assert!(!root.join("user2/.ipfs_kit").exists());
+
+    // --home beats IPFS_KIT_HOME.
+    let flag_home = root.join("from-flag");
+    let other_env = root.join("other-env");
+    let listed = list_with_env(
+        &root.join("user3"),
+        Some(&text(&other_env)),
+        Some(&flag_home),
+    );
+    assert_eq!(local_path(&listed), text(&flag_home));
+    assert!(flag_home.join("config/main.json").is_file());
+    assert!(!other_env.exists(), "IPFS_KIT_HOME was used despite --home");
+    assert!(!root.join("user3/.ipfs_kit").exists());
+}
+
+#[test]
+fn first_run_creates_the_layout_and_one_local_backend_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+
+    let first = run(home, &["backend", "list"]).ok();
+    assert!(
+        first.stderr.contains("created"),
+        "the first run says what it created: {first:#?}"
+    );
+    for sub in ["config", "backends", "metadata", "cache", "logs"] {
+        assert!(home.join(sub).is_dir(), "{sub}/ was created");
+    }
+    let main = read_json(&home.join("config/main.json"));
+    assert_eq!(main["version"], json!("1.0"));
+    assert!(main["created"].is_string(), "{main:#}");
+    assert_eq!(main["global_settings"]["default_cache_size"], json!("1GB"));
+    assert_eq!(main["global_settings"]["log_level"], json!("INFO"));
+    assert_eq!(main["global_settings"]["auto_cleanup"], json!(true));
+    let files: Vec<String> = fs::read_dir(home.join("backends"))
+        .expect("backends/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["local.json"]);
+    let local = read_json(&home.join("backends/local.json"));
+    assert_eq!(local["id"], json!("local"));
+    assert_eq!(local["config"]["type"], json!("local"));
+    assert_eq!(local["config"]["path"], json!(text(home)));
+    assert_eq!(main["backends"]["local"]["type"], json!("local"));
+    assert_eq!(main["backends"]["local"]["enabled"], json!(true));
+    let listed_row = first
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("local"))
+        .unwrap_or_else(|| panic!("the local backend is listed: {first:#?}"));
+    assert!(listed_row.contains(&text(home)), "{listed_row}");
+
+    // A second run adds nothing and rewrites nothing.
+    let before = snapshot(home);
+    let second = run(home, &["backend", "list"]).ok();
+    assert!(!second.stderr.contains("created"), "{second:#?}");
+    let changes = diff(&before, &snapshot(home));
+    assert!(changes.is_empty(), "{changes:?}");
+    let listed = run(home, &["backend", "list", "--json"]).ok().json();
+    assert_eq!(listed["backends"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn an_existing_home_without_backends_gets_no_local_backend() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    fs::create_dir_all(home.join("config")).expect("mkdir");
+    fs::write(
+        home.join("config/main.json"),
+        r#"{"version": "1.0", "created": "2025-07-28T10:11:12.123456", "backends": {}, "global_settings": {"default_cache_size": "1GB", "log_level": "INFO", "auto_cleanup": true}}"#,
+    )
+    .expect("write main.json");
+
+    let listed = run(home, &["backend", "list", "--json"]).ok();
+    assert_eq!(listed.json()["backends"], json!([]), "{listed:#?}");
+    assert!(!listed.stderr.contains("created"), "{listed:#?}");
+    let count = fs::read_dir(home.join("backends"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(count, 0, "no backend file was written");
+    let text = run(home, &["backend", "list"]).ok();
+    assert!(text.stdout.starts_with("no backends"), "{text:#?}");
+}
+
+#[test]
+fn completions_print_a_script_and_touch_no_home() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    let bash = run(home, &["completions", "bash"]).ok();
+    assert!(bash.stdout.contains("ipfs-kit-tui"), "{bash:#?}");
+    assert!(bash.stdout.contains("complete"), "a bash completion script");
+    assert!(
+        bash.stdout.contains("backend"),
+        "it completes the subcommands"
+    );
+    for shell in ["zsh", "fish"] {
+        let script = run(home, &["completions", shell]).ok();
+        assert!(
+            script.stdout.contains("ipfs-kit-tui"),
+            "{shell}: {script:#?}"
+        );
+    }
+    assert!(!home.exists(), "completions created the home");
+}
+
+#[test]
+fn remove_without_yes_and_without_a_terminal_refuses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    run(
+        home,
+        &[
+            "backend",
+            "add",
+            "doomed",
+            "--type",
+            "local",
+            "--set",
+            "path=/srv",
+        ],
+    )
+    .ok();
+    let before = snapshot(home);
+    // `run` gives the binary /dev/null as stdin: not a terminal.
+    let refused = run(home, &["backend", "remove", "doomed"]);
+    assert_eq!(refused.code, Some(2), "{refused:#?}");
+    assert_eq!(refused.stderr.lines().count(), 1, "{refused:#?}");
+    assert!(refused.stderr.contains("--yes"), "{refused:#?}");
+    assert!(refused.stderr.contains("doomed"), "{refused:#?}");
+    let changes = diff(&before, &snapshot(home));
+    assert!(changes.is_empty(), "{changes:?}");
+    assert!(home.join("backends/doomed.json").is_file());
+
+    run(home, &["backend", "remove", "doomed", "--yes"]).ok();
+    assert!(!home.join("backends/doomed.json").exists());
+    let main = read_json(&home.join("config/main.json"));
+    assert!(main["backends"].get("doomed").is_none(), "{main:#}");
+}
+
+/// A metadata file as the Python library writes it: naive local timestamp.
+fn python_metadata(home: &Path, key: &str, age: chrono::Duration) {
+    let updated = (chrono::Local::now() - age)
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string();
+    let doc = json!({"key": key, "value": {"n": 1}, "updated": updated});
+    fs::write(
+        home.join(format!("metadata/{key}.json")),
+        serde_json::to_string_pretty(&doc).expect("json"),
+    )
+    .expect("write metadata");
+}
+
+#[test]
+fn cleanup_removes_old_metadata_and_keeps_fresh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    run(home, &["backend", "list"]).ok();
+    python_metadata(home, "old", chrono::Duration::days(40));
+    python_metadata(home, "recent", chrono::Duration::days(20));
+    python_metadata(home, "fresh", chrono::Duration::minutes(1));
+
+    let cleaned = run(home, &["cleanup", "--days", "30"]).ok();
+    assert!(cleaned.stdout.contains("old"), "{cleaned:#?}");
+    assert!(
+        !home.join("metadata/old.json").exists(),
+        "40 days old: removed"
+    );
+    assert!(
+        home.join("metadata/recent.json").is_file(),
+        "20 days old: kept"
+    );
+    assert!(home.join("metadata/fresh.json").is_file(), "fresh: kept");
+
+    // The default is 30 days; a shorter limit removes more.
+    run(home, &["cleanup"]).ok();
+    assert!(home.join("metadata/recent.json").is_file());
+    run(home, &["cleanup", "--days", "10"]).ok();
+    assert!(!home.join("metadata/recent.json").exists());
+    assert!(home.join("metadata/fresh.json").is_file());
+}
+
+#[test]
+fn settings_get_shows_the_default_then_the_value_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    let got = run(home, &["settings", "get", "refresh_secs"]).ok();
+    assert_eq!(got.stdout, "5\n", "{got:#?}");
+    let set = run(home, &["settings", "set", "refresh_secs", "3"]).ok();
+    assert!(set.stdout.contains('3'), "{set:#?}");
+    let got = run(home, &["settings", "get", "refresh_secs"]).ok();
+    assert_eq!(got.stdout, "3\n", "{got:#?}");
+    let main = read_json(&home.join("config/main.json"));
+    assert_eq!(main["global_settings"]["refresh_secs"], json!(3));
+    assert_eq!(
+        main["global_settings"]["default_cache_size"],
+        json!("1GB"),
+        "the other settings stay"
+    );
+}
+
+#[test]
+fn commands_about_a_backend_do_not_create_a_missing_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("never-made");
+    for args in [
+        vec!["backend", "show", "nope"],
+        vec!["backend", "set", "nope", "region=x"],
+        vec!["backend", "remove", "nope", "--yes"],
+        vec!["backend", "test", "nope"],
+    ] {
+        let run = run(&home, &args);
+        assert_eq!(run.code, Some(2), "{args:?}: {run:#?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("backend 'nope' does not exist"),
+            "{}",
+            run.stderr
+        );
+        assert!(!home.exists(), "{args:?} created the home");
+    }
+}
+
+#[test]
+fn an_existing_empty_directory_is_a_first_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let listed = run(dir.path(), &["backend", "list", "--json"]).ok().json();
+    let ids: Vec<&str> = listed["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["local"]);
+}
+
+#[test]
+fn usage_errors_from_the_parser_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["backend", "add", "x"],
+        vec!["backend", "add", "-x", "--type", "s3"],
+        vec!["status", "--watch", "0"],
+    ] {
+        let run = run(dir.path(), &args);
+        assert_eq!(run.code, Some(2), "{args:?}");
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let run = run(dir.path(), &["backend", "add", "x"]);
+    assert!(
+        run.stderr.contains("--type"),
+        "names the missing argument: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn cleanup_sweeps_temp_files_of_interrupted_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["backend", "list"]).ok();
+    let old = dir.path().join("backends/.x.json.AbCdEf.tmp");
+    let fresh = dir.path().join("metadata/.y.json.GhIjKl.tmp");
+    std::fs::write(&old, "{").unwrap();
+    std::fs::write(&fresh, "{").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let out = run(dir.path(), &["cleanup"]).ok();
+    assert!(
+        out.stdout.contains("removed 1 temp files"),
+        "{}",
+        out.stdout
+    );
+    assert!(!old.exists());
+    assert!(
+        fresh.exists(),
+        "a write that may be in progress is left alone"
+    );
+}
+
+#[test]
+fn an_index_left_out_of_step_is_repaired_by_the_next_command() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["backend", "list"]).ok();
+    // A writer killed between its two writes: the file exists, the index does not know it.
+    std::fs::write(
+        dir.path().join("backends/orphan.json"),
+        r#"{"id":"orphan","updated":"2025-07-28T10:11:12","config":{"type":"local","enabled":true,"path":"/tmp"}}"#,
+    )
+    .unwrap();
+    run(dir.path(), &["backend", "list"]).ok();
+    let main: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("config/main.json")).unwrap())
+            .unwrap();
+    assert_eq!(main["backends"]["orphan"]["type"], "local");
+}
