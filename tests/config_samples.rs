@@ -11,17 +11,31 @@ fn one_valid_sample_per_kind() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let doc: serde_json::Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let config = doc["config"].as_object().unwrap_or_else(|| panic!("{}: no config", path.display()));
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let config = doc["config"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{}: no config", path.display()));
         let problems = backends::problems(config);
         assert!(problems.is_empty(), "{}: {problems:?}", path.display());
-        assert!(doc["id"].is_string() && doc["updated"].is_string(), "{}", path.display());
+        assert!(
+            doc["id"].is_string() && doc["updated"].is_string(),
+            "{}",
+            path.display()
+        );
         let kind = Kind::parse(config["type"].as_str().unwrap()).unwrap();
-        assert_eq!(path.file_stem().unwrap(), kind.as_str(), "sample named after its kind");
+        assert_eq!(
+            path.file_stem().unwrap(),
+            kind.as_str(),
+            "sample named after its kind"
+        );
         kinds.insert(kind);
     }
-    assert_eq!(kinds.len(), Kind::ALL.len(), "every kind has a sample: {kinds:?}");
+    assert_eq!(
+        kinds.len(),
+        Kind::ALL.len(),
+        "every kind has a sample: {kinds:?}"
+    );
 }
 
 #[test]
@@ -31,7 +45,8 @@ fn samples_load_through_the_store() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/config-samples");
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let id = doc["id"].as_str().unwrap();
         std::fs::copy(&path, store.backend_path(id)).unwrap();
     }

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::{home_with_backend, run_cli};
 
-
 fn rclone_binary() -> PathBuf {
     std::env::var_os("PATH")
         .and_then(|paths| {
@@ -36,7 +35,11 @@ impl Drop for Rcd {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_rcd(dir: &Path, password: &str) -> Rcd {
@@ -46,15 +49,28 @@ fn start_rcd(dir: &Path, password: &str) -> Rcd {
     let child = Command::new(rclone_binary())
         .args(["rcd", "--config"])
         .arg(&config)
-        .args(["--rc-addr", &format!("127.0.0.1:{port}"), "--rc-user", "operator", "--rc-pass", password])
+        .args([
+            "--rc-addr",
+            &format!("127.0.0.1:{port}"),
+            "--rc-user",
+            "operator",
+            "--rc-pass",
+            password,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start rclone rcd");
-    let rcd = Rcd { child, url: format!("http://127.0.0.1:{port}") };
+    let rcd = Rcd {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "rclone rcd did not listen on {port} within 15 s");
+        assert!(
+            Instant::now() < deadline,
+            "rclone rcd did not listen on {port} within 15 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     rcd
@@ -64,7 +80,10 @@ fn start_rcd(dir: &Path, password: &str) -> Rcd {
 fn quiet_dir() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
     if shm.is_dir() {
-        tempfile::Builder::new().prefix("ipfs-kit-rclone").tempdir_in(shm).unwrap()
+        tempfile::Builder::new()
+            .prefix("ipfs-kit-rclone")
+            .tempdir_in(shm)
+            .unwrap()
     } else {
         tempfile::tempdir().unwrap()
     }
@@ -74,11 +93,20 @@ fn statvfs(path: &Path) -> (u64, u64, u64) {
     let fs = nix::sys::statvfs::statvfs(path).unwrap();
     let unit = fs.fragment_size() as u64;
     let total = fs.blocks() as u64 * unit;
-    (total, total - fs.blocks_free() as u64 * unit, fs.blocks_available() as u64 * unit)
+    (
+        total,
+        total - fs.blocks_free() as u64 * unit,
+        fs.blocks_available() as u64 * unit,
+    )
 }
 
 fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["backends"].as_array().unwrap().iter().find(|b| b["id"] == id).unwrap()
+    report["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == id)
+        .unwrap()
 }
 
 #[test]
@@ -93,7 +121,18 @@ fn about_matches_the_filesystem() {
         json!({"type": "rclone", "enabled": true, "rc_url": rcd.url, "remote": format!("loc:{}", data.path().display()),
                "user": "operator", "password": password}),
     );
-    let (code, out, err) = run_cli(home.path(), &["backend", "add", "disk", "--type", "local", "--set", &format!("path={}", data.path().display())]);
+    let (code, out, err) = run_cli(
+        home.path(),
+        &[
+            "backend",
+            "add",
+            "disk",
+            "--type",
+            "local",
+            "--set",
+            &format!("path={}", data.path().display()),
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
 
     let before = statvfs(data.path());
@@ -102,7 +141,10 @@ fn about_matches_the_filesystem() {
     println!("status round over rclone + local: {:?}", started.elapsed());
     let after = statvfs(data.path());
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(before, after, "the filesystem changed during the test; totals cannot be compared");
+    assert_eq!(
+        before, after,
+        "the filesystem changed during the test; totals cannot be compared"
+    );
     assert!(!out.contains(&password) && !err.contains(&password));
 
     let report: Value = serde_json::from_str(&out).unwrap();
@@ -111,7 +153,13 @@ fn about_matches_the_filesystem() {
     assert_eq!(remote["storage"]["total"], json!(before.0));
     assert_eq!(remote["storage"]["used"], json!(before.1));
     assert_eq!(remote["storage"]["available"], json!(before.2));
-    assert!(remote["vital"]["version"].as_str().unwrap().starts_with('v'), "{remote}");
+    assert!(
+        remote["vital"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with('v'),
+        "{remote}"
+    );
     // The local probe reads the same filesystem the same way.
     let disk = find(&report, "disk");
     assert_eq!(disk["storage"], remote["storage"]);
@@ -139,7 +187,10 @@ fn wrong_password_is_named_as_credentials() {
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["error"]["class"], "credentials", "{report}");
-    assert!(report["error"]["message"].as_str().unwrap().contains("credentials rejected (HTTP 401)"));
+    assert!(report["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("credentials rejected (HTTP 401)"));
     assert!(started.elapsed() < Duration::from_secs(12));
     let (code, out, _) = run_cli(home.path(), &["status", "--json", "--check"]);
     assert_eq!(code, 1, "--check exits 1 when a backend is down");

@@ -48,22 +48,445 @@ fn check_repo_id(repo_id: &str) -> Result<(), String> {
     }
 }
 
-// PROBE-PLACEHOLDER: replaced by the real probe in this change.
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use url::Url;
+
+use crate::probe::{clean, field, required, secret, ProbeContext, ProbeError, Reply, TestRun};
+use crate::stats::{Files, Measurement, Storage};
+
+/// The tree listing stops after this many pages (the Hub serves about 1,000 entries a page) and
+/// the file figures are then reported as partial.
+const MAX_TREE_PAGES: usize = 1000;
+
+/// Where the repository lives and how to reach it.
+struct Repo {
+    endpoint: Url,
+    /// `models`, `datasets` or `spaces`.
+    kind: &'static str,
+    id: String,
+    revision: String,
+    token: Option<String>,
+}
+
+impl Repo {
+    fn from_config(config: &Map<String, Value>) -> Result<Repo, ProbeError> {
+        let id = required(config, "repo_id")?;
+        check_repo_id(id).map_err(|reason| ProbeError::Config(clean(&reason)))?;
+        let kind = match field(config, "repo_type").unwrap_or("model") {
+            "model" => "models",
+            "dataset" => "datasets",
+            "space" => "spaces",
+            other => {
+                return Err(ProbeError::Config(format!(
+                    "field 'repo_type': '{}' is not model, dataset or space",
+                    clean(other)
+                )))
+            }
+        };
+        let revision = field(config, "revision").unwrap_or("main");
+        // `.` and `..` would be dropped as path segments and silently measure something else.
+        if matches!(revision, "." | "..") {
+            return Err(ProbeError::Config(format!(
+                "field 'revision': '{revision}' is not a branch, tag or commit"
+            )));
+        }
+        let endpoint_text = field(config, "endpoint").unwrap_or("https://huggingface.co");
+        let endpoint = Url::parse(endpoint_text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+            .ok_or_else(|| {
+                ProbeError::Config(format!(
+                    "field 'endpoint': '{}' is not an http(s) URL",
+                    clean(endpoint_text)
+                ))
+            })?;
+        Ok(Repo {
+            endpoint,
+            kind,
+            id: id.to_string(),
+            revision: revision.to_string(),
+            token: secret(config, "token")?,
+        })
+    }
+
+    /// `endpoint/api/<segments>`; each segment is percent-encoded on its own, so a '/' inside
+    /// one (a revision such as `refs/pr/1`) becomes %2F instead of a path separator.
+    fn api_url<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Url {
+        let mut url = self.endpoint.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("api").extend(segments);
+        }
+        url
+    }
+
+    /// `api/{kind}/{owner}/{name}` followed by `tail`: the repo id's slash stays a separator.
+    fn repo_url<'a>(&'a self, tail: &[&'a str]) -> Url {
+        let segments = std::iter::once(self.kind)
+            .chain(self.id.split('/'))
+            .chain(tail.iter().copied());
+        self.api_url(segments)
+    }
+
+    fn named(&self) -> String {
+        format!("repository '{}'", self.id)
+    }
+
+    async fn get(&self, ctx: &ProbeContext, url: Url, what: &str) -> Result<Reply, ProbeError> {
+        let mut request = ctx.http.client().get(url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let reply = ctx.http.send(request).await?;
+        if reply.is_success() {
+            Ok(reply)
+        } else {
+            Err(self.error(&reply, what))
+        }
+    }
+
+    /// The Hub names its errors in `X-Error-Code`; the status alone is ambiguous (an anonymous
+    /// request for a private or missing repository gets 401 RepoNotFound, not 404).
+    fn error(&self, reply: &Reply, what: &str) -> ProbeError {
+        let header = |name: &str| {
+            reply
+                .headers
+                .get(name)
+                .map(|v| clean(&String::from_utf8_lossy(v.as_bytes())))
+                .unwrap_or_default()
+        };
+        let mut detail = reply.detail();
+        if detail.is_empty() {
+            detail = header("x-error-message");
+        }
+        match header("x-error-code").as_str() {
+            "RepoNotFound" => {
+                if self.token.is_none() && reply.status == 401 {
+                    detail = clean(&format!("{detail} (a private repository needs a token)"));
+                }
+                ProbeError::NotFound {
+                    what: clean(&self.named()),
+                    detail,
+                }
+            }
+            "RevisionNotFound" => ProbeError::NotFound {
+                what: clean(&format!("revision '{}' of {}", self.revision, self.named())),
+                detail,
+            },
+            "GatedRepo" => ProbeError::Unauthorized {
+                status: reply.status,
+                detail,
+            },
+            _ => reply.status_error(what),
+        }
+    }
+}
+
+/// `GET /api/whoami-v2`; only the account name is shown.
+#[derive(Deserialize)]
+struct WhoAmI {
+    name: Option<String>,
+}
+
+async fn whoami(ctx: &ProbeContext, repo: &Repo) -> Result<WhoAmI, ProbeError> {
+    let url = repo.api_url(["whoami-v2"]);
+    repo.get(ctx, url, "whoami").await?.json("whoami-v2")
+}
+
+/// The repository's info, with only the fields we show (`expand` limits the answer to them).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Info {
+    used_storage: Option<u64>,
+    private: Option<bool>,
+    /// `false`, or how access is granted (`"auto"`, `"manual"`).
+    gated: Option<Value>,
+    sha: Option<String>,
+    last_modified: Option<String>,
+}
+
+async fn info(ctx: &ProbeContext, repo: &Repo) -> Result<Info, ProbeError> {
+    // Info about another revision than main lives under /revision/ (its sha is that revision's).
+    let mut url = if repo.revision == "main" {
+        repo.repo_url(&[])
+    } else {
+        repo.repo_url(&["revision", &repo.revision])
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        // Spaces cannot be gated and the Hub rejects an expand key a kind does not have.
+        let gated: &[&str] = if repo.kind == "spaces" {
+            &[]
+        } else {
+            &["gated"]
+        };
+        for key in ["usedStorage", "private", "sha", "lastModified"]
+            .iter()
+            .chain(gated)
+        {
+            query.append_pair("expand", key);
+        }
+    }
+    repo.get(ctx, url, &repo.named())
+        .await?
+        .json("the repository info")
+}
+
+/// One entry of a tree listing; `path` and `oid` are not needed and are skipped unread.
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(rename = "type")]
+    kind: String,
+    size: Option<u64>,
+    lfs: Option<Lfs>,
+}
+
+#[derive(Deserialize)]
+struct Lfs {
+    size: Option<u64>,
+}
+
+/// One page of the tree and the address of the next one.
+struct Page {
+    entries: Vec<Entry>,
+    next: Option<Url>,
+}
+
+async fn tree_page(ctx: &ProbeContext, repo: &Repo, url: Url) -> Result<Page, ProbeError> {
+    let reply = repo
+        .get(ctx, url.clone(), &format!("revision '{}'", repo.revision))
+        .await?;
+    let next = match next_link(&reply) {
+        Some(link) => {
+            let next = url
+                .join(&link)
+                .map_err(|e| ProbeError::unparsable("the tree's Link header", e))?;
+            // The token goes with every page: never to a host the user did not configure.
+            if next.origin() != repo.endpoint.origin() {
+                return Err(ProbeError::Other(format!(
+                    "the tree's next page is on another host ({}); not followed",
+                    clean(next.host_str().unwrap_or("?"))
+                )));
+            }
+            Some(next)
+        }
+        None => None,
+    };
+    Ok(Page {
+        entries: reply.json("the tree listing")?,
+        next,
+    })
+}
+
+fn first_tree_url(repo: &Repo) -> Url {
+    let mut url = repo.repo_url(&["tree", &repo.revision]);
+    url.query_pairs_mut().append_pair("recursive", "true");
+    url
+}
+
+/// The `rel="next"` target of an RFC 8288 `Link` header (`<url>; rel="next", <url>; rel=...`).
+fn next_link(reply: &Reply) -> Option<String> {
+    for value in reply.headers.get_all("link") {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let mut rest = text.as_ref();
+        while let Some(open) = rest.find('<') {
+            let after = &rest[open + 1..];
+            let close = after.find('>')?;
+            let target = &after[..close];
+            let params_end = after[close..].find('<').map_or(after.len(), |i| close + i);
+            let params = &after[close + 1..params_end];
+            let is_next = params.split(';').any(|param| {
+                let param = param.trim().trim_end_matches(',').trim();
+                param.strip_prefix("rel=").is_some_and(|rel| {
+                    rel.trim_matches('"')
+                        .split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+                })
+            });
+            if is_next {
+                return Some(target.trim().to_string());
+            }
+            rest = &after[params_end..];
+        }
+    }
+    None
+}
+
+/// Walks the tree page by page (one page in memory at a time) and sums the files. Stops, with
+/// the figures marked partial, after MAX_TREE_PAGES pages or once the poll's time budget is
+/// spent, so a huge repository cannot stall a polling round.
+async fn count_files(ctx: &ProbeContext, repo: &Repo) -> Result<Files, ProbeError> {
+    let deadline = Instant::now() + ctx.timeout;
+    let (mut count, mut bytes, mut largest) = (0u64, 0u64, None::<u64>);
+    let mut partial = false;
+    let mut url = Some(first_tree_url(repo));
+    let mut pages = 0usize;
+    while let Some(current) = url.take() {
+        if pages >= MAX_TREE_PAGES || (pages > 0 && Instant::now() >= deadline) {
+            partial = true;
+            break;
+        }
+        let page = tree_page(ctx, repo, current).await?;
+        pages += 1;
+        for entry in page.entries.iter().filter(|e| e.kind == "file") {
+            count += 1;
+            // An LFS file's `size` may be its pointer's; `lfs.size` is the content's.
+            match entry.lfs.as_ref().and_then(|l| l.size).or(entry.size) {
+                Some(size) => {
+                    bytes = bytes.saturating_add(size);
+                    largest = Some(largest.map_or(size, |l| l.max(size)));
+                }
+                // Counted, but its bytes are unknown: the sum is a lower bound.
+                None => partial = true,
+            }
+        }
+        url = page.next;
+    }
+    Ok(Files {
+        count: Some(count),
+        bytes: Some(bytes),
+        largest,
+        partial,
+    })
+}
+
 pub async fn measure(
-    _ctx: &crate::probe::ProbeContext,
-    _config: &serde_json::Map<String, serde_json::Value>,
-) -> Result<crate::stats::Measurement, crate::probe::ProbeError> {
-    Err(crate::probe::ProbeError::Other(
-        "probe not written yet".into(),
-    ))
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+) -> Result<Measurement, ProbeError> {
+    let repo = Repo::from_config(config)?;
+    let mut vital = Map::new();
+    if repo.token.is_some() {
+        // whoami-v2 is strictly rate limited: one call per poll, and a 429 there only costs the
+        // account name (the repository calls below still say whether the Hub is limiting us).
+        match whoami(ctx, &repo).await {
+            Ok(me) => {
+                if let Some(name) = me.name {
+                    vital.insert("account".into(), json!(clean(&name)));
+                }
+            }
+            Err(ProbeError::RateLimited { .. }) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let info = info(ctx, &repo).await?;
+    if let Some(private) = info.private {
+        vital.insert("private".into(), json!(private));
+    }
+    match info.gated {
+        Some(Value::Bool(gated)) => {
+            vital.insert("gated".into(), json!(gated));
+        }
+        Some(Value::String(mode)) => {
+            vital.insert("gated".into(), json!(clean(&mode)));
+        }
+        _ => {}
+    }
+    if let Some(sha) = info.sha {
+        vital.insert("sha".into(), json!(clean(&sha)));
+    }
+    if let Some(modified) = info.last_modified {
+        vital.insert("last_modified".into(), json!(clean(&modified)));
+    }
+    let files = count_files(ctx, &repo).await?;
+    Ok(Measurement {
+        degraded: None,
+        storage: Storage::new(None, info.used_storage, None),
+        files,
+        quota: Default::default(),
+        vital,
+    })
 }
 
 pub async fn test(
-    _ctx: &crate::probe::ProbeContext,
-    _config: &serde_json::Map<String, serde_json::Value>,
-    _run: &mut crate::probe::TestRun,
-) -> Result<(), crate::probe::ProbeError> {
-    Err(crate::probe::ProbeError::Other(
-        "probe not written yet".into(),
-    ))
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+    run: &mut TestRun,
+) -> Result<(), ProbeError> {
+    let repo = Repo::from_config(config)?;
+    if repo.token.is_some() {
+        run.step("authenticated: whoami", whoami(ctx, &repo), |me| {
+            format!("as {}", me.name.as_deref().unwrap_or("(no name given)"))
+        })
+        .await?;
+    } else {
+        run.step("anonymous: no token set", async { Ok(()) }, |_| {
+            "public repositories only".to_string()
+        })
+        .await?;
+    }
+    run.step("reachable: repository info", info(ctx, &repo), |info| {
+        let mut text = repo.id.clone();
+        if let Some(sha) = &info.sha {
+            text.push_str(&format!(" at {}", sha.chars().take(12).collect::<String>()));
+        }
+        if let Some(used) = info.used_storage {
+            text.push_str(&format!(", {} stored", crate::text::bytes(used)));
+        }
+        text
+    })
+    .await?;
+    run.step(
+        "read: first tree page",
+        tree_page(ctx, &repo, first_tree_url(&repo)),
+        |page| {
+            let files = page.entries.iter().filter(|e| e.kind == "file").count();
+            let more = if page.next.is_some() {
+                "; more pages follow"
+            } else {
+                ""
+            };
+            format!("{} entries, {files} files{more}", page.entries.len())
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply_with_link(link: &str) -> Reply {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("link", link.parse().unwrap());
+        Reply {
+            status: 200,
+            headers,
+            body: Default::default(),
+            trailers: None,
+        }
+    }
+
+    #[test]
+    fn finds_the_next_link_among_others() {
+        let link = r#"<https://h/a?cursor=x,y>; rel="prev", <https://h/b?cursor=z>; rel="next""#;
+        assert_eq!(
+            next_link(&reply_with_link(link)).as_deref(),
+            Some("https://h/b?cursor=z")
+        );
+        assert_eq!(
+            next_link(&reply_with_link("<https://h/c>; rel=next")).as_deref(),
+            Some("https://h/c")
+        );
+        assert_eq!(
+            next_link(&reply_with_link(r#"<https://h/d>; rel="prev""#)),
+            None
+        );
+    }
+
+    #[test]
+    fn revision_slashes_are_encoded_and_repo_slash_is_kept() {
+        let config = json!({"repo_id": "acme/widget", "repo_type": "dataset",
+                            "revision": "refs/pr/1", "endpoint": "http://h:1/mirror/"});
+        let repo = Repo::from_config(config.as_object().unwrap()).unwrap();
+        assert_eq!(
+            first_tree_url(&repo).as_str(),
+            "http://h:1/mirror/api/datasets/acme/widget/tree/refs%2Fpr%2F1?recursive=true"
+        );
+    }
 }

@@ -34,26 +34,40 @@ pub fn history_path(store: &Store, id: &str) -> std::path::PathBuf {
     store.cache_dir().join(id).join("history.ndjson")
 }
 
+/// Stats of one backend are written at most this often (and on shutdown): they are what the
+/// next start shows first, and rewriting a thousand files every second costs more than a
+/// minute-old figure after a crash is worth. History appends go out at every flush.
+pub const STATS_WRITE_EVERY: Duration = Duration::from_secs(30);
+
 #[derive(Default)]
 struct Pending {
-    stats: HashMap<String, BackendStats>,
+    /// Latest stats per backend, with when they first became dirty.
+    stats: HashMap<String, (tokio::time::Instant, BackendStats)>,
     appends: HashMap<String, String>,
     rewrites: HashMap<String, String>,
     alerts: Option<Vec<Alert>>,
 }
 
 impl Pending {
-    fn is_empty(&self) -> bool {
-        self.stats.is_empty()
-            && self.appends.is_empty()
-            && self.rewrites.is_empty()
-            && self.alerts.is_none()
+    /// Something is due for the next periodic flush.
+    fn is_due(&self) -> bool {
+        self.stats
+            .values()
+            .any(|(since, _)| since.elapsed() >= STATS_WRITE_EVERY)
+            || !self.appends.is_empty()
+            || !self.rewrites.is_empty()
+            || self.alerts.is_some()
     }
 
     fn add(&mut self, op: WriteOp) {
         match op {
             WriteOp::Stats(stats) => {
-                self.stats.insert(stats.id.clone(), *stats);
+                let since = self
+                    .stats
+                    .get(&stats.id)
+                    .map(|(since, _)| *since)
+                    .unwrap_or_else(tokio::time::Instant::now);
+                self.stats.insert(stats.id.clone(), (since, *stats));
             }
             WriteOp::History { id, point } => {
                 // After a rewrite in the same batch, the point belongs to the new file.
@@ -72,9 +86,19 @@ impl Pending {
         }
     }
 
-    fn take_batch(&mut self, store: &Store) -> Vec<BatchWrite> {
+    /// What to write now: everything when `all` (shutdown), else what is due.
+    fn take_batch(&mut self, store: &Store, all: bool) -> Vec<BatchWrite> {
         let mut batch = Vec::new();
-        for (id, stats) in self.stats.drain() {
+        let due: Vec<String> = self
+            .stats
+            .iter()
+            .filter(|(_, (since, _))| all || since.elapsed() >= STATS_WRITE_EVERY)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for (id, stats) in due
+            .into_iter()
+            .filter_map(|id| self.stats.remove(&id).map(|(_, s)| (id, s)))
+        {
             match serde_json::to_value(&stats) {
                 Ok(value) => batch.push(BatchWrite::Metadata {
                     key: crate::probe::stats_key(&id),
@@ -122,7 +146,7 @@ pub async fn run(
         tokio::select! {
             op = ops.recv() => match op {
                 Some(WriteOp::Flush(done)) => {
-                    flush(&store, &mut pending, &flushes).await;
+                    flush(&store, &mut pending, &flushes, true).await;
                     // Make the last renames durable too: this is a shutdown.
                     let sync_store = store.clone();
                     let _ = tokio::task::spawn_blocking(move || sync_store.sync_now()).await;
@@ -130,21 +154,21 @@ pub async fn run(
                 }
                 Some(op) => pending.add(op),
                 None => {
-                    flush(&store, &mut pending, &flushes).await;
+                    flush(&store, &mut pending, &flushes, true).await;
                     return;
                 }
             },
             _ = tick.tick() => {
-                if !pending.is_empty() {
-                    flush(&store, &mut pending, &flushes).await;
+                if pending.is_due() {
+                    flush(&store, &mut pending, &flushes, false).await;
                 }
             }
         }
     }
 }
 
-async fn flush(store: &Store, pending: &mut Pending, flushes: &AtomicU64) {
-    let batch = pending.take_batch(store);
+async fn flush(store: &Store, pending: &mut Pending, flushes: &AtomicU64, all: bool) {
+    let batch = pending.take_batch(store, all);
     if batch.is_empty() {
         return;
     }

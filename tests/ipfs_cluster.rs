@@ -1,0 +1,587 @@
+//! The IPFS Cluster (`ipfs_cluster`) probe against an in-repo fixture that answers as a Cluster
+//! peer's REST API does (shared/reference/backend-apis.md): `/health` 204 without auth, NDJSON
+//! streams for `/peers` and `/pins` (204 when empty, errors in the `X-Stream-Error` trailer),
+//! freespace metrics whose `value` is a decimal string, 401 `{"code","message"}` on bad auth.
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ipfs_kit_tui::backends::Kind;
+use ipfs_kit_tui::probe::{self, ProbeContext, ProbeError};
+use ipfs_kit_tui::stats::{Files, Measurement, Quota, Storage};
+use serde_json::{json, Value};
+use support::{home_with_backend, run_cli, Fixture, Reply, Request};
+
+const USER: &str = "operator";
+const PASSWORD: &str = "cluster-pass-7d1e";
+const PEER_A: &str = "12D3KooWClusterPeerAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+const PEER_B: &str = "12D3KooWClusterPeerBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+const PEER_C: &str = "12D3KooWClusterPeerCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC";
+const FREE_A: u64 = 53_687_091_200;
+const FREE_B: u64 = 21_474_836_480;
+
+/// A peer as `/id` and each line of `/peers` show it; `error` non-empty = down.
+fn peer(id: &str, name: &str, error: &str) -> Value {
+    let up = error.is_empty();
+    json!({
+        "id": id,
+        "addresses": if up { json!([format!("/ip4/10.0.0.1/tcp/9096/p2p/{id}")]) } else { Value::Null },
+        "cluster_peers": if up { json!([PEER_A, PEER_B, PEER_C]) } else { Value::Null },
+        "cluster_peers_addresses": null,
+        "version": if up { "1.1.6" } else { "" },
+        "commit": if up { "3c5c4f1" } else { "" },
+        "rpc_protocol_version": if up { "/ipfscluster/1.0/rpc" } else { "" },
+        "error": error,
+        "ipfs": {"id": if up { "12D3KooWKuboNode" } else { "" }, "addresses": null, "error": ""},
+        "peername": name,
+    })
+}
+
+/// A `GlobalPinInfo` with the given per-peer statuses.
+fn pin(cid: &str, statuses: &[(&str, &str)]) -> Value {
+    let peer_map: serde_json::Map<String, Value> = statuses
+        .iter()
+        .map(|(peer, status)| {
+            (
+                peer.to_string(),
+                json!({"peername": "", "ipfs_peer_id": "12D3KooWKuboNode", "ipfs_peer_addresses": [],
+                       "status": status, "timestamp": "2025-07-28T10:11:12Z",
+                       "error": if status.contains("error") { "context deadline exceeded" } else { "" },
+                       "attempt_count": 0, "priority_pin": false}),
+            )
+        })
+        .collect();
+    json!({"cid": cid, "name": "", "allocations": [PEER_A, PEER_B], "origins": [],
+           "created": "2025-07-28T10:00:00Z", "metadata": null, "peer_map": peer_map})
+}
+
+/// The pin set of the healthy cluster: 3 pinned, 1 pinning, 1 queued, 1 other.
+fn healthy_pins() -> Vec<Value> {
+    vec![
+        pin(
+            "bafy-pinned-1",
+            &[(PEER_A, "pinned"), (PEER_B, "pinned"), (PEER_C, "remote")],
+        ),
+        pin(
+            "bafy-pinned-2",
+            &[(PEER_A, "pinned"), (PEER_B, "remote"), (PEER_C, "remote")],
+        ),
+        pin(
+            "bafy-pinned-3",
+            &[(PEER_A, "remote"), (PEER_B, "pinned"), (PEER_C, "pinned")],
+        ),
+        // Worst over its peers: pinning beats pinned.
+        pin("bafy-pinning", &[(PEER_A, "pinning"), (PEER_B, "pinned")]),
+        // Queued (not started) is further from pinned than pinning.
+        pin(
+            "bafy-queued",
+            &[(PEER_A, "pin_queued"), (PEER_B, "pinning")],
+        ),
+        pin("bafy-other", &[(PEER_A, "unpinning"), (PEER_B, "remote")]),
+    ]
+}
+
+fn freespace() -> Value {
+    json!([
+        {"name": "freespace", "peer": PEER_A, "value": FREE_A.to_string(), "expire": 1753697472000000000u64,
+         "valid": true, "weight": 0, "partitionable": false, "received_at": 1753697442000000000u64},
+        {"name": "freespace", "peer": PEER_B, "value": FREE_B.to_string(), "expire": 1753697472000000000u64,
+         "valid": true, "weight": 0, "partitionable": false, "received_at": 1753697442000000000u64},
+        // Expired: not counted.
+        {"name": "freespace", "peer": PEER_C, "value": "999", "expire": 1753690000000000000u64,
+         "valid": false, "weight": 0, "partitionable": false, "received_at": 1753689970000000000u64},
+    ])
+}
+
+fn cluster_answer(path: &str) -> Reply {
+    match path {
+        "/health" => Reply::empty(204),
+        "/version" => Reply::json(200, json!({"version": "1.1.6"})),
+        "/id" => Reply::json(200, peer(PEER_A, "cluster-a", "")),
+        "/peers" => Reply::ndjson(
+            &[
+                peer(PEER_A, "cluster-a", ""),
+                peer(PEER_B, "cluster-b", ""),
+                peer(PEER_C, "cluster-c", ""),
+            ],
+            vec![],
+        ),
+        "/pins" => Reply::ndjson(&healthy_pins(), vec![]),
+        "/monitor/metrics/freespace" => Reply::json(200, freespace()),
+        _ => Reply::text(404, "404 page not found"),
+    }
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use std::io::Write;
+    // Base64 by hand keeps the test free of extra crates.
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{user}:{password}").into_bytes();
+    let mut out = Vec::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]);
+            } else {
+                out.write_all(b"=").unwrap();
+            }
+        }
+    }
+    format!("Basic {}", String::from_utf8(out).unwrap())
+}
+
+/// A Cluster peer's REST API on a free loopback port; with `auth`, every endpoint but
+/// `/health` wants those basic-auth credentials. `overrides` replace the healthy answers.
+fn cluster(auth: Option<(&str, &str)>, overrides: Vec<(&str, Reply)>) -> Fixture {
+    let expected = auth.map(|(user, password)| basic(user, password));
+    let overrides: Vec<(String, Reply)> = overrides
+        .into_iter()
+        .map(|(path, reply)| (path.to_string(), reply))
+        .collect();
+    Fixture::start(move |request: &Request| {
+        if request.method != "GET" {
+            return Reply::text(405, "405 method not allowed");
+        }
+        if let Some(expected) = &expected {
+            if request.path != "/health"
+                && request.header("authorization") != Some(expected.as_str())
+            {
+                return Reply::json(401, json!({"code": 401, "message": "Unauthorized"}))
+                    .with_header(
+                        "WWW-Authenticate",
+                        "Basic realm=\"Restricted IPFS Cluster API\"",
+                    );
+            }
+        }
+        if let Some((_, reply)) = overrides.iter().find(|(p, _)| *p == request.path) {
+            return reply.clone();
+        }
+        cluster_answer(&request.path)
+    })
+}
+
+fn config(url: &str, auth: Option<(&str, &str)>) -> Value {
+    let mut config = json!({"type": "ipfs_cluster", "enabled": true, "api_url": url});
+    if let Some((user, password)) = auth {
+        config["user"] = json!(user);
+        config["password"] = json!(password);
+    }
+    config
+}
+
+fn ctx(timeout_secs: u64) -> ProbeContext {
+    ProbeContext::new(Duration::from_secs(timeout_secs)).unwrap()
+}
+
+async fn measure(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
+    probe::measure(ctx, Kind::IpfsCluster, config.as_object().unwrap()).await
+}
+
+fn home(config: Value, timeout_secs: u64) -> tempfile::TempDir {
+    let home = home_with_backend("cluster", config);
+    let (code, out, err) = run_cli(
+        home.path(),
+        &["settings", "set", "timeout_secs", &timeout_secs.to_string()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    home
+}
+
+fn status(home: &Path) -> (Value, String, String, Duration) {
+    let started = Instant::now();
+    let (code, out, err) = run_cli(home, &["status", "--json"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let entry = report["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == "cluster")
+        .unwrap()
+        .clone();
+    (entry, out, err, elapsed)
+}
+
+fn healthy_vital() -> Value {
+    json!({
+        "version": "1.1.6", "commit": "3c5c4f1", "peername": "cluster-a", "peer_id": PEER_A,
+        "cluster_peers": 3, "peers_up": 3, "peers_down": 0,
+        "pins_pinned": 3, "pins_pinning": 1, "pins_queued": 1, "pins_error": 0, "pins_other": 1,
+        "freespace_min": FREE_B,
+    })
+}
+
+#[tokio::test]
+async fn measure_reports_every_figure() {
+    let api = cluster(Some((USER, PASSWORD)), vec![]);
+    let m = measure(&ctx(5), &config(&api.url, Some((USER, PASSWORD))))
+        .await
+        .unwrap();
+    assert_eq!(m.degraded, None);
+    assert_eq!(
+        m.storage,
+        Storage {
+            total: None,
+            used: None,
+            available: Some(FREE_A + FREE_B),
+            usage_percent: None,
+        }
+    );
+    assert_eq!(
+        m.files,
+        Files {
+            count: Some(6),
+            ..Files::default()
+        }
+    );
+    assert_eq!(m.quota, Quota::default());
+    assert_eq!(Value::Object(m.vital), healthy_vital());
+}
+
+#[tokio::test]
+async fn basic_auth_is_sent_everywhere_but_health() {
+    let api = cluster(Some((USER, PASSWORD)), vec![]);
+    measure(&ctx(5), &config(&api.url, Some((USER, PASSWORD))))
+        .await
+        .unwrap();
+    let requests = api.requests();
+    let mut paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/health",
+            "/id",
+            "/monitor/metrics/freespace",
+            "/peers",
+            "/pins"
+        ]
+    );
+    let expected = basic(USER, PASSWORD);
+    for request in &requests {
+        assert_eq!(request.method, "GET");
+        if request.path == "/health" {
+            assert_eq!(request.header("authorization"), None, "health needs none");
+        } else {
+            assert_eq!(
+                request.header("authorization"),
+                Some(expected.as_str()),
+                "{}",
+                request.path
+            );
+        }
+    }
+}
+
+#[test]
+fn status_json_reports_every_figure_and_keeps_it() {
+    let api = cluster(Some((USER, PASSWORD)), vec![]);
+    let home = home(config(&api.url, Some((USER, PASSWORD))), 10);
+    let (entry, out, err, elapsed) = status(home.path());
+    println!("cluster status round: {elapsed:?}");
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD));
+    assert_eq!(entry["type"], "ipfs_cluster");
+    assert_eq!(entry["health"]["status"], "healthy", "{entry}");
+    assert_eq!(entry["source"], "live");
+    assert_eq!(
+        entry["storage"],
+        json!({"total": null, "used": null, "available": FREE_A + FREE_B, "usage_percent": null})
+    );
+    assert_eq!(
+        entry["files"],
+        json!({"count": 6, "bytes": null, "largest": null})
+    );
+    assert_eq!(
+        entry["quota"],
+        json!({"limit": null, "used": null, "remaining": null, "objects_limit": null, "objects_used": null})
+    );
+    assert_eq!(entry["vital"], healthy_vital());
+    let kept: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.path().join("metadata/stats.cluster.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept["key"], "stats.cluster");
+    assert_eq!(kept["value"]["vital"], entry["vital"]);
+    assert_eq!(kept["value"]["storage"], entry["storage"]);
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[test]
+fn backend_test_passes_with_three_steps() {
+    let api = cluster(Some((USER, PASSWORD)), vec![]);
+    let home = home(config(&api.url, Some((USER, PASSWORD))), 10);
+    let (code, out, err) = run_cli(home.path(), &["backend", "test", "cluster", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let steps = report["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["reachable: health", "authenticated: id", "read: peers"]
+    );
+    assert_eq!(steps[0]["detail"], "alive (HTTP 204)");
+    assert_eq!(steps[1]["detail"], "peer cluster-a, IPFS Cluster 1.1.6");
+    assert_eq!(steps[2]["detail"], "3 peers up, 0 down");
+}
+
+#[test]
+fn backend_test_fails_at_the_auth_step_with_a_wrong_password() {
+    let api = cluster(Some((USER, PASSWORD)), vec![]);
+    let home = home(config(&api.url, Some((USER, "not-the-password"))), 10);
+    let started = Instant::now();
+    let (code, out, err) = run_cli(home.path(), &["backend", "test", "cluster", "--json"]);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(code, 1, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{report}");
+    assert_eq!(steps[0]["ok"], true, "health needs no credentials");
+    assert_eq!(steps[1]["name"], "authenticated: id");
+    assert_eq!(steps[1]["ok"], false);
+    assert_eq!(
+        steps[1]["detail"],
+        "credentials rejected (HTTP 401): Unauthorized"
+    );
+    assert_eq!(report["error"]["class"], "credentials");
+    assert!(!out.contains("not-the-password") && !err.contains("not-the-password"));
+    // And without any credentials at all.
+    let home = home_with_backend("cluster", config(&api.url, None));
+    let (code, out, _) = run_cli(home.path(), &["backend", "test", "cluster", "--json"]);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["steps"][1]["name"], "authenticated: id");
+    assert_eq!(report["error"]["class"], "credentials");
+}
+
+#[tokio::test]
+async fn empty_streams_answer_204() {
+    let api = cluster(
+        None,
+        vec![
+            ("/peers", Reply::empty(204)),
+            ("/pins", Reply::empty(204)),
+            ("/monitor/metrics/freespace", Reply::raw_json(200, "null")),
+        ],
+    );
+    let m = measure(&ctx(5), &config(&api.url, None)).await.unwrap();
+    assert_eq!(m.degraded, None);
+    // Zero pins is a real zero; no freespace metric is unknown.
+    assert_eq!(m.files.count, Some(0));
+    assert_eq!(m.storage, Storage::default());
+    for key in [
+        "peers_up",
+        "peers_down",
+        "pins_pinned",
+        "pins_pinning",
+        "pins_queued",
+        "pins_error",
+        "pins_other",
+    ] {
+        assert_eq!(m.vital[key], json!(0), "{key}");
+    }
+    assert!(!m.vital.contains_key("freespace_min"));
+}
+
+#[test]
+fn stream_error_trailer_on_peers_fails() {
+    let api = cluster(
+        None,
+        vec![(
+            "/peers",
+            Reply::ndjson(
+                &[peer(PEER_A, "cluster-a", "")],
+                vec![(
+                    "X-Stream-Error".into(),
+                    "rpc error: context deadline exceeded".into(),
+                )],
+            ),
+        )],
+    );
+    let home = home(config(&api.url, None), 2);
+    let (entry, _, _, elapsed) = status(home.path());
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    assert_eq!(entry["health"]["status"], "down");
+    assert_eq!(
+        entry["health"]["message"],
+        "the stream failed: rpc error: context deadline exceeded"
+    );
+    // `backend test` names the read step.
+    let (code, out, _) = run_cli(home.path(), &["backend", "test", "cluster", "--json"]);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["steps"][2]["name"], "read: peers");
+    assert_eq!(report["steps"][2]["ok"], false);
+    assert_eq!(report["error"]["class"], "stream");
+}
+
+#[tokio::test]
+async fn stream_error_trailer_on_pins_fails() {
+    let api = cluster(
+        None,
+        vec![(
+            "/pins",
+            Reply::ndjson(
+                &healthy_pins()[..2],
+                vec![("X-Stream-Error".into(), "state: datastore closed".into())],
+            ),
+        )],
+    );
+    let err = measure(&ctx(5), &config(&api.url, None)).await.unwrap_err();
+    assert_eq!(
+        err,
+        ProbeError::Stream {
+            detail: "state: datastore closed".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn down_peers_and_errored_pins_degrade() {
+    let api = cluster(
+        None,
+        vec![
+            (
+                "/peers",
+                Reply::ndjson(
+                    &[
+                        peer(PEER_A, "cluster-a", ""),
+                        // Cluster leaves the peername empty for a peer it cannot reach.
+                        peer(PEER_B, "", "dial backoff\u{1b}[2J"),
+                        peer(PEER_C, "cluster-c", "context deadline exceeded"),
+                    ],
+                    vec![],
+                ),
+            ),
+            (
+                "/pins",
+                Reply::ndjson(
+                    &[
+                        pin("bafy-ok", &[(PEER_A, "pinned")]),
+                        pin("bafy-e1", &[(PEER_A, "pinned"), (PEER_B, "pin_error")]),
+                        pin(
+                            "bafy-e2",
+                            &[(PEER_A, "pin_queued"), (PEER_C, "cluster_error")],
+                        ),
+                        pin("bafy-e3", &[(PEER_A, "unexpectedly_unpinned")]),
+                    ],
+                    vec![],
+                ),
+            ),
+        ],
+    );
+    let m = measure(&ctx(5), &config(&api.url, None)).await.unwrap();
+    assert_eq!(
+        m.degraded.as_deref(),
+        Some(&*format!(
+            "2 of 3 cluster peers down: {PEER_B} (dial backoff), cluster-c (context deadline exceeded); 3 of 4 pins in error"
+        ))
+    );
+    assert_eq!(m.vital["peers_up"], json!(1));
+    assert_eq!(m.vital["peers_down"], json!(2));
+    assert_eq!(m.vital["pins_pinned"], json!(1));
+    assert_eq!(m.vital["pins_error"], json!(3));
+    assert_eq!(m.vital["pins_queued"], json!(0));
+    assert_eq!(m.files.count, Some(4));
+}
+
+#[test]
+fn a_peer_that_cannot_reach_ipfs_is_degraded() {
+    let mut id = peer(PEER_A, "cluster-a", "");
+    id["ipfs"] = json!({"id": "", "addresses": null,
+        "error": "Post \"http://127.0.0.1:5001/api/v0/id\": dial tcp 127.0.0.1:5001: connect: connection refused"});
+    let api = cluster(None, vec![("/id", Reply::json(200, id))]);
+    let home = home(config(&api.url, None), 2);
+    let (entry, _, _, _) = status(home.path());
+    assert_eq!(entry["health"]["status"], "degraded");
+    assert_eq!(
+        entry["health"]["message"],
+        "peer cannot reach its IPFS node: Post \"http://127.0.0.1:5001/api/v0/id\": dial tcp 127.0.0.1:5001: connect: connection refused"
+    );
+    // The figures are still there.
+    assert_eq!(entry["vital"]["peers_up"], 3);
+    assert_eq!(entry["files"]["count"], 6);
+}
+
+#[tokio::test]
+async fn freespace_values_are_decimal_strings() {
+    // Happy path (strings parsed, the expired metric left out) is in measure_reports_every_figure;
+    // here a value that is not a number is named.
+    let api = cluster(
+        None,
+        vec![(
+            "/monitor/metrics/freespace",
+            Reply::json(
+                200,
+                json!([
+                    {"name": "freespace", "peer": PEER_A, "value": "1024", "expire": 1, "valid": true, "weight": 0},
+                    {"name": "freespace", "peer": PEER_B, "value": "12GB", "expire": 1, "valid": true, "weight": 0},
+                ]),
+            ),
+        )],
+    );
+    let err = measure(&ctx(5), &config(&api.url, None)).await.unwrap_err();
+    assert_eq!(err.class(), "unparsable");
+    assert_eq!(
+        err.to_string(),
+        format!("unparsable answer from Cluster /monitor/metrics/freespace: freespace value '12GB' of peer {PEER_B} is not a number of bytes")
+    );
+}
+
+#[tokio::test]
+async fn hang_past_the_timeout() {
+    let api = cluster(None, vec![("/pins", Reply::Hang)]);
+    let started = Instant::now();
+    let err = measure(&ctx(1), &config(&api.url, None)).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(err.to_string(), "timed out after 1 s");
+}
+
+#[tokio::test]
+async fn connection_refused_names_the_address() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = Instant::now();
+    let err = measure(&ctx(1), &config(&format!("http://127.0.0.1:{port}"), None))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        err.to_string(),
+        format!("connection refused by 127.0.0.1:{port}")
+    );
+}
+
+#[test]
+fn escape_sequences_in_names_never_reach_the_output() {
+    let mut id = peer(PEER_A, "evil\u{1b}]0;pwned\u{7}\u{1b}[2J", "");
+    id["version"] = json!("1.1.6\u{1b}[31m");
+    let api = cluster(None, vec![("/id", Reply::json(200, id))]);
+    let home = home(config(&api.url, None), 2);
+    let (entry, out, err, _) = status(home.path());
+    assert_eq!(entry["vital"]["peername"], "evil");
+    assert_eq!(entry["vital"]["version"], "1.1.6");
+    let (_, table, table_err) = run_cli(home.path(), &["status"]);
+    let (_, test_out, test_err) = run_cli(home.path(), &["backend", "test", "cluster"]);
+    let kept = std::fs::read_to_string(home.path().join("metadata/stats.cluster.json")).unwrap();
+    for text in [&out, &err, &table, &table_err, &test_out, &test_err, &kept] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(!text.to_ascii_lowercase().contains("\\u001b"), "{text}");
+    }
+}
