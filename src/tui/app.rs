@@ -149,14 +149,14 @@ pub enum Msg {
         problems: Vec<(String, String)>,
     },
     /// One backend's new figures.
-    Stats(Row),
+    Stats(Box<Row>),
     Alert(Alert),
     AlertCleared(Alert),
     TestFinished(Box<TestReport>),
     FormTestFinished(Box<TestReport>),
     Saved(Result<String, String>),
     Removed(Result<String, String>),
-    EditLoaded(Result<BackendDoc, String>),
+    EditLoaded(Result<Box<BackendDoc>, String>),
     Spinner,
     /// The terminal went away or a signal asked us to stop: quit cleanly.
     TerminalLost,
@@ -401,9 +401,9 @@ impl App {
             }
             Msg::Stats(row) => {
                 if self.paused {
-                    self.held.insert(row.stats.id.clone(), row);
+                    self.held.insert(row.stats.id.clone(), *row);
                 } else {
-                    self.apply_row(row);
+                    self.apply_row(*row);
                 }
             }
             Msg::Alert(alert) => self.push_message(
@@ -1019,12 +1019,12 @@ mod tests {
         let mut app = app();
         app.update(key(KeyCode::Char('p')));
         app.dirty = false;
-        app.update(Msg::Stats(row(
+        app.update(Msg::Stats(Box::new(row(
             "alpha",
             "s3",
             HealthStatus::Down,
             Some(99.0),
-        )));
+        ))));
         app.update(Msg::Tick(5_000));
         assert!(!app.dirty, "nothing redrawn while paused");
         assert_eq!(app.rows[0].stats.health.status, HealthStatus::Healthy);

@@ -2,13 +2,13 @@
 //! is pure; the runtime (`runtime`) turns keys, engine events and finished tasks into messages
 //! and renders only when something visible changed. It never awaits the network itself.
 
-// pub mod app; (enabled once form.rs lands)
+pub mod app;
 pub mod form;
 pub mod keymap;
-pub mod theme;
-// pub mod view; (enabled once form.rs lands)
-// pub mod runtime; (enabled once form.rs lands)
+pub mod runtime;
 pub mod terminal;
+pub mod theme;
+pub mod view;
 
 use crate::store::Store;
 
@@ -28,7 +28,7 @@ pub fn run(store: Store, options: Options) -> color_eyre::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result: color_eyre::Result<()> = runtime.block_on(async { let _ = (store, options); Err(color_eyre::eyre::eyre!("console: being assembled")) });
+    let result = runtime.block_on(runtime::run(store, options));
     // Whatever happened, the terminal is ours to give back.
     terminal::restore();
     result

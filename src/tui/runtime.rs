@@ -122,7 +122,7 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
         let msg = tokio::select! {
             Some(msg) = rx.recv() => msg,
             event = events.recv() => match event {
-                Ok(Event::StatsUpdated(stats)) => Msg::Stats(row(&api, *stats)),
+                Ok(Event::StatsUpdated(stats)) => Msg::Stats(Box::new(row(&api, *stats))),
                 Ok(Event::BackendCreated(_) | Event::BackendUpdated(_) | Event::BackendRemoved(_)) => snapshot(&api),
                 Ok(Event::Alert(alert)) => Msg::Alert(alert),
                 Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
@@ -213,7 +213,9 @@ fn execute(
         }
         Cmd::LoadForEdit(id) => {
             let _ = tx.send(Msg::EditLoaded(
-                api.get_backend(&id).map_err(|e| e.to_string()),
+                api.get_backend(&id)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string()),
             ));
         }
         Cmd::Remove(id) => {

@@ -135,7 +135,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .filter_map(|&i| app.rows.get(i))
         .map(|row| {
             let stats = &row.stats;
-            let testing = app.testing.iter().any(|id| *id == stats.id);
+            let testing = app.testing.contains(&stats.id);
             let mut id = String::new();
             if testing {
                 id.push_str(theme.spinner(app.spinner));

@@ -1,0 +1,344 @@
+//! The console's screens rendered into ratatui's TestBackend: snapshots at 120x40, 80x24 and
+//! 40x12, and style checks where colour carries meaning (health is never colour alone).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ipfs_kit_tui::monitor::history::Point;
+use ipfs_kit_tui::stats::{
+    BackendStats, Files, Health, HealthStatus, Performance, Quota, Source, Storage,
+};
+use ipfs_kit_tui::tui::app::{App, Msg, Row};
+use ipfs_kit_tui::tui::theme::{ColorDepth, Theme};
+use ipfs_kit_tui::tui::view;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use serde_json::json;
+
+/// 2026-11-24T12:00:00Z
+const NOW: i64 = 1_795_003_200;
+
+fn ts(offset: i64) -> String {
+    chrono::DateTime::from_timestamp(NOW + offset, 0)
+        .unwrap()
+        .to_rfc3339()
+}
+
+fn stats(id: &str, kind: &str, status: HealthStatus) -> BackendStats {
+    BackendStats {
+        id: id.into(),
+        kind: kind.into(),
+        enabled: status != HealthStatus::Disabled,
+        health: Health {
+            status,
+            message: None,
+            checked_at: Some(ts(-12)),
+        },
+        source: Source::Live,
+        updated_at: Some(ts(-12)),
+        ..BackendStats::default()
+    }
+}
+
+fn history(n: u64) -> Vec<Point> {
+    (0..n)
+        .map(|i| Point {
+            at: (NOW as u64) - (n - i) * 5,
+            response_ms: if i % 17 == 5 {
+                None
+            } else {
+                Some(5.0 + (i % 7) as f32 * 3.0)
+            },
+            used_bytes: Some(700_000_000 + i * 1_000_000),
+        })
+        .collect()
+}
+
+fn rows() -> Vec<Row> {
+    let mut garage = stats("garage-media", "s3", HealthStatus::Healthy);
+    garage.storage = Storage::new(None, Some(734_003_200), None);
+    garage.quota = Quota {
+        objects_limit: Some(10_000),
+        objects_used: Some(1_520),
+        ..Quota::bytes(Some(1_073_741_824), Some(734_003_200))
+    };
+    garage.files = Files {
+        count: Some(1_520),
+        bytes: Some(734_003_200),
+        largest: Some(73_400_320),
+        partial: false,
+    };
+    garage.performance = Performance {
+        avg_response_time: Some(12.5),
+        p95_response_time: Some(40.1),
+        success_rate: Some(0.998),
+        error_count: Some(2),
+        request_count: Some(1000),
+    };
+    garage.vital = json!({"version": "2.5.0", "cluster_status": "healthy"})
+        .as_object()
+        .unwrap()
+        .clone();
+
+    let mut kubo = stats("kubo-main", "ipfs", HealthStatus::Down);
+    kubo.stale = true;
+    kubo.source = Source::Metadata;
+    kubo.health.message = Some("connection refused by 127.0.0.1:5001".into());
+    kubo.storage = Storage::new(Some(10_000_000_000), Some(9_400_000_000), Some(600_000_000));
+    kubo.quota = Quota::bytes(Some(10_000_000_000), Some(9_400_000_000));
+    kubo.vital = json!({"version": "0.32.1", "peers": 0})
+        .as_object()
+        .unwrap()
+        .clone();
+
+    let mut cluster = stats("cluster", "ipfs_cluster", HealthStatus::Degraded);
+    cluster.health.message = Some("1 of 3 peers down: 12D3KooWabc".into());
+    cluster.performance = Performance {
+        avg_response_time: Some(48.0),
+        ..Performance::default()
+    };
+
+    let lotus = BackendStats {
+        health: Health::default(),
+        stale: true,
+        source: Source::Metadata,
+        ..stats("lotus", "filecoin", HealthStatus::Unknown)
+    };
+    let off = stats("archive", "local", HealthStatus::Disabled);
+    let mut local = stats("local", "local", HealthStatus::Healthy);
+    local.storage = Storage::new(
+        Some(270_553_174_016),
+        Some(14_075_297_792),
+        Some(83_497_451_520),
+    );
+    local.files = Files {
+        count: Some(100_000),
+        bytes: Some(5_000_000_000),
+        largest: Some(1_000_000_000),
+        partial: true,
+    };
+    local.performance = Performance {
+        avg_response_time: Some(3.0),
+        ..Performance::default()
+    };
+
+    [garage, kubo, cluster, lotus, off, local]
+        .into_iter()
+        .map(|stats| Row {
+            history: if stats.id == "garage-media" {
+                history(120)
+            } else {
+                Vec::new()
+            },
+            stats,
+        })
+        .collect()
+}
+
+fn app(read_only: bool) -> App {
+    let mut app = App::new(NOW, read_only, false);
+    app.update(Msg::Snapshot {
+        rows: rows(),
+        problems: Vec::new(),
+    });
+    app.messages.clear();
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn render(app: &mut App, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
+    // Message times are shown in local time: pin it.
+    std::env::set_var("TZ", "UTC");
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| view::draw(frame, app, &theme))
+        .unwrap();
+    terminal
+}
+
+fn plain() -> Theme {
+    Theme::new(ColorDepth::None, false)
+}
+
+const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (40, 12)];
+
+fn snapshot_all(name: &str, setup: impl Fn(&mut App)) {
+    for (w, h) in SIZES {
+        let mut app = app(false);
+        setup(&mut app);
+        let terminal = render(&mut app, w, h, plain());
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn list_and_detail() {
+    snapshot_all("list", |app| {
+        key(app, KeyCode::Char('j'));
+        key(app, KeyCode::Char('j'));
+    });
+}
+
+#[test]
+fn full_screen_detail() {
+    snapshot_all("detail", |app| {
+        key(app, KeyCode::Char('j'));
+        key(app, KeyCode::Char('j')); // garage-media: every figure known
+        key(app, KeyCode::Enter);
+    });
+}
+
+#[test]
+fn down_backend_detail_shows_the_reason_and_stale_figures() {
+    snapshot_all("detail_down", |app| {
+        key(app, KeyCode::Char('s'));
+        key(app, KeyCode::Char('s')); // sort by health: down first
+    });
+}
+
+#[test]
+fn empty_home() {
+    for (w, h) in SIZES {
+        let mut app = App::new(NOW, false, false);
+        app.update(Msg::Snapshot {
+            rows: Vec::new(),
+            problems: Vec::new(),
+        });
+        let terminal = render(&mut app, w, h, plain());
+        insta::assert_snapshot!(format!("empty_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn confirmation_names_the_backend() {
+    snapshot_all("confirm", |app| key(app, KeyCode::Char('d')));
+}
+
+#[test]
+fn help_comes_from_the_keymap() {
+    snapshot_all("help", |app| key(app, KeyCode::Char('?')));
+}
+
+#[test]
+fn read_only_refusal_is_said() {
+    for (w, h) in SIZES {
+        let mut app = app(true);
+        key(&mut app, KeyCode::Char('a'));
+        let terminal = render(&mut app, w, h, plain());
+        insta::assert_snapshot!(format!("read_only_{w}x{h}"), terminal.backend());
+        let text = format!("{}", terminal.backend());
+        assert!(text.contains("read-only"), "{text}");
+    }
+}
+
+#[test]
+fn filter_and_sort_indicators() {
+    snapshot_all("filtered", |app| {
+        key(app, KeyCode::Char('/'));
+        for c in "ip".chars() {
+            key(app, KeyCode::Char(c));
+        }
+    });
+}
+
+#[test]
+fn ascii_mode_draws_no_box_or_block_glyphs() {
+    let mut app = app(false);
+    let terminal = render(&mut app, 120, 40, Theme::new(ColorDepth::None, true));
+    let text = format!("{}", terminal.backend());
+    for glyph in ['╭', '│', '─', '█', '░', '▁', '✓', '✗', '▲'] {
+        assert!(!text.contains(glyph), "{glyph} in ASCII mode:\n{text}");
+    }
+    insta::assert_snapshot!("ascii_120x40", terminal.backend());
+}
+
+/// Finds the first cell of `needle` on screen and returns its foreground colour.
+fn fg_of(terminal: &Terminal<TestBackend>, needle: &str) -> Option<Color> {
+    let buffer = terminal.backend().buffer();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(pos) = line.find(needle) {
+            let x = line[..pos].chars().count() as u16;
+            return Some(buffer[(x, y)].fg);
+        }
+    }
+    None
+}
+
+#[test]
+fn health_has_a_word_and_a_colour_and_no_colour_means_none() {
+    let mut app = app(false);
+    let terminal = render(&mut app, 120, 40, Theme::new(ColorDepth::Basic16, false));
+    assert_eq!(fg_of(&terminal, "✓ healthy"), Some(Color::Green));
+    assert_eq!(fg_of(&terminal, "✗ down"), Some(Color::Red));
+    assert_eq!(fg_of(&terminal, "! degraded"), Some(Color::Yellow));
+    assert_eq!(fg_of(&terminal, "? unknown"), Some(Color::DarkGray));
+    let terminal = render(&mut app, 120, 40, Theme::new(ColorDepth::TrueColor, false));
+    assert!(matches!(fg_of(&terminal, "✗ down"), Some(Color::Rgb(..))));
+    let terminal = render(&mut app, 120, 40, plain());
+    for word in [
+        "✓ healthy",
+        "✗ down",
+        "! degraded",
+        "? unknown",
+        "- disabled",
+    ] {
+        assert_eq!(
+            fg_of(&terminal, word),
+            Some(Color::Reset),
+            "{word} without colour"
+        );
+    }
+}
+
+#[test]
+fn unknown_figures_are_shown_as_unknown_not_zero() {
+    let mut app = app(false);
+    // Select lotus: never polled.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('/'),
+        KeyModifiers::NONE,
+    )));
+    for c in "lotus".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let terminal = render(&mut app, 120, 40, plain());
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("Storage unknown"), "{text}");
+    assert!(text.contains("not checked yet"), "{text}");
+    assert!(!text.contains("0.0%"), "{text}");
+}
+
+#[test]
+fn hostile_strings_cannot_reach_the_terminal() {
+    let mut app = App::new(NOW, false, false);
+    let mut evil = stats("evil", "ipfs", HealthStatus::Down);
+    evil.health.message = Some("boom\u{1b}[2J\u{1b}]0;pwned\u{7}".into());
+    evil.vital = json!({"agent\u{1b}[31m": "kubo\u{1b}[H\u{9b}2J"})
+        .as_object()
+        .unwrap()
+        .clone();
+    app.update(Msg::Snapshot {
+        rows: vec![Row {
+            stats: evil,
+            history: Vec::new(),
+        }],
+        problems: Vec::new(),
+    });
+    app.push_message(ipfs_kit_tui::tui::app::Level::Error, "bad\u{1b}c news");
+    let terminal = render(&mut app, 120, 40, plain());
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert!(
+            !cell.symbol().chars().any(|c| c.is_control()),
+            "control character in a cell"
+        );
+    }
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("boom"), "{text}");
+}
