@@ -239,22 +239,14 @@ async fn balance(ctx: &ProbeContext, node: &Node, wallet: &str) -> Result<u128, 
         other => {
             return Err(ProbeError::unparsable(
                 method,
-                format!("expected a decimal string, got {}", json_kind(other)),
+                format!(
+                    "expected a decimal string, got {}",
+                    crate::store::fsio::json_kind(other)
+                ),
             ))
         }
     };
     parse_atto(&text).map_err(|detail| ProbeError::unparsable(method, detail))
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Parses an attoFIL amount exactly; only ASCII digits are accepted (no sign, no exponent).

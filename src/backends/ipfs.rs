@@ -263,12 +263,6 @@ impl<'a> Rpc<'a> {
     }
 }
 
-fn put_text(vital: &mut Map<String, Value>, key: &str, value: Option<&str>) {
-    if let Some(value) = value.map(clean).filter(|v| !v.is_empty()) {
-        vital.insert(key.into(), json!(value));
-    }
-}
-
 pub async fn measure(
     ctx: &ProbeContext,
     config: &Map<String, Value>,
@@ -285,10 +279,10 @@ pub async fn measure(
     )?;
 
     let mut vital = Map::new();
-    put_text(&mut vital, "version", version.version.as_deref());
-    put_text(&mut vital, "commit", version.commit.as_deref());
-    put_text(&mut vital, "peer_id", id.id.as_deref());
-    put_text(&mut vital, "agent_version", id.agent_version.as_deref());
+    crate::probe::put_text(&mut vital, "version", version.version.as_deref());
+    crate::probe::put_text(&mut vital, "commit", version.commit.as_deref());
+    crate::probe::put_text(&mut vital, "peer_id", id.id.as_deref());
+    crate::probe::put_text(&mut vital, "agent_version", id.agent_version.as_deref());
     let limit = repo.limit();
     if limit.is_none() {
         vital.insert("storage_max".into(), json!("no limit"));

@@ -296,12 +296,6 @@ impl<'a> Api<'a> {
     }
 }
 
-fn put_text(vital: &mut Map<String, Value>, key: &str, value: Option<&str>) {
-    if let Some(value) = value.map(clean).filter(|v| !v.is_empty()) {
-        vital.insert(key.into(), json!(value));
-    }
-}
-
 pub async fn measure(
     ctx: &ProbeContext,
     config: &Map<String, Value>,
@@ -318,10 +312,10 @@ pub async fn measure(
 
     let mut problems = Vec::new();
     let mut vital = Map::new();
-    put_text(&mut vital, "version", id.version.as_deref());
-    put_text(&mut vital, "commit", id.commit.as_deref());
-    put_text(&mut vital, "peername", id.peername.as_deref());
-    put_text(&mut vital, "peer_id", id.id.as_deref());
+    crate::probe::put_text(&mut vital, "version", id.version.as_deref());
+    crate::probe::put_text(&mut vital, "commit", id.commit.as_deref());
+    crate::probe::put_text(&mut vital, "peername", id.peername.as_deref());
+    crate::probe::put_text(&mut vital, "peer_id", id.id.as_deref());
     vital.insert(
         "cluster_peers".into(),
         json!(id.cluster_peers.as_ref().map_or(0, Vec::len)),

@@ -62,6 +62,13 @@ pub fn secret(config: &Map<String, Value>, name: &str) -> Result<Option<String>,
     }
 }
 
+/// Puts a text figure from a backend into `vital`, cleaned; empty or absent stays out.
+pub fn put_text(vital: &mut Map<String, Value>, key: &str, value: Option<&str>) {
+    if let Some(value) = value.map(clean).filter(|v| !v.is_empty()) {
+        vital.insert(key.into(), Value::String(value));
+    }
+}
+
 /// Joins a base URL and a path without doubling or losing slashes.
 pub fn join_url(base: &str, path: &str) -> String {
     format!(
