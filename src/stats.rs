@@ -178,6 +178,40 @@ pub struct BackendStats {
     pub updated_at: Option<String>,
 }
 
+impl BackendStats {
+    /// Takes a successful poll's figures: healthy (or degraded, as the backend said), live.
+    pub fn apply_live(&mut self, measurement: Measurement, now: &str) {
+        self.health = Health {
+            status: if measurement.degraded.is_some() {
+                HealthStatus::Degraded
+            } else {
+                HealthStatus::Healthy
+            },
+            message: measurement.degraded,
+            checked_at: Some(now.to_string()),
+        };
+        self.storage = measurement.storage;
+        self.files = measurement.files;
+        self.quota = measurement.quota;
+        self.vital = measurement.vital;
+        self.stale = false;
+        self.source = Source::Live;
+        self.updated_at = Some(now.to_string());
+    }
+
+    /// Takes a failed poll: the figures already held stay, marked stale, with the failure as
+    /// the health message.
+    pub fn apply_failure(&mut self, status: HealthStatus, message: String, now: &str) {
+        self.health = Health {
+            status,
+            message: Some(message),
+            checked_at: Some(now.to_string()),
+        };
+        self.stale = true;
+        self.source = Source::Metadata;
+    }
+}
+
 /// The document `status --json` prints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatsReport {

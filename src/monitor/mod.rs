@@ -599,49 +599,23 @@ impl Shared {
             Ok(measurement) => {
                 entry.failures = 0;
                 entry.window.push(at, ms, true);
-                let stats = &mut entry.stats;
-                stats.health = Health {
-                    status: if measurement.degraded.is_some() {
-                        HealthStatus::Degraded
-                    } else {
-                        HealthStatus::Healthy
-                    },
-                    message: measurement.degraded,
-                    checked_at: Some(now.clone()),
-                };
-                stats.storage = measurement.storage;
-                stats.files = measurement.files;
-                stats.quota = measurement.quota;
-                stats.vital = measurement.vital;
-                stats.stale = false;
-                stats.source = Source::Live;
-                stats.updated_at = Some(now.clone());
+                entry.stats.apply_live(measurement, &now);
             }
             Err(err) => {
                 entry.failures += 1;
                 entry.window.push(at, ms, false);
-                // The last-known figures stay, marked stale, with the failure as the message.
-                let stats = &mut entry.stats;
                 let down = err.is_permanent() || entry.failures >= schedule::RETRY_BUDGET;
-                stats.health = Health {
-                    status: if down {
-                        HealthStatus::Down
-                    } else {
-                        HealthStatus::Degraded
-                    },
-                    message: Some(if down {
-                        err.to_string()
-                    } else {
-                        format!(
-                            "no answer ({} of {} before down): {err}",
-                            entry.failures,
-                            schedule::RETRY_BUDGET
-                        )
-                    }),
-                    checked_at: Some(now.clone()),
+                let (status, message) = if down {
+                    (HealthStatus::Down, err.to_string())
+                } else {
+                    let message = format!(
+                        "no answer ({} of {} before down): {err}",
+                        entry.failures,
+                        schedule::RETRY_BUDGET
+                    );
+                    (HealthStatus::Degraded, message)
                 };
-                stats.stale = true;
-                stats.source = Source::Metadata;
+                entry.stats.apply_failure(status, message, &now);
             }
         }
         entry.stats.performance = entry.window.performance();

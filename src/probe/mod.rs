@@ -236,23 +236,8 @@ pub async fn poll(
     let elapsed = millis(started.elapsed());
     match result {
         Ok(measurement) => {
-            stats.health = Health {
-                status: if measurement.degraded.is_some() {
-                    HealthStatus::Degraded
-                } else {
-                    HealthStatus::Healthy
-                },
-                message: measurement.degraded,
-                checked_at: Some(now.clone()),
-            };
-            stats.storage = measurement.storage;
-            stats.files = measurement.files;
-            stats.quota = measurement.quota;
-            stats.vital = measurement.vital;
+            stats.apply_live(measurement, &now);
             stats.performance = Performance::from_samples(&[(elapsed, true)]);
-            stats.source = Source::Live;
-            stats.stale = false;
-            stats.updated_at = Some(now);
         }
         Err(err) => {
             if let Some(previous) = previous {
@@ -262,14 +247,8 @@ pub async fn poll(
                 stats.vital = previous.vital;
                 stats.updated_at = previous.updated_at;
             }
-            stats.health = Health {
-                status: HealthStatus::Down,
-                message: Some(err.to_string()),
-                checked_at: Some(now),
-            };
+            stats.apply_failure(HealthStatus::Down, err.to_string(), &now);
             stats.performance = Performance::from_samples(&[(elapsed, false)]);
-            stats.source = Source::Metadata;
-            stats.stale = true;
         }
     }
     stats
