@@ -1,0 +1,105 @@
+//! `status --watch SECS` (the engine in a plain process, a table every SECS) and `alerts`.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+#[test]
+fn watch_prints_tables_and_raises_a_down_alert_kept_for_alerts() {
+    let data = tempfile::tempdir().unwrap();
+    let home = support::home_with_backend(
+        "fine",
+        json!({"type": "local", "enabled": true, "path": data.path(), "poll_interval": 1}),
+    );
+    let (code, out, _) = support::run_cli(home.path(), &["alerts", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!([]));
+    let (code, _, err) = support::run_cli(
+        home.path(),
+        &[
+            "backend",
+            "add",
+            "gone",
+            "--type",
+            "local",
+            "--set",
+            "path=/nonexistent/ipfs-kit-watch",
+            "--set",
+            "poll_interval=1",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["status", "--watch", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Three failed polls (1 s, then backing off 1 s, 2 s) make the missing directory down.
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = String::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !out.contains("✗ down") {
+        assert!(Instant::now() < deadline, "never went down: {out}");
+        if let Ok(bytes) = rx.recv_timeout(Duration::from_millis(200)) {
+            out.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "status --watch did not stop on Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    while let Ok(bytes) = rx.recv_timeout(Duration::from_millis(200)) {
+        out.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    let tables = out.matches("ID  ").count();
+    assert!(tables >= 3, "a table every second: {out}");
+    assert!(out.contains("✓ healthy"), "{out}");
+    assert!(out.contains("✗ down"), "{out}");
+
+    // The alert was flushed on the way out and `alerts` lists it as active.
+    let (code, out, _) = support::run_cli(home.path(), &["alerts", "--json"]);
+    assert_eq!(code, 0);
+    let alerts: Value = serde_json::from_str(&out).unwrap();
+    let down: Vec<&Value> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["rule"] == "down")
+        .collect();
+    assert_eq!(down.len(), 1, "{alerts}");
+    assert_eq!(down[0]["backend"], "gone");
+    assert!(down[0]["cleared_at"].is_null());
+    let (_, text, _) = support::run_cli(home.path(), &["alerts"]);
+    assert!(text.contains("ACTIVE") && text.contains("gone"), "{text}");
+}
