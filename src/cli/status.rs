@@ -87,7 +87,7 @@ fn quota_cell(stats: &BackendStats) -> String {
             bytes(limit),
             or_unknown(crate::stats::percent(Some(used), Some(limit)).map(|p| format!("{p:.1}")))
         ),
-        (_, None) => "none".into(),
+        (_, None) => "?".into(),
         (None, Some(limit)) => format!("? / {}", bytes(limit)),
     }
 }
