@@ -412,7 +412,11 @@ fn storage_max_u64_max_is_no_limit() {
     let (code, out, err) = run_cli(home.path(), &["status"]);
     assert_eq!(code, 0, "{out}{err}");
     let row = out.lines().find(|l| l.starts_with("kubo")).unwrap();
-    let cells: Vec<&str> = row.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    let cells: Vec<&str> = row
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
     assert_eq!(cells.get(5), Some(&"?"), "quota cell of {row}");
 }
 

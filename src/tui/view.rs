@@ -612,15 +612,31 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let mut used = 0usize;
     let right = if app.read_only { " read-only " } else { "" };
-    let budget = (area.width as usize).saturating_sub(right.len());
-    for (keys, label) in context {
-        let piece = keys.chars().count() + label.chars().count() + 2;
+    let width = |(keys, label): &(&str, &str)| keys.chars().count() + label.chars().count() + 2;
+    let total: usize = context.iter().map(width).sum();
+    let mut budget = (area.width as usize).saturating_sub(right.len());
+    // When not everything fits, "? help" comes last and always shows: it lists the rest.
+    let mut context = context;
+    let help =
+        (!app.full_detail && total > budget && app.popup.is_none() && app.filter_input.is_none())
+            .then(|| context.iter().position(|(k, _)| *k == "?"))
+            .flatten()
+            .map(|i| context.remove(i));
+    if let Some(help) = &help {
+        budget = budget.saturating_sub(width(help));
+    }
+    for (keys, label) in context.into_iter() {
+        let piece = width(&(keys, label));
         if used + piece > budget {
             break;
         }
         spans.push(Span::styled(keys.to_string(), theme.key()));
         spans.push(Span::raw(format!(" {label} ")));
         used += piece;
+    }
+    if let Some((keys, label)) = help {
+        spans.push(Span::styled(keys.to_string(), theme.key()));
+        spans.push(Span::raw(format!(" {label} ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     if !right.is_empty() && area.width as usize > right.len() {

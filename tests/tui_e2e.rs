@@ -1,0 +1,558 @@
+//! The console end to end: the real binary in a real pseudo-terminal (portable-pty), its output
+//! read back through a VT emulator (vt100). Keys go in as a terminal sends them; the screen is
+//! checked as an operator would see it; the terminal must be given back on every way out.
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
+/// The longest any single wait may take (a 2-core machine shared with other builds is slow).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Records every window title (and icon name) the program sets.
+#[derive(Default)]
+struct Titles(Vec<String>);
+
+impl vt100::Callbacks for Titles {
+    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+        self.0.push(String::from_utf8_lossy(title).into_owned());
+    }
+    fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
+        self.0.push(String::from_utf8_lossy(name).into_owned());
+    }
+}
+
+type Parser = vt100::Parser<Titles>;
+
+fn size(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("a size is not zero")
+}
+
+/// What the reader thread shares with the test.
+#[derive(Default)]
+struct Output {
+    /// Everything the program wrote, as written.
+    raw: Mutex<Vec<u8>>,
+    /// Bytes read from the master so far.
+    bytes: AtomicU64,
+    /// The slave side is closed (the program and everything it started are gone).
+    eof: AtomicBool,
+}
+
+/// The console running in a pseudo-terminal. Killed (SIGKILL) when dropped if still running.
+struct Console {
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    parser: Arc<Mutex<Parser>>,
+    output: Arc<Output>,
+    exit: Option<portable_pty::ExitStatus>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Console {
+    /// Starts `ipfs-kit-tui --home HOME ARGS...` in a 120x40 pseudo-terminal.
+    fn start(home: &Path, args: &[&str]) -> Console {
+        let (rows, cols) = (40, 120);
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.arg("--home");
+        cmd.arg(home);
+        cmd.args(args);
+        cmd.cwd(home.parent().unwrap_or(home));
+        cmd.env("TERM", "xterm-256color");
+        for var in ["NO_COLOR", "COLORTERM", "IPFS_KIT_HOME", "RUST_BACKTRACE"] {
+            cmd.env_remove(var);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn the console");
+        // Only the child holds the slave now: its exit closes it and the reader sees the end.
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(Parser::new_with_callbacks(
+            size(rows),
+            size(cols),
+            0,
+            Titles::default(),
+        )));
+        let output = Arc::new(Output::default());
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        {
+            let (parser, output) = (parser.clone(), output.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                loop {
+                    match reader.read(&mut buf) {
+                        // EIO once the slave is closed on Linux; 0 elsewhere.
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            // Under the parser's lock, so that a resize of the parser (taken
+                            // under the same lock) falls cleanly between two reads.
+                            let mut parser = lock(&parser);
+                            parser.process(&buf[..n]);
+                            lock(&output.raw).extend_from_slice(&buf[..n]);
+                            output.bytes.fetch_add(n as u64, Ordering::SeqCst);
+                        }
+                    }
+                }
+                output.eof.store(true, Ordering::SeqCst);
+            });
+        }
+        let writer = pair.master.take_writer().expect("pty writer");
+        Console {
+            master: pair.master,
+            writer,
+            child,
+            parser,
+            output,
+            exit: None,
+        }
+    }
+
+    fn contents(&self) -> String {
+        lock(&self.parser).screen().contents()
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        lock(&self.output.raw).clone()
+    }
+
+    fn bytes(&self) -> u64 {
+        self.output.bytes.load(Ordering::SeqCst)
+    }
+
+    fn titles(&self) -> Vec<String> {
+        lock(&self.parser).callbacks().0.clone()
+    }
+
+    /// Waits until `pred` holds for the screen; on timeout, fails showing the screen.
+    fn wait_for(&self, what: &str, within: Duration, pred: impl Fn(&vt100::Screen) -> bool) {
+        let deadline = Instant::now() + within;
+        loop {
+            {
+                let parser = lock(&self.parser);
+                if pred(parser.screen()) {
+                    return;
+                }
+            }
+            if Instant::now() >= deadline {
+                let parser = lock(&self.parser);
+                let screen = parser.screen();
+                let (rows, cols) = screen.size();
+                panic!(
+                    "timed out after {within:?} waiting for {what}\n\
+                     screen ({rows}x{cols}, alternate: {}):\n{}\n---",
+                    screen.alternate_screen(),
+                    screen.contents()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Waits until `text` is on the screen.
+    fn wait_text(&self, text: &str) {
+        self.wait_for(&format!("{text:?} on screen"), PATIENCE, |s| {
+            s.contents().contains(text)
+        });
+    }
+
+    /// Sends bytes as the terminal would for a key press.
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to the pty");
+        self.writer.flush().expect("flush the pty");
+        // A lone ESC followed at once by another byte reads as Alt+that key: keep keys apart.
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.process_id().expect("child pid") as i32)
+    }
+
+    /// Resizes the pseudo-terminal (the program gets SIGWINCH) and the emulator with it. The
+    /// emulator's screen is blanked first, so what is seen afterwards was drawn at the new size.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        {
+            let mut parser = lock(&self.parser);
+            parser.set_size(size(rows), size(cols));
+            parser.process(b"\x1b[2J\x1b[H");
+        }
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+    }
+
+    /// Waits for the program to exit, then for the end of its output.
+    fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "the console did not exit within {within:?}; screen:\n{}",
+                    self.contents()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.exit = Some(status.clone());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.output.eof.load(Ordering::SeqCst) {
+            assert!(
+                Instant::now() < deadline,
+                "the pty stayed open after the console exited"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        status
+    }
+
+    /// The terminal is as the program found it: main screen, cursor shown, bracketed paste off.
+    fn assert_restored(&self) {
+        let parser = lock(&self.parser);
+        let screen = parser.screen();
+        assert!(
+            !screen.alternate_screen(),
+            "still on the alternate screen:\n{}",
+            screen.contents()
+        );
+        assert!(!screen.hide_cursor(), "the cursor is still hidden");
+        assert!(!screen.bracketed_paste(), "bracketed paste is still on");
+        drop(parser);
+        let raw = self.raw();
+        assert!(
+            contains(&raw, b"\x1b[?2004l"),
+            "bracketed paste was never turned off"
+        );
+        assert!(
+            contains(&raw, b"\x1b[?1049l"),
+            "the alternate screen was never left"
+        );
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        if self.exit.is_none() {
+            if let (Ok(None), Some(pid)) = (self.child.try_wait(), self.child.process_id()) {
+                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while Instant::now() < deadline {
+                    if !matches!(self.child.try_wait(), Ok(None)) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A fresh home (not created yet, so the first run adds its `local` backend) in a temp dir.
+fn fresh_home() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    (dir, home)
+}
+
+/// Runs the CLI (not the console) on `home`; fails the test unless it succeeds.
+fn cli(home: &Path, args: &[&str]) {
+    let out = Command::new(BIN)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("IPFS_KIT_HOME")
+        .output()
+        .expect("run the cli");
+    assert!(
+        out.status.success(),
+        "ipfs-kit-tui {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A line of the screen that holds all of `words`.
+fn line_with(screen: &vt100::Screen, words: &[&str]) -> bool {
+    screen
+        .contents()
+        .lines()
+        .any(|line| words.iter().all(|w| line.contains(w)))
+}
+
+/// Waits for the first complete frame: the list drawn and the synchronized update ended.
+fn first_frame(console: &Console) {
+    console.wait_text("Backends");
+    let deadline = Instant::now() + PATIENCE;
+    while !contains(&console.raw(), b"\x1b[?2026l") {
+        assert!(Instant::now() < deadline, "no frame was ever completed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn add_test_remove_resize_quit() {
+    let (dir, home) = fresh_home();
+    let data = dir.path().join("scratch-data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("one.bin"), vec![7u8; 3000]).unwrap();
+    let mut console = Console::start(&home, &["--refresh", "1"]);
+    console.wait_for("the first-run backend, healthy", PATIENCE, |s| {
+        s.contents().contains("Backends") && line_with(s, &["✓ healthy", "local"])
+    });
+
+    // Add a `local` backend through the kind chooser and the form.
+    console.send(b"a");
+    console.wait_text("which kind?");
+    console.send(b"\r");
+    console.wait_text("Add local backend");
+    console.send(b"scratch");
+    console.send(b"\t");
+    console.send(data.to_str().unwrap().as_bytes());
+    console.send(b"\x13"); // Ctrl-S
+    let file = home.join("backends").join("scratch.json");
+    let deadline = Instant::now() + PATIENCE;
+    while !file.is_file() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared; screen:\n{}",
+            file.display(),
+            console.contents()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    console.wait_for("scratch listed as healthy", PATIENCE, |s| {
+        !s.contents().contains("Add local backend") && line_with(s, &["✓ healthy", "scratch"])
+    });
+
+    // Select it (ids sort: local, scratch) and test it.
+    console.send(b"j");
+    console.wait_for("the figures of scratch in its detail", PATIENCE, |s| {
+        s.contents().contains("scratch (local)")
+            && line_with(s, &["Files", "1", "largest 2.93 KiB", "total 2.93 KiB"])
+    });
+    console.send(b"t");
+    console.wait_text("PASS scratch");
+    console.send(b"\x1b");
+    console.wait_for("the test result closed", PATIENCE, |s| {
+        !s.contents().contains("PASS scratch")
+    });
+
+    // Remove it, answering the question that names it.
+    console.send(b"d");
+    console.wait_text("Remove backend 'scratch' (local)?");
+    console.send(b"y");
+    let deadline = Instant::now() + PATIENCE;
+    while file.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} was not removed; screen:\n{}",
+            file.display(),
+            console.contents()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    console.wait_for("scratch gone from the list", PATIENCE, |s| {
+        let text = s.contents();
+        text.contains("Backends 1 ")
+            && !text.contains("Remove backend")
+            && !line_with(s, &["healthy", "scratch"])
+            && line_with(s, &["✓ healthy", "local"])
+    });
+
+    // Smaller and smaller: the list is still drawn.
+    for (rows, cols) in [(20, 60), (12, 40)] {
+        console.resize(rows, cols);
+        console.wait_for(&format!("the list drawn at {cols}x{rows}"), PATIENCE, |s| {
+            // The key bar on the last row, a border just above: drawn at the new size.
+            let lines: Vec<String> = s.rows(0, cols).collect();
+            let foot = &lines[rows as usize - 2..];
+            s.contents().contains("Backends")
+                && foot[0].starts_with('╰')
+                && foot[1].starts_with("↑/k up")
+        });
+    }
+
+    console.send(b"q");
+    let status = console.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
+        let (_dir, home) = fresh_home();
+        let mut console = Console::start(&home, &["--refresh", "1"]);
+        first_frame(&console);
+        kill(console.pid(), signal).expect("send the signal");
+        let started = Instant::now();
+        let status = console.wait_exit(Duration::from_secs(5));
+        assert!(
+            status.success(),
+            "{signal}: exit status {status:?} after {:?}",
+            started.elapsed()
+        );
+        console.assert_restored();
+    }
+}
+
+#[test]
+fn escape_sequences_in_backend_strings_leave_the_screen_alone() {
+    let (_dir, home) = fresh_home();
+    cli(
+        &home,
+        &[
+            "backend",
+            "add",
+            "evil",
+            "--type",
+            "local",
+            "--set",
+            "path=/tmp/x\x1b]0;pwned\x07\x1b[2J",
+            "--set",
+            "poll_interval=1",
+        ],
+    );
+    let mut console = Console::start(&home, &["--refresh", "1"]);
+    // A missing directory is down after its retries; `evil` sorts first, so its detail shows.
+    console.wait_for("evil down with its message", PATIENCE, |s| {
+        line_with(s, &["✗ down", "evil"]) && s.contents().contains("No such file or directory")
+    });
+    console.wait_for("local healthy too", PATIENCE, |s| {
+        line_with(s, &["✓ healthy", "local"])
+    });
+    // Let a few more polls of `evil` go to the screen.
+    std::thread::sleep(Duration::from_secs(2));
+    {
+        let parser = lock(&console.parser);
+        let screen = parser.screen();
+        let text = screen.contents();
+        assert!(
+            screen.alternate_screen(),
+            "left the alternate screen:\n{text}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines
+                .first()
+                .is_some_and(|l| l.starts_with('╭') && l.contains("Backends")),
+            "the top border is gone:\n{text}"
+        );
+        assert!(
+            text.contains('╰') && text.contains('│'),
+            "borders gone:\n{text}"
+        );
+        assert!(
+            text.contains("Messages"),
+            "the messages pane is gone:\n{text}"
+        );
+        assert!(!text.contains("pwned"), "the payload is on screen:\n{text}");
+    }
+    let titles = console.titles();
+    assert!(
+        titles.iter().all(|t| !t.contains("pwned")),
+        "the window title was set: {titles:?}"
+    );
+    console.send(b"q");
+    let status = console.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
+
+#[test]
+fn read_only_refuses_add() {
+    let (_dir, home) = fresh_home();
+    let mut console = Console::start(&home, &["--refresh", "1", "--read-only"]);
+    first_frame(&console);
+    console.send(b"a");
+    console.wait_text("read-only:");
+    // Were a chooser open, Enter would pick `local` and open its form.
+    console.send(b"\r");
+    std::thread::sleep(Duration::from_millis(500));
+    let text = console.contents();
+    assert!(
+        !text.contains("which kind?"),
+        "the kind chooser opened:\n{text}"
+    );
+    assert!(
+        !text.contains("Add local backend"),
+        "the form opened:\n{text}"
+    );
+    let raw = String::from_utf8_lossy(&console.raw()).into_owned();
+    assert!(
+        !raw.contains("Add local backend") && !raw.contains("which kind?"),
+        "a form or chooser was drawn at some point"
+    );
+    console.send(b"q");
+    let status = console.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
+
+#[test]
+fn frames_only_when_something_changes() {
+    let (_dir, home) = fresh_home();
+    let data = tempfile::tempdir().unwrap();
+    cli(
+        &home,
+        &[
+            "backend",
+            "add",
+            "idle",
+            "--type",
+            "local",
+            "--disabled",
+            "--set",
+            &format!("path={}", data.path().display()),
+        ],
+    );
+    cli(&home, &["backend", "set", "local", "enabled=false"]);
+    let mut console = Console::start(&home, &["--refresh", "1"]);
+    first_frame(&console);
+    console.wait_for("both backends, disabled", PATIENCE, |s| {
+        line_with(s, &["disabled", "idle"]) && line_with(s, &["disabled", "local"])
+    });
+    let before = console.bytes();
+    std::thread::sleep(Duration::from_secs(3));
+    let after = console.bytes();
+    assert_eq!(
+        after - before,
+        0,
+        "the console wrote {} bytes while nothing changed; screen:\n{}",
+        after - before,
+        console.contents()
+    );
+    console.send(b"q");
+    let status = console.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
