@@ -82,7 +82,9 @@ use rusty_s3::{Bucket, Credentials, UrlStyle};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::probe::{clean, field, join_url, required, secret, ProbeContext, ProbeError, Reply, TestRun};
+use crate::probe::{
+    clean, field, join_url, required, secret, ProbeContext, ProbeError, Reply, TestRun,
+};
 use crate::stats::{Files, Measurement, Quota, Storage};
 
 /// Presigned URLs live this long: one probe, with room for a slow answer.
@@ -110,9 +112,10 @@ fn target(config: &Map<String, Value>) -> Result<Target, ProbeError> {
         .map_err(|e| ProbeError::Config(format!("field 'endpoint': {e}")))?;
     let bucket = Bucket::new(url, style, name.clone(), region)
         .map_err(|e| ProbeError::Config(format!("bucket '{name}': {e}")))?;
-    let key = secret(config, "access_key")?.ok_or_else(|| ProbeError::Config("field 'access_key' is not set".into()))?;
-    let secret_key =
-        secret(config, "secret_key")?.ok_or_else(|| ProbeError::Config("field 'secret_key' is not set".into()))?;
+    let key = secret(config, "access_key")?
+        .ok_or_else(|| ProbeError::Config("field 'access_key' is not set".into()))?;
+    let secret_key = secret(config, "secret_key")?
+        .ok_or_else(|| ProbeError::Config("field 'secret_key' is not set".into()))?;
     Ok(Target {
         bucket,
         credentials: Credentials::new(key, secret_key),
@@ -146,7 +149,12 @@ impl Target {
             .map(clean))
     }
 
-    async fn page(&self, ctx: &ProbeContext, token: Option<&str>, keys: usize) -> Result<rusty_s3::actions::list_objects_v2::ListObjectsV2Response, ProbeError> {
+    async fn page(
+        &self,
+        ctx: &ProbeContext,
+        token: Option<&str>,
+        keys: usize,
+    ) -> Result<rusty_s3::actions::list_objects_v2::ListObjectsV2Response, ProbeError> {
         let mut action = ListObjectsV2::new(&self.bucket, Some(&self.credentials));
         action.with_max_keys(keys);
         if let Some(token) = token {
@@ -154,7 +162,8 @@ impl Target {
         }
         let url = action.sign(SIGNED_FOR);
         let reply = self.check(ctx.http.send(ctx.http.client().get(url.as_str())).await?)?;
-        let text = std::str::from_utf8(&reply.body).map_err(|e| ProbeError::unparsable("ListObjectsV2", e))?;
+        let text = std::str::from_utf8(&reply.body)
+            .map_err(|e| ProbeError::unparsable("ListObjectsV2", e))?;
         ListObjectsV2::parse_response(text).map_err(|e| ProbeError::unparsable("ListObjectsV2", e))
     }
 
@@ -244,8 +253,17 @@ fn admin(config: &Map<String, Value>) -> Result<Option<Admin>, ProbeError> {
 }
 
 impl Admin {
-    async fn get<T: serde::de::DeserializeOwned>(&self, ctx: &ProbeContext, path: &str, what: &str) -> Result<T, ProbeError> {
-        let request = ctx.http.client().get(join_url(&self.url, path)).bearer_auth(&self.token);
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        ctx: &ProbeContext,
+        path: &str,
+        what: &str,
+    ) -> Result<T, ProbeError> {
+        let request = ctx
+            .http
+            .client()
+            .get(join_url(&self.url, path))
+            .bearer_auth(&self.token);
         let reply = ctx.http.send(request).await?;
         match reply.status {
             // Name the admin API: it is not the S3 key that was refused.
@@ -258,16 +276,28 @@ impl Admin {
     }
 
     async fn bucket(&self, ctx: &ProbeContext, name: &str) -> Result<BucketInfo, ProbeError> {
-        let path = format!("v2/GetBucketInfo?globalAlias={}", url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>());
-        self.get(ctx, &path, &format!("bucket '{}' (Garage admin API)", clean(name))).await
+        let path = format!(
+            "v2/GetBucketInfo?globalAlias={}",
+            url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+        );
+        self.get(
+            ctx,
+            &path,
+            &format!("bucket '{}' (Garage admin API)", clean(name)),
+        )
+        .await
     }
 
     async fn health(&self, ctx: &ProbeContext) -> Result<ClusterHealth, ProbeError> {
-        self.get(ctx, "v2/GetClusterHealth", "GetClusterHealth").await
+        self.get(ctx, "v2/GetClusterHealth", "GetClusterHealth")
+            .await
     }
 }
 
-pub async fn measure(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measurement, ProbeError> {
+pub async fn measure(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+) -> Result<Measurement, ProbeError> {
     let target = target(config)?;
     let files = target.walk(ctx).await?;
     let mut vital = Map::new();
@@ -290,7 +320,11 @@ pub async fn measure(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<
             objects_used: info.objects,
             ..Quota::bytes(limits.max_size.or(soft_limit), info.bytes)
         };
-        for (key, value) in [("garage_objects", info.objects), ("garage_bytes", info.bytes), ("unfinished_uploads", info.unfinished_uploads)] {
+        for (key, value) in [
+            ("garage_objects", info.objects),
+            ("garage_bytes", info.bytes),
+            ("unfinished_uploads", info.unfinished_uploads),
+        ] {
             if let Some(value) = value {
                 vital.insert(key.into(), json!(value));
             }
@@ -300,14 +334,30 @@ pub async fn measure(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<
         if status != "healthy" {
             degraded = Some(format!(
                 "Garage cluster is {status} ({} of {} nodes connected)",
-                health.connected_nodes.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-                health.known_nodes.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
+                health
+                    .connected_nodes
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                health
+                    .known_nodes
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into())
             ));
         }
         vital.insert("cluster_status".into(), json!(status));
         // The version is a nicety: a node list we cannot read does not fail the poll.
-        if let Ok(cluster) = admin.get::<ClusterStatus>(ctx, "v2/GetClusterStatus", "GetClusterStatus").await {
-            crate::probe::put_text(&mut vital, "version", cluster.nodes.first().and_then(|n| n.garage_version.as_deref()));
+        if let Ok(cluster) = admin
+            .get::<ClusterStatus>(ctx, "v2/GetClusterStatus", "GetClusterStatus")
+            .await
+        {
+            crate::probe::put_text(
+                &mut vital,
+                "version",
+                cluster
+                    .nodes
+                    .first()
+                    .and_then(|n| n.garage_version.as_deref()),
+            );
         }
     }
     Ok(Measurement {
@@ -319,21 +369,35 @@ pub async fn measure(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<
     })
 }
 
-pub async fn test(ctx: &ProbeContext, config: &Map<String, Value>, run: &mut TestRun) -> Result<(), ProbeError> {
+pub async fn test(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+    run: &mut TestRun,
+) -> Result<(), ProbeError> {
     let target = target(config)?;
-    run.step("reachable+authenticated: HeadBucket", target.head(ctx), |region| match region {
-        Some(region) => format!("{} exists (region {region})", target.what()),
-        None => format!("{} exists", target.what()),
-    })
+    run.step(
+        "reachable+authenticated: HeadBucket",
+        target.head(ctx),
+        |region| match region {
+            Some(region) => format!("{} exists (region {region})", target.what()),
+            None => format!("{} exists", target.what()),
+        },
+    )
     .await?;
-    run.step("read: list 1 key", target.page(ctx, None, 1), |page| match page.contents.first() {
-        Some(object) => format!("first key {}", clean(&object.key)),
-        None => "the bucket is empty".into(),
-    })
+    run.step(
+        "read: list 1 key",
+        target.page(ctx, None, 1),
+        |page| match page.contents.first() {
+            Some(object) => format!("first key {}", clean(&object.key)),
+            None => "the bucket is empty".into(),
+        },
+    )
     .await?;
     if let Some(admin) = admin(config)? {
-        run.step("admin: GetClusterHealth", admin.health(ctx), |h| format!("cluster {}", clean(&h.status)))
-            .await?;
+        run.step("admin: GetClusterHealth", admin.health(ctx), |h| {
+            format!("cluster {}", clean(&h.status))
+        })
+        .await?;
     }
     Ok(())
 }
