@@ -39,8 +39,14 @@ pub fn history_path(store: &Store, id: &str) -> std::path::PathBuf {
 /// minute-old figure after a crash is worth. History appends go out at every flush.
 pub const STATS_WRITE_EVERY: Duration = Duration::from_secs(30);
 
+/// History appends wait at most this long: the sparkline is drawn from memory, and batching
+/// them spares a filesystem sync every second on a quiet console.
+pub const HISTORY_WRITE_EVERY: Duration = Duration::from_secs(5);
+
 #[derive(Default)]
 struct Pending {
+    /// When the oldest history append still pending arrived.
+    appends_since: Option<tokio::time::Instant>,
     /// Latest stats per backend, with when they first became dirty.
     stats: HashMap<String, (tokio::time::Instant, BackendStats)>,
     appends: HashMap<String, String>,
@@ -54,7 +60,7 @@ impl Pending {
         self.stats
             .values()
             .any(|(since, _)| since.elapsed() >= STATS_WRITE_EVERY)
-            || !self.appends.is_empty()
+            || self.appends_since.is_some_and(|since| since.elapsed() >= HISTORY_WRITE_EVERY)
             || !self.rewrites.is_empty()
             || self.alerts.is_some()
     }
@@ -70,6 +76,7 @@ impl Pending {
                 self.stats.insert(stats.id.clone(), (since, *stats));
             }
             WriteOp::History { id, point } => {
+                self.appends_since.get_or_insert_with(tokio::time::Instant::now);
                 // After a rewrite in the same batch, the point belongs to the new file.
                 let target = match self.rewrites.get_mut(&id) {
                     Some(text) => text,
@@ -113,6 +120,7 @@ impl Pending {
                 bytes: text.into_bytes(),
             });
         }
+        self.appends_since = None;
         for (id, text) in self.appends.drain() {
             batch.push(BatchWrite::Append {
                 path: history_path(store, &id),
