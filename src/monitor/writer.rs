@@ -60,7 +60,9 @@ impl Pending {
         self.stats
             .values()
             .any(|(since, _)| since.elapsed() >= STATS_WRITE_EVERY)
-            || self.appends_since.is_some_and(|since| since.elapsed() >= HISTORY_WRITE_EVERY)
+            || self
+                .appends_since
+                .is_some_and(|since| since.elapsed() >= HISTORY_WRITE_EVERY)
             || !self.rewrites.is_empty()
             || self.alerts.is_some()
     }
@@ -76,7 +78,8 @@ impl Pending {
                 self.stats.insert(stats.id.clone(), (since, *stats));
             }
             WriteOp::History { id, point } => {
-                self.appends_since.get_or_insert_with(tokio::time::Instant::now);
+                self.appends_since
+                    .get_or_insert_with(tokio::time::Instant::now);
                 // After a rewrite in the same batch, the point belongs to the new file.
                 let target = match self.rewrites.get_mut(&id) {
                     Some(text) => text,
