@@ -142,14 +142,7 @@ async fn measure(
     probe::measure(&ctx, Kind::Filecoin, config.as_object().unwrap()).await
 }
 
-fn backend<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["id"] == id)
-        .unwrap()
-}
+use support::backend;
 
 fn rpc_requests(fixture: &Fixture) -> Vec<Request> {
     fixture

@@ -233,14 +233,7 @@ async fn measure(
     probe::measure(&ctx, Kind::HuggingFace, config.as_object().unwrap()).await
 }
 
-fn backend<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["id"] == id)
-        .unwrap()
-}
+use support::backend;
 
 fn tree_requests(fixture: &Fixture) -> Vec<Request> {
     fixture

@@ -100,14 +100,7 @@ fn statvfs(path: &Path) -> (u64, u64, u64) {
     )
 }
 
-fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["id"] == id)
-        .unwrap()
-}
+use support::backend as find;
 
 #[test]
 #[ignore = "needs the rclone binary; run by scripts/test.sh"]

@@ -356,3 +356,13 @@ pub fn run_cli(home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// One backend's entry in a `status --json` report.
+pub fn backend<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["backends"]
+        .as_array()
+        .expect("backends array")
+        .iter()
+        .find(|b| b["id"] == id)
+        .unwrap_or_else(|| panic!("no backend '{id}' in {report}"))
+}
