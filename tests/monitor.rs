@@ -657,3 +657,61 @@ async fn hanging_backends_do_not_starve_healthy_ones() {
     }
     monitor.shutdown().await;
 }
+
+/// Real time: a history file that grew past its bound is compacted to what is kept.
+#[tokio::test]
+async fn an_overgrown_history_file_is_compacted() {
+    let (_dir, store) = home(&[("b", local(Some(1)))]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // At a 1 s interval the file may hold 2 x (86,400 + 4,320) + 1,000 lines before it is
+    // compacted: write more than that, three and a bit days at 1 s.
+    let mut text = String::new();
+    let lines = 3 * 86_400 + 10_000;
+    for i in 0..lines {
+        let at = now - lines as u64 + i as u64;
+        text.push_str(&format!("[{at},1.5,{i}]\n"));
+    }
+    let path = store.cache_dir().join("b/history.ndjson");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let prober = Scripted::new(|_, _| (Duration::from_millis(1), ok()));
+    let monitor = Monitor::start(
+        store.clone(),
+        Arc::new(Probe(prober.clone())),
+        MonitorConfig::default(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while monitor.stats("b").unwrap().stale {
+        assert!(std::time::Instant::now() < deadline, "never polled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = monitor.full_history("b");
+    monitor.shutdown().await;
+    let kept = std::fs::read_to_string(&path).unwrap().lines().count();
+    // 24 h at poll resolution plus 10-minute buckets for the time before (and the new points).
+    assert!(
+        kept <= 86_400 + (lines - 86_400) / 600 + 10,
+        "compacted to {kept} lines"
+    );
+    assert!(kept >= 86_400, "24 h at poll resolution kept: {kept}");
+    let again = Monitor::start(
+        store,
+        Arc::new(Probe(Scripted::new(|_, _| {
+            (Duration::from_secs(3600), ok())
+        }))),
+        MonitorConfig::default(),
+    );
+    let after = again.full_history("b");
+    again.shutdown().await;
+    // The same series, give or take a point that aged into a bucket between the two reads.
+    assert!(
+        before.len().abs_diff(after.len()) <= 2,
+        "{} then {}",
+        before.len(),
+        after.len()
+    );
+    assert_eq!(before.last(), after.last());
+}

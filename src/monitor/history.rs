@@ -50,96 +50,98 @@ impl Bucket {
     }
 }
 
-#[derive(Clone, Debug)]
+/// Points kept in memory per backend: more than any sparkline is wide. The full series (poll
+/// resolution for `history_hours`, then 10-minute buckets to 30 days) lives in the history file
+/// and is read from there when asked for, so memory does not grow with the retention.
+pub const RECENT_POINTS: usize = 720;
+
+/// The recent end of a backend's history, in memory. Appending is O(1).
+#[derive(Clone, Debug, Default)]
 pub struct Series {
-    fine_secs: u64,
-    fine: VecDeque<Point>,
-    coarse: VecDeque<Point>,
-    open_bucket: Option<Bucket>,
+    recent: VecDeque<Point>,
 }
 
 impl Series {
-    /// `history_hours` of points kept at poll resolution.
-    pub fn new(history_hours: u64) -> Series {
-        Series {
-            fine_secs: history_hours.clamp(1, 720) * 3600,
-            fine: VecDeque::new(),
-            coarse: VecDeque::new(),
-            open_bucket: None,
-        }
-    }
-
-    /// Adds a point (points must come in time order; an older one is folded in as if new).
+    /// Adds a point (a point older than the last one is taken as happening now).
     pub fn push(&mut self, mut point: Point) {
-        if let Some(last) = self.fine.back() {
+        if let Some(last) = self.recent.back() {
             point.at = point.at.max(last.at);
         }
-        let now = point.at;
-        self.fine.push_back(point);
-        // Age the front of the fine tier into the coarse tier.
-        while let Some(front) = self.fine.front() {
-            if front.at + self.fine_secs > now {
-                break;
-            }
-            let front = *front;
-            self.fine.pop_front();
-            self.fold_into_coarse(&front);
-        }
-        while let Some(front) = self.coarse.front() {
-            if front.at + MAX_AGE_SECS > now {
-                break;
-            }
-            self.coarse.pop_front();
+        self.recent.push_back(point);
+        if self.recent.len() > RECENT_POINTS {
+            self.recent.pop_front();
         }
     }
 
-    fn fold_into_coarse(&mut self, point: &Point) {
-        let start = point.at - point.at % COARSE_BUCKET_SECS;
-        match &mut self.open_bucket {
-            Some(bucket) if bucket.start == start => bucket.add(point),
-            open => {
-                if let Some(done) = open.take() {
-                    self.coarse.push_back(done.to_point());
-                }
-                let mut bucket = Bucket {
-                    start,
-                    ..Bucket::default()
-                };
-                bucket.add(point);
-                *open = Some(bucket);
-            }
-        }
-    }
-
-    /// Every point, oldest first: coarse buckets, the bucket being filled, then the fine tier.
-    pub fn points(&self) -> impl Iterator<Item = Point> + '_ {
-        self.coarse
-            .iter()
-            .copied()
-            .chain(self.open_bucket.map(Bucket::to_point))
-            .chain(self.fine.iter().copied())
-    }
-
-    /// The last `n` points at poll resolution (what a sparkline of `n` columns shows).
+    /// The last `n` points at poll resolution, oldest first.
     pub fn recent(&self, n: usize) -> impl Iterator<Item = &Point> + '_ {
-        self.fine.iter().skip(self.fine.len().saturating_sub(n))
+        self.recent.iter().skip(self.recent.len().saturating_sub(n))
     }
 
     pub fn len(&self) -> usize {
-        self.fine.len() + self.coarse.len() + usize::from(self.open_bucket.is_some())
+        self.recent.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.recent.is_empty()
     }
 
-    pub fn fine_len(&self) -> usize {
-        self.fine.len()
+    pub fn last(&self) -> Option<&Point> {
+        self.recent.back()
     }
+}
 
-    pub fn coarse_len(&self) -> usize {
-        self.coarse.len()
+/// What is kept of a series at `now`: points younger than `history_hours` as they are, older
+/// ones averaged into 10-minute buckets, nothing older than 30 days. Points must be in time
+/// order. Used to compact the history file and to read it back.
+pub fn retain(points: impl IntoIterator<Item = Point>, now: u64, history_hours: u64) -> Vec<Point> {
+    let fine_from = now.saturating_sub(history_hours.clamp(1, 720) * 3600);
+    let keep_from = now.saturating_sub(MAX_AGE_SECS);
+    let mut out = Vec::new();
+    let mut bucket: Option<Bucket> = None;
+    for point in points {
+        if point.at < keep_from {
+            continue;
+        }
+        if point.at >= fine_from {
+            if let Some(done) = bucket.take() {
+                out.push(done.to_point());
+            }
+            out.push(point);
+            continue;
+        }
+        let start = point.at - point.at % COARSE_BUCKET_SECS;
+        match &mut bucket {
+            Some(open) if open.start == start => open.add(&point),
+            open => {
+                if let Some(done) = open.take() {
+                    out.push(done.to_point());
+                }
+                let mut fresh = Bucket {
+                    start,
+                    ..Bucket::default()
+                };
+                fresh.add(&point);
+                *open = Some(fresh);
+            }
+        }
     }
+    if let Some(done) = bucket {
+        out.push(done.to_point());
+    }
+    out
+}
+
+/// How many points a compacted file holds at most, for a poll interval.
+pub fn retained_len(interval_secs: u64, history_hours: u64) -> usize {
+    let fine = history_hours.clamp(1, 720) * 3600 / interval_secs.max(1);
+    let coarse = MAX_AGE_SECS / COARSE_BUCKET_SECS;
+    (fine + coarse) as usize
+}
+
+/// Parses a history file's text (a torn last line after a crash is skipped).
+pub fn decode_text(text: &str) -> Vec<Point> {
+    text.lines().filter_map(decode_line).collect()
 }
 
 /// One line of the on-disk history: `[at, response_ms|null, used|null]`.
@@ -183,39 +185,57 @@ mod tests {
 
     #[test]
     fn forty_eight_hours_are_bounded_and_downsampled() {
-        let mut series = Series::new(24);
         let start = 1_700_000_000u64;
         let step = 10;
-        for i in 0..(48 * 3600 / step) {
-            series.push(point(start + i * step));
-        }
-        let end = start + (48 * 3600 / step - 1) * step;
-        // Fine tier: exactly the last 24 h at 10 s.
-        assert_eq!(series.fine_len() as u64, 24 * 3600 / step);
-        assert!(series.recent(usize::MAX).all(|p| p.at + 24 * 3600 > end));
-        // Coarse tier: 10-minute buckets for the 24 h before that.
-        let coarse = series.coarse_len() as u64;
-        assert!((24 * 6 - 1..=24 * 6 + 1).contains(&coarse), "{coarse}");
-        let points: Vec<Point> = series.points().collect();
-        assert!(points.windows(2).all(|w| w[0].at <= w[1].at));
+        let points: Vec<Point> = (0..(48 * 3600 / step))
+            .map(|i| point(start + i * step))
+            .collect();
+        let end = points.last().unwrap().at;
+        let kept = retain(points, end, 24);
+        // Poll resolution for the last 24 h, 10-minute buckets for the 24 h before.
+        let fine = kept.iter().filter(|p| p.at + 24 * 3600 > end).count() as u64;
+        assert_eq!(fine, 24 * 3600 / step);
+        let coarse = kept.len() as u64 - fine;
+        assert!((24 * 6 - 1..=24 * 6 + 2).contains(&coarse), "{coarse}");
+        assert!(kept.windows(2).all(|w| w[0].at <= w[1].at));
         // A bucket's response time is the mean of its points; its used bytes the last value.
-        let first = points[0];
+        let first = kept[0];
         assert_eq!(first.at % COARSE_BUCKET_SECS, 0);
         assert_eq!(first.used_bytes, Some(first.at + COARSE_BUCKET_SECS - step));
+        let mean: f32 = (0..60)
+            .map(|i| ((first.at + i * step) % 100) as f32)
+            .sum::<f32>()
+            / 60.0;
+        assert!((first.response_ms.unwrap() - mean).abs() < 0.01);
+        assert!(kept.len() <= retained_len(step, 24));
+        // Compacting what was compacted changes nothing.
+        assert_eq!(retain(kept.clone(), end, 24), kept);
     }
 
     #[test]
     fn nothing_older_than_thirty_days() {
-        let mut series = Series::new(1);
         let start = 1_700_000_000u64;
-        for i in 0..(40 * 24) {
-            series.push(point(start + i * 3600));
-        }
-        let last = start + (40 * 24 - 1) * 3600;
-        assert!(series
-            .points()
+        let points: Vec<Point> = (0..(40 * 24)).map(|i| point(start + i * 3600)).collect();
+        let last = points.last().unwrap().at;
+        let kept = retain(points, last, 1);
+        assert!(kept
+            .iter()
             .all(|p| p.at + MAX_AGE_SECS + COARSE_BUCKET_SECS > last));
-        assert!(series.len() <= 30 * 24 + 3);
+        assert!(kept.len() <= 30 * 24 + 3);
+    }
+
+    #[test]
+    fn memory_holds_only_the_recent_points() {
+        let mut series = Series::default();
+        for i in 0..(RECENT_POINTS as u64 * 3) {
+            series.push(point(1_700_000_000 + i));
+        }
+        assert_eq!(series.len(), RECENT_POINTS);
+        assert_eq!(series.recent(5).count(), 5);
+        assert_eq!(
+            series.last().unwrap().at,
+            1_700_000_000 + RECENT_POINTS as u64 * 3 - 1
+        );
     }
 
     #[test]

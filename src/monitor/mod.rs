@@ -175,19 +175,16 @@ fn stored_stats(store: &Store, doc: &BackendDoc) -> BackendStats {
     stats
 }
 
-fn load_history(store: &Store, id: &str, hours: u64) -> (Series, usize) {
-    let mut series = Series::new(hours);
-    let mut lines = 0;
-    if let Ok(text) = std::fs::read_to_string(writer::history_path(store, id)) {
-        for line in text.lines() {
-            lines += 1;
-            // A torn last line after a crash is skipped.
-            if let Some(point) = history::decode_line(line) {
-                series.push(point);
-            }
-        }
+/// The recent points of a backend's history file, and how many lines the file holds.
+fn load_history(store: &Store, id: &str) -> (Series, usize) {
+    let mut series = Series::default();
+    let text = std::fs::read_to_string(writer::history_path(store, id)).unwrap_or_default();
+    let points = history::decode_text(&text);
+    let skip = points.len().saturating_sub(history::RECENT_POINTS);
+    for point in points.into_iter().skip(skip) {
+        series.push(point);
     }
-    (series, lines)
+    (series, text.lines().count())
 }
 
 impl Monitor {
@@ -286,13 +283,30 @@ impl Monitor {
             .unwrap_or_default()
     }
 
-    /// Every point of a backend's history, oldest first (downsampled tiers included).
+    /// Every point of a backend's history, oldest first, as kept: poll resolution for
+    /// `history_hours`, then 10-minute buckets up to 30 days. Read from the history file, with
+    /// the points not yet written added from memory.
     pub fn full_history(&self, id: &str) -> Vec<Point> {
-        lock(&self.shared.state)
-            .entries
-            .get(id)
-            .map(|e| e.history.points().collect())
-            .unwrap_or_default()
+        let (unwritten, hours): (Vec<Point>, u64) = {
+            let state = lock(&self.shared.state);
+            let Some(entry) = state.entries.get(id) else {
+                return Vec::new();
+            };
+            (
+                entry.history.recent(usize::MAX).copied().collect(),
+                state.settings.history_hours(),
+            )
+        };
+        let text = std::fs::read_to_string(writer::history_path(&self.shared.store, id))
+            .unwrap_or_default();
+        let mut points = history::decode_text(&text);
+        let last_written = points.last().map(|p| p.at);
+        points.extend(
+            unwritten
+                .into_iter()
+                .filter(|p| last_written.is_none_or(|at| p.at > at)),
+        );
+        history::retain(points, unix_now(), hours)
     }
 
     pub fn active_alerts(&self) -> Vec<Alert> {
@@ -476,8 +490,7 @@ impl Shared {
                     }
                 }
                 None => {
-                    let (history, history_lines) =
-                        load_history(&self.store, &id, settings.history_hours());
+                    let (history, history_lines) = load_history(&self.store, &id);
                     let stats = stored_stats(&self.store, &doc);
                     // A backend that was down when we stopped is still down until it answers:
                     // its down alert must not clear and rise again over a restart.
@@ -630,17 +643,17 @@ impl Shared {
             id: id.to_string(),
             point,
         });
-        // Compact the history file once it holds twice what is live (plus slack).
-        if entry.history_lines > 2 * entry.history.len() + 1000 {
-            let text: String = entry
-                .history
-                .points()
-                .map(|p| history::encode_line(&p))
-                .collect();
-            entry.history_lines = entry.history.len();
-            let _ = self.writes.send(WriteOp::HistoryRewrite {
+        // Compact the history file once it holds twice what is kept (plus slack).
+        let hours = state.settings.history_hours();
+        let Some(entry) = state.entries.get_mut(id) else {
+            return interval;
+        };
+        let bound = history::retained_len(interval.as_secs(), hours);
+        if entry.history_lines > 2 * bound + 1000 {
+            entry.history_lines = bound;
+            let _ = self.writes.send(WriteOp::HistoryCompact {
                 id: id.to_string(),
-                text,
+                hours,
             });
         }
         let stats = entry.stats.clone();

@@ -20,10 +20,10 @@ pub enum WriteOp {
         id: String,
         point: Point,
     },
-    /// The whole history file replaced (compaction): supersedes earlier appends.
-    HistoryRewrite {
+    /// Compact the history file: keep what `history::retain` keeps for `hours`.
+    HistoryCompact {
         id: String,
-        text: String,
+        hours: u64,
     },
     Alerts(Vec<Alert>),
     /// Write everything pending now, sync, and answer.
@@ -50,7 +50,7 @@ struct Pending {
     /// Latest stats per backend, with when they first became dirty.
     stats: HashMap<String, (tokio::time::Instant, BackendStats)>,
     appends: HashMap<String, String>,
-    rewrites: HashMap<String, String>,
+    compactions: HashMap<String, u64>,
     alerts: Option<Vec<Alert>>,
 }
 
@@ -63,7 +63,7 @@ impl Pending {
             || self
                 .appends_since
                 .is_some_and(|since| since.elapsed() >= HISTORY_WRITE_EVERY)
-            || !self.rewrites.is_empty()
+            || !self.compactions.is_empty()
             || self.alerts.is_some()
     }
 
@@ -80,24 +80,22 @@ impl Pending {
             WriteOp::History { id, point } => {
                 self.appends_since
                     .get_or_insert_with(tokio::time::Instant::now);
-                // After a rewrite in the same batch, the point belongs to the new file.
-                let target = match self.rewrites.get_mut(&id) {
-                    Some(text) => text,
-                    None => self.appends.entry(id).or_default(),
-                };
-                target.push_str(&encode_line(&point));
+                self.appends
+                    .entry(id)
+                    .or_default()
+                    .push_str(&encode_line(&point));
             }
-            WriteOp::HistoryRewrite { id, text } => {
-                self.appends.remove(&id);
-                self.rewrites.insert(id, text);
+            WriteOp::HistoryCompact { id, hours } => {
+                self.compactions.insert(id, hours);
             }
             WriteOp::Alerts(alerts) => self.alerts = Some(alerts),
             WriteOp::Flush(_) => {}
         }
     }
 
-    /// What to write now: everything when `all` (shutdown), else what is due.
-    fn take_batch(&mut self, store: &Store, all: bool) -> Vec<BatchWrite> {
+    /// What to write now: everything when `all` (shutdown), else what is due; and the history
+    /// files to compact, with the points still pending for them.
+    fn take_batch(&mut self, store: &Store, all: bool) -> (Vec<BatchWrite>, Vec<Compaction>) {
         let mut batch = Vec::new();
         let due: Vec<String> = self
             .stats
@@ -117,12 +115,15 @@ impl Pending {
                 Err(err) => store.log("ERROR", &format!("cannot encode the stats of {id}: {err}")),
             }
         }
-        for (id, text) in self.rewrites.drain() {
-            batch.push(BatchWrite::Replace {
+        let compactions: Vec<Compaction> = self
+            .compactions
+            .drain()
+            .map(|(id, hours)| Compaction {
                 path: history_path(store, &id),
-                bytes: text.into_bytes(),
-            });
-        }
+                pending: self.appends.remove(&id).unwrap_or_default(),
+                hours,
+            })
+            .collect();
         self.appends_since = None;
         for (id, text) in self.appends.drain() {
             batch.push(BatchWrite::Append {
@@ -139,7 +140,7 @@ impl Pending {
                 Err(err) => store.log("ERROR", &format!("cannot encode the alerts: {err}")),
             }
         }
-        batch
+        (batch, compactions)
     }
 }
 
@@ -178,13 +179,45 @@ pub async fn run(
     }
 }
 
+/// A history file to rewrite with what `history::retain` keeps, plus the points not yet in it.
+struct Compaction {
+    path: std::path::PathBuf,
+    pending: String,
+    hours: u64,
+}
+
+impl Compaction {
+    /// Reads the file and returns its compacted replacement (blocking I/O).
+    fn into_write(self) -> BatchWrite {
+        let mut text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        text.push_str(&self.pending);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let kept = super::history::retain(super::history::decode_text(&text), now, self.hours);
+        BatchWrite::Replace {
+            path: self.path,
+            bytes: kept
+                .iter()
+                .map(encode_line)
+                .collect::<String>()
+                .into_bytes(),
+        }
+    }
+}
+
 async fn flush(store: &Store, pending: &mut Pending, flushes: &AtomicU64, all: bool) {
-    let batch = pending.take_batch(store, all);
-    if batch.is_empty() {
+    let (mut batch, compactions) = pending.take_batch(store, all);
+    if batch.is_empty() && compactions.is_empty() {
         return;
     }
     let writer = store.clone();
-    let result = tokio::task::spawn_blocking(move || writer.write_batch(batch)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        batch.extend(compactions.into_iter().map(Compaction::into_write));
+        writer.write_batch(batch)
+    })
+    .await;
     flushes.fetch_add(1, Ordering::Relaxed);
     match result {
         Ok(Ok(())) => {}
