@@ -247,7 +247,9 @@ fn three_processes_adding_and_setting_at_once_lose_nothing() {
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
-        let said: Vec<String> = rx.try_iter().collect();
+        // Everything the writer printed, up to the end of its output (the reader thread ends,
+        // and drops its sender, at end of file).
+        let said: Vec<String> = rx.iter().collect();
         assert!(
             said.iter().any(|s| s == "done"),
             "writer {process} did not finish its plan: {said:?}"
