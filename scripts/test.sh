@@ -23,9 +23,25 @@ if ! command -v garage >/dev/null 2>&1; then
   cargo install garage --locked --version "$GARAGE_VERSION"
 fi
 
+# js-ipfs: an independent implementation of the Kubo RPC API, for tests/jsipfs.rs. Project-local
+# so that nothing global is needed; the marker is written only after a complete install, so an
+# interrupted one is redone.
+JSIPFS_VERSION=0.66.1
+JSIPFS_DIR=target/tools/jsipfs
+if [ ! -f "$JSIPFS_DIR/.installed-$JSIPFS_VERSION" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "npm is needed to install js-ipfs" >&2; exit 1; }
+  echo "==> installing js-ipfs (npm ipfs@$JSIPFS_VERSION into $JSIPFS_DIR; about 3 minutes)"
+  rm -rf "$JSIPFS_DIR"
+  mkdir -p "$JSIPFS_DIR"
+  # Its own package.json, so that npm does not look for a project further up.
+  echo '{"private": true}' >"$JSIPFS_DIR/package.json"
+  (cd "$JSIPFS_DIR" && npm install --no-audit --no-fund --save-exact "ipfs@$JSIPFS_VERSION")
+  touch "$JSIPFS_DIR/.installed-$JSIPFS_VERSION"
+fi
+
 echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
-echo "==> cargo test (including the tests that need rclone and Garage)"
+echo "==> cargo test (including the tests that need rclone, Garage and js-ipfs)"
 cargo test --all-targets -- --include-ignored

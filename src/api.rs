@@ -11,8 +11,10 @@ use tokio::sync::broadcast;
 use crate::backends::{self, FieldError, Kind};
 use crate::monitor::alerts::Alert;
 use crate::monitor::{Event, Monitor};
-use crate::probe::{self, ProbeContext, TestReport};
+use crate::poll::{self, InventoryError};
+use crate::probe::{ProbeContext, TestReport};
 use crate::stats::BackendStats;
+use crate::stats::InventoryRecord;
 use crate::store::{names, settings, BackendDoc, Listing, Settings, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,17 @@ impl ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Why an inventory could not be run or asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiInventoryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error("no monitor runs in this process")]
+    NoMonitor,
+}
 
 pub struct Api {
     store: Store,
@@ -186,7 +199,11 @@ impl Api {
     pub fn remove_backend(&self, id: &str) -> ApiResult<()> {
         names::check_backend_id(id)?;
         self.store.remove_backend(id)?;
-        for key in [probe::stats_key(id), format!("test.{id}")] {
+        for key in [
+            poll::stats_key(id),
+            poll::inventory_key(id),
+            format!("test.{id}"),
+        ] {
             // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
             if let Err(err) = self.store.remove_metadata(&key) {
                 self.store
@@ -219,7 +236,7 @@ impl Api {
                 return Ok(cached);
             }
         }
-        let report = probe::test(ctx, id, backend.config()).await;
+        let report = poll::test(ctx, id, backend.config()).await;
         match serde_json::to_value(&report) {
             Ok(value) => {
                 if let Err(err) = self.store.write_metadata(&key, value) {
@@ -259,6 +276,30 @@ impl Api {
         Some(report)
     }
 
+    /// Runs an inventory of a backend now, in this process, and keeps it. (With a running
+    /// monitor, prefer `inventory_now`, which announces the new figures.)
+    pub async fn run_inventory(
+        &self,
+        id: &str,
+        ctx: &ProbeContext,
+    ) -> Result<InventoryRecord, ApiInventoryError> {
+        let backend = self.store.get_backend(id)?;
+        Ok(poll::run_inventory(&self.store, ctx, &backend).await?)
+    }
+
+    /// Asks the running monitor for an inventory of a backend now.
+    pub fn inventory_now(&self, id: &str) -> Result<(), ApiInventoryError> {
+        match &self.monitor {
+            Some(monitor) => Ok(monitor.inventory_now(id)?),
+            None => Err(ApiInventoryError::NoMonitor),
+        }
+    }
+
+    /// The inventory kept for a backend.
+    pub fn inventory(&self, id: &str) -> Option<InventoryRecord> {
+        poll::load_inventory(&self.store, id)
+    }
+
     /// Tests a config that is not saved (a form's Test button).
     pub async fn test_config(
         &self,
@@ -266,7 +307,7 @@ impl Api {
         config: &Map<String, Value>,
         ctx: &ProbeContext,
     ) -> TestReport {
-        probe::test(ctx, id, config).await
+        poll::test(ctx, id, config).await
     }
 
     /// A backend's stats: live from the monitor, else the last kept in the store (stale).
@@ -293,7 +334,7 @@ impl Api {
     fn stored_stats(&self, id: &str) -> Option<BackendStats> {
         let entry = self
             .store
-            .read_metadata(&probe::stats_key(id))
+            .read_metadata(&poll::stats_key(id))
             .ok()
             .flatten()?;
         let mut stats: BackendStats = serde_json::from_value(entry.value).ok()?;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod backends;
 pub mod cli;
 pub mod monitor;
+pub mod poll;
 pub mod probe;
 pub mod stats;
 pub mod store;

@@ -1,8 +1,12 @@
 //! The stats model shared by `status --json`, `backend test --json`, the console and the exporter
 //! (DESIGN.md, "The stats model"). A figure nobody could obtain is `None` (JSON `null`), never 0.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::probe::ProbeError;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,6 +44,10 @@ pub struct Storage {
     pub used: Option<u64>,
     pub available: Option<u64>,
     pub usage_percent: Option<f64>,
+    /// When these figures were read, if that was before the latest poll (a sub-call that
+    /// failed, an inventory): they are last-known, not live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
 }
 
 impl Storage {
@@ -50,6 +58,7 @@ impl Storage {
             used,
             available,
             usage_percent: percent(used, total),
+            as_of: None,
         }
     }
 }
@@ -73,6 +82,29 @@ pub struct Files {
     /// True when counting stopped at a limit: the figures are lower bounds.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// When the inventory that counted them ran (files are counted by the inventory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+}
+
+impl Files {
+    /// The count for people, with how old it is: `5,000 · counted 12m ago`; a lower bound
+    /// reads `≥4,000`; unknown reads `?`.
+    pub fn describe(&self) -> String {
+        let Some(count) = self.count else {
+            return "?".into();
+        };
+        let bound = if self.partial { "≥" } else { "" };
+        let age = self
+            .as_of
+            .as_deref()
+            .and_then(crate::store::timestamp::parse)
+            .map(|at| crate::text::age(crate::store::timestamp::age_secs(&at)));
+        match age {
+            Some(age) => format!("{bound}{} · counted {age}", crate::text::count(count)),
+            None => format!("{bound}{}", crate::text::count(count)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -82,11 +114,39 @@ pub struct Quota {
     pub remaining: Option<u64>,
     pub objects_limit: Option<u64>,
     pub objects_used: Option<u64>,
+    /// Where the limit comes from; `None` when there is no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<QuotaSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+}
+
+/// What kind of limit a quota is: they mean different things to an operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaSource {
+    /// Enforced by Garage: writes past it fail.
+    Garage,
+    /// Kubo's StorageMax: the repo size at which garbage collection starts, not a capacity
+    /// (the repo can grow past it).
+    GcThreshold,
+    /// Set in this backend's config (`quota_bytes`): only watched, never enforced.
+    Soft,
+}
+
+impl QuotaSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaSource::Garage => "garage",
+            QuotaSource::GcThreshold => "gc_threshold",
+            QuotaSource::Soft => "soft",
+        }
+    }
 }
 
 impl Quota {
     /// A byte quota with `remaining` derived; objects filled in by the caller when known.
-    pub fn bytes(limit: Option<u64>, used: Option<u64>) -> Quota {
+    pub fn bytes(limit: Option<u64>, used: Option<u64>, source: QuotaSource) -> Quota {
         Quota {
             limit,
             used,
@@ -96,6 +156,8 @@ impl Quota {
             },
             objects_limit: None,
             objects_used: None,
+            source: limit.map(|_| source),
+            as_of: None,
         }
     }
 }
@@ -147,7 +209,38 @@ pub enum Source {
     Metadata,
 }
 
-/// What a probe measured, before the monitor adds identity, timing and performance.
+/// One call of a pulse that failed while the backend itself answered: the figures it feeds
+/// keep their last-known values (marked with their age) and the backend is degraded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailedCall {
+    /// The call as the backend names it (`stats/bw`, `GetBucketInfo`, ...).
+    pub call: String,
+    pub error: ProbeError,
+    /// The figures the call feeds, as paths: a group (`quota`) or one figure (`vital.peers`).
+    pub feeds: Vec<&'static str>,
+}
+
+impl FailedCall {
+    pub fn new(call: &str, error: ProbeError, feeds: &[&'static str]) -> FailedCall {
+        FailedCall {
+            call: call.to_string(),
+            error,
+            feeds: feeds.to_vec(),
+        }
+    }
+
+    fn feeds_path(&self, path: &str) -> bool {
+        self.feeds.iter().any(|feed| {
+            path == *feed
+                || path
+                    .strip_prefix(feed)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+}
+
+/// What one pulse read: liveness answered, so these figures are live, except those fed by a
+/// call in `failed`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Measurement {
     /// Healthy unless the backend itself says it is impaired (a cluster peer down, a Garage
@@ -158,6 +251,132 @@ pub struct Measurement {
     pub quota: Quota,
     /// Backend-specific vital figures: version, peers, bandwidth, chain height, ...
     pub vital: Map<String, Value>,
+    /// Calls that failed while the liveness call answered.
+    pub failed: Vec<FailedCall>,
+}
+
+/// The figures a count over the whole backend found.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    #[serde(default)]
+    pub storage: Storage,
+    #[serde(default)]
+    pub files: Files,
+    #[serde(default)]
+    pub quota: Quota,
+    #[serde(default)]
+    pub vital: Map<String, Value>,
+}
+
+/// What one inventory run found. A run stops at its budget; where the API allows it, `resume`
+/// says where the next run goes on (an S3 continuation token, a walk position), and `figures`
+/// are the totals so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InventoryRun {
+    pub figures: Figures,
+    /// The whole backend was counted.
+    pub complete: bool,
+    /// Where to go on; `None` when complete or when the API cannot resume.
+    pub resume: Option<Value>,
+    /// Requests this run made.
+    pub requests: u64,
+    /// Calls that failed; the figures they feed are missing.
+    pub failed: Vec<FailedCall>,
+}
+
+/// A count that finished, and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Counted {
+    pub as_of: String,
+    pub figures: Figures,
+    pub complete: bool,
+}
+
+/// A count carried over several runs (a bucket too big for one run's budget).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub started_at: String,
+    pub resume: Value,
+    /// Totals so far.
+    pub figures: Figures,
+    pub requests: u64,
+}
+
+/// The last inventory run: when, what it cost, how it ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub at: String,
+    pub elapsed_ms: f64,
+    pub requests: u64,
+    pub outcome: InventoryState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InventoryState {
+    /// Everything was counted.
+    Complete,
+    /// The budget ran out and the API cannot resume: the figures are lower bounds.
+    Partial,
+    /// The budget ran out; the next run goes on where this one stopped.
+    Counting,
+    /// The run failed.
+    Failed,
+}
+
+/// An inventory as kept in the store (`metadata/inventory.ID.json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InventoryRecord {
+    #[serde(default)]
+    pub counted: Option<Counted>,
+    #[serde(default)]
+    pub progress: Option<Progress>,
+    #[serde(default)]
+    pub last_run: Option<RunInfo>,
+}
+
+impl InventoryRecord {
+    /// The figures to show and their time: the last finished count, else the totals so far of
+    /// a count in progress (lower bounds).
+    pub fn shown(&self) -> Option<(Figures, String)> {
+        if let Some(counted) = &self.counted {
+            let mut figures = counted.figures.clone();
+            figures.files.partial |= !counted.complete;
+            return Some((figures, counted.as_of.clone()));
+        }
+        let progress = self.progress.as_ref()?;
+        let at = self.last_run.as_ref()?.at.clone();
+        let mut figures = progress.figures.clone();
+        figures.files.partial = true;
+        Some((figures, at))
+    }
+
+    pub fn summary(&self) -> Option<InventorySummary> {
+        let run = self.last_run.as_ref()?;
+        Some(InventorySummary {
+            as_of: self.counted.as_ref().map(|c| c.as_of.clone()),
+            state: run.outcome,
+            last_run: run.at.clone(),
+            requests: run.requests,
+            message: run.error.clone(),
+        })
+    }
+}
+
+/// What the stats say about the inventory behind the slow figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InventorySummary {
+    /// When the figures shown were counted (the last count that finished).
+    pub as_of: Option<String>,
+    /// How the last run ended.
+    pub state: InventoryState,
+    pub last_run: String,
+    /// Requests the last run made.
+    pub requests: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// One backend's entry in the stats model.
@@ -173,30 +392,171 @@ pub struct BackendStats {
     pub quota: Quota,
     pub performance: Performance,
     pub vital: Map<String, Value>,
+    /// Vital figures older than the latest poll, with when they were read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vital_as_of: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventorySummary>,
     pub stale: bool,
     pub source: Source,
     pub updated_at: Option<String>,
 }
 
+/// Figures flattened to `group.name` paths (non-null values only) with when each was read
+/// (`None`: by this pulse).
+type Layered = BTreeMap<String, (Value, Option<String>)>;
+
+const GROUPS: [&str; 3] = ["storage", "files", "quota"];
+
+fn flatten_into(
+    out: &mut Layered,
+    figures: &Figures,
+    time: Option<&str>,
+    keep: impl Fn(&str) -> bool,
+) {
+    let groups = [
+        ("storage", serde_json::to_value(&figures.storage).ok()),
+        ("files", serde_json::to_value(&figures.files).ok()),
+        ("quota", serde_json::to_value(&figures.quota).ok()),
+    ];
+    let vital = figures.vital.iter().map(|(k, v)| (format!("vital.{k}"), v));
+    let mut paths: Vec<(String, &Value)> = vital.collect();
+    let group_values: Vec<(&str, Map<String, Value>)> = groups
+        .into_iter()
+        .filter_map(|(group, value)| match value {
+            Some(Value::Object(map)) => Some((group, map)),
+            _ => None,
+        })
+        .collect();
+    for (group, map) in &group_values {
+        for (name, value) in map {
+            if name != "as_of" {
+                paths.push((format!("{group}.{name}"), value));
+            }
+        }
+    }
+    for (path, value) in paths {
+        if value.is_null() || out.contains_key(&path) || !keep(&path) {
+            continue;
+        }
+        out.insert(path, (value.clone(), time.map(str::to_string)));
+    }
+}
+
 impl BackendStats {
-    /// Takes a successful poll's figures: healthy (or degraded, as the backend said), live.
-    pub fn apply_live(&mut self, measurement: Measurement, now: &str) {
+    fn figures(&self) -> Figures {
+        Figures {
+            storage: self.storage.clone(),
+            files: self.files.clone(),
+            quota: self.quota.clone(),
+            vital: self.vital.clone(),
+        }
+    }
+
+    /// When the figure at `path` was read, as these stats say.
+    fn time_of(&self, path: &str) -> Option<String> {
+        let group_time = match path.split_once('.') {
+            Some(("storage", _)) => self.storage.as_of.clone(),
+            Some(("files", _)) => self.files.as_of.clone(),
+            Some(("quota", _)) => self.quota.as_of.clone(),
+            Some(("vital", key)) => self.vital_as_of.get(key).cloned(),
+            _ => None,
+        };
+        group_time.or_else(|| self.updated_at.clone())
+    }
+
+    /// Takes a pulse. The backend answered: what the pulse read is live; the figures of a call
+    /// that failed keep their last-known values with their age (and the backend is degraded,
+    /// the message naming the call); what only the inventory counts comes from the kept
+    /// inventory, with its age.
+    pub fn apply_pulse(
+        &mut self,
+        pulse: Measurement,
+        inventory: Option<&InventoryRecord>,
+        now: &str,
+    ) {
+        let mut layered = Layered::new();
+        let live = Figures {
+            storage: pulse.storage,
+            files: pulse.files,
+            quota: pulse.quota,
+            vital: pulse.vital,
+        };
+        flatten_into(&mut layered, &live, None, |_| true);
+        if !pulse.failed.is_empty() {
+            let kept = self.figures();
+            let mut from_kept = Layered::new();
+            flatten_into(&mut from_kept, &kept, None, |path| {
+                pulse.failed.iter().any(|f| f.feeds_path(path))
+            });
+            for (path, (value, _)) in from_kept {
+                let time = self.time_of(&path);
+                layered.entry(path).or_insert((value, time));
+            }
+        }
+        if let Some((figures, as_of)) = inventory.and_then(InventoryRecord::shown) {
+            flatten_into(&mut layered, &figures, Some(&as_of), |_| true);
+        }
+        self.set_figures(layered);
+        self.inventory = inventory.and_then(InventoryRecord::summary);
+
+        let mut problems: Vec<String> = pulse.degraded.into_iter().collect();
+        problems.extend(
+            pulse
+                .failed
+                .iter()
+                .map(|f| format!("{} failed: {}", f.call, f.error)),
+        );
         self.health = Health {
-            status: if measurement.degraded.is_some() {
-                HealthStatus::Degraded
-            } else {
+            status: if problems.is_empty() {
                 HealthStatus::Healthy
+            } else {
+                HealthStatus::Degraded
             },
-            message: measurement.degraded,
+            message: (!problems.is_empty()).then(|| problems.join("; ")),
             checked_at: Some(now.to_string()),
         };
-        self.storage = measurement.storage;
-        self.files = measurement.files;
-        self.quota = measurement.quota;
-        self.vital = measurement.vital;
         self.stale = false;
         self.source = Source::Live;
         self.updated_at = Some(now.to_string());
+    }
+
+    /// Rebuilds the figure groups from layered paths; a group read before this pulse carries
+    /// the oldest time among its figures.
+    fn set_figures(&mut self, layered: Layered) {
+        let mut groups: BTreeMap<&str, (Map<String, Value>, Option<String>)> =
+            GROUPS.iter().map(|g| (*g, (Map::new(), None))).collect();
+        self.vital = Map::new();
+        self.vital_as_of = BTreeMap::new();
+        for (path, (value, time)) in layered {
+            let Some((group, name)) = path.split_once('.') else {
+                continue;
+            };
+            if group == "vital" {
+                if let Some(time) = time {
+                    self.vital_as_of.insert(name.to_string(), time);
+                }
+                self.vital.insert(name.to_string(), value);
+            } else if let Some((map, oldest)) = groups.get_mut(group) {
+                map.insert(name.to_string(), value);
+                if let Some(time) = time {
+                    if oldest.as_ref().is_none_or(|o| time < *o) {
+                        *oldest = Some(time);
+                    }
+                }
+            }
+        }
+        let take = |groups: &mut BTreeMap<&str, (Map<String, Value>, Option<String>)>,
+                    name: &str| {
+            let (mut map, oldest) = groups.remove(name).unwrap_or_default();
+            if let Some(oldest) = oldest {
+                map.insert("as_of".into(), Value::String(oldest));
+            }
+            Value::Object(map)
+        };
+        self.storage = serde_json::from_value(take(&mut groups, "storage")).unwrap_or_default();
+        self.files = serde_json::from_value(take(&mut groups, "files")).unwrap_or_default();
+        self.quota = serde_json::from_value(take(&mut groups, "quota")).unwrap_or_default();
     }
 
     /// Takes a failed poll: the figures already held stay, marked stale, with the failure as

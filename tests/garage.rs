@@ -4,9 +4,11 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusty_s3::actions::{PutObject, S3Action};
@@ -15,6 +17,9 @@ use serde_json::{json, Value};
 use support::{home_with_backend, run_cli};
 
 const ADMIN_TOKEN: &str = "ipfs-kit-test-admin-token";
+const METRICS_TOKEN: &str = "ipfs-kit-test-metrics";
+/// Garage's Prometheus counter of S3 requests, one series per `api_endpoint`.
+const S3_REQUEST_COUNTER: &str = "api_s3_request_counter";
 const SIZES: [usize; 4] = [7, 1_000, 25_000, 300_000];
 
 fn garage_binary() -> PathBuf {
@@ -96,7 +101,7 @@ root_domain = ".s3.garage.localhost"
 [admin]
 api_bind_addr = "127.0.0.1:{admin}"
 admin_token = "{ADMIN_TOKEN}"
-metrics_token = "ipfs-kit-test-metrics"
+metrics_token = "{METRICS_TOKEN}"
 "#,
                 meta = dir.path().join("meta").display(),
                 data = dir.path().join("data").display(),
@@ -143,6 +148,21 @@ metrics_token = "ipfs-kit-test-metrics"
 
     /// Creates a bucket with quotas and a key allowed on it: (key id, secret).
     fn bucket(&self, name: &str) -> (String, String) {
+        let (id, secret) = self.bucket_without_quotas(name);
+        self.cli(&[
+            "bucket",
+            "set-quotas",
+            name,
+            "--max-size",
+            "10MiB",
+            "--max-objects",
+            "100",
+        ]);
+        (id, secret)
+    }
+
+    /// Creates a bucket, with no quotas, and a key allowed on it: (key id, secret).
+    fn bucket_without_quotas(&self, name: &str) -> (String, String) {
         self.cli(&["bucket", "create", name]);
         let key = self.cli(&["key", "create", &format!("{name}-key")]);
         let field = |label: &str| {
@@ -155,15 +175,6 @@ metrics_token = "ipfs-kit-test-metrics"
         let (id, secret) = (field("Key ID:"), field("Secret key:"));
         self.cli(&[
             "bucket", "allow", "--read", "--write", "--owner", name, "--key", &id,
-        ]);
-        self.cli(&[
-            "bucket",
-            "set-quotas",
-            name,
-            "--max-size",
-            "10MiB",
-            "--max-objects",
-            "100",
         ]);
         (id, secret)
     }
@@ -215,16 +226,138 @@ metrics_token = "ipfs-kit-test-metrics"
                 );
             }
         });
-        // Garage's bucket counters follow the writes shortly after.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.bucket_info(name)["objects"] != json!(SIZES.len()) {
+        self.wait_for_counters(name, SIZES.len());
+    }
+
+    /// Garage's bucket counters follow the writes shortly after (they are updated
+    /// asynchronously): waits until GetBucketInfo counts `objects`.
+    fn wait_for_counters(&self, name: &str, objects: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.bucket_info(name)["objects"] != json!(objects) {
             assert!(
                 Instant::now() < deadline,
-                "Garage's counters never showed the objects: {}",
+                "Garage's counters never showed the {objects} objects: {}",
                 self.bucket_info(name)
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// Uploads `many/object-NNNNN.bin` with the given sizes, `UPLOADERS` at a time, and waits
+    /// for Garage's counters to show them all.
+    fn put_many(&self, name: &str, key: &str, secret: &str, sizes: &[usize]) {
+        const UPLOADERS: usize = 16;
+        let bucket = Arc::new(
+            Bucket::new(
+                self.s3_url.parse().unwrap(),
+                UrlStyle::Path,
+                name.to_string(),
+                "garage",
+            )
+            .unwrap(),
+        );
+        let credentials = Arc::new(Credentials::new(key, secret));
+        let sizes: Arc<Vec<usize>> = Arc::new(sizes.to_vec());
+        let started = Instant::now();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let mut uploaders = tokio::task::JoinSet::new();
+            // Uploader `first` takes objects first, first + UPLOADERS, …: no shared queue needed.
+            for first in 0..UPLOADERS {
+                let (client, bucket, credentials, sizes) = (
+                    client.clone(),
+                    bucket.clone(),
+                    credentials.clone(),
+                    sizes.clone(),
+                );
+                uploaders.spawn(async move {
+                    for i in (first..sizes.len()).step_by(UPLOADERS) {
+                        let object = format!("many/object-{i:05}.bin");
+                        let url = PutObject::new(&bucket, Some(&credentials), &object)
+                            .sign(Duration::from_secs(300));
+                        let response = client
+                            .put(url.as_str())
+                            .body(vec![b'y'; sizes[i]])
+                            .send()
+                            .await
+                            .unwrap();
+                        assert!(
+                            response.status().is_success(),
+                            "PUT {object}: {}",
+                            response.status()
+                        );
+                    }
+                });
+            }
+            while let Some(done) = uploaders.join_next().await {
+                done.unwrap();
+            }
+        });
+        println!(
+            "uploaded {} objects to '{name}', {UPLOADERS} at a time, in {:?}",
+            sizes.len(),
+            started.elapsed()
+        );
+        self.wait_for_counters(name, sizes.len());
+    }
+
+    /// Garage's own count of S3 requests served since it started, per `api_endpoint`, from its
+    /// Prometheus metrics (the counter is incremented before the answer is sent, so a request
+    /// whose answer we hold is counted).
+    fn s3_requests(&self) -> BTreeMap<String, u64> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let text = runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .get(format!("{}/metrics", self.admin_url))
+                .bearer_auth(METRICS_TOKEN)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "GET /metrics: {}",
+                response.status()
+            );
+            response.text().await.unwrap()
+        });
+        let mut counts = BTreeMap::new();
+        // Lines look like `api_s3_request_counter{api_endpoint="ListObjectsV2",…} 3`; every
+        // series of one endpoint is summed, whatever other labels it carries.
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix(S3_REQUEST_COUNTER) else {
+                continue;
+            };
+            let Some((labels, value)) = rest.strip_prefix('{').and_then(|r| r.split_once('}'))
+            else {
+                continue;
+            };
+            let Some(endpoint) = labels
+                .split(',')
+                .find_map(|l| l.trim().strip_prefix("api_endpoint=\""))
+                .and_then(|l| l.strip_suffix('"'))
+            else {
+                continue;
+            };
+            let value = value.split_whitespace().next().unwrap_or("");
+            let value: f64 = value
+                .parse()
+                .unwrap_or_else(|e| panic!("counter value in {line:?}: {e}"));
+            *counts.entry(endpoint.to_string()).or_insert(0) += value as u64;
+        }
+        // Never a silent 0 from a renamed metric: the uploads made earlier must show.
+        assert!(
+            !counts.is_empty(),
+            "no {S3_REQUEST_COUNTER}{{api_endpoint=…}} series in Garage's /metrics:\n{text}"
+        );
+        counts
+    }
+
+    /// ListObjectsV2 requests Garage has served since it started (no series yet = 0).
+    fn listings(&self) -> u64 {
+        let counts = self.s3_requests();
+        println!("Garage's S3 request counters: {counts:?}");
+        counts.get("ListObjectsV2").copied().unwrap_or(0)
     }
 }
 
@@ -315,4 +448,191 @@ fn wrong_secret_and_missing_bucket_are_named() {
     let report: Value = serde_json::from_str(&out).unwrap();
     let message = report["error"]["message"].as_str().unwrap();
     assert!(message.contains("bucket 'nope-not-here'"), "{report}");
+}
+
+/// Objects in the big bucket: three full ListObjectsV2 pages of 1,000 keys.
+const MANY: usize = 3_000;
+/// ListObjectsV2 requests of one full listing of the big bucket (1,000 keys a page).
+const PAGES: u64 = MANY.div_ceil(1_000) as u64;
+/// The one object bigger than the rest, and its size.
+const BIG_INDEX: usize = 1_234;
+const BIG_SIZE: usize = 50_000;
+
+/// Small objects of slightly different sizes (16 to 115 bytes) and one of `BIG_SIZE`.
+fn many_sizes() -> Vec<usize> {
+    (0..MANY)
+        .map(|i| {
+            if i == BIG_INDEX {
+                BIG_SIZE
+            } else {
+                16 + i % 100
+            }
+        })
+        .collect()
+}
+
+/// A Garage with bucket "many" holding `many_sizes()`, and that bucket's key and secret.
+fn garage_with_many_objects() -> (Garage, String, String) {
+    let garage = Garage::start();
+    let (key, secret) = garage.bucket_without_quotas("many");
+    garage.put_many("many", &key, &secret, &many_sizes());
+    (garage, key, secret)
+}
+
+/// One `status --json` round; the entry of backend `id`, which must be healthy.
+fn status_round(home: &Path, id: &str, round: &str) -> Value {
+    let started = Instant::now();
+    let (code, out, err) = run_cli(home, &["status", "--json"]);
+    println!("{round}: status took {:?}", started.elapsed());
+    assert_eq!(code, 0, "{round}: status failed: {out}{err}");
+    let report: Value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("{round}: status --json is not JSON ({e}): {out}"));
+    let entry = support::backend(&report, id).clone();
+    assert_eq!(entry["health"]["status"], "healthy", "{round}: {entry}");
+    entry
+}
+
+/// The poll ("pulse") reads Garage's counters through the admin API and never lists the
+/// bucket: listing (billed per request by S3 providers) happens only in the inventory.
+#[test]
+#[ignore = "needs garage: run scripts/test.sh"]
+fn pulse_uses_the_admin_api_and_only_the_inventory_lists() {
+    let (garage, key, secret) = garage_with_many_objects();
+    let home = home_with_backend("many", s3_config(&garage, "many", &key, &secret));
+    let before = garage.listings();
+    assert_eq!(before, 0, "nothing has listed the bucket yet");
+
+    // First round: Garage's own object counter; no inventory is kept yet, so this round may
+    // take one (one full listing) or leave it to later, nothing else.
+    let entry = status_round(home.path(), "many", "round 1");
+    assert_eq!(
+        entry["quota"]["objects_used"],
+        json!(MANY),
+        "round 1: Garage's object counter (GetBucketInfo): {entry}"
+    );
+    let after_first = garage.listings();
+    println!("ListObjectsV2 after round 1: {after_first}");
+    assert!(
+        after_first == 0 || after_first == PAGES,
+        "round 1 listed the bucket {after_first} times: expected 0 (no inventory) or \
+         {PAGES} (one full inventory of {MANY} objects, 1000 keys a page)"
+    );
+
+    // Later rounds: an inventory taken (or not) just now is not due again: the pulse alone,
+    // and the pulse never lists.
+    for round in 2..=5 {
+        let round = format!("round {round}");
+        let entry = status_round(home.path(), "many", &round);
+        assert_eq!(
+            entry["quota"]["objects_used"],
+            json!(MANY),
+            "{round}: Garage's object counter (GetBucketInfo): {entry}"
+        );
+        let now = garage.listings();
+        println!("ListObjectsV2 after {round}: {now}");
+        assert_eq!(
+            now,
+            after_first,
+            "{round} listed the bucket {} times (ListObjectsV2 counter {after_first} -> {now}): \
+             a status round must not list when an inventory is not due",
+            now - after_first
+        );
+    }
+
+    // On demand: one full listing, 1000 keys a page.
+    let asked = chrono::Utc::now();
+    let (code, out, err) = run_cli(home.path(), &["backend", "inventory", "many"]);
+    let answered = chrono::Utc::now();
+    println!("backend inventory many: exit {code}\n{out}{err}");
+    assert_eq!(code, 0, "backend inventory many failed: {out}{err}");
+    let after_inventory = garage.listings();
+    println!("ListObjectsV2 after backend inventory: {after_inventory}");
+    assert_eq!(
+        after_inventory - after_first,
+        PAGES,
+        "backend inventory: ListObjectsV2 counter {after_first} -> {after_inventory}; one full \
+         listing of {MANY} objects is exactly {PAGES} pages"
+    );
+
+    // The next round shows the inventory just kept, and still lists nothing.
+    let entry = status_round(home.path(), "many", "round after the inventory");
+    let files = &entry["files"];
+    assert_eq!(files["count"], json!(MANY), "files: {files}");
+    assert_eq!(
+        files["bytes"],
+        json!(many_sizes().iter().sum::<usize>()),
+        "files: {files}"
+    );
+    assert_eq!(files["largest"], json!(BIG_SIZE), "files: {files}");
+    let as_of = files["as_of"]
+        .as_str()
+        .unwrap_or_else(|| panic!("files.as_of is not a timestamp: {files}"));
+    let as_of = chrono::DateTime::parse_from_rfc3339(as_of)
+        .unwrap_or_else(|e| panic!("files.as_of {as_of:?} is not RFC 3339: {e}"));
+    // The inventory is the one just taken (a second either side for rounding).
+    assert!(
+        as_of >= asked - chrono::Duration::seconds(1)
+            && as_of <= answered + chrono::Duration::seconds(1),
+        "files.as_of {as_of} is not the inventory taken between {asked} and {answered}"
+    );
+    assert_eq!(
+        entry["quota"]["objects_used"],
+        json!(MANY),
+        "Garage's object counter (GetBucketInfo): {entry}"
+    );
+    let last = garage.listings();
+    println!("ListObjectsV2 after the round after the inventory: {last}");
+    assert_eq!(
+        last, after_inventory,
+        "the round after the inventory listed the bucket (ListObjectsV2 counter \
+         {after_inventory} -> {last})"
+    );
+}
+
+/// Without Garage's admin API the count can only come from a listing, and that listing is the
+/// inventory: taken once, then kept for `inventory_secs` while the rounds only pulse.
+#[test]
+#[ignore = "needs garage: run scripts/test.sh"]
+fn without_admin_api_status_lists_only_for_the_inventory() {
+    let (garage, key, secret) = garage_with_many_objects();
+    let mut config = s3_config(&garage, "many", &key, &secret);
+    let map = config.as_object_mut().unwrap();
+    map.remove("admin_url");
+    map.remove("admin_token");
+    let home = home_with_backend("plain", config);
+    // The default, set explicitly: this test relies on no inventory falling due while it runs.
+    let (code, out, err) = run_cli(home.path(), &["settings", "set", "inventory_secs", "3600"]);
+    assert_eq!(code, 0, "settings set inventory_secs 3600: {out}{err}");
+    assert_eq!(garage.listings(), 0, "nothing has listed the bucket yet");
+
+    // No inventory is kept: the first round takes one, a single full listing.
+    let entry = status_round(home.path(), "plain", "round 1");
+    assert_eq!(entry["files"]["count"], json!(MANY), "round 1: {entry}");
+    let after_first = garage.listings();
+    println!("ListObjectsV2 after round 1: {after_first}");
+    assert_eq!(
+        after_first, PAGES,
+        "round 1 without admin API: ListObjectsV2 counter 0 -> {after_first}; one full \
+         listing of {MANY} objects is exactly {PAGES} pages"
+    );
+
+    // The kept inventory is an hour from due: these rounds list nothing.
+    for round in 2..=4 {
+        let round = format!("round {round}");
+        let entry = status_round(home.path(), "plain", &round);
+        assert_eq!(
+            entry["files"]["count"],
+            json!(MANY),
+            "{round}: the kept inventory: {entry}"
+        );
+        let now = garage.listings();
+        println!("ListObjectsV2 after {round}: {now}");
+        assert_eq!(
+            now,
+            after_first,
+            "{round} without admin API listed the bucket {} times (ListObjectsV2 counter \
+             {after_first} -> {now}): the inventory kept by round 1 is not due for an hour",
+            now - after_first
+        );
+    }
 }

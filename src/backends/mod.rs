@@ -1,10 +1,12 @@
-//! Backend kinds: one module each, holding the kind's config schema (and, later, its probe).
-//! This module dispatches on the kind and applies the schema to configs.
+//! Backend kinds: one directory each, holding one registered type (`BackendKind`) with the
+//! kind's config schema and its probes. `Kind` is the typed name of a kind; the registry below
+//! is the only place that maps it to its type. This module also applies the schema to configs.
 
 pub mod filecoin;
 pub mod huggingface;
 pub mod ipfs;
 pub mod ipfs_cluster;
+pub mod kind;
 pub mod local;
 pub mod rclone;
 pub mod s3;
@@ -13,7 +15,19 @@ pub mod secret;
 
 use serde_json::{Map, Value};
 
+pub use kind::BackendKind;
 pub use schema::{FieldSpec, FieldType};
+
+/// Every kind's type, in `Kind::ALL` order.
+static REGISTRY: [&dyn BackendKind; 7] = [
+    &local::Local,
+    &ipfs::Ipfs,
+    &ipfs_cluster::IpfsCluster,
+    &s3::S3,
+    &huggingface::HuggingFace,
+    &filecoin::Filecoin,
+    &rclone::Rclone,
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -37,17 +51,14 @@ impl Kind {
         Kind::Rclone,
     ];
 
+    /// The kind's registered type: its schema and probes.
+    pub fn spec(self) -> &'static dyn BackendKind {
+        REGISTRY[self as usize]
+    }
+
     /// The name used in files (`config.type`) and on the command line.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Local => "local",
-            Kind::Ipfs => "ipfs",
-            Kind::IpfsCluster => "ipfs_cluster",
-            Kind::S3 => "s3",
-            Kind::HuggingFace => "huggingface",
-            Kind::Filecoin => "filecoin",
-            Kind::Rclone => "rclone",
-        }
+        self.spec().name()
     }
 
     pub fn parse(name: &str) -> Result<Kind, FieldError> {
@@ -65,28 +76,12 @@ impl Kind {
     }
 
     pub fn description(self) -> &'static str {
-        match self {
-            Kind::Local => local::DESCRIPTION,
-            Kind::Ipfs => ipfs::DESCRIPTION,
-            Kind::IpfsCluster => ipfs_cluster::DESCRIPTION,
-            Kind::S3 => s3::DESCRIPTION,
-            Kind::HuggingFace => huggingface::DESCRIPTION,
-            Kind::Filecoin => filecoin::DESCRIPTION,
-            Kind::Rclone => rclone::DESCRIPTION,
-        }
+        self.spec().description()
     }
 
     /// The kind's own fields (without the common ones), in the order a form shows them.
     pub fn own_fields(self) -> &'static [FieldSpec] {
-        match self {
-            Kind::Local => local::FIELDS,
-            Kind::Ipfs => ipfs::FIELDS,
-            Kind::IpfsCluster => ipfs_cluster::FIELDS,
-            Kind::S3 => s3::FIELDS,
-            Kind::HuggingFace => huggingface::FIELDS,
-            Kind::Filecoin => filecoin::FIELDS,
-            Kind::Rclone => rclone::FIELDS,
-        }
+        self.spec().fields()
     }
 
     /// Own fields, then the ones every kind has.
@@ -100,25 +95,12 @@ impl Kind {
 
     /// Rules that span fields (a password needs a user, ...).
     fn check_combination(self, config: &Map<String, Value>) -> Result<(), FieldError> {
-        match self {
-            Kind::IpfsCluster => ipfs_cluster::check_combination(config),
-            Kind::S3 => s3::check_combination(config),
-            Kind::Rclone => rclone::check_combination(config),
-            _ => Ok(()),
-        }
+        self.spec().check_combination(config)
     }
 
     /// A short description of where the backend lives, for lists.
     pub fn target(self, config: &Map<String, Value>) -> String {
-        let get = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or("?");
-        let text = match self {
-            Kind::Local => get("path").to_string(),
-            Kind::Ipfs | Kind::IpfsCluster | Kind::Filecoin => get("api_url").to_string(),
-            Kind::S3 => format!("{} {}", get("endpoint"), get("bucket")),
-            Kind::HuggingFace => format!("{} {}", get("repo_type"), get("repo_id")),
-            Kind::Rclone => format!("{} {}", get("rc_url"), get("remote")),
-        };
-        crate::text::sanitize(&text, 120)
+        crate::text::sanitize(&self.spec().target(config), 120)
     }
 }
 
@@ -322,6 +304,15 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_registry_follows_kind_order() {
+        for (index, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, index);
+            assert_eq!(Kind::parse(kind.as_str()), Ok(kind));
+            assert!(kind.spec().pulse_requests() <= 4, "{kind}");
+        }
     }
 
     #[test]

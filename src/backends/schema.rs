@@ -201,6 +201,14 @@ pub const COMMON_FIELDS: &[FieldSpec] = &[
         },
         "seconds between polls (default: the refresh_secs setting)",
     ),
+    FieldSpec::new(
+        "inventory_secs",
+        FieldType::UInt {
+            min: 60,
+            max: 30 * 86_400,
+        },
+        "seconds between inventories: listings, walks, counts (default: the inventory_secs setting)",
+    ),
 ];
 
 #[cfg(test)]

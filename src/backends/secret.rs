@@ -38,6 +38,19 @@ pub fn mask(value: &str) -> String {
     }
 }
 
+/// A secret field of a config, resolved at use time (`env:NAME` read now); `None` when unset.
+pub fn field(
+    config: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<Option<String>, crate::probe::ProbeError> {
+    match crate::probe::field(config, name) {
+        Some(value) => resolve(name, value)
+            .map(Some)
+            .map_err(|e| crate::probe::ProbeError::Config(e.to_string())),
+        None => Ok(None),
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("field '{field}': environment variable {name} is not set")]
 pub struct MissingEnv {

@@ -60,6 +60,10 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             names::check_backend_id(&id)?;
             super::status::test(&Api::new(open_existing(home, &id)?), &id, json, cached)
         }
+        BackendCommand::Inventory { id, json } => {
+            names::check_backend_id(&id)?;
+            super::status::inventory(&Api::new(open_existing(home, &id)?), &id, json)
+        }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }
 }

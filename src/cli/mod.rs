@@ -126,6 +126,13 @@ pub enum BackendCommand {
         #[arg(long)]
         cached: bool,
     },
+    /// Run the slow inventory now (listings, walks, pin and object counts) and keep it;
+    /// a count carried over several runs goes on where it stopped (exit 1 if it failed)
+    Inventory {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// The kinds of backend and their fields
     Kinds {
         /// One kind only

@@ -5,10 +5,12 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use super::{CliError, CliResult};
-use crate::api::Api;
+use crate::api::{Api, ApiInventoryError};
 use crate::monitor::{LiveProber, Monitor, MonitorConfig};
-use crate::probe::{self, ProbeContext, TestReport};
+use crate::poll::InventoryError;
+use crate::probe::{ProbeContext, TestReport};
 use crate::stats::{BackendStats, HealthStatus, StatsReport};
+use crate::stats::{InventoryRecord, InventoryState};
 use crate::store::{timestamp, Store};
 use crate::text::{bytes, sanitize, table};
 
@@ -31,7 +33,7 @@ fn context(store: &Store) -> Result<ProbeContext, CliError> {
 
 pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
     let ctx = context(store)?;
-    let report = runtime()?.block_on(probe::poll_round(store, &ctx, PARALLEL_PROBES));
+    let report = runtime()?.block_on(crate::poll::poll_round(store, &ctx, PARALLEL_PROBES));
     if as_json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
@@ -97,11 +99,7 @@ fn status_table(report: &StatsReport) -> String {
         .backends
         .iter()
         .map(|b| {
-            let files = match (b.files.count, b.files.partial) {
-                (Some(count), true) => format!("≥{count}"),
-                (Some(count), false) => count.to_string(),
-                (None, _) => "?".into(),
-            };
+            let files = b.files.describe();
             let stale = if b.stale { " (stale)" } else { "" };
             vec![
                 b.id.clone(),
@@ -159,6 +157,97 @@ pub fn test(api: &Api, id: &str, as_json: bool, cached: bool) -> CliResult {
                 .unwrap_or("a step failed")
         )))
     }
+}
+
+/// `backend inventory ID`: one inventory run now, kept in the store.
+pub fn inventory(api: &Api, id: &str, as_json: bool) -> CliResult {
+    let ctx = context(api.store())?;
+    let record = runtime()?
+        .block_on(api.run_inventory(id, &ctx))
+        .map_err(|err| {
+            let bad_input = match &err {
+                ApiInventoryError::Store(err) => err.is_bad_input(),
+                ApiInventoryError::Inventory(err) => matches!(
+                    err,
+                    InventoryError::Disabled(_)
+                        | InventoryError::NothingToCount(_)
+                        | InventoryError::UnknownKind(_)
+                ),
+                ApiInventoryError::NoMonitor => false,
+            };
+            let message = sanitize(&err.to_string(), 1000);
+            if bad_input {
+                CliError::usage(message)
+            } else {
+                CliError::failure(message)
+            }
+        })?;
+    if as_json {
+        let text = serde_json::to_string_pretty(&record)
+            .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", inventory_text(id, &record));
+    }
+    match record
+        .last_run
+        .as_ref()
+        .map(|r| (r.outcome, r.error.clone()))
+    {
+        Some((InventoryState::Failed, error)) => Err(CliError::failure(format!(
+            "inventory of '{id}' failed: {}",
+            error.unwrap_or_default()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn inventory_text(id: &str, record: &InventoryRecord) -> String {
+    let mut out = String::new();
+    if let Some(run) = &record.last_run {
+        let outcome = match run.outcome {
+            InventoryState::Complete => "complete",
+            InventoryState::Partial => "partial (the budget ran out; this API cannot resume)",
+            InventoryState::Counting => "counting (the budget ran out; the next run goes on)",
+            InventoryState::Failed => "failed",
+        };
+        out.push_str(&format!(
+            "inventory of '{id}': {outcome}, {} request{}, {:.1} s\n",
+            run.requests,
+            if run.requests == 1 { "" } else { "s" },
+            run.elapsed_ms / 1000.0
+        ));
+        if let Some(error) = &run.error {
+            out.push_str(&format!("  problem: {}\n", sanitize(error, 300)));
+        }
+    }
+    if let Some((figures, _)) = record.shown() {
+        let files = figures.files;
+        let mut rows = vec![vec!["files".to_string(), files.describe()]];
+        if let Some(bytes_total) = files.bytes {
+            rows.push(vec!["bytes".into(), bytes(bytes_total)]);
+        }
+        if let Some(largest) = files.largest {
+            rows.push(vec!["largest".into(), bytes(largest)]);
+        }
+        for (key, value) in &figures.vital {
+            let shown = match value {
+                serde_json::Value::String(text) => sanitize(text, 80),
+                other => sanitize(&other.to_string(), 80),
+            };
+            rows.push(vec![sanitize(key, 40), shown]);
+        }
+        out.push_str(&table(&["FIGURE", "VALUE"], &rows));
+    }
+    if let Some(progress) = &record.progress {
+        out.push_str(&format!(
+            "a count started {} is under way: {} so far, {} requests\n",
+            sanitize(&progress.started_at, 40),
+            progress.figures.files.describe(),
+            progress.requests
+        ));
+    }
+    out
 }
 
 /// `status --watch SECS`: the monitor runs in this process; a compact table every SECS.

@@ -188,12 +188,12 @@ fn quota_percent(stats: &BackendStats) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Quota;
+    use crate::stats::{Quota, QuotaSource};
 
     fn stats(used: u64) -> BackendStats {
         BackendStats {
             id: "b".into(),
-            quota: Quota::bytes(Some(100), Some(used)),
+            quota: Quota::bytes(Some(100), Some(used), QuotaSource::Soft),
             ..BackendStats::default()
         }
     }

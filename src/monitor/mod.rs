@@ -24,8 +24,9 @@ use self::history::{Point, Series};
 use self::window::Window;
 use self::writer::WriteOp;
 use crate::backends::Kind;
+use crate::poll::{self, InventoryError};
 use crate::probe::{self, ProbeContext, ProbeError, TestReport};
-use crate::stats::{BackendStats, Health, HealthStatus, Measurement, Source};
+use crate::stats::{BackendStats, Health, HealthStatus, InventoryRecord, Measurement, Source};
 use crate::store::{timestamp, BackendDoc, Settings, Stamp, Store};
 
 /// What the engine announces.
@@ -45,24 +46,57 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// How long a poll may hold one of the shared slots before it steps aside.
 pub const STEP_ASIDE: Duration = Duration::from_secs(2);
 
-/// Measures a backend. The live one goes over HTTP and the filesystem; tests script their own.
+/// Probes a backend. The live one goes over HTTP and the filesystem; tests script their own.
 pub trait Prober: Send + Sync + 'static {
-    fn measure(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>>;
+    /// One pulse, under the one rule for "down" (`poll::pulse`).
+    fn pulse(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>>;
+
+    /// Whether the backend's kind has an inventory.
+    fn has_inventory(&self, _backend: &BackendDoc) -> bool {
+        false
+    }
+
+    /// One inventory run now, kept in the store (`poll::run_inventory`).
+    fn inventory(
+        &self,
+        _store: Store,
+        backend: BackendDoc,
+    ) -> BoxFuture<Result<InventoryRecord, InventoryError>> {
+        Box::pin(async move {
+            match Kind::parse(backend.kind()) {
+                Ok(kind) => Err(InventoryError::NothingToCount(kind)),
+                Err(err) => Err(err.into()),
+            }
+        })
+    }
 }
 
-/// The real prober: `probe::measure` with the shared client.
+/// The real prober: `poll::pulse` and `poll::run_inventory` with the shared client.
 pub struct LiveProber {
     pub ctx: ProbeContext,
 }
 
 impl Prober for LiveProber {
-    fn measure(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>> {
+    fn pulse(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>> {
         let ctx = self.ctx.clone();
         Box::pin(async move {
             let kind =
                 Kind::parse(backend.kind()).map_err(|e| ProbeError::Config(e.to_string()))?;
-            probe::measure(&ctx, kind, backend.config()).await
+            poll::pulse(&ctx, kind.spec(), backend.config()).await
         })
+    }
+
+    fn has_inventory(&self, backend: &BackendDoc) -> bool {
+        Kind::parse(backend.kind()).is_ok_and(|kind| kind.spec().has_inventory())
+    }
+
+    fn inventory(
+        &self,
+        store: Store,
+        backend: BackendDoc,
+    ) -> BoxFuture<Result<InventoryRecord, InventoryError>> {
+        let ctx = self.ctx.clone();
+        Box::pin(async move { poll::run_inventory(&store, &ctx, &backend).await })
     }
 }
 
@@ -104,6 +138,14 @@ struct Entry {
     failures: u32,
     task: Option<AbortHandle>,
     wake: Arc<Notify>,
+    /// The kept inventory: the slow figures and when they were counted.
+    inventory: Option<InventoryRecord>,
+    /// The inventory run under way, if any (single-flight).
+    inventory_task: Option<AbortHandle>,
+    /// An inventory was asked for (a key, a command): run it at once, whatever its clock says.
+    inventory_asked: bool,
+    /// The last pulse that answered, to fold a new inventory in without polling again.
+    last_pulse: Option<(Measurement, String)>,
 }
 
 struct State {
@@ -129,6 +171,8 @@ struct Shared {
     flushes: Arc<AtomicU64>,
     polls: AtomicU64,
     rng: Mutex<fastrand::Rng>,
+    /// Inventories running at once, over all backends.
+    inventory_gate: Arc<Semaphore>,
 }
 
 /// A running engine. Dropping it aborts the tasks; call [`Monitor::shutdown`] to flush first.
@@ -145,6 +189,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Where a backend lives (its directory, bucket, node): a change means a new inventory.
+fn target_of(doc: &BackendDoc) -> Option<String> {
+    Kind::parse(doc.kind())
+        .ok()
+        .map(|kind| kind.target(doc.config()))
+}
+
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -155,7 +206,7 @@ fn unix_now() -> u64 {
 /// The last stats kept in the store, marked as coming from there.
 fn stored_stats(store: &Store, doc: &BackendDoc) -> BackendStats {
     let mut stats = store
-        .read_metadata(&probe::stats_key(&doc.id))
+        .read_metadata(&poll::stats_key(&doc.id))
         .ok()
         .flatten()
         .and_then(|entry| serde_json::from_value::<BackendStats>(entry.value).ok())
@@ -229,6 +280,7 @@ impl Monitor {
             flushes,
             polls: AtomicU64::new(0),
             rng: Mutex::new(rng),
+            inventory_gate: Arc::new(Semaphore::new(poll::INVENTORIES_AT_ONCE)),
         });
         shared.scan(true);
         let supervisor = {
@@ -332,6 +384,39 @@ impl Monitor {
         }
     }
 
+    /// Runs an inventory of a backend now (unless one is under way); the new figures are
+    /// announced with `StatsUpdated` when it ends.
+    pub fn inventory_now(&self, id: &str) -> Result<(), InventoryError> {
+        let mut state = lock(&self.shared.state);
+        let Some(entry) = state.entries.get_mut(id) else {
+            return Err(InventoryError::Store {
+                id: id.to_string(),
+                detail: "no such backend".into(),
+            });
+        };
+        if !entry.doc.enabled() {
+            return Err(InventoryError::Disabled(id.to_string()));
+        }
+        if !self.shared.prober.has_inventory(&entry.doc) {
+            let kind = Kind::parse(entry.doc.kind())?;
+            return Err(InventoryError::NothingToCount(kind));
+        }
+        if entry.inventory_task.is_some() {
+            return Err(InventoryError::Busy(id.to_string()));
+        }
+        entry.inventory_asked = true;
+        self.shared.start_inventory(entry);
+        Ok(())
+    }
+
+    /// Whether an inventory of the backend is under way in this process.
+    pub fn inventory_running(&self, id: &str) -> bool {
+        lock(&self.shared.state)
+            .entries
+            .get(id)
+            .is_some_and(|e| e.inventory_task.is_some())
+    }
+
     /// Looks for config changes now instead of at the next scan.
     pub fn rescan(&self) {
         self.shared.scan(false);
@@ -370,6 +455,9 @@ impl Monitor {
         let mut state = lock(&self.shared.state);
         for entry in state.entries.values_mut() {
             if let Some(task) = entry.task.take() {
+                task.abort();
+            }
+            if let Some(task) = entry.inventory_task.take() {
                 task.abort();
             }
         }
@@ -437,6 +525,9 @@ impl Shared {
                 if let Some(task) = entry.task.take() {
                     task.abort();
                 }
+                if let Some(task) = entry.inventory_task.take() {
+                    task.abort();
+                }
             }
             let changes = state.alerts.clear_backend(&id, &now);
             self.announce_alerts(&state, changes);
@@ -467,6 +558,21 @@ impl Shared {
                     }
                     if let Some(task) = entry.task.take() {
                         task.abort();
+                    }
+                    if target_of(&entry.doc) != target_of(&doc) {
+                        // Counted elsewhere: the kept inventory (and any place to resume
+                        // from) is of another directory, bucket or node.
+                        if let Some(task) = entry.inventory_task.take() {
+                            task.abort();
+                        }
+                        entry.inventory = None;
+                        entry.last_pulse = None;
+                        if let Err(err) = self.store.remove_metadata(&poll::inventory_key(&id)) {
+                            self.store.log(
+                                "WARNING",
+                                &format!("cannot drop the inventory of '{id}': {err}"),
+                            );
+                        }
                     }
                     entry.stats.enabled = doc.enabled();
                     entry.stats.kind = probe::clean(doc.kind());
@@ -499,6 +605,7 @@ impl Shared {
                     } else {
                         0
                     };
+                    let inventory = poll::load_inventory(&self.store, &id);
                     let mut entry = Entry {
                         stats,
                         doc,
@@ -509,6 +616,10 @@ impl Shared {
                         failures,
                         task: None,
                         wake: Arc::new(Notify::new()),
+                        inventory,
+                        inventory_task: None,
+                        inventory_asked: false,
+                        last_pulse: None,
                     };
                     let interval = self.interval(&entry.doc, &settings);
                     // The first polls of a fresh start spread over one interval; a backend added
@@ -538,7 +649,9 @@ impl Shared {
             return;
         }
         let interval = self.interval(&entry.doc, settings);
-        let timeout = Duration::from_secs(settings.timeout_secs()) + Duration::from_secs(1);
+        // The pulse may try its liveness call again within its timeout; this bound holds even
+        // for a probe that forgets its own.
+        let timeout = Duration::from_secs(settings.timeout_secs()) * 2 + Duration::from_secs(1);
         let shared = self.clone();
         let doc = entry.doc.clone();
         let wake = entry.wake.clone();
@@ -560,7 +673,7 @@ impl Shared {
                 };
                 let started = tokio::time::Instant::now();
                 // The probe has its own timeouts; this bound holds even for one that forgets.
-                let work = tokio::time::timeout(timeout, shared.prober.measure(doc.clone()));
+                let work = tokio::time::timeout(timeout, shared.prober.pulse(doc.clone()));
                 tokio::pin!(work);
                 let mut permit = Some(permit);
                 let outcome = if failing {
@@ -584,6 +697,7 @@ impl Shared {
                 drop(permit);
                 failing = result.is_err();
                 delay = shared.record(&doc.id, result, elapsed, interval);
+                shared.inventory_if_due(&doc.id);
             }
         });
         entry.task = Some(task.abort_handle());
@@ -608,29 +722,19 @@ impl Shared {
             return interval;
         };
         let error = result.as_ref().err().cloned();
-        match result {
-            Ok(measurement) => {
+        match &result {
+            Ok(pulse) => {
                 entry.failures = 0;
                 entry.window.push(at, ms, true);
-                entry.stats.apply_live(measurement, &now);
+                entry.last_pulse = Some((pulse.clone(), now.clone()));
             }
-            Err(err) => {
+            Err(_) => {
                 entry.failures += 1;
                 entry.window.push(at, ms, false);
-                let down = err.is_permanent() || entry.failures >= schedule::RETRY_BUDGET;
-                let (status, message) = if down {
-                    (HealthStatus::Down, err.to_string())
-                } else {
-                    let message = format!(
-                        "no answer ({} of {} before down): {err}",
-                        entry.failures,
-                        schedule::RETRY_BUDGET
-                    );
-                    (HealthStatus::Degraded, message)
-                };
-                entry.stats.apply_failure(status, message, &now);
             }
         }
+        // The same rule as `status`: the pulse already tried its liveness call again.
+        poll::apply(&mut entry.stats, result, entry.inventory.as_ref(), &now);
         entry.stats.performance = entry.window.performance();
         let point = Point {
             at,
@@ -672,6 +776,77 @@ impl Shared {
         self.announce_alerts(&state, changes);
         let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
         schedule::next_delay(interval, failures, error.as_ref(), jitter)
+    }
+
+    /// Starts an inventory of the backend if its clock says so (or one was asked for) and the
+    /// backend answers. Never two for one backend; at most `INVENTORIES_AT_ONCE` over all.
+    fn inventory_if_due(self: &Arc<Self>, id: &str) {
+        let mut state = lock(&self.state);
+        let settings = state.settings.clone();
+        let Some(entry) = state.entries.get_mut(id) else {
+            return;
+        };
+        if entry.inventory_task.is_some()
+            || entry.failures > 0
+            || !entry.doc.enabled()
+            || !self.prober.has_inventory(&entry.doc)
+        {
+            return;
+        }
+        let every = poll::inventory_every(&settings, &entry.doc);
+        if entry.inventory_asked || poll::inventory_due(entry.inventory.as_ref(), every) {
+            self.start_inventory(entry);
+        }
+    }
+
+    fn start_inventory(self: &Arc<Self>, entry: &mut Entry) {
+        let shared = self.clone();
+        let doc = entry.doc.clone();
+        entry.inventory_asked = false;
+        let task = tokio::spawn(async move {
+            let Ok(_slot) = shared.inventory_gate.clone().acquire_owned().await else {
+                return;
+            };
+            let outcome = shared
+                .prober
+                .inventory(shared.store.clone(), doc.clone())
+                .await;
+            shared.inventory_done(&doc.id, outcome);
+        });
+        entry.inventory_task = Some(task.abort_handle());
+    }
+
+    /// Takes a finished inventory: its figures are folded into the stats with the last pulse
+    /// (no new request) and announced.
+    fn inventory_done(&self, id: &str, outcome: Result<InventoryRecord, InventoryError>) {
+        let mut state = lock(&self.state);
+        let Some(entry) = state.entries.get_mut(id) else {
+            return;
+        };
+        entry.inventory_task = None;
+        match outcome {
+            Ok(record) => entry.inventory = Some(record),
+            // Another process is counting: its record arrives with the next start, or now.
+            Err(InventoryError::Busy(_)) => {
+                entry.inventory = poll::load_inventory(&self.store, id).or(entry.inventory.take());
+            }
+            Err(err) => {
+                self.store.log("WARNING", &err.to_string());
+                return;
+            }
+        }
+        if let Some((pulse, at)) = entry.last_pulse.clone() {
+            let performance = entry.stats.performance.clone();
+            entry
+                .stats
+                .apply_pulse(pulse, entry.inventory.as_ref(), &at);
+            entry.stats.performance = performance;
+        } else {
+            entry.stats.inventory = entry.inventory.as_ref().and_then(InventoryRecord::summary);
+        }
+        let stats = entry.stats.clone();
+        let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
+        let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
     }
 
     fn announce_alerts(&self, state: &State, changes: Vec<Change>) {

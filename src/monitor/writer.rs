@@ -109,7 +109,7 @@ impl Pending {
         {
             match serde_json::to_value(&stats) {
                 Ok(value) => batch.push(BatchWrite::Metadata {
-                    key: crate::probe::stats_key(&id),
+                    key: crate::poll::stats_key(&id),
                     value,
                 }),
                 Err(err) => store.log("ERROR", &format!("cannot encode the stats of {id}: {err}")),

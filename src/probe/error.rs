@@ -35,6 +35,9 @@ pub enum ProbeError {
     Io { path: String, detail: String },
     #[error("{0}")]
     Other(String),
+    /// An inventory run reached its time or request budget (not a failure of the backend).
+    #[error("stopped at the inventory budget")]
+    Budget,
 }
 
 fn detail_suffix(detail: &str) -> String {
@@ -94,6 +97,7 @@ impl ProbeError {
             ProbeError::Config(_) => "config",
             ProbeError::Io { .. } => "io",
             ProbeError::Other(_) => "other",
+            ProbeError::Budget => "budget",
         }
     }
 }

@@ -1,12 +1,15 @@
-//! Probes: "does it work?" (`test`) and "how is it doing?" (`measure`) for every backend kind.
-//! The kind-specific code lives in each `backends::<kind>` module; this module holds what they
-//! share (the HTTP client, errors, the test recorder) and runs one polling round.
+//! The toolkit every backend kind's probe is built from: the shared HTTP client, errors in
+//! words a person can act on, numbers as backends really send them, the inventory budget and
+//! the test recorder. It never names a kind: kinds live in `backends::<kind>`, and the one poll
+//! implementation in `poll`.
 
 pub mod error;
 pub mod http;
+pub mod num;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -15,11 +18,8 @@ use serde_json::{Map, Value};
 pub use error::{clean, ProbeError};
 pub use http::{Http, Reply};
 
-use crate::backends::{self, Kind};
-use crate::stats::{
-    BackendStats, Health, HealthStatus, Measurement, Performance, Source, StatsReport,
-};
-use crate::store::{timestamp, BackendDoc, Store};
+/// A probe's work: borrowed config and context, sent across the runtime's threads.
+pub type ProbeFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProbeError>> + Send + 'a>>;
 
 /// What a probe needs besides the config: the shared HTTP client and the time budget.
 #[derive(Clone, Debug)]
@@ -37,6 +37,59 @@ impl ProbeContext {
     }
 }
 
+/// What one inventory run may spend: a deadline and a number of requests. A run that reaches
+/// either stops where it is, keeps what it counted, and (where the API allows it) says where
+/// the next run goes on.
+#[derive(Debug)]
+pub struct Budget {
+    deadline: Instant,
+    max_requests: u64,
+    spent: AtomicU64,
+}
+
+impl Budget {
+    pub fn new(time: Duration, max_requests: u64) -> Budget {
+        Budget {
+            deadline: Instant::now() + time,
+            max_requests,
+            spent: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes one request from the budget; `false` when none is left or the time is up.
+    pub fn take_request(&self) -> bool {
+        if self.expired() {
+            return false;
+        }
+        self.spent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.max_requests).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Time left before the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Requests taken so far.
+    pub fn requests(&self) -> u64 {
+        self.spent.load(Ordering::Relaxed)
+    }
+}
+
+/// A call answered 404 or 405: an optional endpoint this server does not have (js-ipfs has
+/// no `diag/healthy`, an older Kubo no `stats/bw`). The figure is "not reported", not a
+/// failure.
+pub fn not_offered(status: u16) -> bool {
+    matches!(status, 404 | 405 | 501)
+}
+
 /// A text field of a config, if set and non-empty.
 pub fn field<'a>(config: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     config
@@ -50,16 +103,6 @@ pub fn field<'a>(config: &'a Map<String, Value>, name: &str) -> Option<&'a str> 
 /// still lack it).
 pub fn required<'a>(config: &'a Map<String, Value>, name: &str) -> Result<&'a str, ProbeError> {
     field(config, name).ok_or_else(|| ProbeError::Config(format!("field '{name}' is not set")))
-}
-
-/// A secret field's value at use time (`env:NAME` read now).
-pub fn secret(config: &Map<String, Value>, name: &str) -> Result<Option<String>, ProbeError> {
-    match field(config, name) {
-        Some(value) => backends::secret::resolve(name, value)
-            .map(Some)
-            .map_err(|e| ProbeError::Config(e.to_string())),
-        None => Ok(None),
-    }
 }
 
 /// Puts a text figure from a backend into `vital`, cleaned; empty or absent stays out.
@@ -137,164 +180,6 @@ pub struct TestReport {
     pub cached: bool,
 }
 
-fn millis(duration: Duration) -> f64 {
+pub fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 100_000.0).round() / 100.0
-}
-
-/// Measures one backend of `kind`.
-pub async fn measure(
-    ctx: &ProbeContext,
-    kind: Kind,
-    config: &Map<String, Value>,
-) -> Result<Measurement, ProbeError> {
-    match kind {
-        Kind::Local => backends::local::measure(ctx, config).await,
-        Kind::Ipfs => backends::ipfs::measure(ctx, config).await,
-        Kind::IpfsCluster => backends::ipfs_cluster::measure(ctx, config).await,
-        Kind::S3 => backends::s3::measure(ctx, config).await,
-        Kind::HuggingFace => backends::huggingface::measure(ctx, config).await,
-        Kind::Filecoin => backends::filecoin::measure(ctx, config).await,
-        Kind::Rclone => backends::rclone::measure(ctx, config).await,
-    }
-}
-
-/// Tests a config (saved or not): reachability, authentication, one real read.
-pub async fn test(ctx: &ProbeContext, id: &str, config: &Map<String, Value>) -> TestReport {
-    let started = Instant::now();
-    let kind_name = config.get("type").and_then(Value::as_str).unwrap_or("");
-    let mut run = TestRun::default();
-    let result = match Kind::parse(kind_name) {
-        Ok(kind) => {
-            let work = async {
-                match kind {
-                    Kind::Local => backends::local::test(ctx, config, &mut run).await,
-                    Kind::Ipfs => backends::ipfs::test(ctx, config, &mut run).await,
-                    Kind::IpfsCluster => backends::ipfs_cluster::test(ctx, config, &mut run).await,
-                    Kind::S3 => backends::s3::test(ctx, config, &mut run).await,
-                    Kind::HuggingFace => backends::huggingface::test(ctx, config, &mut run).await,
-                    Kind::Filecoin => backends::filecoin::test(ctx, config, &mut run).await,
-                    Kind::Rclone => backends::rclone::test(ctx, config, &mut run).await,
-                }
-            };
-            work.await
-        }
-        Err(err) => Err(ProbeError::Config(err.to_string())),
-    };
-    let error = result
-        .as_ref()
-        .err()
-        .map(|err| serde_json::json!({"class": err.class(), "message": err.to_string()}));
-    TestReport {
-        id: id.to_string(),
-        kind: clean(kind_name),
-        ok: result.is_ok() && run.steps.iter().all(|s| s.ok),
-        steps: run.steps,
-        error,
-        checked_at: timestamp::now(),
-        elapsed_ms: millis(started.elapsed()),
-        cached: false,
-    }
-}
-
-/// The metadata key under which a backend's last stats are kept.
-pub fn stats_key(id: &str) -> String {
-    format!("stats.{id}")
-}
-
-/// Polls one backend once. On failure the last-known figures (`previous`) are kept, marked
-/// stale, with the failure as the health message.
-pub async fn poll(
-    ctx: &ProbeContext,
-    backend: &BackendDoc,
-    previous: Option<BackendStats>,
-) -> BackendStats {
-    let now = timestamp::now();
-    let mut stats = BackendStats {
-        id: backend.id.clone(),
-        kind: clean(backend.kind()),
-        enabled: backend.enabled(),
-        ..BackendStats::default()
-    };
-    if !backend.enabled() {
-        stats.health = Health {
-            status: HealthStatus::Disabled,
-            message: Some("disabled in its config".into()),
-            checked_at: None,
-        };
-        stats.source = Source::Live;
-        return stats;
-    }
-    let kind = match Kind::parse(backend.kind()) {
-        Ok(kind) => kind,
-        Err(err) => {
-            stats.health.message = Some(err.to_string());
-            return stats;
-        }
-    };
-    let started = Instant::now();
-    let result = measure(ctx, kind, backend.config()).await;
-    let elapsed = millis(started.elapsed());
-    match result {
-        Ok(measurement) => {
-            stats.apply_live(measurement, &now);
-            stats.performance = Performance::from_samples(&[(elapsed, true)]);
-        }
-        Err(err) => {
-            if let Some(previous) = previous {
-                stats.storage = previous.storage;
-                stats.files = previous.files;
-                stats.quota = previous.quota;
-                stats.vital = previous.vital;
-                stats.updated_at = previous.updated_at;
-            }
-            stats.apply_failure(HealthStatus::Down, err.to_string(), &now);
-            stats.performance = Performance::from_samples(&[(elapsed, false)]);
-        }
-    }
-    stats
-}
-
-/// One polling round over every backend, at most `parallel` at once; each result is written
-/// to the store as `metadata/stats.ID.json` so the next start shows it at once.
-pub async fn poll_round(store: &Store, ctx: &ProbeContext, parallel: usize) -> StatsReport {
-    let listing = store.list_backends();
-    let gate = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, backend) in listing.backends.into_iter().enumerate() {
-        let previous = store
-            .read_metadata(&stats_key(&backend.id))
-            .ok()
-            .flatten()
-            .and_then(|entry| serde_json::from_value::<BackendStats>(entry.value).ok());
-        let ctx = ctx.clone();
-        let gate = gate.clone();
-        tasks.spawn(async move {
-            // A closed semaphore cannot happen here (we never close it); poll anyway if it did.
-            let _permit = gate.acquire_owned().await.ok();
-            (index, poll(&ctx, &backend, previous).await)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(result) => results.push(result),
-            Err(err) => eprintln!("warning: a probe task failed: {err}"),
-        }
-    }
-    results.sort_by_key(|(index, _)| *index);
-    let backends: Vec<BackendStats> = results.into_iter().map(|(_, stats)| stats).collect();
-    for stats in &backends {
-        match serde_json::to_value(stats) {
-            Ok(value) => {
-                if let Err(err) = store.write_metadata(&stats_key(&stats.id), value) {
-                    eprintln!("warning: cannot keep the stats of '{}': {err}", stats.id);
-                }
-            }
-            Err(err) => eprintln!("warning: cannot encode the stats of '{}': {err}", stats.id),
-        }
-    }
-    StatsReport {
-        generated_at: timestamp::now(),
-        backends,
-    }
 }

@@ -78,6 +78,16 @@ pub const SETTINGS: &[SettingSpec] = &[
         help: "seconds a test result is reused before testing again (0: always test)",
     },
     SettingSpec {
+        key: "inventory_secs",
+        ty: SettingType::UInt {
+            min: 60,
+            max: 30 * 86_400,
+        },
+        default: || json!(3600),
+        help: "seconds between inventories (listings, walks, pin and object counts) of a backend \
+               (unless it sets inventory_secs)",
+    },
+    SettingSpec {
         key: "quota_alert_percent",
         ty: SettingType::UInt { min: 1, max: 100 },
         default: || json!(90),
@@ -223,6 +233,9 @@ impl Settings {
     }
     pub fn test_ttl_secs(&self) -> u64 {
         self.uint("test_ttl_secs")
+    }
+    pub fn inventory_secs(&self) -> u64 {
+        self.uint("inventory_secs")
     }
     pub fn quota_alert_percent(&self) -> u64 {
         self.uint("quota_alert_percent")

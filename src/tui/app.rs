@@ -121,6 +121,7 @@ pub enum Popup {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cmd {
     PollNow(Option<String>),
+    Inventory(String),
     Test(String),
     TestConfig {
         id: String,
@@ -155,6 +156,8 @@ pub enum Msg {
     TestFinished(Box<TestReport>),
     FormTestFinished(Box<TestReport>),
     Saved(Result<String, String>),
+    /// An inventory asked for with a key could not start (the reason).
+    InventoryRefused(String),
     Removed(Result<String, String>),
     EditLoaded(Result<Box<BackendDoc>, String>),
     Spinner,
@@ -456,6 +459,7 @@ impl App {
                     self.dirty = true;
                 }
             },
+            Msg::InventoryRefused(reason) => self.push_message(Level::Warning, reason),
             Msg::Removed(result) => match result {
                 Ok(id) => self.push_message(Level::Info, format!("removed backend {id}")),
                 Err(message) => self.push_message(Level::Error, message),
@@ -577,6 +581,12 @@ impl App {
                 if let Some(id) = self.selected_id() {
                     self.flash = Some((Level::Info, format!("polling {id} now")));
                     return vec![Cmd::PollNow(Some(id))];
+                }
+            }
+            Action::Inventory => {
+                if let Some(id) = self.selected_id() {
+                    self.flash = Some((Level::Info, format!("counting {id} now")));
+                    return vec![Cmd::Inventory(id)];
                 }
             }
             Action::Pause => return self.toggle_pause(),

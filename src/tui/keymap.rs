@@ -23,6 +23,7 @@ pub enum Action {
     Test,
     Remove,
     PollNow,
+    Inventory,
     Pause,
     Help,
     Command,
@@ -217,6 +218,13 @@ pub const KEYMAP: &[Binding] = &[
         "poll",
         "poll the selected backend now",
     )),
+    bind(
+        Action::Inventory,
+        &[ch('I')],
+        "I",
+        "count",
+        "count the selected backend now (its slow inventory: listing, walk, pins)",
+    ),
     footer(bind(
         Action::Pause,
         &[ch('p')],

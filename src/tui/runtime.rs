@@ -171,6 +171,12 @@ fn execute(
                 monitor.poll_now(id.as_deref());
             }
         }
+        Cmd::Inventory(id) => {
+            // Started in the monitor; its figures arrive as a stats update when it ends.
+            if let Err(err) = api.inventory_now(&id) {
+                let _ = tx.send(Msg::InventoryRefused(err.to_string()));
+            }
+        }
         Cmd::Test(id) => {
             let (api, ctx, tx) = (api.clone(), ctx.clone(), tx.clone());
             tokio::spawn(async move {

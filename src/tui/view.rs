@@ -359,11 +359,7 @@ fn draw_detail(
         )));
     }
     let files = &stats.files;
-    let count = match (files.count, files.partial) {
-        (Some(c), true) => format!("≥{} (partial)", crate::text::count(c)),
-        (Some(c), false) => crate::text::count(c),
-        (None, _) => "?".into(),
-    };
+    let count = files.describe();
     lines.push(Line::from(vec![
         Span::styled(format!("{:<8}", "Files"), theme.dim()),
         Span::raw(format!(

@@ -366,3 +366,48 @@ pub fn backend<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::V
         .find(|b| b["id"] == id)
         .unwrap_or_else(|| panic!("no backend '{id}' in {report}"))
 }
+
+/// Everything a backend reports, as the console shows it after an inventory: one pulse (under
+/// the one rule for "down"), then one inventory run with a generous budget, its figures filling
+/// what the pulse does not report. The inventory's failed calls join the pulse's.
+pub async fn measure_all(
+    ctx: &ipfs_kit_tui::probe::ProbeContext,
+    kind: ipfs_kit_tui::backends::Kind,
+    config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<ipfs_kit_tui::stats::Measurement, ipfs_kit_tui::probe::ProbeError> {
+    let spec = kind.spec();
+    let mut pulse = ipfs_kit_tui::poll::pulse(ctx, spec, config).await?;
+    if spec.has_inventory() {
+        let budget = ipfs_kit_tui::probe::Budget::new(Duration::from_secs(60), 100_000);
+        let run = spec.inventory(ctx, config, None, &budget).await?;
+        fill_missing(&mut pulse, run.figures);
+        pulse.failed.extend(run.failed);
+    }
+    Ok(pulse)
+}
+
+/// Fills each figure the pulse left unknown with the inventory's.
+fn fill_missing(pulse: &mut ipfs_kit_tui::stats::Measurement, inv: ipfs_kit_tui::stats::Figures) {
+    fn fill<T: serde::Serialize + serde::de::DeserializeOwned>(live: &mut T, counted: &T) {
+        let (Ok(serde_json::Value::Object(mut a)), Ok(serde_json::Value::Object(b))) =
+            (serde_json::to_value(&*live), serde_json::to_value(counted))
+        else {
+            return;
+        };
+        for (key, value) in b {
+            let known = a.get(&key).is_some_and(|v| !v.is_null() && *v != false);
+            if !known {
+                a.insert(key, value);
+            }
+        }
+        if let Ok(merged) = serde_json::from_value(serde_json::Value::Object(a)) {
+            *live = merged;
+        }
+    }
+    fill(&mut pulse.storage, &inv.storage);
+    fill(&mut pulse.files, &inv.files);
+    fill(&mut pulse.quota, &inv.quota);
+    for (key, value) in inv.vital {
+        pulse.vital.entry(key).or_insert(value);
+    }
+}

@@ -54,8 +54,47 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use crate::probe::{clean, field, required, secret, ProbeContext, ProbeError, TestRun};
-use crate::stats::Measurement;
+use super::kind::{BackendKind, Config};
+use super::secret;
+use crate::probe::{clean, field, required, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use crate::stats::{FailedCall, Measurement};
+
+/// The `filecoin` kind. Every call costs the same whatever the chain holds: no inventory.
+pub struct Filecoin;
+
+impl BackendKind for Filecoin {
+    fn name(&self) -> &'static str {
+        "filecoin"
+    }
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
+    }
+    fn target(&self, config: &Config) -> String {
+        field(config, "api_url").unwrap_or("?").to_string()
+    }
+    fn pulse_requests(&self) -> u32 {
+        // Filecoin.Version, Filecoin.ChainHead, and Filecoin.WalletBalance when a wallet is set.
+        3
+    }
+    fn pulse<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+    ) -> ProbeFuture<'a, Measurement> {
+        Box::pin(pulse(ctx, config))
+    }
+    fn test<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+        run: &'a mut TestRun,
+    ) -> ProbeFuture<'a, ()> {
+        Box::pin(test(ctx, config, run))
+    }
+}
 
 /// attoFIL in one FIL.
 const ATTO_PER_FIL: u128 = 1_000_000_000_000_000_000;
@@ -88,7 +127,7 @@ impl Node {
             })?;
         Ok(Node {
             url,
-            token: secret(config, "token")?,
+            token: secret::field(config, "token")?,
         })
     }
 
@@ -283,14 +322,22 @@ fn lag_text(secs: u64) -> String {
     }
 }
 
-pub async fn measure(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-) -> Result<Measurement, ProbeError> {
+/// `Filecoin.Version` is the liveness call; the chain head and the wallet balance stand alone.
+async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measurement, ProbeError> {
     let node = Node::from_config(config)?;
-    let version = version(ctx, &node).await?;
-    let head = chain_head(ctx, &node).await?;
-    let mut vital = Map::new();
+    let wallet = field(config, "wallet");
+    let balance = async {
+        match wallet {
+            Some(wallet) => balance(ctx, &node, wallet).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    // Concurrently: one pulse costs one timeout at most, not one per call.
+    let (version, head, balance) =
+        tokio::join!(version(ctx, &node), chain_head(ctx, &node), balance);
+    let version = version?;
+    let mut pulse = Measurement::default();
+    let vital = &mut pulse.vital;
     if let Some(text) = &version.version {
         vital.insert("version".into(), json!(clean(text)));
     }
@@ -303,38 +350,53 @@ pub async fn measure(
     if let Some(agent) = &version.agent {
         vital.insert("agent".into(), json!(clean(agent)));
     }
-    if let Some(height) = head.height {
-        vital.insert("chain_height".into(), json!(height));
+    match head {
+        Ok(head) => {
+            if let Some(height) = head.height {
+                vital.insert("chain_height".into(), json!(height));
+            }
+            let lag = head.lag_secs();
+            if let Some(lag) = lag {
+                vital.insert("sync_lag_secs".into(), json!(lag));
+            }
+            let max_lag = version
+                .block_delay
+                .filter(|d| *d > 0)
+                .map_or(DEFAULT_MAX_LAG_SECS, |d| d.saturating_mul(MAX_LAG_BLOCKS));
+            pulse.degraded = lag.filter(|lag| *lag > max_lag).map(|lag| {
+                format!(
+                    "chain head is {} behind the wall clock (sync lag {lag} s, more than {max_lag} s): \
+                     the node is not in sync",
+                    lag_text(lag)
+                )
+            });
+        }
+        Err(err) => pulse.failed.push(FailedCall::new(
+            "Filecoin.ChainHead",
+            err,
+            &["vital.chain_height", "vital.sync_lag_secs"],
+        )),
     }
-    let lag = head.lag_secs();
-    if let Some(lag) = lag {
-        vital.insert("sync_lag_secs".into(), json!(lag));
-    }
-    let max_lag = version
-        .block_delay
-        .filter(|d| *d > 0)
-        .map_or(DEFAULT_MAX_LAG_SECS, |d| d.saturating_mul(MAX_LAG_BLOCKS));
-    let degraded = lag.filter(|lag| *lag > max_lag).map(|lag| {
-        format!(
-            "chain head is {} behind the wall clock (sync lag {lag} s, more than {max_lag} s): \
-             the node is not in sync",
-            lag_text(lag)
-        )
-    });
-    if let Some(wallet) = field(config, "wallet") {
-        let atto = balance(ctx, &node, wallet).await?;
-        vital.insert("wallet".into(), json!(clean(wallet)));
-        vital.insert("wallet_balance_atto".into(), json!(atto.to_string()));
-        vital.insert("wallet_balance_fil".into(), json!(fil_text(atto)));
+    match (wallet, balance) {
+        (Some(wallet), Ok(Some(atto))) => {
+            let vital = &mut pulse.vital;
+            vital.insert("wallet".into(), json!(clean(wallet)));
+            vital.insert("wallet_balance_atto".into(), json!(atto.to_string()));
+            vital.insert("wallet_balance_fil".into(), json!(fil_text(atto)));
+        }
+        (_, Err(err)) => pulse.failed.push(FailedCall::new(
+            "Filecoin.WalletBalance",
+            err,
+            &[
+                "vital.wallet",
+                "vital.wallet_balance_atto",
+                "vital.wallet_balance_fil",
+            ],
+        )),
+        _ => {}
     }
     // Lotus has no storage or quota figures: those stay unknown (null).
-    Ok(Measurement {
-        degraded,
-        storage: Default::default(),
-        files: Default::default(),
-        quota: Default::default(),
-        vital,
-    })
+    Ok(pulse)
 }
 
 /// What `/health/livez` said.
@@ -359,11 +421,7 @@ async fn livez(ctx: &ProbeContext, node: &Node) -> Result<Liveness, ProbeError> 
     }
 }
 
-pub async fn test(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-    run: &mut TestRun,
-) -> Result<(), ProbeError> {
+async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {
     let node = Node::from_config(config)?;
     run.step("reachable: livez", livez(ctx, &node), |live| match live {
         Liveness::Live => "live".into(),

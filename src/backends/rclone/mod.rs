@@ -36,15 +36,60 @@ fn check_remote(remote: &str) -> Result<(), String> {
     }
 }
 
-pub(super) fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
+fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
     super::requires(config, "password", "user")
 }
 
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::probe::{clean, join_url, required, secret, ProbeContext, ProbeError, TestRun};
-use crate::stats::{Files, Measurement, Storage};
+use super::kind::{BackendKind, Config};
+use super::secret;
+use crate::probe::num::opt_u64;
+use crate::probe::{clean, join_url, required, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use crate::stats::{FailedCall, Files, Measurement, Storage};
+
+/// The `rclone` kind. Both pulse calls cost the same whatever the remote holds (rclone answers
+/// `operations/about` from the remote's own usage API), so it has no inventory.
+pub struct Rclone;
+
+impl BackendKind for Rclone {
+    fn name(&self) -> &'static str {
+        "rclone"
+    }
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
+    }
+    fn check_combination(&self, config: &Config) -> Result<(), FieldError> {
+        check_combination(config)
+    }
+    fn target(&self, config: &Config) -> String {
+        let get = |name| crate::probe::field(config, name).unwrap_or("?");
+        format!("{} {}", get("rc_url"), get("remote"))
+    }
+    fn pulse_requests(&self) -> u32 {
+        // core/version, operations/about.
+        2
+    }
+    fn pulse<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+    ) -> ProbeFuture<'a, Measurement> {
+        Box::pin(pulse(ctx, config))
+    }
+    fn test<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+        run: &'a mut TestRun,
+    ) -> ProbeFuture<'a, ()> {
+        Box::pin(test(ctx, config, run))
+    }
+}
 
 /// `core/version`; only the fields we show.
 #[derive(Deserialize)]
@@ -57,11 +102,17 @@ struct Version {
 /// `operations/about`: every field is optional; an omitted one is unknown (or unlimited).
 #[derive(Deserialize)]
 struct About {
+    #[serde(default, deserialize_with = "opt_u64")]
     total: Option<u64>,
+    #[serde(default, deserialize_with = "opt_u64")]
     used: Option<u64>,
+    #[serde(default, deserialize_with = "opt_u64")]
     free: Option<u64>,
+    #[serde(default, deserialize_with = "opt_u64")]
     trashed: Option<u64>,
+    #[serde(default, deserialize_with = "opt_u64")]
     other: Option<u64>,
+    #[serde(default, deserialize_with = "opt_u64")]
     objects: Option<u64>,
 }
 
@@ -76,7 +127,7 @@ async fn call(
     let url = join_url(required(config, "rc_url")?, method);
     let mut request = ctx.http.client().post(url).json(&body);
     if let Some(user) = crate::probe::field(config, "user") {
-        request = request.basic_auth(user, secret(config, "password")?);
+        request = request.basic_auth(user, secret::field(config, "password")?);
     }
     ctx.http
         .send(request)
@@ -97,45 +148,44 @@ async fn about(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<About,
         .json("operations/about")
 }
 
-pub async fn measure(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-) -> Result<Measurement, ProbeError> {
-    let version = version(ctx, config).await?;
-    let about = about(ctx, config).await?;
-    let mut vital = Map::new();
+/// `core/version` is the liveness call; `operations/about` feeds the usage figures.
+async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measurement, ProbeError> {
+    let (version, about) = tokio::join!(version(ctx, config), about(ctx, config));
+    let version = version?;
+    let mut pulse = Measurement::default();
     for (key, value) in [
         ("version", version.version),
         ("os", version.os),
         ("arch", version.arch),
     ] {
         if let Some(value) = value {
-            vital.insert(key.into(), json!(clean(&value)));
+            pulse.vital.insert(key.into(), json!(clean(&value)));
         }
     }
-    if let Some(trashed) = about.trashed {
-        vital.insert("trashed".into(), json!(trashed));
+    match about {
+        Ok(about) => {
+            if let Some(trashed) = about.trashed {
+                pulse.vital.insert("trashed".into(), json!(trashed));
+            }
+            if let Some(other) = about.other {
+                pulse.vital.insert("other".into(), json!(other));
+            }
+            pulse.storage = Storage::new(about.total, about.used, about.free);
+            pulse.files = Files {
+                count: about.objects,
+                ..Files::default()
+            };
+        }
+        Err(err) => pulse.failed.push(FailedCall::new(
+            "operations/about",
+            err,
+            &["storage", "files", "vital.trashed", "vital.other"],
+        )),
     }
-    if let Some(other) = about.other {
-        vital.insert("other".into(), json!(other));
-    }
-    Ok(Measurement {
-        degraded: None,
-        storage: Storage::new(about.total, about.used, about.free),
-        files: Files {
-            count: about.objects,
-            ..Files::default()
-        },
-        quota: Default::default(),
-        vital,
-    })
+    Ok(pulse)
 }
 
-pub async fn test(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-    run: &mut TestRun,
-) -> Result<(), ProbeError> {
+async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {
     run.step(
         "reachable+authenticated: core/version",
         version(ctx, config),

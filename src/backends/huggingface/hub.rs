@@ -1,78 +1,27 @@
-//! `huggingface`: a model, dataset or space repository on the Hugging Face Hub.
-
-use super::schema::{DefaultValue, FieldSpec, FieldType};
-
-pub const DESCRIPTION: &str = "a Hugging Face Hub repository";
-
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("repo_id", FieldType::Text, "repository, e.g. owner/name")
-        .required()
-        .check(check_repo_id),
-    FieldSpec::new(
-        "repo_type",
-        FieldType::Choice(&["model", "dataset", "space"]),
-        "kind of repository",
-    )
-    .default(DefaultValue::Str("model")),
-    FieldSpec::new(
-        "revision",
-        FieldType::Text,
-        "branch, tag or commit to measure",
-    )
-    .default(DefaultValue::Str("main")),
-    FieldSpec::new("endpoint", FieldType::Url, "Hub endpoint")
-        .default(DefaultValue::Str("https://huggingface.co")),
-    FieldSpec::new(
-        "token",
-        FieldType::Text,
-        "access token (hf_...); needed for private repos",
-    )
-    .secret(),
-];
-
-fn check_repo_id(repo_id: &str) -> Result<(), String> {
-    let parts: Vec<&str> = repo_id.split('/').collect();
-    let part_ok = |p: &&str| {
-        !p.is_empty()
-            && p.len() <= 96
-            && !p.starts_with(['.', '-'])
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    };
-    if (1..=2).contains(&parts.len()) && parts.iter().all(part_ok) {
-        Ok(())
-    } else {
-        Err(format!(
-            "'{repo_id}' is not a repository id such as owner/name"
-        ))
-    }
-}
-
-use std::time::Instant;
+//! The Hub's API: repository info (one request, with only the fields we show), the account,
+//! and the recursive tree listing paginated by `Link: <...>; rel="next"`.
 
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use url::Url;
 
-use crate::probe::{clean, field, required, secret, ProbeContext, ProbeError, Reply, TestRun};
-use crate::stats::{Files, Measurement, Storage};
-
-/// The tree listing stops after this many pages (the Hub serves about 1,000 entries a page) and
-/// the file figures are then reported as partial.
-const MAX_TREE_PAGES: usize = 1000;
+use super::check_repo_id;
+use crate::backends::secret;
+use crate::probe::num::opt_u64;
+use crate::probe::{clean, field, required, ProbeContext, ProbeError, Reply};
 
 /// Where the repository lives and how to reach it.
-struct Repo {
-    endpoint: Url,
+pub struct Repo {
+    pub endpoint: Url,
     /// `models`, `datasets` or `spaces`.
-    kind: &'static str,
-    id: String,
-    revision: String,
-    token: Option<String>,
+    pub kind: &'static str,
+    pub id: String,
+    pub revision: String,
+    pub token: Option<String>,
 }
 
 impl Repo {
-    fn from_config(config: &Map<String, Value>) -> Result<Repo, ProbeError> {
+    pub fn from_config(config: &Map<String, Value>) -> Result<Repo, ProbeError> {
         let id = required(config, "repo_id")?;
         check_repo_id(id).map_err(|reason| ProbeError::Config(clean(&reason)))?;
         let kind = match field(config, "repo_type").unwrap_or("model") {
@@ -108,7 +57,7 @@ impl Repo {
             kind,
             id: id.to_string(),
             revision: revision.to_string(),
-            token: secret(config, "token")?,
+            token: secret::field(config, "token")?,
         })
     }
 
@@ -132,7 +81,7 @@ impl Repo {
         self.api_url(segments)
     }
 
-    fn named(&self) -> String {
+    pub fn named(&self) -> String {
         format!("repository '{}'", self.id)
     }
 
@@ -188,11 +137,11 @@ impl Repo {
 
 /// `GET /api/whoami-v2`; only the account name is shown.
 #[derive(Deserialize)]
-struct WhoAmI {
-    name: Option<String>,
+pub struct WhoAmI {
+    pub name: Option<String>,
 }
 
-async fn whoami(ctx: &ProbeContext, repo: &Repo) -> Result<WhoAmI, ProbeError> {
+pub async fn whoami(ctx: &ProbeContext, repo: &Repo) -> Result<WhoAmI, ProbeError> {
     let url = repo.api_url(["whoami-v2"]);
     repo.get(ctx, url, "whoami").await?.json("whoami-v2")
 }
@@ -200,16 +149,17 @@ async fn whoami(ctx: &ProbeContext, repo: &Repo) -> Result<WhoAmI, ProbeError> {
 /// The repository's info, with only the fields we show (`expand` limits the answer to them).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Info {
-    used_storage: Option<u64>,
-    private: Option<bool>,
+pub struct Info {
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub used_storage: Option<u64>,
+    pub private: Option<bool>,
     /// `false`, or how access is granted (`"auto"`, `"manual"`).
-    gated: Option<Value>,
-    sha: Option<String>,
-    last_modified: Option<String>,
+    pub gated: Option<Value>,
+    pub sha: Option<String>,
+    pub last_modified: Option<String>,
 }
 
-async fn info(ctx: &ProbeContext, repo: &Repo) -> Result<Info, ProbeError> {
+pub async fn info(ctx: &ProbeContext, repo: &Repo) -> Result<Info, ProbeError> {
     // Info about another revision than main lives under /revision/ (its sha is that revision's).
     let mut url = if repo.revision == "main" {
         repo.repo_url(&[])
@@ -238,25 +188,27 @@ async fn info(ctx: &ProbeContext, repo: &Repo) -> Result<Info, ProbeError> {
 
 /// One entry of a tree listing; `path` and `oid` are not needed and are skipped unread.
 #[derive(Deserialize)]
-struct Entry {
+pub struct Entry {
     #[serde(rename = "type")]
-    kind: String,
-    size: Option<u64>,
-    lfs: Option<Lfs>,
+    pub kind: String,
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub size: Option<u64>,
+    pub lfs: Option<Lfs>,
 }
 
 #[derive(Deserialize)]
-struct Lfs {
-    size: Option<u64>,
+pub struct Lfs {
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub size: Option<u64>,
 }
 
 /// One page of the tree and the address of the next one.
-struct Page {
-    entries: Vec<Entry>,
-    next: Option<Url>,
+pub struct Page {
+    pub entries: Vec<Entry>,
+    pub next: Option<Url>,
 }
 
-async fn tree_page(ctx: &ProbeContext, repo: &Repo, url: Url) -> Result<Page, ProbeError> {
+pub async fn tree_page(ctx: &ProbeContext, repo: &Repo, url: Url) -> Result<Page, ProbeError> {
     let reply = repo
         .get(ctx, url.clone(), &format!("revision '{}'", repo.revision))
         .await?;
@@ -282,7 +234,7 @@ async fn tree_page(ctx: &ProbeContext, repo: &Repo, url: Url) -> Result<Page, Pr
     })
 }
 
-fn first_tree_url(repo: &Repo) -> Url {
+pub fn first_tree_url(repo: &Repo) -> Url {
     let mut url = repo.repo_url(&["tree", &repo.revision]);
     url.query_pairs_mut().append_pair("recursive", "true");
     url
@@ -316,140 +268,10 @@ fn next_link(reply: &Reply) -> Option<String> {
     None
 }
 
-/// Walks the tree page by page (one page in memory at a time) and sums the files. Stops, with
-/// the figures marked partial, after MAX_TREE_PAGES pages or once the poll's time budget is
-/// spent, so a huge repository cannot stall a polling round.
-async fn count_files(ctx: &ProbeContext, repo: &Repo) -> Result<Files, ProbeError> {
-    let deadline = Instant::now() + ctx.timeout;
-    let (mut count, mut bytes, mut largest) = (0u64, 0u64, None::<u64>);
-    let mut partial = false;
-    let mut url = Some(first_tree_url(repo));
-    let mut pages = 0usize;
-    while let Some(current) = url.take() {
-        if pages >= MAX_TREE_PAGES || (pages > 0 && Instant::now() >= deadline) {
-            partial = true;
-            break;
-        }
-        let page = tree_page(ctx, repo, current).await?;
-        pages += 1;
-        for entry in page.entries.iter().filter(|e| e.kind == "file") {
-            count += 1;
-            // An LFS file's `size` may be its pointer's; `lfs.size` is the content's.
-            match entry.lfs.as_ref().and_then(|l| l.size).or(entry.size) {
-                Some(size) => {
-                    bytes = bytes.saturating_add(size);
-                    largest = Some(largest.map_or(size, |l| l.max(size)));
-                }
-                // Counted, but its bytes are unknown: the sum is a lower bound.
-                None => partial = true,
-            }
-        }
-        url = page.next;
-    }
-    Ok(Files {
-        count: Some(count),
-        bytes: Some(bytes),
-        largest,
-        partial,
-    })
-}
-
-pub async fn measure(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-) -> Result<Measurement, ProbeError> {
-    let repo = Repo::from_config(config)?;
-    let mut vital = Map::new();
-    if repo.token.is_some() {
-        // whoami-v2 is strictly rate limited: one call per poll, and a 429 there only costs the
-        // account name (the repository calls below still say whether the Hub is limiting us).
-        match whoami(ctx, &repo).await {
-            Ok(me) => {
-                if let Some(name) = me.name {
-                    vital.insert("account".into(), json!(clean(&name)));
-                }
-            }
-            Err(ProbeError::RateLimited { .. }) => {}
-            Err(err) => return Err(err),
-        }
-    }
-    let info = info(ctx, &repo).await?;
-    if let Some(private) = info.private {
-        vital.insert("private".into(), json!(private));
-    }
-    match info.gated {
-        Some(Value::Bool(gated)) => {
-            vital.insert("gated".into(), json!(gated));
-        }
-        Some(Value::String(mode)) => {
-            vital.insert("gated".into(), json!(clean(&mode)));
-        }
-        _ => {}
-    }
-    if let Some(sha) = info.sha {
-        vital.insert("sha".into(), json!(clean(&sha)));
-    }
-    if let Some(modified) = info.last_modified {
-        vital.insert("last_modified".into(), json!(clean(&modified)));
-    }
-    let files = count_files(ctx, &repo).await?;
-    Ok(Measurement {
-        degraded: None,
-        storage: Storage::new(None, info.used_storage, None),
-        files,
-        quota: Default::default(),
-        vital,
-    })
-}
-
-pub async fn test(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-    run: &mut TestRun,
-) -> Result<(), ProbeError> {
-    let repo = Repo::from_config(config)?;
-    if repo.token.is_some() {
-        run.step("authenticated: whoami", whoami(ctx, &repo), |me| {
-            format!("as {}", me.name.as_deref().unwrap_or("(no name given)"))
-        })
-        .await?;
-    } else {
-        run.step("anonymous: no token set", async { Ok(()) }, |_| {
-            "public repositories only".to_string()
-        })
-        .await?;
-    }
-    run.step("reachable: repository info", info(ctx, &repo), |info| {
-        let mut text = repo.id.clone();
-        if let Some(sha) = &info.sha {
-            text.push_str(&format!(" at {}", sha.chars().take(12).collect::<String>()));
-        }
-        if let Some(used) = info.used_storage {
-            text.push_str(&format!(", {} stored", crate::text::bytes(used)));
-        }
-        text
-    })
-    .await?;
-    run.step(
-        "read: first tree page",
-        tree_page(ctx, &repo, first_tree_url(&repo)),
-        |page| {
-            let files = page.entries.iter().filter(|e| e.kind == "file").count();
-            let more = if page.next.is_some() {
-                "; more pages follow"
-            } else {
-                ""
-            };
-            format!("{} entries, {files} files{more}", page.entries.len())
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn reply_with_link(link: &str) -> Reply {
         let mut headers = reqwest::header::HeaderMap::new();

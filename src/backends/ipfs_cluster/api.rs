@@ -1,67 +1,42 @@
-//! `ipfs_cluster`: an IPFS Cluster peer's REST API.
-
-use serde_json::{Map, Value};
-
-use super::schema::{DefaultValue, FieldSpec, FieldType};
-use super::FieldError;
-
-pub const DESCRIPTION: &str = "an IPFS Cluster peer's REST API";
-
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::new(
-        "api_url",
-        FieldType::Url,
-        "Cluster REST API, e.g. http://127.0.0.1:9094",
-    )
-    .required()
-    .default(DefaultValue::Str("http://127.0.0.1:9094")),
-    FieldSpec::new(
-        "user",
-        FieldType::Text,
-        "basic-auth user (restapi.basic_auth_credentials)",
-    ),
-    FieldSpec::new("password", FieldType::Text, "basic-auth password").secret(),
-];
-
-pub(super) fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
-    super::requires(config, "password", "user")
-}
+//! IPFS Cluster's REST API: `/health` (never needs credentials), `/id`, and the NDJSON
+//! streams `/peers` and `/pins` (204 when empty, errors in the `X-Stream-Error` trailer).
 
 use std::collections::HashMap;
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::probe::{clean, field, join_url, required, secret, ProbeContext, ProbeError, TestRun};
-use crate::stats::{Files, Measurement, Storage};
+use serde_json::{Map, Value};
+
+use crate::backends::secret;
+use crate::probe::{clean, field, join_url, required, Budget, ProbeContext, ProbeError};
 
 /// Down peers named in the degraded message; the rest are counted.
-const NAMED_PEERS: usize = 3;
+pub const NAMED_PEERS: usize = 3;
 
 /// `GET /id`, and each line of `GET /peers`. Go writes `null` for empty lists, so every field
 /// is optional.
 #[derive(Deserialize)]
-struct PeerId {
+pub struct PeerId {
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
     #[serde(default)]
-    peername: Option<String>,
+    pub peername: Option<String>,
     #[serde(default)]
-    version: Option<String>,
+    pub version: Option<String>,
     #[serde(default)]
-    commit: Option<String>,
+    pub commit: Option<String>,
     #[serde(default)]
-    cluster_peers: Option<Vec<IgnoredAny>>,
+    pub cluster_peers: Option<Vec<IgnoredAny>>,
     #[serde(default)]
-    error: Option<String>,
+    pub error: Option<String>,
     #[serde(default)]
-    ipfs: Option<IpfsId>,
+    pub ipfs: Option<IpfsId>,
 }
 
 impl PeerId {
     /// The name a person knows the peer by: its peername, else its ID.
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         let name = clean(self.peername.as_deref().unwrap_or(""));
         if name.is_empty() {
             clean(self.id.as_deref().unwrap_or("(unnamed peer)"))
@@ -72,9 +47,9 @@ impl PeerId {
 }
 
 #[derive(Deserialize)]
-struct IpfsId {
+pub struct IpfsId {
     #[serde(default)]
-    error: Option<String>,
+    pub error: Option<String>,
 }
 
 /// One line of `GET /pins`: a `GlobalPinInfo`; only the per-peer statuses matter here.
@@ -120,26 +95,28 @@ impl PinState {
 }
 
 #[derive(Default)]
-struct PinCounts {
-    pinned: u64,
-    pinning: u64,
-    queued: u64,
-    error: u64,
-    other: u64,
+pub struct PinCounts {
+    pub pinned: u64,
+    pub pinning: u64,
+    pub queued: u64,
+    pub error: u64,
+    pub other: u64,
+    /// The stream was cut at the inventory budget: the counts are lower bounds.
+    pub cut: bool,
 }
 
 impl PinCounts {
-    fn total(&self) -> u64 {
+    pub fn total(&self) -> u64 {
         self.pinned + self.pinning + self.queued + self.error + self.other
     }
 }
 
 #[derive(Default)]
-struct PeerCounts {
-    up: u64,
-    down: u64,
+pub struct PeerCounts {
+    pub up: u64,
+    pub down: u64,
     /// The first few down peers, as "name (error)".
-    named_down: Vec<String>,
+    pub named_down: Vec<String>,
 }
 
 /// `GET /monitor/metrics/freespace`: `value` is a decimal string.
@@ -154,7 +131,7 @@ struct Metric {
 }
 
 /// An IPFS Cluster peer's REST API.
-struct Api<'a> {
+pub struct Api<'a> {
     ctx: &'a ProbeContext,
     base: &'a str,
     user: Option<&'a str>,
@@ -162,12 +139,15 @@ struct Api<'a> {
 }
 
 impl<'a> Api<'a> {
-    fn new(ctx: &'a ProbeContext, config: &'a Map<String, Value>) -> Result<Api<'a>, ProbeError> {
+    pub fn new(
+        ctx: &'a ProbeContext,
+        config: &'a Map<String, Value>,
+    ) -> Result<Api<'a>, ProbeError> {
         Ok(Api {
             ctx,
             base: required(config, "api_url")?,
             user: field(config, "user"),
-            password: secret(config, "password")?,
+            password: secret::field(config, "password")?,
         })
     }
 
@@ -182,13 +162,13 @@ impl<'a> Api<'a> {
     }
 
     /// `GET /health`: 204 when alive. Never needs credentials, so none are sent.
-    async fn health(&self) -> Result<u16, ProbeError> {
+    pub async fn health(&self) -> Result<u16, ProbeError> {
         let request = self.ctx.http.client().get(join_url(self.base, "health"));
         let reply = self.ctx.http.send(request).await?;
         Ok(reply.success_or("Cluster /health")?.status)
     }
 
-    async fn id(&self) -> Result<PeerId, ProbeError> {
+    pub async fn id(&self) -> Result<PeerId, ProbeError> {
         self.ctx
             .http
             .send(self.get("id"))
@@ -198,7 +178,7 @@ impl<'a> Api<'a> {
     }
 
     /// `GET /peers`, an NDJSON stream (204 when empty), counted as it arrives.
-    async fn peers(&self) -> Result<PeerCounts, ProbeError> {
+    pub async fn peers(&self) -> Result<PeerCounts, ProbeError> {
         let mut counts = PeerCounts::default();
         self.ctx
             .http
@@ -222,9 +202,10 @@ impl<'a> Api<'a> {
 
     /// `GET /pins`, an NDJSON stream (204 when empty); each pin counted once, under the worst
     /// status any peer reports for it.
-    async fn pins(&self) -> Result<PinCounts, ProbeError> {
+    pub async fn pins(&self, budget: &Budget) -> Result<PinCounts, ProbeError> {
         let mut counts = PinCounts::default();
-        self.ctx
+        let streamed = self
+            .ctx
             .http
             .send_lines(self.get("pins"), |line| {
                 let pin: GlobalPin = serde_json::from_slice(line)
@@ -243,14 +224,25 @@ impl<'a> Api<'a> {
                     PinState::Error => counts.error += 1,
                     PinState::Other => counts.other += 1,
                 }
+                // The clock is read every 1024 pins: cheap, and fine-grained enough.
+                if counts.total().is_multiple_of(1024) && budget.expired() {
+                    return Err(ProbeError::Budget);
+                }
                 Ok(())
             })
-            .await?;
-        Ok(counts)
+            .await;
+        match streamed {
+            Ok(_) => Ok(counts),
+            Err(ProbeError::Budget) => Ok(PinCounts {
+                cut: true,
+                ..counts
+            }),
+            Err(err) => Err(err),
+        }
     }
 
     /// Free space of each peer that has a valid metric.
-    async fn freespace(&self) -> Result<Vec<u64>, ProbeError> {
+    pub async fn freespace(&self) -> Result<Vec<u64>, ProbeError> {
         const WHAT: &str = "Cluster /monitor/metrics/freespace";
         let reply = self
             .ctx
@@ -268,11 +260,7 @@ impl<'a> Api<'a> {
             if metric.valid == Some(false) {
                 continue;
             }
-            let value = match &metric.value {
-                Some(Value::String(text)) => text.trim().parse::<u64>().ok(),
-                Some(Value::Number(number)) => number.as_u64(),
-                _ => None,
-            };
+            let value = metric.value.as_ref().and_then(crate::probe::num::to_u64);
             match value {
                 Some(value) => values.push(value),
                 None => {
@@ -294,110 +282,4 @@ impl<'a> Api<'a> {
         }
         Ok(values)
     }
-}
-
-pub async fn measure(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-) -> Result<Measurement, ProbeError> {
-    let api = Api::new(ctx, config)?;
-    // Concurrently: one round costs one timeout at most, not one per request.
-    let (_, id, peers, pins, freespace) = tokio::try_join!(
-        api.health(),
-        api.id(),
-        api.peers(),
-        api.pins(),
-        api.freespace()
-    )?;
-
-    let mut problems = Vec::new();
-    let mut vital = Map::new();
-    crate::probe::put_text(&mut vital, "version", id.version.as_deref());
-    crate::probe::put_text(&mut vital, "commit", id.commit.as_deref());
-    crate::probe::put_text(&mut vital, "peername", id.peername.as_deref());
-    crate::probe::put_text(&mut vital, "peer_id", id.id.as_deref());
-    vital.insert(
-        "cluster_peers".into(),
-        json!(id.cluster_peers.as_ref().map_or(0, Vec::len)),
-    );
-    let own_error = clean(id.error.as_deref().unwrap_or(""));
-    if !own_error.is_empty() {
-        problems.push(format!("peer reports an error: {own_error}"));
-    }
-    let ipfs_error = clean(
-        id.ipfs
-            .as_ref()
-            .and_then(|i| i.error.as_deref())
-            .unwrap_or(""),
-    );
-    if !ipfs_error.is_empty() {
-        problems.push(format!("peer cannot reach its IPFS node: {ipfs_error}"));
-    }
-
-    vital.insert("peers_up".into(), json!(peers.up));
-    vital.insert("peers_down".into(), json!(peers.down));
-    if peers.down > 0 {
-        let more = peers.down - peers.named_down.len() as u64;
-        let mut text = format!(
-            "{} of {} cluster peers down: {}",
-            peers.down,
-            peers.up + peers.down,
-            peers.named_down.join(", ")
-        );
-        if more > 0 {
-            text.push_str(&format!(" and {more} more"));
-        }
-        problems.push(text);
-    }
-
-    vital.insert("pins_pinned".into(), json!(pins.pinned));
-    vital.insert("pins_pinning".into(), json!(pins.pinning));
-    vital.insert("pins_queued".into(), json!(pins.queued));
-    vital.insert("pins_error".into(), json!(pins.error));
-    vital.insert("pins_other".into(), json!(pins.other));
-    if pins.error > 0 {
-        problems.push(format!("{} of {} pins in error", pins.error, pins.total()));
-    }
-
-    let available = (!freespace.is_empty()).then(|| freespace.iter().sum::<u64>());
-    if let Some(min) = freespace.iter().min() {
-        vital.insert("freespace_min".into(), json!(min));
-    }
-
-    Ok(Measurement {
-        degraded: (!problems.is_empty()).then(|| problems.join("; ")),
-        storage: Storage::new(None, None, available),
-        files: Files {
-            count: Some(pins.total()),
-            ..Files::default()
-        },
-        quota: Default::default(),
-        vital,
-    })
-}
-
-pub async fn test(
-    ctx: &ProbeContext,
-    config: &Map<String, Value>,
-    run: &mut TestRun,
-) -> Result<(), ProbeError> {
-    let api = Api::new(ctx, config)?;
-    run.step("reachable: health", api.health(), |status| {
-        format!("alive (HTTP {status})")
-    })
-    .await?;
-    // `/health` never asks for credentials; `/id` does when auth is on.
-    run.step("authenticated: id", api.id(), |id| {
-        format!(
-            "peer {}, IPFS Cluster {}",
-            id.name(),
-            id.version.as_deref().unwrap_or("(version not given)")
-        )
-    })
-    .await?;
-    run.step("read: peers", api.peers(), |peers| {
-        format!("{} peers up, {} down", peers.up, peers.down)
-    })
-    .await?;
-    Ok(())
 }

@@ -1,0 +1,255 @@
+//! `ipfs`: a Kubo node's RPC API.
+
+use super::schema::{DefaultValue, FieldSpec, FieldType};
+
+pub const DESCRIPTION: &str = "an IPFS (Kubo) node's RPC API";
+
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec::new(
+        "api_url",
+        FieldType::Url,
+        "Kubo RPC API, e.g. http://127.0.0.1:5001",
+    )
+    .required()
+    .default(DefaultValue::Str("http://127.0.0.1:5001")),
+    FieldSpec::new(
+        "auth",
+        FieldType::Text,
+        "Authorization header for API.Authorizations: 'Bearer TOKEN' or 'Basic BASE64'",
+    )
+    .secret()
+    .check(check_auth),
+];
+
+fn check_auth(value: &str) -> Result<(), String> {
+    let scheme = value.split_whitespace().next().unwrap_or_default();
+    if (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("basic"))
+        && value.split_whitespace().nth(1).is_some()
+    {
+        Ok(())
+    } else {
+        Err(
+            "must be 'Bearer TOKEN' or 'Basic BASE64' (as Kubo's API.Authorizations expects)"
+                .into(),
+        )
+    }
+}
+
+mod rpc;
+
+use serde_json::{json, Map, Value};
+
+use self::rpc::{Peers, Rpc};
+use super::kind::{BackendKind, Config};
+use crate::probe::{put_text, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Quota, QuotaSource, Storage};
+
+/// The `ipfs` kind: Kubo, or any server of Kubo's RPC API (js-ipfs).
+pub struct Ipfs;
+
+impl BackendKind for Ipfs {
+    fn name(&self) -> &'static str {
+        "ipfs"
+    }
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
+    }
+    fn target(&self, config: &Config) -> String {
+        crate::probe::field(config, "api_url")
+            .unwrap_or("?")
+            .to_string()
+    }
+    fn pulse_requests(&self) -> u32 {
+        // version, repo/stat?size-only=true, stats/bw, swarm/peers.
+        4
+    }
+    fn pulse<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+    ) -> ProbeFuture<'a, Measurement> {
+        Box::pin(pulse(ctx, config))
+    }
+    fn has_inventory(&self) -> bool {
+        true
+    }
+    fn inventory<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+        _resume: Option<Value>,
+        budget: &'a Budget,
+    ) -> ProbeFuture<'a, InventoryRun> {
+        Box::pin(inventory(ctx, config, budget))
+    }
+    fn test<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+        run: &'a mut TestRun,
+    ) -> ProbeFuture<'a, ()> {
+        Box::pin(test(ctx, config, run))
+    }
+}
+
+const BANDWIDTH: &[&str] = &[
+    "vital.total_in",
+    "vital.total_out",
+    "vital.rate_in",
+    "vital.rate_out",
+];
+
+/// `version` is the liveness call (Kubo answers it even without credentials); the repo size
+/// without walking blocks, bandwidth and peers each stand alone.
+async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measurement, ProbeError> {
+    let rpc = Rpc::new(ctx, config)?;
+    // Concurrently: one pulse costs one timeout at most, not one per command.
+    let (version, repo, bandwidth, peers) = tokio::join!(
+        rpc.version(),
+        rpc.repo_stat(true),
+        rpc.bandwidth(),
+        rpc.swarm_peers(),
+    );
+    let version = version?;
+    let mut pulse = Measurement::default();
+    put_text(&mut pulse.vital, "version", version.version.as_deref());
+    put_text(&mut pulse.vital, "commit", version.commit.as_deref());
+    match repo {
+        Ok(repo) => {
+            let threshold = repo.gc_threshold();
+            if threshold.is_none() {
+                pulse.vital.insert("storage_max".into(), json!("no limit"));
+            }
+            // StorageMax is where garbage collection starts, not a capacity: the repo can grow
+            // past it. So no storage total; it is a quota of source `gc_threshold`.
+            pulse.storage = Storage::new(None, repo.repo_size, None);
+            pulse.quota = Quota::bytes(threshold, repo.repo_size, QuotaSource::GcThreshold);
+        }
+        Err(err) => pulse.failed.push(FailedCall::new(
+            "repo/stat",
+            err,
+            &["storage", "quota", "vital.storage_max"],
+        )),
+    }
+    match bandwidth {
+        Ok(Some(bw)) => {
+            let figures = [
+                ("total_in", bw.total_in.map(|v| json!(v))),
+                ("total_out", bw.total_out.map(|v| json!(v))),
+                ("rate_in", bw.rate_in.map(|v| json!(v))),
+                ("rate_out", bw.rate_out.map(|v| json!(v))),
+            ];
+            for (key, value) in figures {
+                if let Some(value) = value {
+                    pulse.vital.insert(key.into(), value);
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(err) => pulse
+            .failed
+            .push(FailedCall::new("stats/bw", err, BANDWIDTH)),
+    }
+    match peers {
+        Ok(Peers::Count(count)) => {
+            pulse.vital.insert("peers".into(), json!(count));
+        }
+        Ok(Peers::Offline(detail)) => {
+            pulse.degraded = Some(format!("the node runs offline: {detail}"));
+        }
+        Ok(Peers::NotOffered) => {}
+        Err(err) => pulse
+            .failed
+            .push(FailedCall::new("swarm/peers", err, &["vital.peers"])),
+    }
+    Ok(pulse)
+}
+
+/// What grows with the node: its pins (streamed and counted) and its blocks (`repo/stat`
+/// without `size-only` walks them all), plus its identity, which never changes between runs.
+async fn inventory(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+    budget: &Budget,
+) -> Result<InventoryRun, ProbeError> {
+    let rpc = Rpc::new(ctx, config)?;
+    let mut run = InventoryRun::default();
+    let mut figures = Figures::default();
+    let mut cut = false;
+    if budget.take_request() {
+        match rpc.id().await {
+            Ok(id) => {
+                put_text(&mut figures.vital, "peer_id", id.id.as_deref());
+                put_text(
+                    &mut figures.vital,
+                    "agent_version",
+                    id.agent_version.as_deref(),
+                );
+            }
+            Err(err) => run.failed.push(FailedCall::new(
+                "id",
+                err,
+                &["vital.peer_id", "vital.agent_version"],
+            )),
+        }
+    }
+    if budget.take_request() {
+        match rpc.pins(budget).await {
+            Ok(pins) => {
+                figures.vital.insert("pins".into(), json!(pins.count));
+                cut |= pins.cut;
+            }
+            Err(err) => run
+                .failed
+                .push(FailedCall::new("pin/ls", err, &["vital.pins"])),
+        }
+    } else {
+        cut = true;
+    }
+    if budget.take_request() {
+        match rpc.repo_stat(false).await {
+            Ok(repo) => figures.files.count = repo.num_objects,
+            Err(err) => run
+                .failed
+                .push(FailedCall::new("repo/stat", err, &["files"])),
+        }
+    } else {
+        cut = true;
+    }
+    // Pins streamed past the budget are a lower bound; the API cannot resume a listing.
+    figures.files.partial = cut;
+    run.complete = !cut && run.failed.is_empty();
+    run.requests = budget.requests();
+    run.figures = figures;
+    Ok(run)
+}
+
+async fn test(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+    run: &mut TestRun,
+) -> Result<(), ProbeError> {
+    let rpc = Rpc::new(ctx, config)?;
+    run.step("reachable: version", rpc.version(), |v| {
+        format!(
+            "Kubo RPC {}",
+            v.version.as_deref().unwrap_or("(version not given)")
+        )
+    })
+    .await?;
+    // `version` is answered even without credentials; `id` is not.
+    run.step("authenticated: id", rpc.id(), |id| {
+        format!("peer {}", id.id.as_deref().unwrap_or("(no ID given)"))
+    })
+    .await?;
+    run.step(
+        "read: repo/stat",
+        rpc.repo_stat(true),
+        rpc::RepoStat::describe,
+    )
+    .await?;
+    Ok(())
+}

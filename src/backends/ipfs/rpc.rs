@@ -1,0 +1,269 @@
+//! Kubo's RPC API as both Kubo and js-ipfs answer it: every command a POST with its arguments
+//! in the query string; numbers as JSON numbers (Kubo) or decimal strings (js-ipfs).
+
+use reqwest::header::{HeaderValue, AUTHORIZATION};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::backends::secret;
+use crate::probe::num::{self, opt_f64, opt_i64, opt_u64};
+use crate::probe::{clean, join_url, required, Budget, ProbeContext, ProbeError, Reply};
+
+/// `version`; only what we show.
+#[derive(Deserialize)]
+pub struct Version {
+    #[serde(rename = "Version", default)]
+    pub version: Option<String>,
+    #[serde(rename = "Commit", default)]
+    pub commit: Option<String>,
+}
+
+/// `id`; only what we show.
+#[derive(Deserialize)]
+pub struct Id {
+    #[serde(rename = "ID", default)]
+    pub id: Option<String>,
+    #[serde(rename = "AgentVersion", default)]
+    pub agent_version: Option<String>,
+}
+
+/// `repo/stat`. `StorageMax` may be a "no limit" sentinel (u64::MAX from Kubo, 2^53-1 from
+/// js-ipfs); `NumObjects` is absent or 0 with `size-only=true`.
+#[derive(Deserialize)]
+pub struct RepoStat {
+    #[serde(rename = "RepoSize", default, deserialize_with = "opt_u64")]
+    pub repo_size: Option<u64>,
+    #[serde(rename = "StorageMax", default, deserialize_with = "opt_u64")]
+    pub storage_max: Option<u64>,
+    #[serde(rename = "NumObjects", default, deserialize_with = "opt_u64")]
+    pub num_objects: Option<u64>,
+}
+
+impl RepoStat {
+    /// The GC threshold, `None` when unlimited or not given.
+    pub fn gc_threshold(&self) -> Option<u64> {
+        self.storage_max.and_then(num::limit)
+    }
+
+    pub fn describe(&self) -> String {
+        let size = self
+            .repo_size
+            .map_or_else(|| "?".to_string(), crate::text::bytes);
+        match self.gc_threshold() {
+            Some(max) => format!(
+                "repo {size}, GC threshold (StorageMax) {}",
+                crate::text::bytes(max)
+            ),
+            None => format!("repo {size}, no StorageMax"),
+        }
+    }
+}
+
+/// `stats/bw`: totals as numbers (Kubo) or strings (js-ipfs).
+#[derive(Deserialize)]
+pub struct Bandwidth {
+    #[serde(rename = "TotalIn", default, deserialize_with = "opt_i64")]
+    pub total_in: Option<i64>,
+    #[serde(rename = "TotalOut", default, deserialize_with = "opt_i64")]
+    pub total_out: Option<i64>,
+    #[serde(rename = "RateIn", default, deserialize_with = "opt_f64")]
+    pub rate_in: Option<f64>,
+    #[serde(rename = "RateOut", default, deserialize_with = "opt_f64")]
+    pub rate_out: Option<f64>,
+}
+
+/// `swarm/peers`: `Peers` is `null` (not `[]`) when there are none.
+#[derive(Deserialize)]
+struct SwarmPeers {
+    #[serde(rename = "Peers", default)]
+    peers: Option<Vec<IgnoredAny>>,
+}
+
+/// One line of `pin/ls?stream=true`: `{"Cid","Type"}`, a Kubo error object, or (older Kubo,
+/// no streaming) the whole answer `{"Keys":{CID:{"Type"}}}`.
+#[derive(Deserialize)]
+struct PinLine {
+    #[serde(rename = "Cid", default)]
+    cid: Option<IgnoredAny>,
+    #[serde(rename = "Type", default)]
+    kind: Option<String>,
+    #[serde(rename = "Message", default)]
+    message: Option<String>,
+    #[serde(rename = "Keys", default)]
+    keys: Option<Map<String, Value>>,
+}
+
+/// What a peer count call found.
+pub enum Peers {
+    Count(u64),
+    /// The node runs offline (a degraded node, not a failed call).
+    Offline(String),
+    /// The server has no such command.
+    NotOffered,
+}
+
+/// Recursive pins counted so far, and whether the listing was cut at the budget.
+pub struct PinCount {
+    pub count: u64,
+    pub cut: bool,
+}
+
+/// A node's RPC API.
+pub struct Rpc<'a> {
+    ctx: &'a ProbeContext,
+    base: String,
+    auth: Option<HeaderValue>,
+}
+
+impl<'a> Rpc<'a> {
+    pub fn new(ctx: &'a ProbeContext, config: &Map<String, Value>) -> Result<Rpc<'a>, ProbeError> {
+        let api_url = required(config, "api_url")?.trim_end_matches('/');
+        // Accept both `http://host:5001` and `http://host:5001/api/v0`.
+        let base = if api_url.ends_with("/api/v0") {
+            api_url.to_string()
+        } else {
+            join_url(api_url, "api/v0")
+        };
+        let auth = match secret::field(config, "auth")? {
+            Some(value) => {
+                // Marked sensitive so that it is never printed in debug output.
+                let mut header = HeaderValue::from_str(&value).map_err(|_| {
+                    ProbeError::Config("field 'auth' is not a valid header value".into())
+                })?;
+                header.set_sensitive(true);
+                Some(header)
+            }
+            None => None,
+        };
+        Ok(Rpc { ctx, base, auth })
+    }
+
+    fn request(&self, cmd: &str, args: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let mut request = self.ctx.http.client().post(join_url(&self.base, cmd));
+        if !args.is_empty() {
+            request = request.query(args);
+        }
+        if let Some(auth) = &self.auth {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        request
+    }
+
+    /// The raw answer of `cmd`, any status.
+    async fn send(&self, cmd: &str, args: &[(&str, &str)]) -> Result<Reply, ProbeError> {
+        self.ctx.http.send(self.request(cmd, args)).await
+    }
+
+    /// `cmd`'s answer parsed as `T`, or the error its status means.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        cmd: &str,
+        args: &[(&str, &str)],
+    ) -> Result<T, ProbeError> {
+        self.send(cmd, args)
+            .await?
+            .success_or(&format!("Kubo command '{cmd}'"))?
+            .json(&format!("Kubo {cmd}"))
+    }
+
+    /// `cmd`'s answer, or `None` when the server does not offer it (404/405) or says it cannot
+    /// answer in its current mode (`not_now`: statuses that mean "not reported", not failure).
+    async fn call_optional<T: DeserializeOwned>(
+        &self,
+        cmd: &str,
+        not_now: &[u16],
+    ) -> Result<Option<T>, ProbeError> {
+        let reply = self.send(cmd, &[]).await?;
+        if crate::probe::not_offered(reply.status) || not_now.contains(&reply.status) {
+            return Ok(None);
+        }
+        reply
+            .success_or(&format!("Kubo command '{cmd}'"))?
+            .json(&format!("Kubo {cmd}"))
+            .map(Some)
+    }
+
+    pub async fn version(&self) -> Result<Version, ProbeError> {
+        self.call("version", &[]).await
+    }
+
+    pub async fn id(&self) -> Result<Id, ProbeError> {
+        self.call("id", &[]).await
+    }
+
+    /// Without `size_only` the node walks every block to count them: inventory only.
+    pub async fn repo_stat(&self, size_only: bool) -> Result<RepoStat, ProbeError> {
+        if size_only {
+            self.call("repo/stat", &[("size-only", "true")]).await
+        } else {
+            self.call("repo/stat", &[]).await
+        }
+    }
+
+    /// `None` when the node cannot say: 400 when offline, 500 when bandwidth metrics are
+    /// disabled, 404/405 when the server has no such command. None of these is a failure.
+    pub async fn bandwidth(&self) -> Result<Option<Bandwidth>, ProbeError> {
+        self.call_optional("stats/bw", &[400, 500]).await
+    }
+
+    pub async fn swarm_peers(&self) -> Result<Peers, ProbeError> {
+        let reply = self.send("swarm/peers", &[]).await?;
+        if crate::probe::not_offered(reply.status) {
+            return Ok(Peers::NotOffered);
+        }
+        if matches!(reply.status, 400 | 500) {
+            let detail = reply.detail();
+            if detail.contains("online mode") {
+                return Ok(Peers::Offline(detail));
+            }
+        }
+        let peers: SwarmPeers = reply
+            .success_or("Kubo command 'swarm/peers'")?
+            .json("Kubo swarm/peers")?;
+        // `null` is a real zero: the node is up and has no peers.
+        Ok(Peers::Count(peers.peers.map_or(0, |p| p.len() as u64)))
+    }
+
+    /// Recursive pins, counted line by line as they stream in (constant memory), until the
+    /// budget's time is up. An older node that does not stream answers one `{"Keys":{}}`
+    /// object: its keys are counted.
+    pub async fn pins(&self, budget: &Budget) -> Result<PinCount, ProbeError> {
+        let mut count = 0u64;
+        let request = self.request("pin/ls", &[("stream", "true"), ("type", "recursive")]);
+        let streamed = self
+            .ctx
+            .http
+            .send_lines(request, |line| {
+                let pin: PinLine = serde_json::from_slice(line)
+                    .map_err(|e| ProbeError::unparsable("Kubo pin/ls", e))?;
+                if pin.kind.as_deref() == Some("error") {
+                    return Err(ProbeError::Stream {
+                        detail: clean(pin.message.as_deref().unwrap_or("pin/ls failed")),
+                    });
+                }
+                if let Some(keys) = pin.keys {
+                    count += keys.len() as u64;
+                    return Ok(());
+                }
+                if pin.cid.is_none() {
+                    return Err(ProbeError::unparsable(
+                        "Kubo pin/ls",
+                        "a line without 'Cid'",
+                    ));
+                }
+                count += 1;
+                // The clock is read every 4096 pins: cheap, and fine-grained enough.
+                if count.is_multiple_of(4096) && budget.expired() {
+                    return Err(ProbeError::Budget);
+                }
+                Ok(())
+            })
+            .await;
+        match streamed {
+            Ok(_) => Ok(PinCount { count, cut: false }),
+            Err(ProbeError::Budget) => Ok(PinCount { count, cut: true }),
+            Err(err) => Err(err),
+        }
+    }
+}

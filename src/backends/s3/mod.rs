@@ -1,0 +1,338 @@
+//! `s3`: a bucket on any S3 endpoint; with Garage's admin API, its real counters and quotas.
+
+use serde_json::{Map, Value};
+
+use super::schema::{DefaultValue, FieldSpec, FieldType};
+use super::FieldError;
+
+pub const DESCRIPTION: &str = "an S3 bucket (Garage, MinIO, AWS, ...)";
+
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec::new(
+        "endpoint",
+        FieldType::Url,
+        "S3 endpoint, e.g. http://127.0.0.1:3900",
+    )
+    .required(),
+    FieldSpec::new("region", FieldType::Text, "signing region (Garage: garage)")
+        .default(DefaultValue::Str("us-east-1")),
+    FieldSpec::new("bucket", FieldType::Text, "bucket name")
+        .required()
+        .check(check_bucket),
+    FieldSpec::new("access_key", FieldType::Text, "access key id")
+        .required()
+        .secret(),
+    FieldSpec::new("secret_key", FieldType::Text, "secret access key")
+        .required()
+        .secret(),
+    FieldSpec::new(
+        "path_style",
+        FieldType::Bool,
+        "address the bucket in the path (Garage, MinIO) rather than the host name",
+    )
+    .default(DefaultValue::Bool(true)),
+    FieldSpec::new(
+        "admin_url",
+        FieldType::Url,
+        "Garage admin API, e.g. http://127.0.0.1:3903",
+    ),
+    FieldSpec::new(
+        "admin_token",
+        FieldType::Text,
+        "Garage admin API bearer token",
+    )
+    .secret(),
+    FieldSpec::new(
+        "quota_bytes",
+        FieldType::UInt {
+            min: 1,
+            max: u64::MAX,
+        },
+        "soft quota in bytes when the store has none of its own",
+    ),
+];
+
+/// S3 bucket naming rules: 3-63 characters of lower-case letters, digits, dots and hyphens,
+/// starting and ending with a letter or digit.
+fn check_bucket(name: &str) -> Result<(), String> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let ends_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !(3..=63).contains(&name.len()) {
+        return Err(format!("'{name}' must be 3 to 63 characters long"));
+    }
+    if !ok_chars || !ends_ok(name.chars().next()) || !ends_ok(name.chars().last()) {
+        return Err(format!(
+            "'{name}' is not a valid bucket name (lower-case letters, digits, '.', '-'; starting and ending with a letter or digit)"
+        ));
+    }
+    Ok(())
+}
+
+fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
+    super::requires(config, "admin_token", "admin_url")?;
+    super::requires(config, "admin_url", "admin_token")
+}
+
+mod bucket;
+mod garage;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use self::bucket::PAGE_KEYS;
+use self::garage::{ClusterStatus, Quotas};
+use super::kind::{BackendKind, Config};
+use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Quota, QuotaSource, Storage};
+
+/// The `s3` kind.
+pub struct S3;
+
+impl BackendKind for S3 {
+    fn name(&self) -> &'static str {
+        "s3"
+    }
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        FIELDS
+    }
+    fn check_combination(&self, config: &Config) -> Result<(), FieldError> {
+        check_combination(config)
+    }
+    fn target(&self, config: &Config) -> String {
+        let get = |name| crate::probe::field(config, name).unwrap_or("?");
+        format!("{} {}", get("endpoint"), get("bucket"))
+    }
+    fn pulse_requests(&self) -> u32 {
+        // HeadBucket; with Garage's admin API also GetBucketInfo and GetClusterHealth.
+        3
+    }
+    fn pulse<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+    ) -> ProbeFuture<'a, Measurement> {
+        Box::pin(pulse(ctx, config))
+    }
+    fn has_inventory(&self) -> bool {
+        true
+    }
+    fn inventory<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+        resume: Option<Value>,
+        budget: &'a Budget,
+    ) -> ProbeFuture<'a, InventoryRun> {
+        Box::pin(inventory(ctx, config, resume, budget))
+    }
+    fn test<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+        run: &'a mut TestRun,
+    ) -> ProbeFuture<'a, ()> {
+        Box::pin(test(ctx, config, run))
+    }
+}
+
+/// The quota set in the config: watched here, never enforced by the store.
+fn soft_limit(config: &Config) -> Option<u64> {
+    config.get("quota_bytes").and_then(Value::as_u64)
+}
+
+const BUCKET_INFO_FEEDS: &[&str] = &[
+    "storage",
+    "quota",
+    "vital.garage_objects",
+    "vital.garage_bytes",
+    "vital.unfinished_uploads",
+];
+
+/// HeadBucket is the liveness call (and checks the S3 key). With Garage's admin API, the
+/// bucket's own counters and quotas and the cluster's health: never a listing.
+async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, ProbeError> {
+    let target = bucket::target(config)?;
+    let soft = soft_limit(config);
+    let mut pulse = Measurement::default();
+    let Some(admin) = garage::admin(config)? else {
+        target.head(ctx).await?;
+        // Usage comes from the inventory's listing; the limit is the config's own.
+        pulse.quota = Quota::bytes(soft, None, QuotaSource::Soft);
+        return Ok(pulse);
+    };
+    let (head, info, health) = tokio::join!(
+        target.head(ctx),
+        admin.bucket(ctx, &target.name),
+        admin.health(ctx)
+    );
+    head?;
+    match info {
+        Ok(info) => {
+            let limits = info.quotas.unwrap_or(Quotas {
+                max_size: None,
+                max_objects: None,
+            });
+            // Garage's own counters and quotas; the configured soft quota only fills a gap.
+            let (limit, source) = match (limits.max_size, soft) {
+                (Some(max), _) => (Some(max), QuotaSource::Garage),
+                (None, soft) => (soft, QuotaSource::Soft),
+            };
+            let mut quota = Quota::bytes(limit, info.bytes, source);
+            quota.objects_limit = limits.max_objects;
+            quota.objects_used = info.objects;
+            if limits.max_objects.is_some() && quota.source.is_none() {
+                quota.source = Some(QuotaSource::Garage);
+            }
+            pulse.quota = quota;
+            pulse.storage = Storage::new(None, info.bytes, None);
+            for (key, value) in [
+                ("garage_objects", info.objects),
+                ("garage_bytes", info.bytes),
+                ("unfinished_uploads", info.unfinished_uploads),
+            ] {
+                if let Some(value) = value {
+                    pulse.vital.insert(key.into(), json!(value));
+                }
+            }
+        }
+        Err(err) => pulse
+            .failed
+            .push(FailedCall::new("GetBucketInfo", err, BUCKET_INFO_FEEDS)),
+    }
+    match health {
+        Ok(health) => {
+            let status = clean(&health.status);
+            if status != "healthy" {
+                let count = |n: Option<u64>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
+                pulse.degraded = Some(format!(
+                    "Garage cluster is {status} ({} of {} nodes connected)",
+                    count(health.connected_nodes),
+                    count(health.known_nodes)
+                ));
+            }
+            pulse.vital.insert("cluster_status".into(), json!(status));
+        }
+        Err(err) => pulse.failed.push(FailedCall::new(
+            "GetClusterHealth",
+            err,
+            &["vital.cluster_status"],
+        )),
+    }
+    Ok(pulse)
+}
+
+/// Where a listing stopped, to go on from there in the next run: the continuation token and
+/// the totals so far.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ListResume {
+    token: String,
+    count: u64,
+    bytes: u64,
+    largest: Option<u64>,
+}
+
+/// Lists the bucket (1,000 keys a request) for its object count, bytes and largest object,
+/// going on from the last run's continuation token; with the admin API, the Garage version too.
+async fn inventory(
+    ctx: &ProbeContext,
+    config: &Config,
+    resume: Option<Value>,
+    budget: &Budget,
+) -> Result<InventoryRun, ProbeError> {
+    let target = bucket::target(config)?;
+    let mut run = InventoryRun::default();
+    let mut figures = Figures::default();
+    if let Some(admin) = garage::admin(config)? {
+        if budget.take_request() {
+            // The version is a nicety: a node list we cannot read costs only the version.
+            match admin
+                .get::<ClusterStatus>(ctx, "v2/GetClusterStatus", "GetClusterStatus")
+                .await
+            {
+                Ok(cluster) => put_text(
+                    &mut figures.vital,
+                    "version",
+                    cluster
+                        .nodes
+                        .first()
+                        .and_then(|n| n.garage_version.as_deref()),
+                ),
+                Err(err) => {
+                    run.failed
+                        .push(FailedCall::new("GetClusterStatus", err, &["vital.version"]))
+                }
+            }
+        }
+    }
+    let mut state = resume
+        .and_then(|v| serde_json::from_value::<ListResume>(v).ok())
+        .unwrap_or_default();
+    let mut more = true;
+    while more {
+        if !budget.take_request() {
+            break;
+        }
+        let token = (!state.token.is_empty()).then_some(state.token.as_str());
+        let page = target.page(ctx, token, PAGE_KEYS).await?;
+        for object in &page.contents {
+            let size = object.size.unwrap_or(0);
+            state.count += 1;
+            state.bytes += size;
+            state.largest = Some(state.largest.map_or(size, |l| l.max(size)));
+        }
+        match page.next_continuation_token {
+            Some(next) if !next.is_empty() => state.token = next,
+            _ => more = false,
+        }
+    }
+    figures.files.count = Some(state.count);
+    figures.files.bytes = Some(state.bytes);
+    figures.files.largest = state.largest;
+    figures.files.partial = more;
+    // Without the admin API the listing is the only measure of usage.
+    figures.storage = Storage::new(None, Some(state.bytes), None);
+    figures.quota = Quota::bytes(soft_limit(config), Some(state.bytes), QuotaSource::Soft);
+    run.complete = !more && run.failed.is_empty();
+    run.resume = if more {
+        serde_json::to_value(&state).ok()
+    } else {
+        None
+    };
+    run.requests = budget.requests();
+    run.figures = figures;
+    Ok(run)
+}
+
+async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {
+    let target = bucket::target(config)?;
+    run.step(
+        "reachable+authenticated: HeadBucket",
+        target.head(ctx),
+        |region| match region {
+            Some(region) => format!("{} exists (region {region})", target.what()),
+            None => format!("{} exists", target.what()),
+        },
+    )
+    .await?;
+    run.step(
+        "read: list 1 key",
+        target.page(ctx, None, 1),
+        |page| match page.contents.first() {
+            Some(object) => format!("first key {}", clean(&object.key)),
+            None => "the bucket is empty".into(),
+        },
+    )
+    .await?;
+    if let Some(admin) = garage::admin(config)? {
+        run.step("admin: GetClusterHealth", admin.health(ctx), |h| {
+            format!("cluster {}", clean(&h.status))
+        })
+        .await?;
+    }
+    Ok(())
+}
