@@ -605,6 +605,127 @@ mod tests {
         assert_eq!(Performance::from_samples(&[]), Performance::default());
     }
 
+    fn pulse_with(used: u64, peers: u64, rate: f64) -> Measurement {
+        let mut vital = Map::new();
+        vital.insert("peers".into(), serde_json::json!(peers));
+        vital.insert("rate_in".into(), serde_json::json!(rate));
+        Measurement {
+            storage: Storage::new(None, Some(used), None),
+            quota: Quota::bytes(Some(1000), Some(used), QuotaSource::GcThreshold),
+            vital,
+            ..Measurement::default()
+        }
+    }
+
+    #[test]
+    fn a_failed_call_keeps_only_its_own_figures_with_their_age() {
+        let mut stats = BackendStats::default();
+        stats.apply_pulse(pulse_with(100, 3, 1.5), None, "2026-01-01T00:00:00+00:00");
+        assert_eq!(stats.health.status, HealthStatus::Healthy);
+        assert_eq!(stats.storage.as_of, None);
+
+        // repo/stat fails: storage and quota keep 100 from the first poll, with its time;
+        // the peers are live (7), bandwidth is no longer reported (gone, not kept).
+        let mut second = pulse_with(0, 7, 0.0);
+        second.storage = Storage::default();
+        second.quota = Quota::default();
+        second.vital.remove("rate_in");
+        second.failed.push(FailedCall::new(
+            "repo/stat",
+            ProbeError::Http {
+                status: 500,
+                detail: "boom".into(),
+            },
+            &["storage", "quota"],
+        ));
+        stats.apply_pulse(second, None, "2026-01-01T00:00:05+00:00");
+        assert_eq!(stats.health.status, HealthStatus::Degraded);
+        assert_eq!(
+            stats.health.message.as_deref(),
+            Some("repo/stat failed: HTTP 500: boom")
+        );
+        assert_eq!(stats.storage.used, Some(100));
+        assert_eq!(
+            stats.storage.as_of.as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
+        assert_eq!(stats.quota.limit, Some(1000));
+        assert_eq!(stats.quota.source, Some(QuotaSource::GcThreshold));
+        assert_eq!(stats.quota.as_of.as_deref(), Some("2026-01-01T00:00:00+00:00"));
+        assert_eq!(stats.vital["peers"], serde_json::json!(7));
+        assert!(stats.vital_as_of.is_empty());
+        assert!(stats.vital.get("rate_in").is_none());
+        assert!(!stats.stale);
+
+        // A vital figure kept from an earlier poll says when it was read.
+        let mut third = pulse_with(120, 0, 2.0);
+        third.vital.remove("peers");
+        third.failed.push(FailedCall::new(
+            "swarm/peers",
+            ProbeError::Timeout { secs: 10 },
+            &["vital.peers"],
+        ));
+        stats.apply_pulse(third, None, "2026-01-01T00:00:10+00:00");
+        assert_eq!(stats.storage.used, Some(120));
+        assert_eq!(stats.storage.as_of, None);
+        assert_eq!(stats.vital["peers"], serde_json::json!(7));
+        assert_eq!(
+            stats.vital_as_of.get("peers").map(String::as_str),
+            Some("2026-01-01T00:00:05+00:00")
+        );
+    }
+
+    #[test]
+    fn inventory_figures_fill_what_the_pulse_does_not_report_with_their_age() {
+        let mut figures = Figures::default();
+        figures.files = Files {
+            count: Some(5000),
+            bytes: Some(9000),
+            largest: Some(300),
+            partial: false,
+            as_of: None,
+        };
+        figures.storage.used = Some(9000);
+        figures.vital.insert("pins".into(), serde_json::json!(42));
+        let record = InventoryRecord {
+            counted: Some(Counted {
+                as_of: "2026-01-01T00:00:00+00:00".into(),
+                figures,
+                complete: true,
+            }),
+            progress: None,
+            last_run: Some(RunInfo {
+                at: "2026-01-01T00:00:00+00:00".into(),
+                elapsed_ms: 1.0,
+                requests: 5,
+                outcome: InventoryState::Complete,
+                error: None,
+            }),
+        };
+        let mut stats = BackendStats::default();
+        // The pulse reports storage.used itself (Garage's counter): it wins over the listing.
+        stats.apply_pulse(
+            pulse_with(8000, 1, 0.0),
+            Some(&record),
+            "2026-01-01T01:00:00+00:00",
+        );
+        assert_eq!(stats.storage.used, Some(8000));
+        assert_eq!(stats.storage.as_of, None);
+        assert_eq!(stats.files.count, Some(5000));
+        assert_eq!(stats.files.as_of.as_deref(), Some("2026-01-01T00:00:00+00:00"));
+        assert_eq!(stats.vital["pins"], serde_json::json!(42));
+        assert_eq!(
+            stats.vital_as_of.get("pins").map(String::as_str),
+            Some("2026-01-01T00:00:00+00:00")
+        );
+        let summary = stats.inventory.as_ref().unwrap();
+        assert_eq!(summary.state, InventoryState::Complete);
+        assert_eq!(summary.requests, 5);
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["files"]["as_of"], "2026-01-01T00:00:00+00:00");
+        assert!(json["storage"].get("as_of").is_none());
+    }
+
     #[test]
     fn unknown_figures_serialise_as_null() {
         let stats = BackendStats::default();

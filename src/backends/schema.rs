@@ -207,7 +207,7 @@ pub const COMMON_FIELDS: &[FieldSpec] = &[
             min: 60,
             max: 30 * 86_400,
         },
-        "seconds between inventories: listings, walks, counts (default: the inventory_secs setting)",
+        "seconds between counts (default: the inventory_secs setting)",
     ),
 ];
 
