@@ -1,7 +1,8 @@
 //! ipfs-kit-tui: a terminal console for the storage backends of an IPFS-kit installation.
 //!
-//! Layers (see DESIGN.md): `store` is the on-disk truth in `~/.ipfs_kit`, `backends` the kinds
-//! and their config schemas, `cli` the non-interactive commands over them.
+//! Layers (see ARCHITECTURE.md): `store` is the on-disk truth in `~/.ipfs_kit`, `backends` the
+//! kinds (schema and probes), `poll` the one poll implementation, `monitor` the engine, `api`
+//! the façade, `cli` and `tui` the faces.
 
 pub mod api;
 pub mod backends;

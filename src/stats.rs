@@ -1,5 +1,5 @@
 //! The stats model shared by `status --json`, `backend test --json`, the console and the exporter
-//! (DESIGN.md, "The stats model"). A figure nobody could obtain is `None` (JSON `null`), never 0.
+//! (ARCHITECTURE.md, "Contracts"). A figure nobody could obtain is `None` (JSON `null`), never 0.
 
 use std::collections::BTreeMap;
 
