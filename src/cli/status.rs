@@ -68,7 +68,27 @@ fn or_unknown(value: Option<String>) -> String {
     value.unwrap_or_else(|| "?".into())
 }
 
+/// ` (12m old)` after a figure kept from an earlier read.
+fn kept_suffix(as_of: Option<&str>) -> String {
+    as_of
+        .and_then(crate::store::timestamp::parse)
+        .map(|at| {
+            let age = crate::text::age(crate::store::timestamp::age_secs(&at));
+            format!(" (as of {age})")
+        })
+        .unwrap_or_default()
+}
+
 fn used_cell(stats: &BackendStats) -> String {
+    let cell = used_cell_now(stats);
+    if cell == "?" {
+        cell
+    } else {
+        format!("{cell}{}", kept_suffix(stats.storage.as_of.as_deref()))
+    }
+}
+
+fn used_cell_now(stats: &BackendStats) -> String {
     match (stats.storage.used, stats.storage.total) {
         (Some(used), Some(total)) => format!(
             "{} / {} ({}%)",
@@ -82,6 +102,20 @@ fn used_cell(stats: &BackendStats) -> String {
 }
 
 fn quota_cell(stats: &BackendStats) -> String {
+    let cell = quota_cell_now(stats);
+    let kind = match stats.quota.source {
+        Some(crate::stats::QuotaSource::GcThreshold) => " GC threshold",
+        Some(crate::stats::QuotaSource::Soft) => " soft",
+        _ => "",
+    };
+    if cell == "?" {
+        cell
+    } else {
+        format!("{cell}{kind}{}", kept_suffix(stats.quota.as_of.as_deref()))
+    }
+}
+
+fn quota_cell_now(stats: &BackendStats) -> String {
     match (stats.quota.used, stats.quota.limit) {
         (Some(used), Some(limit)) => format!(
             "{} / {} ({}%)",

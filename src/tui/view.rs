@@ -267,6 +267,33 @@ fn gauge_line<'a>(
     Line::from(spans)
 }
 
+/// Figures shown with their last-known value because the call that feeds them failed (or the
+/// inventory that counted them is older than the poll): which, and how old.
+fn kept_figures(stats: &crate::stats::BackendStats) -> String {
+    let age = |at: &str| {
+        crate::store::timestamp::parse(at)
+            .map(|t| crate::text::age(crate::store::timestamp::age_secs(&t)))
+            .unwrap_or_else(|| "?".into())
+    };
+    let mut kept: Vec<String> = [
+        ("storage", stats.storage.as_of.as_deref()),
+        ("quota", stats.quota.as_of.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, at)| at.map(|at| format!("{name} {}", age(at))))
+    .collect();
+    let files_at = stats.files.as_of.as_deref();
+    kept.extend(
+        stats
+            .vital_as_of
+            .iter()
+            // Vital figures the inventory counted carry its time, already shown with the files.
+            .filter(|(_, at)| Some(at.as_str()) != files_at)
+            .map(|(key, at)| format!("{} {}", sanitize(key, 24), age(at))),
+    );
+    kept.join(", ")
+}
+
 fn vital_text(row: &Row) -> String {
     row.stats
         .vital
@@ -333,8 +360,13 @@ fn draw_detail(
             theme,
             true,
         ));
+        // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
+        let quota_label = match stats.quota.source {
+            Some(crate::stats::QuotaSource::GcThreshold) => "GC at",
+            _ => "Quota",
+        };
         lines.push(gauge_line(
-            "Quota",
+            quota_label,
             stats.quota.used,
             stats.quota.limit,
             w,
@@ -360,6 +392,13 @@ fn draw_detail(
     }
     let files = &stats.files;
     let count = files.describe();
+    let kept = kept_figures(stats);
+    if !kept.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<8}", "Kept"), theme.dim()),
+            Span::styled(kept, theme.warning()),
+        ]));
+    }
     lines.push(Line::from(vec![
         Span::styled(format!("{:<8}", "Files"), theme.dim()),
         Span::raw(format!(
