@@ -651,7 +651,10 @@ mod tests {
         );
         assert_eq!(stats.quota.limit, Some(1000));
         assert_eq!(stats.quota.source, Some(QuotaSource::GcThreshold));
-        assert_eq!(stats.quota.as_of.as_deref(), Some("2026-01-01T00:00:00+00:00"));
+        assert_eq!(
+            stats.quota.as_of.as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
         assert_eq!(stats.vital["peers"], serde_json::json!(7));
         assert!(stats.vital_as_of.is_empty());
         assert!(stats.vital.get("rate_in").is_none());
@@ -712,7 +715,10 @@ mod tests {
         assert_eq!(stats.storage.used, Some(8000));
         assert_eq!(stats.storage.as_of, None);
         assert_eq!(stats.files.count, Some(5000));
-        assert_eq!(stats.files.as_of.as_deref(), Some("2026-01-01T00:00:00+00:00"));
+        assert_eq!(
+            stats.files.as_of.as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
         assert_eq!(stats.vital["pins"], serde_json::json!(42));
         assert_eq!(
             stats.vital_as_of.get("pins").map(String::as_str),
