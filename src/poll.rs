@@ -234,10 +234,17 @@ pub fn record_run(
     record
 }
 
-/// A context for an inventory run: its answers may stream for as long as its budget lasts.
+/// A context for an inventory run: its answers may stream for as long as its budget lasts;
+/// the cap on an answer's size stays the caller's.
 fn inventory_context(ctx: &ProbeContext) -> ProbeContext {
     let time = INVENTORY_TIME.max(ctx.timeout);
-    ProbeContext::new(time).unwrap_or_else(|_| ctx.clone())
+    match crate::probe::Http::with_limit(time, ctx.http.max_body()) {
+        Ok(http) => ProbeContext {
+            http,
+            timeout: time,
+        },
+        Err(_) => ctx.clone(),
+    }
 }
 
 /// Runs one inventory of `backend` now: locked against a second run, budgeted, going on from
@@ -319,9 +326,9 @@ pub fn apply(
     }
 }
 
-/// Polls one backend once, as `status` does: an inventory first when the kept one is older
-/// than `inventory_secs` (and `inventories` has room), then the pulse. On failure the
-/// last-known figures (`previous`) are kept, marked stale.
+/// Polls one backend once, as `status` does: the pulse, then, when the backend answered and
+/// the kept inventory is older than `inventory_secs`, an inventory (as `inventories` allows).
+/// On failure the last-known figures (`previous`) are kept, marked stale.
 pub async fn poll(
     store: &Store,
     ctx: &ProbeContext,
@@ -341,8 +348,15 @@ pub async fn poll(
     let Ok(kind) = Kind::parse(backend.kind()) else {
         return stats;
     };
+    let started = Instant::now();
+    let result = pulse(ctx, kind.spec(), backend.config()).await;
+    let elapsed = millis(started.elapsed());
+    let ok = result.is_ok();
     let mut inventory = load_inventory(store, &backend.id);
-    if kind.spec().has_inventory()
+    // As in the monitor: no inventory of a backend that does not answer (it would only wait
+    // out its longer budget).
+    if ok
+        && kind.spec().has_inventory()
         && inventory_due(inventory.as_ref(), inventory_every(settings, backend))
     {
         let _slot = inventories.acquire().await.ok();
@@ -353,10 +367,6 @@ pub async fn poll(
             Err(err) => store.log("WARNING", &err.to_string()),
         }
     }
-    let started = Instant::now();
-    let result = pulse(ctx, kind.spec(), backend.config()).await;
-    let elapsed = millis(started.elapsed());
-    let ok = result.is_ok();
     apply(&mut stats, result, inventory.as_ref(), &timestamp::now());
     stats.performance = Performance::from_samples(&[(elapsed, ok)]);
     stats

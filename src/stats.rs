@@ -475,15 +475,20 @@ impl BackendStats {
         inventory: Option<&InventoryRecord>,
         now: &str,
     ) {
-        let mut layered = Layered::new();
         let live = Figures {
             storage: pulse.storage,
             files: pulse.files,
             quota: pulse.quota,
             vital: pulse.vital,
         };
-        flatten_into(&mut layered, &live, None, |_| true);
-        if !pulse.failed.is_empty() {
+        let shown = inventory.and_then(InventoryRecord::shown);
+        if pulse.failed.is_empty() {
+            // The common case, every poll: no figure to keep from before, so the layers are
+            // typed overlays (no JSON round trip).
+            self.overlay(live, shown);
+        } else {
+            let mut layered = Layered::new();
+            flatten_into(&mut layered, &live, None, |_| true);
             let kept = self.figures();
             let mut from_kept = Layered::new();
             flatten_into(&mut from_kept, &kept, None, |path| {
@@ -493,11 +498,11 @@ impl BackendStats {
                 let time = self.time_of(&path);
                 layered.entry(path).or_insert((value, time));
             }
+            if let Some((figures, as_of)) = &shown {
+                flatten_into(&mut layered, figures, Some(as_of), |_| true);
+            }
+            self.set_figures(layered);
         }
-        if let Some((figures, as_of)) = inventory.and_then(InventoryRecord::shown) {
-            flatten_into(&mut layered, &figures, Some(&as_of), |_| true);
-        }
-        self.set_figures(layered);
         self.inventory = inventory.and_then(InventoryRecord::summary);
 
         let mut problems: Vec<String> = pulse.degraded.into_iter().collect();
@@ -519,6 +524,71 @@ impl BackendStats {
         self.stale = false;
         self.source = Source::Live;
         self.updated_at = Some(now.to_string());
+    }
+
+    /// The pulse's figures, with what it leaves unknown filled from the inventory (`shown`),
+    /// each group that took an inventory figure carrying the inventory's time.
+    fn overlay(&mut self, live: Figures, shown: Option<(Figures, String)>) {
+        let Some((counted, as_of)) = shown else {
+            self.storage = live.storage;
+            self.files = live.files;
+            self.quota = live.quota;
+            self.vital = live.vital;
+            self.vital_as_of.clear();
+            return;
+        };
+        /// Takes `counted` where `live` is unknown; says whether it took any.
+        fn fill<T>(live: &mut Option<T>, counted: Option<T>) -> bool {
+            if live.is_none() && counted.is_some() {
+                *live = counted;
+                true
+            } else {
+                false
+            }
+        }
+        let (mut storage, c) = (live.storage, counted.storage);
+        let took_storage = [
+            fill(&mut storage.total, c.total),
+            fill(&mut storage.used, c.used),
+            fill(&mut storage.available, c.available),
+            fill(&mut storage.usage_percent, c.usage_percent),
+        ]
+        .contains(&true);
+        storage.as_of = took_storage.then(|| as_of.clone());
+        let (mut files, c) = (live.files, counted.files);
+        let took_files = [
+            fill(&mut files.count, c.count),
+            fill(&mut files.bytes, c.bytes),
+            fill(&mut files.largest, c.largest),
+        ]
+        .contains(&true);
+        if took_files {
+            files.partial |= c.partial;
+        }
+        files.as_of = took_files.then(|| as_of.clone());
+        let (mut quota, c) = (live.quota, counted.quota);
+        let took_quota = [
+            fill(&mut quota.limit, c.limit),
+            fill(&mut quota.used, c.used),
+            fill(&mut quota.remaining, c.remaining),
+            fill(&mut quota.objects_limit, c.objects_limit),
+            fill(&mut quota.objects_used, c.objects_used),
+            fill(&mut quota.source, c.source),
+        ]
+        .contains(&true);
+        quota.as_of = took_quota.then(|| as_of.clone());
+        let mut vital = live.vital;
+        self.vital_as_of.clear();
+        for (key, value) in counted.vital {
+            if !vital.contains_key(&key) && !value.is_null() {
+                self.vital_as_of.insert(key.clone(), as_of.clone());
+                vital.insert(key, value);
+            }
+        }
+        self.storage = storage;
+        self.files = files;
+        self.quota = quota;
+        self.vital = vital;
     }
 
     /// Rebuilds the figure groups from layered paths; a group read before this pulse carries

@@ -2,17 +2,25 @@
 //! peer's REST API does (shared/reference/backend-apis.md): `/health` 204 without auth, NDJSON
 //! streams for `/peers` and `/pins` (204 when empty, errors in the `X-Stream-Error` trailer),
 //! freespace metrics whose `value` is a decimal string, 401 `{"code","message"}` on bad auth.
+//!
+//! The probe is in two parts (issue 8): the *pulse* (every poll: `/health`, `/id`, `/peers`;
+//! only `/health` failing makes the cluster down) and the *inventory* (slow clock: `/pins` and
+//! the freespace metrics; its failures never change health). `support::measure_all` is one
+//! pulse plus one inventory.
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ipfs_kit_tui::backends::Kind;
-use ipfs_kit_tui::probe::{self, ProbeContext, ProbeError};
+use ipfs_kit_tui::poll;
+use ipfs_kit_tui::probe::{Budget, ProbeContext, ProbeError};
 use ipfs_kit_tui::stats::{Files, Measurement, Quota, Storage};
-use serde_json::{json, Value};
-use support::{home_with_backend, run_cli, Fixture, Reply, Request};
+use serde_json::{json, Map, Value};
+use support::{backend, home_with_backend, run_cli, Fixture, Reply, Request};
 
 const USER: &str = "operator";
 const PASSWORD: &str = "cluster-pass-7d1e";
@@ -95,20 +103,47 @@ fn freespace() -> Value {
     ])
 }
 
-fn cluster_answer(path: &str) -> Reply {
+/// A cluster bigger than the healthy one: `pins` pins (all pinned) and `peers` peers (all up).
+#[derive(Clone, Copy)]
+struct Scale {
+    pins: usize,
+    peers: usize,
+}
+
+fn many_peers(count: usize) -> Vec<Value> {
+    let mut peers = vec![peer(PEER_A, "cluster-a", "")];
+    peers
+        .extend((1..count).map(|i| peer(&format!("12D3KooWPeer{i:06}"), &format!("peer-{i}"), "")));
+    peers
+}
+
+fn many_pins(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| json!({"cid": format!("bafy-many-{i}"), "peer_map": {PEER_A: {"status": "pinned"}}}))
+        .collect()
+}
+
+/// A healthy peer's answer to `path`; at `scale` when given, else the healthy sets above.
+fn cluster_answer(path: &str, scale: Option<Scale>) -> Reply {
     match path {
         "/health" => Reply::empty(204),
         "/version" => Reply::json(200, json!({"version": "1.1.6"})),
         "/id" => Reply::json(200, peer(PEER_A, "cluster-a", "")),
-        "/peers" => Reply::ndjson(
-            &[
-                peer(PEER_A, "cluster-a", ""),
-                peer(PEER_B, "cluster-b", ""),
-                peer(PEER_C, "cluster-c", ""),
-            ],
-            vec![],
-        ),
-        "/pins" => Reply::ndjson(&healthy_pins(), vec![]),
+        "/peers" => match scale {
+            Some(scale) => Reply::ndjson(&many_peers(scale.peers), vec![]),
+            None => Reply::ndjson(
+                &[
+                    peer(PEER_A, "cluster-a", ""),
+                    peer(PEER_B, "cluster-b", ""),
+                    peer(PEER_C, "cluster-c", ""),
+                ],
+                vec![],
+            ),
+        },
+        "/pins" => match scale {
+            Some(scale) => Reply::ndjson(&many_pins(scale.pins), vec![]),
+            None => Reply::ndjson(&healthy_pins(), vec![]),
+        },
         "/monitor/metrics/freespace" => Reply::json(200, freespace()),
         _ => Reply::text(404, "404 page not found"),
     }
@@ -137,14 +172,22 @@ fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", String::from_utf8(out).unwrap())
 }
 
+/// Replies that replace the healthy answer of a path; shared with the fixture, so a test can
+/// break a path between two polls.
+type Overrides = Arc<Mutex<Vec<(String, Reply)>>>;
+
+fn overrides(list: Vec<(&str, Reply)>) -> Overrides {
+    Arc::new(Mutex::new(
+        list.into_iter()
+            .map(|(path, reply)| (path.to_string(), reply))
+            .collect(),
+    ))
+}
+
 /// A Cluster peer's REST API on a free loopback port; with `auth`, every endpoint but
 /// `/health` wants those basic-auth credentials. `overrides` replace the healthy answers.
-fn cluster(auth: Option<(&str, &str)>, overrides: Vec<(&str, Reply)>) -> Fixture {
+fn cluster_with(auth: Option<(&str, &str)>, scale: Option<Scale>, overrides: Overrides) -> Fixture {
     let expected = auth.map(|(user, password)| basic(user, password));
-    let overrides: Vec<(String, Reply)> = overrides
-        .into_iter()
-        .map(|(path, reply)| (path.to_string(), reply))
-        .collect();
     Fixture::start(move |request: &Request| {
         if request.method != "GET" {
             return Reply::text(405, "405 method not allowed");
@@ -160,11 +203,18 @@ fn cluster(auth: Option<(&str, &str)>, overrides: Vec<(&str, Reply)>) -> Fixture
                     );
             }
         }
-        if let Some((_, reply)) = overrides.iter().find(|(p, _)| *p == request.path) {
-            return reply.clone();
-        }
-        cluster_answer(&request.path)
+        let replaced = overrides
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(p, _)| *p == request.path)
+            .map(|(_, reply)| reply.clone());
+        replaced.unwrap_or_else(|| cluster_answer(&request.path, scale))
     })
+}
+
+fn cluster(auth: Option<(&str, &str)>, list: Vec<(&str, Reply)>) -> Fixture {
+    cluster_with(auth, None, overrides(list))
 }
 
 fn config(url: &str, auth: Option<(&str, &str)>) -> Value {
@@ -180,8 +230,24 @@ fn ctx(timeout_secs: u64) -> ProbeContext {
     ProbeContext::new(Duration::from_secs(timeout_secs)).unwrap()
 }
 
-async fn measure(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
-    probe::measure(ctx, Kind::IpfsCluster, config.as_object().unwrap()).await
+/// One pulse, under the one rule for "down" (what every poll runs).
+async fn pulse(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
+    poll::pulse(ctx, Kind::IpfsCluster.spec(), config.as_object().unwrap()).await
+}
+
+/// One pulse and one inventory: every figure the cluster reports.
+async fn measure_all(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
+    support::measure_all(ctx, Kind::IpfsCluster, config.as_object().unwrap()).await
+}
+
+/// The error of the failed call `call` in a measurement that otherwise succeeded.
+fn failed_call(m: &Measurement, call: &str) -> ProbeError {
+    m.failed
+        .iter()
+        .find(|f| f.call == call)
+        .unwrap_or_else(|| panic!("no failed call '{call}' in {:?}", m.failed))
+        .error
+        .clone()
 }
 
 fn home(config: Value, timeout_secs: u64) -> tempfile::TempDir {
@@ -200,16 +266,28 @@ fn status(home: &Path) -> (Value, String, String, Duration) {
     let elapsed = started.elapsed();
     assert_eq!(code, 0, "{out}{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
-    let entry = report["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["id"] == "cluster")
-        .unwrap()
-        .clone();
-    (entry, out, err, elapsed)
+    (backend(&report, "cluster").clone(), out, err, elapsed)
 }
 
+/// What the pulse reads.
+fn pulse_vital() -> Value {
+    json!({
+        "version": "1.1.6", "commit": "3c5c4f1", "peername": "cluster-a", "peer_id": PEER_A,
+        "cluster_peers": 3, "peers_up": 3, "peers_down": 0,
+    })
+}
+
+/// The vital figures only the inventory reads.
+const INVENTORY_VITAL: [&str; 6] = [
+    "pins_pinned",
+    "pins_pinning",
+    "pins_queued",
+    "pins_error",
+    "pins_other",
+    "freespace_min",
+];
+
+/// What the pulse and the inventory read together.
 fn healthy_vital() -> Value {
     json!({
         "version": "1.1.6", "commit": "3c5c4f1", "peername": "cluster-a", "peer_id": PEER_A,
@@ -219,13 +297,23 @@ fn healthy_vital() -> Value {
     })
 }
 
+/// The requests a fixture received, by path.
+fn by_path(requests: &[Request]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for request in requests {
+        *counts.entry(request.path.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
 #[tokio::test]
 async fn measure_reports_every_figure() {
     let api = cluster(Some((USER, PASSWORD)), vec![]);
-    let m = measure(&ctx(5), &config(&api.url, Some((USER, PASSWORD))))
+    let m = measure_all(&ctx(5), &config(&api.url, Some((USER, PASSWORD))))
         .await
         .unwrap();
     assert_eq!(m.degraded, None);
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
     assert_eq!(
         m.storage,
         Storage {
@@ -233,6 +321,7 @@ async fn measure_reports_every_figure() {
             used: None,
             available: Some(FREE_A + FREE_B),
             usage_percent: None,
+            as_of: None,
         }
     );
     assert_eq!(
@@ -247,14 +336,32 @@ async fn measure_reports_every_figure() {
 }
 
 #[tokio::test]
+async fn the_pulse_reads_no_inventory_figure() {
+    let api = cluster(Some((USER, PASSWORD)), vec![]);
+    let m = pulse(&ctx(5), &config(&api.url, Some((USER, PASSWORD))))
+        .await
+        .unwrap();
+    assert_eq!(m.degraded, None);
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+    assert_eq!(
+        m.files,
+        Files::default(),
+        "pins are counted by the inventory"
+    );
+    assert_eq!(m.storage, Storage::default(), "free space is inventory");
+    assert_eq!(Value::Object(m.vital), pulse_vital());
+}
+
+#[tokio::test]
 async fn basic_auth_is_sent_everywhere_but_health() {
     let api = cluster(Some((USER, PASSWORD)), vec![]);
-    measure(&ctx(5), &config(&api.url, Some((USER, PASSWORD))))
+    measure_all(&ctx(5), &config(&api.url, Some((USER, PASSWORD))))
         .await
         .unwrap();
     let requests = api.requests();
     let mut paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
     paths.sort_unstable();
+    // The pulse: /health, /id, /peers; the inventory: /pins, freespace.
     assert_eq!(
         paths,
         [
@@ -290,20 +397,33 @@ fn status_json_reports_every_figure_and_keeps_it() {
     assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD));
     assert_eq!(entry["type"], "ipfs_cluster");
     assert_eq!(entry["health"]["status"], "healthy", "{entry}");
+    assert_eq!(entry["health"]["message"], Value::Null);
     assert_eq!(entry["source"], "live");
+    // The first status on a fresh home runs an inventory: pins and free space come from it,
+    // with its time.
+    let inventory_at = entry["inventory"]["as_of"].clone();
+    assert!(inventory_at.is_string(), "{entry}");
+    assert_eq!(entry["inventory"]["state"], "complete", "{entry}");
+    assert_eq!(entry["inventory"]["requests"], 2, "/pins and freespace");
     assert_eq!(
         entry["storage"],
-        json!({"total": null, "used": null, "available": FREE_A + FREE_B, "usage_percent": null})
+        json!({"total": null, "used": null, "available": FREE_A + FREE_B, "usage_percent": null,
+               "as_of": inventory_at})
     );
     assert_eq!(
         entry["files"],
-        json!({"count": 6, "bytes": null, "largest": null})
+        json!({"count": 6, "bytes": null, "largest": null, "as_of": inventory_at})
     );
     assert_eq!(
         entry["quota"],
         json!({"limit": null, "used": null, "remaining": null, "objects_limit": null, "objects_used": null})
     );
     assert_eq!(entry["vital"], healthy_vital());
+    let inventory_times: Map<String, Value> = INVENTORY_VITAL
+        .iter()
+        .map(|key| (key.to_string(), inventory_at.clone()))
+        .collect();
+    assert_eq!(entry["vital_as_of"], Value::Object(inventory_times));
     let kept: Value = serde_json::from_str(
         &std::fs::read_to_string(home.path().join("metadata/stats.cluster.json")).unwrap(),
     )
@@ -315,7 +435,7 @@ fn status_json_reports_every_figure_and_keeps_it() {
 }
 
 #[test]
-fn backend_test_passes_with_three_steps() {
+fn backend_test_passes_with_its_steps_and_the_pulse() {
     let api = cluster(Some((USER, PASSWORD)), vec![]);
     let home = home(config(&api.url, Some((USER, PASSWORD))), 10);
     let (code, out, err) = run_cli(home.path(), &["backend", "test", "cluster", "--json"]);
@@ -326,11 +446,21 @@ fn backend_test_passes_with_three_steps() {
     let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["reachable: health", "authenticated: id", "read: peers"]
+        [
+            "reachable: health",
+            "authenticated: id",
+            "read: peers",
+            "pulse: what the monitor polls"
+        ]
     );
     assert_eq!(steps[0]["detail"], "alive (HTTP 204)");
     assert_eq!(steps[1]["detail"], "peer cluster-a, IPFS Cluster 1.1.6");
     assert_eq!(steps[2]["detail"], "3 peers up, 0 down");
+    assert_eq!(steps[3]["detail"], "healthy: every call answered");
+    assert!(
+        api.requests().iter().all(|r| r.path != "/pins"),
+        "a test lists no pins"
+    );
 }
 
 #[test]
@@ -353,6 +483,15 @@ fn backend_test_fails_at_the_auth_step_with_a_wrong_password() {
     );
     assert_eq!(report["error"]["class"], "credentials");
     assert!(!out.contains("not-the-password") && !err.contains("not-the-password"));
+    // The poll: /health answers, but rejected credentials on any call make the cluster down.
+    let (entry, out, err, elapsed) = status(home.path());
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert_eq!(entry["health"]["status"], "down", "{entry}");
+    assert_eq!(
+        entry["health"]["message"],
+        "credentials rejected (HTTP 401): /id: Unauthorized"
+    );
+    assert!(!out.contains("not-the-password") && !err.contains("not-the-password"));
     // And without any credentials at all.
     let home = home_with_backend("cluster", config(&api.url, None));
     let (code, out, _) = run_cli(home.path(), &["backend", "test", "cluster", "--json"]);
@@ -372,8 +511,9 @@ async fn empty_streams_answer_204() {
             ("/monitor/metrics/freespace", Reply::raw_json(200, "null")),
         ],
     );
-    let m = measure(&ctx(5), &config(&api.url, None)).await.unwrap();
+    let m = measure_all(&ctx(5), &config(&api.url, None)).await.unwrap();
     assert_eq!(m.degraded, None);
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
     // Zero pins is a real zero; no freespace metric is unknown.
     assert_eq!(m.files.count, Some(0));
     assert_eq!(m.storage, Storage::default());
@@ -392,7 +532,7 @@ async fn empty_streams_answer_204() {
 }
 
 #[test]
-fn stream_error_trailer_on_peers_fails() {
+fn stream_error_trailer_on_peers_degrades() {
     let api = cluster(
         None,
         vec![(
@@ -409,11 +549,18 @@ fn stream_error_trailer_on_peers_fails() {
     let home = home(config(&api.url, None), 2);
     let (entry, _, _, elapsed) = status(home.path());
     assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
-    assert_eq!(entry["health"]["status"], "down");
+    // /peers is not the liveness call: degraded, naming the call; the peer counts were never
+    // known, so they are null (not a partial count of 1); the rest is live.
+    assert_eq!(entry["health"]["status"], "degraded", "{entry}");
     assert_eq!(
         entry["health"]["message"],
-        "the stream failed: rpc error: context deadline exceeded"
+        "/peers failed: the stream failed: rpc error: context deadline exceeded"
     );
+    assert_eq!(entry["vital"].get("peers_up"), None, "{entry}");
+    assert_eq!(entry["vital"].get("peers_down"), None, "{entry}");
+    assert_eq!(entry["vital"]["version"], "1.1.6");
+    assert_eq!(entry["vital"]["cluster_peers"], 3);
+    assert_eq!(entry["files"]["count"], 6);
     // `backend test` names the read step.
     let (code, out, _) = run_cli(home.path(), &["backend", "test", "cluster", "--json"]);
     assert_eq!(code, 1);
@@ -424,7 +571,7 @@ fn stream_error_trailer_on_peers_fails() {
 }
 
 #[tokio::test]
-async fn stream_error_trailer_on_pins_fails() {
+async fn stream_error_trailer_on_pins_fails_the_inventory_only() {
     let api = cluster(
         None,
         vec![(
@@ -435,17 +582,42 @@ async fn stream_error_trailer_on_pins_fails() {
             ),
         )],
     );
-    let err = measure(&ctx(5), &config(&api.url, None)).await.unwrap_err();
+    // /pins is inventory (it grows with the cluster): the pulse stays healthy.
+    let m = measure_all(&ctx(5), &config(&api.url, None)).await.unwrap();
+    assert_eq!(m.degraded, None);
+    assert_eq!(m.failed.len(), 1, "{:?}", m.failed);
     assert_eq!(
-        err,
+        failed_call(&m, "/pins"),
         ProbeError::Stream {
             detail: "state: datastore closed".into()
         }
     );
+    assert!(
+        !m.vital.contains_key("pins_pinned"),
+        "no partial count: {:?}",
+        m.vital
+    );
+    assert_eq!(m.files.count, None);
+    assert_eq!(
+        m.storage.available,
+        Some(FREE_A + FREE_B),
+        "freespace still read"
+    );
+
+    let home = home(config(&api.url, None), 5);
+    let (entry, _, _, _) = status(home.path());
+    assert_eq!(entry["health"]["status"], "healthy", "{entry}");
+    assert_eq!(entry["health"]["message"], Value::Null);
+    assert_eq!(
+        entry["inventory"]["message"],
+        "/pins failed: the stream failed: state: datastore closed"
+    );
+    assert_eq!(entry["files"]["count"], Value::Null, "{entry}");
+    assert_eq!(entry["vital"]["peers_up"], 3);
 }
 
 #[tokio::test]
-async fn down_peers_and_errored_pins_degrade() {
+async fn down_peers_degrade_and_errored_pins_are_counted() {
     let api = cluster(
         None,
         vec![
@@ -478,19 +650,42 @@ async fn down_peers_and_errored_pins_degrade() {
             ),
         ],
     );
-    let m = measure(&ctx(5), &config(&api.url, None)).await.unwrap();
+    let m = measure_all(&ctx(5), &config(&api.url, None)).await.unwrap();
+    // Down peers are the pulse's: degraded. Errored pins are counted by the inventory, which
+    // never changes health: they are figures (pins_error), not part of the message.
     assert_eq!(
         m.degraded.as_deref(),
         Some(&*format!(
-            "2 of 3 cluster peers down: {PEER_B} (dial backoff), cluster-c (context deadline exceeded); 3 of 4 pins in error"
+            "2 of 3 cluster peers down: {PEER_B} (dial backoff), cluster-c (context deadline exceeded)"
         ))
     );
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
     assert_eq!(m.vital["peers_up"], json!(1));
     assert_eq!(m.vital["peers_down"], json!(2));
     assert_eq!(m.vital["pins_pinned"], json!(1));
     assert_eq!(m.vital["pins_error"], json!(3));
     assert_eq!(m.vital["pins_queued"], json!(0));
     assert_eq!(m.files.count, Some(4));
+}
+
+#[tokio::test]
+async fn more_down_peers_than_named_are_counted() {
+    let mut peers = vec![peer(PEER_A, "cluster-a", "")];
+    for i in 0..5 {
+        peers.push(peer(
+            &format!("12D3KooWDown{i}"),
+            &format!("down-{i}"),
+            "dial backoff",
+        ));
+    }
+    let api = cluster(None, vec![("/peers", Reply::ndjson(&peers, vec![]))]);
+    let m = pulse(&ctx(5), &config(&api.url, None)).await.unwrap();
+    assert_eq!(
+        m.degraded.as_deref(),
+        Some(
+            "5 of 6 cluster peers down: down-0 (dial backoff), down-1 (dial backoff), down-2 (dial backoff) and 2 more"
+        )
+    );
 }
 
 #[test]
@@ -514,7 +709,7 @@ fn a_peer_that_cannot_reach_ipfs_is_degraded() {
 #[tokio::test]
 async fn freespace_values_are_decimal_strings() {
     // Happy path (strings parsed, the expired metric left out) is in measure_reports_every_figure;
-    // here a value that is not a number is named.
+    // here a value that is not a number is named. Free space is inventory: that call failed.
     let api = cluster(
         None,
         vec![(
@@ -528,22 +723,56 @@ async fn freespace_values_are_decimal_strings() {
             ),
         )],
     );
-    let err = measure(&ctx(5), &config(&api.url, None)).await.unwrap_err();
+    let m = measure_all(&ctx(5), &config(&api.url, None)).await.unwrap();
+    assert_eq!(m.degraded, None);
+    assert_eq!(m.failed.len(), 1, "{:?}", m.failed);
+    let err = failed_call(&m, "/monitor/metrics/freespace");
     assert_eq!(err.class(), "unparsable");
     assert_eq!(
         err.to_string(),
         format!("unparsable answer from Cluster /monitor/metrics/freespace: freespace value '12GB' of peer {PEER_B} is not a number of bytes")
     );
+    assert_eq!(m.storage, Storage::default(), "no partial sum");
+    assert!(!m.vital.contains_key("freespace_min"));
+    assert_eq!(m.files.count, Some(6), "the pins are still counted");
 }
+
+// ---- Faults: each fails with the right reason within timeout + 2 s. ----
 
 #[tokio::test]
 async fn hang_past_the_timeout() {
-    let api = cluster(None, vec![("/pins", Reply::Hang)]);
+    // The liveness call hangs: down, not retried (the timeout already took the poll's time).
+    let api = cluster(None, vec![("/health", Reply::Hang)]);
     let started = Instant::now();
-    let err = measure(&ctx(1), &config(&api.url, None)).await.unwrap_err();
+    let err = pulse(&ctx(1), &config(&api.url, None)).await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
     assert_eq!(err.to_string(), "timed out after 1 s");
+    let healths = api
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/health")
+        .count();
+    assert_eq!(healths, 1);
+
+    // Another pulse call hangs: degraded, naming it, in one timeout (the calls run together).
+    let api = cluster(None, vec![("/id", Reply::Hang)]);
+    let started = Instant::now();
+    let m = pulse(&ctx(1), &config(&api.url, None)).await.unwrap();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(m.failed.len(), 1, "{:?}", m.failed);
+    assert_eq!(failed_call(&m, "/id"), ProbeError::Timeout { secs: 1 });
+    assert_eq!(m.vital["peers_up"], json!(3));
+
+    // The pin stream hangs: the inventory's call failed; the pulse is healthy.
+    let api = cluster(None, vec![("/pins", Reply::Hang)]);
+    let started = Instant::now();
+    let m = measure_all(&ctx(1), &config(&api.url, None)).await.unwrap();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(m.degraded, None);
+    assert_eq!(failed_call(&m, "/pins").to_string(), "timed out after 1 s");
 }
 
 #[tokio::test]
@@ -554,7 +783,7 @@ async fn connection_refused_names_the_address() {
         .unwrap()
         .port();
     let started = Instant::now();
-    let err = measure(&ctx(1), &config(&format!("http://127.0.0.1:{port}"), None))
+    let err = pulse(&ctx(1), &config(&format!("http://127.0.0.1:{port}"), None))
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -583,4 +812,163 @@ fn escape_sequences_in_names_never_reach_the_output() {
         );
         assert!(!text.to_ascii_lowercase().contains("\\u001b"), "{text}");
     }
+}
+
+// ---- The pulse costs the same whatever the cluster's size. ----
+
+#[tokio::test]
+async fn requests_per_pulse_do_not_grow_with_the_cluster() {
+    const PULSES: usize = 3;
+    let per_pulse = Kind::IpfsCluster.spec().pulse_requests() as usize;
+    assert_eq!(per_pulse, 3, "/health, /id, /peers");
+    let small = Scale {
+        pins: 500,
+        peers: 5,
+    };
+    let large = Scale {
+        pins: 50_000,
+        peers: 500,
+    };
+    let mut counts = Vec::new();
+    for scale in [small, large] {
+        let api = cluster_with(None, Some(scale), overrides(vec![]));
+        let config = config(&api.url, None);
+        for _ in 0..PULSES {
+            let m = pulse(&ctx(10), &config).await.unwrap();
+            assert!(m.failed.is_empty(), "{:?}", m.failed);
+            assert_eq!(m.vital["peers_up"], json!(scale.peers));
+            assert_eq!(m.files, Files::default());
+        }
+        let requests = api.requests();
+        assert_eq!(
+            requests.len(),
+            PULSES * per_pulse,
+            "{} pins: {:?}",
+            scale.pins,
+            by_path(&requests)
+        );
+        for request in &requests {
+            assert_ne!(request.path, "/pins", "a pulse lists no pins");
+            assert_ne!(
+                request.path, "/monitor/metrics/freespace",
+                "free space is inventory"
+            );
+        }
+        counts.push(by_path(&requests));
+
+        // The fixture really is that big: the inventory counts it all, in the same 2 requests.
+        let budget = Budget::new(Duration::from_secs(60), 100);
+        let run = Kind::IpfsCluster
+            .spec()
+            .inventory(&ctx(10), config.as_object().unwrap(), None, &budget)
+            .await
+            .unwrap();
+        assert!(run.failed.is_empty(), "{:?}", run.failed);
+        assert!(run.complete);
+        assert_eq!(run.requests, 2);
+        assert_eq!(run.figures.files.count, Some(scale.pins as u64));
+        assert_eq!(run.figures.vital["pins_pinned"], json!(scale.pins));
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "requests by path at 500 and at 50,000 pins"
+    );
+    let expected: BTreeMap<String, usize> = ["/health", "/id", "/peers"]
+        .into_iter()
+        .map(|path| (path.to_string(), PULSES))
+        .collect();
+    assert_eq!(counts[0], expected);
+}
+
+// ---- A failed auxiliary call costs only its own figures. ----
+
+/// Two `status --json` runs on one home: all healthy, then with `fault` as the answer of `path`.
+fn healthy_then_fault(path: &str, fault: Reply, timeout_secs: u64) -> (Value, Value) {
+    let faults = overrides(vec![]);
+    let api = cluster_with(None, None, faults.clone());
+    let home = home(config(&api.url, None), timeout_secs);
+    let (first, _, _, _) = status(home.path());
+    assert_eq!(first["health"]["status"], "healthy", "{first}");
+    assert_eq!(first["vital"], healthy_vital(), "{first}");
+    faults.lock().unwrap().push((path.to_string(), fault));
+    let (second, _, _, elapsed) = status(home.path());
+    assert!(
+        elapsed < Duration::from_secs(timeout_secs + 2),
+        "{elapsed:?}"
+    );
+    (first, second)
+}
+
+/// The second run is degraded with exactly `message`; the `vital` figures the failed call feeds
+/// keep the first run's values with the first run's time; every other figure is live (or, for
+/// inventory figures, as of the same inventory as before).
+fn assert_only_fed_figures_kept(first: &Value, second: &Value, message: &str, vital: &[&str]) {
+    assert_eq!(second["health"]["status"], "degraded", "{second}");
+    assert_eq!(second["health"]["message"], message);
+    assert_eq!(second["stale"], false);
+    assert_eq!(second["source"], "live");
+    let first_at = first["updated_at"].as_str().unwrap();
+    assert_ne!(
+        second["updated_at"].as_str().unwrap(),
+        first_at,
+        "a new poll"
+    );
+    // The same figures as before: the live ones because the cluster answers the same, the
+    // kept ones because they were kept; storage and files as of the same inventory.
+    assert_eq!(second["vital"], first["vital"], "{second}");
+    for group in ["storage", "files", "quota"] {
+        assert_eq!(second[group], first[group], "{group}");
+    }
+    let mut expected_times = first["vital_as_of"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for key in vital {
+        assert!(!first["vital"][*key].is_null(), "{key} was known: {first}");
+        expected_times.insert(key.to_string(), json!(first_at));
+    }
+    assert_eq!(
+        second["vital_as_of"],
+        Value::Object(expected_times),
+        "{second}"
+    );
+}
+
+#[test]
+fn a_failed_id_keeps_the_identity_with_its_age() {
+    let (first, second) = healthy_then_fault(
+        "/id",
+        Reply::json(
+            500,
+            json!({"code": 500, "message": "rpc error: peer is shutting down"}),
+        ),
+        2,
+    );
+    assert_only_fed_figures_kept(
+        &first,
+        &second,
+        "/id failed: HTTP 500: rpc error: peer is shutting down",
+        &["version", "commit", "peername", "peer_id", "cluster_peers"],
+    );
+}
+
+#[test]
+fn a_failed_peers_stream_keeps_the_peer_counts_with_their_age() {
+    let (first, second) = healthy_then_fault(
+        "/peers",
+        Reply::ndjson(
+            &[peer(PEER_A, "cluster-a", "")],
+            vec![(
+                "X-Stream-Error".into(),
+                "rpc error: context deadline exceeded".into(),
+            )],
+        ),
+        2,
+    );
+    assert_only_fed_figures_kept(
+        &first,
+        &second,
+        "/peers failed: the stream failed: rpc error: context deadline exceeded",
+        &["peers_up", "peers_down"],
+    );
 }

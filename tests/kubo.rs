@@ -2,17 +2,26 @@
 //! (shared/reference/backend-apis.md): POST only, args in the query string, 403 text on bad
 //! auth, `{"Message","Code","Type":"error"}` errors, NDJSON pin streams with an
 //! `X-Stream-Error` trailer. Plus the faults every probe must survive in bounded time.
+//!
+//! The probe is in two parts (issue 8): the *pulse* (every poll: `version`, `repo/stat` with
+//! `size-only`, `stats/bw`, `swarm/peers`; only `version` failing makes the node down) and the
+//! *inventory* (slow clock: `id`, `pin/ls`, the full `repo/stat`; its failures never change
+//! health). `support::measure_all` is one pulse plus one inventory.
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ipfs_kit_tui::backends::Kind;
-use ipfs_kit_tui::probe::{self, Http, ProbeContext, ProbeError};
-use ipfs_kit_tui::stats::{Files, Quota, Storage};
+use ipfs_kit_tui::poll;
+use ipfs_kit_tui::probe::{Budget, Http, ProbeContext, ProbeError};
+use ipfs_kit_tui::stats::{Files, Measurement, Quota, QuotaSource, Storage};
 use serde_json::{json, Map, Value};
-use support::{home_with_backend, run_cli, Fixture, Reply, Request};
+use support::{backend, home_with_backend, run_cli, Fixture, Reply, Request};
 
 const AUTH: &str = "Bearer kubo-test-token-4f9a2c";
 const PEER_ID: &str = "12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf";
@@ -21,10 +30,22 @@ const STORAGE_MAX: u64 = 10_000_000_000;
 const NUM_OBJECTS: u64 = 1520;
 const RECURSIVE_PINS: usize = 5;
 
-/// The pins the fixture node holds: 5 recursive, 2 direct, 3 indirect.
-fn pin_set() -> Vec<(String, &'static str)> {
-    let mut pins = Vec::new();
-    for i in 0..RECURSIVE_PINS {
+/// How big the fixture node is: its recursive pins and its blocks (NumObjects).
+#[derive(Clone, Copy)]
+struct Size {
+    pins: usize,
+    objects: u64,
+}
+
+const HEALTHY: Size = Size {
+    pins: RECURSIVE_PINS,
+    objects: NUM_OBJECTS,
+};
+
+/// The pins the fixture node holds: `size.pins` recursive, 2 direct, 3 indirect.
+fn pin_set(size: Size) -> Vec<(String, &'static str)> {
+    let mut pins = Vec::with_capacity(size.pins + 5);
+    for i in 0..size.pins {
         pins.push((format!("bafyrecursive{i}"), "recursive"));
     }
     for i in 0..2 {
@@ -37,7 +58,7 @@ fn pin_set() -> Vec<(String, &'static str)> {
 }
 
 /// A healthy node's answer to `cmd`, honouring the arguments the way Kubo does.
-fn kubo_answer(cmd: &str, request: &Request) -> Reply {
+fn kubo_answer(cmd: &str, request: &Request, size: Size) -> Reply {
     match cmd {
         "version" => Reply::json(
             200,
@@ -57,7 +78,7 @@ fn kubo_answer(cmd: &str, request: &Request) -> Reply {
             Reply::json(
                 200,
                 json!({"RepoSize": REPO_SIZE, "StorageMax": STORAGE_MAX,
-                       "NumObjects": if size_only { 0 } else { NUM_OBJECTS },
+                       "NumObjects": if size_only { 0 } else { size.objects },
                        "RepoPath": "/data/ipfs", "Version": "fs-repo@16"}),
             )
         }
@@ -75,7 +96,7 @@ fn kubo_answer(cmd: &str, request: &Request) -> Reply {
         ),
         "pin/ls" => {
             let wanted = request.query_param("type").unwrap_or_else(|| "all".into());
-            let pins: Vec<(String, &str)> = pin_set()
+            let pins: Vec<(String, &str)> = pin_set(size)
                 .into_iter()
                 .filter(|(_, kind)| wanted == "all" || *kind == wanted)
                 .collect();
@@ -98,14 +119,22 @@ fn kubo_answer(cmd: &str, request: &Request) -> Reply {
     }
 }
 
-/// A Kubo node on a free loopback port. `auth`: the Authorization value it requires
+/// Replies that replace the healthy answer of a command; shared with the fixture, so a test can
+/// break a command between two polls.
+type Overrides = Arc<Mutex<Vec<(String, Reply)>>>;
+
+fn overrides(list: Vec<(&str, Reply)>) -> Overrides {
+    Arc::new(Mutex::new(
+        list.into_iter()
+            .map(|(cmd, reply)| (cmd.to_string(), reply))
+            .collect(),
+    ))
+}
+
+/// A Kubo node of `size` on a free loopback port. `auth`: the Authorization value it requires
 /// (API.Authorizations); `overrides`: replies that replace the healthy answer of a command.
-fn kubo_node(auth: Option<&str>, overrides: Vec<(&str, Reply)>) -> Fixture {
+fn kubo_node_with(auth: Option<&str>, size: Size, overrides: Overrides) -> Fixture {
     let auth = auth.map(str::to_string);
-    let overrides: Vec<(String, Reply)> = overrides
-        .into_iter()
-        .map(|(cmd, reply)| (cmd.to_string(), reply))
-        .collect();
     Fixture::start(move |request| {
         let Some(cmd) = request.path.strip_prefix("/api/v0/") else {
             return Reply::text(404, "404 page not found");
@@ -122,11 +151,18 @@ fn kubo_node(auth: Option<&str>, overrides: Vec<(&str, Reply)>) -> Fixture {
                 return Reply::text(403, "403 - Forbidden");
             }
         }
-        if let Some((_, reply)) = overrides.iter().find(|(c, _)| c == cmd) {
-            return reply.clone();
-        }
-        kubo_answer(cmd, request)
+        let replaced = overrides
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(c, _)| c == cmd)
+            .map(|(_, reply)| reply.clone());
+        replaced.unwrap_or_else(|| kubo_answer(cmd, request, size))
     })
+}
+
+fn kubo_node(auth: Option<&str>, list: Vec<(&str, Reply)>) -> Fixture {
+    kubo_node_with(auth, HEALTHY, overrides(list))
 }
 
 fn config(url: &str, auth: Option<&str>) -> Value {
@@ -141,11 +177,24 @@ fn ctx(timeout_secs: u64) -> ProbeContext {
     ProbeContext::new(Duration::from_secs(timeout_secs)).unwrap()
 }
 
-async fn measure(
-    ctx: &ProbeContext,
-    config: &Value,
-) -> Result<ipfs_kit_tui::stats::Measurement, ProbeError> {
-    probe::measure(ctx, Kind::Ipfs, config.as_object().unwrap()).await
+/// One pulse, under the one rule for "down" (what every poll runs).
+async fn pulse(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
+    poll::pulse(ctx, Kind::Ipfs.spec(), config.as_object().unwrap()).await
+}
+
+/// One pulse and one inventory: every figure the node reports.
+async fn measure_all(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
+    support::measure_all(ctx, Kind::Ipfs, config.as_object().unwrap()).await
+}
+
+/// The error of the failed call `call` in a measurement that otherwise succeeded.
+fn failed_call(m: &Measurement, call: &str) -> ProbeError {
+    m.failed
+        .iter()
+        .find(|f| f.call == call)
+        .unwrap_or_else(|| panic!("no failed call '{call}' in {:?}", m.failed))
+        .error
+        .clone()
 }
 
 /// A home whose only backend is `kubo`, with `timeout_secs` set.
@@ -166,24 +215,29 @@ fn status(home: &Path) -> (Value, String, String, Duration) {
     let elapsed = started.elapsed();
     assert_eq!(code, 0, "{out}{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
-    let entry = report["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["id"] == "kubo")
-        .unwrap()
-        .clone();
-    (entry, out, err, elapsed)
+    (backend(&report, "kubo").clone(), out, err, elapsed)
 }
 
-fn healthy_vital() -> Value {
+/// What the pulse reads.
+fn pulse_vital() -> Value {
     json!({
         "version": "0.32.1", "commit": "904a5a5",
-        "peer_id": PEER_ID, "agent_version": "kubo/0.32.1/904a5a5",
         "total_in": 13869129, "total_out": 8120401, "rate_in": 191.88, "rate_out": 13.78,
-        "peers": 3, "pins": RECURSIVE_PINS,
+        "peers": 3,
     })
 }
+
+/// What the pulse and the inventory read together.
+fn healthy_vital() -> Value {
+    let mut vital = pulse_vital();
+    vital["peer_id"] = json!(PEER_ID);
+    vital["agent_version"] = json!("kubo/0.32.1/904a5a5");
+    vital["pins"] = json!(RECURSIVE_PINS);
+    vital
+}
+
+/// The vital figures only the inventory reads.
+const INVENTORY_VITAL: [&str; 3] = ["peer_id", "agent_version", "pins"];
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -193,20 +247,36 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The requests a fixture received, by command (`repo/stat` with `size-only=true` apart).
+fn by_command(requests: &[Request]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for request in requests {
+        let mut name = request.path.clone();
+        if request.query_param("size-only").as_deref() == Some("true") {
+            name.push_str("?size-only=true");
+        }
+        *counts.entry(name).or_insert(0) += 1;
+    }
+    counts
+}
+
 #[tokio::test]
 async fn measure_reports_every_figure() {
     let node = kubo_node(Some(AUTH), vec![]);
-    let m = measure(&ctx(5), &config(&node.url, Some(AUTH)))
+    let m = measure_all(&ctx(5), &config(&node.url, Some(AUTH)))
         .await
         .unwrap();
     assert_eq!(m.degraded, None);
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+    // StorageMax is a GC threshold, not a capacity: no storage total, a quota of its kind.
     assert_eq!(
         m.storage,
         Storage {
-            total: Some(STORAGE_MAX),
+            total: None,
             used: Some(REPO_SIZE),
-            available: Some(STORAGE_MAX - REPO_SIZE),
-            usage_percent: Some(7.3),
+            available: None,
+            usage_percent: None,
+            as_of: None,
         }
     );
     assert_eq!(
@@ -224,25 +294,48 @@ async fn measure_reports_every_figure() {
             remaining: Some(STORAGE_MAX - REPO_SIZE),
             objects_limit: None,
             objects_used: None,
+            source: Some(QuotaSource::GcThreshold),
+            as_of: None,
         }
     );
     assert_eq!(Value::Object(m.vital), healthy_vital());
 }
 
 #[tokio::test]
+async fn the_pulse_reads_no_inventory_figure() {
+    let node = kubo_node(Some(AUTH), vec![]);
+    let m = pulse(&ctx(5), &config(&node.url, Some(AUTH)))
+        .await
+        .unwrap();
+    assert_eq!(m.degraded, None);
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+    assert_eq!(
+        m.files,
+        Files::default(),
+        "files are counted by the inventory"
+    );
+    assert_eq!(m.storage.used, Some(REPO_SIZE));
+    assert_eq!(m.quota.limit, Some(STORAGE_MAX));
+    assert_eq!(Value::Object(m.vital), pulse_vital());
+}
+
+#[tokio::test]
 async fn every_call_is_a_post_with_the_auth_header_and_no_origin() {
     let node = kubo_node(Some(AUTH), vec![]);
-    measure(&ctx(5), &config(&node.url, Some(AUTH)))
+    measure_all(&ctx(5), &config(&node.url, Some(AUTH)))
         .await
         .unwrap();
     let requests = node.requests();
     let mut paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
     paths.sort_unstable();
+    // The pulse: version, repo/stat (size-only), stats/bw, swarm/peers; the inventory: id,
+    // pin/ls, repo/stat (full).
     assert_eq!(
         paths,
         [
             "/api/v0/id",
             "/api/v0/pin/ls",
+            "/api/v0/repo/stat",
             "/api/v0/repo/stat",
             "/api/v0/stats/bw",
             "/api/v0/swarm/peers",
@@ -265,14 +358,16 @@ async fn every_call_is_a_post_with_the_auth_header_and_no_origin() {
         .unwrap();
     assert_eq!(pin_ls.query_param("stream").as_deref(), Some("true"));
     assert_eq!(pin_ls.query_param("type").as_deref(), Some("recursive"));
-    let repo_stat = requests
+    let mut size_only: Vec<Option<String>> = requests
         .iter()
-        .find(|r| r.path == "/api/v0/repo/stat")
-        .unwrap();
+        .filter(|r| r.path == "/api/v0/repo/stat")
+        .map(|r| r.query_param("size-only"))
+        .collect();
+    size_only.sort();
     assert_eq!(
-        repo_stat.query_param("size-only"),
-        None,
-        "measure needs NumObjects: the full stat"
+        size_only,
+        [None, Some("true".to_string())],
+        "the pulse's repo/stat is size-only; the inventory's is the full one (NumObjects)"
     );
 
     // The fixture refuses a GET as Kubo does, so a probe using GET could not pass the test above.
@@ -301,18 +396,29 @@ fn status_json_reports_every_figure_and_keeps_it() {
     assert_eq!(entry["stale"], false);
     assert_eq!(
         entry["storage"],
-        json!({"total": STORAGE_MAX, "used": REPO_SIZE, "available": STORAGE_MAX - REPO_SIZE, "usage_percent": 7.3})
+        json!({"total": null, "used": REPO_SIZE, "available": null, "usage_percent": null})
     );
+    // The first status on a fresh home runs an inventory: the files figures come from it,
+    // with its time.
+    let inventory_at = entry["inventory"]["as_of"].clone();
+    assert!(inventory_at.is_string(), "{entry}");
+    assert_eq!(entry["inventory"]["state"], "complete", "{entry}");
+    assert_eq!(entry["inventory"]["requests"], 3, "id, pin/ls, repo/stat");
     assert_eq!(
         entry["files"],
-        json!({"count": NUM_OBJECTS, "bytes": null, "largest": null})
+        json!({"count": NUM_OBJECTS, "bytes": null, "largest": null, "as_of": inventory_at})
     );
     assert_eq!(
         entry["quota"],
         json!({"limit": STORAGE_MAX, "used": REPO_SIZE, "remaining": STORAGE_MAX - REPO_SIZE,
-               "objects_limit": null, "objects_used": null})
+               "objects_limit": null, "objects_used": null, "source": "gc_threshold"})
     );
     assert_eq!(entry["vital"], healthy_vital());
+    let inventory_times: Map<String, Value> = INVENTORY_VITAL
+        .iter()
+        .map(|key| (key.to_string(), inventory_at.clone()))
+        .collect();
+    assert_eq!(entry["vital_as_of"], Value::Object(inventory_times));
     assert_eq!(entry["performance"]["request_count"], 1);
 
     let kept: Value = serde_json::from_str(
@@ -323,11 +429,15 @@ fn status_json_reports_every_figure_and_keeps_it() {
     assert_eq!(kept["value"]["storage"], entry["storage"]);
     assert_eq!(kept["value"]["vital"], entry["vital"]);
     assert_eq!(kept["value"]["health"]["status"], "healthy");
+    assert!(
+        home.path().join("metadata/inventory.kubo.json").is_file(),
+        "the inventory is kept"
+    );
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
 
 #[test]
-fn backend_test_passes_with_three_steps() {
+fn backend_test_passes_with_its_steps_and_the_pulse() {
     let node = kubo_node(Some(AUTH), vec![]);
     let home = home(config(&node.url, Some(AUTH)), 10);
     let (code, out, err) = run_cli(home.path(), &["backend", "test", "kubo", "--json"]);
@@ -338,10 +448,15 @@ fn backend_test_passes_with_three_steps() {
     let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["reachable: version", "authenticated: id", "read: repo/stat"]
+        [
+            "reachable: version",
+            "authenticated: id",
+            "read: repo/stat",
+            "pulse: what the monitor polls"
+        ]
     );
     assert!(steps.iter().all(|s| s["ok"] == true), "{report}");
-    assert_eq!(steps[0]["detail"], "Kubo 0.32.1");
+    assert_eq!(steps[0]["detail"], "Kubo RPC 0.32.1");
     assert_eq!(steps[1]["detail"], format!("peer {PEER_ID}"));
     assert!(
         steps[2]["detail"]
@@ -350,13 +465,21 @@ fn backend_test_passes_with_three_steps() {
             .contains("(StorageMax)"),
         "{report}"
     );
-    // The read step is the cheap one: no walk over every block.
-    let repo_stat = node
-        .requests()
-        .into_iter()
-        .find(|r| r.path == "/api/v0/repo/stat")
-        .unwrap();
-    assert_eq!(repo_stat.query_param("size-only").as_deref(), Some("true"));
+    assert_eq!(steps[3]["detail"], "healthy: every call answered");
+    // The read step and the pulse are the cheap ones: no walk over every block, no pin list.
+    let requests = node.requests();
+    let repo_stats: Vec<&Request> = requests
+        .iter()
+        .filter(|r| r.path == "/api/v0/repo/stat")
+        .collect();
+    assert_eq!(repo_stats.len(), 2, "the read step and the pulse");
+    for repo_stat in repo_stats {
+        assert_eq!(repo_stat.query_param("size-only").as_deref(), Some("true"));
+    }
+    assert!(
+        requests.iter().all(|r| r.path != "/api/v0/pin/ls"),
+        "a test lists no pins"
+    );
 }
 
 #[test]
@@ -370,7 +493,11 @@ fn backend_test_fails_at_the_auth_step_with_a_wrong_token() {
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["ok"], false);
     let steps = report["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 2, "{report}");
+    assert_eq!(
+        steps.len(),
+        2,
+        "the test stops at the failed step: {report}"
+    );
     assert_eq!(steps[0]["name"], "reachable: version");
     assert_eq!(steps[0]["ok"], true, "version needs no credentials");
     assert_eq!(steps[1]["name"], "authenticated: id");
@@ -402,9 +529,10 @@ fn storage_max_u64_max_is_no_limit() {
         entry["storage"],
         json!({"total": null, "used": REPO_SIZE, "available": null, "usage_percent": null})
     );
+    // No GC threshold: no limit (and no source), but the repo size is still what it uses.
     assert_eq!(
         entry["quota"],
-        json!({"limit": null, "used": null, "remaining": null, "objects_limit": null, "objects_used": null})
+        json!({"limit": null, "used": REPO_SIZE, "remaining": null, "objects_limit": null, "objects_used": null})
     );
     assert_eq!(entry["vital"]["storage_max"], "no limit");
     assert_eq!(entry["files"]["count"], NUM_OBJECTS);
@@ -421,13 +549,44 @@ fn storage_max_u64_max_is_no_limit() {
 }
 
 #[tokio::test]
+async fn every_no_limit_sentinel_is_no_limit() {
+    // Go's uint64 and int64 maxima, and JavaScript's Number.MAX_SAFE_INTEGER (js-ipfs).
+    for sentinel in [
+        "18446744073709551615",
+        "9223372036854775807",
+        "9007199254740991",
+    ] {
+        let node = kubo_node(
+            None,
+            vec![(
+                "repo/stat",
+                Reply::raw_json(
+                    200,
+                    &format!(
+                        r#"{{"RepoSize":{REPO_SIZE},"StorageMax":{sentinel},"NumObjects":0}}"#
+                    ),
+                ),
+            )],
+        );
+        let m = pulse(&ctx(5), &config(&node.url, None)).await.unwrap();
+        assert!(m.failed.is_empty(), "{sentinel}: {:?}", m.failed);
+        assert_eq!(m.quota.limit, None, "{sentinel}");
+        assert_eq!(m.quota.source, None, "{sentinel}");
+        assert_eq!(m.quota.used, Some(REPO_SIZE), "{sentinel}");
+        assert_eq!(m.storage.total, None, "{sentinel}");
+        assert_eq!(m.vital["storage_max"], json!("no limit"), "{sentinel}");
+    }
+}
+
+#[tokio::test]
 async fn peers_null_is_a_real_zero() {
     let node = kubo_node(
         None,
         vec![("swarm/peers", Reply::raw_json(200, r#"{"Peers":null}"#))],
     );
-    let m = measure(&ctx(5), &config(&node.url, None)).await.unwrap();
+    let m = pulse(&ctx(5), &config(&node.url, None)).await.unwrap();
     assert_eq!(m.degraded, None);
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
     assert_eq!(m.vital["peers"], json!(0));
 }
 
@@ -446,8 +605,15 @@ async fn bandwidth_unavailable_is_left_out() {
         ),
     ] {
         let node = kubo_node(None, vec![("stats/bw", reply)]);
-        let m = measure(&ctx(5), &config(&node.url, None)).await.unwrap();
+        let m = measure_all(&ctx(5), &config(&node.url, None))
+            .await
+            .unwrap();
         assert_eq!(m.degraded, None);
+        assert!(
+            m.failed.is_empty(),
+            "not reported is not a failure: {:?}",
+            m.failed
+        );
         for key in ["total_in", "total_out", "rate_in", "rate_out"] {
             assert!(!m.vital.contains_key(key), "{key}: {:?}", m.vital);
         }
@@ -466,17 +632,22 @@ async fn an_offline_node_is_degraded_not_down() {
             ("stats/bw", Reply::json(500, offline)),
         ],
     );
-    let m = measure(&ctx(5), &config(&node.url, None)).await.unwrap();
+    let m = pulse(&ctx(5), &config(&node.url, None)).await.unwrap();
     assert_eq!(
         m.degraded.as_deref(),
         Some("the node runs offline: this command must be run in online mode. Try running 'ipfs daemon' first")
+    );
+    assert!(
+        m.failed.is_empty(),
+        "offline is not a failed call: {:?}",
+        m.failed
     );
     assert!(!m.vital.contains_key("peers"), "unknown, not 0");
     assert_eq!(m.storage.used, Some(REPO_SIZE));
 }
 
 #[tokio::test]
-async fn stream_error_trailer_on_pin_ls_fails() {
+async fn stream_error_trailer_on_pin_ls_fails_the_inventory_only() {
     let lines = [
         json!({"Cid": "bafyrecursive0", "Type": "recursive"}),
         json!({"Cid": "bafyrecursive1", "Type": "recursive"}),
@@ -496,25 +667,41 @@ async fn stream_error_trailer_on_pin_ls_fails() {
         )],
     );
     let started = Instant::now();
-    let err = measure(&ctx(5), &config(&node.url, None))
+    // pin/ls is inventory (it grows with the node): its failure is the inventory's, and the
+    // pulse stays healthy.
+    let m = measure_all(&ctx(5), &config(&node.url, None))
         .await
-        .unwrap_err();
+        .unwrap();
     assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(m.degraded, None);
+    assert_eq!(m.failed.len(), 1, "{:?}", m.failed);
+    assert_eq!(m.failed[0].call, "pin/ls");
     assert_eq!(
-        err,
+        m.failed[0].error,
         ProbeError::Stream {
             detail: "failed to list pins: context canceled".into()
         }
     );
-    // Through the binary: down, with the trailer's words, and no partial pin count.
+    assert!(
+        !m.vital.contains_key("pins"),
+        "no partial pin count: {:?}",
+        m.vital
+    );
+    assert_eq!(m.files.count, Some(NUM_OBJECTS), "repo/stat still counted");
+
+    // Through the binary: healthy, with the trailer's words in the inventory's record, and no
+    // partial pin count.
     let home = home(config(&node.url, None), 10);
     let (entry, _, _, _) = status(home.path());
-    assert_eq!(entry["health"]["status"], "down");
+    assert_eq!(entry["health"]["status"], "healthy", "{entry}");
+    assert_eq!(entry["health"]["message"], Value::Null);
     assert_eq!(
-        entry["health"]["message"],
-        "the stream failed: failed to list pins: context canceled"
+        entry["inventory"]["message"],
+        "pin/ls failed: the stream failed: failed to list pins: context canceled"
     );
-    assert_eq!(entry["vital"], json!({}));
+    assert_eq!(entry["vital"].get("pins"), None, "{entry}");
+    assert_eq!(entry["vital"]["peers"], 3);
+    assert_eq!(entry["storage"]["used"], REPO_SIZE);
 }
 
 // ---- Faults: each fails with the right reason within timeout + 2 s. ----
@@ -524,9 +711,15 @@ fn hang_past_the_timeout() {
     let node = kubo_node(None, vec![("version", Reply::Hang), ("id", Reply::Hang)]);
     let home = home(config(&node.url, None), 1);
     let (entry, _, _, elapsed) = status(home.path());
-    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
-    assert_eq!(entry["health"]["status"], "down");
+    assert_eq!(entry["health"]["status"], "down", "{entry}");
     assert_eq!(entry["health"]["message"], "timed out after 1 s");
+    // The first status on a fresh home runs an inventory too (and `id` hangs there as well):
+    // still bounded by the timeout, not by the inventory's budget.
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "status on a hung node must answer within timeout_secs (1 s) + 2 s, even the first \
+         one on a fresh home (which also runs an inventory): it took {elapsed:?}"
+    );
 
     let started = Instant::now();
     let (code, out, err) = run_cli(home.path(), &["backend", "test", "kubo", "--json"]);
@@ -540,14 +733,14 @@ fn hang_past_the_timeout() {
 
 #[tokio::test]
 async fn drip_feed_past_the_timeout() {
-    let body =
-        json!({"ID": PEER_ID, "AgentVersion": "kubo/0.32.1", "Addresses": [], "Protocols": []})
-            .to_string()
-            .into_bytes();
+    let body = json!({"Version": "0.32.1", "Commit": "904a5a5", "Repo": "16",
+                      "System": "amd64/linux", "Golang": "go1.23.3"})
+    .to_string()
+    .into_bytes();
     let node = kubo_node(
         None,
         vec![(
-            "id",
+            "version",
             Reply::Drip {
                 status: 200,
                 body,
@@ -556,13 +749,18 @@ async fn drip_feed_past_the_timeout() {
         )],
     );
     let started = Instant::now();
-    let err = measure(&ctx(1), &config(&node.url, None))
-        .await
-        .unwrap_err();
+    let err = pulse(&ctx(1), &config(&node.url, None)).await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
     assert_eq!(err, ProbeError::Timeout { secs: 1 });
     assert_eq!(err.to_string(), "timed out after 1 s");
+    // A timeout already took the poll's time: not retried.
+    let versions = node
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v0/version")
+        .count();
+    assert_eq!(versions, 1);
 }
 
 #[tokio::test]
@@ -570,27 +768,43 @@ async fn body_over_the_cap_is_too_large() {
     let addresses: Vec<String> = (0..20_000)
         .map(|i| format!("/ip4/10.0.{}.{}/tcp/4001", i / 256, i % 256))
         .collect();
-    let big = json!({"ID": PEER_ID, "AgentVersion": "kubo/0.32.1", "Addresses": addresses, "Protocols": []});
+    let big_id = json!({"ID": PEER_ID, "AgentVersion": "kubo/0.32.1", "Addresses": addresses, "Protocols": []});
+    let big_version = json!({"Version": "0.32.1", "Commit": "x".repeat(100_000)});
+    let peers: Vec<Value> = (0..20_000)
+        .map(|i| json!({"Addr": format!("/ip4/10.1.{}.{}/tcp/4001", i / 256, i % 256), "Peer": format!("12D3KooW{i}")}))
+        .collect();
     let huge_line = json!({"Cid": "x".repeat(200_000), "Type": "recursive"});
     let limit = 64 * 1024;
     let ctx = ProbeContext {
         http: Http::with_limit(Duration::from_secs(5), limit).unwrap(),
         timeout: Duration::from_secs(5),
     };
-    // A whole answer over the cap, and one streamed line over it.
+    let too_large = ProbeError::TooLarge { limit_bytes: limit };
+    assert_eq!(
+        too_large.to_string(),
+        format!("answer too large: more than {limit} bytes")
+    );
+    // The liveness call over the cap: down.
+    let node = kubo_node(None, vec![("version", Reply::json(200, big_version))]);
+    let started = Instant::now();
+    let err = measure_all(&ctx, &config(&node.url, None))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(err, too_large, "version");
+    // Any other whole answer over the cap, and one streamed line over it: that call failed.
     for (cmd, reply) in [
-        ("id", Reply::json(200, big)),
+        ("swarm/peers", Reply::json(200, json!({"Peers": peers}))),
+        ("id", Reply::json(200, big_id)),
         ("pin/ls", Reply::ndjson(&[huge_line], vec![])),
     ] {
         let node = kubo_node(None, vec![(cmd, reply)]);
         let started = Instant::now();
-        let err = measure(&ctx, &config(&node.url, None)).await.unwrap_err();
+        let m = measure_all(&ctx, &config(&node.url, None)).await.unwrap();
         assert!(started.elapsed() < Duration::from_secs(3));
-        assert_eq!(err, ProbeError::TooLarge { limit_bytes: limit }, "{cmd}");
-        assert_eq!(
-            err.to_string(),
-            format!("answer too large: more than {limit} bytes")
-        );
+        assert_eq!(m.failed.len(), 1, "{cmd}: {:?}", m.failed);
+        assert_eq!(failed_call(&m, cmd), too_large, "{cmd}");
+        assert_eq!(m.storage.used, Some(REPO_SIZE), "{cmd}: the rest is read");
     }
 }
 
@@ -605,6 +819,11 @@ async fn malformed_json_is_unparsable() {
         (
             "repo/stat",
             Reply::raw_json(200, r#"{"RepoSize": -1, "StorageMax": 10}"#),
+            "Kubo repo/stat",
+        ),
+        (
+            "repo/stat",
+            Reply::raw_json(200, r#"{"RepoSize": "lots", "StorageMax": 10}"#),
             "Kubo repo/stat",
         ),
         (
@@ -625,10 +844,16 @@ async fn malformed_json_is_unparsable() {
     ] {
         let node = kubo_node(None, vec![(cmd, reply)]);
         let started = Instant::now();
-        let err = measure(&ctx(5), &config(&node.url, None))
-            .await
-            .unwrap_err();
+        let result = measure_all(&ctx(5), &config(&node.url, None)).await;
+        // An unparsable liveness answer is retried (0.5 s, then 1 s) before the node is down.
         assert!(started.elapsed() < Duration::from_secs(3));
+        let err = if cmd == "version" {
+            result.unwrap_err()
+        } else {
+            let m = result.unwrap();
+            assert_eq!(m.degraded, None, "{cmd}");
+            failed_call(&m, cmd)
+        };
         assert_eq!(err.class(), "unparsable", "{cmd}: {err}");
         assert!(
             err.to_string()
@@ -640,18 +865,42 @@ async fn malformed_json_is_unparsable() {
 
 #[tokio::test]
 async fn rejected_credentials_401_and_403() {
-    // 403: Kubo's own answer to a wrong token.
+    // 403: Kubo's own answer to a wrong token. `version` needs none, so the node answers; every
+    // other call is refused, and rejected credentials make it down whichever call it was.
     let node = kubo_node(Some(AUTH), vec![]);
     let started = Instant::now();
-    let err = measure(&ctx(5), &config(&node.url, Some("Basic d3Jvbmc6cGFzcw==")))
+    let err = pulse(&ctx(5), &config(&node.url, Some("Basic d3Jvbmc6cGFzcw==")))
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(
         err.to_string(),
-        "credentials rejected (HTTP 403): 403 - Forbidden"
+        "credentials rejected (HTTP 403): repo/stat: 403 - Forbidden"
     );
     assert_eq!(err.class(), "credentials");
+    // Not retried: retrying cannot mend credentials.
+    let versions = node
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v0/version")
+        .count();
+    assert_eq!(versions, 1);
+
+    // 401 on one auxiliary call only (a proxy guarding that path): down too.
+    let node = kubo_node(
+        None,
+        vec![(
+            "swarm/peers",
+            Reply::text(401, "401 Authorization Required")
+                .with_header("WWW-Authenticate", "Basic realm=\"ipfs\""),
+        )],
+    );
+    let err = pulse(&ctx(5), &config(&node.url, None)).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "credentials rejected (HTTP 401): swarm/peers: 401 Authorization Required"
+    );
+
     // 401: what a reverse proxy in front of the node answers.
     let node = kubo_node(
         None,
@@ -661,9 +910,7 @@ async fn rejected_credentials_401_and_403() {
                 .with_header("WWW-Authenticate", "Basic realm=\"ipfs\""),
         )],
     );
-    let err = measure(&ctx(5), &config(&node.url, None))
-        .await
-        .unwrap_err();
+    let err = pulse(&ctx(5), &config(&node.url, None)).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "credentials rejected (HTTP 401): 401 Authorization Required"
@@ -672,6 +919,8 @@ async fn rejected_credentials_401_and_403() {
 
 #[test]
 fn server_error_shows_kubos_message() {
+    // repo/stat is not the liveness call: a 500 there makes the node degraded, naming the call;
+    // the figures it feeds were never known, so they are null; the rest is live.
     let node = kubo_node(
         None,
         vec![(
@@ -685,10 +934,23 @@ fn server_error_shows_kubos_message() {
     let home = home(config(&node.url, None), 1);
     let (entry, _, _, elapsed) = status(home.path());
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
-    assert_eq!(entry["health"]["status"], "down");
+    assert_eq!(entry["health"]["status"], "degraded", "{entry}");
     assert_eq!(
         entry["health"]["message"],
-        "HTTP 500: failed to open repo: lock /data/ipfs/repo.lock: someone else has the lock"
+        "repo/stat failed: HTTP 500: failed to open repo: lock /data/ipfs/repo.lock: someone else has the lock"
+    );
+    assert_eq!(
+        entry["storage"],
+        json!({"total": null, "used": null, "available": null, "usage_percent": null})
+    );
+    assert_eq!(entry["quota"]["limit"], Value::Null);
+    assert_eq!(entry["vital"]["version"], "0.32.1");
+    assert_eq!(entry["vital"]["peers"], 3);
+    assert_eq!(entry["vital"]["total_in"], 13869129);
+    // The inventory's full repo/stat failed too: its record says so.
+    assert_eq!(
+        entry["inventory"]["message"],
+        "repo/stat failed: HTTP 500: failed to open repo: lock /data/ipfs/repo.lock: someone else has the lock"
     );
 }
 
@@ -710,6 +972,56 @@ fn connection_refused_names_the_address() {
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["steps"][0]["name"], "reachable: version");
     assert_eq!(report["error"]["class"], "refused");
+}
+
+/// A node whose `version` answers `failures` times with 503 before answering, counting them.
+fn flaky_node(failures: usize) -> (Fixture, Arc<AtomicUsize>) {
+    let versions = Arc::new(AtomicUsize::new(0));
+    let seen = versions.clone();
+    let node = Fixture::start(move |request| {
+        let cmd = request.path.trim_start_matches("/api/v0/");
+        if cmd == "version" && seen.fetch_add(1, Ordering::SeqCst) < failures {
+            return Reply::json(
+                503,
+                json!({"Message": "node is starting", "Code": 0, "Type": "error"}),
+            );
+        }
+        kubo_answer(cmd, request, HEALTHY)
+    });
+    (node, versions)
+}
+
+#[tokio::test]
+async fn a_transient_liveness_failure_is_retried_within_the_poll() {
+    // Once: the second attempt (after 0.5 s) answers, and the node is healthy.
+    let (node, versions) = flaky_node(1);
+    let started = Instant::now();
+    let m = pulse(&ctx(5), &config(&node.url, None)).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert_eq!(versions.load(Ordering::SeqCst), 2);
+    assert_eq!(m.degraded, None);
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+
+    // Always: three attempts (0.5 s and 1 s apart), then down at once with the reason.
+    let (node, versions) = flaky_node(usize::MAX);
+    let started = Instant::now();
+    let err = pulse(&ctx(5), &config(&node.url, None)).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(versions.load(Ordering::SeqCst), 3);
+    assert!(
+        elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(4),
+        "{elapsed:?}"
+    );
+    assert_eq!(err.to_string(), "HTTP 503: node is starting");
+
+    // No time left for a retry within timeout_secs: one attempt only.
+    let (node, versions) = flaky_node(usize::MAX);
+    pulse(&ctx(1), &config(&node.url, None)).await.unwrap_err();
+    assert_eq!(
+        versions.load(Ordering::SeqCst),
+        2,
+        "a 0.5 s pause fits in 1 s; the 1 s pause after it does not"
+    );
 }
 
 /// No ESC or BEL byte, raw or JSON-escaped.
@@ -773,7 +1085,10 @@ fn escape_sequences_never_reach_the_output() {
     assert_eq!(entry["vital"]["peer_id"], PEER_ID);
     assert_no_escapes("status --json stdout", &out);
     assert_no_escapes("status --json stderr", &err);
-    assert!(out.contains("HTTP 500: disk gone"), "{out}");
+    assert!(
+        out.contains("repo/stat failed: HTTP 500: disk gone"),
+        "{out}"
+    );
 
     let (code, out, err) = run_cli(home.path(), &["status"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -791,4 +1106,317 @@ fn escape_sequences_never_reach_the_output() {
         assert_no_escapes(&path.display().to_string(), &text);
     }
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+// ---- The pulse costs the same whatever the node's size. ----
+
+#[tokio::test]
+async fn requests_per_pulse_do_not_grow_with_the_node() {
+    const PULSES: usize = 3;
+    let per_pulse = Kind::Ipfs.spec().pulse_requests() as usize;
+    assert_eq!(
+        per_pulse, 4,
+        "version, repo/stat?size-only, stats/bw, swarm/peers"
+    );
+    let small = Size {
+        pins: 1_000,
+        objects: 3_100,
+    };
+    let large = Size {
+        pins: 100_000,
+        objects: 310_000,
+    };
+    let mut counts = Vec::new();
+    for size in [small, large] {
+        let node = kubo_node_with(None, size, overrides(vec![]));
+        let config = config(&node.url, None);
+        for _ in 0..PULSES {
+            let m = pulse(&ctx(10), &config).await.unwrap();
+            assert!(m.failed.is_empty(), "{:?}", m.failed);
+            assert_eq!(m.files, Files::default());
+            assert!(!m.vital.contains_key("pins"), "{:?}", m.vital);
+        }
+        let requests = node.requests();
+        assert_eq!(
+            requests.len(),
+            PULSES * per_pulse,
+            "{} pins: {:?}",
+            size.pins,
+            by_command(&requests)
+        );
+        for request in &requests {
+            assert_ne!(request.path, "/api/v0/pin/ls", "a pulse lists no pins");
+            assert_ne!(request.path, "/api/v0/id", "the peer ID is inventory");
+            if request.path == "/api/v0/repo/stat" {
+                assert_eq!(
+                    request.query_param("size-only").as_deref(),
+                    Some("true"),
+                    "a pulse never walks the blocks"
+                );
+            }
+        }
+        counts.push(by_command(&requests));
+
+        // The fixture really is that big: the inventory counts it all, in the same 3 requests.
+        let budget = Budget::new(Duration::from_secs(60), 100);
+        let run = Kind::Ipfs
+            .spec()
+            .inventory(&ctx(10), config.as_object().unwrap(), None, &budget)
+            .await
+            .unwrap();
+        assert!(run.failed.is_empty(), "{:?}", run.failed);
+        assert!(run.complete);
+        assert_eq!(run.requests, 3);
+        assert_eq!(run.figures.vital["pins"], json!(size.pins));
+        assert_eq!(run.figures.files.count, Some(size.objects));
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "requests by command at 1,000 and at 100,000 pins"
+    );
+    let expected: BTreeMap<String, usize> = [
+        "/api/v0/version",
+        "/api/v0/repo/stat?size-only=true",
+        "/api/v0/stats/bw",
+        "/api/v0/swarm/peers",
+    ]
+    .into_iter()
+    .map(|cmd| (cmd.to_string(), PULSES))
+    .collect();
+    assert_eq!(counts[0], expected);
+}
+
+// ---- A failed auxiliary call costs only its own figures. ----
+
+/// Two `status --json` runs on one home: all healthy, then with `fault` as the answer of `cmd`.
+fn healthy_then_fault(cmd: &str, fault: Reply, timeout_secs: u64) -> (Value, Value) {
+    let faults = overrides(vec![]);
+    let node = kubo_node_with(None, HEALTHY, faults.clone());
+    let home = home(config(&node.url, None), timeout_secs);
+    let (first, _, _, _) = status(home.path());
+    assert_eq!(first["health"]["status"], "healthy", "{first}");
+    assert_eq!(first["vital"], healthy_vital(), "{first}");
+    faults.lock().unwrap().push((cmd.to_string(), fault));
+    let (second, _, _, elapsed) = status(home.path());
+    assert!(
+        elapsed < Duration::from_secs(timeout_secs + 2),
+        "{elapsed:?}"
+    );
+    (first, second)
+}
+
+/// The second run is degraded with exactly `message`; the figures `call` feeds (`groups`,
+/// `vital` keys) keep the first run's values with the first run's time; every other figure is
+/// live (or, for inventory figures, as of the same inventory as before).
+fn assert_only_fed_figures_kept(
+    first: &Value,
+    second: &Value,
+    message: &str,
+    groups: &[&str],
+    vital: &[&str],
+) {
+    assert_eq!(second["health"]["status"], "degraded", "{second}");
+    assert_eq!(second["health"]["message"], message);
+    assert_eq!(second["stale"], false);
+    assert_eq!(second["source"], "live");
+    let first_at = first["updated_at"].as_str().unwrap();
+    assert_ne!(
+        second["updated_at"].as_str().unwrap(),
+        first_at,
+        "a new poll"
+    );
+    // The same figures as before: the live ones because the node answers the same, the kept
+    // ones because they were kept.
+    assert_eq!(second["vital"], first["vital"], "{second}");
+    for group in ["storage", "files", "quota"] {
+        let mut without_time = second[group].clone();
+        let time = without_time
+            .as_object_mut()
+            .unwrap()
+            .remove("as_of")
+            .unwrap_or(Value::Null);
+        let mut before = first[group].clone();
+        let before_time = before
+            .as_object_mut()
+            .unwrap()
+            .remove("as_of")
+            .unwrap_or(Value::Null);
+        assert_eq!(without_time, before, "{group}");
+        let expected = if groups.contains(&group) {
+            json!(first_at)
+        } else {
+            before_time
+        };
+        assert_eq!(time, expected, "{group}.as_of: {second}");
+    }
+    let mut expected_times = first["vital_as_of"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for key in vital {
+        assert!(!first["vital"][*key].is_null(), "{key} was known: {first}");
+        expected_times.insert(key.to_string(), json!(first_at));
+    }
+    assert_eq!(
+        second["vital_as_of"],
+        Value::Object(expected_times),
+        "{second}"
+    );
+}
+
+#[test]
+fn a_failed_repo_stat_keeps_storage_and_quota_with_their_age() {
+    let (first, second) = healthy_then_fault(
+        "repo/stat",
+        Reply::json(
+            500,
+            json!({"Message": "failed to open repo: lock /data/ipfs/repo.lock: someone else has the lock", "Code": 0, "Type": "error"}),
+        ),
+        2,
+    );
+    assert_eq!(first["storage"]["used"], REPO_SIZE);
+    assert_eq!(first["quota"]["limit"], STORAGE_MAX);
+    assert_only_fed_figures_kept(
+        &first,
+        &second,
+        "repo/stat failed: HTTP 500: failed to open repo: lock /data/ipfs/repo.lock: someone else has the lock",
+        &["storage", "quota"],
+        &[],
+    );
+}
+
+#[test]
+fn a_failed_stats_bw_keeps_the_bandwidth_with_its_age() {
+    // 400/500 mean "not reported"; a bad gateway is a failure.
+    let (first, second) = healthy_then_fault("stats/bw", Reply::text(502, "502 Bad Gateway"), 2);
+    assert_only_fed_figures_kept(
+        &first,
+        &second,
+        "stats/bw failed: HTTP 502: 502 Bad Gateway",
+        &[],
+        &["total_in", "total_out", "rate_in", "rate_out"],
+    );
+}
+
+#[test]
+fn a_hung_swarm_peers_keeps_the_peer_count_with_its_age() {
+    let (first, second) = healthy_then_fault("swarm/peers", Reply::Hang, 2);
+    assert_only_fed_figures_kept(
+        &first,
+        &second,
+        "swarm/peers failed: timed out after 2 s",
+        &[],
+        &["peers"],
+    );
+}
+
+// ---- What other servers of the Kubo RPC API send. ----
+
+#[tokio::test]
+async fn an_older_node_answering_pin_ls_in_one_object_is_counted() {
+    // No streaming: the whole pin set in one `{"Keys":{...}}` object.
+    let node = kubo_node(
+        None,
+        vec![(
+            "pin/ls",
+            Reply::json(
+                200,
+                json!({"Keys": {"Qm1": {"Type": "recursive"}, "Qm2": {"Type": "recursive"},
+                                "Qm3": {"Type": "recursive"}}}),
+            ),
+        )],
+    );
+    let m = measure_all(&ctx(5), &config(&node.url, None))
+        .await
+        .unwrap();
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+    assert_eq!(m.vital["pins"], json!(3));
+}
+
+#[tokio::test]
+async fn numbers_sent_as_strings_are_read() {
+    // As js-ipfs answers: every count a decimal string, StorageMax 2^53-1 (no limit).
+    let node = kubo_node(
+        None,
+        vec![
+            (
+                "repo/stat",
+                Reply::raw_json(
+                    200,
+                    r#"{"RepoSize":"1636","StorageMax":"9007199254740991","NumObjects":"12","RepoPath":"/root/.jsipfs","Version":"12"}"#,
+                ),
+            ),
+            (
+                "stats/bw",
+                Reply::raw_json(
+                    200,
+                    r#"{"TotalIn":"0","TotalOut":"2048","RateIn":"1.5","RateOut":"0"}"#,
+                ),
+            ),
+        ],
+    );
+    let m = measure_all(&ctx(5), &config(&node.url, None))
+        .await
+        .unwrap();
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+    assert_eq!(m.degraded, None);
+    assert_eq!(m.storage, Storage::new(None, Some(1636), None));
+    assert_eq!(
+        m.quota,
+        Quota::bytes(None, Some(1636), QuotaSource::GcThreshold)
+    );
+    assert_eq!(m.quota.source, None, "no limit, no source");
+    assert_eq!(m.vital["storage_max"], json!("no limit"));
+    assert_eq!(m.files.count, Some(12));
+    assert_eq!(m.vital["total_in"], json!(0));
+    assert_eq!(m.vital["total_out"], json!(2048));
+    assert_eq!(m.vital["rate_in"], json!(1.5));
+    assert_eq!(m.vital["rate_out"], json!(0.0));
+}
+
+#[tokio::test]
+async fn commands_a_server_does_not_offer_are_not_reported() {
+    // js-ipfs has no diag/healthy; an older or stripped-down server no stats/bw or swarm/peers.
+    for (cmd, status) in [
+        ("stats/bw", 404),
+        ("stats/bw", 405),
+        ("stats/bw", 501),
+        ("swarm/peers", 404),
+        ("swarm/peers", 405),
+    ] {
+        let node = kubo_node(
+            None,
+            vec![
+                ("diag/healthy", Reply::text(404, "404 page not found")),
+                (cmd, Reply::text(status, "no such command")),
+            ],
+        );
+        let m = pulse(&ctx(5), &config(&node.url, None)).await.unwrap();
+        assert_eq!(m.degraded, None, "{cmd} {status}");
+        assert!(m.failed.is_empty(), "{cmd} {status}: {:?}", m.failed);
+        let absent: &[&str] = if cmd == "stats/bw" {
+            &["total_in", "total_out", "rate_in", "rate_out"]
+        } else {
+            &["peers"]
+        };
+        for key in absent {
+            assert!(!m.vital.contains_key(*key), "{cmd} {status}: {:?}", m.vital);
+        }
+        assert_eq!(m.vital["version"], json!("0.32.1"));
+        assert_eq!(m.storage.used, Some(REPO_SIZE));
+    }
+    // Through the binary: healthy, the figures absent (null), not 0.
+    let node = kubo_node(
+        None,
+        vec![
+            ("diag/healthy", Reply::text(404, "404 page not found")),
+            ("stats/bw", Reply::text(404, "404 page not found")),
+        ],
+    );
+    let home = home(config(&node.url, None), 5);
+    let (entry, _, _, _) = status(home.path());
+    assert_eq!(entry["health"]["status"], "healthy", "{entry}");
+    assert_eq!(entry["health"]["message"], Value::Null);
+    assert_eq!(entry["vital"].get("total_in"), None, "{entry}");
+    assert_eq!(entry["vital"]["peers"], 3);
 }

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::alerts::Alert;
 use super::history::{encode_line, Point};
-use crate::stats::BackendStats;
+use crate::stats::{BackendStats, HealthStatus};
 use crate::store::{BatchWrite, Store};
 
 pub enum WriteOp {
@@ -34,14 +34,15 @@ pub fn history_path(store: &Store, id: &str) -> std::path::PathBuf {
     store.cache_dir().join(id).join("history.ndjson")
 }
 
-/// Stats of one backend are written at most this often (and on shutdown): they are what the
-/// next start shows first, and rewriting a thousand files every second costs more than a
-/// minute-old figure after a crash is worth. History appends go out at every flush.
-pub const STATS_WRITE_EVERY: Duration = Duration::from_secs(30);
+/// Stats of one backend are written at most this often (and on shutdown), unless their health
+/// changed: they are what the next start shows first, and creating a thousand files a minute
+/// (inode allocation is most of the engine's CPU) costs more than figures a few minutes old
+/// after a crash are worth. A change of health goes out at the next flush.
+pub const STATS_WRITE_EVERY: Duration = Duration::from_secs(300);
 
-/// History appends wait at most this long: the sparkline is drawn from memory, and batching
-/// them spares a filesystem sync every second on a quiet console.
-pub const HISTORY_WRITE_EVERY: Duration = Duration::from_secs(5);
+/// History appends wait at most this long: charts are drawn from memory, and batching them
+/// spares a thousand small appends every few seconds.
+pub const HISTORY_WRITE_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 struct Pending {
@@ -49,6 +50,8 @@ struct Pending {
     appends_since: Option<tokio::time::Instant>,
     /// Latest stats per backend, with when they first became dirty.
     stats: HashMap<String, (tokio::time::Instant, BackendStats)>,
+    /// The health last written for each backend: a change is written at the next flush.
+    written_health: HashMap<String, HealthStatus>,
     appends: HashMap<String, String>,
     compactions: HashMap<String, u64>,
     alerts: Option<Vec<Alert>>,
@@ -59,12 +62,17 @@ impl Pending {
     fn is_due(&self) -> bool {
         self.stats
             .values()
-            .any(|(since, _)| since.elapsed() >= STATS_WRITE_EVERY)
+            .any(|(since, stats)| self.stats_due(since, stats))
             || self
                 .appends_since
                 .is_some_and(|since| since.elapsed() >= HISTORY_WRITE_EVERY)
             || !self.compactions.is_empty()
             || self.alerts.is_some()
+    }
+
+    fn stats_due(&self, since: &tokio::time::Instant, stats: &BackendStats) -> bool {
+        since.elapsed() >= STATS_WRITE_EVERY
+            || self.written_health.get(&stats.id) != Some(&stats.health.status)
     }
 
     fn add(&mut self, op: WriteOp) {
@@ -100,13 +108,14 @@ impl Pending {
         let due: Vec<String> = self
             .stats
             .iter()
-            .filter(|(_, (since, _))| all || since.elapsed() >= STATS_WRITE_EVERY)
+            .filter(|(_, (since, stats))| all || self.stats_due(since, stats))
             .map(|(id, _)| id.clone())
             .collect();
         for (id, stats) in due
             .into_iter()
             .filter_map(|id| self.stats.remove(&id).map(|(_, s)| (id, s)))
         {
+            self.written_health.insert(id.clone(), stats.health.status);
             match serde_json::to_value(&stats) {
                 Ok(value) => batch.push(BatchWrite::Metadata {
                     key: crate::poll::stats_key(&id),

@@ -209,7 +209,7 @@ async fn inventory(
     figures.files.bytes = Some(state.bytes);
     figures.files.largest = state.largest;
     figures.files.partial = more || state.sizes_missing;
-    run.complete = !more && !state.sizes_missing && run.failed.is_empty();
+    run.complete = !more && !state.sizes_missing;
     run.resume = url.and_then(|next| {
         state.next = next.to_string();
         serde_json::to_value(&state).ok()

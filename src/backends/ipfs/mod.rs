@@ -221,7 +221,8 @@ async fn inventory(
     }
     // Pins streamed past the budget are a lower bound; the API cannot resume a listing.
     figures.files.partial = cut;
-    run.complete = !cut && run.failed.is_empty();
+    // A failed call costs its own figures (named in the record), not the others' exactness.
+    run.complete = !cut;
     run.requests = budget.requests();
     run.figures = figures;
     Ok(run)

@@ -113,11 +113,11 @@ fn io_error(path: &Path, detail: impl std::fmt::Display) -> ProbeError {
     }
 }
 
-/// Where a walk stopped, to go on from there in the next run: the last file counted (paths
-/// are kept as hex bytes, so any file name survives) and the totals so far.
+/// Where a walk stopped, to go on from there in the next run: the first file not yet counted
+/// (paths are kept as hex bytes, so any file name survives) and the totals so far.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct WalkResume {
-    after_hex: String,
+    from_hex: String,
     count: u64,
     bytes: u64,
     largest: Option<u64>,
@@ -152,11 +152,11 @@ struct Walked {
 /// figures lower bounds (partial).
 fn walk(root: &Path, resume: Option<WalkResume>, max_files: u64, deadline: Instant) -> Walked {
     let resume = resume.unwrap_or_default();
-    let after = from_hex(&resume.after_hex).filter(|p| !p.as_os_str().is_empty());
+    let from = from_hex(&resume.from_hex).filter(|p| !p.as_os_str().is_empty());
     let (mut count, mut bytes, mut largest) = (resume.count, resume.bytes, resume.largest);
     let mut unreadable = false;
     let mut this_run = 0u64;
-    let mut last: Option<PathBuf> = None;
+    let mut stopped_at: Option<PathBuf> = None;
     let mut entries = walkdir::WalkDir::new(root)
         .same_file_system(true)
         .sort_by_file_name()
@@ -169,12 +169,12 @@ fn walk(root: &Path, resume: Option<WalkResume>, max_files: u64, deadline: Insta
                 continue;
             }
         };
-        if let Some(after) = &after {
-            // Sorted pre-order: everything before `after` in path order was counted by an
-            // earlier run. Skip it, whole directories at once unless they lead to `after`.
+        if let Some(from) = &from {
+            // Sorted pre-order: everything before `from` in path order was counted by an
+            // earlier run. Skip it, whole directories at once unless they lead to `from`.
             let path = entry.path();
-            if path <= after.as_path() {
-                if entry.file_type().is_dir() && !after.starts_with(path) {
+            if path < from.as_path() {
+                if entry.file_type().is_dir() && !from.starts_with(path) {
                     entries.skip_current_dir();
                 }
                 continue;
@@ -182,6 +182,12 @@ fn walk(root: &Path, resume: Option<WalkResume>, max_files: u64, deadline: Insta
         }
         if !entry.file_type().is_file() {
             continue;
+        }
+        // The budget is checked before a file is counted, so that a tree of exactly
+        // `max_files` files is complete, not cut. The clock is read every 256 files.
+        if this_run >= max_files || (this_run.is_multiple_of(256) && Instant::now() >= deadline) {
+            stopped_at = Some(entry.path().to_path_buf());
+            break;
         }
         let size = match entry.metadata() {
             Ok(meta) => meta.len(),
@@ -194,14 +200,9 @@ fn walk(root: &Path, resume: Option<WalkResume>, max_files: u64, deadline: Insta
         bytes += size;
         largest = Some(largest.map_or(size, |l| l.max(size)));
         this_run += 1;
-        // The clock is read every 256 files: cheap enough, and fine-grained enough.
-        if this_run >= max_files || (this_run.is_multiple_of(256) && Instant::now() >= deadline) {
-            last = Some(entry.path().to_path_buf());
-            break;
-        }
     }
-    let resume = last.map(|path| WalkResume {
-        after_hex: to_hex(&path),
+    let resume = stopped_at.map(|path| WalkResume {
+        from_hex: to_hex(&path),
         count,
         bytes,
         largest,

@@ -297,7 +297,7 @@ async fn inventory(
     // Without the admin API the listing is the only measure of usage.
     figures.storage = Storage::new(None, Some(state.bytes), None);
     figures.quota = Quota::bytes(soft_limit(config), Some(state.bytes), QuotaSource::Soft);
-    run.complete = !more && run.failed.is_empty();
+    run.complete = !more;
     run.resume = if more {
         serde_json::to_value(&state).ok()
     } else {
