@@ -10,6 +10,7 @@
 //! - the *test*: the kind's own steps, then the pulse the monitor runs.
 
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -110,21 +111,28 @@ pub fn inventory_every(settings: &Settings, backend: &BackendDoc) -> Duration {
     Duration::from_secs(own.unwrap_or_else(|| settings.inventory_secs()).max(1))
 }
 
-/// Whether the kept inventory is old enough for a new run.
+/// How long after a run the next one is due, by how that run ended.
+pub fn inventory_wait(outcome: InventoryState, every: Duration) -> Duration {
+    match outcome {
+        InventoryState::Counting => INVENTORY_RESUME_AFTER,
+        InventoryState::Failed => INVENTORY_RETRY_AFTER.min(every),
+        InventoryState::Complete | InventoryState::Partial => every,
+    }
+}
+
+/// Whether the kept inventory is old enough for a new run (by the wall clock: the record may
+/// come from another process or an earlier run).
 pub fn inventory_due(record: Option<&InventoryRecord>, every: Duration) -> bool {
     let Some(run) = record.and_then(|r| r.last_run.as_ref()) else {
         return true;
     };
-    let Some(age) = timestamp::parse(&run.at).map(|at| timestamp::age_secs(&at)) else {
+    let Some(at) = timestamp::parse(&run.at) else {
         return true;
     };
-    let wait = match run.outcome {
-        InventoryState::Counting => INVENTORY_RESUME_AFTER,
-        InventoryState::Failed => INVENTORY_RETRY_AFTER.min(every),
-        InventoryState::Complete | InventoryState::Partial => every,
-    };
-    // A clock set back makes the age negative: count again rather than never.
-    age < 0.0 || age >= wait.as_secs_f64()
+    let age = chrono::Utc::now().signed_duration_since(at);
+    let wait = inventory_wait(run.outcome, every);
+    // A clock set back makes the age negative: count again rather than wait longer.
+    age < chrono::TimeDelta::zero() || age.to_std().is_ok_and(|age| age >= wait)
 }
 
 /// The inventory kept in the store for a backend.
@@ -155,11 +163,15 @@ fn lock_inventory(store: &Store, id: &str) -> Result<File, InventoryError> {
         detail: e.to_string(),
     };
     let dir = store.cache_dir().join(id);
-    std::fs::create_dir_all(&dir).map_err(failed)?;
+    crate::store::fsio::ensure_dir(&dir).map_err(|e| InventoryError::Store {
+        id: id.to_string(),
+        detail: e.to_string(),
+    })?;
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(crate::store::fsio::FILE_MODE)
         .open(dir.join("inventory.lock"))
         .map_err(failed)?;
     match file.try_lock() {
@@ -173,7 +185,7 @@ fn failures_text(failed: &[FailedCall]) -> Option<String> {
     (!failed.is_empty()).then(|| {
         failed
             .iter()
-            .map(|f| format!("{} failed: {}", f.call, f.error))
+            .map(FailedCall::describe)
             .collect::<Vec<_>>()
             .join("; ")
     })
@@ -234,11 +246,12 @@ pub fn record_run(
     record
 }
 
-/// A context for an inventory run: its answers may stream for as long as its budget lasts;
-/// the cap on an answer's size stays the caller's.
+/// A context for an inventory run: its answers may stream for as long as its budget lasts,
+/// but a server silent for the poll's timeout is given up; the cap on an answer's size stays
+/// the caller's.
 fn inventory_context(ctx: &ProbeContext) -> ProbeContext {
     let time = INVENTORY_TIME.max(ctx.timeout);
-    match crate::probe::Http::with_limit(time, ctx.http.max_body()) {
+    match crate::probe::Http::for_streams(time, ctx.timeout, ctx.http.max_body()) {
         Ok(http) => ProbeContext {
             http,
             timeout: time,
@@ -273,10 +286,17 @@ pub async fn run_inventory(
     let started = Instant::now();
     let budget = Budget::new(INVENTORY_TIME, INVENTORY_REQUESTS);
     let ctx = inventory_context(ctx);
-    let result = kind
-        .spec()
-        .inventory(&ctx, backend.config(), resume, &budget)
-        .await;
+    // The budget is checked between requests; this bounds a run whose last request stalls.
+    let bound = INVENTORY_TIME + ctx.timeout.min(INVENTORY_TIME);
+    let result = tokio::time::timeout(
+        bound,
+        kind.spec()
+            .inventory(&ctx, backend.config(), resume, &budget),
+    )
+    .await
+    .unwrap_or(Err(ProbeError::Timeout {
+        secs: bound.as_secs(),
+    }));
     let record = record_run(previous, result, &started_at, started.elapsed());
     let value = serde_json::to_value(&record).map_err(|e| InventoryError::Store {
         id: backend.id.clone(),
@@ -423,12 +443,7 @@ pub async fn poll_round(store: &Store, ctx: &ProbeContext, parallel: usize) -> S
 /// Describes a pulse for a test step: what the monitor would show.
 fn describe_pulse(pulse: &Measurement) -> String {
     let mut problems: Vec<String> = pulse.degraded.iter().cloned().collect();
-    problems.extend(
-        pulse
-            .failed
-            .iter()
-            .map(|f| format!("{} failed: {}", f.call, f.error)),
-    );
+    problems.extend(pulse.failed.iter().map(FailedCall::describe));
     if problems.is_empty() {
         "healthy: every call answered".to_string()
     } else {

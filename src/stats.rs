@@ -229,6 +229,15 @@ impl FailedCall {
         }
     }
 
+    /// `CALL failed: REASON`, without saying the call twice when the reason already names it.
+    pub fn describe(&self) -> String {
+        let reason = self.error.to_string();
+        let reason = reason
+            .strip_prefix(&format!("{}: ", self.call))
+            .unwrap_or(&reason);
+        format!("{} failed: {reason}", self.call)
+    }
+
     fn feeds_path(&self, path: &str) -> bool {
         self.feeds.iter().any(|feed| {
             path == *feed
@@ -506,12 +515,7 @@ impl BackendStats {
         self.inventory = inventory.and_then(InventoryRecord::summary);
 
         let mut problems: Vec<String> = pulse.degraded.into_iter().collect();
-        problems.extend(
-            pulse
-                .failed
-                .iter()
-                .map(|f| format!("{} failed: {}", f.call, f.error)),
-        );
+        problems.extend(pulse.failed.iter().map(FailedCall::describe));
         self.health = Health {
             status: if problems.is_empty() {
                 HealthStatus::Healthy
@@ -750,13 +754,15 @@ mod tests {
 
     #[test]
     fn inventory_figures_fill_what_the_pulse_does_not_report_with_their_age() {
-        let mut figures = Figures::default();
-        figures.files = Files {
-            count: Some(5000),
-            bytes: Some(9000),
-            largest: Some(300),
-            partial: false,
-            as_of: None,
+        let mut figures = Figures {
+            files: Files {
+                count: Some(5000),
+                bytes: Some(9000),
+                largest: Some(300),
+                partial: false,
+                as_of: None,
+            },
+            ..Figures::default()
         };
         figures.storage.used = Some(9000);
         figures.vital.insert("pins".into(), serde_json::json!(42));

@@ -43,7 +43,8 @@ fn watch_prints_tables_and_raises_a_down_alert_kept_for_alerts() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Three failed polls (1 s, then backing off 1 s, 2 s) make the missing directory down.
+    // One poll makes the missing directory down (its liveness check tried three times within
+    // the poll); the down alert follows three down polls (1 s, then backing off 1 s, 2 s).
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -55,10 +56,21 @@ fn watch_prints_tables_and_raises_a_down_alert_kept_for_alerts() {
         }
     });
     let mut out = String::new();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !out.contains("✗ down") {
-        assert!(Instant::now() < deadline, "never went down: {out}");
-        if let Ok(bytes) = rx.recv_timeout(Duration::from_millis(200)) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let down_alert_kept = || {
+        let (_, text, _) = support::run_cli(home.path(), &["alerts", "--json"]);
+        serde_json::from_str::<Value>(&text).is_ok_and(|alerts| {
+            alerts
+                .as_array()
+                .is_some_and(|list| list.iter().any(|a| a["rule"] == "down"))
+        })
+    };
+    while !out.contains("✗ down") || out.matches("ID  ").count() < 3 || !down_alert_kept() {
+        assert!(
+            Instant::now() < deadline,
+            "never went down with an alert: {out}"
+        );
+        if let Ok(bytes) = rx.recv_timeout(Duration::from_millis(500)) {
             out.push_str(&String::from_utf8_lossy(&bytes));
         }
     }

@@ -1,15 +1,17 @@
 //! The `filecoin` probe against an in-repo fixture of the Lotus JSON-RPC API, answering with the
-//! shapes recorded in ../shared/reference/backend-apis.md: `Filecoin.Version`,
+//! shapes a real Lotus node gives: `Filecoin.Version`,
 //! `Filecoin.ChainHead`, `Filecoin.WalletBalance` (attoFIL as a decimal string), JSON-RPC error
 //! objects, `/health/livez`; a wrong token gets HTTP 401, no token reads anonymously.
 
 mod support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ipfs_kit_tui::backends::Kind;
-use ipfs_kit_tui::probe::{self, ProbeContext, ProbeError};
+use ipfs_kit_tui::poll;
+use ipfs_kit_tui::probe::{ProbeContext, ProbeError};
 use serde_json::{json, Value};
 use support::{home_with_backend, run_cli, Fixture, Reply, Request};
 
@@ -139,7 +141,7 @@ async fn measure(
     timeout_secs: u64,
 ) -> Result<ipfs_kit_tui::stats::Measurement, ProbeError> {
     let ctx = ProbeContext::new(Duration::from_secs(timeout_secs)).unwrap();
-    probe::measure(&ctx, Kind::Filecoin, config.as_object().unwrap()).await
+    support::measure_all(&ctx, Kind::Filecoin, config.as_object().unwrap()).await
 }
 
 use support::backend;
@@ -186,16 +188,18 @@ async fn measure_reports_version_height_lag_and_an_exact_big_balance() {
     );
 
     // JSON-RPC 2.0 over POST, the token as Bearer on every call, the wallet as the one param.
+    // The three calls go out side by side: they arrive in any order.
     let requests = rpc_requests(&fixture);
-    let methods: Vec<String> = requests
+    let mut methods: Vec<String> = requests
         .iter()
         .map(|r| r.json_body()["method"].as_str().unwrap().to_string())
         .collect();
+    methods.sort();
     assert_eq!(
         methods,
         [
-            "Filecoin.Version",
             "Filecoin.ChainHead",
+            "Filecoin.Version",
             "Filecoin.WalletBalance"
         ]
     );
@@ -213,11 +217,16 @@ async fn measure_reports_version_height_lag_and_an_exact_big_balance() {
         assert_eq!(body["jsonrpc"], "2.0");
         assert!(body["id"].is_u64());
     }
-    assert_eq!(requests[2].json_body()["params"], json!([WALLET]));
+    let balance = requests
+        .iter()
+        .find(|r| r.json_body()["method"] == "Filecoin.WalletBalance")
+        .unwrap();
+    assert_eq!(balance.json_body()["params"], json!([WALLET]));
     let mut ids: Vec<u64> = requests
         .iter()
         .map(|r| r.json_body()["id"].as_u64().unwrap())
         .collect();
+    ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 3, "each call has its own id");
 }
@@ -253,11 +262,31 @@ async fn balances_are_exact_strings_never_floats() {
             balance: bad.clone(),
             ..lotus()
         });
-        let err = measure(&config(&fixture, json!({ "wallet": WALLET })), 10)
+        // An odd balance costs the balance only: the node answered, so it is degraded with
+        // the call named, and the version and the chain head stay live.
+        let measured = measure(&config(&fixture, json!({ "wallet": WALLET })), 10)
             .await
-            .unwrap_err();
-        assert_eq!(err.class(), "unparsable", "{bad}: {err}");
-        assert!(err.to_string().contains("Filecoin.WalletBalance"), "{err}");
+            .unwrap();
+        let [failed] = &measured.failed[..] else {
+            panic!("{bad}: one failed call expected: {:?}", measured.failed);
+        };
+        assert_eq!(failed.call, "Filecoin.WalletBalance", "{bad}");
+        assert_eq!(
+            failed.error.class(),
+            "unparsable",
+            "{bad}: {}",
+            failed.error
+        );
+        assert!(
+            failed.error.to_string().contains("Filecoin.WalletBalance"),
+            "{}",
+            failed.error
+        );
+        for key in ["wallet", "wallet_balance_atto", "wallet_balance_fil"] {
+            assert!(measured.vital.get(key).is_none(), "{bad}: {key} kept");
+        }
+        assert_eq!(measured.vital["chain_height"], HEIGHT, "{bad}");
+        assert_eq!(measured.vital["version"], "1.28.1+mainnet+git.2d5a7c9");
     }
 }
 
@@ -281,11 +310,19 @@ async fn json_rpc_error_names_the_method_and_the_message() {
         ..lotus()
     });
     let config = config(&fixture, json!({ "wallet": WALLET }));
-    let err = measure(&config, 10).await.unwrap_err();
+    let measured = measure(&config, 10).await.unwrap();
+    let [failed] = &measured.failed[..] else {
+        panic!("one failed call expected: {:?}", measured.failed);
+    };
+    assert_eq!(failed.call, "Filecoin.WalletBalance");
     assert_eq!(
-        err.to_string(),
+        failed.error.to_string(),
         "Filecoin.WalletBalance: JSON-RPC error -32601 (method not found): method \
          'Filecoin.WalletBalance' not found"
+    );
+    assert_eq!(
+        measured.vital["chain_height"], HEIGHT,
+        "the rest stays live"
     );
 
     let home = home_with_backend("lotus", config);
@@ -304,6 +341,23 @@ async fn json_rpc_error_names_the_method_and_the_message() {
         "{report}"
     );
     assert!(steps[..steps.len() - 1].iter().all(|s| s["ok"] == true));
+
+    // The monitor's view of the same node: degraded (the balance call failed), not down.
+    let (code, out, err) = run_cli(home.path(), &["status", "--json", "--check"]);
+    assert_eq!(code, 0, "a failed balance is not down: {out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let lotus = backend(&report, "lotus");
+    assert_eq!(lotus["health"]["status"], "degraded", "{lotus}");
+    assert_eq!(
+        lotus["health"]["message"],
+        "Filecoin.WalletBalance failed: JSON-RPC error -32601 (method \
+         not found): method 'Filecoin.WalletBalance' not found"
+    );
+    assert_eq!(lotus["vital"]["chain_height"], HEIGHT);
+    assert!(
+        lotus["vital"].get("wallet_balance_atto").is_none(),
+        "{lotus}"
+    );
 }
 
 #[tokio::test]
@@ -456,7 +510,8 @@ async fn backend_test_passes_with_each_step_named() {
             "reachable: livez",
             "reachable: Filecoin.Version",
             "read: Filecoin.ChainHead",
-            "read: wallet balance"
+            "read: wallet balance",
+            "pulse: what the monitor polls"
         ]
     );
     assert!(steps.iter().all(|s| s["ok"] == true));
@@ -465,6 +520,7 @@ async fn backend_test_passes_with_each_step_named() {
         steps[3]["detail"],
         format!("123456789012.34567890123456789 FIL in {WALLET}")
     );
+    assert_eq!(steps[4]["detail"], "healthy: every call answered");
     // The health endpoint needs no token and gets none.
     let livez: Vec<Request> = fixture
         .requests()
@@ -486,7 +542,18 @@ async fn older_node_without_livez_still_passes() {
     assert_eq!(code, 0, "{out}{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
     let steps = report["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 3, "no wallet, no balance step");
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "reachable: livez",
+            "reachable: Filecoin.Version",
+            "read: Filecoin.ChainHead",
+            "pulse: what the monitor polls"
+        ],
+        "no wallet, no balance step"
+    );
+    assert!(steps.iter().all(|s| s["ok"] == true), "{report}");
     assert!(
         steps[0]["detail"].as_str().unwrap().contains("older node"),
         "{report}"
@@ -617,9 +684,11 @@ async fn escape_sequences_never_reach_the_output() {
     }
     let (_, out, _) = run_cli(home.path(), &["status", "--json"]);
     let report: Value = serde_json::from_str(&out).unwrap();
+    let lotus = backend(&report, "lotus");
+    assert_eq!(lotus["health"]["status"], "degraded");
     assert_eq!(
-        backend(&report, "lotus")["health"]["message"],
-        "Filecoin.WalletBalance: JSON-RPC error 1: bad address"
+        lotus["health"]["message"],
+        "Filecoin.WalletBalance failed: JSON-RPC error 1: bad address"
     );
     assert_home_clean(home.path());
 }
@@ -649,14 +718,24 @@ async fn hanging_node_fails_in_bounded_time() {
     let (code, out, err) = run_cli(home.path(), &["settings", "set", "timeout_secs", "1"]);
     assert_eq!(code, 0, "{out}{err}");
     let started = Instant::now();
-    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    let (code, out, err) = run_cli(home.path(), &["status", "--json", "--check"]);
     let elapsed = started.elapsed();
-    assert_eq!(code, 0, "{out}{err}");
+    // Filecoin.Version is the liveness call: a hanging chain head makes the node degraded,
+    // not down, and costs one timeout (the calls run side by side), not one per call.
+    assert_eq!(code, 0, "degraded is not down: {out}{err}");
     assert!(elapsed < Duration::from_secs(3), "status took {elapsed:?}");
     let report: Value = serde_json::from_str(&out).unwrap();
     let lotus = backend(&report, "lotus");
-    assert_eq!(lotus["health"]["status"], "down");
-    assert_eq!(lotus["health"]["message"], "timed out after 1 s");
+    assert_eq!(lotus["health"]["status"], "degraded", "{lotus}");
+    assert_eq!(
+        lotus["health"]["message"],
+        "Filecoin.ChainHead failed: timed out after 1 s"
+    );
+    assert_eq!(lotus["vital"]["version"], "1.28.1+mainnet+git.2d5a7c9");
+    assert!(
+        lotus["vital"].get("chain_height").is_none(),
+        "never known, so not shown: {lotus}"
+    );
 
     let started = Instant::now();
     let (code, out, err) = run_cli(home.path(), &["backend", "test", "lotus", "--json"]);
@@ -668,4 +747,155 @@ async fn hanging_node_fails_in_bounded_time() {
         "read: Filecoin.ChainHead"
     );
     assert_eq!(report["error"]["class"], "timeout");
+}
+
+#[tokio::test]
+async fn a_pulse_costs_the_same_few_requests_every_time() {
+    let spec = Kind::Filecoin.spec();
+    assert_eq!(spec.pulse_requests(), 3);
+    let ctx = ProbeContext::new(Duration::from_secs(10)).unwrap();
+    // With a wallet: Version, ChainHead, WalletBalance; without: one fewer.
+    for (extra, methods) in [
+        (
+            json!({ "wallet": WALLET }),
+            &[
+                "Filecoin.ChainHead",
+                "Filecoin.Version",
+                "Filecoin.WalletBalance",
+            ][..],
+        ),
+        (json!({}), &["Filecoin.ChainHead", "Filecoin.Version"][..]),
+    ] {
+        let fixture = start(lotus());
+        let config = config(&fixture, extra);
+        for _ in 0..3 {
+            let pulse = poll::pulse(&ctx, spec, config.as_object().unwrap())
+                .await
+                .unwrap();
+            assert!(pulse.failed.is_empty(), "{:?}", pulse.failed);
+        }
+        let requests = fixture.requests();
+        assert_eq!(
+            requests.len(),
+            3 * methods.len(),
+            "3 pulses with {config}: {requests:?}"
+        );
+        assert!(requests.len() <= 3 * spec.pulse_requests() as usize);
+        // Each pulse asks each of its calls once; nothing else (livez is for the test).
+        let mut asked: Vec<String> = requests
+            .iter()
+            .map(|r| {
+                assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/rpc/v1"));
+                r.json_body()["method"].as_str().unwrap().to_string()
+            })
+            .collect();
+        asked.sort();
+        let mut expected: Vec<String> = methods
+            .iter()
+            .flat_map(|m| std::iter::repeat_n(m.to_string(), 3))
+            .collect();
+        expected.sort();
+        assert_eq!(asked, expected);
+    }
+}
+
+/// A node whose `method` answers with `fault` while `failing` is set.
+fn start_with_fault(method: &'static str, fault: Reply, failing: Arc<AtomicBool>) -> Fixture {
+    let node = Arc::new(lotus());
+    Fixture::start(move |request| {
+        if failing.load(Ordering::SeqCst) && request.json_body()["method"] == method {
+            return fault.clone();
+        }
+        node.answer(request)
+    })
+}
+
+fn status_of(home: &std::path::Path) -> Value {
+    let (code, out, err) = run_cli(home, &["status", "--json", "--check"]);
+    assert_eq!(code, 0, "never down here: {out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    backend(&report, "lotus").clone()
+}
+
+/// An auxiliary call (not Filecoin.Version) that fails makes the node degraded, naming the
+/// call; its figures keep their last-known values with the time they were read, the others
+/// stay live; once it answers again, everything is live.
+async fn auxiliary_fault_keeps_its_figures(
+    method: &'static str,
+    fault: Reply,
+    message: &str,
+    fed: &[&str],
+) {
+    let failing = Arc::new(AtomicBool::new(false));
+    let fixture = start_with_fault(method, fault, failing.clone());
+    let home = home_with_backend(
+        "lotus",
+        config(&fixture, json!({"token": TOKEN, "wallet": WALLET})),
+    );
+    let first = status_of(home.path());
+    assert_eq!(first["health"]["status"], "healthy", "{first}");
+    assert!(first.get("vital_as_of").is_none(), "{first}");
+    let first_time = first["updated_at"].as_str().unwrap().to_string();
+    for key in fed {
+        assert!(!first["vital"][key].is_null(), "{key} read in {first}");
+    }
+
+    failing.store(true, Ordering::SeqCst);
+    for run in ["second", "third"] {
+        let now = status_of(home.path());
+        assert_eq!(now["health"]["status"], "degraded", "{run}: {now}");
+        assert_eq!(now["health"]["message"], message, "{run}");
+        assert_eq!(now["source"], "live");
+        assert_eq!(now["stale"], false);
+        assert_ne!(now["updated_at"], first["updated_at"], "{run}: a new poll");
+        // The failed call's figures: last-known, with the time of the run that read them
+        // (the first, not the previous one).
+        let expected_as_of: serde_json::Map<String, Value> = fed
+            .iter()
+            .map(|key| (key.to_string(), json!(first_time)))
+            .collect();
+        assert_eq!(
+            now["vital_as_of"],
+            Value::Object(expected_as_of),
+            "{run}: {now}"
+        );
+        for key in fed {
+            assert_eq!(now["vital"][key], first["vital"][key], "{run}: {key}");
+        }
+        // Every other figure is live.
+        assert_eq!(now["vital"]["version"], "1.28.1+mainnet+git.2d5a7c9");
+        for key in ["chain_height", "wallet_balance_atto"] {
+            assert!(!now["vital"][key].is_null(), "{run}: {key} in {now}");
+        }
+    }
+
+    failing.store(false, Ordering::SeqCst);
+    let healed = status_of(home.path());
+    assert_eq!(healed["health"]["status"], "healthy", "{healed}");
+    assert!(
+        healed.get("vital_as_of").is_none(),
+        "all live again: {healed}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_chain_head_costs_only_the_height_and_lag() {
+    auxiliary_fault_keeps_its_figures(
+        "Filecoin.ChainHead",
+        Reply::text(500, "chain store busy"),
+        "Filecoin.ChainHead failed: HTTP 500: chain store busy",
+        &["chain_height", "sync_lag_secs"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_wallet_balance_costs_only_the_balance() {
+    auxiliary_fault_keeps_its_figures(
+        "Filecoin.WalletBalance",
+        rpc_error(&json!(null), 1, "actor not found"),
+        "Filecoin.WalletBalance failed: JSON-RPC error 1: actor not found",
+        &["wallet", "wallet_balance_atto", "wallet_balance_fil"],
+    )
+    .await;
 }

@@ -1,7 +1,10 @@
 //! The `huggingface` probe against an in-repo fixture of the Hub API, answering with the shapes
-//! recorded in ../shared/reference/backend-apis.md: whoami-v2, repo info with `expand`, the tree
+//! recorded for the Hub: whoami-v2, repo info with `expand`, the tree
 //! listing paginated by `Link: <...>; rel="next"`, errors named by `X-Error-Code`, 429 with
 //! `RateLimit: "api";r=0;t=<secs>`.
+//!
+//! The pulse (every poll) is the repository info alone; whoami and the tree are the inventory
+//! (slow clock, within a budget, resumable at the tree's `Link` URL).
 
 mod support;
 
@@ -9,7 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ipfs_kit_tui::backends::Kind;
-use ipfs_kit_tui::probe::{self, ProbeContext, ProbeError};
+use ipfs_kit_tui::poll;
+use ipfs_kit_tui::probe::{Budget, ProbeContext, ProbeError};
 use serde_json::{json, Map, Value};
 use support::{home_with_backend, run_cli, Fixture, Reply, Request};
 
@@ -230,7 +234,7 @@ async fn measure(
     timeout_secs: u64,
 ) -> Result<ipfs_kit_tui::stats::Measurement, ProbeError> {
     let ctx = ProbeContext::new(Duration::from_secs(timeout_secs)).unwrap();
-    probe::measure(&ctx, Kind::HuggingFace, config.as_object().unwrap()).await
+    support::measure_all(&ctx, Kind::HuggingFace, config.as_object().unwrap()).await
 }
 
 use support::backend;
@@ -274,7 +278,7 @@ async fn measure_reports_every_figure() {
         .iter()
         .filter(|r| r.path == "/api/whoami-v2")
         .count();
-    assert_eq!(whoami, 1, "whoami-v2 is rate limited: once per poll");
+    assert_eq!(whoami, 1, "whoami-v2 is rate limited: once per inventory");
     let info: Vec<&Request> = requests
         .iter()
         .filter(|r| r.path == "/api/models/acme/widget")
@@ -319,22 +323,122 @@ async fn link_pagination_sums_every_page_once() {
         .all(|r| r.query_param("recursive").as_deref() == Some("true")));
 }
 
+fn ctx(secs: u64) -> ProbeContext {
+    ProbeContext::new(Duration::from_secs(secs)).unwrap()
+}
+
+fn cursors(pages: &[Request]) -> Vec<Option<String>> {
+    pages.iter().map(|r| r.query_param("cursor")).collect()
+}
+
 #[tokio::test]
-async fn endless_pagination_stops_at_the_page_cap_and_says_partial() {
+async fn the_tree_is_counted_within_a_budget_and_resumes_at_the_link() {
+    let fixture = start(happy_hub(), |_| None);
+    let config = config(&fixture, json!({ "token": TOKEN }));
+    let map = config.as_object().unwrap();
+    let spec = Kind::HuggingFace.spec();
+    // 3 requests: whoami and the first two of the four pages.
+    let budget = Budget::new(Duration::from_secs(60), 3);
+    let first = spec.inventory(&ctx(10), map, None, &budget).await.unwrap();
+    assert_eq!(first.requests, 3);
+    assert!(!first.complete);
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    let files = &first.figures.files;
+    assert_eq!(
+        (files.count, files.bytes, files.largest, files.partial),
+        (
+            Some(3),
+            Some(1_234 + 567 + 4_500_000_000),
+            Some(LARGEST),
+            true
+        )
+    );
+    assert_eq!(first.figures.vital["account"], "alice");
+    let resume = first.resume.clone().expect("a place to go on from");
+    let next = resume["next"].as_str().unwrap();
+    assert!(
+        next.starts_with(&fixture.url) && next.ends_with("cursor=eyJwYWdlIjo2"),
+        "the Link URL of page 3: {resume}"
+    );
+    assert_eq!(
+        cursors(&tree_requests(&fixture)),
+        [None, Some("eyJwYWdlIjo1".into())]
+    );
+
+    let budget = Budget::new(Duration::from_secs(60), 100);
+    let second = spec
+        .inventory(&ctx(10), map, Some(resume), &budget)
+        .await
+        .unwrap();
+    assert!(second.complete, "{second:?}");
+    assert_eq!(second.resume, None);
+    assert_eq!(second.requests, 3, "whoami and the last two pages");
+    let files = &second.figures.files;
+    assert_eq!(
+        (files.count, files.bytes, files.largest, files.partial),
+        (Some(FILE_COUNT), Some(FILE_BYTES), Some(LARGEST), false)
+    );
+    // The first pages were not listed again.
+    assert_eq!(
+        cursors(&tree_requests(&fixture)),
+        [
+            None,
+            Some("eyJwYWdlIjo1".into()),
+            Some("eyJwYWdlIjo2".into()),
+            Some("eyJwYWdlIjo3".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn endless_pagination_stops_at_the_budget_and_goes_on_next_time() {
     let hub = Hub {
         endless: true,
         ..happy_hub()
     };
     let fixture = start(hub, |_| None);
-    let started = Instant::now();
-    // A generous time budget, so that the page cap is what stops the walk.
-    let measured = measure(&config(&fixture, json!({})), 60).await.unwrap();
-    println!("1000 tree pages in {:?}", started.elapsed());
-    assert!(measured.files.partial);
-    assert_eq!(tree_requests(&fixture).len(), 1000);
-    assert_eq!(measured.files.count, Some(2000));
-    assert_eq!(measured.files.bytes, Some(30_000));
-    assert_eq!(measured.files.largest, Some(20));
+    let config = config(&fixture, json!({}));
+    let map = config.as_object().unwrap();
+    let spec = Kind::HuggingFace.spec();
+    let budget = Budget::new(Duration::from_secs(60), 50);
+    let first = spec.inventory(&ctx(10), map, None, &budget).await.unwrap();
+    assert_eq!(tree_requests(&fixture).len(), 50, "no token: no whoami");
+    assert!(!first.complete);
+    let files = &first.figures.files;
+    assert_eq!(
+        (files.count, files.bytes, files.largest, files.partial),
+        (Some(100), Some(1_500), Some(20), true)
+    );
+    let budget = Budget::new(Duration::from_secs(60), 10);
+    let second = spec
+        .inventory(&ctx(10), map, first.resume.clone(), &budget)
+        .await
+        .unwrap();
+    assert_eq!(second.figures.files.count, Some(120), "totals carried over");
+    assert_eq!(second.figures.files.bytes, Some(1_800));
+    assert!(second.resume.is_some());
+    let pages = tree_requests(&fixture);
+    assert_eq!(pages.len(), 60);
+    assert_eq!(
+        pages[50].query_param("cursor").as_deref(),
+        Some("eyJwYWdlIjo50"),
+        "the second run starts at page 51"
+    );
+
+    // What `status` does: one inventory of at most INVENTORY_REQUESTS requests, shown as a
+    // lower bound while the count goes on.
+    let home = home_with_backend("hub", config.clone());
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let hub = backend(&report, "hub");
+    assert_eq!(hub["health"]["status"], "healthy", "{hub}");
+    let pages = poll::INVENTORY_REQUESTS;
+    assert_eq!(hub["files"]["count"], 2 * pages, "{hub}");
+    assert_eq!(hub["files"]["partial"], true);
+    assert_eq!(hub["inventory"]["state"], "counting");
+    assert_eq!(hub["inventory"]["requests"], pages);
+    assert_eq!(tree_requests(&fixture).len() as u64, 60 + pages);
 }
 
 #[tokio::test]
@@ -375,9 +479,11 @@ async fn anonymous_space_sends_no_token_and_asks_no_gated_field() {
         [
             "anonymous: no token set",
             "reachable: repository info",
-            "read: first tree page"
+            "read: first tree page",
+            "pulse: what the monitor polls"
         ]
     );
+    assert_eq!(report["steps"][3]["detail"], "healthy: every call answered");
 }
 
 #[tokio::test]
@@ -442,6 +548,11 @@ async fn rate_limit_reports_the_reset_time() {
         }
     );
     assert!(err.to_string().contains("retry in 42 s"), "{err}");
+    assert_eq!(
+        fixture.requests().len(),
+        1,
+        "a rate limit is not retried within the poll"
+    );
 
     let home = home_with_backend("hub", config(&fixture, json!({})));
     let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
@@ -466,12 +577,44 @@ async fn rate_limited_whoami_costs_only_the_account() {
                 .with_header("RateLimit", "\"api\";r=0;t=120")
         })
     });
-    let measured = measure(&config(&fixture, json!({ "token": TOKEN })), 10)
-        .await
-        .unwrap();
+    let config = config(&fixture, json!({ "token": TOKEN }));
+    let measured = measure(&config, 10).await.unwrap();
     assert!(measured.vital.get("account").is_none());
     assert_eq!(measured.storage.used, Some(USED_STORAGE));
     assert_eq!(measured.files.count, Some(FILE_COUNT));
+    let [failed] = &measured.failed[..] else {
+        panic!("one failed call expected: {:?}", measured.failed);
+    };
+    assert_eq!(failed.call, "whoami");
+    assert_eq!(
+        failed.error,
+        ProbeError::RateLimited {
+            retry_after_secs: Some(120)
+        }
+    );
+
+    // whoami is part of the inventory: its rate limit never touches the health, and costs the
+    // account alone (the files were all counted).
+    let home = home_with_backend("hub", config);
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let hub = backend(&report, "hub");
+    assert_eq!(hub["health"]["status"], "healthy", "{hub}");
+    assert_eq!(hub["health"]["message"], Value::Null);
+    assert!(hub["vital"].get("account").is_none(), "{hub}");
+    assert_eq!(hub["vital"]["sha"], SHA);
+    assert_eq!(hub["files"]["count"], FILE_COUNT);
+    assert_eq!(hub["files"]["bytes"], FILE_BYTES);
+    let message = hub["inventory"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("whoami failed: rate limited (HTTP 429), retry in 120 s"),
+        "{hub}"
+    );
+    assert!(
+        hub["files"].get("partial").is_none(),
+        "every page was counted: the files are not a lower bound: {hub}"
+    );
 }
 
 #[tokio::test]
@@ -534,6 +677,49 @@ async fn gated_repository_names_credentials_with_the_hubs_words() {
         "credentials rejected (HTTP 403): Access to model acme/widget is restricted and you are \
          not in the authorized list."
     );
+
+    // The tree is the inventory's: a gated tree is recorded there, the pulse still answers.
+    let home = home_with_backend("hub", config(&fixture, json!({ "token": TOKEN })));
+    let (code, out, err) = run_cli(home.path(), &["status", "--json", "--check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let hub = backend(&report, "hub");
+    assert_eq!(hub["health"]["status"], "healthy", "{hub}");
+    assert_eq!(hub["storage"]["used"], USED_STORAGE);
+    assert_eq!(hub["files"]["count"], Value::Null, "never counted: {hub}");
+    assert_eq!(hub["inventory"]["state"], "failed");
+    assert_eq!(
+        hub["inventory"]["message"],
+        "credentials rejected (HTTP 403): Access to model acme/widget is restricted and you are \
+         not in the authorized list."
+    );
+
+    // Gated at the repository info, the liveness call: down, with the Hub's words.
+    let gated_info = start(happy_hub(), |request: &Request| {
+        (request.path == "/api/models/acme/widget").then(|| {
+            hub_error(
+                403,
+                "GatedRepo",
+                "Access to model acme/widget is restricted.",
+            )
+        })
+    });
+    let home = home_with_backend("hub", config(&gated_info, json!({ "token": TOKEN })));
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let hub = backend(&report, "hub");
+    assert_eq!(hub["health"]["status"], "down", "{hub}");
+    assert_eq!(
+        hub["health"]["message"],
+        "credentials rejected (HTTP 403): Access to model acme/widget is restricted."
+    );
+    let info_requests = gated_info
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/models/acme/widget")
+        .count();
+    assert_eq!(info_requests, 1, "rejected credentials are not retried");
 }
 
 #[tokio::test]
@@ -585,10 +771,19 @@ async fn status_json_reports_the_repository_and_keeps_it() {
         hub["storage"],
         json!({"total": null, "used": USED_STORAGE, "available": null, "usage_percent": null})
     );
+    // The first status on a fresh home counts the tree (the inventory: none is kept yet); the
+    // files and the account are the inventory's, with its time.
+    let counted_at = hub["inventory"]["as_of"]
+        .as_str()
+        .expect("an inventory ran");
     assert_eq!(
         hub["files"],
-        json!({"count": FILE_COUNT, "bytes": FILE_BYTES, "largest": LARGEST})
+        json!({"count": FILE_COUNT, "bytes": FILE_BYTES, "largest": LARGEST,
+               "as_of": counted_at})
     );
+    assert_eq!(hub["inventory"]["state"], "complete");
+    assert_eq!(hub["inventory"]["requests"], 5, "whoami and 4 tree pages");
+    assert_eq!(hub["vital_as_of"], json!({ "account": counted_at }));
     assert_eq!(
         hub["quota"],
         json!({"limit": null, "used": null, "remaining": null, "objects_limit": null, "objects_used": null})
@@ -598,6 +793,18 @@ async fn status_json_reports_the_repository_and_keeps_it() {
         json!({"account": "alice", "private": true, "gated": "manual", "sha": SHA,
                "last_modified": LAST_MODIFIED})
     );
+    let requests = fixture.requests().len();
+
+    // A second status: the inventory is an hour from due, so it is one request, the pulse,
+    // and the counted figures are shown with their time.
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let again: Value = serde_json::from_str(&out).unwrap();
+    let again = backend(&again, "hub");
+    assert_eq!(fixture.requests().len(), requests + 1);
+    assert_eq!(again["files"], hub["files"]);
+    assert_eq!(again["vital"], hub["vital"]);
+    assert_eq!(again["health"]["status"], "healthy");
 
     let kept = std::fs::read_to_string(home.path().join("metadata/stats.hub.json")).unwrap();
     assert!(!kept.contains(TOKEN));
@@ -623,11 +830,13 @@ async fn backend_test_passes_with_each_step_named() {
         [
             "authenticated: whoami",
             "reachable: repository info",
-            "read: first tree page"
+            "read: first tree page",
+            "pulse: what the monitor polls"
         ]
     );
     assert!(steps.iter().all(|s| s["ok"] == true));
     assert_eq!(steps[0]["detail"], "as alice");
+    assert_eq!(steps[3]["detail"], "healthy: every call answered");
     assert!(
         steps[2]["detail"]
             .as_str()
@@ -724,20 +933,112 @@ async fn hanging_hub_fails_in_bounded_time() {
         started.elapsed()
     );
 
-    // A tree page that hangs after the first page answered.
+    // A tree page that hangs after the first page answered: the run keeps what it counted,
+    // names the page that failed, and says where the next run goes on.
     let stalls = start(happy_hub(), |request: &Request| {
         (request.query_param("cursor").is_some()).then_some(Reply::Hang)
     });
-    let home = home_with_backend("hub", config(&stalls, json!({})));
+    let config = config(&stalls, json!({}));
+    let budget = Budget::new(Duration::from_secs(60), 100);
+    let started = Instant::now();
+    let run = Kind::HuggingFace
+        .spec()
+        .inventory(&ctx(1), config.as_object().unwrap(), None, &budget)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(!run.complete);
+    assert!(run.figures.files.partial);
+    assert!(run.figures.files.count.unwrap() > 0, "{run:?}");
+    assert_eq!(run.failed.len(), 1, "{run:?}");
+    assert_eq!(run.failed[0].call, "tree page");
+    assert_eq!(run.failed[0].error, ProbeError::Timeout { secs: 1 });
+    let next = run.resume.as_ref().unwrap()["next"].as_str().unwrap();
+    assert!(next.contains("cursor="), "{next}");
+
+    // In `status`, the pulse answers (healthy) and the inventory (due, on a fresh home) is
+    // bounded by the inventory's time; its failure is recorded, not shown as the health.
+    let home = home_with_backend("hub", config);
     let (code, out, err) = run_cli(home.path(), &["settings", "set", "timeout_secs", "1"]);
     assert_eq!(code, 0, "{out}{err}");
     let started = Instant::now();
     let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
     let elapsed = started.elapsed();
     assert_eq!(code, 0, "{out}{err}");
-    assert!(elapsed < Duration::from_secs(3), "status took {elapsed:?}");
+    // The stalled page is given up after timeout_secs (1 s), not the inventory's 60 s budget.
+    let bound = Duration::from_secs(5);
+    assert!(elapsed < bound, "status took {elapsed:?}");
     let report: Value = serde_json::from_str(&out).unwrap();
     let hub = backend(&report, "hub");
-    assert_eq!(hub["health"]["status"], "down");
-    assert_eq!(hub["health"]["message"], "timed out after 1 s");
+    assert_eq!(hub["health"]["status"], "healthy", "{hub}");
+    assert_eq!(hub["storage"]["used"], USED_STORAGE);
+    // What the first page counted is shown as a lower bound; the count goes on later.
+    assert_eq!(hub["files"]["partial"], true, "{hub}");
+    assert_eq!(hub["inventory"]["state"], "counting", "{hub}");
+    assert_eq!(
+        hub["inventory"]["message"], "tree page failed: timed out after 1 s",
+        "{hub}"
+    );
+
+    // A count carried over runs goes on a minute later, not at every status: the next one is
+    // the pulse alone, bounded by timeout_secs.
+    let started = Instant::now();
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A repository of `files` files, 1,000 to a tree page; its usage grows with it.
+fn hub_of(files: usize) -> Hub {
+    let mut hub = happy_hub();
+    let all: Vec<Value> = (0..files)
+        .map(|i| file(&format!("data/{i:06}.bin"), 1_000 + i as u64))
+        .collect();
+    hub.pages = all.chunks(1000).map(<[Value]>::to_vec).collect();
+    hub.info["usedStorage"] = json!(1_000 * files as u64);
+    hub
+}
+
+#[tokio::test]
+async fn a_pulse_costs_one_request_whatever_the_size() {
+    let spec = Kind::HuggingFace.spec();
+    assert_eq!(spec.pulse_requests(), 1);
+    let mut counts = Vec::new();
+    for files in [300, 30_000] {
+        let fixture = start(hub_of(files), |_| None);
+        // With a token, which could have asked whoami too.
+        let config = config(&fixture, json!({ "token": TOKEN }));
+        for _ in 0..3 {
+            let pulse = poll::pulse(&ctx(10), spec, config.as_object().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(pulse.storage.used, Some(1_000 * files as u64));
+            assert!(pulse.failed.is_empty());
+        }
+        let requests = fixture.requests();
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.path == "/api/models/acme/widget" && r.method == "GET"),
+            "the repository info only, never whoami or the tree: {:?}",
+            requests.iter().map(|r| &r.path).collect::<Vec<_>>()
+        );
+        counts.push(requests.len());
+    }
+    assert_eq!(counts, [3, 3], "3 pulses at 300 and at 30,000 files");
+
+    // The inventory is what grows: 30 pages for 30,000 files.
+    let fixture = start(hub_of(30_000), |_| None);
+    let config = config(&fixture, json!({}));
+    let budget = Budget::new(Duration::from_secs(60), 1_000);
+    let run = spec
+        .inventory(&ctx(10), config.as_object().unwrap(), None, &budget)
+        .await
+        .unwrap();
+    assert_eq!(run.figures.files.count, Some(30_000));
+    assert_eq!(tree_requests(&fixture).len(), 30);
 }

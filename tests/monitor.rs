@@ -1,6 +1,6 @@
 //! The monitor engine: scheduling on tokio's paused clock with a scripted prober, stale
 //! fallback, pick-up of other processes' changes, history across restarts, write coalescing,
-//! and alerts.
+//! alerts, and the inventory's slow clock.
 
 mod support;
 
@@ -10,20 +10,46 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipfs_kit_tui::monitor::{BoxFuture, Event, Monitor, MonitorConfig, Prober};
+use ipfs_kit_tui::poll::{self, InventoryError};
 use ipfs_kit_tui::probe::ProbeError;
-use ipfs_kit_tui::stats::{HealthStatus, Measurement, Quota, Storage};
-use ipfs_kit_tui::store::{BackendDoc, Store};
+use ipfs_kit_tui::stats::{
+    Figures, HealthStatus, InventoryRecord, InventoryRun, InventoryState, Measurement, Quota,
+    QuotaSource, Storage,
+};
+use ipfs_kit_tui::store::{timestamp, BackendDoc, Store};
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 /// What the scripted prober does on the n-th call (0-based) for a backend.
 type Behaviour = dyn Fn(&str, usize) -> (Duration, Result<Measurement, ProbeError>) + Send + Sync;
 
+/// How the n-th inventory (0-based) of a backend goes: how long it takes and what it counts.
+type InventoryScript = dyn Fn(&str, usize) -> (Duration, InventoryRun) + Send + Sync;
+
+/// The scripted inventory: its script, the age its records claim, and what it saw.
+struct Inventories {
+    script: Box<InventoryScript>,
+    /// When set, each record says its run was this long ago: the monitor's inventory clock
+    /// reads the wall-clock time in the record (`last_run.at`), which the paused tokio clock
+    /// does not move.
+    backdate: Option<chrono::Duration>,
+    /// Per backend: when each run started (tokio time).
+    runs: Mutex<HashMap<String, Vec<Instant>>>,
+    records: Mutex<HashMap<String, InventoryRecord>>,
+    in_flight: Mutex<HashMap<String, usize>>,
+    max_per_backend: AtomicUsize,
+    at_once: AtomicUsize,
+    max_at_once: AtomicUsize,
+}
+
 struct Scripted {
     behaviour: Box<Behaviour>,
     calls: Mutex<HashMap<String, Vec<Instant>>>,
     in_flight: Mutex<HashMap<String, usize>>,
     max_in_flight_per_backend: AtomicUsize,
+    /// Pulses as they ended: when, and whether they answered.
+    outcomes: Mutex<HashMap<String, Vec<(Instant, bool)>>>,
+    inventories: Option<Inventories>,
 }
 
 impl Scripted {
@@ -33,12 +59,77 @@ impl Scripted {
             + Sync
             + 'static,
     ) -> Arc<Scripted> {
-        Arc::new(Scripted {
+        Arc::new(Scripted::build(behaviour, None))
+    }
+
+    fn build(
+        behaviour: impl Fn(&str, usize) -> (Duration, Result<Measurement, ProbeError>)
+            + Send
+            + Sync
+            + 'static,
+        inventories: Option<Inventories>,
+    ) -> Scripted {
+        Scripted {
             behaviour: Box::new(behaviour),
             calls: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             max_in_flight_per_backend: AtomicUsize::new(0),
-        })
+            outcomes: Mutex::new(HashMap::new()),
+            inventories,
+        }
+    }
+
+    /// A prober whose backends have an inventory, run as `script` says.
+    fn with_inventory(
+        behaviour: impl Fn(&str, usize) -> (Duration, Result<Measurement, ProbeError>)
+            + Send
+            + Sync
+            + 'static,
+        script: impl Fn(&str, usize) -> (Duration, InventoryRun) + Send + Sync + 'static,
+        backdate: Option<chrono::Duration>,
+    ) -> Arc<Scripted> {
+        Arc::new(Scripted::build(
+            behaviour,
+            Some(Inventories {
+                script: Box::new(script),
+                backdate,
+                runs: Mutex::new(HashMap::new()),
+                records: Mutex::new(HashMap::new()),
+                in_flight: Mutex::new(HashMap::new()),
+                max_per_backend: AtomicUsize::new(0),
+                at_once: AtomicUsize::new(0),
+                max_at_once: AtomicUsize::new(0),
+            }),
+        ))
+    }
+
+    fn inventories(&self) -> &Inventories {
+        self.inventories
+            .as_ref()
+            .expect("a prober with inventories")
+    }
+
+    /// When each inventory of `id` started.
+    fn inventory_starts(&self, id: &str) -> Vec<Instant> {
+        self.inventories()
+            .runs
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Whether the last pulse of `id` that ended at or before `at` answered.
+    fn up_at(&self, id: &str, at: Instant) -> Option<bool> {
+        self.outcomes
+            .lock()
+            .unwrap()
+            .get(id)?
+            .iter()
+            .rev()
+            .find(|(ended, _)| *ended <= at)
+            .map(|(_, ok)| *ok)
     }
 
     fn calls(&self, id: &str) -> Vec<Instant> {
@@ -64,7 +155,7 @@ impl Drop for InFlight {
 struct Probe(Arc<Scripted>);
 
 impl Prober for Probe {
-    fn measure(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>> {
+    fn pulse(&self, backend: BackendDoc) -> BoxFuture<Result<Measurement, ProbeError>> {
         let me = self.0.clone();
         Box::pin(async move {
             let id = backend.id.clone();
@@ -84,8 +175,83 @@ impl Prober for Probe {
             let _guard = InFlight(me.clone(), id.clone());
             let (delay, result) = (me.behaviour)(&id, n);
             tokio::time::sleep(delay).await;
+            me.outcomes
+                .lock()
+                .unwrap()
+                .entry(id)
+                .or_default()
+                .push((Instant::now(), result.is_ok()));
             result
         })
+    }
+
+    fn has_inventory(&self, _backend: &BackendDoc) -> bool {
+        self.0.inventories.is_some()
+    }
+
+    fn inventory(
+        &self,
+        _store: Store,
+        backend: BackendDoc,
+    ) -> BoxFuture<Result<InventoryRecord, InventoryError>> {
+        let me = self.0.clone();
+        Box::pin(async move {
+            let id = backend.id.clone();
+            let inv = me.inventories();
+            let n = {
+                let mut runs = inv.runs.lock().unwrap();
+                let list = runs.entry(id.clone()).or_default();
+                list.push(Instant::now());
+                list.len() - 1
+            };
+            {
+                let mut in_flight = inv.in_flight.lock().unwrap();
+                let count = in_flight.entry(id.clone()).or_default();
+                *count += 1;
+                inv.max_per_backend.fetch_max(*count, Ordering::SeqCst);
+                let now = inv.at_once.fetch_add(1, Ordering::SeqCst) + 1;
+                inv.max_at_once.fetch_max(now, Ordering::SeqCst);
+            }
+            let _guard = InventoryInFlight(me.clone(), id.clone());
+            let started_at = timestamp::now();
+            let (delay, run) = (inv.script)(&id, n);
+            tokio::time::sleep(delay).await;
+            let previous = inv.records.lock().unwrap().get(&id).cloned();
+            let mut record = poll::record_run(previous, Ok(run), &started_at, delay);
+            if let (Some(age), Some(last)) = (inv.backdate, record.last_run.as_mut()) {
+                last.at = timestamp::format(chrono::Utc::now() - age);
+            }
+            inv.records
+                .lock()
+                .unwrap()
+                .insert(id.clone(), record.clone());
+            Ok(record)
+        })
+    }
+}
+
+/// Counts an inventory out when it ends (or is cancelled).
+struct InventoryInFlight(Arc<Scripted>, String);
+
+impl Drop for InventoryInFlight {
+    fn drop(&mut self) {
+        let inv = self.0.inventories();
+        *inv.in_flight.lock().unwrap().get_mut(&self.1).unwrap() -= 1;
+        inv.at_once.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A complete count of `files` files.
+fn counted(files: u64) -> InventoryRun {
+    let mut figures = Figures::default();
+    figures.files.count = Some(files);
+    figures.files.bytes = Some(files * 10);
+    InventoryRun {
+        figures,
+        complete: true,
+        resume: None,
+        requests: 3,
+        failed: Vec::new(),
     }
 }
 
@@ -298,8 +464,10 @@ async fn disabling_stops_polling_and_enabling_resumes() {
     monitor.shutdown().await;
 }
 
+/// A failed pulse is down at once: the retries happen inside `poll::pulse` (which this scripted
+/// prober stands in for), never across polls.
 #[tokio::test(start_paused = true)]
-async fn failures_keep_figures_stale_then_down() {
+async fn failures_keep_figures_stale_and_are_down_at_once() {
     let (_dir, store) = home(&[("b", local(Some(5)))]);
     let prober = Scripted::new(|_, n| (Duration::ZERO, if n == 0 { ok() } else { timeout() }));
     let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), config());
@@ -318,8 +486,8 @@ async fn failures_keep_figures_stale_then_down() {
         statuses,
         vec![
             HealthStatus::Healthy,
-            HealthStatus::Degraded,
-            HealthStatus::Degraded,
+            HealthStatus::Down,
+            HealthStatus::Down,
             HealthStatus::Down
         ]
     );
@@ -348,7 +516,11 @@ async fn alerts_raise_and_clear_once_per_episode() {
         (
             Duration::ZERO,
             Ok(Measurement {
-                quota: Quota::bytes(Some(100), Some(if n >= 10 { 10 } else { used })),
+                quota: Quota::bytes(
+                    Some(100),
+                    Some(if n >= 10 { 10 } else { used }),
+                    QuotaSource::Soft,
+                ),
                 ..Measurement::default()
             }),
         )
@@ -374,7 +546,7 @@ async fn alerts_raise_and_clear_once_per_episode() {
             "clear Quota",
             "raise Quota",     // two quota episodes
             "raise ErrorRate", // 2nd failure: 2 of 7 polls failed
-            "raise Down",      // 3rd failure: down
+            "raise Down",      // 3rd failure: the alert waits for 3 polls down
             "clear Quota",     // fine again, at 10%
             "clear Down",
         ],
@@ -404,12 +576,17 @@ async fn live_backend_that_stops_answering_goes_stale_then_down() {
         Arc::new(ipfs_kit_tui::monitor::LiveProber { ctx }),
         MonitorConfig::default(),
     );
+    // The pulse (stat, statvfs) answers first; the files are the inventory's (the walk), run
+    // right after it.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while monitor.stats("dir").unwrap().stale {
-        assert!(std::time::Instant::now() < deadline, "never polled");
+    while monitor.stats("dir").unwrap().files.bytes.is_none() {
+        assert!(std::time::Instant::now() < deadline, "never counted");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(monitor.stats("dir").unwrap().files.bytes, Some(1234));
+    let stats = monitor.stats("dir").unwrap();
+    assert!(!stats.stale);
+    assert_eq!(stats.files.bytes, Some(1234));
+    assert_eq!(stats.files.count, Some(1));
     drop(data);
     let deadline = std::time::Instant::now() + Duration::from_secs(12);
     loop {
@@ -706,6 +883,10 @@ async fn an_overgrown_history_file_is_compacted() {
     );
     let after = again.full_history("b");
     again.shutdown().await;
+    // Polls made between the first read and the first monitor's shutdown (real time, 1 s
+    // apart: more than one on a loaded machine) were kept too; compare up to the first read.
+    let last = before.last().expect("points").at;
+    let after: Vec<_> = after.into_iter().filter(|p| p.at <= last).collect();
     // The same series, give or take a point that aged into a bucket between the two reads.
     assert!(
         before.len().abs_diff(after.len()) <= 2,
@@ -714,4 +895,327 @@ async fn an_overgrown_history_file_is_compacted() {
         after.len()
     );
     assert_eq!(before.last(), after.last());
+}
+
+/// A config that keeps the writer quiet over simulated hours.
+fn slow_flush() -> MonitorConfig {
+    MonitorConfig {
+        flush_every: Duration::from_secs(600),
+        ..config()
+    }
+}
+
+fn home_with_inventory_secs(backends: &[(&str, Map<String, Value>)]) -> (tempfile::TempDir, Store) {
+    home_with_inventory_every(backends, 3600)
+}
+
+/// A home whose inventories are due `secs` after the last one ended (60 is the least allowed).
+fn home_with_inventory_every(
+    backends: &[(&str, Map<String, Value>)],
+    secs: u64,
+) -> (tempfile::TempDir, Store) {
+    let (dir, store) = home(backends);
+    store.set_setting("inventory_secs", json!(secs)).unwrap();
+    (dir, store)
+}
+
+/// Two simulated hours of 5 s pulses with inventory_secs = 3600: the first inventory right
+/// after the first pulse that answered, then one an hour, so 2 or 3 in all.
+///
+/// The records are what `poll::record_run` writes (`last_run.at` = the wall clock at the end of
+/// the run), as the live prober's are.
+#[tokio::test(start_paused = true)]
+async fn inventories_run_after_the_first_pulse_then_hourly() {
+    let (_dir, store) = home_with_inventory_secs(&[("b", local(Some(5)))]);
+    let prober = Scripted::with_inventory(
+        |_, _| (Duration::from_millis(5), ok()),
+        |_, _| (Duration::from_secs(30), counted(42)),
+        None,
+    );
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), slow_flush());
+    tokio::time::sleep(Duration::from_secs(2 * 3600)).await;
+    let pulses = prober.calls("b");
+    let runs = prober.inventory_starts("b");
+    assert!(pulses.len() >= 1400, "{} pulses", pulses.len());
+    let first = *runs.first().expect("an inventory ran");
+    assert_eq!(
+        first - pulses[0],
+        Duration::from_millis(5),
+        "the first inventory starts as the first pulse ends"
+    );
+    let offsets: Vec<u64> = runs.iter().map(|r| (*r - first).as_secs()).collect();
+    assert!(
+        (2..=3).contains(&runs.len()),
+        "inventories at {offsets:?} s after the first, over 2 simulated hours at \
+         inventory_secs = 3600 (the monitor decides when one is due from the wall-clock \
+         time in the record, which tokio's paused clock does not move)"
+    );
+    for gap in runs.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()) {
+        assert!(
+            (3600.0..=3600.0 + 30.0 + 6.0).contains(&gap),
+            "an hour apart (after the run and the next pulse): {offsets:?}"
+        );
+    }
+    assert_eq!(
+        prober.inventories().max_per_backend.load(Ordering::SeqCst),
+        1
+    );
+    monitor.shutdown().await;
+}
+
+/// Inventories always due (records claiming to be two hours old): each backend's is
+/// single-flight whatever its pulses do, and at most two run at once over all backends.
+#[tokio::test(start_paused = true)]
+async fn inventories_are_single_flight_and_at_most_two_at_once() {
+    let backends: Vec<(String, Map<String, Value>)> =
+        (0..5).map(|i| (format!("b{i}"), local(Some(5)))).collect();
+    let refs: Vec<(&str, Map<String, Value>)> = backends
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
+    // Due 60 s after each run ends; 30 s runs: five backends want more than two slots.
+    let (_dir, store) = home_with_inventory_every(&refs, 60);
+    let prober = Scripted::with_inventory(
+        |_, _| (Duration::from_millis(5), ok()),
+        |_, _| (Duration::from_secs(30), counted(7)),
+        Some(chrono::Duration::hours(2)),
+    );
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), slow_flush());
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    let inv = prober.inventories();
+    assert_eq!(
+        inv.max_per_backend.load(Ordering::SeqCst),
+        1,
+        "never two inventories of one backend at once"
+    );
+    assert_eq!(
+        inv.max_at_once.load(Ordering::SeqCst),
+        poll::INVENTORIES_AT_ONCE,
+        "at most two at once, and both slots used"
+    );
+    assert_eq!(poll::INVENTORIES_AT_ONCE, 2);
+    let per_backend: Vec<usize> = backends
+        .iter()
+        .map(|(id, _)| prober.inventory_starts(id).len())
+        .collect();
+    let total: usize = per_backend.iter().sum();
+    // Each backend at most every 90 s (30 s run + 60 s wait) over 600 s, shared out in turn.
+    assert!((25..=35).contains(&total), "{per_backend:?}");
+    assert!(
+        per_backend.iter().all(|n| (5..=7).contains(n)),
+        "{per_backend:?}"
+    );
+    // Every backend's pulses went on every 5 s while inventories ran.
+    for (id, _) in &backends {
+        let pulses = prober.calls(id).len();
+        assert!((115..=122).contains(&pulses), "{id}: {pulses} pulses");
+    }
+    monitor.shutdown().await;
+}
+
+/// No inventory starts while a backend is down: not before its first pulse answers (and the
+/// first starts right then), not while its pulses fail later on.
+#[tokio::test(start_paused = true)]
+async fn no_inventory_while_the_backend_is_down() {
+    let (_dir, store) = home_with_inventory_every(&[("b", local(Some(5)))], 60);
+    // Pulses 0-2 fail; 3-9 answer; 10-19 fail; then they answer.
+    let prober = Scripted::with_inventory(
+        |_, n| {
+            let down = n < 3 || (10..20).contains(&n);
+            (
+                Duration::from_millis(5),
+                if down { timeout() } else { ok() },
+            )
+        },
+        |_, _| (Duration::from_secs(1), counted(3)),
+        Some(chrono::Duration::hours(2)),
+    );
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), slow_flush());
+    while prober.calls("b").len() < 30 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let pulses = prober.calls("b");
+    let runs = prober.inventory_starts("b");
+    assert_eq!(
+        runs[0] - pulses[3],
+        Duration::from_millis(5),
+        "the first inventory starts as the first answered pulse ends"
+    );
+    for run in &runs {
+        assert_eq!(
+            prober.up_at("b", *run),
+            Some(true),
+            "an inventory started {:?} after the start, while down",
+            *run - pulses[0]
+        );
+    }
+    // Due again 60 s after the first ended (pulse 9 is at 45 s: the backend was down by then,
+    // pulses 10-19): the next runs right after pulse 20, the first answered one.
+    assert!(runs.len() >= 2, "{runs:?}");
+    assert_eq!(
+        runs[1] - pulses[20],
+        Duration::from_millis(5),
+        "the next inventory waits for the backend to answer again"
+    );
+    monitor.shutdown().await;
+}
+
+/// A backend down while its inventory waits for a slot (other backends' inventories hold
+/// both): the run must not start against a backend that is down.
+#[tokio::test(start_paused = true)]
+async fn a_queued_inventory_does_not_start_once_its_backend_is_down() {
+    // b0-b3 poll every 5 s and count for 100 s: two of them hold both slots from the first
+    // seconds. b4 polls every 60 s, so its first pulse (and its wish to count) comes after
+    // theirs: it waits for a slot, and is down from its second pulse to its tenth.
+    let backends: Vec<(String, Map<String, Value>)> = (0..5)
+        .map(|i| (format!("b{i}"), local(Some(if i == 4 { 60 } else { 5 }))))
+        .collect();
+    let refs: Vec<(&str, Map<String, Value>)> = backends
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
+    let (_dir, store) = home_with_inventory_every(&refs, 60);
+    let prober = Scripted::with_inventory(
+        |id, n| {
+            let down = id == "b4" && (1..10).contains(&n);
+            (
+                Duration::from_millis(5),
+                if down { timeout() } else { ok() },
+            )
+        },
+        |id, _| {
+            let secs = if id == "b4" { 30 } else { 100 };
+            (Duration::from_secs(secs), counted(7))
+        },
+        Some(chrono::Duration::hours(2)),
+    );
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), slow_flush());
+    // Seen at least once: b4 down, its inventory asked for and waiting for a slot.
+    let mut queued_while_down = 0;
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let down = prober.up_at("b4", Instant::now()) == Some(false);
+        let running = prober
+            .inventories()
+            .in_flight
+            .lock()
+            .unwrap()
+            .get("b4")
+            .copied()
+            .unwrap_or(0);
+        if down && monitor.inventory_running("b4") && running == 0 {
+            queued_while_down += 1;
+        }
+    }
+    assert!(
+        queued_while_down > 0,
+        "the case did not arise: b4 was never waiting for a slot while down"
+    );
+    let pulses = prober.calls("b4");
+    for run in prober.inventory_starts("b4") {
+        assert_eq!(
+            prober.up_at("b4", run),
+            Some(true),
+            "b4's inventory started {:?} after its first pulse, while it was down \
+             (it was waiting for a slot when b4 went down)",
+            run - pulses[0]
+        );
+    }
+    monitor.shutdown().await;
+}
+
+/// `inventory_now` starts one at once, whatever the clock says; a second call while it runs
+/// is refused as busy; its figures join the stats when it ends.
+#[tokio::test(start_paused = true)]
+async fn inventory_now_starts_one_at_once_and_a_second_call_is_busy() {
+    let (_dir, store) = home_with_inventory_secs(&[
+        ("b", local(Some(5))),
+        ("off", {
+            let mut config = local(Some(5));
+            config.insert("enabled".into(), json!(false));
+            config
+        }),
+    ]);
+    let prober = Scripted::with_inventory(
+        |_, _| (Duration::from_millis(5), ok()),
+        |_, n| (Duration::from_secs(30), counted(10 + n as u64)),
+        None,
+    );
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), slow_flush());
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    // The first ran after the first pulse; the next is an hour away.
+    assert_eq!(prober.inventory_starts("b").len(), 1);
+    assert!(!monitor.inventory_running("b"));
+    let stats = monitor.stats("b").unwrap();
+    assert_eq!(stats.files.count, Some(10));
+    assert!(stats.files.as_of.is_some(), "counted, with its time");
+    assert_eq!(
+        stats.inventory.as_ref().map(|i| i.state),
+        Some(InventoryState::Complete)
+    );
+
+    let asked = Instant::now();
+    monitor.inventory_now("b").unwrap();
+    assert!(monitor.inventory_running("b"));
+    assert!(
+        matches!(monitor.inventory_now("b"), Err(InventoryError::Busy(ref id)) if id == "b"),
+        "a second call while one runs is busy"
+    );
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let runs = prober.inventory_starts("b");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1], asked, "started at once");
+    let polls = monitor.polls();
+    tokio::time::sleep(Duration::from_secs(29)).await;
+    assert!(
+        matches!(monitor.inventory_now("b"), Err(InventoryError::Busy(_))),
+        "still running after 29 s"
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(!monitor.inventory_running("b"));
+    let stats = monitor.stats("b").unwrap();
+    assert_eq!(stats.files.count, Some(11), "the new count is shown");
+    assert_eq!(stats.health.status, HealthStatus::Healthy);
+    assert!(monitor.polls() - polls <= 7, "no extra pulses to show it");
+    assert_eq!(
+        prober.inventories().max_per_backend.load(Ordering::SeqCst),
+        1
+    );
+
+    // What cannot be counted now says why.
+    assert!(matches!(
+        monitor.inventory_now("off"),
+        Err(InventoryError::Disabled(_))
+    ));
+    assert!(monitor.inventory_now("nope").is_err());
+    monitor.shutdown().await;
+
+    // A prober without inventories: nothing to count.
+    let (_dir, store) = home(&[("b", local(Some(5)))]);
+    let plain = Monitor::start(
+        store,
+        Arc::new(Probe(Scripted::new(|_, _| (Duration::ZERO, ok())))),
+        slow_flush(),
+    );
+    assert!(matches!(
+        plain.inventory_now("b"),
+        Err(InventoryError::NothingToCount(_))
+    ));
+    plain.shutdown().await;
+}
+
+/// `poll::inventory_due` (the monitor's inventory clock) says of a record stamped in the future
+/// (the wall clock was set back): "A clock set back makes the age negative: count again rather
+/// than never."
+#[test]
+fn an_inventory_stamped_in_the_future_is_due() {
+    let hour = Duration::from_secs(3600);
+    let mut record = poll::record_run(None, Ok(counted(1)), "t0", Duration::ZERO);
+    assert!(!poll::inventory_due(Some(&record), hour), "just counted");
+    let future = timestamp::format(chrono::Utc::now() + chrono::Duration::hours(2));
+    record.last_run.as_mut().unwrap().at = future;
+    assert!(
+        poll::inventory_due(Some(&record), hour),
+        "a record two hours in the future is not due: it waits three hours"
+    );
 }

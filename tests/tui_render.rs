@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ipfs_kit_tui::monitor::history::Point;
 use ipfs_kit_tui::stats::{
-    BackendStats, Files, Health, HealthStatus, Performance, Quota, Source, Storage,
+    BackendStats, Files, Health, HealthStatus, Performance, Quota, QuotaSource, Source, Storage,
 };
 use ipfs_kit_tui::tui::app::{App, Msg, Row};
 use ipfs_kit_tui::tui::theme::{ColorDepth, Theme};
@@ -59,13 +59,14 @@ fn rows() -> Vec<Row> {
     garage.quota = Quota {
         objects_limit: Some(10_000),
         objects_used: Some(1_520),
-        ..Quota::bytes(Some(1_073_741_824), Some(734_003_200))
+        ..Quota::bytes(Some(1_073_741_824), Some(734_003_200), QuotaSource::Garage)
     };
     garage.files = Files {
         count: Some(1_520),
         bytes: Some(734_003_200),
         largest: Some(73_400_320),
         partial: false,
+        as_of: None,
     };
     garage.performance = Performance {
         avg_response_time: Some(12.5),
@@ -84,7 +85,11 @@ fn rows() -> Vec<Row> {
     kubo.source = Source::Metadata;
     kubo.health.message = Some("connection refused by 127.0.0.1:5001".into());
     kubo.storage = Storage::new(Some(10_000_000_000), Some(9_400_000_000), Some(600_000_000));
-    kubo.quota = Quota::bytes(Some(10_000_000_000), Some(9_400_000_000));
+    kubo.quota = Quota::bytes(
+        Some(10_000_000_000),
+        Some(9_400_000_000),
+        QuotaSource::GcThreshold,
+    );
     kubo.vital = json!({"version": "0.32.1", "peers": 0})
         .as_object()
         .unwrap()
@@ -115,6 +120,7 @@ fn rows() -> Vec<Row> {
         bytes: Some(5_000_000_000),
         largest: Some(1_000_000_000),
         partial: true,
+        as_of: None,
     };
     local.performance = Performance {
         avg_response_time: Some(3.0),

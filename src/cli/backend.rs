@@ -242,6 +242,17 @@ fn kinds(only: Option<&str>) -> CliResult {
             println!();
         }
         println!("{kind}: {}", kind.description());
+        let spec = kind.spec();
+        let requests = spec.pulse_requests();
+        println!(
+            "  watching costs: {requests} request{} per poll, whatever the backend's size{}",
+            if requests == 1 { "" } else { "s" },
+            if spec.has_inventory() {
+                "; a budgeted inventory (listings, walks, counts) every inventory_secs"
+            } else {
+                ""
+            }
+        );
         let rows: Vec<Vec<String>> = kind
             .fields()
             .map(|f| {

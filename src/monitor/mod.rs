@@ -146,6 +146,9 @@ struct Entry {
     inventory_asked: bool,
     /// The last pulse that answered, to fold a new inventory in without polling again.
     last_pulse: Option<(Measurement, String)>,
+    /// When this process's last inventory of the backend ended (the engine's clock), and how.
+    /// Until there is one, the kept record's wall-clock time decides.
+    inventory_ended: Option<(tokio::time::Instant, crate::stats::InventoryState)>,
 }
 
 struct State {
@@ -620,6 +623,7 @@ impl Shared {
                         inventory_task: None,
                         inventory_asked: false,
                         last_pulse: None,
+                        inventory_ended: None,
                     };
                     let interval = self.interval(&entry.doc, &settings);
                     // The first polls of a fresh start spread over one interval; a backend added
@@ -794,7 +798,11 @@ impl Shared {
             return;
         }
         let every = poll::inventory_every(&settings, &entry.doc);
-        if entry.inventory_asked || poll::inventory_due(entry.inventory.as_ref(), every) {
+        let due = match entry.inventory_ended {
+            Some((at, outcome)) => at.elapsed() >= poll::inventory_wait(outcome, every),
+            None => poll::inventory_due(entry.inventory.as_ref(), every),
+        };
+        if entry.inventory_asked || due {
             self.start_inventory(entry);
         }
     }
@@ -802,11 +810,18 @@ impl Shared {
     fn start_inventory(self: &Arc<Self>, entry: &mut Entry) {
         let shared = self.clone();
         let doc = entry.doc.clone();
+        let asked = entry.inventory_asked;
         entry.inventory_asked = false;
         let task = tokio::spawn(async move {
             let Ok(_slot) = shared.inventory_gate.clone().acquire_owned().await else {
                 return;
             };
+            // Waiting for a slot takes time: a backend that went down meanwhile is not counted
+            // (unless someone asked for it).
+            if !asked && !shared.still_up(&doc.id) {
+                shared.inventory_skipped(&doc.id);
+                return;
+            }
             let outcome = shared
                 .prober
                 .inventory(shared.store.clone(), doc.clone())
@@ -814,6 +829,19 @@ impl Shared {
             shared.inventory_done(&doc.id, outcome);
         });
         entry.inventory_task = Some(task.abort_handle());
+    }
+
+    fn still_up(&self, id: &str) -> bool {
+        lock(&self.state)
+            .entries
+            .get(id)
+            .is_some_and(|e| e.failures == 0)
+    }
+
+    fn inventory_skipped(&self, id: &str) {
+        if let Some(entry) = lock(&self.state).entries.get_mut(id) {
+            entry.inventory_task = None;
+        }
     }
 
     /// Takes a finished inventory: its figures are folded into the stats with the last pulse
@@ -825,12 +853,22 @@ impl Shared {
         };
         entry.inventory_task = None;
         match outcome {
-            Ok(record) => entry.inventory = Some(record),
+            Ok(record) => {
+                if let Some(run) = &record.last_run {
+                    entry.inventory_ended = Some((tokio::time::Instant::now(), run.outcome));
+                }
+                entry.inventory = Some(record);
+            }
             // Another process is counting: its record arrives with the next start, or now.
             Err(InventoryError::Busy(_)) => {
                 entry.inventory = poll::load_inventory(&self.store, id).or(entry.inventory.take());
             }
             Err(err) => {
+                // Not again after every pulse: wait as after a failed run.
+                entry.inventory_ended = Some((
+                    tokio::time::Instant::now(),
+                    crate::stats::InventoryState::Failed,
+                ));
                 self.store.log("WARNING", &err.to_string());
                 return;
             }

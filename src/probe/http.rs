@@ -21,6 +21,9 @@ pub const STREAM_ERROR_TRAILER: &str = "x-stream-error";
 pub struct Http {
     client: reqwest::Client,
     timeout: Duration,
+    /// How long a connection may stay silent (connecting, or between two reads) before the
+    /// request is given up: the whole timeout for ordinary requests, less for long streams.
+    stall: Duration,
     max_body: u64,
 }
 
@@ -39,16 +42,29 @@ impl Http {
     }
 
     pub fn with_limit(timeout: Duration, max_body: u64) -> Result<Http, ProbeError> {
+        Http::for_streams(timeout, timeout, max_body)
+    }
+
+    /// A client for answers that may stream for up to `total` (an inventory's listing) but
+    /// that give up once the server stays silent for `stall` (the poll's own timeout).
+    pub fn for_streams(
+        total: Duration,
+        stall: Duration,
+        max_body: u64,
+    ) -> Result<Http, ProbeError> {
+        let stall = stall.min(total);
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .connect_timeout(timeout)
-            .timeout(timeout)
+            .connect_timeout(stall)
+            .read_timeout(stall)
+            .timeout(total)
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| ProbeError::Other(format!("cannot build the HTTP client: {e}")))?;
         Ok(Http {
             client,
-            timeout,
+            timeout: total,
+            stall,
             max_body,
         })
     }
@@ -72,7 +88,7 @@ impl Http {
             let mut buf = BytesMut::new();
             let mut trailers = None;
             while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| map_reqwest(&e, self.timeout, &url))?;
+                let frame = frame.map_err(|e| map_reqwest(&e, self.stall, &url))?;
                 match frame.into_data() {
                     Ok(data) => {
                         if (buf.len() + data.len()) as u64 > self.max_body {
@@ -131,7 +147,7 @@ impl Http {
             let mut pending = BytesMut::new();
             let mut trailers = None;
             while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| map_reqwest(&e, self.timeout, &url))?;
+                let frame = frame.map_err(|e| map_reqwest(&e, self.stall, &url))?;
                 match frame.into_data() {
                     Ok(data) => {
                         pending.extend_from_slice(&data);
@@ -182,7 +198,7 @@ impl Http {
             .client
             .execute(request)
             .await
-            .map_err(|e| map_reqwest(&e, self.timeout, url.as_str()))?;
+            .map_err(|e| map_reqwest(&e, self.stall, url.as_str()))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if let Some(length) = headers

@@ -223,7 +223,7 @@ pub const KEYMAP: &[Binding] = &[
         &[ch('I')],
         "I",
         "count",
-        "count the selected backend now (its slow inventory: listing, walk, pins)",
+        "count the selected backend now (listing, walk, pins)",
     ),
     footer(bind(
         Action::Pause,

@@ -391,7 +391,23 @@ fn draw_detail(
         )));
     }
     let files = &stats.files;
-    let count = files.describe();
+    let count = match (files.count, files.partial) {
+        (Some(c), true) => format!("≥{}", crate::text::count(c)),
+        (Some(c), false) => crate::text::count(c),
+        (None, _) => "?".into(),
+    };
+    // The age goes last: in a narrow pane the figures stay and the age is what is cut.
+    let counted = files
+        .as_of
+        .as_deref()
+        .and_then(crate::store::timestamp::parse)
+        .map(|at| {
+            format!(
+                "  · counted {}",
+                crate::text::age(crate::store::timestamp::age_secs(&at))
+            )
+        })
+        .unwrap_or_default();
     let kept = kept_figures(stats);
     if !kept.is_empty() {
         lines.push(Line::from(vec![
@@ -402,7 +418,7 @@ fn draw_detail(
     lines.push(Line::from(vec![
         Span::styled(format!("{:<8}", "Files"), theme.dim()),
         Span::raw(format!(
-            "{count}  largest {}  total {}",
+            "{count}  largest {}  total {}{counted}",
             files.largest.map(bytes).unwrap_or_else(|| "?".into()),
             files.bytes.map(bytes).unwrap_or_else(|| "?".into())
         )),

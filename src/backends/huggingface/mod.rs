@@ -184,12 +184,25 @@ async fn inventory(
             .filter(|u| u.origin() == repo.endpoint.origin())
             .or_else(|| Some(first_tree_url(&repo)))
     };
+    let mut pages = 0u32;
     while let Some(current) = url.take() {
         if !budget.take_request() {
             url = Some(current);
             break;
         }
-        let page = tree_page(ctx, &repo, current).await?;
+        let page = match tree_page(ctx, &repo, current.clone()).await {
+            Ok(page) => page,
+            // Nothing counted in this run: the run failed (the kept progress stays).
+            Err(err) if pages == 0 => return Err(err),
+            // Pages counted are kept; the next run goes on from the page that failed.
+            Err(err) => {
+                run.failed
+                    .push(FailedCall::new("tree page", err, &["files"]));
+                url = Some(current);
+                break;
+            }
+        };
+        pages += 1;
         for entry in page.entries.iter().filter(|e| e.kind == "file") {
             state.count += 1;
             // An LFS file's `size` may be its pointer's; `lfs.size` is the content's.

@@ -46,11 +46,14 @@ use serde_json::json;
 use super::kind::{BackendKind, Config};
 use super::secret;
 use crate::probe::num::opt_u64;
-use crate::probe::{clean, join_url, required, ProbeContext, ProbeError, ProbeFuture, TestRun};
-use crate::stats::{FailedCall, Files, Measurement, Storage};
+use crate::probe::{
+    clean, join_url, required, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun,
+};
+use crate::stats::{FailedCall, Files, InventoryRun, Measurement, Storage};
 
-/// The `rclone` kind. Both pulse calls cost the same whatever the remote holds (rclone answers
-/// `operations/about` from the remote's own usage API), so it has no inventory.
+/// The `rclone` kind. Its pulse is `operations/about`, which costs the same whatever the
+/// remote holds (rclone answers it from the remote's own usage API); rclone's version never
+/// changes between polls, so it is read by the hourly inventory.
 pub struct Rclone;
 
 impl BackendKind for Rclone {
@@ -71,8 +74,8 @@ impl BackendKind for Rclone {
         format!("{} {}", get("rc_url"), get("remote"))
     }
     fn pulse_requests(&self) -> u32 {
-        // core/version, operations/about.
-        2
+        // operations/about.
+        1
     }
     fn pulse<'a>(
         &'a self,
@@ -80,6 +83,18 @@ impl BackendKind for Rclone {
         config: &'a Config,
     ) -> ProbeFuture<'a, Measurement> {
         Box::pin(pulse(ctx, config))
+    }
+    fn has_inventory(&self) -> bool {
+        true
+    }
+    fn inventory<'a>(
+        &'a self,
+        ctx: &'a ProbeContext,
+        config: &'a Config,
+        _resume: Option<Value>,
+        budget: &'a Budget,
+    ) -> ProbeFuture<'a, InventoryRun> {
+        Box::pin(inventory(ctx, config, budget))
     }
     fn test<'a>(
         &'a self,
@@ -148,21 +163,11 @@ async fn about(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<About,
         .json("operations/about")
 }
 
-/// `core/version` is the liveness call; `operations/about` feeds the usage figures.
+/// `operations/about` is both the liveness call and the usage figures. An rc error answer
+/// (HTTP 500, the remote could not say) means the rcd is up: degraded, naming the call.
 async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measurement, ProbeError> {
-    let (version, about) = tokio::join!(version(ctx, config), about(ctx, config));
-    let version = version?;
     let mut pulse = Measurement::default();
-    for (key, value) in [
-        ("version", version.version),
-        ("os", version.os),
-        ("arch", version.arch),
-    ] {
-        if let Some(value) = value {
-            pulse.vital.insert(key.into(), json!(clean(&value)));
-        }
-    }
-    match about {
+    match about(ctx, config).await {
         Ok(about) => {
             if let Some(trashed) = about.trashed {
                 pulse.vital.insert("trashed".into(), json!(trashed));
@@ -176,13 +181,48 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
                 ..Files::default()
             };
         }
-        Err(err) => pulse.failed.push(FailedCall::new(
+        Err(err @ ProbeError::Http { status: 500, .. }) => pulse.failed.push(FailedCall::new(
             "operations/about",
             err,
             &["storage", "files", "vital.trashed", "vital.other"],
         )),
+        Err(err) => return Err(err),
     }
     Ok(pulse)
+}
+
+/// rclone's version, which does not change between polls.
+async fn inventory(
+    ctx: &ProbeContext,
+    config: &Map<String, Value>,
+    budget: &Budget,
+) -> Result<InventoryRun, ProbeError> {
+    let mut run = InventoryRun {
+        complete: true,
+        ..InventoryRun::default()
+    };
+    if budget.take_request() {
+        match version(ctx, config).await {
+            Ok(version) => {
+                for (key, value) in [
+                    ("version", version.version),
+                    ("os", version.os),
+                    ("arch", version.arch),
+                ] {
+                    if let Some(value) = value {
+                        run.figures.vital.insert(key.into(), json!(clean(&value)));
+                    }
+                }
+            }
+            Err(err) => run.failed.push(FailedCall::new(
+                "core/version",
+                err,
+                &["vital.version", "vital.os", "vital.arch"],
+            )),
+        }
+    }
+    run.requests = budget.requests();
+    Ok(run)
 }
 
 async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {

@@ -273,12 +273,24 @@ async fn inventory(
         .and_then(|v| serde_json::from_value::<ListResume>(v).ok())
         .unwrap_or_default();
     let mut more = true;
+    let mut pages = 0u32;
     while more {
         if !budget.take_request() {
             break;
         }
         let token = (!state.token.is_empty()).then_some(state.token.as_str());
-        let page = target.page(ctx, token, PAGE_KEYS).await?;
+        let page = match target.page(ctx, token, PAGE_KEYS).await {
+            Ok(page) => page,
+            // Nothing counted in this run: the run failed (the kept progress stays).
+            Err(err) if pages == 0 => return Err(err),
+            // Pages counted are kept; the next run goes on from the page that failed.
+            Err(err) => {
+                run.failed
+                    .push(FailedCall::new("ListObjectsV2", err, &["files"]));
+                break;
+            }
+        };
+        pages += 1;
         for object in &page.contents {
             let size = object.size.unwrap_or(0);
             state.count += 1;
