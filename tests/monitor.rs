@@ -670,6 +670,60 @@ async fn picks_up_changes_made_by_another_process() {
     monitor.shutdown().await;
 }
 
+/// A file edited in place (truncated and rewritten, as the Python library writes) changes no
+/// directory entry: the cheap once-a-second look misses it, the full look within
+/// FULL_SCAN_EVERY does not.
+#[tokio::test(start_paused = true)]
+async fn an_edit_in_place_is_seen_within_the_full_scan_interval() {
+    let (dir, store) = home(&[("b", local(Some(3600)))]);
+    let prober = Scripted::new(|_, _| (Duration::ZERO, ok()));
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), config());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut events = monitor.subscribe();
+    let path = dir.path().join("backends/b.json");
+    let dir_before = std::fs::metadata(dir.path().join("backends"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    doc["config"]["path"] = json!("/var");
+    // In place: the same inode, no rename, so the directory's stamp does not move.
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(doc.to_string().as_bytes()).unwrap();
+    }
+    let dir_after = std::fs::metadata(dir.path().join("backends"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        dir_before, dir_after,
+        "the edit must not touch the directory"
+    );
+    let updated = |events: &mut tokio::sync::broadcast::Receiver<Event>| {
+        let mut seen = false;
+        while let Ok(event) = events.try_recv() {
+            seen |= matches!(event, Event::BackendUpdated(ref id) if id == "b");
+        }
+        seen
+    };
+    let mut waited = Duration::ZERO;
+    while !updated(&mut events) {
+        assert!(
+            waited <= ipfs_kit_tui::monitor::FULL_SCAN_EVERY + Duration::from_secs(1),
+            "an edit in place was not seen after {waited:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        waited += Duration::from_millis(500);
+    }
+    monitor.shutdown().await;
+}
+
 /// Real time: history written by one run is there, identical, in the next.
 #[tokio::test]
 async fn history_survives_a_restart() {

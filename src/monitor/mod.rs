@@ -43,6 +43,9 @@ pub enum Event {
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// The longest a change made in place to a backend file (not through a rename) goes unseen.
+pub const FULL_SCAN_EVERY: Duration = Duration::from_secs(10);
+
 /// How long a poll may hold one of the shared slots before it steps aside.
 pub const STEP_ASIDE: Duration = Duration::from_secs(2);
 
@@ -156,6 +159,9 @@ struct State {
     alerts: Alerts,
     settings: Settings,
     main_stamp: Option<Stamp>,
+    /// The backends directory's own stamp at the last full look, and when that was.
+    backends_dir_stamp: Option<Stamp>,
+    last_full_scan: Option<tokio::time::Instant>,
     /// Files in backends/ that could not be read, by path, with the reason.
     problems: BTreeMap<String, String>,
 }
@@ -275,6 +281,8 @@ impl Monitor {
                 alerts,
                 settings,
                 main_stamp: Stamp::of_path(&store.main_json()),
+                backends_dir_stamp: None,
+                last_full_scan: None,
                 problems: BTreeMap::new(),
             }),
             config,
@@ -498,6 +506,24 @@ impl Shared {
     /// Compares the files with what is known and starts, restarts or stops pollers.
     fn scan(self: &Arc<Self>, first: bool) {
         let main_stamp = Stamp::of_path(&self.store.main_json());
+        // Every write of ours (and any add or remove) renames a file in backends/, which
+        // changes the directory's own stamp: one stat says whether to look at 1,000 files. A
+        // writer that edits a file in place (the Python library) is caught by the full look
+        // every FULL_SCAN_EVERY.
+        let dir_stamp = Stamp::of_path(&self.store.backends_dir());
+        {
+            let state = lock(&self.state);
+            let quiet = !first
+                && dir_stamp.is_some()
+                && dir_stamp == state.backends_dir_stamp
+                && main_stamp == state.main_stamp
+                && state
+                    .last_full_scan
+                    .is_some_and(|at| at.elapsed() < FULL_SCAN_EVERY);
+            if quiet {
+                return;
+            }
+        }
         let stamps = match self.store.backend_stamps() {
             Ok(stamps) => stamps,
             Err(err) => {
@@ -507,6 +533,8 @@ impl Shared {
             }
         };
         let mut state = lock(&self.state);
+        state.backends_dir_stamp = dir_stamp;
+        state.last_full_scan = Some(tokio::time::Instant::now());
         let mut settings_changed = false;
         if main_stamp != state.main_stamp {
             state.main_stamp = main_stamp;
