@@ -52,7 +52,7 @@ fn main() {
             .expect("create");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(env_u64("BENCH_WORKERS", 2) as usize)
         .enable_all()
         .build()
         .expect("runtime");

@@ -27,7 +27,8 @@ fn tree(files: u64) -> PathBuf {
     let root = std::env::var_os("BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join(format!("ipfs-kit-tui-pulse-{files}")));
-    let done = root.join(".complete");
+    // The marker sits beside the tree, not in it: the tree holds exactly `files` files.
+    let done = root.with_extension("complete");
     if !done.exists() {
         for i in 0..files {
             let dir = root.join(format!("d{:04}", i / 1000));
