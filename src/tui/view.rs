@@ -275,20 +275,30 @@ fn kept_figures(stats: &crate::stats::BackendStats) -> String {
             .map(|t| crate::text::age(crate::store::timestamp::age_secs(&t)))
             .unwrap_or_else(|| "?".into())
     };
+    // Figures the inventory counted carry its time: they are old by design, and their age is
+    // shown with the files. "Kept" is for figures whose call failed.
+    let counted: Vec<&str> = stats
+        .inventory
+        .iter()
+        .flat_map(|i| [i.as_of.as_deref(), Some(i.last_run.as_str())])
+        .flatten()
+        .collect();
+    let kept_since = |at: &str| !counted.contains(&at);
     let mut kept: Vec<String> = [
         ("storage", stats.storage.as_of.as_deref()),
         ("quota", stats.quota.as_of.as_deref()),
     ]
     .into_iter()
-    .filter_map(|(name, at)| at.map(|at| format!("{name} {}", age(at))))
+    .filter_map(|(name, at)| {
+        at.filter(|at| kept_since(at))
+            .map(|at| format!("{name} {}", age(at)))
+    })
     .collect();
-    let files_at = stats.files.as_of.as_deref();
     kept.extend(
         stats
             .vital_as_of
             .iter()
-            // Vital figures the inventory counted carry its time, already shown with the files.
-            .filter(|(_, at)| Some(at.as_str()) != files_at)
+            .filter(|(_, at)| kept_since(at))
             .map(|(key, at)| format!("{} {}", sanitize(key, 24), age(at))),
     );
     kept.join(", ")
