@@ -352,7 +352,7 @@ fn cleanup_sweeps_temp_files_of_interrupted_writes() {
 }
 
 #[test]
-fn an_index_left_out_of_step_is_repaired_by_the_next_command() {
+fn an_index_left_out_of_step_is_repaired_by_the_next_command_that_writes() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), &["backend", "list"]).ok();
     // A writer killed between its two writes: the file exists, the index does not know it.
@@ -361,9 +361,59 @@ fn an_index_left_out_of_step_is_repaired_by_the_next_command() {
         r#"{"id":"orphan","updated":"2025-07-28T10:11:12","config":{"type":"local","enabled":true,"path":"/tmp"}}"#,
     )
     .unwrap();
-    run(dir.path(), &["backend", "list"]).ok();
+    let main_json = dir.path().join("config/main.json");
+    let before = fs::read(&main_json).unwrap();
+    // Reading commands list it (the files are the list) but leave main.json alone.
+    let listed = run(dir.path(), &["backend", "list"]).ok();
+    assert!(listed.stdout.contains("orphan"), "{}", listed.stdout);
+    run(dir.path(), &["settings", "get"]).ok();
+    run(dir.path(), &["backend", "show", "orphan"]).ok();
+    assert_eq!(fs::read(&main_json).unwrap(), before, "a read-only command wrote");
+    // The next command that writes anyway brings the whole index in step.
+    run(
+        dir.path(),
+        &["backend", "add", "other", "--type", "local", "--set", "path=/var"],
+    )
+    .ok();
     let main: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(dir.path().join("config/main.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&fs::read_to_string(&main_json).unwrap()).unwrap();
     assert_eq!(main["backends"]["orphan"]["type"], "local");
+    assert_eq!(main["backends"]["other"]["type"], "local");
+}
+
+/// The Python library stamps a backend's index entry and its file with two clock reads, so
+/// their `updated` differ by microseconds: that is in step, and nothing rewrites main.json
+/// for it — not a reading command, not a write to another backend.
+#[test]
+fn index_timestamps_that_differ_by_microseconds_are_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["backend", "list"]).ok();
+    std::fs::write(
+        dir.path().join("backends/py.json"),
+        r#"{"id":"py","updated":"2025-07-28T10:11:12.000123","config":{"type":"local","enabled":true,"path":"/tmp"}}"#,
+    )
+    .unwrap();
+    let main_json = dir.path().join("config/main.json");
+    let mut main: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&main_json).unwrap()).unwrap();
+    main["backends"]["py"] =
+        serde_json::json!({"enabled": true, "type": "local", "updated": "2025-07-28T10:11:12.000119"});
+    fs::write(&main_json, serde_json::to_string_pretty(&main).unwrap()).unwrap();
+    let before = fs::read(&main_json).unwrap();
+    for args in [
+        &["backend", "list"][..],
+        &["backend", "show", "py"],
+        &["settings", "get"],
+        &["status", "--json"],
+    ] {
+        run(dir.path(), args);
+        assert_eq!(fs::read(&main_json).unwrap(), before, "{args:?} wrote main.json");
+    }
+    run(dir.path(), &["backend", "set", "local", "enabled=false"]).ok();
+    let after: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&main_json).unwrap()).unwrap();
+    assert_eq!(
+        after["backends"]["py"]["updated"], "2025-07-28T10:11:12.000119",
+        "an entry in step keeps its own timestamp"
+    );
 }

@@ -247,9 +247,8 @@ pub fn run_console(cli: &Cli) -> CliResult {
 pub fn open(home: Option<&std::path::Path>) -> Result<Store, CliError> {
     let home = store::resolve_home(home)?;
     let (store, report) = Store::open(&home)?;
-    // Repairs an index left out of step by a writer killed between its two writes; a corrupt
-    // main.json is reported by the command itself, so the error is not repeated here.
-    let _ = store.reindex();
+    // Opening never writes: an index left out of step (a writer killed between its two
+    // writes, another tool) is brought in step by the next command that writes anyway.
     if report.created && store.list_backends().backends.is_empty() {
         let path = home.to_string_lossy().into_owned();
         let config = backends::new_config(Kind::Local, &[("path".into(), path)])?;

@@ -334,22 +334,8 @@ impl Store {
             Some(Value::Object(map)) => map.clone(),
             _ => Map::new(),
         };
-        let unreadable: Vec<PathBuf> = listing
-            .errors
-            .iter()
-            .filter_map(|e| match e {
-                StoreError::Corrupt { path, .. } => Some(path.clone()),
-                _ => None,
-            })
-            .collect();
-        index.retain(|id, _| {
-            listing.backends.iter().any(|b| &b.id == id)
-                || unreadable.contains(&self.backend_path(id))
-        });
-        for backend in &listing.backends {
-            let entry = backend.index_entry(index.get(&backend.id));
-            index.insert(backend.id.clone(), entry);
-        }
+        let unreadable = unreadable_paths(&listing);
+        reconcile(&mut index, &listing, &unreadable, |id| self.backend_path(id));
         if main.get("backends") == Some(&Value::Object(index.clone())) {
             return Ok((listing, None));
         }
@@ -357,13 +343,16 @@ impl Store {
         Ok((listing, Some(main)))
     }
 
-    /// Sets or removes one entry of the index. Caller holds the config lock.
+    /// Sets or removes one entry of the index, and brings the others in step while writing
+    /// anyway (a file another tool added or removed). Caller holds the config lock.
     fn index_backend(
         &self,
         mut main: Map<String, Value>,
         id: &str,
         backend: Option<&BackendDoc>,
     ) -> Result<()> {
+        let listing = self.list_backends();
+        let unreadable = unreadable_paths(&listing);
         let index = main
             .entry("backends")
             .or_insert_with(|| Value::Object(Map::new()));
@@ -380,8 +369,48 @@ impl Store {
                     index.shift_remove(id);
                 }
             }
+            reconcile(index, &listing, &unreadable, |id| self.backend_path(id));
         }
         self.write_main(main)
+    }
+}
+
+fn unreadable_paths(listing: &Listing) -> Vec<PathBuf> {
+    listing
+        .errors
+        .iter()
+        .filter_map(|e| match e {
+            StoreError::Corrupt { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Brings index entries in step with the backend files: entries for files that are gone are
+/// dropped (unless the file is only unreadable), files the index lacks are added, and entries
+/// whose `type` or `enabled` differ from their file are corrected. An entry whose only
+/// difference is `updated` is left alone: the Python library stamps the index and the file
+/// with two separate clock reads, so they always differ by a few microseconds, and rewriting
+/// `main.json` for that races the library's own writes.
+fn reconcile(
+    index: &mut Map<String, Value>,
+    listing: &Listing,
+    unreadable: &[PathBuf],
+    path_of: impl Fn(&str) -> PathBuf,
+) {
+    index.retain(|id, _| {
+        listing.backends.iter().any(|b| &b.id == id) || unreadable.contains(&path_of(id))
+    });
+    for backend in &listing.backends {
+        let current = index.get(&backend.id);
+        let in_step = current.is_some_and(|entry| {
+            entry.get("type").and_then(Value::as_str) == Some(backend.kind())
+                && entry.get("enabled").and_then(Value::as_bool) == Some(backend.enabled())
+        });
+        if !in_step {
+            let entry = backend.index_entry(current);
+            index.insert(backend.id.clone(), entry);
+        }
     }
 }
 
