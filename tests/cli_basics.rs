@@ -368,11 +368,23 @@ fn an_index_left_out_of_step_is_repaired_by_the_next_command_that_writes() {
     assert!(listed.stdout.contains("orphan"), "{}", listed.stdout);
     run(dir.path(), &["settings", "get"]).ok();
     run(dir.path(), &["backend", "show", "orphan"]).ok();
-    assert_eq!(fs::read(&main_json).unwrap(), before, "a read-only command wrote");
+    assert_eq!(
+        fs::read(&main_json).unwrap(),
+        before,
+        "a read-only command wrote"
+    );
     // The next command that writes anyway brings the whole index in step.
     run(
         dir.path(),
-        &["backend", "add", "other", "--type", "local", "--set", "path=/var"],
+        &[
+            "backend",
+            "add",
+            "other",
+            "--type",
+            "local",
+            "--set",
+            "path=/var",
+        ],
     )
     .ok();
     let main: serde_json::Value =
@@ -396,8 +408,7 @@ fn index_timestamps_that_differ_by_microseconds_are_in_step() {
     let main_json = dir.path().join("config/main.json");
     let mut main: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&main_json).unwrap()).unwrap();
-    main["backends"]["py"] =
-        serde_json::json!({"enabled": true, "type": "local", "updated": "2025-07-28T10:11:12.000119"});
+    main["backends"]["py"] = serde_json::json!({"enabled": true, "type": "local", "updated": "2025-07-28T10:11:12.000119"});
     fs::write(&main_json, serde_json::to_string_pretty(&main).unwrap()).unwrap();
     let before = fs::read(&main_json).unwrap();
     for args in [
@@ -407,7 +418,11 @@ fn index_timestamps_that_differ_by_microseconds_are_in_step() {
         &["status", "--json"],
     ] {
         run(dir.path(), args);
-        assert_eq!(fs::read(&main_json).unwrap(), before, "{args:?} wrote main.json");
+        assert_eq!(
+            fs::read(&main_json).unwrap(),
+            before,
+            "{args:?} wrote main.json"
+        );
     }
     run(dir.path(), &["backend", "set", "local", "enabled=false"]).ok();
     let after: serde_json::Value =

@@ -335,7 +335,9 @@ impl Store {
             _ => Map::new(),
         };
         let unreadable = unreadable_paths(&listing);
-        reconcile(&mut index, &listing, &unreadable, |id| self.backend_path(id));
+        reconcile(&mut index, &listing, &unreadable, |id| {
+            self.backend_path(id)
+        });
         if main.get("backends") == Some(&Value::Object(index.clone())) {
             return Ok((listing, None));
         }
