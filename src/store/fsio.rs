@@ -109,13 +109,39 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
-/// Reads and parses a JSON object file. A file that does not parse, or is not an object, is
-/// reported as corrupt and never touched.
+/// Pauses before reading a file again that looked half-written: about a second in all.
+const REREAD_PAUSES_MS: [u64; 6] = [25, 50, 100, 200, 300, 325];
+
+/// Reads and parses a JSON object file. The Python library writes in place (truncate, then
+/// write in chunks), so a file that is empty, ends early, or changed while we read it is a
+/// passing state: it is read again, with short pauses (about a second in all), before it is
+/// called corrupt. A file that does not parse, or is not an object, is then reported as
+/// corrupt and never touched.
 pub fn read_json_object(path: &Path) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
-    let Some(bytes) = read_optional(path)? else {
-        return Ok(None);
-    };
-    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+    let mut pauses = REREAD_PAUSES_MS.iter();
+    loop {
+        let before = super::Stamp::of_path(path);
+        let Some(bytes) = read_optional(path)? else {
+            return Ok(None);
+        };
+        let parsed = serde_json::from_slice::<serde_json::Value>(&bytes);
+        let moved = super::Stamp::of_path(path) != before;
+        let unfinished = match &parsed {
+            Err(err) => err.is_eof() || moved,
+            Ok(_) => moved,
+        };
+        match pauses.next() {
+            Some(ms) if unfinished => std::thread::sleep(std::time::Duration::from_millis(*ms)),
+            _ => return json_object(path, parsed),
+        }
+    }
+}
+
+fn json_object(
+    path: &Path,
+    parsed: std::result::Result<serde_json::Value, serde_json::Error>,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    match parsed {
         Ok(serde_json::Value::Object(map)) => Ok(Some(map)),
         Ok(other) => Err(StoreError::Corrupt {
             path: path.to_path_buf(),
@@ -126,10 +152,86 @@ pub fn read_json_object(path: &Path) -> Result<Option<serde_json::Map<String, se
 }
 
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value)
-        .map_err(|e| StoreError::io(path, std::io::Error::other(e)))?;
-    bytes.push(b'\n');
+    let bytes = to_json_bytes(value).map_err(|e| StoreError::io(path, e))?;
     write_atomic(path, &bytes)
+}
+
+/// JSON as the Python library writes it (`json.dump`, `ensure_ascii`): indented, and every
+/// non-ASCII character escaped as `\uXXXX`, so that a reader in any locale can read it (a
+/// Python process in an ASCII locale cannot read raw UTF-8, reads `{}`, and its next save
+/// wipes the file).
+pub fn to_json_bytes<T: serde::Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(256);
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut bytes, AsciiPretty(PrettyFormatter::new()));
+    value
+        .serialize(&mut serializer)
+        .map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+/// serde_json's pretty layout, with non-ASCII characters in strings escaped.
+struct AsciiPretty<'a>(PrettyFormatter<'a>);
+
+impl Formatter for AsciiPretty<'_> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut units = [0u16; 2];
+        for part in fragment.split_inclusive(|c: char| !c.is_ascii()) {
+            let (ascii, last) = match part.chars().last() {
+                Some(c) if !c.is_ascii() => (&part[..part.len() - c.len_utf8()], Some(c)),
+                _ => (part, None),
+            };
+            writer.write_all(ascii.as_bytes())?;
+            if let Some(c) = last {
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 pub fn json_kind(value: &serde_json::Value) -> &'static str {
@@ -161,6 +263,47 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    }
+
+    #[test]
+    fn json_is_written_with_ascii_escapes_as_python_does() {
+        let value = serde_json::json!({"name": "café ☃ 𝄞", "plain": "a\"b", "n": [1, 2]});
+        let bytes = to_json_bytes(&value).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.is_ascii(), "{text}");
+        // What Python's json.dumps("café ☃ 𝄞") writes, surrogate pair included.
+        assert!(
+            text.contains(r#""caf\u00e9 \u2603 \ud834\udd1e""#),
+            "{text}"
+        );
+        assert!(text.contains(r#""a\"b""#), "{text}");
+        let back: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn a_file_being_written_in_place_is_read_again_not_called_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("main.json");
+        fs::write(&path, "").unwrap();
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                // As the library does: the file is empty, then half there, then whole.
+                std::thread::sleep(std::time::Duration::from_millis(60));
+                fs::write(&path, "{\"backends\": {\"a\"").unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(120));
+                fs::write(&path, "{\"backends\": {\"a\": 1}}").unwrap();
+            })
+        };
+        let read = read_json_object(&path).unwrap().unwrap();
+        writer.join().unwrap();
+        assert_eq!(read["backends"]["a"], 1);
+        // One that stays cut short is corrupt after about a second, never rewritten.
+        fs::write(&path, "{\"backends\": ").unwrap();
+        let err = read_json_object(&path).unwrap_err().to_string();
+        assert!(err.contains("main.json"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"{\"backends\": ");
     }
 
     #[test]

@@ -76,11 +76,8 @@ impl Store {
             let (path, bytes, append) = match write {
                 BatchWrite::Metadata { key, value } => {
                     names::check_metadata_key(&key)?;
-                    let mut bytes =
-                        serde_json::to_vec_pretty(&metadata_doc(&key, value)).map_err(|e| {
-                            StoreError::io(self.metadata_path(&key), std::io::Error::other(e))
-                        })?;
-                    bytes.push(b'\n');
+                    let bytes = fsio::to_json_bytes(&metadata_doc(&key, value))
+                        .map_err(|e| StoreError::io(self.metadata_path(&key), e))?;
                     (self.metadata_path(&key), bytes, false)
                 }
                 BatchWrite::Replace { path, bytes } => (path, bytes, false),
