@@ -67,3 +67,71 @@ pub trait BackendKind: Sync + 'static {
         run: &'a mut TestRun,
     ) -> ProbeFuture<'a, ()>;
 }
+
+/// Implements [`BackendKind`] for a kind's unit struct from its module's items: `DESCRIPTION`,
+/// `FIELDS`, `fn target(&Config) -> String`, and the async functions `pulse(ctx, config)`,
+/// `test(ctx, config, run)` and, for a kind with one, `inventory(ctx, config, resume, budget)`.
+/// `check:` names the function that checks rules across fields.
+macro_rules! backend_kind {
+    (
+        $kind:ident, $name:literal, pulse_requests: $requests:expr
+        $(, check: $check:path)?
+        $(, inventory: $inventory:path)? $(,)?
+    ) => {
+        impl $crate::backends::kind::BackendKind for $kind {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn description(&self) -> &'static str {
+                DESCRIPTION
+            }
+            fn fields(&self) -> &'static [$crate::backends::FieldSpec] {
+                FIELDS
+            }
+            $(
+                fn check_combination(
+                    &self,
+                    config: &$crate::backends::kind::Config,
+                ) -> Result<(), $crate::backends::FieldError> {
+                    $check(config)
+                }
+            )?
+            fn target(&self, config: &$crate::backends::kind::Config) -> String {
+                target(config)
+            }
+            fn pulse_requests(&self) -> u32 {
+                $requests
+            }
+            fn pulse<'a>(
+                &'a self,
+                ctx: &'a $crate::probe::ProbeContext,
+                config: &'a $crate::backends::kind::Config,
+            ) -> $crate::probe::ProbeFuture<'a, $crate::stats::Measurement> {
+                Box::pin(pulse(ctx, config))
+            }
+            $(
+                fn has_inventory(&self) -> bool {
+                    true
+                }
+                fn inventory<'a>(
+                    &'a self,
+                    ctx: &'a $crate::probe::ProbeContext,
+                    config: &'a $crate::backends::kind::Config,
+                    resume: Option<serde_json::Value>,
+                    budget: &'a $crate::probe::Budget,
+                ) -> $crate::probe::ProbeFuture<'a, $crate::stats::InventoryRun> {
+                    Box::pin($inventory(ctx, config, resume, budget))
+                }
+            )?
+            fn test<'a>(
+                &'a self,
+                ctx: &'a $crate::probe::ProbeContext,
+                config: &'a $crate::backends::kind::Config,
+                run: &'a mut $crate::probe::TestRun,
+            ) -> $crate::probe::ProbeFuture<'a, ()> {
+                Box::pin(test(ctx, config, run))
+            }
+        }
+    };
+}
+pub(crate) use backend_kind;

@@ -54,46 +54,24 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::kind::{BackendKind, Config};
+use super::kind::Config;
 use super::secret;
-use crate::probe::{clean, field, required, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use crate::probe::{clean, field, required, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Measurement};
 
 /// The `filecoin` kind. Every call costs the same whatever the chain holds: no inventory.
 pub struct Filecoin;
 
-impl BackendKind for Filecoin {
-    fn name(&self) -> &'static str {
-        "filecoin"
-    }
-    fn description(&self) -> &'static str {
-        DESCRIPTION
-    }
-    fn fields(&self) -> &'static [FieldSpec] {
-        FIELDS
-    }
-    fn target(&self, config: &Config) -> String {
-        field(config, "api_url").unwrap_or("?").to_string()
-    }
-    fn pulse_requests(&self) -> u32 {
-        // Filecoin.Version, Filecoin.ChainHead, and Filecoin.WalletBalance when a wallet is set.
-        3
-    }
-    fn pulse<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-    ) -> ProbeFuture<'a, Measurement> {
-        Box::pin(pulse(ctx, config))
-    }
-    fn test<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        run: &'a mut TestRun,
-    ) -> ProbeFuture<'a, ()> {
-        Box::pin(test(ctx, config, run))
-    }
+// Pulse: Filecoin.Version, Filecoin.ChainHead, and Filecoin.WalletBalance when a wallet is set.
+super::kind::backend_kind!(
+    Filecoin,
+    "filecoin",
+    pulse_requests: 3,
+);
+
+/// Where the backend lives, for lists.
+fn target(config: &Config) -> String {
+    field(config, "api_url").unwrap_or("?").to_string()
 }
 
 /// attoFIL in one FIL.

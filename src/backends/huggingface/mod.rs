@@ -55,58 +55,25 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 use self::hub::{first_tree_url, info, tree_page, whoami, Repo};
-use super::kind::{BackendKind, Config};
-use crate::probe::{clean, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use super::kind::Config;
+use crate::probe::{clean, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Storage};
 
 /// The `huggingface` kind.
 pub struct HuggingFace;
 
-impl BackendKind for HuggingFace {
-    fn name(&self) -> &'static str {
-        "huggingface"
-    }
-    fn description(&self) -> &'static str {
-        DESCRIPTION
-    }
-    fn fields(&self) -> &'static [FieldSpec] {
-        FIELDS
-    }
-    fn target(&self, config: &Config) -> String {
-        let get = |name| crate::probe::field(config, name).unwrap_or("?");
-        format!("{} {}", get("repo_type"), get("repo_id"))
-    }
-    fn pulse_requests(&self) -> u32 {
-        // The repository info, with only the fields we show.
-        1
-    }
-    fn pulse<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-    ) -> ProbeFuture<'a, Measurement> {
-        Box::pin(pulse(ctx, config))
-    }
-    fn has_inventory(&self) -> bool {
-        true
-    }
-    fn inventory<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        resume: Option<Value>,
-        budget: &'a Budget,
-    ) -> ProbeFuture<'a, InventoryRun> {
-        Box::pin(inventory(ctx, config, resume, budget))
-    }
-    fn test<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        run: &'a mut TestRun,
-    ) -> ProbeFuture<'a, ()> {
-        Box::pin(test(ctx, config, run))
-    }
+// Pulse: The repository info, with only the fields we show.
+super::kind::backend_kind!(
+    HuggingFace,
+    "huggingface",
+    pulse_requests: 1,
+    inventory: inventory,
+);
+
+/// Where the backend lives, for lists.
+fn target(config: &Config) -> String {
+    let get = |name| crate::probe::field(config, name).unwrap_or("?");
+    format!("{} {}", get("repo_type"), get("repo_id"))
 }
 
 /// One request: the repository's info is both the liveness call and its usage (`usedStorage`).

@@ -40,59 +40,26 @@ mod rpc;
 use serde_json::{json, Map, Value};
 
 use self::rpc::{Peers, Rpc};
-use super::kind::{BackendKind, Config};
-use crate::probe::{put_text, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use super::kind::Config;
+use crate::probe::{put_text, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Quota, QuotaSource, Storage};
 
 /// The `ipfs` kind: Kubo, or any server of Kubo's RPC API (js-ipfs).
 pub struct Ipfs;
 
-impl BackendKind for Ipfs {
-    fn name(&self) -> &'static str {
-        "ipfs"
-    }
-    fn description(&self) -> &'static str {
-        DESCRIPTION
-    }
-    fn fields(&self) -> &'static [FieldSpec] {
-        FIELDS
-    }
-    fn target(&self, config: &Config) -> String {
-        crate::probe::field(config, "api_url")
-            .unwrap_or("?")
-            .to_string()
-    }
-    fn pulse_requests(&self) -> u32 {
-        // version, repo/stat?size-only=true, stats/bw, swarm/peers.
-        4
-    }
-    fn pulse<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-    ) -> ProbeFuture<'a, Measurement> {
-        Box::pin(pulse(ctx, config))
-    }
-    fn has_inventory(&self) -> bool {
-        true
-    }
-    fn inventory<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        _resume: Option<Value>,
-        budget: &'a Budget,
-    ) -> ProbeFuture<'a, InventoryRun> {
-        Box::pin(inventory(ctx, config, budget))
-    }
-    fn test<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        run: &'a mut TestRun,
-    ) -> ProbeFuture<'a, ()> {
-        Box::pin(test(ctx, config, run))
-    }
+// Pulse: version, repo/stat?size-only=true, stats/bw, swarm/peers.
+super::kind::backend_kind!(
+    Ipfs,
+    "ipfs",
+    pulse_requests: 4,
+    inventory: inventory,
+);
+
+/// Where the backend lives, for lists.
+fn target(config: &Config) -> String {
+    crate::probe::field(config, "api_url")
+        .unwrap_or("?")
+        .to_string()
 }
 
 const BANDWIDTH: &[&str] = &[
@@ -173,6 +140,7 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
 async fn inventory(
     ctx: &ProbeContext,
     config: &Map<String, Value>,
+    _resume: Option<Value>,
     budget: &Budget,
 ) -> Result<InventoryRun, ProbeError> {
     let rpc = Rpc::new(ctx, config)?;

@@ -32,62 +32,27 @@ mod api;
 use serde_json::json;
 
 use self::api::{Api, NAMED_PEERS};
-use super::kind::{BackendKind, Config};
-use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use super::kind::Config;
+use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Storage};
 
 /// The `ipfs_cluster` kind.
 pub struct IpfsCluster;
 
-impl BackendKind for IpfsCluster {
-    fn name(&self) -> &'static str {
-        "ipfs_cluster"
-    }
-    fn description(&self) -> &'static str {
-        DESCRIPTION
-    }
-    fn fields(&self) -> &'static [FieldSpec] {
-        FIELDS
-    }
-    fn check_combination(&self, config: &Config) -> Result<(), FieldError> {
-        check_combination(config)
-    }
-    fn target(&self, config: &Config) -> String {
-        crate::probe::field(config, "api_url")
-            .unwrap_or("?")
-            .to_string()
-    }
-    fn pulse_requests(&self) -> u32 {
-        // /health, /id, /peers.
-        3
-    }
-    fn pulse<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-    ) -> ProbeFuture<'a, Measurement> {
-        Box::pin(pulse(ctx, config))
-    }
-    fn has_inventory(&self) -> bool {
-        true
-    }
-    fn inventory<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        _resume: Option<Value>,
-        budget: &'a Budget,
-    ) -> ProbeFuture<'a, InventoryRun> {
-        Box::pin(inventory(ctx, config, budget))
-    }
-    fn test<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        run: &'a mut TestRun,
-    ) -> ProbeFuture<'a, ()> {
-        Box::pin(test(ctx, config, run))
-    }
+// Pulse: health, /id, /peers.
+super::kind::backend_kind!(
+    IpfsCluster,
+    "ipfs_cluster",
+    pulse_requests: 3,
+    check: check_combination,
+    inventory: inventory,
+);
+
+/// Where the backend lives, for lists.
+fn target(config: &Config) -> String {
+    crate::probe::field(config, "api_url")
+        .unwrap_or("?")
+        .to_string()
 }
 
 const ID_FEEDS: &[&str] = &[
@@ -175,6 +140,7 @@ const PIN_FEEDS: &[&str] = &[
 async fn inventory(
     ctx: &ProbeContext,
     config: &Config,
+    _resume: Option<Value>,
     budget: &Budget,
 ) -> Result<InventoryRun, ProbeError> {
     let api = Api::new(ctx, config)?;

@@ -25,8 +25,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::kind::{BackendKind, Config};
-use crate::probe::{required, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use super::kind::Config;
+use crate::probe::{required, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{Figures, Files, InventoryRun, Measurement, Storage};
 
 const DEFAULT_MAX_FILES: u64 = 100_000;
@@ -34,52 +34,19 @@ const DEFAULT_MAX_FILES: u64 = 100_000;
 /// The `local` kind.
 pub struct Local;
 
-impl BackendKind for Local {
-    fn name(&self) -> &'static str {
-        "local"
-    }
-    fn description(&self) -> &'static str {
-        DESCRIPTION
-    }
-    fn fields(&self) -> &'static [FieldSpec] {
-        FIELDS
-    }
-    fn target(&self, config: &Config) -> String {
-        crate::probe::field(config, "path")
-            .unwrap_or("?")
-            .to_string()
-    }
-    fn pulse_requests(&self) -> u32 {
-        // One statvfs; no walk.
-        1
-    }
-    fn pulse<'a>(
-        &'a self,
-        _ctx: &'a ProbeContext,
-        config: &'a Config,
-    ) -> ProbeFuture<'a, Measurement> {
-        Box::pin(pulse(config))
-    }
-    fn has_inventory(&self) -> bool {
-        true
-    }
-    fn inventory<'a>(
-        &'a self,
-        _ctx: &'a ProbeContext,
-        config: &'a Config,
-        resume: Option<Value>,
-        budget: &'a Budget,
-    ) -> ProbeFuture<'a, InventoryRun> {
-        Box::pin(inventory(config, resume, budget))
-    }
-    fn test<'a>(
-        &'a self,
-        _ctx: &'a ProbeContext,
-        config: &'a Config,
-        run: &'a mut TestRun,
-    ) -> ProbeFuture<'a, ()> {
-        Box::pin(test(config, run))
-    }
+// Pulse: One statvfs; no walk.
+super::kind::backend_kind!(
+    Local,
+    "local",
+    pulse_requests: 1,
+    inventory: inventory,
+);
+
+/// Where the backend lives, for lists.
+fn target(config: &Config) -> String {
+    crate::probe::field(config, "path")
+        .unwrap_or("?")
+        .to_string()
 }
 
 /// Capacity of the filesystem that holds `path`.
@@ -238,7 +205,7 @@ fn check_dir(path: &Path) -> Result<(), ProbeError> {
 }
 
 /// The directory exists and its filesystem's capacity: one stat and one statvfs.
-async fn pulse(config: &Config) -> Result<Measurement, ProbeError> {
+async fn pulse(_ctx: &ProbeContext, config: &Config) -> Result<Measurement, ProbeError> {
     let (path, _) = settings(config)?;
     // A hung network mount blocks these calls: keep them off the async threads.
     tokio::task::spawn_blocking(move || {
@@ -256,6 +223,7 @@ async fn pulse(config: &Config) -> Result<Measurement, ProbeError> {
 
 /// Walks the directory, `max_files` files a run at most, going on where the last run stopped.
 async fn inventory(
+    _ctx: &ProbeContext,
     config: &Config,
     resume: Option<Value>,
     budget: &Budget,
@@ -289,7 +257,7 @@ async fn inventory(
     .map_err(|e| ProbeError::Other(format!("the walk stopped: {e}")))?
 }
 
-async fn test(config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {
+async fn test(_ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {
     let (path, _) = settings(config)?;
     let shown = path.display().to_string();
     run.step(

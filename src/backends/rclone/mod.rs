@@ -43,12 +43,10 @@ fn check_combination(config: &Map<String, Value>) -> Result<(), FieldError> {
 use serde::Deserialize;
 use serde_json::json;
 
-use super::kind::{BackendKind, Config};
+use super::kind::Config;
 use super::secret;
 use crate::probe::num::opt_u64;
-use crate::probe::{
-    clean, join_url, required, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun,
-};
+use crate::probe::{clean, join_url, required, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Files, InventoryRun, Measurement, Storage};
 
 /// The `rclone` kind. Its pulse is `operations/about`, which costs the same whatever the
@@ -56,54 +54,19 @@ use crate::stats::{FailedCall, Files, InventoryRun, Measurement, Storage};
 /// changes between polls, so it is read by the hourly inventory.
 pub struct Rclone;
 
-impl BackendKind for Rclone {
-    fn name(&self) -> &'static str {
-        "rclone"
-    }
-    fn description(&self) -> &'static str {
-        DESCRIPTION
-    }
-    fn fields(&self) -> &'static [FieldSpec] {
-        FIELDS
-    }
-    fn check_combination(&self, config: &Config) -> Result<(), FieldError> {
-        check_combination(config)
-    }
-    fn target(&self, config: &Config) -> String {
-        let get = |name| crate::probe::field(config, name).unwrap_or("?");
-        format!("{} {}", get("rc_url"), get("remote"))
-    }
-    fn pulse_requests(&self) -> u32 {
-        // operations/about.
-        1
-    }
-    fn pulse<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-    ) -> ProbeFuture<'a, Measurement> {
-        Box::pin(pulse(ctx, config))
-    }
-    fn has_inventory(&self) -> bool {
-        true
-    }
-    fn inventory<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        _resume: Option<Value>,
-        budget: &'a Budget,
-    ) -> ProbeFuture<'a, InventoryRun> {
-        Box::pin(inventory(ctx, config, budget))
-    }
-    fn test<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        run: &'a mut TestRun,
-    ) -> ProbeFuture<'a, ()> {
-        Box::pin(test(ctx, config, run))
-    }
+// Pulse: operations/about.
+super::kind::backend_kind!(
+    Rclone,
+    "rclone",
+    pulse_requests: 1,
+    check: check_combination,
+    inventory: inventory,
+);
+
+/// Where the backend lives, for lists.
+fn target(config: &Config) -> String {
+    let get = |name| crate::probe::field(config, name).unwrap_or("?");
+    format!("{} {}", get("rc_url"), get("remote"))
 }
 
 /// `core/version`; only the fields we show.
@@ -195,6 +158,7 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
 async fn inventory(
     ctx: &ProbeContext,
     config: &Map<String, Value>,
+    _resume: Option<Value>,
     budget: &Budget,
 ) -> Result<InventoryRun, ProbeError> {
     let mut run = InventoryRun {

@@ -83,61 +83,26 @@ use serde_json::json;
 
 use self::bucket::PAGE_KEYS;
 use self::garage::{ClusterStatus, Quotas};
-use super::kind::{BackendKind, Config};
-use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, ProbeFuture, TestRun};
+use super::kind::Config;
+use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Quota, QuotaSource, Storage};
 
 /// The `s3` kind.
 pub struct S3;
 
-impl BackendKind for S3 {
-    fn name(&self) -> &'static str {
-        "s3"
-    }
-    fn description(&self) -> &'static str {
-        DESCRIPTION
-    }
-    fn fields(&self) -> &'static [FieldSpec] {
-        FIELDS
-    }
-    fn check_combination(&self, config: &Config) -> Result<(), FieldError> {
-        check_combination(config)
-    }
-    fn target(&self, config: &Config) -> String {
-        let get = |name| crate::probe::field(config, name).unwrap_or("?");
-        format!("{} {}", get("endpoint"), get("bucket"))
-    }
-    fn pulse_requests(&self) -> u32 {
-        // HeadBucket; with Garage's admin API also GetBucketInfo and GetClusterHealth.
-        3
-    }
-    fn pulse<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-    ) -> ProbeFuture<'a, Measurement> {
-        Box::pin(pulse(ctx, config))
-    }
-    fn has_inventory(&self) -> bool {
-        true
-    }
-    fn inventory<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        resume: Option<Value>,
-        budget: &'a Budget,
-    ) -> ProbeFuture<'a, InventoryRun> {
-        Box::pin(inventory(ctx, config, resume, budget))
-    }
-    fn test<'a>(
-        &'a self,
-        ctx: &'a ProbeContext,
-        config: &'a Config,
-        run: &'a mut TestRun,
-    ) -> ProbeFuture<'a, ()> {
-        Box::pin(test(ctx, config, run))
-    }
+// Pulse: HeadBucket; with Garage's admin API also GetBucketInfo and GetClusterHealth.
+super::kind::backend_kind!(
+    S3,
+    "s3",
+    pulse_requests: 3,
+    check: check_combination,
+    inventory: inventory,
+);
+
+/// Where the backend lives, for lists.
+fn target(config: &Config) -> String {
+    let get = |name| crate::probe::field(config, name).unwrap_or("?");
+    format!("{} {}", get("endpoint"), get("bucket"))
 }
 
 /// The quota set in the config: watched here, never enforced by the store.
