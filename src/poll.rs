@@ -102,13 +102,14 @@ pub async fn pulse(
     }
 }
 
-/// How often a backend's inventory runs: its own `inventory_secs`, else the setting.
-pub fn inventory_every(settings: &Settings, backend: &BackendDoc) -> Duration {
+/// How often a backend's inventory runs: its own `inventory_secs`, else `default_secs` (the
+/// setting).
+pub fn inventory_every(default_secs: u64, backend: &BackendDoc) -> Duration {
     let own = backend
         .config()
         .get("inventory_secs")
         .and_then(Value::as_u64);
-    Duration::from_secs(own.unwrap_or_else(|| settings.inventory_secs()).max(1))
+    Duration::from_secs(own.unwrap_or(default_secs).max(1))
 }
 
 /// How long after a run the next one is due, by how that run ended.
@@ -181,16 +182,6 @@ fn lock_inventory(store: &Store, id: &str) -> Result<File, InventoryError> {
     }
 }
 
-fn failures_text(failed: &[FailedCall]) -> Option<String> {
-    (!failed.is_empty()).then(|| {
-        failed
-            .iter()
-            .map(FailedCall::describe)
-            .collect::<Vec<_>>()
-            .join("; ")
-    })
-}
-
 /// Folds one run into the kept record.
 pub fn record_run(
     previous: Option<InventoryRecord>,
@@ -202,7 +193,7 @@ pub fn record_run(
     let now = timestamp::now();
     let (outcome, requests, error) = match result {
         Ok(run) => {
-            let error = failures_text(&run.failed);
+            let error = FailedCall::describe_all(&run.failed);
             match run.resume {
                 Some(resume) => {
                     let (started, before) = record
@@ -314,11 +305,7 @@ pub async fn run_inventory(
 /// Stats for a backend that is not polled: disabled, or of a kind this console cannot probe.
 fn not_polled(backend: &BackendDoc, stats: &mut BackendStats) -> bool {
     if !backend.enabled() {
-        stats.health = Health {
-            status: HealthStatus::Disabled,
-            message: Some("disabled in its config".into()),
-            checked_at: None,
-        };
+        stats.health = Health::disabled();
         stats.source = Source::Live;
         return true;
     }
@@ -377,7 +364,10 @@ pub async fn poll(
     // out its longer budget).
     if ok
         && kind.spec().has_inventory()
-        && inventory_due(inventory.as_ref(), inventory_every(settings, backend))
+        && inventory_due(
+            inventory.as_ref(),
+            inventory_every(settings.inventory_secs(), backend),
+        )
     {
         let _slot = inventories.acquire().await.ok();
         match run_inventory(store, ctx, backend).await {
@@ -442,12 +432,9 @@ pub async fn poll_round(store: &Store, ctx: &ProbeContext, parallel: usize) -> S
 
 /// Describes a pulse for a test step: what the monitor would show.
 fn describe_pulse(pulse: &Measurement) -> String {
-    let mut problems: Vec<String> = pulse.degraded.iter().cloned().collect();
-    problems.extend(pulse.failed.iter().map(FailedCall::describe));
-    if problems.is_empty() {
-        "healthy: every call answered".to_string()
-    } else {
-        format!("degraded: {}", problems.join("; "))
+    match pulse.problems() {
+        None => "healthy: every call answered".to_string(),
+        Some(problems) => format!("degraded: {problems}"),
     }
 }
 

@@ -38,6 +38,17 @@ pub struct Health {
     pub checked_at: Option<String>,
 }
 
+impl Health {
+    /// A backend switched off in its config: not polled.
+    pub fn disabled() -> Health {
+        Health {
+            status: HealthStatus::Disabled,
+            message: Some("disabled in its config".into()),
+            checked_at: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Storage {
     pub total: Option<u64>,
@@ -91,19 +102,24 @@ impl Files {
     /// The count for people, with how old it is: `5,000 · counted 12m ago`; a lower bound
     /// reads `≥4,000`; unknown reads `?`.
     pub fn describe(&self) -> String {
-        let Some(count) = self.count else {
-            return "?".into();
-        };
-        let bound = if self.partial { "≥" } else { "" };
-        let age = self
-            .as_of
-            .as_deref()
-            .and_then(crate::store::timestamp::parse)
-            .map(|at| crate::text::age(crate::store::timestamp::age_secs(&at)));
-        match age {
-            Some(age) => format!("{bound}{} · counted {age}", crate::text::count(count)),
-            None => format!("{bound}{}", crate::text::count(count)),
+        match self.counted_ago() {
+            Some(age) if self.count.is_some() => format!("{} · counted {age}", self.count_text()),
+            _ => self.count_text(),
         }
+    }
+
+    /// The count alone: `5,000`, `≥4,000` for a lower bound, `?` when unknown.
+    pub fn count_text(&self) -> String {
+        match self.count {
+            Some(count) if self.partial => format!("≥{}", crate::text::count(count)),
+            Some(count) => crate::text::count(count),
+            None => "?".into(),
+        }
+    }
+
+    /// How long ago the inventory counted these files.
+    pub fn counted_ago(&self) -> Option<String> {
+        self.as_of.as_deref().and_then(crate::store::timestamp::ago)
     }
 }
 
@@ -238,6 +254,17 @@ impl FailedCall {
         format!("{} failed: {reason}", self.call)
     }
 
+    /// Every failed call described, joined by `; `; `None` when none failed.
+    pub fn describe_all(failed: &[FailedCall]) -> Option<String> {
+        (!failed.is_empty()).then(|| {
+            failed
+                .iter()
+                .map(FailedCall::describe)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
     fn feeds_path(&self, path: &str) -> bool {
         self.feeds.iter().any(|feed| {
             path == *feed
@@ -262,6 +289,20 @@ pub struct Measurement {
     pub vital: Map<String, Value>,
     /// Calls that failed while the liveness call answered.
     pub failed: Vec<FailedCall>,
+}
+
+impl Measurement {
+    /// What is wrong, as the health message says it: the backend's own word, then each call
+    /// that failed; `None` when nothing is.
+    pub fn problems(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .degraded
+            .iter()
+            .cloned()
+            .chain(FailedCall::describe_all(&self.failed))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 /// The figures a count over the whole backend found.
@@ -484,6 +525,7 @@ impl BackendStats {
         inventory: Option<&InventoryRecord>,
         now: &str,
     ) {
+        let problems = pulse.problems();
         let live = Figures {
             storage: pulse.storage,
             files: pulse.files,
@@ -514,15 +556,13 @@ impl BackendStats {
         }
         self.inventory = inventory.and_then(InventoryRecord::summary);
 
-        let mut problems: Vec<String> = pulse.degraded.into_iter().collect();
-        problems.extend(pulse.failed.iter().map(FailedCall::describe));
         self.health = Health {
-            status: if problems.is_empty() {
+            status: if problems.is_none() {
                 HealthStatus::Healthy
             } else {
                 HealthStatus::Degraded
             },
-            message: (!problems.is_empty()).then(|| problems.join("; ")),
+            message: problems,
             checked_at: Some(now.to_string()),
         };
         self.stale = false;

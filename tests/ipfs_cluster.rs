@@ -20,7 +20,9 @@ use ipfs_kit_tui::poll;
 use ipfs_kit_tui::probe::{Budget, ProbeContext, ProbeError};
 use ipfs_kit_tui::stats::{Files, Measurement, Quota, Storage};
 use serde_json::{json, Map, Value};
-use support::{backend, home_with_backend, run_cli, Fixture, Reply, Request};
+use support::{
+    assert_only_fed_figures_kept, backend, home_with_backend, run_cli, Fixture, Reply, Request,
+};
 
 const USER: &str = "operator";
 const PASSWORD: &str = "cluster-pass-7d1e";
@@ -899,41 +901,6 @@ fn healthy_then_fault(path: &str, fault: Reply, timeout_secs: u64) -> (Value, Va
     (first, second)
 }
 
-/// The second run is degraded with exactly `message`; the `vital` figures the failed call feeds
-/// keep the first run's values with the first run's time; every other figure is live (or, for
-/// inventory figures, as of the same inventory as before).
-fn assert_only_fed_figures_kept(first: &Value, second: &Value, message: &str, vital: &[&str]) {
-    assert_eq!(second["health"]["status"], "degraded", "{second}");
-    assert_eq!(second["health"]["message"], message);
-    assert_eq!(second["stale"], false);
-    assert_eq!(second["source"], "live");
-    let first_at = first["updated_at"].as_str().unwrap();
-    assert_ne!(
-        second["updated_at"].as_str().unwrap(),
-        first_at,
-        "a new poll"
-    );
-    // The same figures as before: the live ones because the cluster answers the same, the
-    // kept ones because they were kept; storage and files as of the same inventory.
-    assert_eq!(second["vital"], first["vital"], "{second}");
-    for group in ["storage", "files", "quota"] {
-        assert_eq!(second[group], first[group], "{group}");
-    }
-    let mut expected_times = first["vital_as_of"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    for key in vital {
-        assert!(!first["vital"][*key].is_null(), "{key} was known: {first}");
-        expected_times.insert(key.to_string(), json!(first_at));
-    }
-    assert_eq!(
-        second["vital_as_of"],
-        Value::Object(expected_times),
-        "{second}"
-    );
-}
-
 #[test]
 fn a_failed_id_keeps_the_identity_with_its_age() {
     let (first, second) = healthy_then_fault(
@@ -948,6 +915,7 @@ fn a_failed_id_keeps_the_identity_with_its_age() {
         &first,
         &second,
         "/id failed: HTTP 500: rpc error: peer is shutting down",
+        &[],
         &["version", "commit", "peername", "peer_id", "cluster_peers"],
     );
 }
@@ -969,6 +937,7 @@ fn a_failed_peers_stream_keeps_the_peer_counts_with_their_age() {
         &first,
         &second,
         "/peers failed: the stream failed: rpc error: context deadline exceeded",
+        &[],
         &["peers_up", "peers_down"],
     );
 }

@@ -21,7 +21,9 @@ use ipfs_kit_tui::poll;
 use ipfs_kit_tui::probe::{Budget, Http, ProbeContext, ProbeError};
 use ipfs_kit_tui::stats::{Files, Measurement, Quota, QuotaSource, Storage};
 use serde_json::{json, Map, Value};
-use support::{backend, home_with_backend, run_cli, Fixture, Reply, Request};
+use support::{
+    assert_only_fed_figures_kept, backend, home_with_backend, run_cli, Fixture, Reply, Request,
+};
 
 const AUTH: &str = "Bearer kubo-test-token-4f9a2c";
 const PEER_ID: &str = "12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf";
@@ -1203,65 +1205,6 @@ fn healthy_then_fault(cmd: &str, fault: Reply, timeout_secs: u64) -> (Value, Val
         "{elapsed:?}"
     );
     (first, second)
-}
-
-/// The second run is degraded with exactly `message`; the figures `call` feeds (`groups`,
-/// `vital` keys) keep the first run's values with the first run's time; every other figure is
-/// live (or, for inventory figures, as of the same inventory as before).
-fn assert_only_fed_figures_kept(
-    first: &Value,
-    second: &Value,
-    message: &str,
-    groups: &[&str],
-    vital: &[&str],
-) {
-    assert_eq!(second["health"]["status"], "degraded", "{second}");
-    assert_eq!(second["health"]["message"], message);
-    assert_eq!(second["stale"], false);
-    assert_eq!(second["source"], "live");
-    let first_at = first["updated_at"].as_str().unwrap();
-    assert_ne!(
-        second["updated_at"].as_str().unwrap(),
-        first_at,
-        "a new poll"
-    );
-    // The same figures as before: the live ones because the node answers the same, the kept
-    // ones because they were kept.
-    assert_eq!(second["vital"], first["vital"], "{second}");
-    for group in ["storage", "files", "quota"] {
-        let mut without_time = second[group].clone();
-        let time = without_time
-            .as_object_mut()
-            .unwrap()
-            .remove("as_of")
-            .unwrap_or(Value::Null);
-        let mut before = first[group].clone();
-        let before_time = before
-            .as_object_mut()
-            .unwrap()
-            .remove("as_of")
-            .unwrap_or(Value::Null);
-        assert_eq!(without_time, before, "{group}");
-        let expected = if groups.contains(&group) {
-            json!(first_at)
-        } else {
-            before_time
-        };
-        assert_eq!(time, expected, "{group}.as_of: {second}");
-    }
-    let mut expected_times = first["vital_as_of"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    for key in vital {
-        assert!(!first["vital"][*key].is_null(), "{key} was known: {first}");
-        expected_times.insert(key.to_string(), json!(first_at));
-    }
-    assert_eq!(
-        second["vital_as_of"],
-        Value::Object(expected_times),
-        "{second}"
-    );
 }
 
 #[test]

@@ -71,11 +71,8 @@ fn or_unknown(value: Option<String>) -> String {
 /// ` (12m old)` after a figure kept from an earlier read.
 fn kept_suffix(as_of: Option<&str>) -> String {
     as_of
-        .and_then(crate::store::timestamp::parse)
-        .map(|at| {
-            let age = crate::text::age(crate::store::timestamp::age_secs(&at));
-            format!(" (as of {age})")
-        })
+        .and_then(crate::store::timestamp::ago)
+        .map(|age| format!(" (as of {age})"))
         .unwrap_or_default()
 }
 

@@ -226,11 +226,7 @@ fn stored_stats(store: &Store, doc: &BackendDoc) -> BackendStats {
     stats.stale = true;
     stats.source = Source::Metadata;
     if !doc.enabled() {
-        stats.health = Health {
-            status: HealthStatus::Disabled,
-            message: Some("disabled in its config".into()),
-            checked_at: None,
-        };
+        stats.health = Health::disabled();
     }
     stats
 }
@@ -608,11 +604,7 @@ impl Shared {
                     entry.stats.enabled = doc.enabled();
                     entry.stats.kind = probe::clean(doc.kind());
                     if !doc.enabled() {
-                        entry.stats.health = Health {
-                            status: HealthStatus::Disabled,
-                            message: Some("disabled in its config".into()),
-                            checked_at: None,
-                        };
+                        entry.stats.health = Health::disabled();
                     }
                     entry.failures = 0;
                     entry.doc = doc;
@@ -758,7 +750,10 @@ impl Shared {
             Ok(pulse) => {
                 entry.failures = 0;
                 entry.window.push(at, ms, true);
-                entry.last_pulse = Some((pulse.clone(), now.clone()));
+                // Kept only where an inventory will need folding in.
+                if self.prober.has_inventory(&entry.doc) {
+                    entry.last_pulse = Some((pulse.clone(), now.clone()));
+                }
             }
             Err(_) => {
                 entry.failures += 1;
@@ -814,7 +809,7 @@ impl Shared {
     /// backend answers. Never two for one backend; at most `INVENTORIES_AT_ONCE` over all.
     fn inventory_if_due(self: &Arc<Self>, id: &str) {
         let mut state = lock(&self.state);
-        let settings = state.settings.clone();
+        let default_secs = state.settings.inventory_secs();
         let Some(entry) = state.entries.get_mut(id) else {
             return;
         };
@@ -825,7 +820,7 @@ impl Shared {
         {
             return;
         }
-        let every = poll::inventory_every(&settings, &entry.doc);
+        let every = poll::inventory_every(default_secs, &entry.doc);
         let due = match entry.inventory_ended {
             Some((at, outcome)) => at.elapsed() >= poll::inventory_wait(outcome, every),
             None => poll::inventory_due(entry.inventory.as_ref(), every),
@@ -887,8 +882,13 @@ impl Shared {
                 }
                 entry.inventory = Some(record);
             }
-            // Another process is counting: its record arrives with the next start, or now.
+            // Another process is counting: show what it kept, and look again as after a run
+            // that goes on, not at every pulse.
             Err(InventoryError::Busy(_)) => {
+                entry.inventory_ended = Some((
+                    tokio::time::Instant::now(),
+                    crate::stats::InventoryState::Counting,
+                ));
                 entry.inventory = poll::load_inventory(&self.store, id).or(entry.inventory.take());
             }
             Err(err) => {
@@ -902,11 +902,9 @@ impl Shared {
             }
         }
         if let Some((pulse, at)) = entry.last_pulse.clone() {
-            let performance = entry.stats.performance.clone();
             entry
                 .stats
                 .apply_pulse(pulse, entry.inventory.as_ref(), &at);
-            entry.stats.performance = performance;
         } else {
             entry.stats.inventory = entry.inventory.as_ref().and_then(InventoryRecord::summary);
         }

@@ -43,6 +43,11 @@ pub fn now() -> String {
     format(Utc::now())
 }
 
+/// How long ago a stored timestamp was, for people (`12m ago`); `None` if it does not parse.
+pub fn ago(text: &str) -> Option<String> {
+    parse(text).map(|ts| crate::text::age(age_secs(&ts)))
+}
+
 /// Seconds since `ts`, never negative (a clock step backwards reads as "just now").
 pub fn age_secs(ts: &DateTime<FixedOffset>) -> f64 {
     let age = Utc::now().signed_duration_since(ts.with_timezone(&Utc));

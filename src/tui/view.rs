@@ -270,11 +270,7 @@ fn gauge_line<'a>(
 /// Figures shown with their last-known value because the call that feeds them failed (or the
 /// inventory that counted them is older than the poll): which, and how old.
 fn kept_figures(stats: &crate::stats::BackendStats) -> String {
-    let age = |at: &str| {
-        crate::store::timestamp::parse(at)
-            .map(|t| crate::text::age(crate::store::timestamp::age_secs(&t)))
-            .unwrap_or_else(|| "?".into())
-    };
+    let age = |at: &str| crate::store::timestamp::ago(at).unwrap_or_else(|| "?".into());
     // Figures the inventory counted carry its time: they are old by design, and their age is
     // shown with the files. "Kept" is for figures whose call failed.
     let counted: Vec<&str> = stats
@@ -401,22 +397,11 @@ fn draw_detail(
         )));
     }
     let files = &stats.files;
-    let count = match (files.count, files.partial) {
-        (Some(c), true) => format!("≥{}", crate::text::count(c)),
-        (Some(c), false) => crate::text::count(c),
-        (None, _) => "?".into(),
-    };
+    let count = files.count_text();
     // The age goes last: in a narrow pane the figures stay and the age is what is cut.
     let counted = files
-        .as_of
-        .as_deref()
-        .and_then(crate::store::timestamp::parse)
-        .map(|at| {
-            format!(
-                "  · counted {}",
-                crate::text::age(crate::store::timestamp::age_secs(&at))
-            )
-        })
+        .counted_ago()
+        .map(|age| format!("  · counted {age}"))
         .unwrap_or_default();
     let kept = kept_figures(stats);
     if !kept.is_empty() {

@@ -411,3 +411,63 @@ fn fill_missing(pulse: &mut ipfs_kit_tui::stats::Measurement, inv: ipfs_kit_tui:
         pulse.vital.entry(key).or_insert(value);
     }
 }
+
+/// Of two `status --json` entries for one backend, healthy then with one auxiliary call failing:
+/// the second is degraded with exactly `message`; the figures `call` feeds (`groups`,
+/// `vital` keys) keep the first run's values with the first run's time; every other figure is
+/// live (or, for inventory figures, as of the same inventory as before).
+pub fn assert_only_fed_figures_kept(
+    first: &serde_json::Value,
+    second: &serde_json::Value,
+    message: &str,
+    groups: &[&str],
+    vital: &[&str],
+) {
+    assert_eq!(second["health"]["status"], "degraded", "{second}");
+    assert_eq!(second["health"]["message"], message);
+    assert_eq!(second["stale"], false);
+    assert_eq!(second["source"], "live");
+    let first_at = first["updated_at"].as_str().unwrap();
+    assert_ne!(
+        second["updated_at"].as_str().unwrap(),
+        first_at,
+        "a new poll"
+    );
+    // The same figures as before: the live ones because the backend answers the same, the
+    // kept ones because they were kept.
+    assert_eq!(second["vital"], first["vital"], "{second}");
+    for group in ["storage", "files", "quota"] {
+        let mut without_time = second[group].clone();
+        let time = without_time
+            .as_object_mut()
+            .unwrap()
+            .remove("as_of")
+            .unwrap_or(serde_json::Value::Null);
+        let mut before = first[group].clone();
+        let before_time = before
+            .as_object_mut()
+            .unwrap()
+            .remove("as_of")
+            .unwrap_or(serde_json::Value::Null);
+        assert_eq!(without_time, before, "{group}");
+        let expected = if groups.contains(&group) {
+            serde_json::json!(first_at)
+        } else {
+            before_time
+        };
+        assert_eq!(time, expected, "{group}.as_of: {second}");
+    }
+    let mut expected_times = first["vital_as_of"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for key in vital {
+        assert!(!first["vital"][*key].is_null(), "{key} was known: {first}");
+        expected_times.insert(key.to_string(), serde_json::json!(first_at));
+    }
+    assert_eq!(
+        second["vital_as_of"],
+        serde_json::Value::Object(expected_times),
+        "{second}"
+    );
+}
