@@ -44,8 +44,9 @@ key() { xdotool key --window "$win" "$@"; }
 # Let a few polls land so the sparklines and the down backend show.
 sleep 8
 key j; shot list 1
-key Return; shot detail 1
-key Escape; sleep 0.3
+# The detail of a directory: its files as counted by the inventory, with their age.
+key G; key Return; shot detail 1
+key Escape; sleep 0.3; key g; key j
 key question; shot help 1
 key Escape; sleep 0.3
 key a; sleep 0.5; key Return; sleep 0.5
