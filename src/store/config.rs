@@ -43,6 +43,9 @@ impl Stamp {
     }
 }
 
+/// The kind of a backend whose config names none.
+pub const UNKNOWN_KIND: &str = "unknown";
+
 /// A change to one config field: `Some` sets it, `None` removes it.
 pub type Edit = (String, Option<Value>);
 
@@ -59,12 +62,9 @@ impl BackendDoc {
             path: path.clone(),
             reason: reason.to_string(),
         };
-        match doc.get("config") {
-            Some(Value::Object(config)) => match config.get("type") {
-                Some(Value::String(kind)) if !kind.is_empty() => {}
-                _ => return Err(corrupt("\"config\" has no \"type\" string")),
-            },
-            _ => return Err(corrupt("no \"config\" object")),
+        // A config without `type` is valid: the library indexes it as kind "unknown".
+        if !matches!(doc.get("config"), Some(Value::Object(_))) {
+            return Err(corrupt("no \"config\" object"));
         }
         Ok(BackendDoc {
             id: id.to_string(),
@@ -82,11 +82,13 @@ impl BackendDoc {
         }
     }
 
+    /// The config's `type`; `unknown` when it has none, as the Python library indexes it.
     pub fn kind(&self) -> &str {
         self.config()
             .get("type")
             .and_then(Value::as_str)
-            .unwrap_or_default()
+            .filter(|kind| !kind.is_empty())
+            .unwrap_or(UNKNOWN_KIND)
     }
 
     /// `enabled` defaults to true, as in the Python library.
@@ -150,6 +152,26 @@ impl Store {
         })
     }
 
+    /// Read-modify-write of `config/main.json` that keeps what another program writes in
+    /// between (see `fsio::update_json_object`). Caller holds the config lock (which keeps
+    /// out our own writers; the Python library takes none).
+    pub(super) fn update_main(
+        &self,
+        change: impl FnMut(&mut Map<String, Value>) -> Result<()>,
+    ) -> Result<()> {
+        let path = self.main_json();
+        fsio::update_json_object(
+            &path,
+            || StoreError::Corrupt {
+                path: path.clone(),
+                reason: "missing (it was removed while we ran)".into(),
+            },
+            change,
+        )
+        .map(drop)
+    }
+
+    #[cfg(test)]
     pub(super) fn write_main(&self, main: Map<String, Value>) -> Result<()> {
         fsio::write_json(&self.main_json(), &Value::Object(main))
     }
@@ -175,11 +197,8 @@ impl Store {
             };
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            // Hidden names are temp files of an atomic write in progress.
-            let Some(id) = name
-                .strip_suffix(".json")
-                .filter(|_| !name.starts_with('.'))
-            else {
+            // Temp files of an atomic write in progress end in `.tmp`, never `.json`.
+            let Some(id) = name.strip_suffix(".json") else {
                 continue;
             };
             if let Err(err) = names::check_backend_id(id) {
@@ -222,10 +241,7 @@ impl Store {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let Some(id) = name
-                .strip_suffix(".json")
-                .filter(|_| !name.starts_with('.'))
-            else {
+            let Some(id) = name.strip_suffix(".json") else {
                 continue;
             };
             if names::check_backend_id(id).is_err() {
@@ -245,46 +261,53 @@ impl Store {
 
     /// Writes a new `backends/ID.json` with `config` (which must hold `type`) and indexes it.
     pub fn create_backend(&self, id: &str, config: Map<String, Value>) -> Result<BackendDoc> {
-        names::check_backend_id(id)?;
+        names::check_new_backend_id(id)?;
         let _lock = self.lock_config()?;
         let path = self.backend_path(id);
         if path.exists() {
             return Err(StoreError::AlreadyExists(id.to_string()));
         }
         // Read the index first: if it is corrupt we stop before writing anything.
-        let main = self.read_main()?;
+        self.read_main()?;
         let mut doc = Map::new();
         doc.insert("id".into(), Value::String(id.to_string()));
         doc.insert("updated".into(), Value::String(timestamp::now()));
         doc.insert("config".into(), Value::Object(config));
         let backend = BackendDoc::parse(id, path.clone(), doc)?;
         fsio::write_json(&path, &Value::Object(backend.doc.clone()))?;
-        self.index_backend(main, id, Some(&backend))?;
+        self.index_backend(id, Some(&backend))?;
         Ok(backend)
     }
 
     /// Merges `edits` into the backend's config, keeping every other key, and re-indexes it.
+    /// Like `main.json`, the file is re-read and the edits applied again if another program
+    /// rewrites it while we do.
     pub fn update_backend(&self, id: &str, edits: &[Edit]) -> Result<BackendDoc> {
         names::check_backend_id(id)?;
         let _lock = self.lock_config()?;
-        let mut backend = self
-            .read_backend_file(id)?
-            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-        let main = self.read_main()?;
-        if let Some(Value::Object(config)) = backend.doc.get_mut("config") {
-            for (field, value) in edits {
-                match value {
-                    Some(value) => config.insert(field.clone(), value.clone()),
-                    None => config.shift_remove(field),
-                };
-            }
-        }
-        backend
-            .doc
-            .insert("updated".into(), Value::String(timestamp::now()));
-        let backend = BackendDoc::parse(id, backend.path, backend.doc)?;
-        fsio::write_json(&backend.path, &Value::Object(backend.doc.clone()))?;
-        self.index_backend(main, id, Some(&backend))?;
+        let path = self.backend_path(id);
+        // Read the index first: if it is corrupt we stop before writing anything.
+        self.read_main()?;
+        let doc = fsio::update_json_object(
+            &path,
+            || StoreError::NotFound(id.to_string()),
+            |doc| {
+                // Checked before anything is written: a file that lost its config is reported.
+                BackendDoc::parse(id, path.clone(), doc.clone())?;
+                if let Some(Value::Object(config)) = doc.get_mut("config") {
+                    for (field, value) in edits {
+                        match value {
+                            Some(value) => config.insert(field.clone(), value.clone()),
+                            None => config.shift_remove(field),
+                        };
+                    }
+                }
+                doc.insert("updated".into(), Value::String(timestamp::now()));
+                Ok(())
+            },
+        )?;
+        let backend = BackendDoc::parse(id, path, doc)?;
+        self.index_backend(id, Some(&backend))?;
         Ok(backend)
     }
 
@@ -297,10 +320,10 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NotFound(id.to_string()));
         }
-        let main = self.read_main()?;
+        self.read_main()?;
         fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
         fsio::sync_dir(&self.backends_dir())?;
-        self.index_backend(main, id, None)?;
+        self.index_backend(id, None)?;
         let cache = self.cache_dir().join(id);
         if cache.exists() {
             fs::remove_dir_all(&cache).map_err(|e| StoreError::io(&cache, e))?;
@@ -309,50 +332,33 @@ impl Store {
     }
 
     /// Brings the whole `main.json` index in step with `backends/*.json`: entries added for files
-    /// the index lacks (a crash between the two writes, or another tool), updated where they
-    /// differ, dropped where the file is gone. Files that do not parse keep their entry.
+    /// the index lacks (a crash between the two writes, or another tool), updated where their
+    /// `type` or `enabled` differ, dropped where the file is gone. Files that do not parse keep
+    /// their entry. Writes only when something is out of step.
     pub fn reindex(&self) -> Result<Listing> {
-        // Look without the lock first: in the usual case nothing is out of step and a
-        // read-only command should leave the home exactly as it found it.
-        let (listing, needed) = self.index_in_step()?;
-        if needed.is_none() {
-            return Ok(listing);
+        // Look without the lock first: in the usual case nothing is out of step and the home
+        // is left exactly as it was found.
+        if self.index_in_step()? {
+            return Ok(self.list_backends());
         }
         let _lock = self.lock_config()?;
-        let (listing, needed) = self.index_in_step()?;
-        if let Some(main) = needed {
-            self.write_main(main)?;
-        }
-        Ok(listing)
+        self.update_main(|main| {
+            self.reconcile_index(main);
+            Ok(())
+        })?;
+        Ok(self.list_backends())
     }
 
-    /// The listing, and the `main.json` to write if its index is out of step (`None` if not).
-    fn index_in_step(&self) -> Result<(Listing, Option<Map<String, Value>>)> {
-        let mut main = self.read_main()?;
-        let listing = self.list_backends();
-        let mut index = match main.get("backends") {
-            Some(Value::Object(map)) => map.clone(),
-            _ => Map::new(),
-        };
-        let unreadable = unreadable_paths(&listing);
-        reconcile(&mut index, &listing, &unreadable, |id| {
-            self.backend_path(id)
-        });
-        if main.get("backends") == Some(&Value::Object(index.clone())) {
-            return Ok((listing, None));
-        }
-        main.insert("backends".into(), Value::Object(index));
-        Ok((listing, Some(main)))
+    /// Whether the index agrees with the backend files (timestamps aside).
+    fn index_in_step(&self) -> Result<bool> {
+        let main = self.read_main()?;
+        let mut index = main.clone();
+        self.reconcile_index(&mut index);
+        Ok(index.get("backends") == main.get("backends"))
     }
 
-    /// Sets or removes one entry of the index, and brings the others in step while writing
-    /// anyway (a file another tool added or removed). Caller holds the config lock.
-    fn index_backend(
-        &self,
-        mut main: Map<String, Value>,
-        id: &str,
-        backend: Option<&BackendDoc>,
-    ) -> Result<()> {
+    /// Reconciles `main`'s index with the backend files as they are now.
+    fn reconcile_index(&self, main: &mut Map<String, Value>) {
         let listing = self.list_backends();
         let unreadable = unreadable_paths(&listing);
         let index = main
@@ -362,18 +368,34 @@ impl Store {
             *index = Value::Object(Map::new());
         }
         if let Value::Object(index) = index {
-            match backend {
-                Some(backend) => {
-                    let entry = backend.index_entry(index.get(id));
-                    index.insert(id.to_string(), entry);
-                }
-                None => {
-                    index.shift_remove(id);
-                }
-            }
             reconcile(index, &listing, &unreadable, |id| self.backend_path(id));
         }
-        self.write_main(main)
+    }
+
+    /// Sets or removes one entry of the index, and brings the others in step while writing
+    /// anyway (a file another tool added or removed). Caller holds the config lock.
+    fn index_backend(&self, id: &str, backend: Option<&BackendDoc>) -> Result<()> {
+        self.update_main(|main| {
+            let index = main
+                .entry("backends")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !index.is_object() {
+                *index = Value::Object(Map::new());
+            }
+            if let Value::Object(index) = index {
+                match backend {
+                    Some(backend) => {
+                        let entry = backend.index_entry(index.get(id));
+                        index.insert(id.to_string(), entry);
+                    }
+                    None => {
+                        index.shift_remove(id);
+                    }
+                }
+            }
+            self.reconcile_index(main);
+            Ok(())
+        })
     }
 }
 

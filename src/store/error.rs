@@ -24,6 +24,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Another program rewrote the file every time we were about to replace it.
+    #[error("{}: kept changing while we tried to write it (another program rewrites it continuously); nothing was changed, try again", path.display())]
+    KeptChanging { path: PathBuf },
+    /// Another writer held the store's lock for longer than we wait.
+    #[error("another writer holds {} (waited {waited_secs} s); nothing was changed, try again", path.display())]
+    LockTimeout { path: PathBuf, waited_secs: u64 },
     #[error("cannot find the home directory: set IPFS_KIT_HOME or pass --home")]
     NoHomeDir,
 }

@@ -75,7 +75,14 @@ pub struct LockGuard {
 }
 
 impl LockGuard {
-    pub fn acquire(path: &Path) -> Result<LockGuard> {
+    /// Takes the lock, waiting at most `wait` for another holder to let go. `waiting` is set
+    /// while we wait (a screen shows "waiting for another writer"), and cleared after.
+    pub fn acquire(
+        path: &Path,
+        wait: std::time::Duration,
+        waiting: &std::sync::atomic::AtomicBool,
+    ) -> Result<LockGuard> {
+        use std::sync::atomic::Ordering;
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -83,8 +90,25 @@ impl LockGuard {
             .mode(FILE_MODE)
             .open(path)
             .map_err(|e| StoreError::io(path, e))?;
-        file.lock().map_err(|e| StoreError::io(path, e))?;
-        Ok(LockGuard {
+        let started = std::time::Instant::now();
+        let result = loop {
+            match file.try_lock() {
+                Ok(()) => break Ok(()),
+                Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    waiting.store(true, Ordering::Relaxed);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    break Err(StoreError::LockTimeout {
+                        path: path.to_path_buf(),
+                        waited_secs: wait.as_secs(),
+                    })
+                }
+                Err(fs::TryLockError::Error(e)) => break Err(StoreError::io(path, e)),
+            }
+        };
+        waiting.store(false, Ordering::Relaxed);
+        result.map(|()| LockGuard {
             file,
             path: path.to_path_buf(),
         })
@@ -118,23 +142,175 @@ const REREAD_PAUSES_MS: [u64; 6] = [25, 50, 100, 200, 300, 325];
 /// called corrupt. A file that does not parse, or is not an object, is then reported as
 /// corrupt and never touched.
 pub fn read_json_object(path: &Path) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    Ok(read_json_object_stamped(path)?.map(|read| read.doc))
+}
+
+/// A JSON object file as read, with the stamp it had while it was read and an open handle on
+/// the file read (to notice a writer that still writes into it after we replaced it).
+#[derive(Debug)]
+pub struct StampedRead {
+    pub doc: serde_json::Map<String, serde_json::Value>,
+    pub stamp: super::Stamp,
+    file: File,
+}
+
+/// `read_json_object`, keeping the stamp the file had while it was read (unchanged from
+/// before the read to after it) for a later conditional replace.
+pub fn read_json_object_stamped(path: &Path) -> Result<Option<StampedRead>> {
     let mut pauses = REREAD_PAUSES_MS.iter();
     loop {
-        let before = super::Stamp::of_path(path);
-        let Some(bytes) = read_optional(path)? else {
-            return Ok(None);
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(path, e)),
         };
-        let parsed = serde_json::from_slice::<serde_json::Value>(&bytes);
-        let moved = super::Stamp::of_path(path) != before;
+        let (parsed, stamp, moved) = read_open_file(path, &mut file)?;
         let unfinished = match &parsed {
             Err(err) => err.is_eof() || moved,
             Ok(_) => moved,
         };
         match pauses.next() {
             Some(ms) if unfinished => std::thread::sleep(std::time::Duration::from_millis(*ms)),
-            _ => return json_object(path, parsed),
+            _ => {
+                return json_object(path, parsed).map(|doc| {
+                    doc.map(|doc| StampedRead { doc, stamp, file })
+                })
+            }
         }
     }
+}
+
+/// Reads an open file from its start: what it parses to, its stamp before the read, and
+/// whether it changed during the read or the path now names another file.
+fn read_open_file(
+    path: &Path,
+    file: &mut File,
+) -> Result<(
+    std::result::Result<serde_json::Value, serde_json::Error>,
+    super::Stamp,
+    bool,
+)> {
+    use std::io::{Read, Seek};
+    let stamp_of = |file: &File| {
+        file.metadata()
+            .map(|m| super::Stamp::of(&m))
+            .map_err(|e| StoreError::io(path, e))
+    };
+    let before = stamp_of(file)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(before.size).unwrap_or(0) + 1);
+    file.rewind()
+        .and_then(|()| file.read_to_end(&mut bytes))
+        .map_err(|e| StoreError::io(path, e))?;
+    let after = stamp_of(file)?;
+    let replaced = super::Stamp::of_path(path).map(|s| s.inode) != Some(before.inode);
+    let parsed = serde_json::from_slice::<serde_json::Value>(&bytes);
+    Ok((parsed, before, after != before || replaced))
+}
+
+/// How many times a read-modify-write starts over because another program changed the file
+/// between our read and our rename, before it gives up (with pauses: about 3 s in all).
+const REPLACE_ATTEMPTS: u32 = 24;
+
+/// Read-modify-write of a JSON object file that other programs may write at any moment, in
+/// place and without a lock (the Python library does). `change` is applied to what the file
+/// holds; just before our rename the file's stamp (inode, size, mtime) is checked again, and
+/// if it moved, the file is read again and `change` applied again to the new content, so that
+/// nothing written in between is lost. A writer that opened the file in the instant between
+/// that check and the rename writes into the file we replaced: that is noticed afterwards
+/// through our handle on it, and its content is taken up the same way.
+/// `None` from the read (the file is missing) is an error the caller names.
+pub fn update_json_object<F>(
+    path: &Path,
+    missing: impl Fn() -> StoreError,
+    mut change: F,
+) -> Result<serde_json::Map<String, serde_json::Value>>
+where
+    F: FnMut(&mut serde_json::Map<String, serde_json::Value>) -> Result<()>,
+{
+    let dir = path
+        .parent()
+        .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
+    let mut taken_up: Option<StampedRead> = None;
+    for attempt in 0..REPLACE_ATTEMPTS {
+        let read = match taken_up.take() {
+            Some(read) => read,
+            None => read_json_object_stamped(path)?.ok_or_else(&missing)?,
+        };
+        let StampedRead {
+            mut doc,
+            stamp,
+            file: mut old,
+        } = read;
+        change(&mut doc)?;
+        let bytes = to_json_bytes(&serde_json::Value::Object(doc.clone()))
+            .map_err(|e| StoreError::io(path, e))?;
+        let temp = write_temp(dir, path, &bytes)?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| StoreError::io(temp.path(), e))?;
+        if super::Stamp::of_path(path) != Some(stamp) {
+            drop(temp);
+            pause_before_retry(attempt);
+            continue;
+        }
+        temp.persist(path)
+            .map_err(|e| StoreError::io(path, e.error))?;
+        sync_dir(dir)?;
+        let late_write = old
+            .metadata()
+            .map(|m| super::Stamp::of(&m) != stamp)
+            .unwrap_or(false);
+        if !late_write {
+            return Ok(doc);
+        }
+        // Someone wrote into the file we just replaced: wait for their write to end, then
+        // apply our change to what they wrote and replace our own file with that.
+        taken_up = take_up_late_write(path, &mut old)?;
+        if taken_up.is_none() {
+            return Ok(doc);
+        }
+    }
+    Err(StoreError::KeptChanging {
+        path: path.to_path_buf(),
+    })
+}
+
+/// The content a late writer left in a file we replaced, as the base of our next attempt,
+/// stamped with the stamp of the file now at `path` (ours). `None` if it never parsed: then
+/// there is nothing whole to take up and our file stands.
+fn take_up_late_write(path: &Path, old: &mut File) -> Result<Option<StampedRead>> {
+    let mut pauses = REREAD_PAUSES_MS.iter();
+    loop {
+        // The path names our file now, so only the parse tells whether their write is whole.
+        let (parsed, _, _) = read_open_file(path, old)?;
+        match parsed {
+            Ok(serde_json::Value::Object(doc)) => {
+                let Some(current) = File::open(path).ok() else {
+                    return Ok(None);
+                };
+                let stamp = current
+                    .metadata()
+                    .map(|m| super::Stamp::of(&m))
+                    .map_err(|e| StoreError::io(path, e))?;
+                return Ok(Some(StampedRead {
+                    doc,
+                    stamp,
+                    file: current,
+                }));
+            }
+            _ => match pauses.next() {
+                Some(ms) => std::thread::sleep(std::time::Duration::from_millis(*ms)),
+                None => return Ok(None),
+            },
+        }
+    }
+}
+
+/// Short, growing, jittered pauses, so that two writers that collided do not collide again.
+fn pause_before_retry(attempt: u32) {
+    let base = 5u64 << attempt.min(5);
+    let ms = base + fastrand::u64(0..=base);
+    std::thread::sleep(std::time::Duration::from_millis(ms));
 }
 
 fn json_object(
@@ -304,6 +480,53 @@ mod tests {
         let err = read_json_object(&path).unwrap_err().to_string();
         assert!(err.contains("main.json"), "{err}");
         assert_eq!(fs::read(&path).unwrap(), b"{\"backends\": ");
+    }
+
+    #[test]
+    fn a_change_made_between_our_read_and_our_rename_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("main.json");
+        fs::write(&path, r#"{"global_settings": {"python": 1}}"#).unwrap();
+        let mut calls = 0;
+        let written = update_json_object(
+            &path,
+            || StoreError::NotFound("main".into()),
+            |doc| {
+                calls += 1;
+                if calls == 1 {
+                    // Another program writes in place, as the library does, after our read.
+                    fs::write(&path, r#"{"global_settings": {"python": 1, "python2": 2}}"#)
+                        .unwrap();
+                }
+                doc["global_settings"]["ours"] = serde_json::json!(3);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(calls, 2, "our change is applied again to the new content");
+        let on_disk: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        assert_eq!(
+            on_disk["global_settings"],
+            serde_json::json!({"python": 1, "python2": 2, "ours": 3})
+        );
+        assert_eq!(on_disk, serde_json::Value::Object(written));
+    }
+
+    #[test]
+    fn a_held_lock_is_waited_for_then_given_up_with_a_clear_error() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".lock");
+        let waiting = AtomicBool::new(false);
+        let held = LockGuard::acquire(&path, std::time::Duration::ZERO, &waiting).unwrap();
+        let started = std::time::Instant::now();
+        let err = LockGuard::acquire(&path, std::time::Duration::from_millis(300), &waiting)
+            .unwrap_err();
+        assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+        assert!(err.to_string().contains("another writer holds"), "{err}");
+        assert!(!waiting.load(Ordering::Relaxed), "cleared after giving up");
+        drop(held);
+        LockGuard::acquire(&path, std::time::Duration::ZERO, &waiting).unwrap();
     }
 
     #[test]

@@ -12,17 +12,26 @@ pub mod settings;
 pub mod timestamp;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-pub use config::{BackendDoc, Edit, Listing, Stamp};
+pub use config::{BackendDoc, Edit, Listing, Stamp, UNKNOWN_KIND};
 pub use error::{Result, StoreError};
 pub use home::resolve_home;
 pub use metadata::{BatchWrite, CleanupReport, MetadataEntry};
 pub use settings::{SettingSpec, Settings, SETTINGS};
 
+/// How long a writer waits for another one to let go of the store's lock, unless told.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
+
 /// A handle on one home directory. Cheap to clone; holds no open files.
 #[derive(Clone, Debug)]
 pub struct Store {
     home: PathBuf,
+    lock_wait: Duration,
+    /// Set while a write of this handle (or a clone) waits for another writer's lock.
+    waiting: Arc<AtomicBool>,
 }
 
 /// What `Store::open` found.
@@ -37,7 +46,11 @@ impl Store {
     /// Opens the home, creating `config/ backends/ metadata/ cache/ logs/` (0700) and
     /// `config/main.json` when missing.
     pub fn open(home: impl Into<PathBuf>) -> Result<(Store, OpenReport)> {
-        let store = Store { home: home.into() };
+        let store = Store {
+            home: home.into(),
+            lock_wait: DEFAULT_LOCK_WAIT,
+            waiting: Arc::new(AtomicBool::new(false)),
+        };
         fsio::ensure_dir(&store.home)?;
         for dir in [
             store.config_dir(),
@@ -50,6 +63,17 @@ impl Store {
         }
         let created = store.ensure_main_json()?;
         Ok((store, OpenReport { created }))
+    }
+
+    /// The same store, whose writes give up after waiting `wait` for another writer's lock.
+    pub fn with_lock_wait(mut self, wait: Duration) -> Store {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// Whether a write is waiting for another writer (another console, the CLI) to finish.
+    pub fn waiting_for_writer(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     pub fn home(&self) -> &Path {
@@ -79,12 +103,20 @@ impl Store {
 
     /// Serialises read-modify-write of `config/main.json` and `backends/*.json`.
     fn lock_config(&self) -> Result<fsio::LockGuard> {
-        fsio::LockGuard::acquire(&self.config_dir().join(".lock"))
+        fsio::LockGuard::acquire(
+            &self.config_dir().join(".lock"),
+            self.lock_wait,
+            &self.waiting,
+        )
     }
 
     /// Serialises metadata writes against cleanup.
     fn lock_metadata(&self) -> Result<fsio::LockGuard> {
-        fsio::LockGuard::acquire(&self.metadata_dir().join(".lock"))
+        fsio::LockGuard::acquire(
+            &self.metadata_dir().join(".lock"),
+            self.lock_wait,
+            &self.waiting,
+        )
     }
 
     /// Appends a line to the log file. Never pass secret values.

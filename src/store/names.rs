@@ -1,12 +1,52 @@
 //! Which strings may become file names: backend ids and metadata keys.
+//!
+//! Two rules for backend ids. A backend created here gets a conservative id (`ID_RULE`). A
+//! backend file another tool wrote (the Python library takes any id: `_staging`, `my backend`,
+//! `café`) is shown, edited and removed under the id it has, as long as that id is a safe single
+//! file name: not empty, no `/`, no NUL, not `.` or `..`.
 
 use super::error::{Result, StoreError};
 
 pub const ID_RULE: &str = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
 
-/// Checks a backend id against `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
-pub fn check_backend_id(id: &str) -> Result<()> {
+/// The longest file name Linux file systems take, in bytes.
+const MAX_FILE_NAME: usize = 255;
+
+/// Checks the id of a backend to be created against `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
+pub fn check_new_backend_id(id: &str) -> Result<()> {
     check_name("backend id", id, 64)
+}
+
+/// Checks the id of an existing backend (one that any tool may have written): any id that
+/// names exactly one file in `backends/`.
+pub fn check_backend_id(id: &str) -> Result<()> {
+    let invalid = |reason: &str| StoreError::InvalidName {
+        what: "backend id",
+        value: id.escape_debug().to_string(),
+        reason: reason.to_string(),
+    };
+    if id.is_empty() {
+        return Err(invalid("must not be empty"));
+    }
+    if id == "." || id == ".." {
+        return Err(invalid("must not be '.' or '..'"));
+    }
+    if id.contains('/') {
+        return Err(invalid("must not contain '/'"));
+    }
+    if id.contains('\0') {
+        return Err(invalid("must not contain a NUL character"));
+    }
+    if id.len() + ".json".len() > MAX_FILE_NAME {
+        return Err(invalid("too long for a file name (at most 250 bytes)"));
+    }
+    Ok(())
+}
+
+/// Whether an existing backend's id also follows the creation rule (ids that do not are shown
+/// as they are, and marked, since they may be awkward to type in a shell).
+pub fn is_conventional_backend_id(id: &str) -> bool {
+    check_new_backend_id(id).is_ok()
 }
 
 /// Metadata keys follow the id rule but may be longer, so that `stats.<id>` fits.
@@ -51,9 +91,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids() {
+    fn new_ids_follow_the_strict_rule() {
         for good in ["a", "A1", "garage-media", "x.y_z-0", &"a".repeat(64)] {
-            assert!(check_backend_id(good).is_ok(), "{good}");
+            assert!(check_new_backend_id(good).is_ok(), "{good}");
         }
         for bad in [
             "",
@@ -67,7 +107,20 @@ mod tests {
             &"a".repeat(65),
             "a\0",
         ] {
-            assert!(check_backend_id(bad).is_err(), "{bad:?}");
+            assert!(check_new_backend_id(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn existing_ids_need_only_be_safe_file_names() {
+        for good in ["_staging", "my backend", "café", ".hidden", "-x", "a..b"] {
+            assert!(check_backend_id(good).is_ok(), "{good:?}");
+            assert!(!is_conventional_backend_id(good) || good == "a..b");
+        }
+        for bad in ["", ".", "..", "a/b", "../x", "/", "a\0b", &"a".repeat(251)] {
+            let err = check_backend_id(bad).unwrap_err();
+            assert!(err.to_string().contains("backend id"), "{err}");
+        }
+        assert!(check_backend_id(&"a".repeat(250)).is_ok());
     }
 }

@@ -291,17 +291,18 @@ impl Store {
     /// Writes one setting (already checked with [`parse`]), keeping every other key.
     pub fn set_setting(&self, key: &str, value: Value) -> Result<()> {
         let _lock = self.lock_config()?;
-        let mut main = self.read_main()?;
-        let settings = main
-            .entry("global_settings")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !settings.is_object() {
-            *settings = Value::Object(Map::new());
-        }
-        if let Value::Object(map) = settings {
-            map.insert(key.to_string(), value);
-        }
-        self.write_main(main)
+        self.update_main(|main| {
+            let settings = main
+                .entry("global_settings")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !settings.is_object() {
+                *settings = Value::Object(Map::new());
+            }
+            if let Value::Object(map) = settings {
+                map.insert(key.to_string(), value.clone());
+            }
+            Ok(())
+        })
     }
 }
 
