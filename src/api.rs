@@ -93,6 +93,12 @@ impl Api {
         self.store.list_backends()
     }
 
+    /// Backends the Python library's dashboard keeps in its own formats (`backends.json`,
+    /// `backends/*.yaml`): shown read-only, never changed.
+    pub fn foreign_backends(&self) -> crate::store::ForeignListing {
+        self.store.list_foreign_backends()
+    }
+
     pub fn get_backend(&self, id: &str) -> ApiResult<BackendDoc> {
         Ok(self.store.get_backend(id)?)
     }
@@ -104,7 +110,7 @@ impl Api {
         kind: Kind,
         sets: &[(String, String)],
     ) -> ApiResult<BackendDoc> {
-        names::check_backend_id(id)?;
+        names::check_new_backend_id(id)?;
         let config = backends::new_config(kind, sets)?;
         let names: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
         self.create_checked(id, config, &names.join(","))
@@ -116,7 +122,7 @@ impl Api {
         id: &str,
         config: Map<String, Value>,
     ) -> ApiResult<BackendDoc> {
-        names::check_backend_id(id)?;
+        names::check_new_backend_id(id)?;
         if let Some(problem) = backends::problems(&config).into_iter().next() {
             return Err(problem.into());
         }
@@ -144,8 +150,11 @@ impl Api {
     pub fn update_backend(&self, id: &str, sets: &[(String, String)]) -> ApiResult<BackendDoc> {
         names::check_backend_id(id)?;
         let current = self.store.get_backend(id)?;
-        let kind = Kind::parse(current.kind())?;
-        let edits = backends::edits(kind, current.config(), sets)?;
+        // A kind we do not know is still edited: its common fields and its own, as they are.
+        let edits = match Kind::parse(current.kind()) {
+            Ok(kind) => backends::edits(kind, current.config(), sets)?,
+            Err(_) => backends::edits_unknown_kind(current.config(), sets)?,
+        };
         let names: Vec<&str> = sets.iter().map(|(f, _)| f.as_str()).collect();
         self.update_checked(id, &edits, &names.join(","))
     }
@@ -158,10 +167,15 @@ impl Api {
         config: &Map<String, Value>,
     ) -> ApiResult<BackendDoc> {
         let current = self.store.get_backend(id)?;
-        let kind = Kind::parse(current.kind())?;
+        let kind = Kind::parse(current.kind()).ok();
+        let fields: Vec<&backends::FieldSpec> = match kind {
+            Some(kind) => kind.fields().collect(),
+            // A form for a kind we do not know shows the fields every kind has.
+            None => backends::schema::COMMON_FIELDS.iter().collect(),
+        };
         let mut merged = current.config().clone();
         let mut edits = Vec::new();
-        for spec in kind.fields() {
+        for spec in fields {
             let new = config.get(spec.name).filter(|v| !v.is_null()).cloned();
             if merged.get(spec.name) != new.as_ref() {
                 match &new {
@@ -171,7 +185,11 @@ impl Api {
                 edits.push((spec.name.to_string(), new));
             }
         }
-        if let Some(problem) = backends::problems(&merged).into_iter().next() {
+        let problem = match kind {
+            Some(_) => backends::problems(&merged).into_iter().next(),
+            None => backends::common_field_problems(&merged).into_iter().next(),
+        };
+        if let Some(problem) = problem {
             return Err(problem.into());
         }
         if edits.is_empty() {
@@ -202,7 +220,7 @@ impl Api {
         for key in [
             poll::stats_key(id),
             poll::inventory_key(id),
-            format!("test.{id}"),
+            poll::test_key(id),
         ] {
             // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
             if let Err(err) = self.store.remove_metadata(&key) {
@@ -230,7 +248,7 @@ impl Api {
         reuse_within: Duration,
     ) -> ApiResult<TestReport> {
         let backend = self.store.get_backend(id)?;
-        let key = format!("test.{id}");
+        let key = poll::test_key(id);
         if !reuse_within.is_zero() {
             if let Some(cached) = self.cached_test(&key, &backend, reuse_within) {
                 return Ok(cached);

@@ -22,7 +22,7 @@ use crate::stats::{
     BackendStats, Counted, FailedCall, Health, HealthStatus, InventoryRecord, InventoryRun,
     InventoryState, Measurement, Performance, Progress, RunInfo, Source, StatsReport,
 };
-use crate::store::{timestamp, BackendDoc, Settings, Store};
+use crate::store::{names, timestamp, BackendDoc, Settings, Store};
 
 /// Attempts of the liveness call within one poll before a backend is down.
 pub const LIVENESS_ATTEMPTS: usize = 3;
@@ -42,12 +42,17 @@ pub const INVENTORIES_AT_ONCE: usize = 2;
 
 /// The metadata key under which a backend's last stats are kept.
 pub fn stats_key(id: &str) -> String {
-    format!("stats.{id}")
+    format!("stats.{}", names::id_in_key(id))
 }
 
 /// The metadata key under which a backend's inventory is kept.
 pub fn inventory_key(id: &str) -> String {
-    format!("inventory.{id}")
+    format!("inventory.{}", names::id_in_key(id))
+}
+
+/// The metadata key under which a backend's last test report is kept.
+pub fn test_key(id: &str) -> String {
+    format!("test.{}", names::id_in_key(id))
 }
 
 /// A failure that retrying at once cannot mend, or that already took the poll's time.
@@ -302,18 +307,48 @@ pub async fn run_inventory(
     Ok(record)
 }
 
+/// The health of a backend that is not polled, or `None` for one that is: disabled in its
+/// config, or of a kind this console cannot probe (the reason names the kind).
+pub fn unpolled_health(backend: &BackendDoc) -> Option<Health> {
+    let kind = Kind::parse(backend.kind());
+    if !backend.enabled() {
+        let mut health = Health::disabled();
+        if kind.is_err() {
+            health.message = Some(format!(
+                "disabled in its config; {}",
+                unsupported_reason(backend)
+            ));
+        }
+        return Some(health);
+    }
+    kind.is_err()
+        .then(|| Health::unsupported(unsupported_reason(backend)))
+}
+
+/// Why a backend's kind is not probed, in words an operator can act on.
+pub fn unsupported_reason(backend: &BackendDoc) -> String {
+    let known = Kind::ALL.map(Kind::as_str).join(", ");
+    if backend.kind() == crate::store::UNKNOWN_KIND {
+        format!("its config names no type (kind unknown), so it is not polled; kinds this console polls: {known}")
+    } else {
+        format!(
+            "kind '{}' is not one this console can probe, so it is not polled; kinds it polls: {known}",
+            clean(backend.kind())
+        )
+    }
+}
+
 /// Stats for a backend that is not polled: disabled, or of a kind this console cannot probe.
 fn not_polled(backend: &BackendDoc, stats: &mut BackendStats) -> bool {
-    if !backend.enabled() {
-        stats.health = Health::disabled();
-        stats.source = Source::Live;
-        return true;
+    match unpolled_health(backend) {
+        Some(health) => {
+            stats.health = health;
+            stats.source = Source::Live;
+            stats.stale = false;
+            true
+        }
+        None => false,
     }
-    if let Err(err) = Kind::parse(backend.kind()) {
-        stats.health.message = Some(err.to_string());
-        return true;
-    }
-    false
 }
 
 /// Applies a pulse's outcome to a backend's stats (the monitor does the same, plus its window

@@ -17,6 +17,9 @@ pub enum HealthStatus {
     #[default]
     Unknown,
     Disabled,
+    /// A kind this console cannot probe (the library knows more kinds, and a config may name
+    /// none): listed and editable, never polled.
+    Unsupported,
 }
 
 impl HealthStatus {
@@ -27,6 +30,7 @@ impl HealthStatus {
             HealthStatus::Down => "down",
             HealthStatus::Unknown => "unknown",
             HealthStatus::Disabled => "disabled",
+            HealthStatus::Unsupported => "unsupported",
         }
     }
 }
@@ -39,6 +43,15 @@ pub struct Health {
 }
 
 impl Health {
+    /// A backend of a kind this console cannot probe; `reason` says why (which kind, or none).
+    pub fn unsupported(reason: String) -> Health {
+        Health {
+            status: HealthStatus::Unsupported,
+            message: Some(reason),
+            checked_at: None,
+        }
+    }
+
     /// A backend switched off in its config: not polled.
     pub fn disabled() -> Health {
         Health {

@@ -190,8 +190,77 @@ pub fn edits(
         };
         edits.push((name.clone(), value));
     }
-    check_complete(kind, &merged)?;
+    // A config another tool wrote may already be incomplete (the library's demo backends
+    // are): a change is refused only for a problem it brings, so that such a backend can
+    // still be switched off, or mended one field at a time.
+    let before = problems(existing);
+    if let Some(new) = problems(&merged)
+        .into_iter()
+        .find(|problem| !before.contains(problem))
+    {
+        return Err(new);
+    }
     Ok(edits)
+}
+
+/// Turns `FIELD=VALUE` pairs into edits of a config whose kind this console does not know (the
+/// Python library knows more kinds, and a config may name none). Only what is safe without
+/// its schema: the common fields (`enabled`, `poll_interval`, ...) checked as for every kind,
+/// and the config's other fields, each keeping the JSON type it has (`FIELD=` removes one).
+/// `type` is not changed here.
+pub fn edits_unknown_kind(
+    existing: &Map<String, Value>,
+    sets: &[(String, String)],
+) -> Result<Vec<crate::store::Edit>, FieldError> {
+    sets.iter()
+        .map(|(name, raw)| {
+            if name == "type" {
+                return Err(FieldError::new(
+                    "type",
+                    "the kind cannot be changed here; remove the backend and add it again",
+                ));
+            }
+            if let Some(spec) = schema::COMMON_FIELDS.iter().find(|f| f.name == name) {
+                if raw.is_empty() && name != "enabled" {
+                    return Ok((name.clone(), None));
+                }
+                return spec
+                    .parse(raw)
+                    .map(|value| (name.clone(), Some(value)))
+                    .map_err(|reason| FieldError::new(name, reason));
+            }
+            if raw.is_empty() {
+                return Ok((name.clone(), None));
+            }
+            let value = match existing.get(name) {
+                None | Some(Value::String(_)) => Value::String(raw.clone()),
+                Some(current) => {
+                    let parsed: Value = serde_json::from_str(raw).map_err(|_| {
+                        FieldError::new(
+                            &crate::text::sanitize(name, 64),
+                            format!(
+                                "holds {}; give a value of that type in JSON (not '{}')",
+                                schema::kind_of(current),
+                                crate::text::sanitize(raw, 40)
+                            ),
+                        )
+                    })?;
+                    if std::mem::discriminant(&parsed) != std::mem::discriminant(current) {
+                        return Err(FieldError::new(
+                            &crate::text::sanitize(name, 64),
+                            format!(
+                                "holds {}, not {}",
+                                schema::kind_of(current),
+                                schema::kind_of(&parsed)
+                            ),
+                        ));
+                    }
+                    parsed
+                }
+            };
+            Ok((name.clone(), Some(value)))
+        })
+        .collect()
 }
 
 /// Required fields present and cross-field rules kept. Values already checked one by one.
@@ -233,6 +302,20 @@ pub fn problems(config: &Map<String, Value>) -> Vec<FieldError> {
     problems
 }
 
+/// What is wrong with the fields every kind has (all a config of an unknown kind is checked
+/// against).
+pub fn common_field_problems(config: &Map<String, Value>) -> Vec<FieldError> {
+    schema::COMMON_FIELDS
+        .iter()
+        .filter_map(|spec| {
+            let value = config.get(spec.name)?;
+            spec.validate(value)
+                .err()
+                .map(|reason| FieldError::new(spec.name, reason))
+        })
+        .collect()
+}
+
 /// Whether a config key holds a secret: a secret field of the kind, or an unknown key that
 /// looks like one.
 pub fn is_secret_key(kind: Option<Kind>, key: &str) -> bool {
@@ -242,7 +325,8 @@ pub fn is_secret_key(kind: Option<Kind>, key: &str) -> bool {
     }
 }
 
-/// A config as it may be shown: secrets replaced by their mask, strings sanitised.
+/// A config as it may be shown: secrets replaced by their mask, strings sanitised. Nested
+/// objects (the dashboard's YAML nests a `config`) are masked by key as well.
 pub fn display_fields(config: &Map<String, Value>) -> Vec<(String, String)> {
     let kind = config
         .get("type")
@@ -255,15 +339,38 @@ pub fn display_fields(config: &Map<String, Value>) -> Vec<(String, String)> {
                 Value::String(s) if is_secret_key(kind, key) => secret::mask(s),
                 _ if is_secret_key(kind, key) => "••••".to_string(),
                 Value::String(s) => crate::text::sanitize(s, 200),
-                other => crate::text::sanitize(&other.to_string(), 200),
+                other => crate::text::sanitize(&masked_nested(other).to_string(), 200),
             };
             (crate::text::sanitize(key, 64), shown)
         })
         .collect()
 }
 
+/// A value with every secret-looking key inside it (at any depth) masked.
+fn masked_nested(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let value = match value {
+                        Value::String(s) if secret::looks_secret(key) => {
+                            Value::String(secret::mask(s))
+                        }
+                        _ if secret::looks_secret(key) => Value::String("••••".into()),
+                        other => masked_nested(other),
+                    };
+                    (key.clone(), value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(masked_nested).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A config for JSON output: secrets removed; `secrets_set` names the secret fields that hold a
-/// value (names only: even an `env:` reference is left out, to keep the rule simple).
+/// value (names only: even an `env:` reference is left out, to keep the rule simple). Secret
+/// keys of nested objects are removed too, and named by their path (`config.secret_key`).
 pub fn public_config(config: &Map<String, Value>) -> (Map<String, Value>, Vec<String>) {
     let kind = config
         .get("type")
@@ -275,10 +382,35 @@ pub fn public_config(config: &Map<String, Value>) -> (Map<String, Value>, Vec<St
         if is_secret_key(kind, key) {
             secrets_set.push(key.clone());
         } else {
-            public.insert(key.clone(), value.clone());
+            public.insert(key.clone(), without_nested_secrets(key, value, &mut secrets_set));
         }
     }
     (public, secrets_set)
+}
+
+fn without_nested_secrets(path: &str, value: &Value, removed: &mut Vec<String>) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut kept = Map::new();
+            for (key, value) in map {
+                let inner = format!("{path}.{key}");
+                if secret::looks_secret(key) {
+                    removed.push(inner);
+                } else {
+                    kept.insert(key.clone(), without_nested_secrets(&inner, value, removed));
+                }
+            }
+            Value::Object(kept)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| without_nested_secrets(&format!("{path}[{i}]"), item, removed))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// `field` may only be set together with `needs`.

@@ -154,7 +154,7 @@ impl FieldSpec {
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     crate::store::fsio::json_kind(value)
 }
 

@@ -8,10 +8,79 @@ use serde_json::{json, Value};
 use super::{open, open_existing, split_assignment, BackendCommand, CliError, CliResult};
 use crate::api::Api;
 use crate::backends::{self, Kind};
-use crate::store::{names, BackendDoc, Store, StoreError};
+use crate::store::{names, BackendDoc, ForeignBackend, Store, StoreError};
 use crate::text::{age, sanitize, table};
 
 pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
+    let id = match &cmd {
+        BackendCommand::Set { id, .. }
+        | BackendCommand::Show { id, .. }
+        | BackendCommand::Remove { id, .. }
+        | BackendCommand::Test { id, .. }
+        | BackendCommand::Inventory { id, .. } => Some(id.clone()),
+        _ => None,
+    };
+    let show_json = matches!(cmd, BackendCommand::Show { json: true, .. });
+    let is_show = matches!(cmd, BackendCommand::Show { .. });
+    let result = run_command(home, cmd);
+    // A name that is not one of ours may be one of the dashboard's read-only backends.
+    match (result, id) {
+        (Err(err), Some(id)) if err.code == 2 && err.message.contains("does not exist") => {
+            let Ok(store) = open_existing(home, &id) else {
+                return Err(err);
+            };
+            let foreign = store.list_foreign_backends();
+            let Some(backend) = foreign.backends.iter().find(|b| b.name == id) else {
+                return Err(err);
+            };
+            if is_show {
+                return show_foreign(backend, show_json);
+            }
+            Err(CliError::usage(format!(
+                "backend '{}' is kept in the Python dashboard's own file ({}, {}): it is shown read-only here; change it with the dashboard",
+                sanitize(&id, 80),
+                backend.source,
+                backend.path.display()
+            )))
+        }
+        (result, _) => result,
+    }
+}
+
+/// `backend show` of one of the dashboard's backends: what its file says, secrets masked.
+fn show_foreign(backend: &ForeignBackend, as_json: bool) -> CliResult {
+    if as_json {
+        return print_json(&foreign_json(backend));
+    }
+    println!("name:     {}", sanitize(&backend.name, 80));
+    println!("type:     {}", sanitize(&backend.kind, 40));
+    println!(
+        "enabled:  {}",
+        match backend.enabled {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "? (the file does not say)",
+        }
+    );
+    println!(
+        "from:     {} ({}), read-only: change it with the Python dashboard",
+        backend.source,
+        backend.path.display()
+    );
+    if let Some(policy) = &backend.policy_path {
+        println!("policy:   {}", policy.display());
+    }
+    if let Some(description) = &backend.description {
+        println!("about:    {}", sanitize(description, 200));
+    }
+    println!("fields:");
+    for (key, value) in backends::display_fields(&backend.fields) {
+        println!("  {key}  {value}");
+    }
+    Ok(())
+}
+
+fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
     match cmd {
         BackendCommand::List { json } => list(&open(home)?, json),
         BackendCommand::Add {
@@ -21,7 +90,7 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             disabled,
         } => {
             // Everything is checked before the home is touched: bad input changes nothing.
-            names::check_backend_id(&id)?;
+            names::check_new_backend_id(&id)?;
             let kind = Kind::parse(&kind)?;
             let mut sets = set
                 .iter()
@@ -71,13 +140,23 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
 /// The JSON face of a backend: no secrets, their names in `secrets_set`.
 fn backend_json(backend: &BackendDoc) -> Value {
     let (config, secrets_set) = backends::public_config(backend.config());
-    let problems: Vec<String> = backends::problems(backend.config())
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let supported = Kind::parse(backend.kind()).is_ok();
+    let problems: Vec<String> = if supported {
+        backends::problems(backend.config())
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    } else {
+        backends::common_field_problems(backend.config())
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
     json!({
         "id": backend.id,
         "type": backend.kind(),
+        "supported": supported,
+        "unsupported_reason": (!supported).then(|| crate::poll::unsupported_reason(backend)),
         "enabled": backend.enabled(),
         "updated": backend.updated().map(|ts| ts.to_rfc3339()),
         "config": config,
@@ -101,12 +180,70 @@ fn print_json(value: &Value) -> CliResult {
     Ok(())
 }
 
+/// The JSON face of a backend kept in one of the dashboard's formats (read-only).
+fn foreign_json(backend: &ForeignBackend) -> Value {
+    let (fields, secrets_set) = backends::public_config(&backend.fields);
+    json!({
+        "name": backend.name,
+        "type": backend.kind,
+        "enabled": backend.enabled,
+        "description": backend.description,
+        "source": backend.source.to_string(),
+        "path": backend.path,
+        "policy_path": backend.policy_path,
+        "read_only": true,
+        "fields": fields,
+        "secrets_set": secrets_set,
+    })
+}
+
+/// The dashboard's backends under ours, marked read-only with the file each comes from.
+fn print_foreign(listing: &crate::store::ForeignListing) {
+    if listing.backends.is_empty() {
+        return;
+    }
+    let rows: Vec<Vec<String>> = listing
+        .backends
+        .iter()
+        .map(|b| {
+            vec![
+                sanitize(&b.name, 40),
+                sanitize(&b.kind, 20),
+                match b.enabled {
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                    None => "?".into(),
+                },
+                format!("{} ({})", b.source, b.path.display()),
+                if b.policy_path.is_some() { "yes" } else { "no" }.into(),
+            ]
+        })
+        .collect();
+    println!();
+    println!(
+        "read-only: {} backend{} in the Python dashboard's own files (shown, never changed here)",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+    print!(
+        "{}",
+        table(&["NAME", "TYPE", "ENABLED", "FROM", "POLICY"], &rows)
+    );
+}
+
 pub fn list(store: &Store, as_json: bool) -> CliResult {
     let listing = store.list_backends();
+    let foreign = store.list_foreign_backends();
     if as_json {
         let backends: Vec<Value> = listing.backends.iter().map(backend_json).collect();
-        let errors: Vec<Value> = listing.errors.iter().map(error_json).collect();
-        print_json(&json!({"backends": backends, "errors": errors}))?;
+        let read_only: Vec<Value> = foreign.backends.iter().map(foreign_json).collect();
+        let errors: Vec<Value> = listing
+            .errors
+            .iter()
+            .chain(&foreign.errors)
+            .map(error_json)
+            .collect();
+        print_json(&json!({"backends": backends, "read_only": read_only, "errors": errors}))?;
     } else {
         let rows: Vec<Vec<String>> = listing
             .backends
@@ -114,7 +251,7 @@ pub fn list(store: &Store, as_json: bool) -> CliResult {
             .map(|b| {
                 let kind = Kind::parse(b.kind());
                 vec![
-                    b.id.clone(),
+                    shown_id(&b.id),
                     sanitize(b.kind(), 20),
                     if b.enabled() { "yes" } else { "no" }.into(),
                     b.updated()
@@ -124,7 +261,8 @@ pub fn list(store: &Store, as_json: bool) -> CliResult {
                                 .to_string()
                         })
                         .unwrap_or_else(|| "unknown".into()),
-                    kind.map(|k| k.target(b.config())).unwrap_or_default(),
+                    kind.map(|k| k.target(b.config()))
+                        .unwrap_or_else(|_| "(kind not polled here)".into()),
                 ]
             })
             .collect();
@@ -139,13 +277,22 @@ pub fn list(store: &Store, as_json: bool) -> CliResult {
                 table(&["ID", "TYPE", "ENABLED", "UPDATED", "TARGET"], &rows)
             );
         }
+        print_foreign(&foreign);
     }
     for backend in &listing.backends {
+        let id = sanitize(&backend.id, 80);
+        if Kind::parse(backend.kind()).is_err() {
+            eprintln!(
+                "note: backend '{id}': {}",
+                crate::poll::unsupported_reason(backend)
+            );
+            continue;
+        }
         for problem in backends::problems(backend.config()) {
-            eprintln!("warning: backend '{}': {problem}", backend.id);
+            eprintln!("warning: backend '{id}': {problem}");
         }
     }
-    for err in &listing.errors {
+    for err in listing.errors.iter().chain(&foreign.errors) {
         eprintln!("error: {}", sanitize(&err.to_string(), 1000));
     }
     Ok(())
@@ -167,10 +314,14 @@ fn show(store: &Store, id: &str, as_json: bool) -> CliResult {
             )
         })
         .unwrap_or_else(|| "unknown".into());
-    println!("id:       {}", backend.id);
+    println!("id:       {}", shown_id(&backend.id));
     match kind {
         Some(kind) => println!("type:     {kind} ({})", kind.description()),
-        None => println!("type:     {} (unknown kind)", sanitize(backend.kind(), 40)),
+        None => println!(
+            "type:     {} (not polled here: {})",
+            sanitize(backend.kind(), 40),
+            crate::poll::unsupported_reason(&backend)
+        ),
     }
     println!("enabled:  {}", if backend.enabled() { "yes" } else { "no" });
     println!("updated:  {updated}");
@@ -189,10 +340,24 @@ fn show(store: &Store, id: &str, as_json: bool) -> CliResult {
         };
         println!("  {key:width$}  {value}{note}");
     }
-    for problem in backends::problems(backend.config()) {
+    let problems = match kind {
+        Some(_) => backends::problems(backend.config()),
+        None => backends::common_field_problems(backend.config()),
+    };
+    for problem in problems {
         println!("problem:  {problem}");
     }
     Ok(())
+}
+
+/// An id as a list shows it: one the creation rule allows as it is; any other (the Python
+/// library allows spaces, accents, a leading `_`) quoted, so that it can be pasted into a shell.
+fn shown_id(id: &str) -> String {
+    if names::is_conventional_backend_id(id) {
+        id.to_string()
+    } else {
+        format!("'{}'", sanitize(id, 80))
+    }
 }
 
 fn remove(store: &Store, id: &str, yes: bool) -> CliResult {
@@ -202,7 +367,11 @@ fn remove(store: &Store, id: &str, yes: bool) -> CliResult {
             let target = Kind::parse(backend.kind())
                 .map(|k| k.target(backend.config()))
                 .unwrap_or_default();
-            format!("'{id}' ({}, {target})", sanitize(backend.kind(), 20))
+            format!(
+                "'{}' ({}, {target})",
+                sanitize(id, 80),
+                sanitize(backend.kind(), 20)
+            )
         }
         Err(StoreError::Corrupt { .. }) => format!("'{id}' (its file does not parse)"),
         Err(err) => return Err(err.into()),

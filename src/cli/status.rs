@@ -61,6 +61,7 @@ pub fn health_label(status: HealthStatus) -> &'static str {
         HealthStatus::Down => "✗ down",
         HealthStatus::Unknown => "? unknown",
         HealthStatus::Disabled => "- disabled",
+        HealthStatus::Unsupported => "· unsupported",
     }
 }
 

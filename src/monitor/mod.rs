@@ -26,7 +26,7 @@ use self::writer::WriteOp;
 use crate::backends::Kind;
 use crate::poll::{self, InventoryError};
 use crate::probe::{self, ProbeContext, ProbeError, TestReport};
-use crate::stats::{BackendStats, Health, HealthStatus, InventoryRecord, Measurement, Source};
+use crate::stats::{BackendStats, HealthStatus, InventoryRecord, Measurement, Source};
 use crate::store::{timestamp, BackendDoc, Settings, Stamp, Store};
 
 /// What the engine announces.
@@ -225,8 +225,10 @@ fn stored_stats(store: &Store, doc: &BackendDoc) -> BackendStats {
     stats.enabled = doc.enabled();
     stats.stale = true;
     stats.source = Source::Metadata;
-    if !doc.enabled() {
-        stats.health = Health::disabled();
+    if let Some(health) = poll::unpolled_health(doc) {
+        stats.health = health;
+        stats.stale = false;
+        stats.source = Source::Live;
     }
     stats
 }
@@ -603,8 +605,10 @@ impl Shared {
                     }
                     entry.stats.enabled = doc.enabled();
                     entry.stats.kind = probe::clean(doc.kind());
-                    if !doc.enabled() {
-                        entry.stats.health = Health::disabled();
+                    if let Some(health) = poll::unpolled_health(&doc) {
+                        entry.stats.health = health;
+                        entry.stats.stale = false;
+                        entry.stats.source = Source::Live;
                     }
                     entry.failures = 0;
                     entry.doc = doc;

@@ -182,6 +182,8 @@ impl Store {
         let mut listing = Listing::default();
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
+            // A home the library made may have no backend yet, nor the directory.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return listing,
             Err(err) => {
                 listing.errors.push(StoreError::io(&dir, err));
                 return listing;
@@ -237,7 +239,12 @@ impl Store {
     pub fn backend_stamps(&self) -> Result<Vec<(String, Stamp)>> {
         let dir = self.backends_dir();
         let mut stamps = Vec::new();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(stamps),
+            Err(err) => return Err(StoreError::io(&dir, err)),
+        };
+        for entry in entries {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name();
             let name = name.to_string_lossy();
@@ -274,6 +281,7 @@ impl Store {
         doc.insert("updated".into(), Value::String(timestamp::now()));
         doc.insert("config".into(), Value::Object(config));
         let backend = BackendDoc::parse(id, path.clone(), doc)?;
+        fsio::ensure_dir(&self.backends_dir())?;
         fsio::write_json(&path, &Value::Object(backend.doc.clone()))?;
         self.index_backend(id, Some(&backend))?;
         Ok(backend)

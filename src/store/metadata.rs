@@ -192,7 +192,12 @@ impl Store {
         let dir = self.metadata_dir();
         let _lock = self.lock_metadata()?;
         let mut report = CleanupReport::default();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(report),
+            Err(e) => return Err(StoreError::io(&dir, e)),
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(key) = name

@@ -2,6 +2,7 @@
 //! as the Python `ipfs_kit_py` library lays them out, so both share one setup.
 
 mod config;
+pub mod dashboard;
 pub mod error;
 pub mod fsio;
 mod home;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{BackendDoc, Edit, Listing, Stamp, UNKNOWN_KIND};
+pub use dashboard::{ForeignBackend, ForeignListing, ForeignSource};
 pub use error::{Result, StoreError};
 pub use home::resolve_home;
 pub use metadata::{BatchWrite, CleanupReport, MetadataEntry};
@@ -43,14 +45,19 @@ pub struct OpenReport {
 }
 
 impl Store {
-    /// Opens the home, creating `config/ backends/ metadata/ cache/ logs/` (0700) and
-    /// `config/main.json` when missing.
+    /// Opens the home. A home that holds `config/main.json` is left exactly as it is (a
+    /// read-only command must not even create a directory in a home the Python library made);
+    /// the directories a write needs are made when it happens. A new home gets
+    /// `config/ backends/ metadata/ cache/ logs/` (0700) and `config/main.json`.
     pub fn open(home: impl Into<PathBuf>) -> Result<(Store, OpenReport)> {
         let store = Store {
             home: home.into(),
             lock_wait: DEFAULT_LOCK_WAIT,
             waiting: Arc::new(AtomicBool::new(false)),
         };
+        if store.main_json().is_file() {
+            return Ok((store, OpenReport { created: false }));
+        }
         fsio::ensure_dir(&store.home)?;
         for dir in [
             store.config_dir(),
@@ -103,6 +110,7 @@ impl Store {
 
     /// Serialises read-modify-write of `config/main.json` and `backends/*.json`.
     fn lock_config(&self) -> Result<fsio::LockGuard> {
+        fsio::ensure_dir(&self.config_dir())?;
         fsio::LockGuard::acquire(
             &self.config_dir().join(".lock"),
             self.lock_wait,
@@ -112,6 +120,7 @@ impl Store {
 
     /// Serialises metadata writes against cleanup.
     fn lock_metadata(&self) -> Result<fsio::LockGuard> {
+        fsio::ensure_dir(&self.metadata_dir())?;
         fsio::LockGuard::acquire(
             &self.metadata_dir().join(".lock"),
             self.lock_wait,
@@ -121,7 +130,10 @@ impl Store {
 
     /// Appends a line to the log file. Never pass secret values.
     pub fn log(&self, level: &str, message: &str) {
-        if let Err(err) = log::append(&self.logs_dir(), level, message) {
+        let appended = fsio::ensure_dir(&self.logs_dir())
+            .map_err(std::io::Error::other)
+            .and_then(|_| log::append(&self.logs_dir(), level, message));
+        if let Err(err) = appended {
             eprintln!(
                 "warning: cannot write the log in {}: {err}",
                 self.logs_dir().display()

@@ -49,9 +49,29 @@ pub fn is_conventional_backend_id(id: &str) -> bool {
     check_new_backend_id(id).is_ok()
 }
 
-/// Metadata keys follow the id rule but may be longer, so that `stats.<id>` fits.
+/// A backend id as a part of a metadata key (`stats.<id>`): conventional ids as they are,
+/// others with every byte outside `A-Z a-z 0-9 . _ -` written `%XX`, so that any id the
+/// library allows gives one safe file name, and different ids never give the same one.
+pub fn id_in_key(id: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+    if id.bytes().all(plain) {
+        return std::borrow::Cow::Borrowed(id);
+    }
+    let mut encoded = String::with_capacity(id.len() * 3);
+    for byte in id.bytes() {
+        if plain(byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    std::borrow::Cow::Owned(encoded)
+}
+
+/// Metadata keys follow the id rule but may be longer, so that `stats.<id>` fits, and may
+/// hold `%` (an id encoded by `id_in_key`).
 pub fn check_metadata_key(key: &str) -> Result<()> {
-    check_name("metadata key", key, 200)
+    check_name("metadata key", key, 800)
 }
 
 fn check_name(what: &'static str, value: &str, max_len: usize) -> Result<()> {
@@ -70,7 +90,11 @@ fn check_name(what: &'static str, value: &str, max_len: usize) -> Result<()> {
     }
     if let Some(bad) = value
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .find(|c| {
+            !(c.is_ascii_alphanumeric()
+                || matches!(c, '.' | '_' | '-')
+                || (*c == '%' && what == "metadata key"))
+        })
     {
         return Err(invalid(format!(
             "character {:?} is not allowed: only A-Z a-z 0-9 . _ -",
@@ -122,5 +146,17 @@ mod tests {
             assert!(err.to_string().contains("backend id"), "{err}");
         }
         assert!(check_backend_id(&"a".repeat(250)).is_ok());
+    }
+
+    #[test]
+    fn any_id_gives_a_distinct_safe_metadata_key() {
+        assert_eq!(id_in_key("garage-1"), "garage-1");
+        assert_eq!(id_in_key("my backend"), "my%20backend");
+        assert_eq!(id_in_key("café"), "caf%C3%A9");
+        assert_ne!(id_in_key("a%20b"), id_in_key("a b"));
+        for id in ["_staging", "my backend", "café", ".x", "a%b"] {
+            let key = format!("stats.{}", id_in_key(id));
+            assert!(check_metadata_key(&key).is_ok(), "{key}");
+        }
     }
 }

@@ -161,6 +161,8 @@ pub enum Msg {
     Removed(Result<String, String>),
     EditLoaded(Result<Box<BackendDoc>, String>),
     Spinner,
+    /// Whether a write of ours waits for another writer's lock (another console, the CLI).
+    WriterWaiting(bool),
     /// The terminal went away or a signal asked us to stop: quit cleanly.
     TerminalLost,
 }
@@ -185,6 +187,8 @@ pub struct App {
     /// Lines scrolled up from the newest message.
     pub messages_scroll: usize,
     pub paused: bool,
+    /// A write of ours waits for another writer's lock: said on screen, never frozen.
+    pub writer_waiting: bool,
     held: HashMap<String, Row>,
     /// Backends with a test running, for the spinner.
     pub testing: Vec<String>,
@@ -220,7 +224,8 @@ fn health_rank(status: HealthStatus) -> u8 {
         HealthStatus::Degraded => 1,
         HealthStatus::Unknown => 2,
         HealthStatus::Healthy => 3,
-        HealthStatus::Disabled => 4,
+        HealthStatus::Unsupported => 4,
+        HealthStatus::Disabled => 5,
     }
 }
 
@@ -247,6 +252,7 @@ impl App {
             spinner: 0,
             read_only,
             lite,
+            writer_waiting: false,
             flash: None,
             command_history: Vec::new(),
             dirty: true,
@@ -269,6 +275,13 @@ impl App {
     pub fn checked_label(&self, row: &Row) -> String {
         match row.stats.health.checked_at.as_deref().and_then(unix) {
             Some(at) => format!("checked {}", coarse_age(self.now - at)),
+            None if matches!(
+                row.stats.health.status,
+                HealthStatus::Unsupported | HealthStatus::Disabled
+            ) =>
+            {
+                "not polled".into()
+            }
             None => "not checked yet".into(),
         }
     }
@@ -376,6 +389,12 @@ impl App {
                 self.dirty = true;
             }
             Msg::Resize => self.dirty = true,
+            Msg::WriterWaiting(waiting) => {
+                if self.writer_waiting != waiting {
+                    self.writer_waiting = waiting;
+                    self.dirty = true;
+                }
+            }
             Msg::Tick(now) => {
                 let before = self.selected_row().map(|r| self.checked_label(r));
                 self.now = now;
@@ -464,7 +483,7 @@ impl App {
                 Ok(id) => self.push_message(Level::Info, format!("removed backend {id}")),
                 Err(message) => self.push_message(Level::Error, message),
             },
-            Msg::EditLoaded(result) => match result.and_then(|doc| Form::edit(&doc)) {
+            Msg::EditLoaded(result) => match result.map(|doc| Form::edit(&doc)) {
                 Ok(form) => {
                     self.popup = Some(Popup::Form(Box::new(form)));
                     self.dirty = true;

@@ -158,9 +158,42 @@ pub enum FormOutcome {
 
 const BUTTONS: [&str; 3] = ["Test", "Save", "Cancel"];
 
+/// The kind a form edits: one this console knows (its whole schema), or one it does not probe
+/// (a kind of the Python library's, or none): then only the fields every kind has.
+#[derive(Clone, Debug, PartialEq)]
+enum FormKind {
+    Known(Kind),
+    Other(String),
+}
+
+impl FormKind {
+    fn fields(&self) -> Vec<&'static FieldSpec> {
+        match self {
+            FormKind::Known(kind) => kind.fields().collect(),
+            FormKind::Other(_) => backends::schema::COMMON_FIELDS.iter().collect(),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            FormKind::Known(kind) => kind.as_str(),
+            FormKind::Other(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for FormKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormKind::Known(kind) => write!(f, "{kind}"),
+            FormKind::Other(name) => write!(f, "{}, not polled here", sanitize(name, 30)),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Form {
-    kind: Kind,
+    kind: FormKind,
     editing: bool,
     /// The id first, then the kind's fields in schema order.
     fields: Vec<Field>,
@@ -178,7 +211,7 @@ fn text_of(value: &Value) -> String {
 }
 
 impl Form {
-    fn new(kind: Kind, editing: bool, id: &str, values: &Map<String, Value>) -> Form {
+    fn new(kind: FormKind, editing: bool, id: &str, values: &Map<String, Value>) -> Form {
         let mut fields = vec![Field {
             spec: None,
             input: Input::new(id.to_string()),
@@ -218,14 +251,18 @@ impl Form {
 
     /// An empty form for a new backend of `kind`, defaults filled.
     pub fn add(kind: Kind) -> Form {
-        Form::new(kind, false, "", &Map::new())
+        Form::new(FormKind::Known(kind), false, "", &Map::new())
     }
 
     /// A form holding a saved backend's values. Keys the schema does not know are not shown;
-    /// the api keeps them in the file when saving.
-    pub fn edit(doc: &BackendDoc) -> Result<Form, String> {
-        let kind = Kind::parse(doc.kind()).map_err(|e| e.to_string())?;
-        Ok(Form::new(kind, true, &doc.id, doc.config()))
+    /// the api keeps them in the file when saving. A kind this console does not probe gets
+    /// the fields every kind has (`enabled`, `poll_interval`, ...).
+    pub fn edit(doc: &BackendDoc) -> Form {
+        let kind = match Kind::parse(doc.kind()) {
+            Ok(kind) => FormKind::Known(kind),
+            Err(_) => FormKind::Other(doc.kind().to_string()),
+        };
+        Form::new(kind, true, &doc.id, doc.config())
     }
 
     pub fn title(&self) -> String {
@@ -248,7 +285,7 @@ impl Form {
         let text = field.input.value();
         field.error = match field.spec {
             None if editing => None,
-            None => names::check_backend_id(text).err().map(|e| match e {
+            None => names::check_new_backend_id(text).err().map(|e| match e {
                 crate::store::StoreError::InvalidName { reason, .. } => reason,
                 other => other.to_string(),
             }),
@@ -299,7 +336,7 @@ impl Form {
             return Err((i, format!("{}: {reason}", field.name())));
         }
         let mut config = Map::new();
-        config.insert("type".into(), Value::String(self.kind.as_str().into()));
+        config.insert("type".into(), Value::String(self.kind.name().into()));
         for field in &self.fields[1..] {
             let (Some(spec), text) = (field.spec, field.input.value()) else {
                 continue;
@@ -315,7 +352,11 @@ impl Form {
             }
         }
         // Rules across fields (a password needs a user, ...), shown under the field named.
-        if let Some(problem) = backends::problems(&config).into_iter().next() {
+        let problem = match self.kind {
+            FormKind::Known(_) => backends::problems(&config).into_iter().next(),
+            FormKind::Other(_) => backends::common_field_problems(&config).into_iter().next(),
+        };
+        if let Some(problem) = problem {
             let index = self
                 .fields
                 .iter()
@@ -755,7 +796,7 @@ mod tests {
                 .unwrap()
                 .clone(),
         };
-        let mut form = Form::edit(&doc).unwrap();
+        let mut form = Form::edit(&doc);
         assert_eq!(form.focus, 1, "the id is skipped");
         type_text(&mut form, "x");
         assert_eq!(press(&mut form, KeyCode::Char('z')), FormOutcome::None);

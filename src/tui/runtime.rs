@@ -24,6 +24,9 @@ use crate::store::Store;
 const HISTORY_POINTS: usize = 300;
 /// The shortest time between two frames.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// How long a write from the console waits for another writer before it gives up with a
+/// message (the screen stays live meanwhile: store work runs off the UI loop).
+const CONSOLE_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// `--lite` polls no faster than this.
 const LITE_MIN_REFRESH: u64 = 30;
 
@@ -64,6 +67,7 @@ fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
 }
 
 pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
+    let store = store.with_lock_wait(CONSOLE_LOCK_WAIT);
     let settings = store.settings().unwrap_or_default();
     let ctx = ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
@@ -103,6 +107,10 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
     let mut spinner = tokio::time::interval(Duration::from_millis(250));
     spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let test_ttl = Duration::from_secs(settings.test_ttl_secs());
+    // While store work runs (or waits), look at the store's lock more often than once a second.
+    let mut writer_check = tokio::time::interval(Duration::from_millis(250));
+    writer_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let store_jobs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
 
     let mut last_frame: Option<Instant> = None;
     loop {
@@ -133,13 +141,16 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
             },
             _ = clock.tick() => Msg::Tick(unix_now()),
             _ = spinner.tick(), if !app.testing.is_empty() => Msg::Spinner,
+            _ = writer_check.tick(), if app.writer_waiting || store_jobs.load(std::sync::atomic::Ordering::Relaxed) > 0 => {
+                Msg::WriterWaiting(api.store().waiting_for_writer())
+            }
             _ = terminate.recv() => Msg::TerminalLost,
             _ = hangup.recv() => Msg::TerminalLost,
             _ = interrupt.recv() => Msg::TerminalLost,
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => continue,
         };
         for cmd in app.update(msg) {
-            execute(cmd, &api, &ctx, &tx, test_ttl);
+            execute(cmd, &api, &ctx, &tx, test_ttl, &store_jobs);
         }
         if app.quit {
             break;
@@ -157,13 +168,31 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
     Ok(())
 }
 
-/// Carries out a command. Disk operations are quick and done here; network ones are spawned.
+/// Runs store work (it may wait for another writer's lock) on tokio's blocking pool, so that
+/// the screen never waits on it; its result comes back as a message.
+fn store_job(
+    jobs: &Arc<std::sync::atomic::AtomicUsize>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    work: impl FnOnce() -> Msg + Send + 'static,
+) {
+    use std::sync::atomic::Ordering;
+    jobs.fetch_add(1, Ordering::Relaxed);
+    let (jobs, tx) = (jobs.clone(), tx.clone());
+    tokio::task::spawn_blocking(move || {
+        let msg = work();
+        jobs.fetch_sub(1, Ordering::Relaxed);
+        let _ = tx.send(msg);
+    });
+}
+
+/// Carries out a command. Network and store work is spawned; nothing here waits.
 fn execute(
     cmd: Cmd,
     api: &Arc<Api>,
     ctx: &ProbeContext,
     tx: &mpsc::UnboundedSender<Msg>,
     test_ttl: Duration,
+    store_jobs: &Arc<std::sync::atomic::AtomicUsize>,
 ) {
     match cmd {
         Cmd::PollNow(id) => {
@@ -210,26 +239,35 @@ fn execute(
             config,
             editing,
         } => {
-            let result = if editing {
-                api.update_backend_config(&id, &config)
-            } else {
-                api.create_backend_config(&id, config)
-            };
-            let _ = tx.send(Msg::Saved(result.map(|_| id).map_err(|e| e.to_string())));
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                let result = if editing {
+                    api.update_backend_config(&id, &config)
+                } else {
+                    api.create_backend_config(&id, config)
+                };
+                Msg::Saved(result.map(|_| id).map_err(|e| e.to_string()))
+            });
         }
         Cmd::LoadForEdit(id) => {
-            let _ = tx.send(Msg::EditLoaded(
-                api.get_backend(&id)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string()),
-            ));
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                Msg::EditLoaded(
+                    api.get_backend(&id)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string()),
+                )
+            });
         }
         Cmd::Remove(id) => {
-            let _ = tx.send(Msg::Removed(
-                api.remove_backend(&id)
-                    .map(|_| id)
-                    .map_err(|e| e.to_string()),
-            ));
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                Msg::Removed(
+                    api.remove_backend(&id)
+                        .map(|_| id)
+                        .map_err(|e| e.to_string()),
+                )
+            });
         }
         // Polling goes on while paused (figures keep being kept); only the screen holds still.
         Cmd::SetPaused(_) => {}

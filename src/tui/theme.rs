@@ -67,7 +67,7 @@ impl Theme {
             HealthStatus::Down => self
                 .fg(Color::Red, 160, (230, 70, 70))
                 .add_modifier(Modifier::BOLD),
-            HealthStatus::Unknown | HealthStatus::Disabled => {
+            HealthStatus::Unknown | HealthStatus::Disabled | HealthStatus::Unsupported => {
                 self.fg(Color::DarkGray, 244, (140, 140, 140))
             }
         }
@@ -81,11 +81,13 @@ impl Theme {
             (HealthStatus::Down, false) => "✗ down",
             (HealthStatus::Unknown, false) => "? unknown",
             (HealthStatus::Disabled, false) => "- disabled",
+            (HealthStatus::Unsupported, false) => "· unsupported",
             (HealthStatus::Healthy, true) => "+ healthy",
             (HealthStatus::Degraded, true) => "! degraded",
             (HealthStatus::Down, true) => "x down",
             (HealthStatus::Unknown, true) => "? unknown",
             (HealthStatus::Disabled, true) => "- disabled",
+            (HealthStatus::Unsupported, true) => ". unsupported",
         }
     }
 

@@ -191,6 +191,12 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             theme.warning().add_modifier(Modifier::BOLD),
         ));
     }
+    if app.writer_waiting {
+        title.push(Span::styled(
+            "waiting for another writer… ",
+            theme.warning(),
+        ));
+    }
     let header_row = TableRow::new(header.into_iter().map(Cell::from).collect::<Vec<_>>())
         .style(Style::default().add_modifier(Modifier::BOLD));
     let empty = app.rows.is_empty();
