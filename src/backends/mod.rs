@@ -382,7 +382,10 @@ pub fn public_config(config: &Map<String, Value>) -> (Map<String, Value>, Vec<St
         if is_secret_key(kind, key) {
             secrets_set.push(key.clone());
         } else {
-            public.insert(key.clone(), without_nested_secrets(key, value, &mut secrets_set));
+            public.insert(
+                key.clone(),
+                without_nested_secrets(key, value, &mut secrets_set),
+            );
         }
     }
     (public, secrets_set)

@@ -172,9 +172,8 @@ pub fn read_json_object_stamped(path: &Path) -> Result<Option<StampedRead>> {
         match pauses.next() {
             Some(ms) if unfinished => std::thread::sleep(std::time::Duration::from_millis(*ms)),
             _ => {
-                return json_object(path, parsed).map(|doc| {
-                    doc.map(|doc| StampedRead { doc, stamp, file })
-                })
+                return json_object(path, parsed)
+                    .map(|doc| doc.map(|doc| StampedRead { doc, stamp, file }))
             }
         }
     }
@@ -520,8 +519,8 @@ mod tests {
         let waiting = AtomicBool::new(false);
         let held = LockGuard::acquire(&path, std::time::Duration::ZERO, &waiting).unwrap();
         let started = std::time::Instant::now();
-        let err = LockGuard::acquire(&path, std::time::Duration::from_millis(300), &waiting)
-            .unwrap_err();
+        let err =
+            LockGuard::acquire(&path, std::time::Duration::from_millis(300), &waiting).unwrap_err();
         assert!(started.elapsed() >= std::time::Duration::from_millis(300));
         assert!(err.to_string().contains("another writer holds"), "{err}");
         assert!(!waiting.load(Ordering::Relaxed), "cleared after giving up");

@@ -88,14 +88,11 @@ fn check_name(what: &'static str, value: &str, max_len: usize) -> Result<()> {
             "must start with a letter or digit ({ID_RULE})"
         )));
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| {
-            !(c.is_ascii_alphanumeric()
-                || matches!(c, '.' | '_' | '-')
-                || (*c == '%' && what == "metadata key"))
-        })
-    {
+    if let Some(bad) = value.chars().find(|c| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(c, '.' | '_' | '-')
+            || (*c == '%' && what == "metadata key"))
+    }) {
         return Err(invalid(format!(
             "character {:?} is not allowed: only A-Z a-z 0-9 . _ -",
             bad

@@ -115,12 +115,16 @@ pub enum Popup {
         input: Input,
         history_pos: Option<usize>,
     },
+    /// The dashboard's read-only backends (`App::dashboard`).
+    Dashboard,
 }
 
 /// What the runtime does on the console's behalf.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cmd {
     PollNow(Option<String>),
+    /// Read the dashboard's own files again (off the UI loop).
+    LoadDashboard,
     Inventory(String),
     Test(String),
     TestConfig {
@@ -161,6 +165,8 @@ pub enum Msg {
     Removed(Result<String, String>),
     EditLoaded(Result<Box<BackendDoc>, String>),
     Spinner,
+    /// The dashboard's read-only backends, as last read.
+    Dashboard(super::dashboard::DashboardBackends),
     /// Whether a write of ours waits for another writer's lock (another console, the CLI).
     WriterWaiting(bool),
     /// The terminal went away or a signal asked us to stop: quit cleanly.
@@ -189,6 +195,8 @@ pub struct App {
     pub paused: bool,
     /// A write of ours waits for another writer's lock: said on screen, never frozen.
     pub writer_waiting: bool,
+    /// The Python dashboard's own backends (read-only), read when the list changes.
+    pub dashboard: super::dashboard::DashboardBackends,
     held: HashMap<String, Row>,
     /// Backends with a test running, for the spinner.
     pub testing: Vec<String>,
@@ -253,6 +261,7 @@ impl App {
             read_only,
             lite,
             writer_waiting: false,
+            dashboard: super::dashboard::DashboardBackends::default(),
             flash: None,
             command_history: Vec::new(),
             dirty: true,
@@ -389,6 +398,10 @@ impl App {
                 self.dirty = true;
             }
             Msg::Resize => self.dirty = true,
+            Msg::Dashboard(listing) => {
+                self.dashboard = listing;
+                self.dirty = true;
+            }
             Msg::WriterWaiting(waiting) => {
                 if self.writer_waiting != waiting {
                     self.writer_waiting = waiting;
@@ -420,6 +433,8 @@ impl App {
                     }
                     self.problems = problems;
                 }
+                // The list changed (or this is the start): the dashboard's files may have too.
+                return vec![Cmd::LoadDashboard];
             }
             Msg::Stats(row) => {
                 if self.paused {
@@ -610,6 +625,10 @@ impl App {
             }
             Action::Pause => return self.toggle_pause(),
             Action::Help => self.popup = Some(Popup::Help),
+            Action::Dashboard => {
+                self.popup = Some(Popup::Dashboard);
+                return vec![Cmd::LoadDashboard];
+            }
             Action::Command => {
                 self.popup = Some(Popup::Command {
                     input: Input::default(),
@@ -692,13 +711,16 @@ impl App {
             return Vec::new();
         };
         match popup {
-            Popup::Help | Popup::TestResult(_) => {
-                // Any of these closes it; everything else is ignored while it is open.
-                if !matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')
-                ) && !ctrl_c
-                {
+            Popup::Help | Popup::TestResult(_) | Popup::Dashboard => {
+                // Any of these closes it (and the key that opened the dashboard's); everything
+                // else is ignored while it is open.
+                let closes = ctrl_c
+                    || matches!(
+                        key.code,
+                        KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')
+                    )
+                    || (matches!(popup, Popup::Dashboard) && key.code == KeyCode::Char('D'));
+                if !closes {
                     self.popup = Some(popup);
                 }
                 Vec::new()

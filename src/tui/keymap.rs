@@ -24,6 +24,7 @@ pub enum Action {
     Remove,
     PollNow,
     Inventory,
+    Dashboard,
     Pause,
     Help,
     Command,
@@ -224,6 +225,13 @@ pub const KEYMAP: &[Binding] = &[
         "I",
         "count",
         "count the selected backend now (listing, walk, pins)",
+    ),
+    bind(
+        Action::Dashboard,
+        &[ch('D')],
+        "D",
+        "dashboard",
+        "the Python dashboard's own backends (backends.json, YAML): read-only",
     ),
     footer(bind(
         Action::Pause,

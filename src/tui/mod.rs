@@ -3,6 +3,7 @@
 //! and renders only when something visible changed. It never awaits the network itself.
 
 pub mod app;
+pub mod dashboard;
 pub mod form;
 pub mod keymap;
 pub mod runtime;

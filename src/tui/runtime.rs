@@ -94,7 +94,7 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
     let theme = Theme::new(ColorDepth::detect(options.no_color), options.ascii);
     let mut app = App::new(unix_now(), options.read_only, options.lite);
     // Metadata first: the last-known figures are on screen before any backend answers.
-    app.update(snapshot(&api));
+    let first_cmds = app.update(snapshot(&api));
 
     let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -111,6 +111,9 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
     let mut writer_check = tokio::time::interval(Duration::from_millis(250));
     writer_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let store_jobs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for cmd in first_cmds {
+        execute(cmd, &api, &ctx, &tx, test_ttl, &store_jobs);
+    }
 
     let mut last_frame: Option<Instant> = None;
     loop {
@@ -195,6 +198,16 @@ fn execute(
     store_jobs: &Arc<std::sync::atomic::AtomicUsize>,
 ) {
     match cmd {
+        Cmd::LoadDashboard => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                let listing = api.foreign_backends();
+                Msg::Dashboard(super::dashboard::DashboardBackends {
+                    backends: listing.backends,
+                    errors: listing.errors.iter().map(ToString::to_string).collect(),
+                })
+            });
+        }
         Cmd::PollNow(id) => {
             if let Some(monitor) = api.monitor() {
                 monitor.poll_now(id.as_deref());

@@ -191,6 +191,12 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             theme.warning().add_modifier(Modifier::BOLD),
         ));
     }
+    if !app.dashboard.backends.is_empty() {
+        title.push(Span::styled(
+            format!("+{} read-only (D) ", app.dashboard.backends.len()),
+            theme.dim(),
+        ));
+    }
     if app.writer_waiting {
         title.push(Span::styled(
             "waiting for another writer… ",
@@ -639,7 +645,9 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ],
         Some(Popup::Chooser(_)) => vec![("↑↓", "choose"), ("Enter", "select"), ("Esc", "cancel")],
         Some(Popup::Command { .. }) => vec![("Enter", "run"), ("↑↓", "history"), ("Esc", "cancel")],
-        Some(Popup::Help) | Some(Popup::TestResult(_)) => vec![("Esc", "close")],
+        Some(Popup::Help) | Some(Popup::TestResult(_)) | Some(Popup::Dashboard) => {
+            vec![("Esc", "close")]
+        }
         None if app.filter_input.is_some() => vec![("Enter", "keep filter"), ("Esc", "clear")],
         None => KEYMAP
             .iter()
@@ -722,6 +730,7 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 fn draw_popup(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(popup) = &app.popup else { return };
     match popup {
+        Popup::Dashboard => super::dashboard::draw(frame, area, &app.dashboard, theme),
         Popup::Help => {
             let rect = centered(area, 76, 30);
             let mut lines: Vec<Line> = KEYMAP
@@ -739,7 +748,7 @@ fn draw_popup(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .collect();
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                "Health: ✓ healthy  ! degraded  ✗ down  ? unknown  - disabled;  * = stale (last known figures)",
+                "Health: ✓ healthy  ! degraded  ✗ down  ? unknown  - disabled  · unsupported (kind not polled here);  * = stale (last known figures)",
                 theme.dim(),
             )));
             frame.render_widget(Clear, rect);
