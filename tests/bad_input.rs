@@ -136,7 +136,10 @@ fn cases() -> Vec<Case> {
             &["backend", "set", "../x", "path=/srv/y"],
             &["id", "'../x'", "must not contain"],
         ),
-        case(&["backend", "show", "a/b"], &["id", "'a/b'", "must not contain"]),
+        case(
+            &["backend", "show", "a/b"],
+            &["id", "'a/b'", "must not contain"],
+        ),
         case(
             &["backend", "show", "../../etc/passwd", "--json"],
             &["id", "must not contain"],
