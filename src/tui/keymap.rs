@@ -231,7 +231,7 @@ pub const KEYMAP: &[Binding] = &[
         &[ch('D')],
         "D",
         "dashboard",
-        "the Python dashboard's own backends (backends.json, YAML): read-only",
+        "the Python dashboard's own backends, read-only",
     ),
     footer(bind(
         Action::Pause,

@@ -114,7 +114,13 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let show_resp = width >= 54;
     let show_quota = width >= 62;
     let mut header = vec!["HEALTH", "ID"];
-    let mut widths = vec![Constraint::Length(10), Constraint::Min(8)];
+    // "· unsupported" is the one label longer than ten cells: widen only when it is shown.
+    let unsupported = app
+        .rows
+        .iter()
+        .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
+    let health_width = if unsupported { 13 } else { 10 };
+    let mut widths = vec![Constraint::Length(health_width), Constraint::Min(8)];
     if show_kind {
         header.push("KIND");
         widths.push(Constraint::Length(12));
@@ -195,12 +201,6 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         title.push(Span::styled(
             format!("+{} read-only (D) ", app.dashboard.backends.len()),
             theme.dim(),
-        ));
-    }
-    if app.writer_waiting {
-        title.push(Span::styled(
-            "waiting for another writer… ",
-            theme.warning(),
         ));
     }
     let header_row = TableRow::new(header.into_iter().map(Cell::from).collect::<Vec<_>>())
@@ -622,6 +622,17 @@ fn draw_messages(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
+    // Said where it stays visible whatever popup is open (a form's save may be the one waiting).
+    if app.writer_waiting {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "waiting for another writer to let go of the store… (the screen stays live)",
+                theme.warning(),
+            )),
+            area,
+        );
+        return;
+    }
     if let Some((level, text)) = &app.flash {
         let style = match level {
             Level::Info => theme.accent(),
@@ -732,7 +743,7 @@ fn draw_popup(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match popup {
         Popup::Dashboard => super::dashboard::draw(frame, area, &app.dashboard, theme),
         Popup::Help => {
-            let rect = centered(area, 76, 30);
+            let rect = centered(area, 76, 31);
             let mut lines: Vec<Line> = KEYMAP
                 .iter()
                 .map(|b| {
@@ -748,7 +759,7 @@ fn draw_popup(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .collect();
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                "Health: ✓ healthy  ! degraded  ✗ down  ? unknown  - disabled  · unsupported (kind not polled here);  * = stale (last known figures)",
+                "Health: ✓ healthy ! degraded ✗ down ? unknown - disabled · unsupported (kind not polled here); * stale (last known)",
                 theme.dim(),
             )));
             frame.render_widget(Clear, rect);
