@@ -310,6 +310,14 @@ impl App {
     /// Recomputes `visible` from rows, filter and sort, keeping the selection on the same id.
     fn refresh_visible(&mut self) {
         let keep = self.selected_id();
+        self.refresh_visible_keeping(keep);
+    }
+
+    /// Recomputes `visible`, keeping the selection on the backend `keep` names (taken before
+    /// `rows` changed: the selection is a backend, never a row number). If that backend is
+    /// gone, its neighbour (the row now at its place) is selected and the footer says so.
+    fn refresh_visible_keeping(&mut self, keep: Option<String>) {
+        let old_position = self.selected;
         let needle = self.filter.to_lowercase();
         let mut visible: Vec<usize> = self
             .rows
@@ -356,14 +364,33 @@ impl App {
             }
         });
         self.visible = visible;
-        self.selected = keep
-            .and_then(|id| {
-                self.visible
-                    .iter()
-                    .position(|&i| self.rows[i].stats.id == id)
-            })
-            .unwrap_or(0)
-            .min(self.visible.len().saturating_sub(1));
+        let last = self.visible.len().saturating_sub(1);
+        let position = |id: &str| {
+            self.visible
+                .iter()
+                .position(|&i| self.rows[i].stats.id == id)
+        };
+        self.selected = match &keep {
+            Some(id) => match position(id) {
+                Some(position) => position,
+                None if self.rows.iter().any(|r| &r.stats.id == id) => 0, // filtered out
+                None => {
+                    let neighbour = old_position.min(last);
+                    let text = match self.visible.get(neighbour).map(|&i| &self.rows[i].stats.id) {
+                        Some(next) => format!(
+                            "backend '{}' is gone; selected '{}'",
+                            crate::text::sanitize(id, 40),
+                            crate::text::sanitize(next, 40)
+                        ),
+                        None => format!("backend '{}' is gone", crate::text::sanitize(id, 40)),
+                    };
+                    self.flash = Some((Level::Info, text));
+                    neighbour
+                }
+            },
+            None => 0,
+        }
+        .min(last);
         self.dirty = true;
     }
 
@@ -422,8 +449,10 @@ impl App {
                         self.held.insert(row.stats.id.clone(), row);
                     }
                 } else {
+                    // The selection is read before the rows change: their order may not hold.
+                    let keep = self.selected_id();
                     self.rows = rows;
-                    self.refresh_visible();
+                    self.refresh_visible_keeping(keep);
                 }
                 if problems != self.problems {
                     for (path, reason) in &problems {
@@ -935,6 +964,63 @@ mod tests {
 
     fn key(code: KeyCode) -> Msg {
         Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn snapshot(ids: &[&str]) -> Msg {
+        Msg::Snapshot {
+            rows: ids
+                .iter()
+                .map(|id| row(id, "local", HealthStatus::Healthy, Some(10.0)))
+                .collect(),
+            problems: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_selection_is_a_backend_through_outside_changes_sorts_and_filters() {
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["media-garage", "objs-dir", "zeta"]));
+        app.update(key(KeyCode::Down));
+        assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+        // Another process adds one that sorts first; the engine's list comes in any order.
+        app.update(snapshot(&["aaa-tmp", "zeta", "objs-dir", "media-garage"]));
+        assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+        assert_eq!(ids(&app), ["aaa-tmp", "media-garage", "objs-dir", "zeta"]);
+        // Forty-five more, in a scrambled order.
+        let mut many: Vec<String> = (0..45).map(|i| format!("b{:02}", (i * 17) % 45)).collect();
+        many.extend(["zeta", "objs-dir", "aaa-tmp", "media-garage"].map(String::from));
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        app.update(snapshot(&refs));
+        assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+        // Sorting and reversing keep it.
+        app.update(key(KeyCode::Char('s')));
+        app.update(key(KeyCode::Char('S')));
+        assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+        // A filter that keeps it keeps it.
+        app.update(key(KeyCode::Char('/')));
+        for c in "obj".chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Enter));
+        assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+    }
+
+    #[test]
+    fn when_the_selected_backend_goes_its_neighbour_is_selected_and_the_footer_says_so() {
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["a", "b", "c"]));
+        app.update(key(KeyCode::Down));
+        assert_eq!(app.selected_id().as_deref(), Some("b"));
+        app.update(snapshot(&["c", "a"]));
+        assert_eq!(app.selected_id().as_deref(), Some("c"));
+        let (level, text) = app.flash.clone().expect("the footer says it");
+        assert_eq!(level, Level::Info);
+        assert_eq!(text, "backend 'b' is gone; selected 'c'");
+        // The last one going selects the one before it.
+        app.update(snapshot(&["a"]));
+        assert_eq!(app.selected_id().as_deref(), Some("a"));
+        app.update(snapshot(&[]));
+        assert_eq!(app.selected_id(), None);
     }
 
     fn ids(app: &App) -> Vec<&str> {
