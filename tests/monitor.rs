@@ -435,6 +435,47 @@ async fn removal_cancels_the_poller_at_once() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn removal_leaves_nothing_behind_and_a_new_backend_of_that_id_starts_clean() {
+    let (dir, store) = home(&[("gone", local(Some(5))), ("stays", local(Some(5)))]);
+    let prober = Scripted::new(|_, _| (Duration::ZERO, ok()));
+    let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), config());
+    // Polls leave stats and history pending in the writer (they go out every few minutes).
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(prober.calls("gone").len() >= 3);
+    // Removed as the CLI removes it (another process), then seen by the monitor.
+    ipfs_kit_tui::api::Api::new(store.clone())
+        .remove_backend("gone")
+        .unwrap();
+    monitor.rescan();
+    // A minute later, and after the final flush of everything pending, nothing of it is back.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    monitor.shutdown().await;
+    let left: Vec<String> = walkdir::WalkDir::new(dir.path())
+        .into_iter()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .strip_prefix(dir.path())
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .filter(|p| p.contains("gone"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(store
+        .read_metadata(&poll::stats_key("stays"))
+        .unwrap()
+        .is_some());
+    // A new backend with the same id inherits no history.
+    store.create_backend("gone", local(Some(5))).unwrap();
+    let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), config());
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(monitor.full_history("gone").is_empty());
+    monitor.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn disabling_stops_polling_and_enabling_resumes() {
     let (_dir, store) = home(&[("b", local(Some(5)))]);
     let prober = Scripted::new(|_, _| (Duration::ZERO, ok()));

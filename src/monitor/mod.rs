@@ -560,6 +560,7 @@ impl Shared {
             }
             let changes = state.alerts.clear_backend(&id, &now);
             self.announce_alerts(&state, changes);
+            let _ = self.writes.send(WriteOp::Forget(id.clone()));
             let _ = self.events.send(Event::BackendRemoved(id));
         }
         // New or changed.

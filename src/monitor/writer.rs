@@ -26,6 +26,11 @@ pub enum WriteOp {
         hours: u64,
     },
     Alerts(Vec<Alert>),
+    /// A backend was removed: drop what is pending for it, and delete what was written of it
+    /// (stats, inventory, test result, history), so that nothing of it comes back and a new
+    /// backend with the same id starts clean. Done here, in the one task that writes, so that
+    /// no pending write can land after the deletion.
+    Forget(String),
     /// Write everything pending now, sync, and answer.
     Flush(oneshot::Sender<()>),
 }
@@ -97,6 +102,12 @@ impl Pending {
                 self.compactions.insert(id, hours);
             }
             WriteOp::Alerts(alerts) => self.alerts = Some(alerts),
+            WriteOp::Forget(id) => {
+                self.stats.remove(&id);
+                self.written_health.remove(&id);
+                self.appends.remove(&id);
+                self.compactions.remove(&id);
+            }
             WriteOp::Flush(_) => {}
         }
     }
@@ -173,6 +184,11 @@ pub async fn run(
                     let _ = tokio::task::spawn_blocking(move || sync_store.sync_now()).await;
                     let _ = done.send(());
                 }
+                Some(WriteOp::Forget(id)) => {
+                    pending.add(WriteOp::Forget(id.clone()));
+                    let store = store.clone();
+                    let _ = tokio::task::spawn_blocking(move || forget(&store, &id)).await;
+                }
                 Some(op) => pending.add(op),
                 None => {
                     flush(&store, &mut pending, &flushes, true).await;
@@ -185,6 +201,32 @@ pub async fn run(
                 }
             }
         }
+    }
+}
+
+/// Deletes what was kept of a removed backend, unless a backend with its id exists again (added
+/// back by another process in the meantime).
+fn forget(store: &Store, id: &str) {
+    if store.backend_exists(id) {
+        return;
+    }
+    for key in [
+        crate::poll::stats_key(id),
+        crate::poll::inventory_key(id),
+        crate::poll::test_key(id),
+    ] {
+        if let Err(err) = store.remove_metadata(&key) {
+            store.log("WARNING", &format!("cannot remove {key}: {err}"));
+        }
+    }
+    let cache = store.cache_dir().join(id);
+    match std::fs::remove_dir_all(&cache) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => store.log(
+            "WARNING",
+            &format!("cannot remove {}: {err}", cache.display()),
+        ),
     }
 }
 
