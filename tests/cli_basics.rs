@@ -432,3 +432,33 @@ fn index_timestamps_that_differ_by_microseconds_are_in_step() {
         "an entry in step keeps its own timestamp"
     );
 }
+
+#[test]
+fn a_kept_test_result_says_pass_or_fail_and_how_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let missing = dir.path().join("not-there");
+    run(
+        &home,
+        &[
+            "backend",
+            "add",
+            "gone-dir",
+            "--type",
+            "local",
+            "--set",
+            &format!("path={}", missing.display()),
+        ],
+    )
+    .ok();
+    let fresh = run(&home, &["backend", "test", "gone-dir"]);
+    assert_eq!(fresh.code, Some(1), "{fresh:#?}");
+    assert!(!fresh.stdout.contains("kept result"), "{fresh:#?}");
+    let kept = run(&home, &["backend", "test", "gone-dir", "--cached"]);
+    assert_eq!(kept.code, Some(1), "{kept:#?}");
+    assert!(
+        kept.stdout.contains("(a kept result: FAIL 0s ago")
+            || kept.stdout.contains("(a kept result: FAIL 1s ago"),
+        "{kept:#?}"
+    );
+}

@@ -371,9 +371,13 @@ fn test_text(report: &TestReport) -> String {
         ));
     }
     if report.cached {
-        out.push_str(
-            "(a kept result from within test_ttl_secs; run without --cached to test again)\n",
-        );
+        let age = crate::store::timestamp::parse(&report.checked_at)
+            .map(|at| crate::text::age(crate::store::timestamp::age_secs(&at)))
+            .unwrap_or_else(|| "at an unknown time".into());
+        out.push_str(&format!(
+            "(a kept result: {} {age}; run without --cached to test again)\n",
+            if report.ok { "PASS" } else { "FAIL" }
+        ));
     }
     if !report.ok && report.steps.is_empty() {
         if let Some(message) = report

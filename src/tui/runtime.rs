@@ -106,13 +106,12 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut spinner = tokio::time::interval(Duration::from_millis(250));
     spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let test_ttl = Duration::from_secs(settings.test_ttl_secs());
     // While store work runs (or waits), look at the store's lock more often than once a second.
     let mut writer_check = tokio::time::interval(Duration::from_millis(250));
     writer_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let store_jobs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for cmd in first_cmds {
-        execute(cmd, &api, &ctx, &tx, test_ttl, &store_jobs);
+        execute(cmd, &api, &ctx, &tx, &store_jobs);
     }
 
     let mut last_frame: Option<Instant> = None;
@@ -153,7 +152,7 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => continue,
         };
         for cmd in app.update(msg) {
-            execute(cmd, &api, &ctx, &tx, test_ttl, &store_jobs);
+            execute(cmd, &api, &ctx, &tx, &store_jobs);
         }
         if app.quit {
             break;
@@ -194,7 +193,6 @@ fn execute(
     api: &Arc<Api>,
     ctx: &ProbeContext,
     tx: &mpsc::UnboundedSender<Msg>,
-    test_ttl: Duration,
     store_jobs: &Arc<std::sync::atomic::AtomicUsize>,
 ) {
     match cmd {
@@ -222,7 +220,8 @@ fn execute(
         Cmd::Test(id) => {
             let (api, ctx, tx) = (api.clone(), ctx.clone(), tx.clone());
             tokio::spawn(async move {
-                let report = match api.test_backend(&id, &ctx, test_ttl).await {
+                // `t` always tests now: a kept result would show the past as the present.
+                let report = match api.test_backend(&id, &ctx, Duration::ZERO).await {
                     Ok(report) => report,
                     Err(err) => crate::probe::TestReport {
                         id: id.clone(),

@@ -800,18 +800,27 @@ fn draw_popup(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         Popup::TestResult(report) => {
             let rect = centered(area, 90, (report.steps.len() as u16 + 6).max(7));
+            // A kept result (never from `t`, which always tests now) says how old it is.
+            let kept = if report.cached {
+                let at = crate::store::timestamp::parse(&report.checked_at);
+                match at {
+                    Some(at) => format!(
+                        " (kept result, {})",
+                        crate::text::age(crate::store::timestamp::age_secs(&at))
+                    ),
+                    None => " (kept result)".to_string(),
+                }
+            } else {
+                String::new()
+            };
             let verdict = if report.ok {
                 Span::styled(
-                    format!(
-                        "PASS {}{}",
-                        report.id,
-                        if report.cached { " (kept result)" } else { "" }
-                    ),
+                    format!("PASS {}{kept}", sanitize(&report.id, 60)),
                     theme.health(crate::stats::HealthStatus::Healthy),
                 )
             } else {
                 Span::styled(
-                    format!("FAIL {}", report.id),
+                    format!("FAIL {}{kept}", sanitize(&report.id, 60)),
                     theme.health(crate::stats::HealthStatus::Down),
                 )
             };
