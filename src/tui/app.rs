@@ -195,6 +195,8 @@ pub struct App {
     pub paused: bool,
     /// A write of ours waits for another writer's lock: said on screen, never frozen.
     pub writer_waiting: bool,
+    /// Backends removed from this console: their going needs no word in the footer.
+    removed_here: Vec<String>,
     /// The Python dashboard's own backends (read-only), read when the list changes.
     pub dashboard: super::dashboard::DashboardBackends,
     held: HashMap<String, Row>,
@@ -261,6 +263,7 @@ impl App {
             read_only,
             lite,
             writer_waiting: false,
+            removed_here: Vec::new(),
             dashboard: super::dashboard::DashboardBackends::default(),
             flash: None,
             command_history: Vec::new(),
@@ -374,6 +377,10 @@ impl App {
             Some(id) => match position(id) {
                 Some(position) => position,
                 None if self.rows.iter().any(|r| &r.stats.id == id) => 0, // filtered out
+                None if self.removed_here.contains(id) => {
+                    self.removed_here.retain(|gone| gone != id);
+                    old_position
+                }
                 None => {
                     let neighbour = old_position.min(last);
                     let text = match self.visible.get(neighbour).map(|&i| &self.rows[i].stats.id) {
@@ -426,8 +433,10 @@ impl App {
             }
             Msg::Resize => self.dirty = true,
             Msg::Dashboard(listing) => {
-                self.dashboard = listing;
-                self.dirty = true;
+                if self.dashboard != listing {
+                    self.dashboard = listing;
+                    self.dirty = true;
+                }
             }
             Msg::WriterWaiting(waiting) => {
                 if self.writer_waiting != waiting {
@@ -755,7 +764,10 @@ impl App {
                 Vec::new()
             }
             Popup::Confirm { id, description } => match key.code {
-                KeyCode::Char('y' | 'Y') => vec![Cmd::Remove(id)],
+                KeyCode::Char('y' | 'Y') => {
+                    self.removed_here.push(id.clone());
+                    vec![Cmd::Remove(id)]
+                }
                 // Default No: Enter, n, Esc all cancel.
                 KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => {
                     self.flash = Some((Level::Info, format!("kept {description}")));

@@ -14,7 +14,7 @@ use crate::store::ForeignBackend;
 use crate::text::sanitize;
 
 /// What the dashboard's files held when last read, and the files that did not read.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardBackends {
     pub backends: Vec<ForeignBackend>,
     pub errors: Vec<String>,
