@@ -556,3 +556,44 @@ fn frames_only_when_something_changes() {
     assert!(status.success(), "exit status {status:?}");
     console.assert_restored();
 }
+
+/// The selection is a backend: another process adds one that sorts first, and `d` still
+/// names the backend that was selected, not the one now at its row.
+#[test]
+fn an_outside_add_that_sorts_first_does_not_move_the_selection() {
+    let (_dir, home) = fresh_home();
+    let data = tempfile::tempdir().unwrap();
+    let path = format!("path={}", data.path().display());
+    for id in ["media-garage", "objs-dir"] {
+        cli(
+            &home,
+            &["backend", "add", id, "--type", "local", "--set", &path],
+        );
+    }
+    let mut console = Console::start(&home, &["--refresh", "1"]);
+    first_frame(&console);
+    console.wait_for("three backends", PATIENCE, |s| {
+        s.contents().contains("Backends 3 ")
+    });
+    // Ids sort: local, media-garage, objs-dir.
+    console.send(b"jj");
+    console.wait_text("objs-dir (local)");
+    cli(
+        &home,
+        &[
+            "backend", "add", "aaa-tmp", "--type", "local", "--set", &path,
+        ],
+    );
+    console.wait_for("aaa-tmp listed", PATIENCE, |s| {
+        s.contents().contains("Backends 4 ") && line_with(s, &["aaa-tmp"])
+    });
+    // The detail still shows the selected backend, and `d` names it.
+    console.wait_text("objs-dir (local)");
+    console.send(b"d");
+    console.wait_text("Remove backend 'objs-dir' (local)?");
+    console.send(b"n");
+    console.send(b"q");
+    let status = console.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
