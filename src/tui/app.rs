@@ -335,23 +335,30 @@ impl App {
             .map(|(i, _)| i)
             .collect();
         let rows = &self.rows;
-        let by_float = |a: Option<f64>, b: Option<f64>| {
-            // Unknown sorts after every known figure.
-            match (a, b) {
-                (Some(a), Some(b)) => a.total_cmp(&b),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
+        let reverse = self.reverse;
+        // Unknown sorts after every known figure, in both directions: `?` is never "first".
+        let by_float = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if reverse => b.total_cmp(&a),
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        let directed = |ordering: std::cmp::Ordering| {
+            if reverse {
+                ordering.reverse()
+            } else {
+                ordering
             }
         };
         visible.sort_by(|&a, &b| {
             let (ra, rb) = (&rows[a], &rows[b]);
             let primary = match self.sort {
                 SortColumn::Id => std::cmp::Ordering::Equal,
-                SortColumn::Kind => ra.stats.kind.cmp(&rb.stats.kind),
-                SortColumn::Health => {
-                    health_rank(ra.stats.health.status).cmp(&health_rank(rb.stats.health.status))
-                }
+                SortColumn::Kind => directed(ra.stats.kind.cmp(&rb.stats.kind)),
+                SortColumn::Health => directed(
+                    health_rank(ra.stats.health.status).cmp(&health_rank(rb.stats.health.status)),
+                ),
                 SortColumn::Response => by_float(
                     ra.stats.performance.avg_response_time,
                     rb.stats.performance.avg_response_time,
@@ -359,12 +366,7 @@ impl App {
                 SortColumn::Used => by_float(ra.used_percent(), rb.used_percent()),
                 SortColumn::Quota => by_float(ra.quota_percent(), rb.quota_percent()),
             };
-            let ordering = primary.then_with(|| ra.stats.id.cmp(&rb.stats.id));
-            if self.reverse {
-                ordering.reverse()
-            } else {
-                ordering
-            }
+            primary.then_with(|| directed(ra.stats.id.cmp(&rb.stats.id)))
         });
         self.visible = visible;
         let last = self.visible.len().saturating_sub(1);
@@ -1015,6 +1017,16 @@ mod tests {
         }
         app.update(key(KeyCode::Enter));
         assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+    }
+
+    #[test]
+    fn unknown_figures_sort_last_in_both_directions() {
+        let mut app = app();
+        app.sort = SortColumn::Used;
+        app.refresh_visible();
+        assert_eq!(ids(&app), ["alpha", "gamma", "beta"]);
+        app.update(key(KeyCode::Char('S')));
+        assert_eq!(ids(&app), ["gamma", "alpha", "beta"], "beta's ? stays last");
     }
 
     #[test]
