@@ -208,14 +208,25 @@ impl Performance {
         if samples.is_empty() {
             return Performance::default();
         }
-        let mut times: Vec<f64> = samples.iter().map(|(ms, _)| *ms).collect();
+        // Response times are those of the polls that answered: a refused connection returns in
+        // no time, and an outage must not make a backend look faster. Failures count apart.
+        let mut times: Vec<f64> = samples
+            .iter()
+            .filter(|(_, ok)| *ok)
+            .map(|(ms, _)| *ms)
+            .collect();
         times.sort_by(f64::total_cmp);
         let count = samples.len();
-        let errors = samples.iter().filter(|(_, ok)| !ok).count();
-        let p95_index = ((count as f64 * 0.95).ceil() as usize).clamp(1, count) - 1;
+        let errors = count - times.len();
+        let answered = times.len();
+        let p95 = (answered > 0).then(|| {
+            let index = ((answered as f64 * 0.95).ceil() as usize).clamp(1, answered) - 1;
+            round2(times[index])
+        });
         Performance {
-            avg_response_time: Some(round2(times.iter().sum::<f64>() / count as f64)),
-            p95_response_time: Some(round2(times[p95_index])),
+            avg_response_time: (answered > 0)
+                .then(|| round2(times.iter().sum::<f64>() / answered as f64)),
+            p95_response_time: p95,
             success_rate: Some(round3((count - errors) as f64 / count as f64)),
             error_count: Some(errors as u64),
             request_count: Some(count as u64),
@@ -725,11 +736,20 @@ mod tests {
     fn performance_over_a_window() {
         let samples: Vec<(f64, bool)> = (1..=100).map(|i| (i as f64, i % 10 != 0)).collect();
         let perf = Performance::from_samples(&samples);
-        assert_eq!(perf.avg_response_time, Some(50.5));
+        // Over the 90 polls that answered: the failed ones are counted apart.
+        assert_eq!(perf.avg_response_time, Some(50.0));
         assert_eq!(perf.p95_response_time, Some(95.0));
         assert_eq!(perf.success_rate, Some(0.9));
         assert_eq!(perf.error_count, Some(10));
         assert_eq!(Performance::from_samples(&[]), Performance::default());
+        // An outage (refused at once) does not make a backend look fast: no time at all.
+        let outage = Performance::from_samples(&[(120.0, true), (0.1, false), (0.1, false)]);
+        assert_eq!(outage.avg_response_time, Some(120.0));
+        let down = Performance::from_samples(&[(0.1, false), (0.2, false)]);
+        assert_eq!(down.avg_response_time, None);
+        assert_eq!(down.p95_response_time, None);
+        assert_eq!(down.success_rate, Some(0.0));
+        assert_eq!(down.error_count, Some(2));
     }
 
     fn pulse_with(used: u64, peers: u64, rate: f64) -> Measurement {
