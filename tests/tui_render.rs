@@ -348,3 +348,27 @@ fn hostile_strings_cannot_reach_the_terminal() {
     let text = format!("{}", terminal.backend());
     assert!(text.contains("boom"), "{text}");
 }
+
+#[test]
+fn help_scrolls_to_its_last_line_on_a_small_terminal() {
+    let mut app = app(false);
+    key(&mut app, KeyCode::Char('?'));
+    let text = format!("{}", render(&mut app, 80, 24, plain()).backend());
+    assert!(
+        !text.contains("Health:"),
+        "the legend does not fit at first: {text}"
+    );
+    assert!(text.contains("↓ more"), "{text}");
+    for _ in 0..3 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    let terminal = render(&mut app, 80, 24, plain());
+    insta::assert_snapshot!("help_scrolled_80x24", terminal.backend());
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("quit (Ctrl-C too)"), "{text}");
+    assert!(text.contains("Health:"), "{text}");
+    // Up comes back from the end at once: the scroll is clamped to what there is.
+    key(&mut app, KeyCode::Home);
+    let text = format!("{}", render(&mut app, 80, 24, plain()).backend());
+    assert!(text.contains("Help (1/"), "{text}");
+}

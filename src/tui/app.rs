@@ -102,8 +102,12 @@ impl Row {
     }
 }
 
+/// Further than the help can ever scroll (the view clamps to what there is to see).
+const HELP_SCROLL_MAX: u16 = 64;
+
 pub enum Popup {
-    Help,
+    /// The help, scrolled down this many lines (it may not fit a small terminal).
+    Help(u16),
     Confirm {
         id: String,
         description: String,
@@ -664,7 +668,7 @@ impl App {
                 }
             }
             Action::Pause => return self.toggle_pause(),
-            Action::Help => self.popup = Some(Popup::Help),
+            Action::Help => self.popup = Some(Popup::Help(0)),
             Action::Dashboard => {
                 self.popup = Some(Popup::Dashboard);
                 return vec![Cmd::LoadDashboard];
@@ -751,7 +755,26 @@ impl App {
             return Vec::new();
         };
         match popup {
-            Popup::Help | Popup::TestResult(_) | Popup::Dashboard => {
+            Popup::Help(scroll) if !ctrl_c => {
+                let scroll = match key.code {
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        Some(scroll.saturating_add(1).min(HELP_SCROLL_MAX))
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
+                    KeyCode::PageDown | KeyCode::Char(' ') => {
+                        Some(scroll.saturating_add(10).min(HELP_SCROLL_MAX))
+                    }
+                    KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+                    KeyCode::Home | KeyCode::Char('g') => Some(0),
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?') => None,
+                    _ => Some(scroll),
+                };
+                // The view clamps the scroll to what there is to see.
+                self.popup = scroll.map(Popup::Help);
+                self.dirty = true;
+                Vec::new()
+            }
+            Popup::Help(_) | Popup::TestResult(_) | Popup::Dashboard => {
                 // Any of these closes it (and the key that opened the dashboard's); everything
                 // else is ignored while it is open.
                 let closes = ctrl_c
@@ -885,7 +908,7 @@ impl App {
                 vec![Cmd::Quit]
             }
             ("help" | "h", _) => {
-                self.popup = Some(Popup::Help);
+                self.popup = Some(Popup::Help(0));
                 Vec::new()
             }
             ("pause", _) => self.toggle_pause(),

@@ -656,9 +656,8 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ],
         Some(Popup::Chooser(_)) => vec![("↑↓", "choose"), ("Enter", "select"), ("Esc", "cancel")],
         Some(Popup::Command { .. }) => vec![("Enter", "run"), ("↑↓", "history"), ("Esc", "cancel")],
-        Some(Popup::Help) | Some(Popup::TestResult(_)) | Some(Popup::Dashboard) => {
-            vec![("Esc", "close")]
-        }
+        Some(Popup::Help(_)) => vec![("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")],
+        Some(Popup::TestResult(_)) | Some(Popup::Dashboard) => vec![("Esc", "close")],
         None if app.filter_input.is_some() => vec![("Enter", "keep filter"), ("Esc", "clear")],
         None => KEYMAP
             .iter()
@@ -742,7 +741,7 @@ fn draw_popup(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(popup) = &app.popup else { return };
     match popup {
         Popup::Dashboard => super::dashboard::draw(frame, area, &app.dashboard, theme),
-        Popup::Help => {
+        Popup::Help(scroll) => {
             let rect = centered(area, 76, 31);
             let mut lines: Vec<Line> = KEYMAP
                 .iter()
@@ -763,12 +762,24 @@ fn draw_popup(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme.dim(),
             )));
             frame.render_widget(Clear, rect);
+            let paragraph = Paragraph::new(lines).wrap(Wrap { trim: true });
+            let inner_height = rect.height.saturating_sub(2);
+            let total = paragraph.line_count(rect.width.saturating_sub(2));
+            let most = u16::try_from(total)
+                .unwrap_or(u16::MAX)
+                .saturating_sub(inner_height);
+            let scroll = (*scroll).min(most);
+            let title = if most == 0 {
+                " Help (Esc closes) ".to_string()
+            } else if scroll < most {
+                format!(" Help ({}/{}, ↓ more; Esc closes) ", scroll + 1, most + 1)
+            } else {
+                format!(" Help ({}/{}; Esc closes) ", scroll + 1, most + 1)
+            };
             frame.render_widget(
-                Paragraph::new(lines).wrap(Wrap { trim: true }).block(block(
-                    " Help (Esc closes) ",
-                    true,
-                    theme,
-                )),
+                paragraph
+                    .scroll((scroll, 0))
+                    .block(block(title, true, theme)),
                 rect,
             );
         }
