@@ -383,6 +383,40 @@ impl Api {
         alerts
     }
 
+    /// Removes metadata older than `days`, except what is still in use: the alerts file while
+    /// an alert is active, and the stats, inventory and test result of a backend that exists.
+    pub fn cleanup(&self, days: u64) -> ApiResult<crate::store::CleanupReport> {
+        let existing: std::collections::HashSet<String> = self
+            .store
+            .list_backends()
+            .backends
+            .iter()
+            .flat_map(|b| {
+                [
+                    poll::stats_key(&b.id),
+                    poll::inventory_key(&b.id),
+                    poll::test_key(&b.id),
+                ]
+            })
+            .collect();
+        let keep = |key: &str, doc: &Map<String, Value>| -> Option<&'static str> {
+            if existing.contains(key) {
+                return Some("a backend that exists");
+            }
+            let active_alert = key == "alerts"
+                && doc
+                    .get("value")
+                    .and_then(Value::as_array)
+                    .is_some_and(|alerts| {
+                        alerts
+                            .iter()
+                            .any(|a| a.get("cleared_at").is_none_or(Value::is_null))
+                    });
+            active_alert.then_some("an alert is active")
+        };
+        Ok(self.store.cleanup_metadata(days, &keep)?)
+    }
+
     pub fn settings(&self) -> ApiResult<Settings> {
         Ok(self.store.settings()?)
     }

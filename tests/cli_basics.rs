@@ -462,3 +462,38 @@ fn a_kept_test_result_says_pass_or_fail_and_how_old() {
         "{kept:#?}"
     );
 }
+
+#[test]
+fn cleanup_never_deletes_active_alerts_or_the_stats_of_existing_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    run(home, &["backend", "list"]).ok(); // a first run: a `local` backend
+    let old = (chrono::Local::now() - chrono::Duration::days(40))
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string();
+    let write = |key: &str, value: serde_json::Value| {
+        let doc = json!({"key": key, "value": value, "updated": old});
+        fs::write(home.join(format!("metadata/{key}.json")), doc.to_string()).expect("write");
+    };
+    write(
+        "alerts",
+        json!([{"backend": "local", "rule": "quota", "message": "quota 95% full",
+                "raised_at": old, "cleared_at": null}]),
+    );
+    write("stats.local", json!({"id": "local"}));
+    write("stats.removed-long-ago", json!({"id": "removed-long-ago"}));
+    let cleaned = run(home, &["cleanup", "--days", "0"]).ok();
+    assert!(home.join("metadata/alerts.json").is_file(), "{cleaned:#?}");
+    assert!(home.join("metadata/stats.local.json").is_file());
+    assert!(!home.join("metadata/stats.removed-long-ago.json").exists());
+    assert!(cleaned.stdout.contains("still in use"), "{cleaned:#?}");
+    // Once no alert is active, the alerts file ages out like the rest.
+    write(
+        "alerts",
+        json!([{"backend": "local", "rule": "quota", "message": "quota 95% full",
+                "raised_at": old, "cleared_at": old}]),
+    );
+    run(home, &["cleanup", "--days", "0"]).ok();
+    assert!(!home.join("metadata/alerts.json").exists());
+}

@@ -77,11 +77,28 @@ fn plain(value: &Value) -> String {
 }
 
 pub fn cleanup(store: &Store, days: u64) -> CliResult {
-    let report = store.cleanup_metadata(days)?;
+    let report = crate::api::Api::new(store.clone()).cleanup(days)?;
     // Temp files of writes killed mid-way: an hour old is long past any write in progress.
     let temps = store.sweep_temp_files(std::time::Duration::from_secs(3600));
     if temps > 0 {
         println!("removed {temps} temp files left by interrupted writes");
+    }
+    if !report.kept.is_empty() {
+        println!(
+            "kept {} old metadata {} still in use ({})",
+            report.kept.len(),
+            if report.kept.len() == 1 {
+                "entry"
+            } else {
+                "entries"
+            },
+            report
+                .kept
+                .iter()
+                .map(|(key, why)| format!("{}: {why}", sanitize(key, 80)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
     }
     for skipped in &report.skipped {
         eprintln!("warning: {}", sanitize(&skipped.to_string(), 1000));

@@ -37,6 +37,9 @@ impl MetadataEntry {
 #[derive(Debug, Default)]
 pub struct CleanupReport {
     pub removed: Vec<String>,
+    /// Old enough, but kept because the caller still needs them (active alerts, the stats of
+    /// a backend that exists): key and why.
+    pub kept: Vec<(String, &'static str)>,
     /// Files that could not be judged (unparsable, no timestamp): left in place.
     pub skipped: Vec<StoreError>,
 }
@@ -187,7 +190,11 @@ impl Store {
 
     /// Removes metadata whose `updated` is older than `days`. Files that do not parse or carry
     /// no timestamp are reported and left alone: we cannot tell their age.
-    pub fn cleanup_metadata(&self, days: u64) -> Result<CleanupReport> {
+    pub fn cleanup_metadata(
+        &self,
+        days: u64,
+        keep: &dyn Fn(&str, &Map<String, Value>) -> Option<&'static str>,
+    ) -> Result<CleanupReport> {
         let max_age = days as f64 * 86_400.0;
         let dir = self.metadata_dir();
         let _lock = self.lock_metadata()?;
@@ -208,10 +215,18 @@ impl Store {
             };
             let path = entry.path();
             let updated = match fsio::read_json_object(&path) {
-                Ok(Some(doc)) => doc
-                    .get("updated")
-                    .and_then(Value::as_str)
-                    .and_then(timestamp::parse),
+                Ok(Some(doc)) => {
+                    let updated = doc
+                        .get("updated")
+                        .and_then(Value::as_str)
+                        .and_then(timestamp::parse);
+                    let old = updated.is_some_and(|ts| timestamp::age_secs(&ts) > max_age);
+                    if let Some(reason) = keep(key, &doc).filter(|_| old) {
+                        report.kept.push((key.to_string(), reason));
+                        continue;
+                    }
+                    updated
+                }
                 Ok(None) => continue,
                 Err(err) => {
                     report.skipped.push(err);
@@ -267,7 +282,7 @@ mod tests {
         )
         .unwrap();
         fs::write(store.metadata_dir().join("broken.json"), "{").unwrap();
-        let report = store.cleanup_metadata(30).unwrap();
+        let report = store.cleanup_metadata(30, &|_, _| None).unwrap();
         assert_eq!(report.removed, vec!["old".to_string()]);
         assert_eq!(report.skipped.len(), 1);
         assert!(store.metadata_dir().join("broken.json").exists());
