@@ -360,10 +360,14 @@ pub fn apply(
     now: &str,
 ) {
     match result {
-        Ok(pulse) => stats.apply_pulse(pulse, inventory, now),
+        Ok(pulse) => {
+            stats.apply_pulse(pulse, inventory, now);
+            stats.health.failure = None;
+        }
         Err(err) => {
             stats.inventory = inventory.and_then(InventoryRecord::summary);
             stats.apply_failure(HealthStatus::Down, err.to_string(), now);
+            stats.health.failure = Some(err.class().to_string());
         }
     }
 }

@@ -40,6 +40,10 @@ pub struct Health {
     pub status: HealthStatus,
     pub message: Option<String>,
     pub checked_at: Option<String>,
+    /// What kind of failure the last poll met (`refused`, `credentials`, `timeout`, ...), for
+    /// rules and scripts that must not read the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 impl Health {
@@ -49,6 +53,7 @@ impl Health {
             status: HealthStatus::Unsupported,
             message: Some(reason),
             checked_at: None,
+            failure: None,
         }
     }
 
@@ -58,6 +63,7 @@ impl Health {
             status: HealthStatus::Disabled,
             message: Some("disabled in its config".into()),
             checked_at: None,
+            failure: None,
         }
     }
 }
@@ -471,9 +477,30 @@ pub struct BackendStats {
     pub vital_as_of: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<InventorySummary>,
+    /// The backend's active alerts (what the monitor or `status` found).
+    #[serde(default)]
+    pub alerts: Vec<AlertBrief>,
     pub stale: bool,
     pub source: Source,
     pub updated_at: Option<String>,
+}
+
+/// One active alert of a backend, as its stats carry it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertBrief {
+    /// `quota`, `down`, `error_rate`, `credentials`.
+    pub rule: String,
+    pub message: String,
+    /// When it was raised.
+    pub since: String,
+}
+
+impl BackendStats {
+    /// Sets the active alerts, and with them the `warning` health of a backend that answers
+    /// but is in alert (its quota, its error rate).
+    pub fn set_alerts(&mut self, alerts: Vec<AlertBrief>) {
+        self.alerts = alerts;
+    }
 }
 
 /// Figures flattened to `group.name` paths (non-null values only) with when each was read
@@ -588,6 +615,7 @@ impl BackendStats {
             },
             message: problems,
             checked_at: Some(now.to_string()),
+            failure: None,
         };
         self.stale = false;
         self.source = Source::Live;
@@ -704,6 +732,7 @@ impl BackendStats {
             status,
             message: Some(message),
             checked_at: Some(now.to_string()),
+            failure: None,
         };
         self.stale = true;
         self.source = Source::Metadata;

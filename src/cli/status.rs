@@ -33,7 +33,17 @@ fn context(store: &Store) -> Result<ProbeContext, CliError> {
 
 pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
     let ctx = context(store)?;
-    let report = runtime()?.block_on(crate::poll::poll_round(store, &ctx, PARALLEL_PROBES));
+    let mut report = runtime()?.block_on(crate::poll::poll_round(store, &ctx, PARALLEL_PROBES));
+    let quota_alert_percent = store.settings()?.quota_alert_percent();
+    for backend in &mut report.backends {
+        if !backend.enabled || backend.source != crate::stats::Source::Live {
+            continue;
+        }
+        let credentials = backend.health.failure.as_deref() == Some("credentials");
+        let alerts =
+            crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
+        backend.set_alerts(alerts);
+    }
     if as_json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;

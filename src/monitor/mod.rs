@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify, Semaphore};
 use tokio::task::{AbortHandle, JoinHandle};
 
-use self::alerts::{Alert, Alerts, Change, Facts};
+use self::alerts::{Alert, Alerts, Change, Closed, Facts, Rule};
 use self::history::{Point, Series};
 use self::window::Window;
 use self::writer::WriteOp;
@@ -198,6 +198,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A backend's active alerts as its stats carry them.
+fn alert_briefs(alerts: &Alerts, id: &str) -> Vec<crate::stats::AlertBrief> {
+    alerts
+        .of_backend(id)
+        .map(|a| crate::stats::AlertBrief {
+            rule: a.rule.as_str().to_string(),
+            message: a.message.clone(),
+            since: a.raised_at.clone(),
+        })
+        .collect()
+}
+
 /// Where a backend lives (its directory, bucket, node): a change means a new inventory.
 fn target_of(doc: &BackendDoc) -> Option<String> {
     Kind::parse(doc.kind())
@@ -372,6 +384,35 @@ impl Monitor {
 
     pub fn active_alerts(&self) -> Vec<Alert> {
         lock(&self.shared.state).alerts.active().cloned().collect()
+    }
+
+    /// Acknowledges a backend's active alert (it stays active until its condition ends).
+    pub fn acknowledge_alert(&self, id: &str, rule: Rule) -> bool {
+        let mut state = lock(&self.shared.state);
+        let done = state.alerts.acknowledge(id, rule, &timestamp::now());
+        if done {
+            let _ = self
+                .shared
+                .writes
+                .send(WriteOp::Alerts(state.alerts.to_records()));
+        }
+        done
+    }
+
+    /// Silences a backend's active alert for `for_secs`.
+    pub fn silence_alert(&self, id: &str, rule: Rule, for_secs: u64) -> bool {
+        let until = (chrono::Utc::now()
+            + chrono::Duration::seconds(i64::try_from(for_secs).unwrap_or(i64::MAX / 2)))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        let mut state = lock(&self.shared.state);
+        let done = state.alerts.silence(id, rule, &until);
+        if done {
+            let _ = self
+                .shared
+                .writes
+                .send(WriteOp::Alerts(state.alerts.to_records()));
+        }
+        done
     }
 
     /// Files in backends/ that could not be read, with the reason.
@@ -558,7 +599,7 @@ impl Shared {
                     task.abort();
                 }
             }
-            let changes = state.alerts.clear_backend(&id, &now);
+            let changes = state.alerts.close_backend(&id, &now, Closed::Removed);
             self.announce_alerts(&state, changes);
             let _ = self.writes.send(WriteOp::Forget(id.clone()));
             let _ = self.events.send(Event::BackendRemoved(id));
@@ -619,7 +660,8 @@ impl Shared {
                     // A changed config is polled at once.
                     self.spawn_poller(&settings, entry, Duration::ZERO);
                     if !entry.doc.enabled() {
-                        let changes = state.alerts.clear_backend(&id, &now);
+                        entry.stats.alerts.clear();
+                        let changes = state.alerts.close_backend(&id, &now, Closed::Disabled);
                         self.announce_alerts(&state, changes);
                     }
                 }
@@ -792,19 +834,26 @@ impl Shared {
                 hours,
             });
         }
-        let stats = entry.stats.clone();
         let failures = entry.failures;
         let error_rate = entry.window.error_rate();
-        let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
+        let judged = entry.stats.clone();
         let changes = state.alerts.evaluate(
             &Facts {
-                stats: &stats,
+                stats: &judged,
                 consecutive_failures: failures,
                 error_rate,
                 quota_alert_percent,
+                credentials_rejected: matches!(error, Some(ProbeError::Unauthorized { .. })),
             },
             &now,
         );
+        let briefs = alert_briefs(&state.alerts, id);
+        let Some(entry) = state.entries.get_mut(id) else {
+            return interval;
+        };
+        entry.stats.set_alerts(briefs);
+        let stats = entry.stats.clone();
+        let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
         let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
         schedule::next_delay(interval, failures, error.as_ref(), jitter)
