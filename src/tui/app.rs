@@ -2,8 +2,6 @@
 //! Everything the views draw is here, already filtered and sorted, so drawing stays pure and a
 //! key press costs one update plus one frame.
 
-use std::collections::{HashMap, VecDeque};
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{Map, Value};
 use tui_input::backend::crossterm::EventHandler;
@@ -11,95 +9,19 @@ use tui_input::Input;
 
 use super::form::{ChooserOutcome, Form, FormOutcome, KindChooser};
 use super::keymap::{self, Action};
+use super::model::{BackendTable, Change, CommandHistory, MessageLog};
+pub use super::model::{Level, Message, Row, SortColumn, MESSAGE_LIMIT};
 use crate::backends::Kind;
 use crate::monitor::alerts::Alert;
-use crate::monitor::history::Point;
 use crate::probe::TestReport;
-use crate::stats::{BackendStats, HealthStatus};
+use crate::stats::HealthStatus;
 use crate::store::{timestamp, BackendDoc};
-
-/// Messages kept in the messages pane.
-pub const MESSAGE_LIMIT: usize = 200;
-/// Command-line history kept.
-const COMMAND_HISTORY: usize = 50;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {
     List,
     Detail,
     Messages,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortColumn {
-    Id,
-    Kind,
-    Health,
-    Response,
-    Used,
-    Quota,
-}
-
-impl SortColumn {
-    const ORDER: [SortColumn; 6] = [
-        SortColumn::Id,
-        SortColumn::Kind,
-        SortColumn::Health,
-        SortColumn::Response,
-        SortColumn::Used,
-        SortColumn::Quota,
-    ];
-
-    fn next(self) -> SortColumn {
-        let i = Self::ORDER.iter().position(|c| *c == self).unwrap_or(0);
-        Self::ORDER[(i + 1) % Self::ORDER.len()]
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SortColumn::Id => "id",
-            SortColumn::Kind => "kind",
-            SortColumn::Health => "health",
-            SortColumn::Response => "response",
-            SortColumn::Used => "used",
-            SortColumn::Quota => "quota",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warning,
-    Error,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Message {
-    /// Unix seconds.
-    pub at: i64,
-    pub level: Level,
-    pub text: String,
-}
-
-/// One backend as the console shows it.
-#[derive(Clone, Debug, Default)]
-pub struct Row {
-    pub stats: BackendStats,
-    /// Recent points at poll resolution, oldest first (for sparklines).
-    pub history: Vec<Point>,
-}
-
-impl Row {
-    pub fn id(&self) -> &str {
-        &self.stats.id
-    }
-    pub fn used_percent(&self) -> Option<f64> {
-        self.stats.storage.usage_percent
-    }
-    pub fn quota_percent(&self) -> Option<f64> {
-        crate::stats::percent(self.stats.quota.used, self.stats.quota.limit)
-    }
 }
 
 /// Further than the help can ever scroll (the view clamps to what there is to see).
@@ -179,31 +101,19 @@ pub enum Msg {
 
 pub struct App {
     pub now: i64,
-    pub rows: Vec<Row>,
-    /// Indices into `rows`: filtered and sorted.
-    pub visible: Vec<usize>,
-    /// Index into `visible`.
-    pub selected: usize,
+    /// The backends: rows, filter, sort, the selection (a backend id), what is held while paused.
+    pub backends: BackendTable,
     pub problems: Vec<(String, String)>,
     pub focus: Pane,
     pub full_detail: bool,
-    pub sort: SortColumn,
-    pub reverse: bool,
-    pub filter: String,
     /// Some while the filter is being typed.
     pub filter_input: Option<Input>,
     pub popup: Option<Popup>,
-    pub messages: VecDeque<Message>,
-    /// Lines scrolled up from the newest message.
-    pub messages_scroll: usize,
-    pub paused: bool,
+    pub messages: MessageLog,
     /// A write of ours waits for another writer's lock: said on screen, never frozen.
     pub writer_waiting: bool,
-    /// Backends removed from this console: their going needs no word in the footer.
-    removed_here: Vec<String>,
     /// The Python dashboard's own backends (read-only), read when the list changes.
     pub dashboard: super::dashboard::DashboardBackends,
-    held: HashMap<String, Row>,
     /// Backends with a test running, for the spinner.
     pub testing: Vec<String>,
     pub spinner: usize,
@@ -211,7 +121,7 @@ pub struct App {
     pub lite: bool,
     /// A one-line notice in the footer until the next key.
     pub flash: Option<(Level, String)>,
-    pub command_history: Vec<String>,
+    pub command_history: CommandHistory,
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -232,45 +142,25 @@ fn unix(ts: &str) -> Option<i64> {
     timestamp::parse(ts).map(|t| t.timestamp())
 }
 
-fn health_rank(status: HealthStatus) -> u8 {
-    match status {
-        HealthStatus::Down => 0,
-        HealthStatus::Degraded => 1,
-        HealthStatus::Unknown => 2,
-        HealthStatus::Healthy => 3,
-        HealthStatus::Unsupported => 4,
-        HealthStatus::Disabled => 5,
-    }
-}
-
 impl App {
     pub fn new(now: i64, read_only: bool, lite: bool) -> App {
         App {
             now,
-            rows: Vec::new(),
-            visible: Vec::new(),
-            selected: 0,
+            backends: BackendTable::default(),
             problems: Vec::new(),
             focus: Pane::List,
             full_detail: false,
-            sort: SortColumn::Id,
-            reverse: false,
-            filter: String::new(),
             filter_input: None,
             popup: None,
-            messages: VecDeque::new(),
-            messages_scroll: 0,
-            paused: false,
-            held: HashMap::new(),
+            messages: MessageLog::default(),
             testing: Vec::new(),
             spinner: 0,
             read_only,
             lite,
             writer_waiting: false,
-            removed_here: Vec::new(),
             dashboard: super::dashboard::DashboardBackends::default(),
             flash: None,
-            command_history: Vec::new(),
+            command_history: CommandHistory::default(),
             dirty: true,
             quit: false,
             page: 10,
@@ -278,13 +168,11 @@ impl App {
     }
 
     pub fn selected_row(&self) -> Option<&Row> {
-        self.visible
-            .get(self.selected)
-            .and_then(|i| self.rows.get(*i))
+        self.backends.selected_row()
     }
 
     pub fn selected_id(&self) -> Option<String> {
-        self.selected_row().map(|r| r.id().to_string())
+        self.backends.selected_id()
     }
 
     /// "checked 15s ago" for the selected backend, as the detail panel shows it.
@@ -303,116 +191,18 @@ impl App {
     }
 
     pub fn push_message(&mut self, level: Level, text: impl Into<String>) {
-        self.messages.push_back(Message {
-            at: self.now,
-            level,
-            text: crate::text::sanitize(&text.into(), 300),
-        });
-        while self.messages.len() > MESSAGE_LIMIT {
-            self.messages.pop_front();
-        }
+        self.messages.push(self.now, level, text);
         self.dirty = true;
     }
 
-    /// Recomputes `visible` from rows, filter and sort, keeping the selection on the same id.
-    fn refresh_visible(&mut self) {
-        let keep = self.selected_id();
-        self.refresh_visible_keeping(keep);
-    }
-
-    /// Recomputes `visible`, keeping the selection on the backend `keep` names (taken before
-    /// `rows` changed: the selection is a backend, never a row number). If that backend is
-    /// gone, its neighbour (the row now at its place) is selected and the footer says so.
-    fn refresh_visible_keeping(&mut self, keep: Option<String>) {
-        let old_position = self.selected;
-        let needle = self.filter.to_lowercase();
-        let mut visible: Vec<usize> = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, row)| {
-                needle.is_empty()
-                    || row.stats.id.to_lowercase().contains(&needle)
-                    || row.stats.kind.to_lowercase().contains(&needle)
-                    || row.stats.health.status.as_str().contains(&needle)
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let rows = &self.rows;
-        let reverse = self.reverse;
-        // Unknown sorts after every known figure, in both directions: `?` is never "first".
-        let by_float = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) if reverse => b.total_cmp(&a),
-            (Some(a), Some(b)) => a.total_cmp(&b),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        let directed = |ordering: std::cmp::Ordering| {
-            if reverse {
-                ordering.reverse()
-            } else {
-                ordering
+    /// Shows what a change to the backends did: when the selected one went, the footer says so.
+    fn backends_changed(&mut self, change: Change) {
+        if let Change::Shown { gone } = change {
+            if let Some(text) = gone {
+                self.flash = Some((Level::Info, text));
             }
-        };
-        visible.sort_by(|&a, &b| {
-            let (ra, rb) = (&rows[a], &rows[b]);
-            let primary = match self.sort {
-                SortColumn::Id => std::cmp::Ordering::Equal,
-                SortColumn::Kind => directed(ra.stats.kind.cmp(&rb.stats.kind)),
-                SortColumn::Health => directed(
-                    health_rank(ra.stats.health.status).cmp(&health_rank(rb.stats.health.status)),
-                ),
-                SortColumn::Response => by_float(
-                    ra.stats.performance.avg_response_time,
-                    rb.stats.performance.avg_response_time,
-                ),
-                SortColumn::Used => by_float(ra.used_percent(), rb.used_percent()),
-                SortColumn::Quota => by_float(ra.quota_percent(), rb.quota_percent()),
-            };
-            primary.then_with(|| directed(ra.stats.id.cmp(&rb.stats.id)))
-        });
-        self.visible = visible;
-        let last = self.visible.len().saturating_sub(1);
-        let position = |id: &str| {
-            self.visible
-                .iter()
-                .position(|&i| self.rows[i].stats.id == id)
-        };
-        self.selected = match &keep {
-            Some(id) => match position(id) {
-                Some(position) => position,
-                None if self.rows.iter().any(|r| &r.stats.id == id) => 0, // filtered out
-                None if self.removed_here.contains(id) => {
-                    self.removed_here.retain(|gone| gone != id);
-                    old_position
-                }
-                None => {
-                    let neighbour = old_position.min(last);
-                    let text = match self.visible.get(neighbour).map(|&i| &self.rows[i].stats.id) {
-                        Some(next) => format!(
-                            "backend '{}' is gone; selected '{}'",
-                            crate::text::sanitize(id, 40),
-                            crate::text::sanitize(next, 40)
-                        ),
-                        None => format!("backend '{}' is gone", crate::text::sanitize(id, 40)),
-                    };
-                    self.flash = Some((Level::Info, text));
-                    neighbour
-                }
-            },
-            None => 0,
+            self.dirty = true;
         }
-        .min(last);
-        self.dirty = true;
-    }
-
-    fn apply_row(&mut self, row: Row) {
-        match self.rows.iter_mut().find(|r| r.stats.id == row.stats.id) {
-            Some(existing) => *existing = row,
-            None => self.rows.push(row),
-        }
-        self.refresh_visible();
     }
 
     /// Applies one message; returns what the runtime must do.
@@ -454,21 +244,13 @@ impl App {
                 let before = self.selected_row().map(|r| self.checked_label(r));
                 self.now = now;
                 let after = self.selected_row().map(|r| self.checked_label(r));
-                if before != after && !self.paused {
+                if before != after && !self.backends.is_paused() {
                     self.dirty = true;
                 }
             }
             Msg::Snapshot { rows, problems } => {
-                if self.paused {
-                    for row in rows {
-                        self.held.insert(row.stats.id.clone(), row);
-                    }
-                } else {
-                    // The selection is read before the rows change: their order may not hold.
-                    let keep = self.selected_id();
-                    self.rows = rows;
-                    self.refresh_visible_keeping(keep);
-                }
+                let change = self.backends.replace(rows);
+                self.backends_changed(change);
                 if problems != self.problems {
                     for (path, reason) in &problems {
                         if !self.problems.iter().any(|(p, _)| p == path) {
@@ -481,11 +263,8 @@ impl App {
                 return vec![Cmd::LoadDashboard];
             }
             Msg::Stats(row) => {
-                if self.paused {
-                    self.held.insert(row.stats.id.clone(), *row);
-                } else {
-                    self.apply_row(*row);
-                }
+                let change = self.backends.apply(*row);
+                self.backends_changed(change);
             }
             Msg::Alert(alert) => self.push_message(
                 Level::Warning,
@@ -554,7 +333,7 @@ impl App {
                 return vec![Cmd::Quit];
             }
             Msg::Spinner => {
-                if !self.testing.is_empty() && !self.paused {
+                if !self.testing.is_empty() && !self.backends.is_paused() {
                     self.spinner = self.spinner.wrapping_add(1);
                     self.dirty = true;
                 }
@@ -579,18 +358,19 @@ impl App {
             return self.on_popup_key(key);
         }
         if let Some(input) = &mut self.filter_input {
-            match key.code {
-                KeyCode::Enter => self.filter_input = None,
-                KeyCode::Esc => {
-                    self.filter_input = None;
-                    self.filter.clear();
-                }
+            let filter = match key.code {
+                KeyCode::Enter => self.backends.filter().to_string(),
+                KeyCode::Esc => String::new(),
                 _ => {
                     input.handle_event(&crossterm::event::Event::Key(key));
-                    self.filter = input.value().to_string();
+                    input.value().to_string()
                 }
+            };
+            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
+                self.filter_input = None;
             }
-            self.refresh_visible();
+            let change = self.backends.set_filter(&filter);
+            self.backends_changed(change);
             return Vec::new();
         }
         let Some(action) = keymap::action_for(&key) else {
@@ -619,21 +399,23 @@ impl App {
             Action::Back => {
                 if self.full_detail {
                     self.full_detail = false;
-                } else if !self.filter.is_empty() {
-                    self.filter.clear();
-                    self.refresh_visible();
+                } else if !self.backends.filter().is_empty() {
+                    let change = self.backends.set_filter("");
+                    self.backends_changed(change);
                 } else {
                     self.focus = Pane::List;
                 }
             }
-            Action::Filter => self.filter_input = Some(Input::new(self.filter.clone())),
+            Action::Filter => {
+                self.filter_input = Some(Input::new(self.backends.filter().to_string()))
+            }
             Action::Sort => {
-                self.sort = self.sort.next();
-                self.refresh_visible();
+                let change = self.backends.next_sort();
+                self.backends_changed(change);
             }
             Action::SortReverse => {
-                self.reverse = !self.reverse;
-                self.refresh_visible();
+                let change = self.backends.toggle_reverse();
+                self.backends_changed(change);
             }
             Action::Add => self.popup = Some(Popup::Chooser(KindChooser::new())),
             Action::Edit => {
@@ -698,19 +480,10 @@ impl App {
     }
 
     fn toggle_pause(&mut self) -> Vec<Cmd> {
-        self.paused = !self.paused;
-        if !self.paused {
-            let held: Vec<Row> = self.held.drain().map(|(_, row)| row).collect();
-            for row in held {
-                match self.rows.iter_mut().find(|r| r.stats.id == row.stats.id) {
-                    Some(existing) => *existing = row,
-                    None => self.rows.push(row),
-                }
-            }
-            self.refresh_visible();
-        }
+        let change = self.backends.toggle_pause();
+        self.backends_changed(change);
         self.dirty = true;
-        vec![Cmd::SetPaused(self.paused)]
+        vec![Cmd::SetPaused(self.backends.is_paused())]
     }
 
     fn next_pane(&self, forward: bool) -> Pane {
@@ -722,28 +495,15 @@ impl App {
 
     fn move_by(&mut self, delta: isize) {
         match self.focus {
-            Pane::Messages => {
-                let max = self.messages.len().saturating_sub(1);
-                self.messages_scroll =
-                    (self.messages_scroll as isize - delta).clamp(0, max as isize) as usize;
-            }
-            _ => {
-                let target = (self.selected as isize + delta).max(0) as usize;
-                self.move_to(target);
-            }
+            Pane::Messages => self.messages.scroll_by(delta),
+            _ => self.backends.move_by(delta),
         }
     }
 
     fn move_to(&mut self, index: usize) {
         match self.focus {
-            Pane::Messages => {
-                self.messages_scroll = if index == 0 {
-                    self.messages.len().saturating_sub(1)
-                } else {
-                    0
-                };
-            }
-            _ => self.selected = index.min(self.visible.len().saturating_sub(1)),
+            Pane::Messages => self.messages.scroll_to(index == 0),
+            _ => self.backends.select(index),
         }
     }
 
@@ -790,7 +550,7 @@ impl App {
             }
             Popup::Confirm { id, description } => match key.code {
                 KeyCode::Char('y' | 'Y') => {
-                    self.removed_here.push(id.clone());
+                    self.backends.removed_here(id.clone());
                     vec![Cmd::Remove(id)]
                 }
                 // Default No: Enter, n, Esc all cancel.
@@ -850,13 +610,7 @@ impl App {
                 _ if ctrl_c => Vec::new(),
                 KeyCode::Enter => {
                     let line = input.value().trim().to_string();
-                    if !line.is_empty() {
-                        self.command_history.retain(|h| *h != line);
-                        self.command_history.push(line.clone());
-                        if self.command_history.len() > COMMAND_HISTORY {
-                            self.command_history.remove(0);
-                        }
-                    }
+                    self.command_history.record(&line);
                     self.run_command(&line)
                 }
                 KeyCode::Up | KeyCode::Down => {
@@ -870,8 +624,9 @@ impl App {
                         };
                         history_pos = pos;
                         input = Input::new(
-                            pos.map(|p| self.command_history[p].clone())
-                                .unwrap_or_default(),
+                            pos.and_then(|p| self.command_history.get(p))
+                                .unwrap_or_default()
+                                .to_string(),
                         );
                     }
                     self.popup = Some(Popup::Command { input, history_pos });
@@ -891,7 +646,7 @@ impl App {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("");
         let arg = words.next().map(str::to_string);
-        let exists = |app: &App, id: &str| app.rows.iter().any(|r| r.stats.id == id);
+        let exists = |app: &App, id: &str| app.backends.get(id).is_some();
         let changes = matches!(verb, "add" | "a" | "edit" | "e" | "remove" | "rm" | "d");
         if changes && self.read_only {
             self.refuse_read_only(verb);
@@ -937,9 +692,8 @@ impl App {
                     "poll" | "r" => vec![Cmd::PollNow(Some(id))],
                     _ => {
                         let kind = self
-                            .rows
-                            .iter()
-                            .find(|r| r.stats.id == id)
+                            .backends
+                            .get(&id)
                             .map(|r| r.stats.kind.clone())
                             .unwrap_or_default();
                         self.popup = Some(Popup::Confirm {
@@ -964,7 +718,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::{Health, Storage};
+    use crate::stats::{BackendStats, Health, Storage};
 
     fn row(id: &str, kind: &str, status: HealthStatus, used: Option<f64>) -> Row {
         Row {
@@ -1045,8 +799,10 @@ mod tests {
     #[test]
     fn unknown_figures_sort_last_in_both_directions() {
         let mut app = app();
-        app.sort = SortColumn::Used;
-        app.refresh_visible();
+        for _ in 0..4 {
+            app.update(key(KeyCode::Char('s')));
+        }
+        assert_eq!(app.backends.sort(), SortColumn::Used);
         assert_eq!(ids(&app), ["alpha", "gamma", "beta"]);
         app.update(key(KeyCode::Char('S')));
         assert_eq!(ids(&app), ["gamma", "alpha", "beta"], "beta's ? stays last");
@@ -1071,7 +827,7 @@ mod tests {
     }
 
     fn ids(app: &App) -> Vec<&str> {
-        app.visible.iter().map(|&i| app.rows[i].id()).collect()
+        app.backends.visible().map(Row::id).collect()
     }
 
     #[test]
@@ -1117,7 +873,7 @@ mod tests {
         for _ in 0..4 {
             app.update(key(KeyCode::Char('s')));
         }
-        assert_eq!(app.sort, SortColumn::Used);
+        assert_eq!(app.backends.sort(), SortColumn::Used);
         assert_eq!(ids(&app), vec!["alpha", "gamma", "beta"]);
     }
 
@@ -1211,9 +967,15 @@ mod tests {
         ))));
         app.update(Msg::Tick(5_000));
         assert!(!app.dirty, "nothing redrawn while paused");
-        assert_eq!(app.rows[0].stats.health.status, HealthStatus::Healthy);
+        assert_eq!(
+            app.backends.rows()[0].stats.health.status,
+            HealthStatus::Healthy
+        );
         app.update(key(KeyCode::Char('p')));
-        assert_eq!(app.rows[0].stats.health.status, HealthStatus::Down);
+        assert_eq!(
+            app.backends.rows()[0].stats.health.status,
+            HealthStatus::Down
+        );
     }
 
     #[test]
@@ -1233,7 +995,7 @@ mod tests {
         }
         assert_eq!(app.messages.len(), MESSAGE_LIMIT);
         assert_eq!(
-            app.messages.back().unwrap().text,
+            app.messages.last().unwrap().text,
             format!("m{}", MESSAGE_LIMIT + 49)
         );
     }

@@ -6,6 +6,7 @@ pub mod app;
 pub mod dashboard;
 pub mod form;
 pub mod keymap;
+pub mod model;
 pub mod runtime;
 pub mod terminal;
 pub mod theme;

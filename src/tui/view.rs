@@ -116,7 +116,8 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let mut header = vec!["HEALTH", "ID"];
     // "· unsupported" is the one label longer than ten cells: widen only when it is shown.
     let unsupported = app
-        .rows
+        .backends
+        .rows()
         .iter()
         .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
     let health_width = if unsupported { 13 } else { 10 };
@@ -136,9 +137,8 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         widths.push(Constraint::Length(6));
     }
     let rows: Vec<TableRow> = app
-        .visible
-        .iter()
-        .filter_map(|&i| app.rows.get(i))
+        .backends
+        .visible()
         .map(|row| {
             let stats = &row.stats;
             let testing = app.testing.contains(&stats.id);
@@ -174,24 +174,28 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         })
         .collect();
     let mut title = vec![Span::styled(
-        format!(" Backends {} ", app.visible.len()),
+        format!(" Backends {} ", app.backends.visible_len()),
         theme.title(),
     )];
-    if app.visible.len() != app.rows.len() {
-        title.push(Span::raw(format!("of {} ", app.rows.len())));
+    if app.backends.visible_len() != app.backends.rows().len() {
+        title.push(Span::raw(format!("of {} ", app.backends.rows().len())));
     }
     title.push(Span::styled(
-        format!("sort:{}{} ", app.sort.name(), theme.sort_arrow(app.reverse)),
+        format!(
+            "sort:{}{} ",
+            app.backends.sort().name(),
+            theme.sort_arrow(app.backends.reverse())
+        ),
         theme.dim(),
     ));
-    if app.filter_input.is_some() || !app.filter.is_empty() {
+    if app.filter_input.is_some() || !app.backends.filter().is_empty() {
         let cursor = if app.filter_input.is_some() { "_" } else { "" };
         title.push(Span::styled(
-            format!("/{}{cursor} ", sanitize(&app.filter, 30)),
+            format!("/{}{cursor} ", sanitize(app.backends.filter(), 30)),
             theme.accent(),
         ));
     }
-    if app.paused {
+    if app.backends.is_paused() {
         title.push(Span::styled(
             "PAUSED ",
             theme.warning().add_modifier(Modifier::BOLD),
@@ -205,7 +209,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     }
     let header_row = TableRow::new(header.into_iter().map(Cell::from).collect::<Vec<_>>())
         .style(Style::default().add_modifier(Modifier::BOLD));
-    let empty = app.rows.is_empty();
+    let empty = app.backends.rows().is_empty();
     let table = Table::new(rows, widths)
         .header(header_row)
         .block(block(Line::from(title), app.focus == Pane::List, theme))
@@ -213,13 +217,13 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .column_spacing(1);
     // Rows per page for PgUp/PgDn: the inner height less the header.
     app.page = area.height.saturating_sub(3).max(1) as usize;
-    let mut state = TableState::default().with_selected(if app.visible.is_empty() {
+    let mut state = TableState::default().with_selected(if app.backends.visible_len() == 0 {
         None
     } else {
-        Some(app.selected)
+        Some(app.backends.selected_position())
     });
     frame.render_stateful_widget(table, area, &mut state);
-    if empty || app.visible.is_empty() {
+    if empty || app.backends.visible_len() == 0 {
         let text = if empty {
             "No backends yet. Press a to add one."
         } else {
@@ -585,7 +589,7 @@ fn draw_sparklines(frame: &mut Frame, area: Rect, row: &Row, theme: &Theme) {
 
 fn draw_messages(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible = area.height.saturating_sub(2) as usize;
-    let end = app.messages.len().saturating_sub(app.messages_scroll);
+    let end = app.messages.len().saturating_sub(app.messages.scroll());
     let start = end.saturating_sub(visible);
     let lines: Vec<Line> = app
         .messages
@@ -609,8 +613,8 @@ fn draw_messages(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ])
         })
         .collect();
-    let title = if app.messages_scroll > 0 {
-        format!(" Messages (scrolled {}) ", app.messages_scroll)
+    let title = if app.messages.scroll() > 0 {
+        format!(" Messages (scrolled {}) ", app.messages.scroll())
     } else {
         " Messages ".to_string()
     };
@@ -670,7 +674,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     ))
             })
             .map(|b| {
-                let label = if b.action == Action::Pause && app.paused {
+                let label = if b.action == Action::Pause && app.backends.is_paused() {
                     "resume"
                 } else {
                     b.label

@@ -1,0 +1,341 @@
+//! The backends as the console shows them: every row the engine sent, which of them are visible
+//! (filtered, sorted) and which one is selected. The selection is a backend id, never a row
+//! number: it survives the engine replacing the rows (in any order), sorts and filters. While
+//! paused, new figures are held and applied on resume.
+
+use std::collections::HashMap;
+
+use crate::monitor::history::Point;
+use crate::stats::{BackendStats, HealthStatus};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortColumn {
+    Id,
+    Kind,
+    Health,
+    Response,
+    Used,
+    Quota,
+}
+
+impl SortColumn {
+    const ORDER: [SortColumn; 6] = [
+        SortColumn::Id,
+        SortColumn::Kind,
+        SortColumn::Health,
+        SortColumn::Response,
+        SortColumn::Used,
+        SortColumn::Quota,
+    ];
+
+    fn next(self) -> SortColumn {
+        let i = Self::ORDER.iter().position(|c| *c == self).unwrap_or(0);
+        Self::ORDER[(i + 1) % Self::ORDER.len()]
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortColumn::Id => "id",
+            SortColumn::Kind => "kind",
+            SortColumn::Health => "health",
+            SortColumn::Response => "response",
+            SortColumn::Used => "used",
+            SortColumn::Quota => "quota",
+        }
+    }
+}
+
+/// One backend as the console shows it.
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    pub stats: BackendStats,
+    /// Recent points at poll resolution, oldest first (for sparklines).
+    pub history: Vec<Point>,
+}
+
+impl Row {
+    pub fn id(&self) -> &str {
+        &self.stats.id
+    }
+    pub fn used_percent(&self) -> Option<f64> {
+        self.stats.storage.usage_percent
+    }
+    pub fn quota_percent(&self) -> Option<f64> {
+        crate::stats::percent(self.stats.quota.used, self.stats.quota.limit)
+    }
+}
+
+fn health_rank(status: HealthStatus) -> u8 {
+    match status {
+        HealthStatus::Down => 0,
+        HealthStatus::Degraded => 1,
+        HealthStatus::Unknown => 2,
+        HealthStatus::Healthy => 3,
+        HealthStatus::Unsupported => 4,
+        HealthStatus::Disabled => 5,
+    }
+}
+
+/// What a change did to what the table shows.
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Held while paused: nothing on screen changed.
+    Held,
+    /// What is shown changed. `gone` is set when the selected backend went away: it says so,
+    /// and which backend is selected now (for the footer).
+    Shown { gone: Option<String> },
+}
+
+#[derive(Clone, Debug)]
+pub struct BackendTable {
+    rows: Vec<Row>,
+    /// Indices into `rows`: filtered and sorted.
+    visible: Vec<usize>,
+    /// Index into `visible`.
+    selected: usize,
+    sort: SortColumn,
+    reverse: bool,
+    filter: String,
+    paused: bool,
+    /// Figures that came while paused, by id.
+    held: HashMap<String, Row>,
+    /// Backends removed from this console: their going needs no word in the footer.
+    removed_here: Vec<String>,
+}
+
+impl Default for BackendTable {
+    fn default() -> Self {
+        BackendTable {
+            rows: Vec::new(),
+            visible: Vec::new(),
+            selected: 0,
+            sort: SortColumn::Id,
+            reverse: false,
+            filter: String::new(),
+            paused: false,
+            held: HashMap::new(),
+            removed_here: Vec::new(),
+        }
+    }
+}
+
+impl BackendTable {
+    /// Every row, in the order the engine sent them.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// The rows that pass the filter, sorted.
+    pub fn visible(&self) -> impl Iterator<Item = &Row> {
+        self.visible.iter().filter_map(|&i| self.rows.get(i))
+    }
+
+    pub fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    /// The position of the selection among the visible rows.
+    pub fn selected_position(&self) -> usize {
+        self.selected
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.visible
+            .get(self.selected)
+            .and_then(|i| self.rows.get(*i))
+    }
+
+    pub fn selected_id(&self) -> Option<String> {
+        self.selected_row().map(|r| r.id().to_string())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.stats.id == id)
+    }
+
+    pub fn sort(&self) -> SortColumn {
+        self.sort
+    }
+
+    pub fn reverse(&self) -> bool {
+        self.reverse
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Every backend at once, from the engine (in any order). Held while paused.
+    pub fn replace(&mut self, rows: Vec<Row>) -> Change {
+        if self.paused {
+            for row in rows {
+                self.held.insert(row.stats.id.clone(), row);
+            }
+            return Change::Held;
+        }
+        // The selection is read before the rows change: their order may not hold.
+        let keep = self.selected_id();
+        self.rows = rows;
+        self.refresh_keeping(keep)
+    }
+
+    /// One backend's new figures. Held while paused.
+    pub fn apply(&mut self, row: Row) -> Change {
+        if self.paused {
+            self.held.insert(row.stats.id.clone(), row);
+            return Change::Held;
+        }
+        self.upsert(row);
+        self.refresh()
+    }
+
+    /// Pauses, or resumes and applies what was held meanwhile.
+    pub fn toggle_pause(&mut self) -> Change {
+        self.paused = !self.paused;
+        if self.paused {
+            return Change::Shown { gone: None };
+        }
+        let held: Vec<Row> = self.held.drain().map(|(_, row)| row).collect();
+        for row in held {
+            self.upsert(row);
+        }
+        self.refresh()
+    }
+
+    /// A backend this console is removing: when it goes, nobody needs telling.
+    pub fn removed_here(&mut self, id: String) {
+        self.removed_here.push(id);
+    }
+
+    pub fn set_filter(&mut self, filter: &str) -> Change {
+        self.filter = filter.to_string();
+        self.refresh()
+    }
+
+    pub fn next_sort(&mut self) -> Change {
+        self.sort = self.sort.next();
+        self.refresh()
+    }
+
+    pub fn toggle_reverse(&mut self) -> Change {
+        self.reverse = !self.reverse;
+        self.refresh()
+    }
+
+    /// Selects the visible row at `position` (clamped to the last).
+    pub fn select(&mut self, position: usize) {
+        self.selected = position.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// Moves the selection `delta` rows (clamped to the first and the last).
+    pub fn move_by(&mut self, delta: isize) {
+        self.select((self.selected as isize + delta).max(0) as usize);
+    }
+
+    fn upsert(&mut self, row: Row) {
+        match self.rows.iter_mut().find(|r| r.stats.id == row.stats.id) {
+            Some(existing) => *existing = row,
+            None => self.rows.push(row),
+        }
+    }
+
+    /// Recomputes `visible` from rows, filter and sort, keeping the selection on the same id.
+    fn refresh(&mut self) -> Change {
+        let keep = self.selected_id();
+        self.refresh_keeping(keep)
+    }
+
+    /// Recomputes `visible`, keeping the selection on the backend `keep` names (taken before
+    /// `rows` changed: the selection is a backend, never a row number). If that backend is
+    /// gone, its neighbour (the row now at its place) is selected and the change says so.
+    fn refresh_keeping(&mut self, keep: Option<String>) -> Change {
+        let old_position = self.selected;
+        let needle = self.filter.to_lowercase();
+        let mut visible: Vec<usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| {
+                needle.is_empty()
+                    || row.stats.id.to_lowercase().contains(&needle)
+                    || row.stats.kind.to_lowercase().contains(&needle)
+                    || row.stats.health.status.as_str().contains(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let rows = &self.rows;
+        let reverse = self.reverse;
+        // Unknown sorts after every known figure, in both directions: `?` is never "first".
+        let by_float = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if reverse => b.total_cmp(&a),
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        let directed = |ordering: std::cmp::Ordering| {
+            if reverse {
+                ordering.reverse()
+            } else {
+                ordering
+            }
+        };
+        visible.sort_by(|&a, &b| {
+            let (ra, rb) = (&rows[a], &rows[b]);
+            let primary = match self.sort {
+                SortColumn::Id => std::cmp::Ordering::Equal,
+                SortColumn::Kind => directed(ra.stats.kind.cmp(&rb.stats.kind)),
+                SortColumn::Health => directed(
+                    health_rank(ra.stats.health.status).cmp(&health_rank(rb.stats.health.status)),
+                ),
+                SortColumn::Response => by_float(
+                    ra.stats.performance.avg_response_time,
+                    rb.stats.performance.avg_response_time,
+                ),
+                SortColumn::Used => by_float(ra.used_percent(), rb.used_percent()),
+                SortColumn::Quota => by_float(ra.quota_percent(), rb.quota_percent()),
+            };
+            primary.then_with(|| directed(ra.stats.id.cmp(&rb.stats.id)))
+        });
+        self.visible = visible;
+        let last = self.visible.len().saturating_sub(1);
+        let position = |id: &str| {
+            self.visible
+                .iter()
+                .position(|&i| self.rows[i].stats.id == id)
+        };
+        let mut gone = None;
+        self.selected = match &keep {
+            Some(id) => match position(id) {
+                Some(position) => position,
+                None if self.rows.iter().any(|r| &r.stats.id == id) => 0, // filtered out
+                None if self.removed_here.contains(id) => {
+                    self.removed_here.retain(|gone| gone != id);
+                    old_position
+                }
+                None => {
+                    let neighbour = old_position.min(last);
+                    gone = Some(
+                        match self.visible.get(neighbour).map(|&i| &self.rows[i].stats.id) {
+                            Some(next) => format!(
+                                "backend '{}' is gone; selected '{}'",
+                                crate::text::sanitize(id, 40),
+                                crate::text::sanitize(next, 40)
+                            ),
+                            None => format!("backend '{}' is gone", crate::text::sanitize(id, 40)),
+                        },
+                    );
+                    neighbour
+                }
+            },
+            None => 0,
+        }
+        .min(last);
+        Change::Shown { gone }
+    }
+}
