@@ -6,7 +6,8 @@ use ipfs_kit_tui::monitor::history::Point;
 use ipfs_kit_tui::stats::{
     BackendStats, Files, Health, HealthStatus, Performance, Quota, QuotaSource, Source, Storage,
 };
-use ipfs_kit_tui::tui::app::{App, Msg, Row};
+use ipfs_kit_tui::tui::app::{App, Msg};
+use ipfs_kit_tui::tui::model::Row;
 use ipfs_kit_tui::tui::theme::{ColorDepth, Theme};
 use ipfs_kit_tui::tui::view;
 use ratatui::backend::TestBackend;
@@ -336,7 +337,7 @@ fn hostile_strings_cannot_reach_the_terminal() {
         }],
         problems: Vec::new(),
     });
-    app.push_message(ipfs_kit_tui::tui::app::Level::Error, "bad\u{1b}c news");
+    app.push_message(ipfs_kit_tui::tui::model::Level::Error, "bad\u{1b}c news");
     let terminal = render(&mut app, 120, 40, plain());
     let buffer = terminal.backend().buffer();
     for cell in buffer.content() {

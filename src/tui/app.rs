@@ -1,49 +1,30 @@
 //! The console's state and the only function that changes it: `update(msg) -> commands`.
-//! Everything the views draw is here, already filtered and sorted, so drawing stays pure and a
-//! key press costs one update plus one frame.
+//! `App` holds the models (`model/`: the backends, the message log, the command history), the
+//! GUI's own state (focus, the open popup, the filter being typed, flags) and dispatches keys to
+//! the component that owns them: a popup's own keys (`popups/`), the filter line
+//! (`panes/list.rs`), else the main screen's keymap (`keymap.rs`). Components only say what
+//! was asked for; the state changes here. Drawing reads `&App` (`view.rs`).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use serde_json::{Map, Value};
-use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use super::form::{ChooserOutcome, Form, FormOutcome, KindChooser};
 use super::keymap::{self, Action};
-use super::model::{BackendTable, Change, CommandHistory, MessageLog};
-pub use super::model::{Level, Message, Row, SortColumn, MESSAGE_LIMIT};
-use crate::backends::Kind;
+use super::model::{BackendTable, Change, CommandHistory, Level, MessageLog, Row};
+use super::panes::detail::checked_label;
+use super::panes::list::{self, FilterOutcome};
+use super::panes::Pane;
+use super::popups::chooser::{ChooserOutcome, KindChooser};
+use super::popups::command::{self, Command, CommandLine, CommandOutcome, Refusal};
+use super::popups::confirm::{Confirm, ConfirmOutcome};
+use super::popups::dashboard::{self, DashboardBackends};
+use super::popups::form::{Form, FormOutcome};
+use super::popups::help::Help;
+use super::popups::test_result::TestResult;
+use super::popups::{Popup, Shown};
 use crate::monitor::alerts::Alert;
 use crate::probe::TestReport;
-use crate::stats::HealthStatus;
-use crate::store::{timestamp, BackendDoc};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pane {
-    List,
-    Detail,
-    Messages,
-}
-
-/// Further than the help can ever scroll (the view clamps to what there is to see).
-const HELP_SCROLL_MAX: u16 = 64;
-
-pub enum Popup {
-    /// The help, scrolled down this many lines (it may not fit a small terminal).
-    Help(u16),
-    Confirm {
-        id: String,
-        description: String,
-    },
-    Chooser(KindChooser),
-    Form(Box<Form>),
-    TestResult(Box<TestReport>),
-    Command {
-        input: Input,
-        history_pos: Option<usize>,
-    },
-    /// The dashboard's read-only backends (`App::dashboard`).
-    Dashboard,
-}
+use crate::store::BackendDoc;
 
 /// What the runtime does on the console's behalf.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +73,7 @@ pub enum Msg {
     EditLoaded(Result<Box<BackendDoc>, String>),
     Spinner,
     /// The dashboard's read-only backends, as last read.
-    Dashboard(super::dashboard::DashboardBackends),
+    Dashboard(DashboardBackends),
     /// Whether a write of ours waits for another writer's lock (another console, the CLI).
     WriterWaiting(bool),
     /// The terminal went away or a signal asked us to stop: quit cleanly.
@@ -113,7 +94,7 @@ pub struct App {
     /// A write of ours waits for another writer's lock: said on screen, never frozen.
     pub writer_waiting: bool,
     /// The Python dashboard's own backends (read-only), read when the list changes.
-    pub dashboard: super::dashboard::DashboardBackends,
+    pub dashboard: DashboardBackends,
     /// Backends with a test running, for the spinner.
     pub testing: Vec<String>,
     pub spinner: usize,
@@ -127,19 +108,6 @@ pub struct App {
     pub quit: bool,
     /// Rows per page of the list, as last drawn (for PgUp/PgDn).
     pub page: usize,
-}
-
-/// A compact age that changes at most every 5 s under a minute: "just now", "15s ago", "3m ago".
-pub fn coarse_age(secs: i64) -> String {
-    match secs.max(0) {
-        0..=4 => "just now".into(),
-        s @ 5..=59 => format!("{}s ago", s / 5 * 5),
-        s => crate::text::age(s as f64),
-    }
-}
-
-fn unix(ts: &str) -> Option<i64> {
-    timestamp::parse(ts).map(|t| t.timestamp())
 }
 
 impl App {
@@ -158,7 +126,7 @@ impl App {
             read_only,
             lite,
             writer_waiting: false,
-            dashboard: super::dashboard::DashboardBackends::default(),
+            dashboard: DashboardBackends::default(),
             flash: None,
             command_history: CommandHistory::default(),
             dirty: true,
@@ -173,21 +141,6 @@ impl App {
 
     pub fn selected_id(&self) -> Option<String> {
         self.backends.selected_id()
-    }
-
-    /// "checked 15s ago" for the selected backend, as the detail panel shows it.
-    pub fn checked_label(&self, row: &Row) -> String {
-        match row.stats.health.checked_at.as_deref().and_then(unix) {
-            Some(at) => format!("checked {}", coarse_age(self.now - at)),
-            None if matches!(
-                row.stats.health.status,
-                HealthStatus::Unsupported | HealthStatus::Disabled
-            ) =>
-            {
-                "not polled".into()
-            }
-            None => "not checked yet".into(),
-        }
     }
 
     pub fn push_message(&mut self, level: Level, text: impl Into<String>) {
@@ -217,12 +170,7 @@ impl App {
             Msg::Paste(text) => {
                 match &mut self.popup {
                     Some(Popup::Form(form)) => form.handle_paste(&text),
-                    Some(Popup::Command { input, .. }) => {
-                        let clean = crate::text::sanitize(&text, 500);
-                        *input = input
-                            .clone()
-                            .with_value(format!("{}{clean}", input.value()));
-                    }
+                    Some(Popup::Command(line)) => line.paste(&text),
                     _ => {}
                 }
                 self.dirty = true;
@@ -241,9 +189,9 @@ impl App {
                 }
             }
             Msg::Tick(now) => {
-                let before = self.selected_row().map(|r| self.checked_label(r));
+                let before = self.selected_row().map(|r| checked_label(self.now, r));
                 self.now = now;
-                let after = self.selected_row().map(|r| self.checked_label(r));
+                let after = self.selected_row().map(|r| checked_label(self.now, r));
                 if before != after && !self.backends.is_paused() {
                     self.dirty = true;
                 }
@@ -288,7 +236,7 @@ impl App {
                 self.push_message(level, format!("test of {} {verdict}{detail}", report.id));
                 // A form or confirmation the operator opened meanwhile is not covered up.
                 if self.popup.is_none() {
-                    self.popup = Some(Popup::TestResult(report));
+                    self.popup = Some(Popup::TestResult(TestResult::new(report)));
                 }
                 self.dirty = true;
             }
@@ -358,17 +306,17 @@ impl App {
             return self.on_popup_key(key);
         }
         if let Some(input) = &mut self.filter_input {
-            let filter = match key.code {
-                KeyCode::Enter => self.backends.filter().to_string(),
-                KeyCode::Esc => String::new(),
-                _ => {
-                    input.handle_event(&crossterm::event::Event::Key(key));
-                    input.value().to_string()
+            let filter = match list::filter_key(input, key) {
+                FilterOutcome::Typing(filter) => filter,
+                FilterOutcome::Kept => {
+                    self.filter_input = None;
+                    self.backends.filter().to_string()
+                }
+                FilterOutcome::Cleared => {
+                    self.filter_input = None;
+                    String::new()
                 }
             };
-            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
-                self.filter_input = None;
-            }
             let change = self.backends.set_filter(&filter);
             self.backends_changed(change);
             return Vec::new();
@@ -389,8 +337,8 @@ impl App {
             Action::PageDown => self.move_by(self.page.max(1) as isize),
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
-            Action::NextPane => self.focus = self.next_pane(true),
-            Action::PrevPane => self.focus = self.next_pane(false),
+            Action::NextPane => self.focus = self.focus.next(true),
+            Action::PrevPane => self.focus = self.focus.next(false),
             Action::Open => {
                 if self.selected_row().is_some() {
                     self.full_detail = true;
@@ -430,11 +378,8 @@ impl App {
             }
             Action::Remove => {
                 if let Some(row) = self.selected_row() {
-                    let description = format!("'{}' ({})", row.stats.id, row.stats.kind);
-                    self.popup = Some(Popup::Confirm {
-                        id: row.stats.id.clone(),
-                        description,
-                    });
+                    let confirm = Confirm::remove(&row.stats.id, &row.stats.kind);
+                    self.popup = Some(Popup::Confirm(confirm));
                 }
             }
             Action::PollNow => {
@@ -450,17 +395,12 @@ impl App {
                 }
             }
             Action::Pause => return self.toggle_pause(),
-            Action::Help => self.popup = Some(Popup::Help(0)),
+            Action::Help => self.popup = Some(Popup::Help(Help::default())),
             Action::Dashboard => {
                 self.popup = Some(Popup::Dashboard);
                 return vec![Cmd::LoadDashboard];
             }
-            Action::Command => {
-                self.popup = Some(Popup::Command {
-                    input: Input::default(),
-                    history_pos: None,
-                })
-            }
+            Action::Command => self.popup = Some(Popup::Command(CommandLine::default())),
             Action::Quit => {
                 self.quit = true;
                 return vec![Cmd::Quit];
@@ -486,13 +426,6 @@ impl App {
         vec![Cmd::SetPaused(self.backends.is_paused())]
     }
 
-    fn next_pane(&self, forward: bool) -> Pane {
-        let order = [Pane::List, Pane::Detail, Pane::Messages];
-        let i = order.iter().position(|p| *p == self.focus).unwrap_or(0);
-        let step = if forward { 1 } else { order.len() - 1 };
-        order[(i + step) % order.len()]
-    }
-
     fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Messages => self.messages.scroll_by(delta),
@@ -507,62 +440,45 @@ impl App {
         }
     }
 
+    /// A key while a popup is open: the popup says what it means, the state changes here.
     fn on_popup_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
         self.dirty = true;
-        let ctrl_c =
-            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         let Some(popup) = self.popup.take() else {
             return Vec::new();
         };
         match popup {
-            Popup::Help(scroll) if !ctrl_c => {
-                let scroll = match key.code {
-                    KeyCode::Down | KeyCode::Char('j') => {
-                        Some(scroll.saturating_add(1).min(HELP_SCROLL_MAX))
-                    }
-                    KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
-                    KeyCode::PageDown | KeyCode::Char(' ') => {
-                        Some(scroll.saturating_add(10).min(HELP_SCROLL_MAX))
-                    }
-                    KeyCode::PageUp => Some(scroll.saturating_sub(10)),
-                    KeyCode::Home | KeyCode::Char('g') => Some(0),
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?') => None,
-                    _ => Some(scroll),
-                };
-                // The view clamps the scroll to what there is to see.
-                self.popup = scroll.map(Popup::Help);
-                self.dirty = true;
-                Vec::new()
-            }
-            Popup::Help(_) | Popup::TestResult(_) | Popup::Dashboard => {
-                // Any of these closes it (and the key that opened the dashboard's); everything
-                // else is ignored while it is open.
-                let closes = ctrl_c
-                    || matches!(
-                        key.code,
-                        KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')
-                    )
-                    || (matches!(popup, Popup::Dashboard) && key.code == KeyCode::Char('D'));
-                if !closes {
-                    self.popup = Some(popup);
+            Popup::Help(mut help) => {
+                if help.handle_key(key) == Shown::Open {
+                    self.popup = Some(Popup::Help(help));
                 }
                 Vec::new()
             }
-            Popup::Confirm { id, description } => match key.code {
-                KeyCode::Char('y' | 'Y') => {
+            Popup::TestResult(result) => {
+                if result.handle_key(key) == Shown::Open {
+                    self.popup = Some(Popup::TestResult(result));
+                }
+                Vec::new()
+            }
+            Popup::Dashboard => {
+                if dashboard::handle_key(key) == Shown::Open {
+                    self.popup = Some(Popup::Dashboard);
+                }
+                Vec::new()
+            }
+            Popup::Confirm(confirm) => match confirm.handle_key(key) {
+                ConfirmOutcome::Open => {
+                    self.popup = Some(Popup::Confirm(confirm));
+                    Vec::new()
+                }
+                ConfirmOutcome::Remove(id) => {
                     self.backends.removed_here(id.clone());
                     vec![Cmd::Remove(id)]
                 }
-                // Default No: Enter, n, Esc all cancel.
-                KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => {
+                ConfirmOutcome::Keep(description) => {
                     self.flash = Some((Level::Info, format!("kept {description}")));
                     Vec::new()
                 }
-                _ if ctrl_c => Vec::new(),
-                _ => {
-                    self.popup = Some(Popup::Confirm { id, description });
-                    Vec::new()
-                }
+                ConfirmOutcome::Cancel => Vec::new(),
             },
             Popup::Chooser(mut chooser) => match chooser.handle_key(key) {
                 ChooserOutcome::None => {
@@ -575,142 +491,90 @@ impl App {
                     Vec::new()
                 }
             },
-            Popup::Form(mut form) => {
-                let outcome = form.handle_key(key);
-                match outcome {
-                    FormOutcome::None => {
-                        self.popup = Some(Popup::Form(form));
-                        Vec::new()
-                    }
-                    FormOutcome::Cancel => Vec::new(),
-                    FormOutcome::Save {
+            Popup::Form(mut form) => match form.handle_key(key) {
+                FormOutcome::None => {
+                    self.popup = Some(Popup::Form(form));
+                    Vec::new()
+                }
+                FormOutcome::Cancel => Vec::new(),
+                FormOutcome::Save {
+                    id,
+                    config,
+                    editing,
+                } => {
+                    self.popup = Some(Popup::Form(form));
+                    vec![Cmd::Save {
                         id,
                         config,
                         editing,
-                    } => {
-                        self.popup = Some(Popup::Form(form));
-                        vec![Cmd::Save {
-                            id,
-                            config,
-                            editing,
-                        }]
-                    }
-                    FormOutcome::Test { id, config } => {
-                        form.set_testing();
-                        self.popup = Some(Popup::Form(form));
-                        vec![Cmd::TestConfig { id, config }]
-                    }
+                    }]
                 }
-            }
-            Popup::Command {
-                mut input,
-                mut history_pos,
-            } => match key.code {
-                KeyCode::Esc => Vec::new(),
-                _ if ctrl_c => Vec::new(),
-                KeyCode::Enter => {
-                    let line = input.value().trim().to_string();
-                    self.command_history.record(&line);
-                    self.run_command(&line)
+                FormOutcome::Test { id, config } => {
+                    form.set_testing();
+                    self.popup = Some(Popup::Form(form));
+                    vec![Cmd::TestConfig { id, config }]
                 }
-                KeyCode::Up | KeyCode::Down => {
-                    let len = self.command_history.len();
-                    if len > 0 {
-                        let pos = match (history_pos, key.code) {
-                            (None, KeyCode::Up) => Some(len - 1),
-                            (Some(p), KeyCode::Up) => Some(p.saturating_sub(1)),
-                            (Some(p), KeyCode::Down) if p + 1 < len => Some(p + 1),
-                            _ => None,
-                        };
-                        history_pos = pos;
-                        input = Input::new(
-                            pos.and_then(|p| self.command_history.get(p))
-                                .unwrap_or_default()
-                                .to_string(),
-                        );
-                    }
-                    self.popup = Some(Popup::Command { input, history_pos });
+            },
+            Popup::Command(mut line) => match line.handle_key(key, &self.command_history) {
+                CommandOutcome::Open => {
+                    self.popup = Some(Popup::Command(line));
                     Vec::new()
                 }
-                _ => {
-                    input.handle_event(&crossterm::event::Event::Key(key));
-                    self.popup = Some(Popup::Command { input, history_pos });
-                    Vec::new()
+                CommandOutcome::Cancel => Vec::new(),
+                CommandOutcome::Run(text) => {
+                    self.command_history.record(&text);
+                    self.run_command(&text)
                 }
             },
         }
     }
 
-    /// `:add KIND`, `:edit ID`, `:test ID`, `:remove ID`, `:poll [ID]`, `:pause`, `:help`, `:q`.
+    /// Carries out a command line (`popups/command.rs` says what it means).
     fn run_command(&mut self, line: &str) -> Vec<Cmd> {
-        let mut words = line.split_whitespace();
-        let verb = words.next().unwrap_or("");
-        let arg = words.next().map(str::to_string);
-        let exists = |app: &App, id: &str| app.backends.get(id).is_some();
-        let changes = matches!(verb, "add" | "a" | "edit" | "e" | "remove" | "rm" | "d");
-        if changes && self.read_only {
-            self.refuse_read_only(verb);
-            return Vec::new();
-        }
-        let fail = |app: &mut App, text: String| {
-            app.flash = Some((Level::Error, text));
-            Vec::new()
+        let parsed = command::parse(line, self.read_only, |id| self.backends.get(id).is_some());
+        let command = match parsed {
+            Ok(command) => command,
+            Err(Refusal::ReadOnly(verb)) => {
+                self.refuse_read_only(&verb);
+                return Vec::new();
+            }
+            Err(Refusal::Invalid(text)) => {
+                self.flash = Some((Level::Error, text));
+                return Vec::new();
+            }
         };
-        match (verb, arg) {
-            ("", _) => Vec::new(),
-            ("q" | "quit" | "q!", _) => {
+        match command {
+            Command::Nothing => Vec::new(),
+            Command::Quit => {
                 self.quit = true;
                 vec![Cmd::Quit]
             }
-            ("help" | "h", _) => {
-                self.popup = Some(Popup::Help(0));
+            Command::Help => {
+                self.popup = Some(Popup::Help(Help::default()));
                 Vec::new()
             }
-            ("pause", _) => self.toggle_pause(),
-            ("add" | "a", None) => {
+            Command::Pause => self.toggle_pause(),
+            Command::ChooseKind => {
                 self.popup = Some(Popup::Chooser(KindChooser::new()));
                 Vec::new()
             }
-            ("add" | "a", Some(kind)) => match Kind::parse(&kind) {
-                Ok(kind) => {
-                    self.popup = Some(Popup::Form(Box::new(Form::add(kind))));
-                    Vec::new()
-                }
-                Err(err) => fail(self, err.reason),
-            },
-            ("poll" | "r", None) => vec![Cmd::PollNow(None)],
-            ("edit" | "e" | "test" | "t" | "remove" | "rm" | "d", None) => {
-                fail(self, format!(":{verb} needs a backend id"))
+            Command::Add(kind) => {
+                self.popup = Some(Popup::Form(Box::new(Form::add(kind))));
+                Vec::new()
             }
-            (verb, Some(id)) if matches!(verb, "edit" | "e" | "test" | "t" | "remove" | "rm" | "d" | "poll" | "r") => {
-                if !exists(self, &id) {
-                    return fail(self, format!("no backend '{}'", crate::text::sanitize(&id, 64)));
-                }
-                match verb {
-                    "edit" | "e" => vec![Cmd::LoadForEdit(id)],
-                    "test" | "t" => self.start_test(id),
-                    "poll" | "r" => vec![Cmd::PollNow(Some(id))],
-                    _ => {
-                        let kind = self
-                            .backends
-                            .get(&id)
-                            .map(|r| r.stats.kind.clone())
-                            .unwrap_or_default();
-                        self.popup = Some(Popup::Confirm {
-                            description: format!("'{id}' ({kind})"),
-                            id,
-                        });
-                        Vec::new()
-                    }
-                }
+            Command::PollAll => vec![Cmd::PollNow(None)],
+            Command::Poll(id) => vec![Cmd::PollNow(Some(id))],
+            Command::Edit(id) => vec![Cmd::LoadForEdit(id)],
+            Command::Test(id) => self.start_test(id),
+            Command::Remove(id) => {
+                let kind = self
+                    .backends
+                    .get(&id)
+                    .map(|r| r.stats.kind.clone())
+                    .unwrap_or_default();
+                self.popup = Some(Popup::Confirm(Confirm::remove(&id, &kind)));
+                Vec::new()
             }
-            (verb, _) => fail(
-                self,
-                format!(
-                    "unknown command ':{}' (add KIND, edit ID, test ID, remove ID, poll [ID], pause, help, q)",
-                    crate::text::sanitize(verb, 30)
-                ),
-            ),
         }
     }
 }
@@ -718,7 +582,9 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::{BackendStats, Health, Storage};
+    use crate::stats::{BackendStats, Health, HealthStatus, Storage};
+    use crate::tui::model::{SortColumn, MESSAGE_LIMIT};
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn row(id: &str, kind: &str, status: HealthStatus, used: Option<f64>) -> Row {
         Row {
@@ -881,7 +747,7 @@ mod tests {
     fn remove_asks_and_defaults_to_no() {
         let mut app = app();
         app.update(key(KeyCode::Char('d')));
-        assert!(matches!(app.popup, Some(Popup::Confirm { ref id, .. }) if id == "alpha"));
+        assert!(matches!(app.popup, Some(Popup::Confirm(ref confirm)) if confirm.id() == "alpha"));
         assert!(app.update(key(KeyCode::Enter)).is_empty(), "Enter is No");
         assert!(app.popup.is_none());
         app.update(key(KeyCode::Char('d')));
@@ -946,7 +812,7 @@ mod tests {
         app.update(key(KeyCode::Char(':')));
         app.update(key(KeyCode::Up));
         match &app.popup {
-            Some(Popup::Command { input, .. }) => assert_eq!(input.value(), "frobnicate"),
+            Some(Popup::Command(line)) => assert_eq!(line.value(), "frobnicate"),
             _ => panic!("command line closed"),
         }
         app.update(key(KeyCode::Esc));
@@ -976,15 +842,6 @@ mod tests {
             app.backends.rows()[0].stats.health.status,
             HealthStatus::Down
         );
-    }
-
-    #[test]
-    fn ages_change_coarsely() {
-        assert_eq!(coarse_age(3), "just now");
-        assert_eq!(coarse_age(7), "5s ago");
-        assert_eq!(coarse_age(59), "55s ago");
-        assert_eq!(coarse_age(61), "1m ago");
-        assert_eq!(coarse_age(-5), "just now");
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! The interactive console. State lives in `app` and changes only in `update`; drawing (`view`)
-//! is pure; the runtime (`runtime`) turns keys, engine events and finished tasks into messages
-//! and renders only when something visible changed. It never awaits the network itself.
+//! The interactive console. State lives in `app` (the models of `model/`, and the GUI's own
+//! state) and changes only in `update`; drawing (`view`, the regions of `panes/`, the
+//! `popups/`) reads it and is pure; the runtime (`runtime`) turns keys, engine events and
+//! finished tasks into messages and renders only when something visible changed. It never
+//! awaits the network itself.
 
 pub mod app;
-pub mod dashboard;
-pub mod form;
 pub mod keymap;
 pub mod model;
+pub mod panes;
+pub mod popups;
 pub mod runtime;
 pub mod terminal;
 pub mod theme;

@@ -11,7 +11,8 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
-use super::app::{App, Cmd, Msg, Row};
+use super::app::{App, Cmd, Msg};
+use super::model::Row;
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::{view, Options};
@@ -200,7 +201,7 @@ fn execute(
             let api = api.clone();
             store_job(store_jobs, tx, move || {
                 let listing = api.foreign_backends();
-                Msg::Dashboard(super::dashboard::DashboardBackends {
+                Msg::Dashboard(super::popups::dashboard::DashboardBackends {
                     backends: listing.backends,
                     errors: listing.errors.iter().map(ToString::to_string).collect(),
                 })

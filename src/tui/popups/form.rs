@@ -1,104 +1,34 @@
-//! The forms to add and edit a backend: first a kind chooser, then the kind's fields from its
-//! schema — required ones marked, defaults filled, checked as you type with the reason under
-//! the field, secrets masked with a reveal toggle, Test (probes the unsaved config) and Save.
-//! State and keys here; drawing is pure (`draw_chooser`, `draw_form`).
+//! The form to add or edit a backend (after the kind chooser, `chooser.rs`, when adding): the
+//! kind's fields from its schema — required ones marked, defaults filled, checked as you type
+//! with the reason under the field, secrets masked with a reveal toggle, Test (probes the
+//! unsaved config) and Save. State, keys, hints and drawing here; drawing is pure.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 use serde_json::{Map, Value};
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use super::theme::Theme;
 use crate::backends::{self, FieldSpec, FieldType, Kind};
 use crate::probe::TestReport;
 use crate::store::{names, BackendDoc};
 use crate::text::sanitize;
+use crate::tui::panes::block;
+use crate::tui::panes::footer::Hint;
+use crate::tui::panes::layout::centered;
+use crate::tui::theme::Theme;
 
-/// Picks the kind of a new backend.
-#[derive(Debug, Default)]
-pub struct KindChooser {
-    selected: usize,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum ChooserOutcome {
-    None,
-    Cancel,
-    Chosen(Kind),
-}
-
-impl KindChooser {
-    pub fn new() -> Self {
-        KindChooser::default()
-    }
-
-    pub fn handle_key(&mut self, key: KeyEvent) -> ChooserOutcome {
-        let last = Kind::ALL.len() - 1;
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('q') => return ChooserOutcome::Cancel,
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                return ChooserOutcome::Cancel
-            }
-            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => {
-                self.selected = self.selected.saturating_sub(1)
-            }
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => {
-                self.selected = (self.selected + 1).min(last)
-            }
-            KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => self.selected = last,
-            KeyCode::Enter => return ChooserOutcome::Chosen(Kind::ALL[self.selected]),
-            KeyCode::Char(c @ '1'..='7') => {
-                let index = c as usize - '1' as usize;
-                return ChooserOutcome::Chosen(Kind::ALL[index.min(last)]);
-            }
-            _ => {}
-        }
-        ChooserOutcome::None
-    }
-}
-
-fn popup_block<'a>(title: impl Into<Line<'a>>, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_set(theme.border_set())
-        .border_style(theme.accent())
-        .title(title)
-}
-
-pub fn draw_chooser(frame: &mut Frame, area: Rect, chooser: &KindChooser, theme: &Theme) {
-    let lines: Vec<Line> = Kind::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, kind)| {
-            let style = if i == chooser.selected {
-                theme.selected()
-            } else {
-                Style::default()
-            };
-            Line::from(vec![
-                Span::styled(
-                    format!("{} {:<13}", i + 1, kind.as_str()),
-                    style.add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(kind.description().to_string(), style),
-            ])
-        })
-        .collect();
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(popup_block(
-            " Add a backend: which kind? (Enter, Esc) ",
-            theme,
-        )),
-        area,
-    );
-}
+pub const HINTS: &[Hint] = &[
+    ("Tab", "next"),
+    ("C-s", "save"),
+    ("C-t", "test"),
+    ("C-r", "reveal"),
+    ("Esc", "cancel"),
+];
 
 /// One editable line of the form.
 #[derive(Debug)]
@@ -545,9 +475,17 @@ impl Form {
 
 const LABEL_WIDTH: usize = 15;
 
-pub fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
+impl Form {
+    /// Draws the form centred over `area`, the whole screen.
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        draw_form(frame, centered(area, 84, 36), self, theme);
+    }
+}
+
+/// Draws the form filling `area`.
+fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
     frame.render_widget(Clear, area);
-    let block = popup_block(format!(" {} ", form.title()), theme);
+    let block = block(format!(" {} ", form.title()), true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 3 || inner.width < 10 {
@@ -887,22 +825,6 @@ mod tests {
     }
 
     #[test]
-    fn chooser_picks_with_arrows_and_enter() {
-        let mut chooser = KindChooser::new();
-        chooser.handle_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
-        chooser.handle_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
-        chooser.handle_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
-        assert_eq!(
-            chooser.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
-            ChooserOutcome::Chosen(Kind::S3)
-        );
-        assert_eq!(
-            KindChooser::new().handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
-            ChooserOutcome::Cancel
-        );
-    }
-
-    #[test]
     fn error_lines_are_red_when_colour_is_on() {
         let mut form = Form::add(Kind::Ipfs);
         type_text(&mut form, "bad id!");
@@ -932,17 +854,13 @@ mod tests {
         press(&mut form, KeyCode::Tab);
         ctrl(&mut form, 's');
         for (w, h) in [(84, 36), (80, 24), (40, 12)] {
-            insta::assert_snapshot!(
-                format!("form_s3_errors_{w}x{h}"),
-                render(&form, w, h, theme).backend()
-            );
-        }
-        for (w, h) in [(80, 24), (40, 12)] {
-            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-            terminal
-                .draw(|f| draw_chooser(f, f.area(), &KindChooser::new(), &theme))
-                .unwrap();
-            insta::assert_snapshot!(format!("chooser_{w}x{h}"), terminal.backend());
+            // Named as when this file was `tui/form.rs`.
+            super::super::kept_snapshot_settings().bind(|| {
+                insta::assert_snapshot!(
+                    format!("ipfs_kit_tui__tui__form__tests__form_s3_errors_{w}x{h}"),
+                    render(&form, w, h, theme).backend()
+                );
+            });
         }
     }
 }

@@ -1,17 +1,24 @@
 //! The popup that shows the backends the Python library's dashboard keeps in its own files
 //! (`backends.json`, `backends/*.yaml` with `policies/*_policy.json`). Read-only: this console
 //! never changes those files, so the popup has nothing to edit, only where each comes from.
-//! State is the listing the runtime read off the UI loop; drawing is pure.
+//! State is the listing the runtime read off the UI loop (kept in `App`: the list's title counts
+//! it too); drawing is pure.
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::theme::Theme;
+use super::{closes, Shown};
 use crate::store::ForeignBackend;
 use crate::text::sanitize;
+use crate::tui::panes::footer::Hint;
+use crate::tui::panes::layout::centered;
+use crate::tui::theme::Theme;
+
+pub const HINTS: &[Hint] = &[("Esc", "close")];
 
 /// What the dashboard's files held when last read, and the files that did not read.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,6 +30,15 @@ pub struct DashboardBackends {
 impl DashboardBackends {
     pub fn is_empty(&self) -> bool {
         self.backends.is_empty() && self.errors.is_empty()
+    }
+}
+
+/// Esc, Enter, q, ?, Ctrl-C or D (which opened it) close it; every other key is ignored.
+pub fn handle_key(key: KeyEvent) -> Shown {
+    if closes(&key) || key.code == KeyCode::Char('D') {
+        Shown::Close
+    } else {
+        Shown::Open
     }
 }
 
@@ -38,7 +54,7 @@ fn enabled_text(enabled: Option<bool>) -> &'static str {
 pub fn draw(frame: &mut Frame, area: Rect, listing: &DashboardBackends, theme: &Theme) {
     let height =
         (listing.backends.len() + 2 * listing.errors.len() + 7).min(usize::from(area.height));
-    let rect = super::view::centered(area, 100, u16::try_from(height).unwrap_or(u16::MAX));
+    let rect = centered(area, 100, u16::try_from(height).unwrap_or(u16::MAX));
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -186,10 +202,15 @@ mod tests {
     fn lists_each_backend_with_where_it_comes_from() {
         for (width, height) in [(120, 30), (80, 24)] {
             let terminal = render(&sample(), width, height);
-            insta::assert_snapshot!(
-                format!("dashboard_popup_{width}x{height}"),
-                terminal.backend()
-            );
+            // Named as when this file was `tui/dashboard.rs`.
+            super::super::kept_snapshot_settings().bind(|| {
+                insta::assert_snapshot!(
+                    format!(
+                        "ipfs_kit_tui__tui__dashboard__tests__dashboard_popup_{width}x{height}"
+                    ),
+                    terminal.backend()
+                );
+            });
         }
     }
 

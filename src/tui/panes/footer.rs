@@ -1,0 +1,118 @@
+//! The footer, one line: a wait for another writer, or the notice of the last action, or the
+//! keys that work now — the popup's own hints when one is open, the filter's while it is typed,
+//! else the main screen's from the keymap (`? help` kept when not all fit) — and `read-only`.
+
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::list::FILTER_HINTS;
+use crate::text::sanitize;
+use crate::tui::app::App;
+use crate::tui::keymap::{Action, KEYMAP};
+use crate::tui::model::Level;
+use crate::tui::theme::Theme;
+
+/// Keys as the footer shows them, and what they do: `("Esc", "close")`.
+pub type Hint = (&'static str, &'static str);
+
+/// The main screen's keys from the keymap: those meant for the footer that work now.
+fn main_hints(app: &App) -> Vec<Hint> {
+    KEYMAP
+        .iter()
+        .filter(|b| b.in_footer && !(app.read_only && b.changes))
+        .filter(|b| {
+            !(app.full_detail
+                && matches!(
+                    b.action,
+                    Action::Up | Action::Down | Action::Filter | Action::Sort | Action::Open
+                ))
+        })
+        .map(|b| {
+            let label = if b.action == Action::Pause && app.backends.is_paused() {
+                "resume"
+            } else {
+                b.label
+            };
+            (b.shown, label)
+        })
+        .chain(app.full_detail.then_some(("Esc", "back")))
+        .collect()
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    // Said where it stays visible whatever popup is open (a form's save may be the one waiting).
+    if app.writer_waiting {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "waiting for another writer to let go of the store… (the screen stays live)",
+                theme.warning(),
+            )),
+            area,
+        );
+        return;
+    }
+    if let Some((level, text)) = &app.flash {
+        let style = match level {
+            Level::Info => theme.accent(),
+            Level::Warning => theme.warning(),
+            Level::Error => theme.error(),
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(sanitize(text, 200), style)),
+            area,
+        );
+        return;
+    }
+    let context: Vec<Hint> = match &app.popup {
+        Some(popup) => popup.hints().to_vec(),
+        None if app.filter_input.is_some() => FILTER_HINTS.to_vec(),
+        None => main_hints(app),
+    };
+    let mut used = 0usize;
+    let right = if app.read_only { " read-only " } else { "" };
+    let width = |(keys, label): &(&str, &str)| keys.chars().count() + label.chars().count() + 2;
+    let total: usize = context.iter().map(width).sum();
+    let mut budget = (area.width as usize).saturating_sub(right.len());
+    // When not everything fits, "? help" comes last and always shows: it lists the rest.
+    let mut context = context;
+    let help =
+        (!app.full_detail && total > budget && app.popup.is_none() && app.filter_input.is_none())
+            .then(|| context.iter().position(|(k, _)| *k == "?"))
+            .flatten()
+            .map(|i| context.remove(i));
+    if let Some(help) = &help {
+        budget = budget.saturating_sub(width(help));
+    }
+    for (keys, label) in context.into_iter() {
+        let piece = width(&(keys, label));
+        if used + piece > budget {
+            break;
+        }
+        spans.push(Span::styled(keys.to_string(), theme.key()));
+        spans.push(Span::raw(format!(" {label} ")));
+        used += piece;
+    }
+    if let Some((keys, label)) = help {
+        spans.push(Span::styled(keys.to_string(), theme.key()));
+        spans.push(Span::raw(format!(" {label} ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if !right.is_empty() && area.width as usize > right.len() {
+        let r = Rect {
+            x: area.right() - right.len() as u16,
+            width: right.len() as u16,
+            ..area
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                right,
+                theme.warning().add_modifier(Modifier::REVERSED),
+            )),
+            r,
+        );
+    }
+}

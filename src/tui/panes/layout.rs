@@ -1,0 +1,123 @@
+//! How the screen is split between the panes, decided from its size and what is shown: small
+//! terminals lose sparklines first, then gauges, then columns (down to 40x12).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::tui::app::App;
+
+/// What fits, decided once per frame from the size.
+#[derive(Clone, Copy, Debug)]
+pub struct Fit {
+    pub side_by_side: bool,
+    pub detail: bool,
+    pub gauges: bool,
+    pub sparklines: bool,
+    pub messages: u16,
+}
+
+pub fn fit(area: Rect, lite: bool) -> Fit {
+    let side_by_side = area.width >= 100 && area.height >= 16;
+    let detail = side_by_side || area.height >= 22;
+    Fit {
+        side_by_side,
+        detail,
+        gauges: area.height >= 16,
+        sparklines: !lite && area.height >= 30,
+        messages: if area.height >= 34 {
+            7
+        } else if area.height >= 22 {
+            4
+        } else {
+            0
+        },
+    }
+}
+
+/// Where the detail of the selected backend goes and what fits in it.
+#[derive(Clone, Copy, Debug)]
+pub struct DetailArea {
+    pub area: Rect,
+    pub fit: Fit,
+    /// It fills the screen above the footer (Enter on the list).
+    pub full: bool,
+}
+
+/// The screen split between the panes; a pane that is not shown has no area.
+#[derive(Clone, Copy, Debug)]
+pub struct Regions {
+    pub list: Option<Rect>,
+    pub detail: Option<DetailArea>,
+    pub messages: Option<Rect>,
+    pub footer: Rect,
+}
+
+/// Splits `area` (the whole screen) between the panes, as `app` shows them now.
+pub fn regions(area: Rect, app: &App) -> Regions {
+    let [body, footer] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let fit = fit(area, app.lite);
+    let selected = app.selected_row().is_some();
+    if app.full_detail {
+        let detail = selected.then_some(DetailArea {
+            area: body,
+            fit: Fit {
+                gauges: true,
+                sparklines: !app.lite && body.height >= 16,
+                ..fit
+            },
+            full: true,
+        });
+        return Regions {
+            list: None,
+            detail,
+            messages: None,
+            footer,
+        };
+    }
+    let [main, messages] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(fit.messages)]).areas(body);
+    let messages = (fit.messages > 0).then_some(messages);
+    if !(fit.detail && selected) {
+        return Regions {
+            list: Some(main),
+            detail: None,
+            messages,
+            footer,
+        };
+    }
+    let (list, detail) = if fit.side_by_side {
+        let [l, d] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(main);
+        (l, d)
+    } else {
+        let detail_height = if fit.sparklines {
+            16
+        } else {
+            10.min(main.height / 2)
+        };
+        let [l, d] =
+            Layout::vertical([Constraint::Min(5), Constraint::Length(detail_height)]).areas(main);
+        (l, d)
+    };
+    Regions {
+        list: Some(list),
+        detail: Some(DetailArea {
+            area: detail,
+            fit,
+            full: false,
+        }),
+        messages,
+        footer,
+    }
+}
+
+/// A centred rectangle of at most `width` x `height`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
