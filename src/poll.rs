@@ -313,16 +313,39 @@ pub fn unpolled_health(backend: &BackendDoc) -> Option<Health> {
     let kind = Kind::parse(backend.kind());
     if !backend.enabled() {
         let mut health = Health::disabled();
+        // The config's last change is when it was switched off, or after.
+        let since = backend.updated().map(|at| {
+            at.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        });
+        let mut message = match since {
+            Some(since) => format!("disabled in its config since {since}"),
+            None => "disabled in its config".to_string(),
+        };
         if kind.is_err() {
-            health.message = Some(format!(
-                "disabled in its config; {}",
-                unsupported_reason(backend)
-            ));
+            message.push_str("; ");
+            message.push_str(&unsupported_reason(backend));
         }
+        health.message = Some(message);
         return Some(health);
     }
     kind.is_err()
         .then(|| Health::unsupported(unsupported_reason(backend)))
+}
+
+/// Marks the stats of a backend that is not polled: its figures (if it ever had any) are old,
+/// and say so; one that never had any is not "stale", there is nothing to be stale.
+pub fn mark_unpolled(stats: &mut BackendStats, health: Health) {
+    let had_figures = stats.updated_at.is_some();
+    stats.health = health;
+    stats.alerts.clear();
+    stats.stale = had_figures;
+    stats.source = if had_figures {
+        Source::Metadata
+    } else {
+        Source::Live
+    };
 }
 
 /// Why a backend's kind is not probed, in words an operator can act on.
@@ -342,9 +365,7 @@ pub fn unsupported_reason(backend: &BackendDoc) -> String {
 fn not_polled(backend: &BackendDoc, stats: &mut BackendStats) -> bool {
     match unpolled_health(backend) {
         Some(health) => {
-            stats.health = health;
-            stats.source = Source::Live;
-            stats.stale = false;
+            mark_unpolled(stats, health);
             true
         }
         None => false,

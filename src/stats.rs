@@ -725,8 +725,8 @@ impl BackendStats {
         self.quota = serde_json::from_value(take(&mut groups, "quota")).unwrap_or_default();
     }
 
-    /// Takes a failed poll: the figures already held stay, marked stale, with the failure as
-    /// the health message.
+    /// Takes a failed poll: the figures already held stay, marked stale (if there are any),
+    /// with the failure as the health message.
     pub fn apply_failure(&mut self, status: HealthStatus, message: String, now: &str) {
         self.health = Health {
             status,
@@ -734,8 +734,15 @@ impl BackendStats {
             checked_at: Some(now.to_string()),
             failure: None,
         };
-        self.stale = true;
-        self.source = Source::Metadata;
+        // Figures from an earlier answer are last-known; a backend never reached has none,
+        // and is not "stale".
+        let reached = self.updated_at.is_some();
+        self.stale = reached;
+        self.source = if reached {
+            Source::Metadata
+        } else {
+            Source::Live
+        };
     }
 }
 

@@ -508,6 +508,51 @@ async fn disabling_stops_polling_and_enabling_resumes() {
 /// A failed pulse is down at once: the retries happen inside `poll::pulse` (which this scripted
 /// prober stands in for), never across polls.
 #[tokio::test(start_paused = true)]
+async fn never_reached_is_not_stale_and_disabled_figures_are_marked_old() {
+    let (_dir, store) = home(&[("never", local(Some(5))), ("was", local(Some(5)))]);
+    let prober = Scripted::new(|id, n| {
+        (
+            Duration::ZERO,
+            if id == "was" && n == 0 {
+                ok()
+            } else {
+                timeout()
+            },
+        )
+    });
+    let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), config());
+    let before = monitor.stats("never").unwrap();
+    assert!(!before.stale, "nothing to be stale yet: {before:?}");
+    while prober.calls("never").is_empty() || prober.calls("was").is_empty() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let never = monitor.stats("never").unwrap();
+    assert_eq!(never.health.status, HealthStatus::Down);
+    assert!(
+        !never.stale,
+        "down, but it never had figures to be stale: {never:?}"
+    );
+    assert_eq!(never.storage.used, None);
+    // Switched off after it answered once: its figures are kept, and marked old.
+    store
+        .update_backend("was", &[("enabled".into(), Some(json!(false)))])
+        .unwrap();
+    monitor.rescan();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let was = monitor.stats("was").unwrap();
+    assert_eq!(was.health.status, HealthStatus::Disabled);
+    assert!(was.stale, "{was:?}");
+    assert_eq!(was.storage.used, Some(100));
+    let message = was.health.message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with("disabled in its config since "),
+        "{message}"
+    );
+    monitor.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn failures_keep_figures_stale_and_are_down_at_once() {
     let (_dir, store) = home(&[("b", local(Some(5)))]);
     let prober = Scripted::new(|_, n| (Duration::ZERO, if n == 0 { ok() } else { timeout() }));
@@ -956,7 +1001,7 @@ async fn an_overgrown_history_file_is_compacted() {
         MonitorConfig::default(),
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while monitor.stats("b").unwrap().stale {
+    while monitor.stats("b").unwrap().health.checked_at.is_none() {
         assert!(std::time::Instant::now() < deadline, "never polled");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -33,6 +33,7 @@ fn stats(id: &str, kind: &str, status: HealthStatus) -> BackendStats {
             status,
             message: None,
             checked_at: Some(ts(-12)),
+            failure: None,
         },
         source: Source::Live,
         updated_at: Some(ts(-12)),

@@ -226,21 +226,25 @@ fn unix_now() -> u64 {
 
 /// The last stats kept in the store, marked as coming from there.
 fn stored_stats(store: &Store, doc: &BackendDoc) -> BackendStats {
-    let mut stats = store
+    let kept = store
         .read_metadata(&poll::stats_key(&doc.id))
         .ok()
         .flatten()
-        .and_then(|entry| serde_json::from_value::<BackendStats>(entry.value).ok())
-        .unwrap_or_default();
+        .and_then(|entry| serde_json::from_value::<BackendStats>(entry.value).ok());
+    // Never reached: no figures, and nothing to call stale.
+    let reached = kept.is_some();
+    let mut stats = kept.unwrap_or_default();
     stats.id = doc.id.clone();
     stats.kind = probe::clean(doc.kind());
     stats.enabled = doc.enabled();
-    stats.stale = true;
-    stats.source = Source::Metadata;
+    stats.stale = reached;
+    stats.source = if reached {
+        Source::Metadata
+    } else {
+        Source::Live
+    };
     if let Some(health) = poll::unpolled_health(doc) {
-        stats.health = health;
-        stats.stale = false;
-        stats.source = Source::Live;
+        poll::mark_unpolled(&mut stats, health);
     }
     stats
 }
@@ -648,9 +652,7 @@ impl Shared {
                     entry.stats.enabled = doc.enabled();
                     entry.stats.kind = probe::clean(doc.kind());
                     if let Some(health) = poll::unpolled_health(&doc) {
-                        entry.stats.health = health;
-                        entry.stats.stale = false;
-                        entry.stats.source = Source::Live;
+                        poll::mark_unpolled(&mut entry.stats, health);
                     }
                     entry.failures = 0;
                     entry.doc = doc;
