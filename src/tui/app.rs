@@ -6,12 +6,14 @@
 //! was asked for; the state changes here. Drawing reads `&App` (`view.rs`).
 
 use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
 use serde_json::{Map, Value};
 use tui_input::Input;
 
 use super::keymap::{self, Action};
 use super::model::{BackendTable, Change, CommandHistory, Level, MessageLog, Row};
 use super::panes::detail::checked_label;
+use super::panes::layout;
 use super::panes::list::{self, FilterOutcome};
 use super::panes::Pane;
 use super::popups::chooser::{ChooserOutcome, KindChooser};
@@ -52,7 +54,11 @@ pub enum Cmd {
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
-    Resize,
+    /// The terminal's size, at the start and whenever it changes.
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// Wall clock, unix seconds, once a second.
     Tick(i64),
     /// Every backend at once (start, after a change of the list).
@@ -106,8 +112,8 @@ pub struct App {
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
-    /// Rows per page of the list, as last drawn (for PgUp/PgDn).
-    pub page: usize,
+    /// The terminal's size, as last told (the list's page for PgUp/PgDn depends on it).
+    pub size: Option<Rect>,
 }
 
 impl App {
@@ -131,7 +137,7 @@ impl App {
             command_history: CommandHistory::default(),
             dirty: true,
             quit: false,
-            page: 10,
+            size: None,
         }
     }
 
@@ -141,6 +147,12 @@ impl App {
 
     pub fn selected_id(&self) -> Option<String> {
         self.backends.selected_id()
+    }
+
+    /// Rows per page of the list (PgUp/PgDn), as the list is laid out at the terminal's size.
+    fn page(&self) -> usize {
+        // Before the size is known: a guess, corrected by the runtime's first message.
+        self.size.map_or(10, |area| layout::list_page(area, self))
     }
 
     pub fn push_message(&mut self, level: Level, text: impl Into<String>) {
@@ -175,7 +187,10 @@ impl App {
                 }
                 self.dirty = true;
             }
-            Msg::Resize => self.dirty = true,
+            Msg::Resize { width, height } => {
+                self.size = Some(Rect::new(0, 0, width, height));
+                self.dirty = true;
+            }
             Msg::Dashboard(listing) => {
                 if self.dashboard != listing {
                     self.dashboard = listing;
@@ -333,8 +348,8 @@ impl App {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-(self.page.max(1) as isize)),
-            Action::PageDown => self.move_by(self.page.max(1) as isize),
+            Action::PageUp => self.move_by(-(self.page().max(1) as isize)),
+            Action::PageDown => self.move_by(self.page().max(1) as isize),
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
             Action::NextPane => self.focus = self.focus.next(true),
@@ -842,6 +857,38 @@ mod tests {
             app.backends.rows()[0].stats.health.status,
             HealthStatus::Down
         );
+    }
+
+    #[test]
+    fn page_keys_move_a_page_of_the_list_as_laid_out_at_the_terminal_size() {
+        let ids: Vec<String> = (0..45).map(|i| format!("b{i:02}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&refs));
+        app.update(key(KeyCode::PageDown));
+        assert_eq!(app.selected_id().as_deref(), Some("b10"), "no size yet: 10");
+        // 80x24: 23 rows above the footer, 4 of messages, 9 of detail: a list of 10 rows,
+        // 7 of them backends (borders and the header take 3).
+        app.update(Msg::Resize {
+            width: 80,
+            height: 24,
+        });
+        app.update(key(KeyCode::PageDown));
+        assert_eq!(app.selected_id().as_deref(), Some("b17"));
+        app.update(Msg::Resize {
+            width: 120,
+            height: 40,
+        });
+        app.update(key(KeyCode::PageUp));
+        assert_eq!(
+            app.selected_id().as_deref(),
+            Some("b00"),
+            "29 a page at 120x40"
+        );
+        // Under the full-screen detail, the page is the list's it covers.
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::PageDown));
+        assert_eq!(app.selected_id().as_deref(), Some("b29"));
     }
 
     #[test]

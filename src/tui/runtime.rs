@@ -55,7 +55,7 @@ fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
         let msg = match crossterm::event::read() {
             Ok(TermEvent::Key(key)) => Msg::Key(key),
             Ok(TermEvent::Paste(text)) => Msg::Paste(text),
-            Ok(TermEvent::Resize(..)) => Msg::Resize,
+            Ok(TermEvent::Resize(width, height)) => Msg::Resize { width, height },
             Ok(_) => continue,
             // The terminal is gone (the SSH link dropped): quit cleanly.
             Err(_) => Msg::TerminalLost,
@@ -95,9 +95,15 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
     let theme = Theme::new(ColorDepth::detect(options.no_color), options.ascii);
     let mut app = App::new(unix_now(), options.read_only, options.lite);
     // Metadata first: the last-known figures are on screen before any backend answers.
-    let first_cmds = app.update(snapshot(&api));
+    let mut first_cmds = app.update(snapshot(&api));
 
     let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
+    // The list's page (PgUp/PgDn) is laid out from the size: known before the first key.
+    let size = guard.terminal.size()?;
+    first_cmds.extend(app.update(Msg::Resize {
+        width: size.width,
+        height: size.height,
+    }));
     let (tx, mut rx) = mpsc::unbounded_channel();
     spawn_input(tx.clone());
     let mut terminate = signal(SignalKind::terminate())?;
@@ -120,7 +126,7 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
         if app.dirty {
             let due = last_frame.map(|t| t + FRAME_INTERVAL);
             if due.is_none_or(|due| Instant::now() >= due) {
-                guard.draw(|frame| view::draw(frame, &mut app, &theme))?;
+                guard.draw(|frame| view::draw(frame, &app, &theme))?;
                 app.dirty = false;
                 last_frame = Some(Instant::now());
             }

@@ -1,5 +1,6 @@
 //! One frame: the screen split by `panes::layout`, each region drawn by its pane, the popup (if
-//! one is open) over them. Drawing reads the state and writes cells, nothing else.
+//! one is open) over them. Drawing takes `&App`: for the time of a frame the state is an
+//! immutable snapshot, and drawing writes cells, nothing else.
 
 use ratatui::Frame;
 
@@ -7,7 +8,7 @@ use super::app::App;
 use super::panes::{detail, footer, layout, list, messages};
 use super::theme::Theme;
 
-pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     let regions = layout::regions(area, app);
     if let Some(list_area) = regions.list {

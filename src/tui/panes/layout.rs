@@ -53,10 +53,21 @@ pub struct Regions {
 
 /// Splits `area` (the whole screen) between the panes, as `app` shows them now.
 pub fn regions(area: Rect, app: &App) -> Regions {
+    split(area, app, app.full_detail)
+}
+
+/// Rows per page of the list on a screen of `area` (for PgUp/PgDn): its inner height less the
+/// header. Under the full-screen detail, those of the list it covers.
+pub fn list_page(area: Rect, app: &App) -> usize {
+    let list = split(area, app, false).list.unwrap_or_default();
+    list.height.saturating_sub(3).max(1) as usize
+}
+
+fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
     let [body, footer] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     let fit = fit(area, app.lite);
     let selected = app.selected_row().is_some();
-    if app.full_detail {
+    if full_detail {
         let detail = selected.then_some(DetailArea {
             area: body,
             fit: Fit {

@@ -43,7 +43,7 @@ pub fn filter_key(input: &mut Input, key: KeyEvent) -> FilterOutcome {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = area.width;
     // Columns go as the width shrinks: quota, then response, then kind.
     let show_kind = width >= 46;
@@ -152,8 +152,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .block(block(Line::from(title), app.focus == Pane::List, theme))
         .row_highlight_style(theme.selected())
         .column_spacing(1);
-    // Rows per page for PgUp/PgDn: the inner height less the header.
-    app.page = area.height.saturating_sub(3).max(1) as usize;
     let mut state = TableState::default().with_selected(if nothing_visible {
         None
     } else {
