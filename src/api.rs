@@ -255,9 +255,27 @@ impl Api {
             }
         }
         let report = poll::test(ctx, id, backend.config()).await;
-        match serde_json::to_value(&report) {
+        self.keep_test(id, &report);
+        Ok(report)
+    }
+
+    /// Tests a saved backend now, with the kind's write check after the reads (never reused:
+    /// it is asked for on purpose). Kept as the backend's last test result.
+    pub async fn test_backend_writing(
+        &self,
+        id: &str,
+        ctx: &ProbeContext,
+    ) -> ApiResult<TestReport> {
+        let backend = self.store.get_backend(id)?;
+        let report = poll::test_with(ctx, id, backend.config(), true).await;
+        self.keep_test(id, &report);
+        Ok(report)
+    }
+
+    fn keep_test(&self, id: &str, report: &TestReport) {
+        match serde_json::to_value(report) {
             Ok(value) => {
-                if let Err(err) = self.store.write_metadata(&key, value) {
+                if let Err(err) = self.store.write_metadata(&poll::test_key(id), value) {
                     self.store
                         .log("WARNING", &format!("cannot keep the test result: {err}"));
                 }
@@ -269,7 +287,6 @@ impl Api {
         if let Some(monitor) = &self.monitor {
             monitor.announce(Event::TestFinished(Box::new(report.clone())));
         }
-        Ok(report)
     }
 
     fn cached_test(

@@ -506,13 +506,24 @@ pub async fn test(
     id: &str,
     config: &serde_json::Map<String, Value>,
 ) -> TestReport {
+    test_with(ctx, id, config, false).await
+}
+
+/// `test`, then, when `write` is set and the reads passed, the kind's write check (a small
+/// object put, read back, compared and deleted). A kind without one fails with that reason.
+pub async fn test_with(
+    ctx: &ProbeContext,
+    id: &str,
+    config: &serde_json::Map<String, Value>,
+    write: bool,
+) -> TestReport {
     let started = Instant::now();
     let kind_name = config.get("type").and_then(Value::as_str).unwrap_or("");
     let mut run = TestRun::default();
     let result = match Kind::parse(kind_name) {
         Ok(kind) => {
             let spec = kind.spec();
-            match spec.test(ctx, config, &mut run).await {
+            let read = match spec.test(ctx, config, &mut run).await {
                 Ok(()) => run
                     .step(
                         "pulse: what the monitor polls",
@@ -522,6 +533,15 @@ pub async fn test(
                     .await
                     .map(|_| ()),
                 Err(err) => Err(err),
+            };
+            match read {
+                Ok(()) if write && spec.has_write_check() => {
+                    spec.write_check(ctx, config, &mut run).await
+                }
+                Ok(()) if write => Err(ProbeError::Config(format!(
+                    "kind {kind} has no write check (nothing it can safely write and remove)"
+                ))),
+                other => other,
             }
         }
         Err(err) => Err(ProbeError::Config(err.to_string())),

@@ -497,3 +497,56 @@ fn cleanup_never_deletes_active_alerts_or_the_stats_of_existing_backends() {
     run(home, &["cleanup", "--days", "0"]).ok();
     assert!(!home.join("metadata/alerts.json").exists());
 }
+
+#[test]
+fn the_write_check_is_opt_in_leaves_nothing_and_is_refused_where_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    let path = format!("path={}", data.display());
+    run(
+        &home,
+        &["backend", "add", "d", "--type", "local", "--set", &path],
+    )
+    .ok();
+    let plain = run(&home, &["backend", "test", "d"]).ok();
+    assert!(
+        !plain.stdout.contains("write:"),
+        "never on by default: {plain:#?}"
+    );
+    let written = run(&home, &["backend", "test", "d", "--write", "--json"]).ok();
+    let report = written.json();
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(steps.ends_with(&[
+        "write: put a 64-byte file",
+        "read back: the same 64 bytes",
+        "delete: remove the file"
+    ]));
+    assert_eq!(
+        fs::read_dir(&data).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+    run(
+        &home,
+        &[
+            "backend",
+            "add",
+            "k",
+            "--type",
+            "ipfs",
+            "--set",
+            "api_url=http://127.0.0.1:9",
+        ],
+    )
+    .ok();
+    let refused = run(&home, &["backend", "test", "k", "--write"]);
+    assert_eq!(refused.code, Some(2), "{refused:#?}");
+    assert!(refused.stderr.contains("no write check"), "{refused:#?}");
+}

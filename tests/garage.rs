@@ -410,6 +410,23 @@ fn status_reports_exactly_what_garage_holds() {
     let (code, out, err) = run_cli(home.path(), &["backend", "test", "garage-media"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("PASS garage-media"), "{out}");
+
+    // The opt-in write check puts, reads back and deletes one object: Garage ends as it was.
+    let objects_before = garage.bucket_info("media")["objects"].clone();
+    let (code, out, err) = run_cli(home.path(), &["backend", "test", "garage-media", "--write"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for step in [
+        "write: PutObject of 64 bytes",
+        "read back: GetObject, the same 64 bytes",
+        "delete: DeleteObject",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains("✓ pass") && l.contains(step)),
+            "{step}: {out}"
+        );
+    }
+    assert_eq!(garage.bucket_info("media")["objects"], objects_before);
 }
 
 #[test]

@@ -58,6 +58,26 @@ pub trait BackendKind: Sync + 'static {
         Box::pin(async { Ok(InventoryRun::default()) })
     }
 
+    /// Whether the kind can run the opt-in write check (`backend test --write`).
+    fn has_write_check(&self) -> bool {
+        false
+    }
+
+    /// The opt-in write check: put a small object or file, read it back, compare, delete it,
+    /// each a step with its time. Never run unless asked for.
+    fn write_check<'a>(
+        &'a self,
+        _ctx: &'a ProbeContext,
+        _config: &'a Config,
+        _run: &'a mut TestRun,
+    ) -> ProbeFuture<'a, ()> {
+        Box::pin(async {
+            Err(crate::probe::ProbeError::Config(
+                "this kind has no write check".into(),
+            ))
+        })
+    }
+
     /// The kind's own test steps: reachable, authenticated, one real read. The shared test
     /// adds the pulse (what the monitor runs) after these.
     fn test<'a>(
@@ -76,7 +96,8 @@ macro_rules! backend_kind {
     (
         $kind:ident, $name:literal, pulse_requests: $requests:expr
         $(, check: $check:path)?
-        $(, inventory: $inventory:path)? $(,)?
+        $(, inventory: $inventory:path)?
+        $(, write_check: $write_check:path)? $(,)?
     ) => {
         impl $crate::backends::kind::BackendKind for $kind {
             fn name(&self) -> &'static str {
@@ -121,6 +142,19 @@ macro_rules! backend_kind {
                     budget: &'a $crate::probe::Budget,
                 ) -> $crate::probe::ProbeFuture<'a, $crate::stats::InventoryRun> {
                     Box::pin($inventory(ctx, config, resume, budget))
+                }
+            )?
+            $(
+                fn has_write_check(&self) -> bool {
+                    true
+                }
+                fn write_check<'a>(
+                    &'a self,
+                    ctx: &'a $crate::probe::ProbeContext,
+                    config: &'a $crate::backends::kind::Config,
+                    run: &'a mut $crate::probe::TestRun,
+                ) -> $crate::probe::ProbeFuture<'a, ()> {
+                    Box::pin($write_check(ctx, config, run))
                 }
             )?
             fn test<'a>(

@@ -125,9 +125,35 @@ fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             names::check_backend_id(&id)?;
             remove(&open_existing(home, &id)?, &id, yes)
         }
-        BackendCommand::Test { id, json, cached } => {
+        BackendCommand::Test {
+            id,
+            json,
+            cached,
+            write,
+        } => {
             names::check_backend_id(&id)?;
-            super::status::test(&Api::new(open_existing(home, &id)?), &id, json, cached)
+            let api = Api::new(open_existing(home, &id)?);
+            if write {
+                // Said before anything runs: a kind without a write check cannot be asked for one.
+                let backend = api.get_backend(&id)?;
+                match Kind::parse(backend.kind()) {
+                    Ok(kind) if kind.spec().has_write_check() => {}
+                    _ => {
+                        let with: Vec<&str> = Kind::ALL
+                            .into_iter()
+                            .filter(|k| k.spec().has_write_check())
+                            .map(Kind::as_str)
+                            .collect();
+                        return Err(CliError::usage(format!(
+                            "backend '{}' is of kind {}, which has no write check (kinds with one: {}); run without --write",
+                            sanitize(&id, 80),
+                            sanitize(backend.kind(), 30),
+                            with.join(", ")
+                        )));
+                    }
+                }
+            }
+            super::status::test(&api, &id, json, cached, write)
         }
         BackendCommand::Inventory { id, json } => {
             names::check_backend_id(&id)?;

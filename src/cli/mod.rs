@@ -123,8 +123,11 @@ pub enum BackendCommand {
         #[arg(long)]
         json: bool,
         /// Reuse a result younger than the test_ttl_secs setting instead of testing again
-        #[arg(long)]
+        #[arg(long, conflicts_with = "write")]
         cached: bool,
+        /// Also put a small object (or file), read it back, compare and delete it (local, s3)
+        #[arg(long)]
+        write: bool,
     },
     /// Run the slow inventory now (listings, walks, pin and object counts) and keep it;
     /// a count carried over several runs goes on where it stopped (exit 1 if it failed)

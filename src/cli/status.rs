@@ -40,8 +40,7 @@ pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
             continue;
         }
         let credentials = backend.health.failure.as_deref() == Some("credentials");
-        let alerts =
-            crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
+        let alerts = crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
         backend.set_alerts(alerts);
     }
     if as_json {
@@ -170,14 +169,18 @@ fn status_table(report: &StatsReport) -> String {
     )
 }
 
-pub fn test(api: &Api, id: &str, as_json: bool, cached: bool) -> CliResult {
+pub fn test(api: &Api, id: &str, as_json: bool, cached: bool, write: bool) -> CliResult {
     let ctx = context(api.store())?;
     let reuse_within = if cached {
         Duration::from_secs(api.settings()?.test_ttl_secs())
     } else {
         Duration::ZERO
     };
-    let report = runtime()?.block_on(api.test_backend(id, &ctx, reuse_within))?;
+    let report = if write {
+        runtime()?.block_on(api.test_backend_writing(id, &ctx))?
+    } else {
+        runtime()?.block_on(api.test_backend(id, &ctx, reuse_within))?
+    };
     if as_json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;

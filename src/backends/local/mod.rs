@@ -40,6 +40,7 @@ super::kind::backend_kind!(
     "local",
     pulse_requests: 1,
     inventory: inventory,
+    write_check: write_check,
 );
 
 /// Where the backend lives, for lists.
@@ -255,6 +256,63 @@ async fn inventory(
     })
     .await
     .map_err(|e| ProbeError::Other(format!("the walk stopped: {e}")))?
+}
+
+/// The opt-in write check: a 64-byte file with a name of its own in the directory, read back,
+/// compared and removed (removed even when the comparison fails).
+async fn write_check(
+    _ctx: &ProbeContext,
+    config: &Config,
+    run: &mut TestRun,
+) -> Result<(), ProbeError> {
+    use std::io::Write;
+    let (dir, _) = settings(config)?;
+    let name = format!(
+        ".ipfs-kit-tui-write-check-{}-{:016x}",
+        std::process::id(),
+        fastrand::u64(..)
+    );
+    let path = dir.join(&name);
+    let bytes: Vec<u8> = (0..64).map(|_| fastrand::u8(..)).collect();
+    run.step(
+        "write: put a 64-byte file",
+        async {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| io_error(&path, e))?;
+            file.write_all(&bytes)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| io_error(&path, e))
+        },
+        |()| name.clone(),
+    )
+    .await?;
+    let compared = run
+        .step(
+            "read back: the same 64 bytes",
+            async {
+                let read = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+                if read == bytes {
+                    Ok(())
+                } else {
+                    Err(ProbeError::Other(format!(
+                        "read {} bytes that differ from the 64 written",
+                        read.len()
+                    )))
+                }
+            },
+            |()| "identical".into(),
+        )
+        .await;
+    run.step(
+        "delete: remove the file",
+        async { std::fs::remove_file(&path).map_err(|e| io_error(&path, e)) },
+        |()| "removed".into(),
+    )
+    .await?;
+    compared
 }
 
 async fn test(_ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {

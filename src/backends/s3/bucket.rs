@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use rusty_s3::actions::list_objects_v2::ListObjectsV2Response;
-use rusty_s3::actions::{HeadBucket, ListObjectsV2, S3Action};
+use rusty_s3::actions::{DeleteObject, GetObject, HeadBucket, ListObjectsV2, PutObject, S3Action};
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 use serde_json::{Map, Value};
 
@@ -86,5 +86,37 @@ impl Target {
         let text = std::str::from_utf8(&reply.body)
             .map_err(|e| ProbeError::unparsable("ListObjectsV2", e))?;
         ListObjectsV2::parse_response(text).map_err(|e| ProbeError::unparsable("ListObjectsV2", e))
+    }
+
+    /// PutObject (the opt-in write check only: the monitor never writes).
+    pub async fn put(
+        &self,
+        ctx: &ProbeContext,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<(), ProbeError> {
+        let url = PutObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        self.check(
+            ctx.http
+                .send(ctx.http.client().put(url.as_str()).body(body))
+                .await?,
+        )?;
+        Ok(())
+    }
+
+    pub async fn get(&self, ctx: &ProbeContext, key: &str) -> Result<Vec<u8>, ProbeError> {
+        let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        let reply = self.check(ctx.http.send(ctx.http.client().get(url.as_str())).await?)?;
+        Ok(reply.body.to_vec())
+    }
+
+    pub async fn delete(&self, ctx: &ProbeContext, key: &str) -> Result<(), ProbeError> {
+        let url = DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        self.check(
+            ctx.http
+                .send(ctx.http.client().delete(url.as_str()))
+                .await?,
+        )?;
+        Ok(())
     }
 }

@@ -97,6 +97,7 @@ super::kind::backend_kind!(
     pulse_requests: 3,
     check: check_combination,
     inventory: inventory,
+    write_check: write_check,
 );
 
 /// Where the backend lives, for lists.
@@ -283,6 +284,50 @@ async fn inventory(
     run.requests = budget.requests();
     run.figures = figures;
     Ok(run)
+}
+
+/// The opt-in write check: PUT a 64-byte object under a key of its own, GET it back, compare,
+/// DELETE it (deleted even when the comparison fails).
+async fn write_check(
+    ctx: &ProbeContext,
+    config: &Config,
+    run: &mut TestRun,
+) -> Result<(), ProbeError> {
+    let target = bucket::target(config)?;
+    let key = format!(
+        ".ipfs-kit-tui-write-check/{}-{:016x}",
+        std::process::id(),
+        fastrand::u64(..)
+    );
+    let bytes: Vec<u8> = (0..64).map(|_| fastrand::u8(..)).collect();
+    run.step(
+        "write: PutObject of 64 bytes",
+        target.put(ctx, &key, bytes.clone()),
+        |()| clean(&key),
+    )
+    .await?;
+    let compared = run
+        .step(
+            "read back: GetObject, the same 64 bytes",
+            async {
+                let read = target.get(ctx, &key).await?;
+                if read == bytes {
+                    Ok(())
+                } else {
+                    Err(ProbeError::Other(format!(
+                        "read {} bytes that differ from the 64 written",
+                        read.len()
+                    )))
+                }
+            },
+            |()| "identical".into(),
+        )
+        .await;
+    run.step("delete: DeleteObject", target.delete(ctx, &key), |()| {
+        "deleted".into()
+    })
+    .await?;
+    compared
 }
 
 async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {
