@@ -20,7 +20,7 @@ use super::popups::chooser::{ChooserOutcome, KindChooser};
 use super::popups::command::{self, Command, CommandLine, CommandOutcome, Refusal};
 use super::popups::confirm::{Confirm, ConfirmOutcome};
 use super::popups::dashboard::{self, DashboardBackends};
-use super::popups::form::{Form, FormOutcome};
+use super::popups::form::{Form, FormOutcome, SaveError};
 use super::popups::help::Help;
 use super::popups::test_result::TestResult;
 use super::popups::{Popup, Shown};
@@ -72,7 +72,8 @@ pub enum Msg {
     AlertCleared(Alert),
     TestFinished(Box<TestReport>),
     FormTestFinished(Box<TestReport>),
-    Saved(Result<String, String>),
+    /// A form's save: the id, or why it was refused.
+    Saved(Result<String, SaveError>),
     /// An inventory asked for with a key could not start (the reason).
     InventoryRefused(String),
     Removed(Result<String, String>),
@@ -270,11 +271,11 @@ impl App {
                     self.popup = None;
                     self.push_message(Level::Info, format!("{verb} backend {id}"));
                 }
-                Err(message) => {
+                Err(error) => {
                     if let Some(Popup::Form(form)) = &mut self.popup {
-                        form.set_save_error(message);
+                        form.set_save_error(error);
                     } else {
-                        self.push_message(Level::Error, message);
+                        self.push_message(Level::Error, error.to_string());
                     }
                     self.dirty = true;
                 }

@@ -13,10 +13,11 @@ use tokio::time::Instant;
 
 use super::app::{App, Cmd, Msg};
 use super::model::Row;
+use super::popups::form::SaveError;
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::{view, Options};
-use crate::api::Api;
+use crate::api::{Api, ApiError};
 use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::probe::ProbeContext;
 use crate::store::Store;
@@ -194,6 +195,17 @@ fn store_job(
     });
 }
 
+/// A refused save, typed for the form: a field's reason goes under that field.
+fn save_error(err: ApiError) -> SaveError {
+    match err {
+        ApiError::Field(err) => SaveError::Field {
+            field: err.field,
+            reason: err.reason,
+        },
+        other => SaveError::Other(other.to_string()),
+    }
+}
+
 /// Carries out a command. Network and store work is spawned; nothing here waits.
 fn execute(
     cmd: Cmd,
@@ -265,7 +277,7 @@ fn execute(
                 } else {
                     api.create_backend_config(&id, config)
                 };
-                Msg::Saved(result.map(|_| id).map_err(|e| e.to_string()))
+                Msg::Saved(result.map(|_| id).map_err(save_error))
             });
         }
         Cmd::LoadForEdit(id) => {
@@ -291,5 +303,28 @@ fn execute(
         // Polling goes on while paused (figures keep being kept); only the screen holds still.
         Cmd::SetPaused(_) => {}
         Cmd::Quit => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::FieldError;
+    use crate::store::StoreError;
+
+    #[test]
+    fn a_refused_save_reads_as_the_api_said_it() {
+        let field = || ApiError::Field(FieldError::new("path", "is not a directory"));
+        let typed = save_error(field());
+        assert_eq!(
+            typed,
+            SaveError::Field {
+                field: "path".into(),
+                reason: "is not a directory".into()
+            }
+        );
+        assert_eq!(typed.to_string(), field().to_string());
+        let exists = || ApiError::Store(StoreError::AlreadyExists("scratch".into()));
+        assert_eq!(save_error(exists()), SaveError::Other(exists().to_string()));
     }
 }

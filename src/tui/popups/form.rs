@@ -86,6 +86,15 @@ pub enum FormOutcome {
     },
 }
 
+/// Why a save was refused, typed for the screen: a field's reason goes under that field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SaveError {
+    #[error("field '{field}': {reason}")]
+    Field { field: String, reason: String },
+    #[error("{0}")]
+    Other(String),
+}
+
 const BUTTONS: [&str; 3] = ["Test", "Save", "Cancel"];
 
 /// The kind a form edits: one this console knows (its whole schema), or one it does not probe
@@ -419,18 +428,16 @@ impl Form {
         }
     }
 
-    /// The api refused to save: say why, under the field when the message names one.
-    pub fn set_save_error(&mut self, message: String) {
-        if let Some(rest) = message.strip_prefix("field '") {
-            if let Some((name, reason)) = rest.split_once("': ") {
-                if let Some(index) = self.fields.iter().position(|f| f.name() == name) {
-                    self.fields[index].error = Some(reason.to_string());
-                    self.fields[index].touched = true;
-                    self.focus = index;
-                }
+    /// The api refused to save: say why, and under the field when the error names one here.
+    pub fn set_save_error(&mut self, error: SaveError) {
+        if let SaveError::Field { field, reason } = &error {
+            if let Some(index) = self.fields.iter().position(|f| f.name() == field) {
+                self.fields[index].error = Some(reason.clone());
+                self.fields[index].touched = true;
+                self.focus = index;
             }
         }
-        self.status = Status::Error(message);
+        self.status = Status::Error(error.to_string());
     }
 
     pub fn set_testing(&mut self) {
@@ -806,6 +813,33 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("needs 'user'"));
+    }
+
+    #[test]
+    fn a_refused_save_names_the_field_under_it() {
+        let mut form = Form::add(Kind::Local);
+        type_text(&mut form, "scratch");
+        form.set_save_error(SaveError::Field {
+            field: "path".into(),
+            reason: "is not a directory".into(),
+        });
+        let path = form.fields.iter().position(|f| f.name() == "path").unwrap();
+        assert_eq!(form.focus, path);
+        assert_eq!(
+            form.fields[path].error.as_deref(),
+            Some("is not a directory")
+        );
+        assert_eq!(
+            form.status,
+            Status::Error("field 'path': is not a directory".into())
+        );
+        // Anything else is said in the status line only.
+        form.set_save_error(SaveError::Other("backend 'scratch' already exists".into()));
+        assert_eq!(form.focus, path);
+        assert_eq!(
+            form.status,
+            Status::Error("backend 'scratch' already exists".into())
+        );
     }
 
     #[test]
