@@ -34,6 +34,9 @@ impl MetadataEntry {
     }
 }
 
+/// Says why a metadata file old enough to go must stay (its key and document), or `None`.
+pub type KeepRule<'a> = dyn Fn(&str, &Map<String, Value>) -> Option<&'static str> + 'a;
+
 #[derive(Debug, Default)]
 pub struct CleanupReport {
     pub removed: Vec<String>,
@@ -193,7 +196,7 @@ impl Store {
     pub fn cleanup_metadata(
         &self,
         days: u64,
-        keep: &dyn Fn(&str, &Map<String, Value>) -> Option<&'static str>,
+        keep: &KeepRule<'_>,
     ) -> Result<CleanupReport> {
         let max_age = days as f64 * 86_400.0;
         let dir = self.metadata_dir();
