@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use tui_input::Input;
 
 use super::keymap::{self, Action};
-use super::model::{BackendTable, Change, CommandHistory, Level, MessageLog, Row};
+use super::model::{
+    BackendTable, Change, CommandHistory, DashboardBackends, Level, MessageLog, Row,
+};
 use super::panes::detail::checked_label;
 use super::panes::layout;
 use super::panes::list::{self, FilterOutcome};
@@ -19,7 +21,7 @@ use super::panes::Pane;
 use super::popups::chooser::{ChooserOutcome, KindChooser};
 use super::popups::command::{self, Command, CommandLine, CommandOutcome, Refusal};
 use super::popups::confirm::{Confirm, ConfirmOutcome};
-use super::popups::dashboard::{self, DashboardBackends};
+use super::popups::dashboard;
 use super::popups::form::{Form, FormOutcome, SaveError};
 use super::popups::help::Help;
 use super::popups::test_result::TestResult;

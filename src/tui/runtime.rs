@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use super::app::{App, Cmd, Msg};
-use super::model::Row;
+use super::model::{DashboardBackends, Row};
 use super::popups::form::SaveError;
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
@@ -219,7 +219,7 @@ fn execute(
             let api = api.clone();
             store_job(store_jobs, tx, move || {
                 let listing = api.foreign_backends();
-                Msg::Dashboard(super::popups::dashboard::DashboardBackends {
+                Msg::Dashboard(DashboardBackends {
                     backends: listing.backends,
                     errors: listing.errors.iter().map(ToString::to_string).collect(),
                 })

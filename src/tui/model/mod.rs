@@ -1,11 +1,14 @@
 //! The console's domain models, apart from any GUI chrome: what the backends are (and which one
-//! is selected), what was said in the message log, what was typed on the command line. They know
-//! nothing of panes, popups or drawing; `App` holds them and changes them only in `update`.
+//! is selected), what was said in the message log, what was typed on the command line, what the
+//! dashboard's own files hold. They know nothing of panes, popups or drawing; `App` holds them
+//! and changes them only in `update`.
 
 pub mod backends;
 pub mod command_line;
+pub mod dashboard;
 pub mod messages;
 
 pub use backends::{BackendTable, Change, Row, SortColumn};
 pub use command_line::CommandHistory;
+pub use dashboard::DashboardBackends;
 pub use messages::{Level, Message, MessageLog, MESSAGE_LIMIT};

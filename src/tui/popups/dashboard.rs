@@ -1,8 +1,8 @@
 //! The popup that shows the backends the Python library's dashboard keeps in its own files
 //! (`backends.json`, `backends/*.yaml` with `policies/*_policy.json`). Read-only: this console
 //! never changes those files, so the popup has nothing to edit, only where each comes from.
-//! State is the listing the runtime read off the UI loop (kept in `App`: the list's title counts
-//! it too); drawing is pure.
+//! What it shows is a model (`model/dashboard.rs`: the list's title counts it too); drawing is
+//! pure.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Rect};
@@ -12,26 +12,13 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 use ratatui::Frame;
 
 use super::{closes, Shown};
-use crate::store::ForeignBackend;
 use crate::text::sanitize;
+use crate::tui::model::DashboardBackends;
 use crate::tui::panes::footer::Hint;
 use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
 
 pub const HINTS: &[Hint] = &[("Esc", "close")];
-
-/// What the dashboard's files held when last read, and the files that did not read.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DashboardBackends {
-    pub backends: Vec<ForeignBackend>,
-    pub errors: Vec<String>,
-}
-
-impl DashboardBackends {
-    pub fn is_empty(&self) -> bool {
-        self.backends.is_empty() && self.errors.is_empty()
-    }
-}
 
 /// Esc, Enter, q, ?, Ctrl-C or D (which opened it) close it; every other key is ignored.
 pub fn handle_key(key: KeyEvent) -> Shown {
@@ -137,7 +124,7 @@ pub fn draw(frame: &mut Frame, area: Rect, listing: &DashboardBackends, theme: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::ForeignSource;
+    use crate::store::{ForeignBackend, ForeignSource};
     use crate::tui::theme::ColorDepth;
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
