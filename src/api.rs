@@ -9,7 +9,17 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
 use crate::backends::{self, FieldError, Kind};
-use crate::monitor::alerts::Alert;
+use crate::monitor::alerts::{Alert, Rule};
+
+/// Active alerts of one rule on backends that share an endpoint, or one alert alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertGroup {
+    pub rule: Rule,
+    /// `host:port` the backends share, when known.
+    pub endpoint: Option<String>,
+    /// Newest first.
+    pub alerts: Vec<Alert>,
+}
 use crate::monitor::{Event, Monitor};
 use crate::poll::{self, InventoryError};
 use crate::probe::{ProbeContext, TestReport};
@@ -380,24 +390,70 @@ impl Api {
 
     /// Active alerts first, then the cleared ones, newest first.
     pub fn alerts(&self) -> Vec<Alert> {
-        let mut alerts: Vec<Alert> = self
-            .store
-            .read_metadata("alerts")
-            .ok()
-            .flatten()
-            .and_then(|entry| serde_json::from_value(entry.value).ok())
-            .unwrap_or_default();
-        if let Some(monitor) = &self.monitor {
-            // The writer may not have flushed the newest yet.
-            for active in monitor.active_alerts() {
-                if !alerts.contains(&active) {
-                    alerts.push(active);
-                }
-            }
-        }
+        let mut alerts: Vec<Alert> = match &self.monitor {
+            // The monitor holds the newest (its writer may not have flushed them yet).
+            Some(monitor) => monitor.alert_records(),
+            None => self
+                .store
+                .read_metadata("alerts")
+                .ok()
+                .flatten()
+                .and_then(|entry| serde_json::from_value(entry.value).ok())
+                .unwrap_or_default(),
+        };
         alerts.reverse();
         alerts.sort_by_key(|a| a.cleared_at.is_some());
         alerts
+    }
+
+    /// The active alerts in groups: alerts of one rule whose backends share an endpoint (one
+    /// server down takes every backend on it down) are one group naming its backends; any
+    /// other alert is a group of its own. Newest first.
+    pub fn alert_groups(&self) -> Vec<AlertGroup> {
+        let endpoints: std::collections::HashMap<String, String> = self
+            .store
+            .list_backends()
+            .backends
+            .iter()
+            .filter_map(|b| backends::endpoint(b.config()).map(|e| (b.id.clone(), e)))
+            .collect();
+        let mut groups: Vec<AlertGroup> = Vec::new();
+        for alert in self.alerts().into_iter().filter(|a| a.cleared_at.is_none()) {
+            let endpoint = endpoints.get(&alert.backend).cloned();
+            let same = groups
+                .iter_mut()
+                .find(|g| g.rule == alert.rule && endpoint.is_some() && g.endpoint == endpoint);
+            match same {
+                Some(group) => group.alerts.push(alert),
+                None => groups.push(AlertGroup {
+                    rule: alert.rule,
+                    endpoint,
+                    alerts: vec![alert],
+                }),
+            }
+        }
+        groups
+    }
+
+    /// Acknowledges a backend's active alert in the running monitor.
+    pub fn acknowledge_alert(&self, id: &str, rule: Rule) -> Result<bool, ApiInventoryError> {
+        match &self.monitor {
+            Some(monitor) => Ok(monitor.acknowledge_alert(id, rule)),
+            None => Err(ApiInventoryError::NoMonitor),
+        }
+    }
+
+    /// Silences a backend's active alert for `for_secs` in the running monitor.
+    pub fn silence_alert(
+        &self,
+        id: &str,
+        rule: Rule,
+        for_secs: u64,
+    ) -> Result<bool, ApiInventoryError> {
+        match &self.monitor {
+            Some(monitor) => Ok(monitor.silence_alert(id, rule, for_secs)),
+            None => Err(ApiInventoryError::NoMonitor),
+        }
     }
 
     /// Removes metadata older than `days`, except what is still in use: the alerts file while
@@ -446,5 +502,67 @@ impl Api {
             .log("INFO", &format!("setting changed: {key}={value}"));
         self.changed();
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn alerts_of_one_rule_on_one_endpoint_are_one_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path().join("home")).unwrap();
+        let s3 = |bucket: &str| {
+            json!({"type": "s3", "endpoint": "http://10.0.0.5:3900", "bucket": bucket,
+                   "access_key": "k", "secret_key": "s"})
+            .as_object()
+            .unwrap()
+            .clone()
+        };
+        for bucket in ["a", "b", "c"] {
+            store.create_backend(bucket, s3(bucket)).unwrap();
+        }
+        let kubo = json!({"type": "ipfs", "api_url": "http://10.0.0.9:5001"});
+        store
+            .create_backend("kubo", kubo.as_object().unwrap().clone())
+            .unwrap();
+        let alert = |backend: &str, rule: &str, cleared: Option<&str>| {
+            json!({"backend": backend, "rule": rule, "message": "down for 3 polls",
+                   "raised_at": "2026-11-24T10:00:00+00:00", "cleared_at": cleared})
+        };
+        store
+            .write_metadata(
+                "alerts",
+                json!([
+                    alert("a", "down", None),
+                    alert("b", "down", None),
+                    alert("c", "down", None),
+                    alert("c", "quota", None),
+                    alert("kubo", "down", None),
+                    alert("a", "error_rate", Some("2026-11-24T10:05:00+00:00")),
+                ]),
+            )
+            .unwrap();
+        let groups = Api::new(store).alert_groups();
+        let shape: Vec<(Rule, Option<&str>, Vec<&str>)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    g.rule,
+                    g.endpoint.as_deref(),
+                    g.alerts.iter().map(|a| a.backend.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (Rule::Down, Some("10.0.0.9:5001"), vec!["kubo"]),
+                (Rule::Quota, Some("10.0.0.5:3900"), vec!["c"]),
+                (Rule::Down, Some("10.0.0.5:3900"), vec!["c", "b", "a"]),
+            ]
+        );
     }
 }

@@ -316,6 +316,22 @@ pub fn common_field_problems(config: &Map<String, Value>) -> Vec<FieldError> {
         .collect()
 }
 
+/// The network endpoint a backend talks to (`host:port`), from the first URL field it has:
+/// backends that share one go down together, and their alerts are grouped.
+pub fn endpoint(config: &Map<String, Value>) -> Option<String> {
+    ["api_url", "endpoint", "url", "rpc_url", "admin_url"]
+        .iter()
+        .filter_map(|field| config.get(*field).and_then(Value::as_str))
+        .filter_map(|text| url::Url::parse(text).ok())
+        .find_map(|url| {
+            let host = url.host_str()?.to_string();
+            Some(match url.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+}
+
 /// Whether a config key holds a secret: a secret field of the kind, or an unknown key that
 /// looks like one.
 pub fn is_secret_key(kind: Option<Kind>, key: &str) -> bool {

@@ -390,6 +390,11 @@ impl Monitor {
         lock(&self.shared.state).alerts.active().cloned().collect()
     }
 
+    /// Every alert kept (active and closed), oldest first, as the monitor holds them now.
+    pub fn alert_records(&self) -> Vec<Alert> {
+        lock(&self.shared.state).alerts.to_records()
+    }
+
     /// Acknowledges a backend's active alert (it stays active until its condition ends).
     pub fn acknowledge_alert(&self, id: &str, rule: Rule) -> bool {
         let mut state = lock(&self.shared.state);
