@@ -66,6 +66,12 @@ struct Variant {
     /// what it writes.
     py_pause_ms: u64,
     cli_commands: usize,
+    /// A new library instance (a fresh load of main.json) for every operation, as short-lived
+    /// scripts make one. Then the library keeps what others wrote before its load, and a
+    /// setting of its own can only be lost to another writer's rewrite: the case the stamp
+    /// check before our rename exists for. (A long-lived instance saves its copy from memory
+    /// on every change, which puts back anything a rewrite of ours dropped.)
+    py_instance_per_op: bool,
     /// Our next command, from the rng, its number, our model and Python's backends now.
     plan: fn(&mut fastrand::Rng, usize, &Ours, &[String]) -> Planned,
 }
@@ -79,6 +85,7 @@ const PACED: Variant = Variant {
     py_ops: 200,
     py_pause_ms: 150,
     cli_commands: 200,
+    py_instance_per_op: false,
     plan: next_command,
 };
 
@@ -98,6 +105,18 @@ const WRITE_HEAVY: Variant = Variant {
     py_ops: 400,
     py_pause_ms: 25,
     cli_commands: 200,
+    py_instance_per_op: false,
+    plan: next_write,
+};
+
+/// As `WRITE_HEAVY`, with the library as short-lived scripts use it: one instance per
+/// operation, each loading main.json afresh.
+const SHORT_LIVED: Variant = Variant {
+    name: "short-lived",
+    py_ops: 300,
+    py_pause_ms: 25,
+    cli_commands: 200,
+    py_instance_per_op: true,
     plan: next_write,
 };
 
@@ -524,6 +543,12 @@ fn python_library_saving_often_and_our_quick_writes_lose_nothing_of_python() {
     run_variant(&WRITE_HEAVY);
 }
 
+#[test]
+#[ignore = "needs python3; run by scripts/test.sh"]
+fn short_lived_library_instances_and_our_quick_writes_lose_nothing_of_python() {
+    run_variant(&SHORT_LIVED);
+}
+
 /// Runs one variant and asserts what the module's header says.
 fn run_variant(v: &Variant) {
     // A test that panicked poisons the lock; the next one still runs.
@@ -590,6 +615,7 @@ fn run_variant(v: &Variant) {
                 &PY_SEED.to_string(),
             ])
             .args(["--pause-ms", &v.py_pause_ms.to_string()])
+            .args(v.py_instance_per_op.then_some("--instance-per-op"))
             .arg("--journal")
             .arg(&journal_path)
             .stdin(Stdio::null())

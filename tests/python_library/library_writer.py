@@ -239,6 +239,13 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pause-ms", type=float, default=5.0)
     parser.add_argument("--journal", required=True)
+    parser.add_argument(
+        "--instance-per-op",
+        action="store_true",
+        help="a new MetadataManager for every operation, as short-lived scripts make one: it "
+        "loads main.json afresh, so a write of someone else's since its last save is kept, "
+        "and a loss of its own changes can only come from another writer's rewrite",
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -254,6 +261,8 @@ def main(argv=None):
     failed = []
 
     for i in range(args.ops):
+        if args.instance_per_op and i > 0:
+            manager = MetadataManager(args.home)
         roll = rng.random()
         if roll < 0.55:
             key = f"py_setting_{i}"
