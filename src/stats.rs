@@ -12,6 +12,8 @@ use crate::probe::ProbeError;
 #[serde(rename_all = "lowercase")]
 pub enum HealthStatus {
     Healthy,
+    /// The backend answers, but has an active alert (its quota, its error rate).
+    Warning,
     Degraded,
     Down,
     #[default]
@@ -26,6 +28,7 @@ impl HealthStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             HealthStatus::Healthy => "healthy",
+            HealthStatus::Warning => "warning",
             HealthStatus::Degraded => "degraded",
             HealthStatus::Down => "down",
             HealthStatus::Unknown => "unknown",
@@ -499,6 +502,20 @@ impl BackendStats {
     /// Sets the active alerts, and with them the `warning` health of a backend that answers
     /// but is in alert (its quota, its error rate).
     pub fn set_alerts(&mut self, alerts: Vec<AlertBrief>) {
+        let in_alert = alerts
+            .iter()
+            .find(|a| a.rule == "quota" || a.rule == "error_rate");
+        match (self.health.status, in_alert) {
+            (HealthStatus::Healthy, Some(alert)) => {
+                self.health.status = HealthStatus::Warning;
+                self.health.message = Some(alert.message.clone());
+            }
+            (HealthStatus::Warning, None) => {
+                self.health.status = HealthStatus::Healthy;
+                self.health.message = None;
+            }
+            _ => {}
+        }
         self.alerts = alerts;
     }
 }

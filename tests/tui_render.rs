@@ -203,6 +203,7 @@ fn down_backend_detail_shows_the_reason_and_stale_figures() {
     snapshot_all("detail_down", |app| {
         key(app, KeyCode::Char('s'));
         key(app, KeyCode::Char('s')); // sort by health: down first
+        key(app, KeyCode::Char('g')); // the selection stays on its backend: go to the top
     });
 }
 
@@ -373,4 +374,50 @@ fn help_scrolls_to_its_last_line_on_a_small_terminal() {
     key(&mut app, KeyCode::Home);
     let text = format!("{}", render(&mut app, 80, 24, plain()).backend());
     assert!(text.contains("Help (1/"), "{text}");
+}
+
+/// The first cell of the gauge bar on the line that starts with `label` in the detail pane.
+fn gauge_fg(terminal: &Terminal<TestBackend>, label: &str) -> Option<Color> {
+    let buffer = terminal.backend().buffer();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(pos) = line.find(&format!("│{label}")) {
+            let start = line[..pos].chars().count() as u16 + 1 + 8;
+            return Some(buffer[(start, y)].fg);
+        }
+    }
+    None
+}
+
+#[test]
+fn old_figures_are_dimmed_and_a_down_backend_never_draws_a_healthy_colour() {
+    let theme = || Theme::new(ColorDepth::Basic16, false);
+    // The healthy garage bucket: its quota gauge is coloured by how full it is.
+    let mut live = app(false);
+    key(&mut live, KeyCode::Char('j'));
+    key(&mut live, KeyCode::Char('j'));
+    let terminal = render(&mut live, 120, 40, theme());
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("garage-media (s3)"), "{text}");
+    assert_eq!(gauge_fg(&terminal, "Quota"), Some(Color::Green), "{text}");
+    // The down Kubo node (figures last known): dimmed, and it says how old they are.
+    let mut down = app(false);
+    key(&mut down, KeyCode::Char('s'));
+    key(&mut down, KeyCode::Char('s'));
+    key(&mut down, KeyCode::Char('g'));
+    let terminal = render(&mut down, 120, 40, theme());
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("kubo-main (ipfs)"), "{text}");
+    assert!(text.contains("* last known, 12s ago"), "{text}");
+    for label in ["Storage", "GC at"] {
+        assert_eq!(
+            gauge_fg(&terminal, label),
+            Some(Color::DarkGray),
+            "{label}: {text}"
+        );
+    }
+    assert_eq!(fg_of(&terminal, "version 0.32.1"), Some(Color::DarkGray));
+    assert!(!text.contains("Used bytes (now"), "{text}");
 }

@@ -67,6 +67,7 @@ pub fn health_label(status: HealthStatus) -> &'static str {
     match status {
         HealthStatus::Healthy => "✓ healthy",
         HealthStatus::Degraded => "! degraded",
+        HealthStatus::Warning => "▲ warning",
         HealthStatus::Down => "✗ down",
         HealthStatus::Unknown => "? unknown",
         HealthStatus::Disabled => "- disabled",

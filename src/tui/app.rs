@@ -14,7 +14,7 @@ use super::keymap::{self, Action};
 use super::model::{
     BackendTable, Change, CommandHistory, DashboardBackends, Level, MessageLog, Row,
 };
-use super::panes::detail::checked_label;
+use super::panes::detail::ages_label;
 use super::panes::layout;
 use super::panes::list::{self, FilterOutcome};
 use super::panes::Pane;
@@ -207,10 +207,11 @@ impl App {
                 }
             }
             Msg::Tick(now) => {
-                let before = self.selected_row().map(|r| checked_label(self.now, r));
+                // Ages are real time: they go on while paused (the figures hold still).
+                let before = self.selected_row().map(|r| ages_label(self.now, r));
                 self.now = now;
-                let after = self.selected_row().map(|r| checked_label(self.now, r));
-                if before != after && !self.backends.is_paused() {
+                let after = self.selected_row().map(|r| ages_label(self.now, r));
+                if before != after {
                     self.dirty = true;
                 }
             }

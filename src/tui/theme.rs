@@ -63,7 +63,9 @@ impl Theme {
     pub fn health(&self, status: HealthStatus) -> Style {
         match status {
             HealthStatus::Healthy => self.fg(Color::Green, 34, (80, 200, 120)),
-            HealthStatus::Degraded => self.fg(Color::Yellow, 178, (230, 180, 40)),
+            HealthStatus::Degraded | HealthStatus::Warning => {
+                self.fg(Color::Yellow, 178, (230, 180, 40))
+            }
             HealthStatus::Down => self
                 .fg(Color::Red, 160, (230, 70, 70))
                 .add_modifier(Modifier::BOLD),
@@ -78,12 +80,14 @@ impl Theme {
         match (status, self.ascii) {
             (HealthStatus::Healthy, false) => "✓ healthy",
             (HealthStatus::Degraded, false) => "! degraded",
+            (HealthStatus::Warning, false) => "▲ warning",
             (HealthStatus::Down, false) => "✗ down",
             (HealthStatus::Unknown, false) => "? unknown",
             (HealthStatus::Disabled, false) => "- disabled",
             (HealthStatus::Unsupported, false) => "· unsupported",
             (HealthStatus::Healthy, true) => "+ healthy",
             (HealthStatus::Degraded, true) => "! degraded",
+            (HealthStatus::Warning, true) => "^ warning",
             (HealthStatus::Down, true) => "x down",
             (HealthStatus::Unknown, true) => "? unknown",
             (HealthStatus::Disabled, true) => "- disabled",

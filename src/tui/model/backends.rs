@@ -69,10 +69,11 @@ fn health_rank(status: HealthStatus) -> u8 {
     match status {
         HealthStatus::Down => 0,
         HealthStatus::Degraded => 1,
-        HealthStatus::Unknown => 2,
-        HealthStatus::Healthy => 3,
-        HealthStatus::Unsupported => 4,
-        HealthStatus::Disabled => 5,
+        HealthStatus::Warning => 2,
+        HealthStatus::Unknown => 3,
+        HealthStatus::Healthy => 4,
+        HealthStatus::Unsupported => 5,
+        HealthStatus::Disabled => 6,
     }
 }
 

@@ -3,6 +3,7 @@
 //! figures and, where there is room, sparklines of the response time and the bytes used.
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, SparklineBar, Wrap};
 use ratatui::Frame;
@@ -16,13 +17,43 @@ use crate::tui::app::App;
 use crate::tui::model::Row;
 use crate::tui::theme::Theme;
 
-/// A compact age that changes at most every 5 s under a minute: "just now", "15s ago", "3m ago".
+/// An age exact where it is near and coarse where it is far: "just now", "12s ago" (every
+/// second under a minute), "3m ago", "2h ago". The screen redraws at most once a second for it,
+/// and only while the age shown changes.
 pub fn coarse_age(secs: i64) -> String {
     match secs.max(0) {
-        0..=4 => "just now".into(),
-        s @ 5..=59 => format!("{}s ago", s / 5 * 5),
+        0 => "just now".into(),
+        s @ 1..=59 => format!("{s}s ago"),
         s => crate::text::age(s as f64),
     }
+}
+
+/// Every age the detail shows for `row` at `now`: the clock compares it to know whether a
+/// frame is needed.
+pub fn ages_label(now: i64, row: &Row) -> String {
+    format!("{} {}", checked_label(now, row), last_known_label(now, row))
+}
+
+/// "last known, 4m ago" for figures that are not from the latest successful poll; empty when
+/// they are live (or there are none).
+pub fn last_known_label(now: i64, row: &Row) -> String {
+    if !row.stats.stale {
+        return String::new();
+    }
+    match row.stats.updated_at.as_deref().and_then(unix) {
+        Some(at) => format!("last known, {}", coarse_age(now - at)),
+        None => "last known".into(),
+    }
+}
+
+/// Whether the figures shown are not live: stale, or of a backend down or switched off. Such
+/// figures are drawn dimmed, never in a healthy colour.
+fn figures_are_old(row: &Row) -> bool {
+    row.stats.stale
+        || matches!(
+            row.stats.health.status,
+            HealthStatus::Down | HealthStatus::Disabled
+        )
 }
 
 fn unix(ts: &str) -> Option<i64> {
@@ -57,6 +88,7 @@ fn gauge_line<'a>(
     width: u16,
     theme: &Theme,
     unit_bytes: bool,
+    old: bool,
 ) -> Line<'a> {
     let show = |n: u64| {
         if unit_bytes {
@@ -74,17 +106,20 @@ fn gauge_line<'a>(
                 .round()
                 .clamp(0.0, bar_width as f64) as usize;
             let (full, empty) = theme.gauge_cells();
-            spans.push(Span::styled(full.repeat(filled), theme.gauge(p)));
+            // Old figures are dimmed: a green bar would say "fine, now".
+            let fill = if old { theme.dim() } else { theme.gauge(p) };
+            let text = if old { theme.dim() } else { Style::default() };
+            spans.push(Span::styled(full.repeat(filled), fill));
             spans.push(Span::styled(empty.repeat(bar_width - filled), theme.dim()));
-            spans.push(Span::raw(format!(
-                " {p:.1}%  {} of {}",
-                show(used),
-                show(limit)
-            )));
+            spans.push(Span::styled(
+                format!(" {p:.1}%  {} of {}", show(used), show(limit)),
+                text,
+            ));
         }
-        (_, Some(used), None) => {
-            spans.push(Span::raw(format!("{} used, no limit known", show(used))))
-        }
+        (_, Some(used), None) => spans.push(Span::styled(
+            format!("{} used, no limit known", show(used)),
+            if old { theme.dim() } else { Style::default() },
+        )),
         (_, None, Some(limit)) => spans.push(Span::raw(format!("? of {}", show(limit)))),
         _ => spans.push(Span::styled("unknown", theme.dim())),
     }
@@ -162,6 +197,7 @@ fn draw_detail(
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let mut lines = Vec::new();
+    let old = figures_are_old(row);
     let mut status = vec![
         Span::styled(
             theme.health_label(stats.health.status),
@@ -170,8 +206,9 @@ fn draw_detail(
         Span::raw("  "),
         Span::raw(checked_label(app.now, row)),
     ];
-    if stats.stale {
-        status.push(Span::styled("  * stale", theme.warning()));
+    let last_known = last_known_label(app.now, row);
+    if !last_known.is_empty() {
+        status.push(Span::styled(format!("  * {last_known}"), theme.warning()));
     }
     lines.push(Line::from(status));
     if let Some(message) = &stats.health.message {
@@ -189,6 +226,7 @@ fn draw_detail(
             w,
             theme,
             true,
+            old,
         ));
         // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
         let quota_label = match stats.quota.source {
@@ -202,6 +240,7 @@ fn draw_detail(
             w,
             theme,
             true,
+            old,
         ));
         if stats.quota.objects_limit.is_some() || stats.quota.objects_used.is_some() {
             lines.push(gauge_line(
@@ -211,6 +250,7 @@ fn draw_detail(
                 w,
                 theme,
                 false,
+                old,
             ));
         }
     } else {
@@ -266,9 +306,15 @@ fn draw_detail(
     ]));
     let vital = vital_text(row);
     if !vital.is_empty() {
+        // A down backend's last answer ("cluster_status healthy") is history, not news.
+        let (label, style) = if old {
+            ("Vital*", theme.dim())
+        } else {
+            ("Vital", Style::default())
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<8}", "Vital"), theme.dim()),
-            Span::raw(vital),
+            Span::styled(format!("{label:<8}"), theme.dim()),
+            Span::styled(vital, style),
         ]));
     }
     if full {
@@ -307,11 +353,11 @@ fn draw_detail(
             height: 4,
             ..spark_area
         };
-        draw_sparklines(frame, spark_area, row, theme);
+        draw_sparklines(frame, spark_area, row, theme, &last_known);
     }
 }
 
-fn draw_sparklines(frame: &mut Frame, area: Rect, row: &Row, theme: &Theme) {
+fn draw_sparklines(frame: &mut Frame, area: Rect, row: &Row, theme: &Theme, last_known: &str) {
     let [resp_label, resp, used_label, used] = Layout::new(
         Direction::Vertical,
         [
@@ -373,14 +419,20 @@ fn draw_sparklines(frame: &mut Frame, area: Rect, row: &Row, theme: &Theme) {
             .absent_value_symbol("x"),
         resp,
     );
+    // "now" only for live figures; old ones say how old.
+    let when = if last_known.is_empty() {
+        format!("now {last_used}")
+    } else {
+        format!("{last_used}, {last_known}")
+    };
     let used_label_text = if ceiling > floor {
         format!(
-            "Used bytes (now {last_used}; {} to {})",
+            "Used bytes ({when}; {} to {})",
             bytes(floor),
             bytes(ceiling)
         )
     } else {
-        format!("Used bytes (now {last_used})")
+        format!("Used bytes ({when})")
     };
     frame.render_widget(
         Paragraph::new(Span::styled(used_label_text, theme.dim())),
@@ -400,11 +452,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ages_change_coarsely() {
-        assert_eq!(coarse_age(3), "just now");
-        assert_eq!(coarse_age(7), "5s ago");
-        assert_eq!(coarse_age(59), "55s ago");
+    fn ages_are_exact_near_and_coarse_far() {
+        assert_eq!(coarse_age(0), "just now");
+        assert_eq!(coarse_age(7), "7s ago");
+        assert_eq!(coarse_age(59), "59s ago");
         assert_eq!(coarse_age(61), "1m ago");
+        assert_eq!(coarse_age(119), "1m ago");
         assert_eq!(coarse_age(-5), "just now");
     }
 }
