@@ -3,6 +3,9 @@
 //! polls per second. Run through scripts/bench-engine.sh, which starts the fixture server
 //! (scripts/fixture_rclone.py) in a separate process so that only the engine is measured.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,6 +5,9 @@
 //!
 //!   cargo bench --bench pulse_cpu            (BENCH_PULSES=20000, BENCH_DIR to reuse a tree)
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

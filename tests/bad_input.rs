@@ -3,6 +3,9 @@
 //! does not parse is reported with its path and line, never rewritten, and does not hide the
 //! other backends.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::fs;

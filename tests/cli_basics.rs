@@ -1,6 +1,9 @@
 //! The command line's basics: where the home is, what a first run creates, completions, the
 //! confirmation `remove` asks for, `cleanup` and `settings`.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::fs;

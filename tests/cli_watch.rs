@@ -1,5 +1,8 @@
 //! `status --watch SECS` (the engine in a plain process, a table every SECS) and `alerts`.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::io::Read;

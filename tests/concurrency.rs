@@ -7,6 +7,9 @@
 //! ignored test that does nothing unless `CONCURRENT_CHILD_HOME` is set); the CLI variant runs
 //! the real binary from several threads.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,8 @@
 //! config-samples/ holds one valid backend file per kind, in the on-disk format.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 
 use ipfs_kit_tui::backends::{self, Kind};

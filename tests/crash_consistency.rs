@@ -6,6 +6,9 @@
 //! The test binary re-executes itself as the child: `child_writer` is an ignored test that does
 //! nothing unless `CRASH_CHILD_HOME` is set. Set `CRASH_SEED` to replay a run.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,9 @@
 //! `Filecoin.ChainHead`, `Filecoin.WalletBalance` (attoFIL as a decimal string), JSON-RPC error
 //! objects, `/health/livez`; a wrong token gets HTTP 401, no token reads anonymously.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};

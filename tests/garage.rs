@@ -2,6 +2,9 @@
 //! bucket, a key, quotas and objects uploaded through S3. Needs the `garage` binary
 //! (scripts/test.sh installs it); fails, never skips, without it.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,8 @@
 //! The shared HTTP client against the fixture server: caps, timeouts, trailers, streams.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::{Duration, Instant};

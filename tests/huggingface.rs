@@ -6,6 +6,9 @@
 //! The pulse (every poll) is the repository info alone; whoami and the tree are the inventory
 //! (slow clock, within a budget, resumable at the tree's `Link` URL).
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::Arc;

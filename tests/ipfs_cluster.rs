@@ -8,6 +8,9 @@
 //! the freespace metrics; its failures never change health). `support::measure_all` is one
 //! pulse plus one inventory.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,9 @@
 //! did not: js-ipfs writes counts as strings, has no StorageMax limit (2^53-1), no peers.
 //! Needs js-ipfs (scripts/test.sh installs it); fails, never skips, without it.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod jsipfs_support;
 mod support;
 

@@ -2,6 +2,9 @@
 //! statvfs (no walk); the walk is the inventory, `max_files` files per run, each run going on
 //! after the last path the previous one counted.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

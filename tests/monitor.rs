@@ -2,6 +2,9 @@
 //! fallback, pick-up of other processes' changes, history across restarts, write coalescing,
 //! alerts, and the inventory's slow clock.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::collections::HashMap;

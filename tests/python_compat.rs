@@ -2,6 +2,9 @@
 //! timestamps, a nested `config`, and keys we do not know at every level. Reading must parse it
 //! all and change nothing; list, show, set, add, remove and `settings set` must keep every key.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::fs;

@@ -38,6 +38,9 @@
 //! fail, not skip, without python3. The temp directory (home, journal, the writer's and the
 //! engine's output) is kept when a test fails, or always with PYTHON_CONCURRENT_KEEP=1.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::collections::BTreeMap;

@@ -10,6 +10,9 @@
 //!   probe are `unsupported` with the reason; the dashboard's files are shown read-only and are
 //!   byte-identical at the end.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,9 @@
 //! rclone's remote control API, for real: `rclone rcd` with a local remote and auth.
 //! Needs the rclone binary (scripts/test.sh installs it); fails, never skips, without it.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::net::{TcpListener, TcpStream};

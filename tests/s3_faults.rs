@@ -5,6 +5,9 @@
 //! API: never a listing. The listing (ListObjectsV2 pages) is the inventory: within a budget,
 //! resumable at its continuation token.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

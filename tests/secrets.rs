@@ -4,6 +4,9 @@
 //! metadata. Files the binary creates are 0600, directories 0700. `env:NAME` references are not
 //! secret and are shown as they are.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod home_support;
 
 use std::fs;

@@ -2,6 +2,9 @@
 //! read back through a VT emulator (vt100). Keys go in as a terminal sends them; the screen is
 //! checked as an operator would see it; the terminal must be given back on every way out.
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,9 @@
 //! The console's screens rendered into ratatui's TestBackend: snapshots at 120x40, 80x24 and
 //! 40x12, and style checks where colour carries meaning (health is never colour alone).
 
+// Test and bench code may panic: a panic there is a failure with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ipfs_kit_tui::monitor::history::Point;
 use ipfs_kit_tui::stats::{
