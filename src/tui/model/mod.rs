@@ -1,13 +1,15 @@
 //! The console's domain models, apart from any GUI chrome: what the backends are (and which one
-//! is selected), what was said in the message log, what was typed on the command line, what the
-//! dashboard's own files hold. They know nothing of panes, popups or drawing; `App` holds them
-//! and changes them only in `update`.
+//! is selected), the alerts (grouped, and the recent closed ones), what was said in the message
+//! log, what was typed on the command line, what the dashboard's own files hold. They know
+//! nothing of panes, popups or drawing; `App` holds them and changes them only in `update`.
 
+pub mod alerts;
 pub mod backends;
 pub mod command_line;
 pub mod dashboard;
 pub mod messages;
 
+pub use alerts::{AlertBoard, GroupKey};
 pub use backends::{BackendTable, Change, Row, SortColumn};
 pub use command_line::CommandHistory;
 pub use dashboard::DashboardBackends;
