@@ -424,3 +424,97 @@ fn old_figures_are_dimmed_and_a_down_backend_never_draws_a_healthy_colour() {
     assert_eq!(fg_of(&terminal, "version 0.32.1"), Some(Color::DarkGray));
     assert!(!text.contains("Used bytes (now"), "{text}");
 }
+
+/// kubo-main down and its quota in alert (the list marks it, its QUOTA cell is in the warning
+/// colour), the title counts the alerts, and the alerts view lists them.
+fn with_alerts(app: &mut App) {
+    use ipfs_kit_tui::api::AlertGroup;
+    use ipfs_kit_tui::monitor::alerts::{Alert, Closed, Rule};
+    use ipfs_kit_tui::stats::AlertBrief;
+    let alert = |backend: &str, rule: Rule, message: &str| Alert {
+        backend: backend.into(),
+        rule,
+        message: message.into(),
+        raised_at: ts(-600),
+        cleared_at: None,
+        closed: None,
+        acknowledged_at: None,
+        silenced_until: None,
+    };
+    let down = alert(
+        "kubo-main",
+        Rule::Down,
+        "down for 3 polls: connection refused",
+    );
+    let quota = alert("kubo-main", Rule::Quota, "quota 94.0% full (alert at 90%)");
+    let mut kubo = rows().remove(1);
+    kubo.stats.alerts = [&down, &quota]
+        .iter()
+        .map(|a| AlertBrief {
+            rule: a.rule.as_str().into(),
+            message: a.message.clone(),
+            since: a.raised_at.clone(),
+        })
+        .collect();
+    app.update(Msg::Stats(Box::new(kubo)));
+    let cleared = Alert {
+        cleared_at: Some(ts(-120)),
+        closed: Some(Closed::Removed),
+        ..alert(
+            "scratch",
+            Rule::ErrorRate,
+            "40% of the last 10 polls failed",
+        )
+    };
+    app.update(Msg::Alerts {
+        groups: vec![
+            AlertGroup {
+                rule: Rule::Down,
+                endpoint: Some("127.0.0.1:5001".into()),
+                alerts: vec![down],
+            },
+            AlertGroup {
+                rule: Rule::Quota,
+                endpoint: Some("127.0.0.1:5001".into()),
+                alerts: vec![quota],
+            },
+        ],
+        alerts: vec![cleared],
+        endpoints: Default::default(),
+    });
+}
+
+#[test]
+fn alerts_are_marked_in_the_list_and_listed_in_their_view() {
+    snapshot_all("alerts_list", with_alerts);
+    snapshot_all("alerts_view", |app| {
+        with_alerts(app);
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('A'),
+            KeyModifiers::SHIFT,
+        )));
+    });
+    let mut app = app(false);
+    with_alerts(&mut app);
+    let terminal = render(&mut app, 120, 40, Theme::new(ColorDepth::Basic16, false));
+    // kubo-main's row: USED and QUOTA both say 94.0%; only the quota is in alert.
+    let buffer = terminal.backend().buffer();
+    let line_at = |y: u16| -> String {
+        (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect()
+    };
+    let y = (0..buffer.area.height)
+        .find(|&y| line_at(y).contains("kubo-main"))
+        .unwrap();
+    let line = line_at(y);
+    let x = |pos: usize| line[..pos].chars().count() as u16;
+    let (used, quota) = (
+        x(line.find("94.0%").unwrap()),
+        x(line.rfind("94.0%").unwrap()),
+    );
+    assert!(used < quota, "{line}");
+    assert_eq!(buffer[(used, y)].fg, Color::Reset, "used: no alert");
+    assert_eq!(buffer[(quota, y)].fg, Color::Yellow, "quota in alert");
+    assert_eq!(fg_of(&terminal, "▲ kubo-main"), Some(Color::Yellow));
+}

@@ -1,9 +1,11 @@
 //! The console's state and the only function that changes it: `update(msg) -> commands`.
-//! `App` holds the models (`model/`: the backends, the message log, the command history), the
-//! GUI's own state (focus, the open popup, the filter being typed, flags) and dispatches keys to
-//! the component that owns them: a popup's own keys (`popups/`), the filter line
-//! (`panes/list.rs`), else the main screen's keymap (`keymap.rs`). Components only say what
-//! was asked for; the state changes here. Drawing reads `&App` (`view.rs`).
+//! `App` holds the models (`model/`: the backends, the alerts, the message log, the command
+//! history), the GUI's own state (focus, the open popup, the filter being typed, flags) and
+//! dispatches keys to the component that owns them: a popup's own keys (`popups/`), the filter
+//! line (`panes/list.rs`), else the main screen's keymap (`keymap.rs`). Components only say
+//! what was asked for; the state changes here. Drawing reads `&App` (`view.rs`).
+
+use std::collections::HashMap;
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
@@ -11,13 +13,15 @@ use serde_json::{Map, Value};
 use tui_input::Input;
 
 use super::keymap::{self, Action};
+use super::model::alerts::millis;
 use super::model::{
-    BackendTable, Change, CommandHistory, DashboardBackends, Level, MessageLog, Row,
+    AlertBoard, BackendTable, Change, CommandHistory, DashboardBackends, Level, MessageLog, Row,
 };
 use super::panes::detail::ages_label;
 use super::panes::layout;
 use super::panes::list::{self, FilterOutcome};
 use super::panes::Pane;
+use super::popups::alerts::{AlertsOutcome, AlertsView};
 use super::popups::chooser::{ChooserOutcome, KindChooser};
 use super::popups::command::{self, Command, CommandLine, CommandOutcome, Refusal};
 use super::popups::confirm::{Confirm, ConfirmOutcome};
@@ -26,7 +30,8 @@ use super::popups::form::{Form, FormOutcome, SaveError};
 use super::popups::help::Help;
 use super::popups::test_result::TestResult;
 use super::popups::{Popup, Shown};
-use crate::monitor::alerts::Alert;
+use crate::api::AlertGroup;
+use crate::monitor::alerts::{Alert, Closed, Rule};
 use crate::probe::TestReport;
 use crate::store::BackendDoc;
 
@@ -36,6 +41,15 @@ pub enum Cmd {
     PollNow(Option<String>),
     /// Read the dashboard's own files again (off the UI loop).
     LoadDashboard,
+    /// Read the alerts again (groups, closed ones, each backend's endpoint), off the UI loop.
+    LoadAlerts,
+    /// Acknowledge these alerts (backend, rule) in the monitor.
+    AcknowledgeAlerts(Vec<(String, Rule)>),
+    /// Silence these alerts (backend, rule) for so many seconds.
+    SilenceAlerts {
+        alerts: Vec<(String, Rule)>,
+        for_secs: u64,
+    },
     Inventory(String),
     Test(String),
     TestConfig {
@@ -72,6 +86,16 @@ pub enum Msg {
     Stats(Box<Row>),
     Alert(Alert),
     AlertCleared(Alert),
+    /// The alerts, as last read (`Cmd::LoadAlerts`).
+    Alerts {
+        groups: Vec<AlertGroup>,
+        /// Every alert kept, active first (`Api::alerts`).
+        alerts: Vec<Alert>,
+        /// Each backend's endpoint (`host:port`), where it has one.
+        endpoints: HashMap<String, String>,
+    },
+    /// An acknowledge or silence could not be done (the reason).
+    AlertActionRefused(String),
     TestFinished(Box<TestReport>),
     FormTestFinished(Box<TestReport>),
     /// A form's save: the id, or why it was refused.
@@ -100,6 +124,9 @@ pub struct App {
     pub filter_input: Option<Input>,
     pub popup: Option<Popup>,
     pub messages: MessageLog,
+    /// The alerts: active ones in groups, recent closed ones (the list's marks and count, the
+    /// alerts view, the floods in the message log).
+    pub alerts: AlertBoard,
     /// A write of ours waits for another writer's lock: said on screen, never frozen.
     pub writer_waiting: bool,
     /// The Python dashboard's own backends (read-only), read when the list changes.
@@ -130,6 +157,7 @@ impl App {
             filter_input: None,
             popup: None,
             messages: MessageLog::default(),
+            alerts: AlertBoard::default(),
             testing: Vec::new(),
             spinner: 0,
             read_only,
@@ -161,6 +189,56 @@ impl App {
     pub fn push_message(&mut self, level: Level, text: impl Into<String>) {
         self.messages.push(self.now, level, text);
         self.dirty = true;
+    }
+
+    /// Asks for the alerts to be read again: at most one read at a time, and one more after it
+    /// when asked meanwhile.
+    fn load_alerts(&mut self) -> Vec<Cmd> {
+        if self.alerts.request_load() {
+            vec![Cmd::LoadAlerts]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Says an alert raised (`closed` is `None`) or closed in the message log: alerts of one rule
+    /// on backends of one endpoint that come within seconds of each other (one server down) are
+    /// one line, rewritten as they come.
+    fn say_alert(&mut self, alert: &Alert, closed: Option<Closed>) {
+        let time = match closed {
+            None => Some(&alert.raised_at),
+            Some(_) => alert.cleared_at.as_ref(),
+        };
+        let at_ms = time
+            .map(String::as_str)
+            .and_then(millis)
+            .unwrap_or(self.now * 1000);
+        self.dirty = true;
+        if let Some((line, text)) = self.alerts.join_flood(alert, closed, at_ms) {
+            if self.messages.rewrite(line, text) {
+                return;
+            }
+        }
+        let (level, text) = match closed {
+            None => (
+                Level::Warning,
+                format!("alert: {}: {}", alert.backend, alert.message),
+            ),
+            Some(how) => (
+                Level::Info,
+                format!("{}: {}: {}", how.as_str(), alert.backend, alert.message),
+            ),
+        };
+        let line = self.messages.push(self.now, level, text);
+        self.alerts.flood_started(alert, closed, at_ms, line);
+    }
+
+    /// Time passing changes what the alerts show when a silence ends: its alert is back in the
+    /// list's marks and count, and in the alerts view.
+    fn alerts_time_passed(&mut self, now: i64) {
+        if self.alerts.active_count(self.now) != self.alerts.active_count(now) {
+            self.dirty = true;
+        }
     }
 
     /// Shows what a change to the backends did: when the selected one went, the footer says so.
@@ -207,6 +285,7 @@ impl App {
                 }
             }
             Msg::Tick(now) => {
+                self.alerts_time_passed(now);
                 // Ages are real time: they go on while paused (the figures hold still).
                 let before = self.selected_row().map(|r| ages_label(self.now, r));
                 self.now = now;
@@ -226,21 +305,39 @@ impl App {
                     }
                     self.problems = problems;
                 }
-                // The list changed (or this is the start): the dashboard's files may have too.
-                return vec![Cmd::LoadDashboard];
+                // The list changed (or this is the start): the dashboard's files may have too,
+                // and the alerts (closed with a backend, endpoints changed).
+                let mut cmds = vec![Cmd::LoadDashboard];
+                cmds.extend(self.load_alerts());
+                return cmds;
             }
             Msg::Stats(row) => {
                 let change = self.backends.apply(*row);
                 self.backends_changed(change);
             }
-            Msg::Alert(alert) => self.push_message(
-                Level::Warning,
-                format!("alert: {}: {}", alert.backend, alert.message),
-            ),
-            Msg::AlertCleared(alert) => self.push_message(
-                Level::Info,
-                format!("cleared: {}: {}", alert.backend, alert.message),
-            ),
+            Msg::Alert(alert) => {
+                self.say_alert(&alert, None);
+                return self.load_alerts();
+            }
+            Msg::AlertCleared(alert) => {
+                // A record from before the reason was kept is a recovery.
+                self.say_alert(&alert, Some(alert.closed.unwrap_or(Closed::Recovered)));
+                return self.load_alerts();
+            }
+            Msg::Alerts {
+                groups,
+                alerts,
+                endpoints,
+            } => {
+                let loaded = self.alerts.loaded(groups, alerts, endpoints);
+                if loaded.changed {
+                    self.dirty = true;
+                }
+                if loaded.again {
+                    return vec![Cmd::LoadAlerts];
+                }
+            }
+            Msg::AlertActionRefused(reason) => self.push_message(Level::Error, reason),
             Msg::TestFinished(report) => {
                 self.testing.retain(|id| *id != report.id);
                 let verdict = if report.ok { "passed" } else { "FAILED" };
@@ -419,6 +516,7 @@ impl App {
                 self.popup = Some(Popup::Dashboard);
                 return vec![Cmd::LoadDashboard];
             }
+            Action::Alerts => return self.open_alerts(),
             Action::Command => self.popup = Some(Popup::Command(CommandLine::default())),
             Action::Quit => {
                 self.quit = true;
@@ -426,6 +524,46 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Opens the alerts view, and reads them afresh for it.
+    fn open_alerts(&mut self) -> Vec<Cmd> {
+        self.popup = Some(Popup::Alerts(AlertsView::default()));
+        self.dirty = true;
+        self.load_alerts()
+    }
+
+    /// Carries out what a key of the alerts view asked for.
+    fn on_alerts_key(&mut self, view: AlertsView, outcome: AlertsOutcome) -> Vec<Cmd> {
+        let (verb, targets, cmd) = match outcome {
+            AlertsOutcome::Open => {
+                self.popup = Some(Popup::Alerts(view));
+                return Vec::new();
+            }
+            AlertsOutcome::Close => return Vec::new(),
+            AlertsOutcome::Acknowledge(targets) => (
+                "acknowledged".to_string(),
+                targets.what,
+                Cmd::AcknowledgeAlerts(targets.alerts),
+            ),
+            AlertsOutcome::Silence(targets, for_secs) => (
+                format!("silenced for {}h", for_secs / 3_600),
+                targets.what,
+                Cmd::SilenceAlerts {
+                    alerts: targets.alerts,
+                    for_secs,
+                },
+            ),
+        };
+        self.popup = Some(Popup::Alerts(view));
+        if self.read_only {
+            self.refuse_read_only("acknowledging and silencing alerts");
+            return Vec::new();
+        }
+        self.push_message(Level::Info, format!("{verb}: {targets}"));
+        let mut cmds = vec![cmd];
+        cmds.extend(self.load_alerts());
+        cmds
     }
 
     fn start_test(&mut self, id: String) -> Vec<Cmd> {
@@ -483,6 +621,10 @@ impl App {
                     self.popup = Some(Popup::Dashboard);
                 }
                 Vec::new()
+            }
+            Popup::Alerts(mut view) => {
+                let outcome = view.handle_key(key, &self.alerts);
+                self.on_alerts_key(view, outcome)
             }
             Popup::Confirm(confirm) => match confirm.handle_key(key) {
                 ConfirmOutcome::Open => {
@@ -573,6 +715,7 @@ impl App {
                 Vec::new()
             }
             Command::Pause => self.toggle_pause(),
+            Command::Alerts => self.open_alerts(),
             Command::ChooseKind => {
                 self.popup = Some(Popup::Chooser(KindChooser::new()));
                 Vec::new()
@@ -893,6 +1036,233 @@ mod tests {
         app.update(key(KeyCode::Enter));
         app.update(key(KeyCode::PageDown));
         assert_eq!(app.selected_id().as_deref(), Some("b29"));
+    }
+
+    /// 2026-11-18T12:00:00Z, as the alerts' fixtures have it.
+    const NOW: i64 = crate::tui::model::alerts::tests::NOW;
+
+    fn alerting_app() -> App {
+        let mut app = App::new(NOW, false, false);
+        let cmds = app.update(snapshot(&["a", "b", "kubo"]));
+        assert_eq!(
+            cmds,
+            vec![Cmd::LoadDashboard, Cmd::LoadAlerts],
+            "read at start"
+        );
+        app
+    }
+
+    /// The answer to `Cmd::LoadAlerts`: these groups, every backend `s3-NN` on one endpoint.
+    fn alerts_read(groups: Vec<AlertGroup>) -> Msg {
+        let endpoints = (0..20)
+            .map(|i| (format!("s3-{i:02}"), "10.0.0.5:3900".to_string()))
+            .chain([("kubo".to_string(), "127.0.0.1:5001".to_string())])
+            .collect();
+        Msg::Alerts {
+            groups,
+            alerts: Vec::new(),
+            endpoints,
+        }
+    }
+
+    #[test]
+    fn a_flood_of_alerts_on_one_endpoint_is_one_line() {
+        use crate::tui::model::alerts::tests::alert;
+        let mut app = alerting_app();
+        app.update(alerts_read(Vec::new()));
+        app.messages.clear();
+        for i in 0..12 {
+            // A second apart at most: all within the flood's window of each other.
+            let raised = alert(&format!("s3-{i:02}"), Rule::Down, i / 2);
+            app.update(Msg::Alert(raised));
+        }
+        app.update(Msg::Alert(alert("kubo", Rule::Down, 6)));
+        let lines: Vec<&str> = app
+            .messages
+            .range(0..app.messages.len())
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "down: 12 backends at 10.0.0.5:3900 (s3-00, s3-01, s3-02, …)",
+                "alert: kubo: down on kubo"
+            ]
+        );
+        // One more, much later: a line of its own.
+        app.update(Msg::Alert(alert("s3-12", Rule::Down, 60)));
+        assert_eq!(
+            app.messages.last().unwrap().text,
+            "alert: s3-12: down on s3-12"
+        );
+        assert_eq!(app.messages.len(), 3);
+    }
+
+    #[test]
+    fn closing_messages_say_why() {
+        use crate::tui::model::alerts::tests::{alert, at};
+        let mut app = alerting_app();
+        app.update(alerts_read(Vec::new()));
+        app.messages.clear();
+        let closed = |backend: &str, how: Option<Closed>| Alert {
+            cleared_at: Some(at(0)),
+            closed: how,
+            ..alert(backend, Rule::Quota, -60)
+        };
+        app.update(Msg::AlertCleared(closed("a", Some(Closed::Removed))));
+        app.update(Msg::AlertCleared(closed("b", Some(Closed::Disabled))));
+        app.update(Msg::AlertCleared(closed("kubo", None)));
+        let lines: Vec<&str> = app
+            .messages
+            .range(0..app.messages.len())
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "closed: backend removed: a: quota on a",
+                "closed: backend disabled: b: quota on b",
+                "cleared: kubo: quota on kubo"
+            ]
+        );
+        // Twelve backends of one endpoint coming back: one line too.
+        app.messages.clear();
+        for i in 0..12 {
+            app.update(Msg::AlertCleared(Alert {
+                closed: Some(Closed::Recovered),
+                ..closed(&format!("s3-{i:02}"), None)
+            }));
+        }
+        assert_eq!(app.messages.len(), 1);
+        assert_eq!(
+            app.messages.last().unwrap().text,
+            "cleared: quota: 12 backends at 10.0.0.5:3900 (s3-00, s3-01, s3-02, …)"
+        );
+    }
+
+    #[test]
+    fn alerts_are_read_once_at_a_time_after_each_event() {
+        use crate::tui::model::alerts::tests::alert;
+        let mut app = alerting_app();
+        // The read at start is under way: events meanwhile ask for one more, once.
+        assert!(app.update(Msg::Alert(alert("a", Rule::Down, 0))).is_empty());
+        assert!(app.update(Msg::Alert(alert("b", Rule::Down, 0))).is_empty());
+        assert_eq!(app.update(alerts_read(Vec::new())), vec![Cmd::LoadAlerts]);
+        assert!(app.update(alerts_read(Vec::new())).is_empty());
+        assert_eq!(
+            app.update(Msg::AlertCleared(alert("a", Rule::Down, 0))),
+            vec![Cmd::LoadAlerts]
+        );
+    }
+
+    #[test]
+    fn the_count_follows_the_model_and_a_silence_that_ends_is_redrawn() {
+        use crate::tui::model::alerts::tests::{alert, at, group};
+        let mut app = alerting_app();
+        let mut quiet = alert("kubo", Rule::Down, -60);
+        quiet.silenced_until = Some(at(90));
+        app.update(alerts_read(vec![
+            group(Rule::Quota, None, vec![alert("a", Rule::Quota, -60)]),
+            group(Rule::Down, Some("127.0.0.1:5001"), vec![quiet]),
+        ]));
+        assert_eq!(app.alerts.active_count(app.now), 1, "kubo is silenced");
+        app.update(Msg::Tick(NOW + 30));
+        app.dirty = false;
+        app.update(Msg::Tick(NOW + 91));
+        assert!(app.dirty, "kubo's silence ended: the count changed");
+        assert_eq!(app.alerts.active_count(app.now), 2);
+    }
+
+    #[test]
+    fn the_alerts_view_acknowledges_and_silences_its_selected_group() {
+        use crate::tui::model::alerts::tests::{alert, group};
+        let mut app = alerting_app();
+        app.update(alerts_read(Vec::new()));
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('A'),
+            KeyModifiers::SHIFT,
+        )));
+        assert!(matches!(app.popup, Some(Popup::Alerts(_))));
+        let groups = || {
+            let down: Vec<Alert> = (0..3)
+                .map(|i| alert(&format!("s3-{i:02}"), Rule::Down, 0))
+                .collect();
+            vec![
+                group(Rule::Down, Some("10.0.0.5:3900"), down),
+                group(Rule::Quota, None, vec![alert("a", Rule::Quota, -60)]),
+            ]
+        };
+        app.update(alerts_read(groups()));
+        let targets: Vec<(String, Rule)> =
+            (0..3).map(|i| (format!("s3-{i:02}"), Rule::Down)).collect();
+        assert_eq!(
+            app.update(key(KeyCode::Char('a'))),
+            vec![Cmd::AcknowledgeAlerts(targets), Cmd::LoadAlerts]
+        );
+        assert!(matches!(app.popup, Some(Popup::Alerts(_))), "it stays open");
+        assert_eq!(
+            app.messages.last().unwrap().text,
+            "acknowledged: down at 10.0.0.5:3900 (3 backends)"
+        );
+        app.update(alerts_read(groups()));
+        app.update(key(KeyCode::Down));
+        assert_eq!(
+            app.update(key(KeyCode::Char('s'))),
+            vec![
+                Cmd::SilenceAlerts {
+                    alerts: vec![("a".into(), Rule::Quota)],
+                    for_secs: 3_600
+                },
+                Cmd::LoadAlerts
+            ]
+        );
+        // Answered while that read is under way: one more read follows it.
+        assert!(matches!(
+            &app.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char('S'),
+                KeyModifiers::SHIFT
+            )))[..],
+            [Cmd::SilenceAlerts {
+                for_secs: 86_400,
+                ..
+            }]
+        ));
+        assert!(app.update(key(KeyCode::Esc)).is_empty());
+        assert!(app.popup.is_none(), "Esc closes it");
+        // The command line opens it too.
+        app.update(key(KeyCode::Char(':')));
+        for c in "alerts".chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Enter));
+        assert!(matches!(app.popup, Some(Popup::Alerts(_))));
+        app.update(key(KeyCode::Char('q')));
+        assert!(app.popup.is_none(), "q closes it");
+    }
+
+    #[test]
+    fn read_only_shows_alerts_but_refuses_to_acknowledge() {
+        use crate::tui::model::alerts::tests::{alert, group};
+        let mut app = App::new(NOW, true, false);
+        app.update(snapshot(&["a"]));
+        app.update(alerts_read(vec![group(
+            Rule::Quota,
+            None,
+            vec![alert("a", Rule::Quota, -60)],
+        )]));
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('A'),
+            KeyModifiers::SHIFT,
+        )));
+        let cmds = app.update(key(KeyCode::Char('a')));
+        assert!(
+            !cmds
+                .iter()
+                .any(|c| matches!(c, Cmd::AcknowledgeAlerts(_) | Cmd::SilenceAlerts { .. })),
+            "{cmds:?}"
+        );
+        assert!(app.flash.as_ref().unwrap().1.starts_with("read-only"));
+        assert!(matches!(app.popup, Some(Popup::Alerts(_))));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub enum Action {
     PollNow,
     Inventory,
     Dashboard,
+    Alerts,
     Pause,
     Help,
     Command,
@@ -232,6 +233,13 @@ pub const KEYMAP: &[Binding] = &[
         "D",
         "dashboard",
         "the Python dashboard's own backends, read-only",
+    ),
+    bind(
+        Action::Alerts,
+        &[ch('A')],
+        "A",
+        "alerts",
+        "the alerts, grouped by endpoint: acknowledge (a), silence (s, S)",
     ),
     footer(bind(
         Action::Pause,

@@ -17,7 +17,8 @@ use super::popups::form::SaveError;
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::{view, Options};
-use crate::api::{Api, ApiError};
+use crate::api::{Api, ApiError, ApiInventoryError};
+use crate::monitor::alerts::Rule;
 use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::probe::ProbeContext;
 use crate::store::Store;
@@ -195,6 +196,38 @@ fn store_job(
     });
 }
 
+/// The alerts as the console shows them: the groups, every alert kept (the closed ones are
+/// shown) and each backend's endpoint (a flood of alerts on one endpoint is one message line).
+/// It reads the backends' files: run it as store work.
+fn load_alerts(api: &Api) -> Msg {
+    let endpoints = api
+        .list_backends()
+        .backends
+        .iter()
+        .filter_map(|b| crate::backends::endpoint(b.config()).map(|e| (b.id.clone(), e)))
+        .collect();
+    Msg::Alerts {
+        groups: api.alert_groups(),
+        alerts: api.alerts(),
+        endpoints,
+    }
+}
+
+/// Acknowledges or silences alerts on the running monitor: in memory (its writer saves them),
+/// so done here, before the load that follows starts. An alert no longer active is left alone.
+fn act_on_alerts(
+    tx: &mpsc::UnboundedSender<Msg>,
+    alerts: &[(String, Rule)],
+    act: impl Fn(&str, Rule) -> Result<bool, ApiInventoryError>,
+) {
+    for (id, rule) in alerts {
+        if let Err(err) = act(id, *rule) {
+            let _ = tx.send(Msg::AlertActionRefused(err.to_string()));
+            return;
+        }
+    }
+}
+
 /// A refused save, typed for the form: a field's reason goes under that field.
 fn save_error(err: ApiError) -> SaveError {
     match err {
@@ -223,6 +256,18 @@ fn execute(
                     backends: listing.backends,
                     errors: listing.errors.iter().map(ToString::to_string).collect(),
                 })
+            });
+        }
+        Cmd::LoadAlerts => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || load_alerts(&api));
+        }
+        Cmd::AcknowledgeAlerts(alerts) => {
+            act_on_alerts(tx, &alerts, |id, rule| api.acknowledge_alert(id, rule));
+        }
+        Cmd::SilenceAlerts { alerts, for_secs } => {
+            act_on_alerts(tx, &alerts, |id, rule| {
+                api.silence_alert(id, rule, for_secs)
             });
         }
         Cmd::PollNow(id) => {

@@ -1,6 +1,6 @@
 //! The `:` command line: typed with its history (↑↓), and what a line means — `add [KIND]`,
-//! `edit ID`, `test ID`, `remove ID`, `poll [ID]`, `pause`, `help`, `q` — checked against the
-//! backends it names (`parse`); `App` carries the command out.
+//! `edit ID`, `test ID`, `remove ID`, `poll [ID]`, `alerts`, `pause`, `help`, `q` — checked
+//! against the backends it names (`parse`); `App` carries the command out.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -93,7 +93,7 @@ impl CommandLine {
             Paragraph::new(format!(":{}", input.value()))
                 .scroll((0, scroll as u16))
                 .block(block(
-                    " Command: add KIND · edit ID · test ID · remove ID · poll [ID] · q ",
+                    " Command: add KIND · edit ID · test ID · remove ID · poll [ID] · alerts · q ",
                     true,
                     theme,
                 )),
@@ -112,6 +112,8 @@ pub enum Command {
     Quit,
     Help,
     Pause,
+    /// The alerts view.
+    Alerts,
     /// `add` without a kind: the kind chooser.
     ChooseKind,
     Add(Kind),
@@ -150,6 +152,7 @@ pub fn parse(
         ("q" | "quit" | "q!", _) => Ok(Command::Quit),
         ("help" | "h", _) => Ok(Command::Help),
         ("pause", _) => Ok(Command::Pause),
+        ("alerts" | "alert", _) => Ok(Command::Alerts),
         ("add" | "a", None) => Ok(Command::ChooseKind),
         ("add" | "a", Some(kind)) => Kind::parse(&kind)
             .map(Command::Add)
@@ -173,7 +176,7 @@ pub fn parse(
             })
         }
         (verb, _) => Err(Refusal::Invalid(format!(
-            "unknown command ':{}' (add KIND, edit ID, test ID, remove ID, poll [ID], pause, help, q)",
+            "unknown command ':{}' (add KIND, edit ID, test ID, remove ID, poll [ID], alerts, pause, help, q)",
             crate::text::sanitize(verb, 30)
         ))),
     }
@@ -192,6 +195,7 @@ mod tests {
         assert_eq!(parse("add"), Ok(Command::ChooseKind));
         assert_eq!(parse("a s3"), Ok(Command::Add(Kind::S3)));
         assert_eq!(parse("poll"), Ok(Command::PollAll));
+        assert_eq!(parse("alerts"), Ok(Command::Alerts));
         assert_eq!(parse("r kubo"), Ok(Command::Poll("kubo".into())));
         assert_eq!(parse("rm kubo"), Ok(Command::Remove("kubo".into())));
         assert_eq!(

@@ -2,6 +2,7 @@
 //! popup and says what the operator asked for; `App::update` carries it out), its footer hints
 //! (`HINTS`, read by the footer) and its drawing.
 
+pub mod alerts;
 pub mod chooser;
 pub mod command;
 pub mod confirm;
@@ -14,6 +15,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use self::alerts::AlertsView;
 use self::chooser::KindChooser;
 use self::command::CommandLine;
 use self::confirm::Confirm;
@@ -35,6 +37,8 @@ pub enum Popup {
     Command(CommandLine),
     /// The dashboard's read-only backends (`App::dashboard`).
     Dashboard,
+    /// The alerts (`App::alerts`): acknowledge, silence.
+    Alerts(AlertsView),
 }
 
 impl Popup {
@@ -48,6 +52,7 @@ impl Popup {
             Popup::TestResult(_) => test_result::HINTS,
             Popup::Command(_) => command::HINTS,
             Popup::Dashboard => dashboard::HINTS,
+            Popup::Alerts(_) => alerts::HINTS,
         }
     }
 
@@ -61,6 +66,7 @@ impl Popup {
             Popup::TestResult(result) => result.draw(frame, area, theme),
             Popup::Command(line) => line.draw(frame, area, theme),
             Popup::Dashboard => dashboard::draw(frame, area, &app.dashboard, theme),
+            Popup::Alerts(view) => view.draw(frame, area, app, theme),
         }
     }
 }
