@@ -600,3 +600,72 @@ fn an_outside_add_that_sorts_first_does_not_move_the_selection() {
     assert!(status.success(), "exit status {status:?}");
     console.assert_restored();
 }
+
+/// Two backends of one server that does not answer: down after three polls, and every poll
+/// failed after five (the error rate). Each rule's alerts come as one message line, the list
+/// marks both backends and counts the alerts, `A` lists a group per rule, `a` acknowledges the
+/// selected one and `s` silences it (with both silenced, the marks and the count go).
+#[test]
+fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
+    let (_dir, home) = fresh_home();
+    // A port nothing listens on: every call is refused at once (retried, not permanent).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("api_url=http://127.0.0.1:{port}");
+    for id in ["kubo-a", "kubo-b"] {
+        cli(
+            &home,
+            &["backend", "add", id, "--type", "ipfs", "--set", &url],
+        );
+    }
+    let mut console = Console::start(&home, &["--refresh", "1"]);
+    first_frame(&console);
+    let endpoint = format!("127.0.0.1:{port}");
+    console.wait_for("both down, marked and counted", PATIENCE, |s| {
+        s.contents().contains("2 alerts (A)")
+            && line_with(s, &["▲ kubo-a"])
+            && line_with(s, &["▲ kubo-b"])
+    });
+    console.wait_for("one message line for both", PATIENCE, |s| {
+        line_with(s, &["down: 2 backends at", &endpoint, "(kubo-a, kubo-b)"])
+    });
+    console.wait_for("the error rate too, one line", PATIENCE, |s| {
+        s.contents().contains("4 alerts (A)")
+            && line_with(s, &["error_rate: 2 backends at", &endpoint])
+    });
+
+    console.send(b"A");
+    console.wait_for("a group per rule in the alerts view", PATIENCE, |s| {
+        line_with(s, &["Active: 4 alerts in 2 groups"])
+            && line_with(s, &["> ", &endpoint, "2 backends: kubo-a, kubo-b"])
+            && line_with(s, &["  ", &endpoint, "2 backends: kubo-a, kubo-b"])
+    });
+    console.send(b"a");
+    console.wait_for("the first group acknowledged", PATIENCE, |s| {
+        line_with(s, &["since", "acknowledged"])
+    });
+    console.send(b"s");
+    console.wait_for("the first group silenced", PATIENCE, |s| {
+        line_with(s, &["acknowledged", "silenced until"]) && line_with(s, &["2 silenced"])
+    });
+    console.send(b"j");
+    console.send(b"s");
+    console.wait_for("both groups silenced", PATIENCE, |s| {
+        line_with(s, &["Active: 4 alerts in 2 groups, 4 silenced"])
+    });
+    console.send(b"\x1b");
+    console.wait_for("no mark, no count", PATIENCE, |s| {
+        let text = s.contents();
+        !text.contains("Alerts (Esc closes)")
+            && !text.contains("alerts (A)")
+            && !line_with(s, &["▲ kubo"])
+            && line_with(s, &["kubo-a"])
+    });
+    console.send(b"q");
+    let status = console.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+}
