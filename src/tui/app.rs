@@ -52,6 +52,8 @@ pub enum Cmd {
     },
     Inventory(String),
     Test(String),
+    /// A test with the write check (a small object put, read back and deleted).
+    TestWrite(String),
     TestConfig {
         id: String,
         config: Map<String, Value>,
@@ -489,7 +491,16 @@ impl App {
             }
             Action::Test => {
                 if let Some(id) = self.selected_id() {
-                    return self.start_test(id);
+                    return self.start_test(id, false);
+                }
+            }
+            Action::TestWrite => {
+                if self.read_only {
+                    self.refuse_read_only("a write test");
+                    return Vec::new();
+                }
+                if let Some(id) = self.selected_id() {
+                    return self.start_test(id, true);
                 }
             }
             Action::Remove => {
@@ -566,14 +577,19 @@ impl App {
         cmds
     }
 
-    fn start_test(&mut self, id: String) -> Vec<Cmd> {
+    /// Starts a test of `id` (with the write check when `write`), one at a time per backend.
+    fn start_test(&mut self, id: String, write: bool) -> Vec<Cmd> {
         if self.testing.contains(&id) {
             self.flash = Some((Level::Info, format!("a test of {id} is already running")));
             return Vec::new();
         }
         self.testing.push(id.clone());
         self.dirty = true;
-        vec![Cmd::Test(id)]
+        if write {
+            vec![Cmd::TestWrite(id)]
+        } else {
+            vec![Cmd::Test(id)]
+        }
     }
 
     fn toggle_pause(&mut self) -> Vec<Cmd> {
@@ -727,7 +743,7 @@ impl App {
             Command::PollAll => vec![Cmd::PollNow(None)],
             Command::Poll(id) => vec![Cmd::PollNow(Some(id))],
             Command::Edit(id) => vec![Cmd::LoadForEdit(id)],
-            Command::Test(id) => self.start_test(id),
+            Command::Test(id) => self.start_test(id, false),
             Command::Remove(id) => {
                 let kind = self
                     .backends
@@ -822,6 +838,22 @@ mod tests {
         }
         app.update(key(KeyCode::Enter));
         assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+    }
+
+    #[test]
+    fn capital_w_tests_with_the_write_check_and_is_refused_read_only() {
+        let mut app = app();
+        assert_eq!(
+            app.update(key(KeyCode::Char('W'))),
+            vec![Cmd::TestWrite("alpha".into())]
+        );
+        let mut read_only = App::new(1_000, true, false);
+        read_only.update(snapshot(&["a"]));
+        assert!(read_only.update(key(KeyCode::Char('W'))).is_empty());
+        assert!(read_only
+            .flash
+            .as_ref()
+            .is_some_and(|(_, text)| text.contains("read-only")));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub enum Action {
     Add,
     Edit,
     Test,
+    TestWrite,
     Remove,
     PollNow,
     Inventory,
@@ -205,6 +206,13 @@ pub const KEYMAP: &[Binding] = &[
         "t",
         "test",
         "test the selected backend in the background",
+    )),
+    changing(bind(
+        Action::TestWrite,
+        &[ch('W')],
+        "W",
+        "write test",
+        "test, then put, read back and delete a small object (local, s3)",
     )),
     footer(changing(bind(
         Action::Remove,

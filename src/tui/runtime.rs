@@ -247,6 +247,7 @@ fn execute(
     tx: &mpsc::UnboundedSender<Msg>,
     store_jobs: &Arc<std::sync::atomic::AtomicUsize>,
 ) {
+    let write_test = matches!(cmd, Cmd::TestWrite(_));
     match cmd {
         Cmd::LoadDashboard => {
             let api = api.clone();
@@ -281,11 +282,17 @@ fn execute(
                 let _ = tx.send(Msg::InventoryRefused(err.to_string()));
             }
         }
-        Cmd::Test(id) => {
+        Cmd::Test(id) | Cmd::TestWrite(id) => {
+            let write = write_test;
             let (api, ctx, tx) = (api.clone(), ctx.clone(), tx.clone());
             tokio::spawn(async move {
                 // `t` always tests now: a kept result would show the past as the present.
-                let report = match api.test_backend(&id, &ctx, Duration::ZERO).await {
+                let result = if write {
+                    api.test_backend_writing(&id, &ctx).await
+                } else {
+                    api.test_backend(&id, &ctx, Duration::ZERO).await
+                };
+                let report = match result {
                     Ok(report) => report,
                     Err(err) => crate::probe::TestReport {
                         id: id.clone(),

@@ -45,7 +45,7 @@ impl Help {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, read_only: bool, theme: &Theme) {
-        let rect = centered(area, 76, 31);
+        let rect = centered(area, 76, 33);
         let mut lines: Vec<Line> = KEYMAP
             .iter()
             .map(|b| {
