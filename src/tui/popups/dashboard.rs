@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{closes, Shown};
@@ -43,10 +43,12 @@ pub fn draw(frame: &mut Frame, area: Rect, listing: &DashboardBackends, theme: &
         (listing.backends.len() + 2 * listing.errors.len() + 7).min(usize::from(area.height));
     let rect = centered(area, 100, u16::try_from(height).unwrap_or(u16::MAX));
     frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.accent())
-        .title(" Read-only: the Python dashboard's own files (Esc closes) ");
+    // The shared block: its border follows --ascii like every other.
+    let block = crate::tui::panes::block(
+        " Read-only: the Python dashboard's own files (Esc closes) ",
+        true,
+        theme,
+    );
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     if listing.is_empty() {
