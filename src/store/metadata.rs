@@ -193,11 +193,7 @@ impl Store {
 
     /// Removes metadata whose `updated` is older than `days`. Files that do not parse or carry
     /// no timestamp are reported and left alone: we cannot tell their age.
-    pub fn cleanup_metadata(
-        &self,
-        days: u64,
-        keep: &KeepRule<'_>,
-    ) -> Result<CleanupReport> {
+    pub fn cleanup_metadata(&self, days: u64, keep: &KeepRule<'_>) -> Result<CleanupReport> {
         let max_age = days as f64 * 86_400.0;
         let dir = self.metadata_dir();
         let _lock = self.lock_metadata()?;
