@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PNG screenshots of the console in a real terminal (xterm under Xvfb), driven by xdotool:
-# screenshots/list.png, detail.png, add-form.png, help.png. Installs what it needs with apt.
+# screenshots/list.png, detail.png, down.png, alerts.png, add-form.png, help.png. Installs what it needs with apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -46,6 +46,9 @@ sleep 8
 key j; shot list 1
 # The detail of a directory: its files as counted by the inventory, with their age.
 key G; key Return; shot detail 1
+# The down node: its last-known figures dimmed, the down alert marked and counted.
+key Escape; sleep 0.3; key g; key j; key j; shot down 1
+key A; shot alerts 1
 key Escape; sleep 0.3; key g; key j
 key question; shot help 1
 key Escape; sleep 0.3
