@@ -511,6 +511,26 @@ async fn disabling_stops_polling_and_enabling_resumes() {
 /// A failed pulse is down at once: the retries happen inside `poll::pulse` (which this scripted
 /// prober stands in for), never across polls.
 #[tokio::test(start_paused = true)]
+async fn a_failed_poll_charts_no_bytes() {
+    let (_dir, store) = home(&[("b", local(Some(5)))]);
+    let prober = Scripted::new(|_, n| (Duration::ZERO, if n == 0 { ok() } else { timeout() }));
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), config());
+    while monitor.full_history("b").len() < 2 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let points = monitor.full_history("b");
+    assert_eq!(points[0].used_bytes, Some(100));
+    assert_eq!(
+        points[1].used_bytes, None,
+        "last-known bytes are not a measurement"
+    );
+    assert_eq!(points[1].response_ms, None);
+    // The stats still carry the last-known figure, marked stale.
+    assert_eq!(monitor.stats("b").unwrap().storage.used, Some(100));
+    monitor.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn never_reached_is_not_stale_and_disabled_figures_are_marked_old() {
     let (_dir, store) = home(&[("never", local(Some(5))), ("was", local(Some(5)))]);
     let prober = Scripted::new(|id, n| {

@@ -820,7 +820,12 @@ impl Shared {
         let point = Point {
             at,
             response_ms: error.is_none().then_some(ms as f32),
-            used_bytes: entry.stats.storage.used.or(entry.stats.quota.used),
+            // A failed poll measured nothing: its point has no bytes (the figures it keeps
+            // are last-known, and a chart would draw them as if read now).
+            used_bytes: error
+                .is_none()
+                .then(|| entry.stats.storage.used.or(entry.stats.quota.used))
+                .flatten(),
         };
         entry.history.push(point);
         entry.history_lines += 1;
