@@ -96,6 +96,30 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// A filesystem's figures, its fullness as `df` computes it: `used / (used + available)`,
+    /// rounded up (blocks kept for root are neither: at "80%" of the total a disk may already
+    /// be full for everyone else). `used` is `total - free`.
+    pub fn filesystem(total: Option<u64>, used: Option<u64>, available: Option<u64>) -> Storage {
+        let usable = match (used, available) {
+            (Some(used), Some(available)) => used.checked_add(available),
+            _ => None,
+        };
+        Storage {
+            total,
+            used,
+            available,
+            usage_percent: match (used, usable) {
+                (Some(used), Some(usable)) if usable > 0 => {
+                    Some((used as f64 * 1000.0 / usable as f64).ceil() / 10.0)
+                }
+                _ => percent(used, total),
+            },
+            as_of: None,
+        }
+    }
+}
+
 /// `part / whole` in percent, one decimal; unknown when either is unknown or `whole` is 0.
 pub fn percent(part: Option<u64>, whole: Option<u64>) -> Option<f64> {
     match (part, whole) {
@@ -782,6 +806,28 @@ mod tests {
         assert_eq!(
             Storage::new(Some(200), Some(50), None).usage_percent,
             Some(25.0)
+        );
+    }
+
+    #[test]
+    fn filesystem_fullness_is_used_over_used_plus_available_as_df_says() {
+        // 100 blocks, 20 free of which 5 are kept for root: 80 / (80 + 15) = 84.2%, which df
+        // shows as 85% (a whole percent, rounded up) and we as 84.3% (one decimal, rounded up),
+        // where used / total would say 80%.
+        let fs = Storage::filesystem(Some(100), Some(80), Some(15));
+        assert_eq!(fs.usage_percent, Some(84.3));
+        assert_eq!(
+            Storage::new(Some(100), Some(80), Some(15)).usage_percent,
+            Some(80.0)
+        );
+        // Without the available figure, used / total is all there is.
+        assert_eq!(
+            Storage::filesystem(Some(100), Some(80), None).usage_percent,
+            Some(80.0)
+        );
+        assert_eq!(
+            Storage::filesystem(Some(0), Some(0), Some(0)).usage_percent,
+            None
         );
     }
 

@@ -149,8 +149,27 @@ async fn exact_counts_and_statvfs() {
             assert_eq!(again.storage.total, Some(before.0));
             assert_eq!(again.storage.used, Some(before.1));
             assert_eq!(again.storage.available, Some(before.2));
-            compared = true;
-            break;
+            // Fullness as `df` prints it: a whole percent, rounded up, of used + available.
+            let df = std::process::Command::new("df")
+                .args(["--output=pcent", "-B1"])
+                .arg(dir.path())
+                .output()
+                .expect("df (coreutils)");
+            let text = String::from_utf8_lossy(&df.stdout);
+            let df_percent: f64 = text
+                .lines()
+                .nth(1)
+                .and_then(|l| l.trim().trim_end_matches('%').parse().ok())
+                .unwrap_or_else(|| panic!("df said: {text}"));
+            let ours = again.storage.usage_percent.expect("a percent");
+            if before == capacity(dir.path()) {
+                assert!(
+                    ours <= df_percent && df_percent - ours < 1.0,
+                    "ours {ours}% against df's {df_percent}% ({before:?})"
+                );
+                compared = true;
+                break;
+            }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -115,7 +115,7 @@ fn rows() -> Vec<Row> {
     };
     let off = stats("archive", "local", HealthStatus::Disabled);
     let mut local = stats("local", "local", HealthStatus::Healthy);
-    local.storage = Storage::new(
+    local.storage = Storage::filesystem(
         Some(270_553_174_016),
         Some(14_075_297_792),
         Some(83_497_451_520),

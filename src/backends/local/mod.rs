@@ -65,7 +65,7 @@ fn capacity(path: &Path) -> Result<(Storage, Map<String, Value>), ProbeError> {
         json!(fs.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY)),
     );
     Ok((
-        Storage::new(
+        Storage::filesystem(
             Some(total),
             Some(total.saturating_sub(free)),
             Some(available),

@@ -138,7 +138,8 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
             if let Some(other) = about.other {
                 pulse.vital.insert("other".into(), json!(other));
             }
-            pulse.storage = Storage::new(about.total, about.used, about.free);
+            // `free` is what the remote lets us write: fullness as `df` computes it.
+            pulse.storage = Storage::filesystem(about.total, about.used, about.free);
             pulse.files = Files {
                 count: about.objects,
                 ..Files::default()

@@ -219,15 +219,21 @@ fn draw_detail(
     }
     if fit.gauges {
         let w = inner.width;
-        lines.push(gauge_line(
-            "Storage",
-            stats.storage.used,
-            stats.storage.total,
-            w,
-            theme,
-            true,
-            old,
-        ));
+        // Fullness as `df` computes it: against what can be written (used + available), not
+        // the total (which counts blocks kept for root); the free space said after it.
+        let storage = &stats.storage;
+        let usable = match (storage.used, storage.available) {
+            (Some(used), Some(available)) => used.checked_add(available),
+            _ => storage.total,
+        };
+        let mut storage_line = gauge_line("Storage", storage.used, usable, w, theme, true, old);
+        if let Some(available) = storage.available {
+            storage_line.spans.push(Span::styled(
+                format!(" · {} free", bytes(available)),
+                if old { theme.dim() } else { Style::default() },
+            ));
+        }
+        lines.push(storage_line);
         // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
         let quota_label = match stats.quota.source {
             Some(crate::stats::QuotaSource::GcThreshold) => "GC at",
