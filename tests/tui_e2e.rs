@@ -465,8 +465,12 @@ fn escape_sequences_in_backend_strings_leave_the_screen_alone() {
         );
         let lines: Vec<&str> = text.lines().collect();
         assert!(
+            lines.first().is_some_and(|l| l.starts_with("2 backends")),
+            "the summary line is gone:\n{text}"
+        );
+        assert!(
             lines
-                .first()
+                .get(1)
                 .is_some_and(|l| l.starts_with('╭') && l.contains("Backends")),
             "the top border is gone:\n{text}"
         );

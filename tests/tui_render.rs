@@ -505,7 +505,7 @@ fn alerts_are_marked_in_the_list_and_listed_in_their_view() {
             .collect()
     };
     let y = (0..buffer.area.height)
-        .find(|&y| line_at(y).contains("kubo-main"))
+        .find(|&y| line_at(y).contains("▲ kubo-main"))
         .unwrap();
     let line = line_at(y);
     let x = |pos: usize| line[..pos].chars().count() as u16;

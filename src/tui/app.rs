@@ -1046,14 +1046,14 @@ mod tests {
         app.update(snapshot(&refs));
         app.update(key(KeyCode::PageDown));
         assert_eq!(app.selected_id().as_deref(), Some("b10"), "no size yet: 10");
-        // 80x24: 23 rows above the footer, 4 of messages, 9 of detail: a list of 10 rows,
-        // 7 of them backends (borders and the header take 3).
+        // 80x24: 22 rows between the summary line and the footer, 4 of messages, 9 of detail:
+        // a list of 9 rows, 6 of them backends (borders and the header take 3).
         app.update(Msg::Resize {
             width: 80,
             height: 24,
         });
         app.update(key(KeyCode::PageDown));
-        assert_eq!(app.selected_id().as_deref(), Some("b17"));
+        assert_eq!(app.selected_id().as_deref(), Some("b16"));
         app.update(Msg::Resize {
             width: 120,
             height: 40,
@@ -1062,12 +1062,12 @@ mod tests {
         assert_eq!(
             app.selected_id().as_deref(),
             Some("b00"),
-            "29 a page at 120x40"
+            "28 a page at 120x40"
         );
         // Under the full-screen detail, the page is the list's it covers.
         app.update(key(KeyCode::Enter));
         app.update(key(KeyCode::PageDown));
-        assert_eq!(app.selected_id().as_deref(), Some("b29"));
+        assert_eq!(app.selected_id().as_deref(), Some("b28"));
     }
 
     /// 2026-11-18T12:00:00Z, as the alerts' fixtures have it.

@@ -5,12 +5,15 @@
 use ratatui::Frame;
 
 use super::app::App;
-use super::panes::{detail, footer, layout, list, messages};
+use super::panes::{detail, footer, layout, list, messages, summary};
 use super::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     let regions = layout::regions(area, app);
+    if let Some(summary_area) = regions.summary {
+        summary::draw(frame, summary_area, app, theme);
+    }
     if let Some(list_area) = regions.list {
         list::draw(frame, list_area, app, theme);
     }

@@ -45,6 +45,8 @@ pub struct DetailArea {
 /// The screen split between the panes; a pane that is not shown has no area.
 #[derive(Clone, Copy, Debug)]
 pub struct Regions {
+    /// The summary line at the top (the fleet at a glance), when the screen has the rows.
+    pub summary: Option<Rect>,
     pub list: Option<Rect>,
     pub detail: Option<DetailArea>,
     pub messages: Option<Rect>,
@@ -63,8 +65,18 @@ pub fn list_page(area: Rect, app: &App) -> usize {
     list.height.saturating_sub(3).max(1) as usize
 }
 
+/// Screens at least this tall start with the summary line.
+const SUMMARY_MIN_HEIGHT: u16 = 14;
+
 fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
-    let [body, footer] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let summary_height = u16::from(area.height >= SUMMARY_MIN_HEIGHT);
+    let [summary, body, footer] = Layout::vertical([
+        Constraint::Length(summary_height),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let summary = (summary_height > 0).then_some(summary);
     let fit = fit(area, app.lite);
     let selected = app.selected_row().is_some();
     if full_detail {
@@ -78,6 +90,7 @@ fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
             full: true,
         });
         return Regions {
+            summary,
             list: None,
             detail,
             messages: None,
@@ -89,6 +102,7 @@ fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
     let messages = (fit.messages > 0).then_some(messages);
     if !(fit.detail && selected) {
         return Regions {
+            summary,
             list: Some(main),
             detail: None,
             messages,
@@ -110,6 +124,7 @@ fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
         (l, d)
     };
     Regions {
+        summary,
         list: Some(list),
         detail: Some(DetailArea {
             area: detail,

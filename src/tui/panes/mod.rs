@@ -7,6 +7,7 @@ pub mod footer;
 pub mod layout;
 pub mod list;
 pub mod messages;
+pub mod summary;
 
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders};

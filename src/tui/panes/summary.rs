@@ -1,0 +1,188 @@
+//! The summary line at the top: the fleet at a glance, as btop's header and k9s' cluster line
+//! give it — backends by health, active alerts, the fullest backend, and the space used and
+//! free over all of them. Pieces that do not fit the width are left off, least useful last.
+
+use std::collections::BTreeSet;
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::stats::HealthStatus;
+use crate::text::{bytes, sanitize};
+use crate::tui::app::App;
+use crate::tui::model::Row;
+use crate::tui::theme::Theme;
+
+/// Health states in the order the line counts them.
+const ORDER: [HealthStatus; 7] = [
+    HealthStatus::Healthy,
+    HealthStatus::Warning,
+    HealthStatus::Degraded,
+    HealthStatus::Down,
+    HealthStatus::Unknown,
+    HealthStatus::Disabled,
+    HealthStatus::Unsupported,
+];
+
+/// The space used and free over all backends. Backends that report the very same figures
+/// (directories of one filesystem) are counted once.
+pub fn space_totals(rows: &[Row]) -> (Option<u64>, Option<u64>) {
+    let mut seen = BTreeSet::new();
+    let (mut used, mut free) = (None::<u64>, None::<u64>);
+    for row in rows {
+        let storage = &row.stats.storage;
+        if storage.used.is_none() && storage.available.is_none() {
+            continue;
+        }
+        if !seen.insert((storage.total, storage.used, storage.available)) {
+            continue;
+        }
+        if let Some(u) = storage.used {
+            used = Some(used.unwrap_or(0).saturating_add(u));
+        }
+        if let Some(a) = storage.available {
+            free = Some(free.unwrap_or(0).saturating_add(a));
+        }
+    }
+    (used, free)
+}
+
+/// The fullest backend: the higher of its used % and quota %, with its id.
+pub fn fullest(rows: &[Row]) -> Option<(&str, f64)> {
+    rows.iter()
+        .filter_map(|row| {
+            let p = match (row.used_percent(), row.quota_percent()) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            }?;
+            Some((row.id(), p))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// The line for `app` at `width` cells.
+pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
+    let rows = app.backends.rows();
+    let separator = if theme.ascii { " | " } else { " · " };
+    let mut pieces: Vec<Vec<Span<'a>>> = Vec::new();
+    let count = rows.len();
+    pieces.push(vec![Span::styled(
+        format!("{count} backend{}", if count == 1 { "" } else { "s" }),
+        Style::default().add_modifier(Modifier::BOLD),
+    )]);
+    let mut by_health = Vec::new();
+    for status in ORDER {
+        let n = rows
+            .iter()
+            .filter(|r| r.stats.health.status == status)
+            .count();
+        if n == 0 {
+            continue;
+        }
+        let symbol = theme
+            .health_label(status)
+            .split_whitespace()
+            .next()
+            .unwrap_or("?");
+        if !by_health.is_empty() {
+            by_health.push(Span::raw(" "));
+        }
+        by_health.push(Span::styled(format!("{symbol}{n}"), theme.health(status)));
+    }
+    if !by_health.is_empty() {
+        pieces.push(by_health);
+    }
+    let alerts = app.alerts.active_count(app.now);
+    if alerts > 0 {
+        pieces.push(vec![Span::styled(
+            format!("{alerts} alert{}", if alerts == 1 { "" } else { "s" }),
+            theme.warning(),
+        )]);
+    }
+    if let Some((id, percent)) = fullest(rows) {
+        pieces.push(vec![
+            Span::styled("fullest ", theme.dim()),
+            Span::raw(format!("{} ", sanitize(id, 24))),
+            Span::styled(format!("{percent:.1}%"), theme.gauge(percent)),
+        ]);
+    }
+    let (used, free) = space_totals(rows);
+    if let Some(used) = used {
+        pieces.push(vec![
+            Span::styled("used ", theme.dim()),
+            Span::raw(bytes(used)),
+        ]);
+    }
+    if let Some(free) = free {
+        pieces.push(vec![
+            Span::styled("free ", theme.dim()),
+            Span::raw(bytes(free)),
+        ]);
+    }
+    let mut spans = Vec::new();
+    let mut used_width = 0usize;
+    for piece in pieces {
+        let piece_width: usize = piece.iter().map(|s| s.content.chars().count()).sum();
+        let sep = if spans.is_empty() {
+            0
+        } else {
+            separator.chars().count()
+        };
+        if used_width + sep + piece_width > usize::from(width) {
+            break;
+        }
+        if sep > 0 {
+            spans.push(Span::styled(separator, theme.dim()));
+        }
+        used_width += sep + piece_width;
+        spans.extend(piece);
+    }
+    Line::from(spans)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    frame.render_widget(Paragraph::new(line(app, theme, area.width)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{BackendStats, Storage};
+
+    fn row(id: &str, storage: Storage) -> Row {
+        Row {
+            stats: BackendStats {
+                id: id.into(),
+                storage,
+                ..BackendStats::default()
+            },
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn directories_of_one_filesystem_are_counted_once() {
+        let disk = Storage::filesystem(Some(1000), Some(400), Some(500));
+        let rows = vec![
+            row("a", disk.clone()),
+            row("b", disk),
+            row("bucket", Storage::new(None, Some(50), None)),
+            row("unknown", Storage::default()),
+        ];
+        assert_eq!(space_totals(&rows), (Some(450), Some(500)));
+        assert_eq!(space_totals(&rows[3..]), (None, None), "unknown, not 0");
+    }
+
+    #[test]
+    fn the_fullest_is_the_higher_of_used_and_quota() {
+        let rows = vec![
+            row("a", Storage::filesystem(Some(100), Some(40), Some(60))),
+            row("b", Storage::filesystem(Some(100), Some(90), Some(10))),
+        ];
+        assert_eq!(fullest(&rows), Some(("b", 90.0)));
+        assert_eq!(fullest(&[]), None);
+    }
+}
