@@ -90,6 +90,29 @@ pub fn age(secs: f64) -> String {
     }
 }
 
+/// A duration for people: milliseconds below a second (`12.5 ms`), seconds above (`10.0 s`).
+pub fn millis(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+/// The same, as compact as a narrow column needs: `12ms`, `1.5s`.
+pub fn millis_compact(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.1}s", ms / 1000.0)
+    } else {
+        format!("{ms:.0}ms")
+    }
+}
+
+/// `1 error`, `2 errors`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// Left-aligned columns separated by two spaces, for plain-text tables.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -153,6 +176,12 @@ mod tests {
     fn keeps_text_and_bounds_length() {
         assert_eq!(sanitize("línea\nnext\ttab", 100), "línea next tab");
         assert_eq!(sanitize("abcdef", 3), "abc…");
+        assert_eq!(super::millis(12.46), "12.5 ms");
+        assert_eq!(super::millis(10_001.3), "10.0 s");
+        assert_eq!(super::millis_compact(999.4), "999ms");
+        assert_eq!(super::millis_compact(1500.0), "1.5s");
+        assert_eq!(super::plural(1, "error", "errors"), "1 error");
+        assert_eq!(super::plural(1200, "poll", "polls"), "1,200 polls");
         assert_eq!(sanitize("abc", 3), "abc");
         assert_eq!(sanitize("a\u{202e}b", 10), "ab");
     }

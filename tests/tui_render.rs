@@ -264,6 +264,19 @@ fn ascii_mode_draws_no_box_or_block_glyphs() {
         assert!(!text.contains(glyph), "{glyph} in ASCII mode:\n{text}");
     }
     insta::assert_snapshot!("ascii_120x40", terminal.backend());
+    // Every cell, hints and separators and the help included.
+    key(&mut app, KeyCode::Char('?'));
+    for (w, h) in [(120, 40), (80, 24)] {
+        let terminal = render(&mut app, w, h, Theme::new(ColorDepth::None, true));
+        let buffer = terminal.backend().buffer();
+        let foreign: Vec<&str> = buffer
+            .content
+            .iter()
+            .map(|c| c.symbol())
+            .filter(|s| !s.is_ascii())
+            .collect();
+        assert!(foreign.is_empty(), "{foreign:?} at {w}x{h}");
+    }
 }
 
 /// Finds the first cell of `needle` on screen and returns its foreground colour.

@@ -159,17 +159,29 @@ fn kept_figures(stats: &crate::stats::BackendStats) -> String {
     kept.join(", ")
 }
 
+/// A vital figure as people read it: sizes in bytes units, counts with separators, durations
+/// (`*_ms`) in ms or s; anything else as it came, sanitised.
+fn vital_value(key: &str, value: &serde_json::Value) -> String {
+    let is_size = key.contains("bytes") || key.ends_with("_size") || key == "size";
+    match value {
+        serde_json::Value::String(s) => sanitize(s, 60),
+        serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(n), _) if is_size => bytes(n),
+            (Some(n), _) if key.ends_with("_ms") => crate::text::millis(n as f64),
+            (Some(n), _) => crate::text::count(n),
+            (None, Some(f)) if key.ends_with("_ms") => crate::text::millis(f),
+            (None, Some(f)) => format!("{f:.2}"),
+            _ => sanitize(&n.to_string(), 60),
+        },
+        other => sanitize(&other.to_string(), 60),
+    }
+}
+
 fn vital_text(row: &Row) -> String {
     row.stats
         .vital
         .iter()
-        .map(|(k, v)| {
-            let value = match v {
-                serde_json::Value::String(s) => sanitize(s, 60),
-                other => sanitize(&other.to_string(), 60),
-            };
-            format!("{} {value}", sanitize(k, 30))
-        })
+        .map(|(k, v)| format!("{} {}", sanitize(k, 30), vital_value(k, v)))
         .collect::<Vec<_>>()
         .join(" · ")
 }
@@ -289,25 +301,22 @@ fn draw_detail(
         )),
     ]));
     let perf = &stats.performance;
-    let ms = |v: Option<f64>| {
-        v.map(|v| format!("{v:.1} ms"))
-            .unwrap_or_else(|| "?".into())
+    let ms = |v: Option<f64>| v.map(crate::text::millis).unwrap_or_else(|| "?".into());
+    let counted = |n: Option<u64>, one: &str, many: &str| match n {
+        Some(n) => crate::text::plural(n, one, many),
+        None => format!("? {many}"),
     };
     lines.push(Line::from(vec![
         Span::styled(format!("{:<8}", "Speed"), theme.dim()),
         Span::raw(format!(
-            "avg {}  p95 {}  ok {}  ({} errors / {} polls)",
+            "avg {}  p95 {}  ok {}  ({} / {})",
             ms(perf.avg_response_time),
             ms(perf.p95_response_time),
             perf.success_rate
                 .map(|r| format!("{:.1}%", r * 100.0))
                 .unwrap_or_else(|| "?".into()),
-            perf.error_count
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "?".into()),
-            perf.request_count
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "?".into()),
+            counted(perf.error_count, "error", "errors"),
+            counted(perf.request_count, "poll", "polls"),
         )),
     ]));
     let vital = vital_text(row);

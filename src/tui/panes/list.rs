@@ -136,7 +136,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             if show_resp {
                 let resp = match (stats.stale, stats.performance.avg_response_time) {
-                    (false, Some(ms)) => format!("{ms:.0}ms"),
+                    (false, Some(ms)) => crate::text::millis_compact(ms),
                     _ => "?".into(),
                 };
                 cells.push(Cell::from(resp));
