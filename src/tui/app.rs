@@ -54,6 +54,11 @@ pub enum Cmd {
     Test(String),
     /// A test with the write check (a small object put, read back and deleted).
     TestWrite(String),
+    /// Switches a backend on or off (its `enabled` field).
+    SetEnabled {
+        id: String,
+        enabled: bool,
+    },
     TestConfig {
         id: String,
         config: Map<String, Value>,
@@ -105,6 +110,8 @@ pub enum Msg {
     /// An inventory asked for with a key could not start (the reason).
     InventoryRefused(String),
     Removed(Result<String, String>),
+    /// A backend switched on or off (its id and new state), or why not.
+    Toggled(Result<(String, bool), String>),
     EditLoaded(Result<Box<BackendDoc>, String>),
     Spinner,
     /// The dashboard's read-only backends, as last read.
@@ -383,6 +390,16 @@ impl App {
                 }
             },
             Msg::InventoryRefused(reason) => self.push_message(Level::Warning, reason),
+            Msg::Toggled(result) => match result {
+                Ok((id, enabled)) => self.push_message(
+                    Level::Info,
+                    format!(
+                        "backend {id} switched {}",
+                        if enabled { "on" } else { "off" }
+                    ),
+                ),
+                Err(message) => self.push_message(Level::Error, message),
+            },
             Msg::Removed(result) => match result {
                 Ok(id) => self.push_message(Level::Info, format!("removed backend {id}")),
                 Err(message) => self.push_message(Level::Error, message),
@@ -492,6 +509,18 @@ impl App {
             Action::Test => {
                 if let Some(id) = self.selected_id() {
                     return self.start_test(id, false);
+                }
+            }
+            Action::Toggle => {
+                if self.read_only {
+                    self.refuse_read_only("switching a backend on or off");
+                    return Vec::new();
+                }
+                if let Some(row) = self.selected_row() {
+                    return vec![Cmd::SetEnabled {
+                        id: row.stats.id.clone(),
+                        enabled: !row.stats.enabled,
+                    }];
                 }
             }
             Action::TestWrite => {
@@ -838,6 +867,22 @@ mod tests {
         }
         app.update(key(KeyCode::Enter));
         assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+    }
+
+    #[test]
+    fn x_switches_the_selected_backend_off_and_on() {
+        let mut app = app();
+        assert_eq!(
+            app.update(key(KeyCode::Char('x'))),
+            vec![Cmd::SetEnabled {
+                id: "alpha".into(),
+                enabled: false
+            }]
+        );
+        app.update(Msg::Toggled(Ok(("alpha".into(), false))));
+        let mut read_only = App::new(1_000, true, false);
+        read_only.update(snapshot(&["a"]));
+        assert!(read_only.update(key(KeyCode::Char('x'))).is_empty());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub enum Action {
     Edit,
     Test,
     TestWrite,
+    Toggle,
     Remove,
     PollNow,
     Inventory,
@@ -206,6 +207,13 @@ pub const KEYMAP: &[Binding] = &[
         "t",
         "test",
         "test the selected backend in the background",
+    )),
+    changing(bind(
+        Action::Toggle,
+        &[ch('x')],
+        "x",
+        "on/off",
+        "switch the selected backend off, or on again (its enabled field)",
     )),
     changing(bind(
         Action::TestWrite,

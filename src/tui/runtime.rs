@@ -342,6 +342,17 @@ fn execute(
                 )
             });
         }
+        Cmd::SetEnabled { id, enabled } => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                let sets = [("enabled".to_string(), enabled.to_string())];
+                Msg::Toggled(
+                    api.update_backend(&id, &sets)
+                        .map(|_| (id, enabled))
+                        .map_err(|e| e.to_string()),
+                )
+            });
+        }
         Cmd::Remove(id) => {
             let api = api.clone();
             store_job(store_jobs, tx, move || {
