@@ -397,15 +397,8 @@ impl Monitor {
 
     /// Acknowledges a backend's active alert (it stays active until its condition ends).
     pub fn acknowledge_alert(&self, id: &str, rule: Rule) -> bool {
-        let mut state = lock(&self.shared.state);
-        let done = state.alerts.acknowledge(id, rule, &timestamp::now());
-        if done {
-            let _ = self
-                .shared
-                .writes
-                .send(WriteOp::Alerts(state.alerts.to_records()));
-        }
-        done
+        let now = timestamp::now();
+        self.change_alerts(|alerts| alerts.acknowledge(id, rule, &now))
     }
 
     /// Silences a backend's active alert for `for_secs`.
@@ -413,8 +406,13 @@ impl Monitor {
         let until = (chrono::Utc::now()
             + chrono::Duration::seconds(i64::try_from(for_secs).unwrap_or(i64::MAX / 2)))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        self.change_alerts(|alerts| alerts.silence(id, rule, &until))
+    }
+
+    /// Applies an operator's change to the alerts and, if it changed anything, keeps them.
+    fn change_alerts(&self, change: impl FnOnce(&mut Alerts) -> bool) -> bool {
         let mut state = lock(&self.shared.state);
-        let done = state.alerts.silence(id, rule, &until);
+        let done = change(&mut state.alerts);
         if done {
             let _ = self
                 .shared

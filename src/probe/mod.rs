@@ -162,6 +162,20 @@ impl TestRun {
     }
 }
 
+/// A write check's comparison: what was read back is what was written, or the error says how
+/// it differs.
+pub fn same_bytes(read: &[u8], written: &[u8]) -> Result<(), ProbeError> {
+    if read == written {
+        Ok(())
+    } else {
+        Err(ProbeError::Other(format!(
+            "read {} bytes that differ from the {} written",
+            read.len(),
+            written.len()
+        )))
+    }
+}
+
 /// The outcome of `backend test`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TestReport {

@@ -292,14 +292,8 @@ impl Store {
     pub fn set_setting(&self, key: &str, value: Value) -> Result<()> {
         let _lock = self.lock_config()?;
         self.update_main(|main| {
-            let settings = main
-                .entry("global_settings")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !settings.is_object() {
-                *settings = Value::Object(Map::new());
-            }
-            if let Value::Object(map) = settings {
-                map.insert(key.to_string(), value.clone());
+            if let Some(settings) = super::config::object_entry(main, "global_settings") {
+                settings.insert(key.to_string(), value.clone());
             }
             Ok(())
         })

@@ -294,14 +294,7 @@ async fn write_check(
             "read back: the same 64 bytes",
             async {
                 let read = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-                if read == bytes {
-                    Ok(())
-                } else {
-                    Err(ProbeError::Other(format!(
-                        "read {} bytes that differ from the 64 written",
-                        read.len()
-                    )))
-                }
+                crate::probe::same_bytes(&read, &bytes)
             },
             |()| "identical".into(),
         )

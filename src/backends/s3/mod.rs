@@ -309,17 +309,7 @@ async fn write_check(
     let compared = run
         .step(
             "read back: GetObject, the same 64 bytes",
-            async {
-                let read = target.get(ctx, &key).await?;
-                if read == bytes {
-                    Ok(())
-                } else {
-                    Err(ProbeError::Other(format!(
-                        "read {} bytes that differ from the 64 written",
-                        read.len()
-                    )))
-                }
-            },
+            async { crate::probe::same_bytes(&target.get(ctx, &key).await?, &bytes) },
             |()| "identical".into(),
         )
         .await;
