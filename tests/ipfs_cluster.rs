@@ -1,5 +1,5 @@
 //! The IPFS Cluster (`ipfs_cluster`) probe against an in-repo fixture that answers as a Cluster
-//! peer's REST API does (shared/reference/backend-apis.md): `/health` 204 without auth, NDJSON
+//! peer's REST API does (as its documentation and a real peer answer): `/health` 204 without auth, NDJSON
 //! streams for `/peers` and `/pins` (204 when empty, errors in the `X-Stream-Error` trailer),
 //! freespace metrics whose `value` is a decimal string, 401 `{"code","message"}` on bad auth.
 //!

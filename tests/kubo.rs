@@ -1,5 +1,5 @@
 //! The Kubo (`ipfs`) probe against an in-repo fixture that answers as a Kubo node's RPC API does
-//! (shared/reference/backend-apis.md): POST only, args in the query string, 403 text on bad
+//! (as its RPC documentation and a real node answer): POST only, args in the query string, 403 text on bad
 //! auth, `{"Message","Code","Type":"error"}` errors, NDJSON pin streams with an
 //! `X-Stream-Error` trailer. Plus the faults every probe must survive in bounded time.
 //!
