@@ -761,6 +761,18 @@ impl App {
             }
             Command::Pause => self.toggle_pause(),
             Command::Alerts => self.open_alerts(),
+            Command::Sort { column, reverse } => {
+                let change = self.backends.set_sort(column, reverse);
+                self.backends_changed(change);
+                self.dirty = true;
+                Vec::new()
+            }
+            Command::Filter(text) => {
+                let change = self.backends.set_filter(&text);
+                self.backends_changed(change);
+                self.dirty = true;
+                Vec::new()
+            }
             Command::ChooseKind => {
                 self.popup = Some(Popup::Chooser(KindChooser::new()));
                 Vec::new()
@@ -867,6 +879,38 @@ mod tests {
         }
         app.update(key(KeyCode::Enter));
         assert_eq!(app.selected_id().as_deref(), Some("objs-dir"));
+    }
+
+    /// Types `:TEXT` and Enter.
+    fn type_line(app: &mut App, text: &str) -> Vec<Cmd> {
+        app.update(key(KeyCode::Char(':')));
+        for c in text.chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Enter))
+    }
+
+    #[test]
+    fn sort_and_filter_from_the_command_line() {
+        let mut app = app();
+        type_line(&mut app, "sort used desc");
+        assert_eq!(ids(&app), ["gamma", "alpha", "beta"], "beta's ? stays last");
+        type_line(&mut app, "sort health");
+        assert_eq!(ids(&app)[0], "beta", "down first");
+        type_line(&mut app, "filter gam");
+        assert_eq!(ids(&app), ["gamma"]);
+        type_line(&mut app, "filter");
+        assert_eq!(ids(&app).len(), 3, "no text clears the filter");
+        type_line(&mut app, "sort size");
+        assert!(app
+            .flash
+            .as_ref()
+            .is_some_and(|(_, text)| text.contains("no column 'size'") && text.contains("quota")));
+        type_line(&mut app, "sort used sideways");
+        assert!(app
+            .flash
+            .as_ref()
+            .is_some_and(|(_, text)| text.contains("asc or desc")));
     }
 
     #[test]
@@ -1032,13 +1076,6 @@ mod tests {
     #[test]
     fn command_line_with_history() {
         let mut app = app();
-        let type_line = |app: &mut App, text: &str| {
-            app.update(key(KeyCode::Char(':')));
-            for c in text.chars() {
-                app.update(key(KeyCode::Char(c)));
-            }
-            app.update(key(KeyCode::Enter))
-        };
         assert_eq!(
             type_line(&mut app, "test beta"),
             vec![Cmd::Test("beta".into())]

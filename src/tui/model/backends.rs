@@ -33,6 +33,16 @@ impl SortColumn {
         Self::ORDER[(i + 1) % Self::ORDER.len()]
     }
 
+    /// The column named `name` (as the title shows it), for `:sort`.
+    pub fn parse(name: &str) -> Option<SortColumn> {
+        Self::ORDER.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Every column's name, for a message that lists them.
+    pub fn names() -> Vec<&'static str> {
+        Self::ORDER.into_iter().map(SortColumn::name).collect()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             SortColumn::Id => "id",
@@ -220,6 +230,13 @@ impl BackendTable {
 
     pub fn next_sort(&mut self) -> Change {
         self.sort = self.sort.next();
+        self.refresh()
+    }
+
+    /// Sorts by `column`, in reverse when `reverse`.
+    pub fn set_sort(&mut self, column: SortColumn, reverse: bool) -> Change {
+        self.sort = column;
+        self.reverse = reverse;
         self.refresh()
     }
 

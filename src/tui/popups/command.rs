@@ -123,6 +123,13 @@ pub enum Command {
     Edit(String),
     Test(String),
     Remove(String),
+    /// `:sort COLUMN [desc]`.
+    Sort {
+        column: crate::tui::model::SortColumn,
+        reverse: bool,
+    },
+    /// `:filter TEXT` (no text: the filter is cleared).
+    Filter(String),
 }
 
 /// Why a command line is not run.
@@ -153,6 +160,41 @@ pub fn parse(
         ("help" | "h", _) => Ok(Command::Help),
         ("pause", _) => Ok(Command::Pause),
         ("alerts" | "alert", _) => Ok(Command::Alerts),
+        ("sort", None) => Err(Refusal::Invalid(format!(
+            ":sort needs a column: {}",
+            crate::tui::model::SortColumn::names().join(", ")
+        ))),
+        ("sort", Some(name)) => {
+            let reverse = match words.next() {
+                None | Some("asc") => false,
+                Some("desc") => true,
+                Some(other) => {
+                    return Err(Refusal::Invalid(format!(
+                        ":sort {} takes asc or desc, not '{}'",
+                        crate::text::sanitize(&name, 20),
+                        crate::text::sanitize(other, 20)
+                    )))
+                }
+            };
+            crate::tui::model::SortColumn::parse(&name)
+                .map(|column| Command::Sort { column, reverse })
+                .ok_or_else(|| {
+                    Refusal::Invalid(format!(
+                        "no column '{}' to sort by: {}",
+                        crate::text::sanitize(&name, 20),
+                        crate::tui::model::SortColumn::names().join(", ")
+                    ))
+                })
+        }
+        ("filter" | "f", _) => {
+            // The rest of the line as typed, spaces included.
+            let text = line
+                .trim_start()
+                .split_once(char::is_whitespace)
+                .map(|(_, rest)| rest.trim().to_string())
+                .unwrap_or_default();
+            Ok(Command::Filter(text))
+        }
         ("add" | "a", None) => Ok(Command::ChooseKind),
         ("add" | "a", Some(kind)) => Kind::parse(&kind)
             .map(Command::Add)
@@ -176,7 +218,7 @@ pub fn parse(
             })
         }
         (verb, _) => Err(Refusal::Invalid(format!(
-            "unknown command ':{}' (add KIND, edit ID, test ID, remove ID, poll [ID], alerts, pause, help, q)",
+            "unknown command ':{}' (add KIND, edit ID, test ID, remove ID, poll [ID], sort COLUMN [desc], filter TEXT, alerts, pause, help, q)",
             crate::text::sanitize(verb, 30)
         ))),
     }
