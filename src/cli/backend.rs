@@ -22,29 +22,35 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
     };
     let show_json = matches!(cmd, BackendCommand::Show { json: true, .. });
     let is_show = matches!(cmd, BackendCommand::Show { .. });
-    let result = run_command(home, cmd);
-    // A name that is not one of ours may be one of the dashboard's read-only backends.
-    match (result, id) {
-        (Err(err), Some(id)) if err.code == 2 && err.message.contains("does not exist") => {
-            let Ok(store) = open_existing(home, &id) else {
-                return Err(err);
-            };
-            let foreign = store.list_foreign_backends();
-            let Some(backend) = foreign.backends.iter().find(|b| b.name == id) else {
-                return Err(err);
-            };
+    // A name that is none of ours may be one of the dashboard's read-only backends: decided
+    // from the home itself, before the command runs.
+    if let Some(id) = id.filter(|id| names::check_backend_id(id).is_ok()) {
+        if let Some(backend) = dashboard_backend(home, &id) {
             if is_show {
-                return show_foreign(backend, show_json);
+                return show_foreign(&backend, show_json);
             }
-            Err(CliError::usage(format!(
+            return Err(CliError::usage(format!(
                 "backend '{}' is kept in the Python dashboard's own file ({}, {}): it is shown read-only here; change it with the dashboard",
                 sanitize(&id, 80),
                 backend.source,
                 backend.path.display()
-            )))
+            )));
         }
-        (result, _) => result,
     }
+    run_command(home, cmd)
+}
+
+/// The dashboard's backend named `id`, when the home has no backend of ours by that id.
+fn dashboard_backend(home: Option<&Path>, id: &str) -> Option<ForeignBackend> {
+    let store = open_existing(home, id).ok()?;
+    if store.backend_exists(id) {
+        return None;
+    }
+    store
+        .list_foreign_backends()
+        .backends
+        .into_iter()
+        .find(|b| b.name == id)
 }
 
 /// `backend show` of one of the dashboard's backends: what its file says, secrets masked.
