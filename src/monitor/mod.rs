@@ -846,10 +846,16 @@ impl Shared {
         }
         let failures = entry.failures;
         let error_rate = entry.window.error_rate();
-        let judged = entry.stats.clone();
-        let changes = state.alerts.evaluate(
+        // The entry and the alerts are two fields of the state: borrowed apart, no copy.
+        let State {
+            entries, alerts, ..
+        } = &mut *state;
+        let Some(entry) = entries.get_mut(id) else {
+            return interval;
+        };
+        let changes = alerts.evaluate(
             &Facts {
-                stats: &judged,
+                stats: &entry.stats,
                 consecutive_failures: failures,
                 error_rate,
                 quota_alert_percent,
@@ -857,11 +863,7 @@ impl Shared {
             },
             &now,
         );
-        let briefs = alert_briefs(&state.alerts, id);
-        let Some(entry) = state.entries.get_mut(id) else {
-            return interval;
-        };
-        entry.stats.set_alerts(briefs);
+        entry.stats.set_alerts(alert_briefs(alerts, id));
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
