@@ -11,6 +11,16 @@ use tokio::sync::broadcast;
 use crate::backends::{self, FieldError, Kind};
 use crate::monitor::alerts::{Alert, Rule};
 
+/// The alerts as a view shows them (see `Api::alert_overview`).
+#[derive(Clone, Debug, Default)]
+pub struct AlertOverview {
+    pub groups: Vec<AlertGroup>,
+    /// Active first, then closed, newest first.
+    pub alerts: Vec<Alert>,
+    /// Each backend's `host:port`, where it has one.
+    pub endpoints: std::collections::HashMap<String, String>,
+}
+
 /// Active alerts of one rule on backends that share an endpoint, or one alert alone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertGroup {
@@ -410,6 +420,12 @@ impl Api {
     /// server down takes every backend on it down) are one group naming its backends; any
     /// other alert is a group of its own. Newest first.
     pub fn alert_groups(&self) -> Vec<AlertGroup> {
+        self.alert_overview().groups
+    }
+
+    /// Everything an alerts view needs, from one listing of the backends and one read of the
+    /// alerts: the groups, every alert kept, and each backend's endpoint.
+    pub fn alert_overview(&self) -> AlertOverview {
         let endpoints: std::collections::HashMap<String, String> = self
             .store
             .list_backends()
@@ -417,22 +433,27 @@ impl Api {
             .iter()
             .filter_map(|b| backends::endpoint(b.config()).map(|e| (b.id.clone(), e)))
             .collect();
+        let alerts = self.alerts();
         let mut groups: Vec<AlertGroup> = Vec::new();
-        for alert in self.alerts().into_iter().filter(|a| a.cleared_at.is_none()) {
+        for alert in alerts.iter().filter(|a| a.cleared_at.is_none()) {
             let endpoint = endpoints.get(&alert.backend).cloned();
             let same = groups
                 .iter_mut()
                 .find(|g| g.rule == alert.rule && endpoint.is_some() && g.endpoint == endpoint);
             match same {
-                Some(group) => group.alerts.push(alert),
+                Some(group) => group.alerts.push(alert.clone()),
                 None => groups.push(AlertGroup {
                     rule: alert.rule,
                     endpoint,
-                    alerts: vec![alert],
+                    alerts: vec![alert.clone()],
                 }),
             }
         }
-        groups
+        AlertOverview {
+            groups,
+            alerts,
+            endpoints,
+        }
     }
 
     /// Acknowledges a backend's active alert in the running monitor.

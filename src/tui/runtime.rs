@@ -200,16 +200,11 @@ fn store_job(
 /// shown) and each backend's endpoint (a flood of alerts on one endpoint is one message line).
 /// It reads the backends' files: run it as store work.
 fn load_alerts(api: &Api) -> Msg {
-    let endpoints = api
-        .list_backends()
-        .backends
-        .iter()
-        .filter_map(|b| crate::backends::endpoint(b.config()).map(|e| (b.id.clone(), e)))
-        .collect();
+    let overview = api.alert_overview();
     Msg::Alerts {
-        groups: api.alert_groups(),
-        alerts: api.alerts(),
-        endpoints,
+        groups: overview.groups,
+        alerts: overview.alerts,
+        endpoints: overview.endpoints,
     }
 }
 
