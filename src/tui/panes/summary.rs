@@ -27,9 +27,36 @@ const ORDER: [HealthStatus; 7] = [
     HealthStatus::Unsupported,
 ];
 
+/// The sums over all backends, and whether a polled backend's figure is missing from them
+/// (then a sum is a lower bound, and is shown as one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Totals {
+    pub used: Option<u64>,
+    pub free: Option<u64>,
+    pub partial: bool,
+}
+
 /// The space used and free over all backends. Backends that report the very same figures
-/// (directories of one filesystem) are counted once.
-pub fn space_totals(rows: &[Row]) -> (Option<u64>, Option<u64>) {
+/// (directories of one filesystem) are counted once. A backend that is polled (enabled, of a
+/// kind we probe) but gave no figure makes the sums partial.
+pub fn totals(rows: &[Row]) -> Totals {
+    let (used, free) = space_totals(rows);
+    let partial = rows.iter().any(|r| {
+        let polled = r.stats.enabled
+            && !matches!(
+                r.stats.health.status,
+                HealthStatus::Disabled | HealthStatus::Unsupported
+            );
+        polled && r.stats.storage.used.is_none()
+    });
+    Totals {
+        used,
+        free,
+        partial,
+    }
+}
+
+fn space_totals(rows: &[Row]) -> (Option<u64>, Option<u64>) {
     let mut seen = BTreeSet::new();
     let (mut used, mut free) = (None::<u64>, None::<u64>);
     for row in rows {
@@ -109,17 +136,19 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
             Span::styled(format!("{percent:.1}%"), theme.gauge(percent)),
         ]);
     }
-    let (used, free) = space_totals(rows);
-    if let Some(used) = used {
+    let totals = totals(rows);
+    // A sum that misses a backend's figure is at least that much, and says so.
+    let at_least = if totals.partial { "≥" } else { "" };
+    if let Some(used) = totals.used {
         pieces.push(vec![
             Span::styled("used ", theme.dim()),
-            Span::raw(bytes(used)),
+            Span::raw(format!("{at_least}{}", bytes(used))),
         ]);
     }
-    if let Some(free) = free {
+    if let Some(free) = totals.free {
         pieces.push(vec![
             Span::styled("free ", theme.dim()),
-            Span::raw(bytes(free)),
+            Span::raw(format!("{at_least}{}", bytes(free))),
         ]);
     }
     let mut spans = Vec::new();
@@ -156,6 +185,7 @@ mod tests {
         Row {
             stats: BackendStats {
                 id: id.into(),
+                enabled: true,
                 storage,
                 ..BackendStats::default()
             },
@@ -174,6 +204,16 @@ mod tests {
         ];
         assert_eq!(space_totals(&rows), (Some(450), Some(500)));
         assert_eq!(space_totals(&rows[3..]), (None, None), "unknown, not 0");
+        // `unknown` is polled but has no figure: the sums are lower bounds.
+        assert!(totals(&rows).partial);
+        assert!(!totals(&rows[..3]).partial);
+        let mut off = row("off", Storage::default());
+        off.stats.enabled = false;
+        off.stats.health.status = HealthStatus::Disabled;
+        assert!(
+            !totals(&[rows[0].clone(), off]).partial,
+            "disabled: not expected"
+        );
     }
 
     #[test]
