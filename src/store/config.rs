@@ -58,14 +58,7 @@ pub struct Listing {
 
 impl BackendDoc {
     fn parse(id: &str, path: PathBuf, doc: Map<String, Value>) -> Result<BackendDoc> {
-        let corrupt = |reason: &str| StoreError::Corrupt {
-            path: path.clone(),
-            reason: reason.to_string(),
-        };
-        // A config without `type` is valid: the library indexes it as kind "unknown".
-        if !matches!(doc.get("config"), Some(Value::Object(_))) {
-            return Err(corrupt("no \"config\" object"));
-        }
+        check_shape(&path, &doc)?;
         Ok(BackendDoc {
             id: id.to_string(),
             path,
@@ -301,7 +294,7 @@ impl Store {
             || StoreError::NotFound(id.to_string()),
             |doc| {
                 // Checked before anything is written: a file that lost its config is reported.
-                BackendDoc::parse(id, path.clone(), doc.clone())?;
+                check_shape(&path, doc)?;
                 if let Some(Value::Object(config)) = doc.get_mut("config") {
                     for (field, value) in edits {
                         match value {
@@ -417,6 +410,18 @@ fn unreadable_paths(listing: &Listing) -> Vec<PathBuf> {
             _ => None,
         })
         .collect()
+}
+
+/// What every backend file must hold: a `config` object. (A config without `type` is valid:
+/// the library indexes it as kind "unknown".)
+fn check_shape(path: &std::path::Path, doc: &Map<String, Value>) -> Result<()> {
+    match doc.get("config") {
+        Some(Value::Object(_)) => Ok(()),
+        _ => Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            reason: "no \"config\" object".into(),
+        }),
+    }
 }
 
 /// Brings index entries in step with the backend files: entries for files that are gone are
