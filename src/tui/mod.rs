@@ -16,6 +16,25 @@ pub mod view;
 
 use crate::store::Store;
 
+/// What the components' render tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use ratatui::buffer::Buffer;
+    use ratatui::style::Color;
+
+    /// The foreground of the first cell of `needle` on screen, if it is shown.
+    pub fn fg_of(buffer: &Buffer, needle: &str) -> Option<Color> {
+        (0..buffer.area.height).find_map(|y| {
+            let line: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            let pos = line.find(needle)?;
+            let x = u16::try_from(line[..pos].chars().count()).ok()?;
+            Some(buffer[(x, y)].fg)
+        })
+    }
+}
+
 /// The console's flags (see `ipfs-kit-tui --help`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {

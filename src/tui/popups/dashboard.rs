@@ -206,19 +206,11 @@ mod tests {
     #[test]
     fn a_file_that_did_not_read_is_red() {
         let terminal = render(&sample(), 120, 30);
-        let buffer = terminal.backend().buffer();
-        let mut found = false;
-        for y in 0..buffer.area.height {
-            let line: String = (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect();
-            if let Some(pos) = line.find("broken.yaml") {
-                let x = u16::try_from(line[..pos].chars().count()).unwrap();
-                assert_eq!(buffer[(x, y)].fg, ratatui::style::Color::Red);
-                found = true;
-            }
-        }
-        assert!(found, "the error is on screen");
+        assert_eq!(
+            crate::tui::test_support::fg_of(terminal.backend().buffer(), "broken.yaml"),
+            Some(ratatui::style::Color::Red),
+            "the error is on screen, in red"
+        );
     }
 
     #[test]

@@ -863,19 +863,11 @@ mod tests {
         let mut form = Form::add(Kind::Ipfs);
         type_text(&mut form, "bad id!");
         let terminal = render(&form, 80, 24, Theme::new(ColorDepth::Basic16, false));
-        let buffer = terminal.backend().buffer();
-        let mut found = false;
-        for y in 0..buffer.area.height {
-            let line: String = (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect();
-            if let Some(pos) = line.find("character") {
-                let x = line[..pos].chars().count() as u16;
-                assert_eq!(buffer[(x, y)].fg, ratatui::style::Color::Red);
-                found = true;
-            }
-        }
-        assert!(found, "the reason is on screen");
+        assert_eq!(
+            crate::tui::test_support::fg_of(terminal.backend().buffer(), "character"),
+            Some(ratatui::style::Color::Red),
+            "the reason is on screen, in red"
+        );
     }
 
     #[test]
