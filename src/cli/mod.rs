@@ -37,6 +37,9 @@ pub struct Cli {
     /// Console: refuse every change
     #[arg(long)]
     pub read_only: bool,
+    /// Console: leave the mouse to the terminal (no click to select, no wheel scrolling)
+    #[arg(long)]
+    pub no_mouse: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -240,6 +243,7 @@ pub fn run_console(cli: &Cli) -> CliResult {
         ascii: cli.ascii,
         no_color: cli.no_color,
         read_only: cli.read_only,
+        no_mouse: cli.no_mouse,
     };
     crate::tui::run(store, options).map_err(|e| CliError::failure(format!("{e:#}")))
 }

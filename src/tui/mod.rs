@@ -43,6 +43,7 @@ pub struct Options {
     pub ascii: bool,
     pub no_color: bool,
     pub read_only: bool,
+    pub no_mouse: bool,
 }
 
 /// Runs the console until the operator quits (or the terminal goes away).

@@ -5,12 +5,16 @@
 
 pub mod alerts;
 pub mod backends;
+pub mod chart_range;
+pub mod columns;
 pub mod command_line;
 pub mod dashboard;
 pub mod messages;
 
 pub use alerts::{AlertBoard, GroupKey};
 pub use backends::{BackendTable, Change, Row, SortColumn};
+pub use chart_range::ChartRange;
+pub use columns::ListColumn;
 pub use command_line::CommandHistory;
 pub use dashboard::DashboardBackends;
 pub use messages::{Level, Message, MessageLog, MESSAGE_LIMIT};
