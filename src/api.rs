@@ -398,6 +398,18 @@ impl Api {
         Some(stats)
     }
 
+    /// A backend's kept history over the last `span_secs` (the charts' range), oldest first:
+    /// its history file with the points the monitor has not written yet. Poll resolution for
+    /// `history_hours`, 10-minute buckets before. It reads a file: not for a UI loop.
+    pub fn history_range(&self, id: &str, span_secs: u64) -> crate::monitor::history::KeptHistory {
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+        let since = now.saturating_sub(span_secs);
+        match &self.monitor {
+            Some(monitor) => monitor.history_since(id, since),
+            None => crate::monitor::stored_history(&self.store, id, since),
+        }
+    }
+
     /// Active alerts first, then the cleared ones, newest first.
     pub fn alerts(&self) -> Vec<Alert> {
         let mut alerts: Vec<Alert> = match &self.monitor {
@@ -530,6 +542,44 @@ impl Api {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_chart_range_reads_its_points_from_the_history_file() {
+        use crate::monitor::history::{encode_line, Point};
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path().join("home")).unwrap();
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+        let point = |ago: u64, objects: u64| Point {
+            at: now - ago,
+            response_ms: Some(10.0),
+            used_bytes: Some(1_000 + objects),
+            objects: Some(objects),
+            ..Point::default()
+        };
+        let written = [point(2 * 3600, 1), point(30 * 60, 2), point(5 * 60, 3)];
+        let file = store.cache_dir().join("kubo").join("history.ndjson");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let text: String = written.iter().map(encode_line).collect();
+        // An old three-element line and a torn last line, as a crash leaves them.
+        let old = format!("[{},8.0,500]\n", now - 20 * 3600);
+        std::fs::write(&file, format!("{old}{text}[{},1.0,", now - 60)).unwrap();
+        let api = Api::new(store);
+        let objects = |span: u64| -> Vec<Option<u64>> {
+            api.history_range("kubo", span)
+                .points
+                .iter()
+                .map(|p| p.objects)
+                .collect()
+        };
+        assert_eq!(objects(15 * 60), [Some(3)]);
+        assert_eq!(objects(3600), [Some(2), Some(3)]);
+        assert_eq!(objects(24 * 3600), [None, Some(1), Some(2), Some(3)]);
+        let kept = api.history_range("kubo", 24 * 3600);
+        assert_eq!(kept.points[0].used_bytes, Some(500));
+        // history_hours defaults to 24 (the clock may have moved on by a second).
+        assert!((now - 24 * 3600..=now - 24 * 3600 + 2).contains(&kept.fine_from));
+        assert!(api.history_range("nothing-here", 3600).points.is_empty());
+    }
 
     #[test]
     fn alerts_of_one_rule_on_one_endpoint_are_one_group() {

@@ -1,5 +1,5 @@
-//! Per-backend time series for sparklines: response time and used bytes (and throughput when the
-//! backend reports it), at poll resolution for `history_hours`, then averaged into 10-minute
+//! Per-backend time series for the detail's charts: response time, used bytes, objects and
+//! throughput (where the kind reports them), at poll resolution for `history_hours`, then averaged into 10-minute
 //! buckets up to 30 days. Appending is O(1) (amortised): points leave the front of the fine tier
 //! into the coarse one as they age.
 
@@ -10,42 +10,81 @@ pub const MAX_AGE_SECS: u64 = 30 * 86_400;
 /// Width of a coarse bucket.
 pub const COARSE_BUCKET_SECS: u64 = 600;
 
-/// One sample. 24 bytes; `None` figures were unknown at that poll.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// One sample; `None` figures were unknown at that poll. A failed poll has no figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Point {
     /// Unix seconds.
     pub at: u64,
     /// Milliseconds; `None` when the poll failed.
     pub response_ms: Option<f32>,
     pub used_bytes: Option<u64>,
+    /// Objects, files or pins, where the backend counts them.
+    pub objects: Option<u64>,
+    /// Bytes per second received and sent, where the backend reports its rates (IPFS `stats/bw`).
+    pub rate_in: Option<f32>,
+    pub rate_out: Option<f32>,
 }
 
-/// A running average of the points that fall into one coarse bucket.
+impl Point {
+    /// Whether the poll of this point failed (it has no response time).
+    pub fn failed(&self) -> bool {
+        self.response_ms.is_none()
+    }
+}
+
+/// A running mean of the values of one figure.
+#[derive(Clone, Copy, Debug, Default)]
+struct Mean {
+    sum: f64,
+    count: u32,
+}
+
+impl Mean {
+    fn add(&mut self, value: Option<f32>) {
+        if let Some(value) = value {
+            self.sum += f64::from(value);
+            self.count += 1;
+        }
+    }
+
+    fn value(self) -> Option<f32> {
+        (self.count > 0).then(|| (self.sum / f64::from(self.count)) as f32)
+    }
+}
+
+/// The points that fall into one coarse bucket: times and rates averaged, sizes and counts as
+/// last read.
 #[derive(Clone, Copy, Debug, Default)]
 struct Bucket {
     start: u64,
-    ms_sum: f64,
-    ms_count: u32,
+    response_ms: Mean,
     used_last: Option<u64>,
+    objects_last: Option<u64>,
+    rate_in: Mean,
+    rate_out: Mean,
 }
 
 impl Bucket {
     fn add(&mut self, point: &Point) {
-        if let Some(ms) = point.response_ms {
-            self.ms_sum += f64::from(ms);
-            self.ms_count += 1;
-        }
+        self.response_ms.add(point.response_ms);
+        self.rate_in.add(point.rate_in);
+        self.rate_out.add(point.rate_out);
         if point.used_bytes.is_some() {
             self.used_last = point.used_bytes;
+        }
+        if point.objects.is_some() {
+            self.objects_last = point.objects;
         }
     }
 
     fn to_point(self) -> Point {
         Point {
             at: self.start,
-            response_ms: (self.ms_count > 0)
-                .then(|| (self.ms_sum / f64::from(self.ms_count)) as f32),
+            response_ms: self.response_ms.value(),
             used_bytes: self.used_last,
+            objects: self.objects_last,
+            rate_in: self.rate_in.value(),
+            rate_out: self.rate_out.value(),
         }
     }
 }
@@ -95,7 +134,7 @@ impl Series {
 /// ones averaged into 10-minute buckets, nothing older than 30 days. Points must be in time
 /// order. Used to compact the history file and to read it back.
 pub fn retain(points: impl IntoIterator<Item = Point>, now: u64, history_hours: u64) -> Vec<Point> {
-    let fine_from = now.saturating_sub(history_hours.clamp(1, 720) * 3600);
+    let fine_from = fine_from(now, history_hours);
     let keep_from = now.saturating_sub(MAX_AGE_SECS);
     let mut out = Vec::new();
     let mut bucket: Option<Bucket> = None;
@@ -132,6 +171,31 @@ pub fn retain(points: impl IntoIterator<Item = Point>, now: u64, history_hours: 
     out
 }
 
+/// A stretch of a backend's kept history, oldest first: at poll resolution from `fine_from`
+/// (unix seconds), in 10-minute buckets before it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeptHistory {
+    pub points: Vec<Point>,
+    pub fine_from: u64,
+}
+
+impl KeptHistory {
+    /// What is kept of `points` at `now` (see [`retain`]), from `since` on.
+    pub fn new(points: Vec<Point>, now: u64, history_hours: u64, since: u64) -> KeptHistory {
+        let mut points = retain(points, now, history_hours);
+        points.retain(|p| p.at >= since);
+        KeptHistory {
+            points,
+            fine_from: fine_from(now, history_hours),
+        }
+    }
+}
+
+/// Where poll resolution starts at `now`.
+pub fn fine_from(now: u64, history_hours: u64) -> u64 {
+    now.saturating_sub(history_hours.clamp(1, 720) * 3600)
+}
+
 /// How many points a compacted file holds at most, for a poll interval.
 pub fn retained_len(interval_secs: u64, history_hours: u64) -> usize {
     let fine = history_hours.clamp(1, 720) * 3600 / interval_secs.max(1);
@@ -144,31 +208,47 @@ pub fn decode_text(text: &str) -> Vec<Point> {
     text.lines().filter_map(decode_line).collect()
 }
 
-/// One line of the on-disk history: `[at, response_ms|null, used|null]`.
+/// One line of the on-disk history:
+/// `[at, response_ms|null, used|null, objects|null, rate_in|null, rate_out|null]`. Trailing
+/// nulls are left out, so a kind without objects or rates writes the first format's
+/// `[at, ms, used]` (which earlier versions read).
 pub fn encode_line(point: &Point) -> String {
-    let ms = point
-        .response_ms
-        .map(|ms| format!("{:.3}", ms))
-        .unwrap_or_else(|| "null".into());
-    let used = point
-        .used_bytes
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| "null".into());
-    format!("[{},{ms},{used}]\n", point.at)
+    let rate = |r: Option<f32>| r.map(|r| format!("{r:.3}"));
+    let mut fields = vec![
+        Some(point.at.to_string()),
+        point.response_ms.map(|ms| format!("{ms:.3}")),
+        point.used_bytes.map(|u| u.to_string()),
+        point.objects.map(|n| n.to_string()),
+        rate(point.rate_in),
+        rate(point.rate_out),
+    ];
+    while fields.len() > 3 && fields.last().is_some_and(Option::is_none) {
+        fields.pop();
+    }
+    let fields: Vec<String> = fields
+        .into_iter()
+        .map(|f| f.unwrap_or_else(|| "null".into()))
+        .collect();
+    format!("[{}]\n", fields.join(","))
 }
 
-/// Parses a line written by [`encode_line`]; anything else (a torn last line after a crash) is
-/// skipped by the caller.
+/// Parses a line written by [`encode_line`] (3 to 6 elements; figures it does not hold are
+/// unknown); anything else (a torn last line after a crash) is skipped by the caller.
 pub fn decode_line(line: &str) -> Option<Point> {
     let values: Vec<serde_json::Value> = serde_json::from_str(line).ok()?;
-    match values.as_slice() {
-        [at, ms, used] => Some(Point {
-            at: at.as_u64()?,
-            response_ms: ms.as_f64().map(|v| v as f32),
-            used_bytes: used.as_u64(),
-        }),
-        _ => None,
+    if !(3..=6).contains(&values.len()) {
+        return None;
     }
+    let get = |i: usize| values.get(i).filter(|v| !v.is_null());
+    let float = |i: usize| get(i).and_then(serde_json::Value::as_f64).map(|v| v as f32);
+    Some(Point {
+        at: values[0].as_u64()?,
+        response_ms: float(1),
+        used_bytes: get(2).and_then(serde_json::Value::as_u64),
+        objects: get(3).and_then(serde_json::Value::as_u64),
+        rate_in: float(4),
+        rate_out: float(5),
+    })
 }
 
 #[cfg(test)]
@@ -180,6 +260,7 @@ mod tests {
             at,
             response_ms: Some((at % 100) as f32),
             used_bytes: Some(at),
+            ..Point::default()
         }
     }
 
@@ -244,9 +325,71 @@ mod tests {
             at: 5,
             response_ms: None,
             used_bytes: Some(u64::MAX),
+            ..Point::default()
         };
+        assert_eq!(encode_line(&p), "[5,null,18446744073709551615]\n");
         assert_eq!(decode_line(encode_line(&p).trim()), Some(p));
         assert_eq!(decode_line("[1,2.5,null]").unwrap().used_bytes, None);
         assert_eq!(decode_line("[1,2.5"), None);
+        let full = Point {
+            at: 7,
+            response_ms: Some(12.5),
+            used_bytes: Some(1_000),
+            objects: Some(42),
+            rate_in: Some(1_024.5),
+            rate_out: None,
+        };
+        assert_eq!(encode_line(&full), "[7,12.500,1000,42,1024.500]\n");
+        assert_eq!(decode_line(encode_line(&full).trim()), Some(full));
+        let objects_only = Point {
+            objects: Some(3),
+            ..p
+        };
+        assert_eq!(
+            decode_line(encode_line(&objects_only).trim()),
+            Some(objects_only)
+        );
+    }
+
+    #[test]
+    fn old_three_element_lines_decode_and_torn_lines_are_skipped() {
+        let text = "[1,2.5,100]\n[2,null,null]\n[3,4.0,200,9,10.0,20.0]\n[4,5.0,3";
+        let points = decode_text(text);
+        assert_eq!(points.len(), 3, "the torn last line is skipped");
+        assert_eq!(
+            points[0],
+            Point {
+                at: 1,
+                response_ms: Some(2.5),
+                used_bytes: Some(100),
+                ..Point::default()
+            }
+        );
+        assert!(points[1].failed() && points[1].objects.is_none());
+        assert_eq!(points[2].objects, Some(9));
+        assert_eq!(points[2].rate_out, Some(20.0));
+        assert_eq!(decode_line("[1,2,3,4,5,6,7]"), None, "too many elements");
+        assert_eq!(decode_line("[1,2]"), None, "too few");
+    }
+
+    #[test]
+    fn buckets_keep_the_last_count_and_average_rates() {
+        let start = 1_700_000_400u64;
+        let points = (0..4u64).map(|i| Point {
+            at: start + i * 10,
+            response_ms: (i != 1).then_some(10.0),
+            used_bytes: None,
+            objects: (i < 3).then_some(100 + i),
+            rate_in: Some(i as f32 * 100.0),
+            rate_out: (i != 1).then_some(50.0),
+        });
+        let kept = retain(points, start + 48 * 3600, 24);
+        assert_eq!(kept.len(), 1);
+        let bucket = kept[0];
+        assert_eq!(bucket.objects, Some(102), "the last count read");
+        assert_eq!(bucket.rate_in, Some(150.0), "the mean rate");
+        assert_eq!(bucket.rate_out, Some(50.0), "over the polls that had one");
+        assert_eq!(bucket.response_ms, Some(10.0));
+        assert_eq!(bucket.used_bytes, None, "unknown stays unknown");
     }
 }

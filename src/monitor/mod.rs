@@ -249,6 +249,48 @@ fn stored_stats(store: &Store, doc: &BackendDoc) -> BackendStats {
     stats
 }
 
+/// The point of history of a poll that answered: its response time and the figures charted
+/// (used bytes, objects, rates) as the stats hold them now.
+fn history_point(at: u64, response_ms: f32, stats: &BackendStats) -> Point {
+    // A count that stopped at a limit grows as the counting goes on, not as the backend does.
+    let counted = Some(&stats.files)
+        .filter(|files| !files.partial)
+        .and_then(|files| files.count);
+    // A rate is a moment's figure: one kept from an earlier answer is not this poll's.
+    let rate = |key: &str| {
+        if stats.vital_as_of.contains_key(key) {
+            return None;
+        }
+        stats
+            .vital
+            .get(key)
+            .and_then(serde_json::Value::as_f64)
+            .filter(|r| r.is_finite() && *r >= 0.0)
+            .map(|r| r as f32)
+    };
+    Point {
+        at,
+        response_ms: Some(response_ms),
+        used_bytes: stats.storage.used.or(stats.quota.used),
+        objects: stats.quota.objects_used.or(counted),
+        rate_in: rate("rate_in"),
+        rate_out: rate("rate_out"),
+    }
+}
+
+/// Every point of a backend's history file as written (nothing when there is none yet).
+fn read_history_file(store: &Store, id: &str) -> Vec<Point> {
+    let text = std::fs::read_to_string(writer::history_path(store, id)).unwrap_or_default();
+    history::decode_text(&text)
+}
+
+/// A backend's kept history from `since` on, read from its history file without a running
+/// monitor (a command, or a console whose monitor has not started the backend).
+pub fn stored_history(store: &Store, id: &str, since: u64) -> history::KeptHistory {
+    let hours = store.settings().unwrap_or_default().history_hours();
+    history::KeptHistory::new(read_history_file(store, id), unix_now(), hours, since)
+}
+
 /// The recent points of a backend's history file, and how many lines the file holds.
 fn load_history(store: &Store, id: &str) -> (Series, usize) {
     let mut series = Series::default();
@@ -364,26 +406,31 @@ impl Monitor {
     /// `history_hours`, then 10-minute buckets up to 30 days. Read from the history file, with
     /// the points not yet written added from memory.
     pub fn full_history(&self, id: &str) -> Vec<Point> {
-        let (unwritten, hours): (Vec<Point>, u64) = {
+        self.history_since(id, 0).points
+    }
+
+    /// A backend's kept history from `since` (unix seconds) on, as [`Monitor::full_history`]
+    /// reads it (the file, and the points not yet written), with where poll resolution starts.
+    pub fn history_since(&self, id: &str, since: u64) -> history::KeptHistory {
+        let held = {
             let state = lock(&self.shared.state);
-            let Some(entry) = state.entries.get(id) else {
-                return Vec::new();
-            };
-            (
-                entry.history.recent(usize::MAX).copied().collect(),
-                state.settings.history_hours(),
-            )
+            state.entries.get(id).map(|entry| {
+                let unwritten: Vec<Point> = entry.history.recent(usize::MAX).copied().collect();
+                (unwritten, state.settings.history_hours())
+            })
         };
-        let text = std::fs::read_to_string(writer::history_path(&self.shared.store, id))
-            .unwrap_or_default();
-        let mut points = history::decode_text(&text);
+        // A backend the monitor does not hold (yet): its file alone.
+        let Some((unwritten, hours)) = held else {
+            return stored_history(&self.shared.store, id, since);
+        };
+        let mut points = read_history_file(&self.shared.store, id);
         let last_written = points.last().map(|p| p.at);
         points.extend(
             unwritten
                 .into_iter()
                 .filter(|p| last_written.is_none_or(|at| p.at > at)),
         );
-        history::retain(points, unix_now(), hours)
+        history::KeptHistory::new(points, unix_now(), hours, since)
     }
 
     pub fn active_alerts(&self) -> Vec<Alert> {
@@ -815,15 +862,15 @@ impl Shared {
         // The same rule as `status`: the pulse already tried its liveness call again.
         poll::apply(&mut entry.stats, result, entry.inventory.as_ref(), &now);
         entry.stats.performance = entry.window.performance();
-        let point = Point {
-            at,
-            response_ms: error.is_none().then_some(ms as f32),
-            // A failed poll measured nothing: its point has no bytes (the figures it keeps
-            // are last-known, and a chart would draw them as if read now).
-            used_bytes: error
-                .is_none()
-                .then(|| entry.stats.storage.used.or(entry.stats.quota.used))
-                .flatten(),
+        // A failed poll measured nothing: its point has no figures (the ones it keeps are
+        // last-known, and a chart would draw them as if read now).
+        let point = if error.is_none() {
+            history_point(at, ms as f32, &entry.stats)
+        } else {
+            Point {
+                at,
+                ..Point::default()
+            }
         };
         entry.history.push(point);
         entry.history_lines += 1;

@@ -1,13 +1,16 @@
 //! The detail of the selected backend: health and why, when it was checked, gauges (storage,
 //! quota, objects), figures kept from an earlier poll and their age, files, speed, vital
-//! figures and, where there is room, sparklines of the response time and the bytes used.
+//! figures (each phrase whole on its line), and below them charts of its kept history over the
+//! chosen range (`[` `]`): response time, used bytes, objects and throughput where the kind
+//! reports them, as many as the height holds, side by side in a wide full-screen detail.
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Sparkline, SparklineBar, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use super::chart::{self, Figure, Series};
 use super::layout::{DetailArea, Fit};
 use super::{block, percent_text, Pane};
 use crate::stats::HealthStatus;
@@ -28,32 +31,43 @@ pub fn coarse_age(secs: i64) -> String {
     }
 }
 
+/// When `at` was, seen from `now`: an age (`12s ago`), or with `absolute` the local clock time
+/// (`at 14:03:22`, with the date when it was not today).
+pub fn when(now: i64, at: i64, absolute: bool) -> String {
+    if !absolute {
+        return coarse_age(now - at);
+    }
+    let local =
+        |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.with_timezone(&chrono::Local));
+    match (local(at), local(now)) {
+        (Some(then), Some(today)) if then.date_naive() == today.date_naive() => {
+            format!("at {}", then.format("%H:%M:%S"))
+        }
+        (Some(then), _) => format!("at {}", then.format("%Y-%m-%d %H:%M")),
+        _ => coarse_age(now - at),
+    }
+}
+
 /// Every age the detail shows for `row` at `now`: the clock compares it to know whether a
 /// frame is needed.
-pub fn ages_label(now: i64, row: &Row) -> String {
-    format!("{} {}", checked_label(now, row), last_known_label(now, row))
+pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
+    format!(
+        "{} {}",
+        checked_label(now, row, absolute),
+        last_known_label(now, row, absolute)
+    )
 }
 
 /// "last known, 4m ago" for figures that are not from the latest successful poll; empty when
 /// they are live (or there are none).
-pub fn last_known_label(now: i64, row: &Row) -> String {
+pub fn last_known_label(now: i64, row: &Row, absolute: bool) -> String {
     if !row.stats.stale {
         return String::new();
     }
     match row.stats.updated_at.as_deref().and_then(unix) {
-        Some(at) => format!("last known, {}", coarse_age(now - at)),
+        Some(at) => format!("last known, {}", when(now, at, absolute)),
         None => "last known".into(),
     }
-}
-
-/// Whether the figures shown are not live: stale, or of a backend down or switched off. Such
-/// figures are drawn dimmed, never in a healthy colour.
-fn figures_are_old(row: &Row) -> bool {
-    row.stats.stale
-        || matches!(
-            row.stats.health.status,
-            HealthStatus::Down | HealthStatus::Disabled
-        )
 }
 
 fn unix(ts: &str) -> Option<i64> {
@@ -61,9 +75,9 @@ fn unix(ts: &str) -> Option<i64> {
 }
 
 /// "checked 15s ago" for a backend at `now` (unix seconds), as the detail shows it.
-pub fn checked_label(now: i64, row: &Row) -> String {
+pub fn checked_label(now: i64, row: &Row, absolute: bool) -> String {
     match row.stats.health.checked_at.as_deref().and_then(unix) {
-        Some(at) => format!("checked {}", coarse_age(now - at)),
+        Some(at) => format!("checked {}", when(now, at, absolute)),
         None if matches!(
             row.stats.health.status,
             HealthStatus::Unsupported | HealthStatus::Disabled
@@ -80,16 +94,66 @@ pub fn draw(frame: &mut Frame, detail: DetailArea, app: &App, row: &Row, theme: 
     draw_detail(frame, detail.area, app, row, theme, detail.fit, detail.full);
 }
 
-/// A one-line gauge as text: `[██████░░░░] 68.4%  700 MiB of 1 GiB`. Unknown stays unknown.
-fn gauge_line<'a>(
-    label: &'a str,
+/// One fact of the detail: a phrase that is never split across lines.
+type Fact<'a> = Vec<Span<'a>>;
+
+fn fact<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Fact<'a> {
+    vec![Span::styled(text, style)]
+}
+
+/// Width of the labels in front of the detail's lines (`Storage `, `Speed   `).
+const LABEL_WIDTH: usize = 8;
+
+/// `label` then `facts`, `separator` between them, as many on a line as fit in `width`; the
+/// next lines start under the first fact. A fact is never split: one wider than a whole line
+/// is cut at the pane's edge.
+fn flow<'a>(
+    label: &str,
+    label_style: Style,
+    facts: Vec<Fact<'a>>,
+    separator: &'static str,
+    width: u16,
+) -> Vec<Line<'a>> {
+    let width = usize::from(width);
+    let indent = if label.is_empty() { 0 } else { LABEL_WIDTH };
+    let separator_width = Span::raw(separator).width();
+    let mut lines = Vec::new();
+    let mut spans = if label.is_empty() {
+        Vec::new()
+    } else {
+        vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), label_style)]
+    };
+    let mut used = indent;
+    let mut line_empty = true;
+    for fact in facts {
+        let fact_width: usize = fact.iter().map(Span::width).sum();
+        if !line_empty && used + separator_width + fact_width > width {
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            spans.push(Span::raw(" ".repeat(indent)));
+            used = indent;
+            line_empty = true;
+        }
+        if !line_empty {
+            spans.push(Span::raw(separator));
+            used += separator_width;
+        }
+        used += fact_width;
+        spans.extend(fact);
+        line_empty = false;
+    }
+    lines.push(Line::from(spans));
+    lines
+}
+
+/// A gauge as facts: `██████░░░░ 68.4%`, `700 MiB of 1 GiB`. Unknown stays unknown.
+fn gauge_facts<'a>(
     used: Option<u64>,
     limit: Option<u64>,
     width: u16,
     theme: &Theme,
     unit_bytes: bool,
     old: bool,
-) -> Line<'a> {
+) -> Vec<Fact<'a>> {
     let show = |n: u64| {
         if unit_bytes {
             bytes(n)
@@ -97,9 +161,9 @@ fn gauge_line<'a>(
             crate::text::count(n)
         }
     };
+    let text = if old { theme.dim() } else { Style::default() };
     let percent = crate::stats::percent(used, limit);
     let bar_width = (width.saturating_sub(12) / 3).clamp(4, 30) as usize;
-    let mut spans = vec![Span::styled(format!("{label:<8}"), theme.dim())];
     match (percent, used, limit) {
         (Some(p), Some(used), Some(limit)) => {
             let filled = ((p / 100.0) * bar_width as f64)
@@ -108,22 +172,22 @@ fn gauge_line<'a>(
             let (full, empty) = theme.gauge_cells();
             // Old figures are dimmed: a green bar would say "fine, now".
             let fill = if old { theme.dim() } else { theme.gauge(p) };
-            let text = if old { theme.dim() } else { Style::default() };
-            spans.push(Span::styled(full.repeat(filled), fill));
-            spans.push(Span::styled(empty.repeat(bar_width - filled), theme.dim()));
-            spans.push(Span::styled(
-                format!(" {p:.1}%  {} of {}", show(used), show(limit)),
-                text,
-            ));
+            vec![
+                vec![
+                    Span::styled(full.repeat(filled), fill),
+                    Span::styled(empty.repeat(bar_width - filled), theme.dim()),
+                    Span::styled(format!(" {p:.1}%"), text),
+                ],
+                fact(format!("{} of {}", show(used), show(limit)), text),
+            ]
         }
-        (_, Some(used), None) => spans.push(Span::styled(
-            format!("{} used, no limit known", show(used)),
-            if old { theme.dim() } else { Style::default() },
-        )),
-        (_, None, Some(limit)) => spans.push(Span::raw(format!("? of {}", show(limit)))),
-        _ => spans.push(Span::styled("unknown", theme.dim())),
+        (_, Some(used), None) => vec![
+            fact(format!("{} used", show(used)), text),
+            fact("no limit known", text),
+        ],
+        (_, None, Some(limit)) => vec![fact(format!("? of {}", show(limit)), text)],
+        _ => vec![fact("unknown", theme.dim())],
     }
-    Line::from(spans)
 }
 
 /// Figures shown with their last-known value because the call that feeds them failed (or the
@@ -159,14 +223,16 @@ fn kept_figures(stats: &crate::stats::BackendStats) -> String {
     kept.join(", ")
 }
 
-/// A vital figure as people read it: sizes in bytes units, counts with separators, durations
-/// (`*_ms`) in ms or s; anything else as it came, sanitised.
+/// A vital figure as people read it: sizes in bytes units, rates (`rate_*`) in bytes per
+/// second, counts with separators, durations (`*_ms`) in ms or s; anything else as it came,
+/// sanitised.
 fn vital_value(key: &str, value: &serde_json::Value) -> String {
     let is_size = key.contains("bytes") || key.ends_with("_size") || key == "size";
     match value {
         serde_json::Value::String(s) => sanitize(s, 60),
         serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
             (Some(n), _) if is_size => bytes(n),
+            (_, Some(f)) if key.starts_with("rate_") => format!("{}/s", bytes(f.max(0.0) as u64)),
             (Some(n), _) if key.ends_with("_ms") => crate::text::millis(n as f64),
             (Some(n), _) => crate::text::count(n),
             (None, Some(f)) if key.ends_with("_ms") => crate::text::millis(f),
@@ -177,60 +243,53 @@ fn vital_value(key: &str, value: &serde_json::Value) -> String {
     }
 }
 
-fn vital_text(row: &Row) -> String {
+/// Vital figures as facts: `version 0.32.1`, `peers 12`.
+fn vital_facts<'a>(row: &Row, style: Style) -> Vec<Fact<'a>> {
     row.stats
         .vital
         .iter()
-        .map(|(k, v)| format!("{} {}", sanitize(k, 30), vital_value(k, v)))
-        .collect::<Vec<_>>()
-        .join(" · ")
+        .map(|(k, v)| fact(format!("{} {}", sanitize(k, 30), vital_value(k, v)), style))
+        .collect()
 }
 
-fn draw_detail(
-    frame: &mut Frame,
-    area: Rect,
+/// The detail's text for `row`, laid out for `width` without a phrase split across lines.
+fn text_lines<'a>(
     app: &App,
     row: &Row,
     theme: &Theme,
     fit: Fit,
     full: bool,
-) {
+    width: u16,
+) -> Vec<Line<'a>> {
     let stats = &row.stats;
-    let title = Line::from(vec![
-        Span::styled(format!(" {} ", sanitize(&stats.id, 64)), theme.title()),
-        Span::styled(format!("({}) ", sanitize(&stats.kind, 20)), theme.dim()),
-        if full {
-            Span::styled("Esc back ", theme.dim())
-        } else {
-            Span::raw("")
-        },
-    ]);
-    let outer = block(title, app.focus == Pane::Detail, theme);
-    let inner = outer.inner(area);
-    frame.render_widget(outer, area);
+    let old = row.figures_are_old();
+    let plain = if old { theme.dim() } else { Style::default() };
     let mut lines = Vec::new();
-    let old = figures_are_old(row);
     let mut status = vec![
-        Span::styled(
+        fact(
             theme.health_label(stats.health.status),
             theme.health(stats.health.status),
         ),
-        Span::raw("  "),
-        Span::raw(checked_label(app.now, row)),
+        fact(
+            checked_label(app.now, row, app.absolute_times),
+            Style::default(),
+        ),
     ];
-    let last_known = last_known_label(app.now, row);
+    let last_known = last_known_label(app.now, row, app.absolute_times);
     if !last_known.is_empty() {
-        status.push(Span::styled(format!("  * {last_known}"), theme.warning()));
+        status.push(fact(format!("* {last_known}"), theme.warning()));
     }
-    lines.push(Line::from(status));
+    lines.extend(flow("", Style::default(), status, "  ", width));
     if let Some(message) = &stats.health.message {
-        lines.push(Line::from(Span::styled(
-            sanitize(message, 300),
-            theme.health(stats.health.status),
-        )));
+        // Prose: wrapped between words.
+        let style = theme.health(stats.health.status);
+        let words = sanitize(message, 300)
+            .split_whitespace()
+            .map(|w| fact(w.to_string(), style))
+            .collect();
+        lines.extend(flow("", Style::default(), words, " ", width));
     }
     if fit.gauges {
-        let w = inner.width;
         // Fullness as `df` computes it: against what can be written (used + available), not
         // the total (which counts blocks kept for root); the free space said after it.
         let storage = &stats.storage;
@@ -238,99 +297,113 @@ fn draw_detail(
             (Some(used), Some(available)) => used.checked_add(available),
             _ => storage.total,
         };
-        let mut storage_line = gauge_line("Storage", storage.used, usable, w, theme, true, old);
+        let mut facts = gauge_facts(storage.used, usable, width, theme, true, old);
         if let Some(available) = storage.available {
-            storage_line.spans.push(Span::styled(
-                format!(" · {} free", bytes(available)),
-                if old { theme.dim() } else { Style::default() },
-            ));
+            facts.push(fact(format!("{} free", bytes(available)), plain));
         }
-        lines.push(storage_line);
+        lines.extend(flow("Storage", theme.dim(), facts, "  ", width));
         // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
         let quota_label = match stats.quota.source {
             Some(crate::stats::QuotaSource::GcThreshold) => "GC at",
             _ => "Quota",
         };
-        lines.push(gauge_line(
-            quota_label,
-            stats.quota.used,
-            stats.quota.limit,
-            w,
-            theme,
-            true,
-            old,
-        ));
+        let quota = gauge_facts(stats.quota.used, stats.quota.limit, width, theme, true, old);
+        lines.extend(flow(quota_label, theme.dim(), quota, "  ", width));
         if stats.quota.objects_limit.is_some() || stats.quota.objects_used.is_some() {
-            lines.push(gauge_line(
-                "Objects",
+            let objects = gauge_facts(
                 stats.quota.objects_used,
                 stats.quota.objects_limit,
-                w,
+                width,
                 theme,
                 false,
                 old,
-            ));
+            );
+            lines.extend(flow("Objects", theme.dim(), objects, "  ", width));
         }
     } else {
-        lines.push(Line::from(format!(
-            "used {}  quota {}",
-            percent_text(row.used_percent()),
-            percent_text(row.quota_percent())
-        )));
+        let facts = vec![
+            fact(format!("used {}", percent_text(row.used_percent())), plain),
+            fact(
+                format!("quota {}", percent_text(row.quota_percent())),
+                plain,
+            ),
+        ];
+        lines.extend(flow("", Style::default(), facts, "  ", width));
     }
-    let files = &stats.files;
-    let count = files.count_text();
-    // The age goes last: in a narrow pane the figures stay and the age is what is cut.
-    let counted = files
-        .counted_ago()
-        .map(|age| format!("  · counted {age}"))
-        .unwrap_or_default();
     let kept = kept_figures(stats);
     if !kept.is_empty() {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<8}", "Kept"), theme.dim()),
-            Span::styled(kept, theme.warning()),
-        ]));
+        let facts = kept
+            .split(", ")
+            .map(|k| fact(k.to_string(), theme.warning()))
+            .collect();
+        lines.extend(flow("Kept", theme.dim(), facts, ", ", width));
     }
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:<8}", "Files"), theme.dim()),
-        Span::raw(format!(
-            "{count}  largest {}  total {}{counted}",
-            files.largest.map(bytes).unwrap_or_else(|| "?".into()),
-            files.bytes.map(bytes).unwrap_or_else(|| "?".into())
-        )),
-    ]));
+    let files = &stats.files;
+    let mut facts = vec![
+        fact(files.count_text(), Style::default()),
+        fact(
+            format!(
+                "largest {}",
+                files.largest.map(bytes).unwrap_or_else(|| "?".into())
+            ),
+            Style::default(),
+        ),
+        fact(
+            format!(
+                "total {}",
+                files.bytes.map(bytes).unwrap_or_else(|| "?".into())
+            ),
+            Style::default(),
+        ),
+    ];
+    // The age goes last: in a narrow pane the figures stay and the age is what moves down.
+    if let Some(age) = files.counted_ago() {
+        facts.push(fact(format!("counted {age}"), theme.dim()));
+    }
+    lines.extend(flow("Files", theme.dim(), facts, "  ", width));
     let perf = &stats.performance;
     let ms = |v: Option<f64>| v.map(crate::text::millis).unwrap_or_else(|| "?".into());
     let counted = |n: Option<u64>, one: &str, many: &str| match n {
         Some(n) => crate::text::plural(n, one, many),
         None => format!("? {many}"),
     };
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:<8}", "Speed"), theme.dim()),
-        Span::raw(format!(
-            "avg {}  p95 {}  ok {}  ({} / {})",
-            ms(perf.avg_response_time),
-            ms(perf.p95_response_time),
-            perf.success_rate
-                .map(|r| format!("{:.1}%", r * 100.0))
-                .unwrap_or_else(|| "?".into()),
-            counted(perf.error_count, "error", "errors"),
-            counted(perf.request_count, "poll", "polls"),
-        )),
-    ]));
-    let vital = vital_text(row);
+    let speed = vec![
+        fact(
+            format!("avg {}", ms(perf.avg_response_time)),
+            Style::default(),
+        ),
+        fact(
+            format!("p95 {}", ms(perf.p95_response_time)),
+            Style::default(),
+        ),
+        fact(
+            format!(
+                "ok {}",
+                perf.success_rate
+                    .map(|r| format!("{:.1}%", r * 100.0))
+                    .unwrap_or_else(|| "?".into())
+            ),
+            Style::default(),
+        ),
+        fact(
+            format!(
+                "{} in {}",
+                counted(perf.error_count, "error", "errors"),
+                counted(perf.request_count, "poll", "polls")
+            ),
+            Style::default(),
+        ),
+    ];
+    lines.extend(flow("Speed", theme.dim(), speed, "  ", width));
+    // A down backend's last answer ("cluster_status healthy") is history, not news.
+    let (label, style) = if old {
+        ("Vital*", theme.dim())
+    } else {
+        ("Vital", Style::default())
+    };
+    let vital = vital_facts(row, style);
     if !vital.is_empty() {
-        // A down backend's last answer ("cluster_status healthy") is history, not news.
-        let (label, style) = if old {
-            ("Vital*", theme.dim())
-        } else {
-            ("Vital", Style::default())
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label:<8}"), theme.dim()),
-            Span::styled(vital, style),
-        ]));
+        lines.extend(flow(label, theme.dim(), vital, " · ", width));
     }
     if full {
         let updated = stats
@@ -347,119 +420,132 @@ fn draw_detail(
             crate::stats::Source::Live => "live",
             crate::stats::Source::Metadata => "kept (last known)",
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<8}", "Figures"), theme.dim()),
-            Span::raw(format!("{source}, from {updated}")),
-        ]));
+        let facts = vec![
+            fact(format!("{source},"), Style::default()),
+            fact(format!("from {updated}"), Style::default()),
+        ];
+        lines.extend(flow("Figures", theme.dim(), facts, " ", width));
     }
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: true });
-    let text_height = (paragraph.line_count(inner.width) as u16).min(inner.height);
-    let spark_height = if fit.sparklines { 5 } else { 0 };
-    let [text_area, spark_area, _] = Layout::vertical([
-        Constraint::Length(text_height),
-        Constraint::Length(spark_height),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
-    frame.render_widget(paragraph, text_area);
-    if fit.sparklines && spark_area.height >= 5 {
-        let spark_area = Rect {
-            y: spark_area.y + 1,
-            height: 4,
-            ..spark_area
-        };
-        draw_sparklines(frame, spark_area, row, theme, &last_known);
+    lines
+}
+
+/// The history the charts of `row` draw over the chosen range: what was read for it (kept
+/// current with each poll), else its recent points in memory.
+pub fn chart_series<'a>(app: &'a App, row: &'a Row) -> Series<'a> {
+    let range = app.chart_range;
+    let end = u64::try_from(app.now).unwrap_or(0);
+    let start = end.saturating_sub(range.secs());
+    match app.charts.for_backend(&row.stats.id, range) {
+        Some(kept) => Series {
+            points: &kept.points,
+            fine_from: kept.fine_from,
+            start,
+            end,
+        },
+        None => Series {
+            points: &row.history,
+            fine_from: 0,
+            start,
+            end,
+        },
     }
 }
 
-fn draw_sparklines(frame: &mut Frame, area: Rect, row: &Row, theme: &Theme, last_known: &str) {
-    let [resp_label, resp, used_label, used] = Layout::new(
-        Direction::Vertical,
-        [
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ],
-    )
-    .areas(area);
-    let width = area.width as usize;
-    let recent: Vec<_> = row
-        .history
-        .iter()
-        .skip(row.history.len().saturating_sub(width))
-        .collect();
-    // A failed poll has no response time: drawn as absent, not as zero.
-    let response: Vec<SparklineBar> = recent
-        .iter()
-        .map(|p| SparklineBar::from(p.response_ms.map(|ms| (ms.max(0.0) * 10.0) as u64)))
-        .collect();
-    // Used bytes move little against their size: draw them above the window's minimum so the
-    // trend shows (the label gives the real figures).
-    let floor = recent
-        .iter()
-        .filter_map(|p| p.used_bytes)
-        .min()
-        .unwrap_or(0);
-    let ceiling = recent
-        .iter()
-        .filter_map(|p| p.used_bytes)
-        .max()
-        .unwrap_or(0);
-    let used_values: Vec<SparklineBar> = recent
-        .iter()
-        .map(|p| SparklineBar::from(p.used_bytes.map(|u| u - floor + 1)))
-        .collect();
-    let last_ms = recent
-        .last()
-        .and_then(|p| p.response_ms)
-        .map(|ms| format!("{ms:.1} ms"))
-        .unwrap_or_else(|| "?".into());
-    let last_used = recent
-        .last()
-        .and_then(|p| p.used_bytes)
-        .map(bytes)
-        .unwrap_or_else(|| "?".into());
-    let label = if recent.is_empty() {
-        "Response time: no history yet".to_string()
+/// Charts side by side need at least this width each (the full-screen detail on a wide
+/// terminal).
+const SIDE_BY_SIDE_MIN_WIDTH: u16 = 50;
+
+/// Where the charts go below the text: as many as fit at `MIN_HEIGHT` (one in `--lite`), in
+/// one column, or two in a wide full-screen detail, sharing all the height there is.
+fn chart_areas(area: Rect, count: usize, full: bool, lite: bool) -> Vec<Rect> {
+    let columns: u16 = if full && area.width >= 2 * SIDE_BY_SIDE_MIN_WIDTH {
+        2
     } else {
-        format!("Response time (last {}: {last_ms})", recent.len())
+        1
     };
-    frame.render_widget(Paragraph::new(Span::styled(label, theme.dim())), resp_label);
-    frame.render_widget(
-        Sparkline::default()
-            .data(response)
-            .bar_set(theme.bar_set())
-            .style(theme.accent())
-            .absent_value_symbol("x"),
-        resp,
-    );
-    // "now" only for live figures; old ones say how old.
-    let when = if last_known.is_empty() {
-        format!("now {last_used}")
-    } else {
-        format!("{last_used}, {last_known}")
-    };
-    let used_label_text = if ceiling > floor {
-        format!(
-            "Used bytes ({when}; {} to {})",
-            bytes(floor),
-            bytes(ceiling)
-        )
-    } else {
-        format!("Used bytes ({when})")
-    };
-    frame.render_widget(
-        Paragraph::new(Span::styled(used_label_text, theme.dim())),
-        used_label,
-    );
-    frame.render_widget(
-        Sparkline::default()
-            .data(used_values)
-            .bar_set(theme.bar_set())
-            .style(theme.accent()),
-        used,
-    );
+    let wanted = if lite { count.min(1) } else { count };
+    let rows_fit = usize::from(area.height / chart::MIN_HEIGHT);
+    let shown = wanted.min(rows_fit * usize::from(columns));
+    if shown == 0 || area.width < chart::MIN_WIDTH {
+        return Vec::new();
+    }
+    let columns = usize::from(columns);
+    let rows = shown.div_ceil(columns);
+    let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows]).split(area);
+    let mut areas = Vec::new();
+    for (i, row_area) in row_areas.iter().enumerate() {
+        // The last row's charts share its width: an odd one out is as wide as the row.
+        let here = columns.min(shown - i * columns);
+        let cells = Layout::horizontal(vec![Constraint::Fill(1); here])
+            .spacing(2)
+            .split(*row_area);
+        areas.extend(cells.iter().copied());
+    }
+    areas
+}
+
+fn draw_detail(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    row: &Row,
+    theme: &Theme,
+    fit: Fit,
+    full: bool,
+) {
+    let stats = &row.stats;
+    let mut title = vec![
+        Span::styled(format!(" {} ", sanitize(&stats.id, 64)), theme.title()),
+        Span::styled(format!("({}) ", sanitize(&stats.kind, 20)), theme.dim()),
+    ];
+    if full {
+        title.push(Span::styled("Esc back ", theme.dim()));
+    }
+    let mut outer = block(Line::from(title), app.focus == Pane::Detail, theme);
+    let inner = outer.inner(area);
+    let mut lines = text_lines(app, row, theme, fit, full, inner.width);
+
+    let series = chart_series(app, row);
+    let visible = series.visible();
+    let range = app.chart_range.name();
+    let figures: Vec<Figure> = Figure::ALL
+        .into_iter()
+        .filter(|f| f.reported(visible))
+        .collect();
+    let reading =
+        app.charts.is_reading() && app.charts.for_backend(&stats.id, app.chart_range).is_none();
+    if visible.is_empty() {
+        let said = if reading {
+            format!("reading the last {range}…")
+        } else {
+            format!("no polls in the last {range}  ([ ] range)")
+        };
+        lines.extend(flow(
+            "History",
+            theme.dim(),
+            vec![fact(said, theme.dim())],
+            "",
+            inner.width,
+        ));
+    }
+    let text_height = (lines.len() as u16).min(inner.height);
+    let [text_area, charts_area] =
+        Layout::vertical([Constraint::Length(text_height), Constraint::Min(0)]).areas(inner);
+    let areas = chart_areas(charts_area, figures.len(), full, app.lite);
+    if !areas.is_empty() {
+        let mut range_title = vec![Span::styled(format!(" last {range}"), theme.accent())];
+        if reading {
+            range_title.push(Span::styled(" reading…", theme.dim()));
+        }
+        range_title.push(Span::styled(" [ ] range ", theme.dim()));
+        outer = outer.title(Line::from(range_title).right_aligned());
+    }
+    frame.render_widget(outer, area);
+    frame.render_widget(Paragraph::new(lines), text_area);
+    let old = row.figures_are_old();
+    for (figure, chart_area) in figures.into_iter().zip(areas) {
+        chart::draw(frame, chart_area, figure, &series, theme, old);
+    }
 }
 
 #[cfg(test)]
@@ -474,5 +560,383 @@ mod tests {
         assert_eq!(coarse_age(61), "1m ago");
         assert_eq!(coarse_age(119), "1m ago");
         assert_eq!(coarse_age(-5), "just now");
+    }
+
+    use crate::monitor::history::{KeptHistory, Point};
+    use crate::stats::{BackendStats, Files, Health, Performance, Quota, QuotaSource, Source};
+    use crate::tui::app::{Cmd, Msg};
+    use crate::tui::model::ChartRange;
+    use crate::tui::theme::ColorDepth;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    /// 2026-11-18T12:00:00Z
+    const NOW: i64 = 1_795_003_200;
+    const MIB: u64 = 1 << 20;
+
+    fn ts(offset: i64) -> String {
+        chrono::DateTime::from_timestamp(NOW + offset, 0)
+            .unwrap()
+            .to_rfc3339()
+    }
+
+    fn stats(id: &str, kind: &str) -> BackendStats {
+        BackendStats {
+            id: id.into(),
+            kind: kind.into(),
+            enabled: true,
+            health: Health {
+                status: HealthStatus::Healthy,
+                message: None,
+                checked_at: Some(ts(-3)),
+                failure: None,
+            },
+            source: Source::Live,
+            updated_at: Some(ts(-3)),
+            ..BackendStats::default()
+        }
+    }
+
+    /// The last hour of an S3 bucket, a poll every 5 s: the console was not running from
+    /// 35 to 20 minutes ago, a poll in 97 failed, 80 MiB were uploaded 10 minutes ago.
+    fn garage_hour() -> Vec<Point> {
+        (0..720u64)
+            .rev()
+            .map(|i| NOW as u64 - i * 5)
+            .filter(|at| !(NOW as u64 - 35 * 60..NOW as u64 - 20 * 60).contains(at))
+            .enumerate()
+            .map(|(n, at)| {
+                let ago = NOW as u64 - at;
+                // The upload: 5 minutes of growth ending 5 minutes ago.
+                let uploaded = (600u64.saturating_sub(ago)).min(300) * 80 * MIB / 300;
+                if n % 97 == 13 {
+                    return Point {
+                        at,
+                        ..Point::default()
+                    };
+                }
+                Point {
+                    at,
+                    response_ms: Some(8.0 + (n % 7) as f32 * 3.0),
+                    used_bytes: Some(700 * MIB + uploaded),
+                    objects: Some(1_500 + uploaded / (4 * MIB)),
+                    ..Point::default()
+                }
+            })
+            .collect()
+    }
+
+    /// A day of a Kubo node: 10-minute buckets until 2 hours ago (history_hours 2), then a poll
+    /// every 5 s; its repository barely moves; it reports its bandwidth.
+    fn kubo_day() -> KeptHistory {
+        let fine_from = NOW as u64 - 2 * 3600;
+        let bucket = |i: u64| {
+            let at = fine_from - i * 600;
+            let wave = ((at / 600) % 12) as f32;
+            Point {
+                at,
+                response_ms: Some(30.0 + wave * 2.0),
+                used_bytes: Some(9_400_000_000 + at % 3),
+                rate_in: Some(200_000.0 + wave * 50_000.0),
+                rate_out: Some(80_000.0 + wave * 10_000.0),
+                ..Point::default()
+            }
+        };
+        let mut points: Vec<Point> = (1..=132).rev().map(bucket).collect();
+        points.extend((0..1440u64).rev().map(|i| {
+            let at = NOW as u64 - i * 5;
+            Point {
+                at,
+                response_ms: Some(25.0 + (i % 11) as f32),
+                used_bytes: Some(9_400_000_000 + i % 3),
+                rate_in: Some(900_000.0 + (i % 40) as f32 * 10_000.0),
+                rate_out: Some(120_000.0),
+                ..Point::default()
+            }
+        }));
+        KeptHistory { points, fine_from }
+    }
+
+    fn rows() -> Vec<Row> {
+        let mut garage = stats("garage-media", "s3");
+        garage.storage = crate::stats::Storage::new(None, Some(780 * MIB), None);
+        garage.quota = Quota {
+            objects_limit: Some(10_000),
+            objects_used: Some(1_520),
+            ..Quota::bytes(Some(1 << 30), Some(780 * MIB), QuotaSource::Garage)
+        };
+        garage.files = Files {
+            count: Some(1_520),
+            bytes: Some(780 * MIB),
+            largest: Some(70 * MIB),
+            partial: false,
+            as_of: None,
+        };
+        garage.performance = Performance {
+            avg_response_time: Some(12.5),
+            p95_response_time: Some(40.1),
+            success_rate: Some(0.998),
+            error_count: Some(2),
+            request_count: Some(1000),
+        };
+        garage.vital = serde_json::json!({"version": "2.5.0", "cluster_status": "healthy"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let mut kubo = stats("kubo-main", "ipfs");
+        kubo.storage = crate::stats::Storage::new(None, Some(9_400_000_002), None);
+        kubo.quota = Quota::bytes(
+            Some(10_000_000_000),
+            Some(9_400_000_002),
+            QuotaSource::GcThreshold,
+        );
+        kubo.vital = serde_json::json!({"version": "0.32.1", "peers": 41, "rate_in": 1_290_000.0})
+            .as_object()
+            .unwrap()
+            .clone();
+        // In memory: the last 25 minutes, as the runtime hands them over.
+        let recent = |points: &[Point]| points[points.len().saturating_sub(300)..].to_vec();
+        vec![
+            Row {
+                history: recent(&garage_hour()),
+                stats: garage,
+            },
+            Row {
+                history: recent(&kubo_day().points),
+                stats: kubo,
+            },
+        ]
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    /// The console at `width` x `height` with the backends, `garage-media` selected and its
+    /// last hour read from its history file.
+    fn app(width: u16, height: u16, lite: bool) -> App {
+        let mut app = App::new(NOW, false, lite);
+        app.update(Msg::Snapshot {
+            rows: rows(),
+            problems: Vec::new(),
+        });
+        app.messages.clear();
+        app.update(Msg::Resize { width, height });
+        app.update(Msg::History {
+            id: "garage-media".into(),
+            range: ChartRange::Hour1,
+            history: KeptHistory {
+                points: garage_hour(),
+                fine_from: 0,
+            },
+        });
+        app
+    }
+
+    fn screen(app: &App, ascii: bool) -> Terminal<TestBackend> {
+        // The full-screen detail says when the figures are from in local time: pin it.
+        std::env::set_var("TZ", "UTC");
+        let size = app.size.unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(size.width, size.height)).unwrap();
+        let theme = Theme::new(ColorDepth::None, ascii);
+        terminal
+            .draw(|frame| crate::tui::view::draw(frame, app, &theme))
+            .unwrap();
+        terminal
+    }
+
+    fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect()
+            })
+            .collect()
+    }
+
+    const SIZES: [(u16, u16); 4] = [(200, 50), (120, 40), (80, 24), (40, 12)];
+
+    #[test]
+    fn list_and_detail_with_charts() {
+        for (w, h) in SIZES {
+            let app = app(w, h, false);
+            insta::assert_snapshot!(
+                format!("list_detail_{w}x{h}"),
+                screen(&app, false).backend()
+            );
+        }
+    }
+
+    #[test]
+    fn full_screen_detail_with_charts() {
+        for (w, h) in SIZES {
+            let mut app = app(w, h, false);
+            key(&mut app, KeyCode::Enter);
+            insta::assert_snapshot!(
+                format!("full_detail_{w}x{h}"),
+                screen(&app, false).backend()
+            );
+        }
+    }
+
+    #[test]
+    fn lite_draws_one_chart_in_the_room_there_is() {
+        let app = app(120, 40, true);
+        let terminal = screen(&app, false);
+        let text = lines(&terminal).join("\n");
+        assert!(text.contains("Response time") && !text.contains("Objects  1,520"));
+        insta::assert_snapshot!("list_detail_lite_120x40", terminal.backend());
+    }
+
+    #[test]
+    fn a_day_of_a_kubo_node_with_its_throughput() {
+        let mut app = app(120, 40, false);
+        key(&mut app, KeyCode::Char('j'));
+        key(&mut app, KeyCode::Enter);
+        app.update(Msg::History {
+            id: "kubo-main".into(),
+            range: ChartRange::Hour1,
+            history: KeptHistory::default(),
+        });
+        let cmds = key(&mut app, KeyCode::Char(']'));
+        assert_eq!(
+            cmds,
+            [Cmd::LoadHistory {
+                id: "kubo-main".into(),
+                range: ChartRange::Hours24
+            }]
+        );
+        app.update(Msg::History {
+            id: "kubo-main".into(),
+            range: ChartRange::Hours24,
+            history: kubo_day(),
+        });
+        let terminal = screen(&app, false);
+        let text = lines(&terminal).join("\n");
+        assert!(text.contains("Throughput"), "{text}");
+        assert!(
+            !text.contains("Objects  "),
+            "never reported, no chart: {text}"
+        );
+        insta::assert_snapshot!("full_detail_kubo_24h_120x40", terminal.backend());
+        let ascii = lines(&screen(&app, true));
+        assert!(ascii.iter().all(|l| l.is_ascii()), "{ascii:#?}");
+        insta::assert_snapshot!("full_detail_kubo_24h_ascii_120x40", ascii.join("\n"));
+    }
+
+    #[test]
+    fn selection_and_range_changes_read_the_history_once() {
+        let mut app = App::new(NOW, false, false);
+        app.update(Msg::Snapshot {
+            rows: rows(),
+            problems: Vec::new(),
+        });
+        let read = |id: &str, range| Cmd::LoadHistory {
+            id: id.into(),
+            range,
+        };
+        // Nothing is read before the detail is on screen.
+        assert!(!app
+            .update(Msg::Tick(NOW))
+            .contains(&read("garage-media", ChartRange::Hour1)));
+        let cmds = app.update(Msg::Resize {
+            width: 120,
+            height: 40,
+        });
+        assert_eq!(cmds, [read("garage-media", ChartRange::Hour1)]);
+        assert!(
+            app.update(Msg::Tick(NOW + 1)).is_empty(),
+            "one read at a time"
+        );
+        app.update(Msg::History {
+            id: "garage-media".into(),
+            range: ChartRange::Hour1,
+            history: KeptHistory::default(),
+        });
+        assert_eq!(
+            key(&mut app, KeyCode::Char('j')),
+            [read("kubo-main", ChartRange::Hour1)]
+        );
+        app.update(Msg::History {
+            id: "kubo-main".into(),
+            range: ChartRange::Hour1,
+            history: kubo_day(),
+        });
+        // A new poll's point is added without reading the file.
+        let mut row = rows().remove(1);
+        let last = row.history.last().copied().unwrap();
+        row.history.push(Point {
+            at: last.at + 5,
+            ..last
+        });
+        assert!(app.update(Msg::Stats(Box::new(row))).is_empty());
+        let held = app
+            .charts
+            .for_backend("kubo-main", ChartRange::Hour1)
+            .unwrap();
+        assert_eq!(held.points.last().unwrap().at, last.at + 5);
+        // A minute on, the hour (longer than memory holds) is read again.
+        assert_eq!(
+            app.update(Msg::Tick(NOW + 61)),
+            [read("kubo-main", ChartRange::Hour1)]
+        );
+        // `:range 7d` reads that range when the read under way answers.
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(':'),
+            KeyModifiers::NONE,
+        )));
+        for c in "range 7d".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
+        assert!(key(&mut app, KeyCode::Enter).is_empty());
+        assert_eq!(app.chart_range, ChartRange::Days7);
+        let cmds = app.update(Msg::History {
+            id: "kubo-main".into(),
+            range: ChartRange::Hour1,
+            history: KeptHistory::default(),
+        });
+        assert_eq!(cmds, [read("kubo-main", ChartRange::Days7)]);
+    }
+
+    #[test]
+    fn no_phrase_is_split_and_the_detail_uses_its_rows() {
+        for (w, h) in [(120, 40), (200, 50)] {
+            for lite in [false, true] {
+                let app = app(w, h, lite);
+                let terminal = screen(&app, false);
+                let buffer = terminal.backend().buffer();
+                let area = super::super::layout::regions(buffer.area, &app)
+                    .detail
+                    .unwrap()
+                    .area;
+                let detail: Vec<String> = (area.top() + 1..area.bottom() - 1)
+                    .map(|y| {
+                        (area.left() + 1..area.right() - 1)
+                            .map(|x| buffer[(x, y)].symbol())
+                            .collect()
+                    })
+                    .collect();
+                let text = detail.join("\n");
+                assert!(text.contains("2 errors in 1,000 polls"), "{text}");
+                let blank = detail.iter().filter(|r| r.trim().is_empty()).count();
+                assert_eq!(blank, 0, "{w}x{h} lite {lite}:\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn times_are_ages_or_on_demand_the_clock_time() {
+        let now = chrono::Local::now().timestamp();
+        assert_eq!(when(now, now - 12, false), "12s ago");
+        let today = when(now, now - 1, true);
+        assert!(
+            today.starts_with("at ") && today.len() == "at 14:03:22".len(),
+            "{today}"
+        );
+        let long_ago = when(now, now - 3 * 86_400, true);
+        assert!(long_ago.len() == "at 2026-11-22 14:03".len(), "{long_ago}");
     }
 }

@@ -2,6 +2,7 @@
 //! keys and footer hints: the backend `list` (and its filter line), the `detail` of the selected
 //! backend, the `messages`, the `footer`. `layout` splits the screen between them.
 
+pub mod chart;
 pub mod detail;
 pub mod footer;
 pub mod layout;
