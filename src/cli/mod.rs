@@ -16,12 +16,15 @@ use crate::store::{self, Store, StoreError};
     name = "ipfs-kit-tui",
     version,
     about = "Terminal console for the storage backends of an IPFS-kit installation",
-    after_help = "Home: --home, else $IPFS_KIT_HOME, else ~/.ipfs_kit (shared with the Python ipfs_kit_py library)."
+    after_help = "Home: --home, else $IPFS_KIT_HOME, else ~/.ipfs_kit (shared with the Python ipfs_kit_py library).\nConsole config: --config, else ~/.config/ipfs-kit-tui/config.toml (see `config print-default`)."
 )]
 pub struct Cli {
     /// Home directory (default: $IPFS_KIT_HOME, else ~/.ipfs_kit)
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// The console's config file (default: ~/.config/ipfs-kit-tui/config.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Seconds between polls in the console (overrides the refresh_secs setting)
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub refresh: Option<u64>,
@@ -74,6 +77,9 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         days: u64,
     },
+    /// The console's config file: keys, theme, colours, columns, sort, chart range
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -144,6 +150,16 @@ pub enum BackendCommand {
         /// One kind only
         kind: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a config file with every key at its default, each explained
+    PrintDefault,
+    /// Print where the config file is read from (--config, else the user's config directory)
+    Path,
+    /// Check the config file: exit 0 when the console can use it, 2 with the line and key when not
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +238,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Status { json, check, .. }) => status::status(&open(home)?, json, check),
         Some(Command::Alerts { json }) => status::alerts(&open(home)?, json),
         Some(Command::Cleanup { days }) => settings::cleanup(&open(home)?, days),
+        Some(Command::Config(cmd)) => config_command(cli.config.as_deref(), cmd),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,
@@ -234,8 +251,42 @@ pub fn run(cli: Cli) -> CliResult {
     }
 }
 
-/// Runs the interactive console on this terminal.
+/// `config print-default`, `config path`, `config check`.
+fn config_command(explicit: Option<&std::path::Path>, cmd: ConfigCommand) -> CliResult {
+    use crate::tui::config;
+    match cmd {
+        ConfigCommand::PrintDefault => print!("{}", config::default_file()),
+        ConfigCommand::Path => {
+            let path = config::path(explicit)
+                .ok_or_else(|| CliError::failure("no home directory to find the config file in"))?;
+            println!("{}", path.display());
+            if !path.is_file() {
+                eprintln!("(no file there: the console runs on its defaults)");
+            }
+        }
+        ConfigCommand::Check => match config::read(explicit) {
+            Ok(Some(_)) => {
+                let path = config::path(explicit).unwrap_or_default();
+                println!("{}: ok", path.display());
+            }
+            Ok(None) => println!("no config file: the console runs on its defaults"),
+            Err(err) => {
+                return Err(CliError::usage(crate::text::sanitize(
+                    &err.to_string(),
+                    1000,
+                )))
+            }
+        },
+    }
+    Ok(())
+}
+
+/// Runs the interactive console on this terminal. The config file is read first: a `--config`
+/// file that is not there stops here (exit 2); any other problem with it is said in the
+/// console, which then runs on its defaults.
 pub fn run_console(cli: &Cli) -> CliResult {
+    let config = crate::tui::config::LoadedConfig::load(cli.config.as_deref())
+        .map_err(|e| CliError::usage(crate::text::sanitize(&e.to_string(), 1000)))?;
     let store = open(cli.home.as_deref())?;
     let options = crate::tui::Options {
         refresh: cli.refresh,
@@ -243,9 +294,9 @@ pub fn run_console(cli: &Cli) -> CliResult {
         ascii: cli.ascii,
         no_color: cli.no_color,
         read_only: cli.read_only,
-        no_mouse: cli.no_mouse,
+        no_mouse: cli.no_mouse || !config.config.mouse,
     };
-    crate::tui::run(store, options).map_err(|e| CliError::failure(format!("{e:#}")))
+    crate::tui::run(store, options, config).map_err(|e| CliError::failure(format!("{e:#}")))
 }
 
 /// Resolves and opens the home. On a first run (the home was just created and holds no

@@ -5,6 +5,7 @@
 //! awaits the network itself.
 
 pub mod app;
+pub mod config;
 pub mod keymap;
 pub mod model;
 pub mod panes;
@@ -15,6 +16,7 @@ pub mod theme;
 pub mod view;
 
 use crate::store::Store;
+use config::LoadedConfig;
 
 /// What the components' render tests share.
 #[cfg(test)]
@@ -35,7 +37,8 @@ pub(crate) mod test_support {
     }
 }
 
-/// The console's flags (see `ipfs-kit-tui --help`).
+/// The console's flags (see `ipfs-kit-tui --help`); `no_mouse` is also the config file's
+/// `mouse = false`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
     pub refresh: Option<u64>,
@@ -46,13 +49,14 @@ pub struct Options {
     pub no_mouse: bool,
 }
 
-/// Runs the console until the operator quits (or the terminal goes away).
-pub fn run(store: Store, options: Options) -> color_eyre::Result<()> {
+/// Runs the console until the operator quits (or the terminal goes away), with the config file
+/// as read at start (its defaults and the reason when it was bad).
+pub fn run(store: Store, options: Options, config: LoadedConfig) -> color_eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result = runtime.block_on(runtime::run(store, options));
+    let result = runtime.block_on(runtime::run(store, options, config));
     // Whatever happened, the terminal is ours to give back.
     terminal::restore();
     result

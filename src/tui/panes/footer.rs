@@ -1,6 +1,9 @@
 //! The footer, one line: a wait for another writer, or the notice of the last action, or the
 //! keys that work now — the popup's own hints when one is open, the filter's while it is typed,
-//! else the main screen's from the keymap (`? help` kept when not all fit) — and `read-only`.
+//! else the main screen's from the keymap, with the keys bound now (`? help` kept when not all
+//! fit) — and `read-only`.
+
+use std::borrow::Cow;
 
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -18,11 +21,17 @@ use crate::tui::theme::Theme;
 /// Keys as the footer shows them, and what they do: `("Esc", "close")`.
 pub type Hint = (&'static str, &'static str);
 
-/// The main screen's keys from the keymap: those meant for the footer that work now.
-fn main_hints(app: &App) -> Vec<Hint> {
+/// A hint as the footer draws it: the keys (as bound now), what they do, and whether it is
+/// the help's (kept when not all fit).
+type Shown = (Cow<'static, str>, &'static str, bool);
+
+/// The main screen's keys from the keymap: those meant for the footer that work now, and that
+/// have a key.
+fn main_hints(app: &App) -> Vec<Shown> {
     KEYMAP
         .iter()
         .filter(|b| b.in_footer && !(app.read_only && b.changes))
+        .filter(|b| !app.keymap.keys(b.action).is_empty())
         .filter(|b| {
             !(app.full_detail
                 && matches!(
@@ -36,9 +45,19 @@ fn main_hints(app: &App) -> Vec<Hint> {
             } else {
                 b.label
             };
-            (b.shown, label)
+            (app.keymap.shown(b.action), label, b.action == Action::Help)
         })
-        .chain(app.full_detail.then_some(("Esc", "back")))
+        .chain(
+            app.full_detail
+                .then_some((Cow::Borrowed("Esc"), "back", false)),
+        )
+        .collect()
+}
+
+fn fixed(hints: &[Hint]) -> Vec<Shown> {
+    hints
+        .iter()
+        .map(|(keys, label)| (Cow::Borrowed(*keys), *label, false))
         .collect()
 }
 
@@ -67,37 +86,38 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
-    let context: Vec<Hint> = match &app.popup {
-        Some(popup) => popup.hints().to_vec(),
-        None if app.filter_input.is_some() => FILTER_HINTS.to_vec(),
+    let context: Vec<Shown> = match &app.popup {
+        Some(popup) => fixed(popup.hints()),
+        None if app.filter_input.is_some() => fixed(FILTER_HINTS),
         None => main_hints(app),
     };
     let mut used = 0usize;
     let right = if app.read_only { " read-only " } else { "" };
-    let width = |(keys, label): &(&str, &str)| keys.chars().count() + label.chars().count() + 2;
+    let width = |(keys, label, _): &Shown| keys.chars().count() + label.chars().count() + 2;
     let total: usize = context.iter().map(width).sum();
     let mut budget = (area.width as usize).saturating_sub(right.len());
     // When not everything fits, "? help" comes last and always shows: it lists the rest.
     let mut context = context;
     let help =
         (!app.full_detail && total > budget && app.popup.is_none() && app.filter_input.is_none())
-            .then(|| context.iter().position(|(k, _)| *k == "?"))
+            .then(|| context.iter().position(|(_, _, help)| *help))
             .flatten()
             .map(|i| context.remove(i));
     if let Some(help) = &help {
         budget = budget.saturating_sub(width(help));
     }
-    for (keys, label) in context.into_iter() {
-        let piece = width(&(keys, label));
+    for hint in context.into_iter() {
+        let piece = width(&hint);
         if used + piece > budget {
             break;
         }
-        spans.push(Span::styled(keys.to_string(), theme.key()));
+        let (keys, label, _) = hint;
+        spans.push(Span::styled(keys, theme.key()));
         spans.push(Span::raw(format!(" {label} ")));
         used += piece;
     }
-    if let Some((keys, label)) = help {
-        spans.push(Span::styled(keys.to_string(), theme.key()));
+    if let Some((keys, label, _)) = help {
+        spans.push(Span::styled(keys, theme.key()));
         spans.push(Span::raw(format!(" {label} ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

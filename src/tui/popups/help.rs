@@ -1,5 +1,6 @@
-//! The help: every main-screen key, generated from the keymap (those that change backends
-//! marked off in `--read-only`), and the health legend. It scrolls: at 80x24 it does not fit.
+//! The help: every main-screen key as bound now, generated from the keymap (those that change
+//! backends marked off in `--read-only`), and the health legend. It scrolls: at 80x24 it does
+//! not fit.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -8,6 +9,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{is_ctrl_c, Shown};
+use crate::tui::app::App;
 use crate::tui::keymap::KEYMAP;
 use crate::tui::panes::block;
 use crate::tui::panes::footer::Hint;
@@ -44,16 +46,21 @@ impl Help {
         Shown::Open
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, read_only: bool, theme: &Theme) {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let rect = centered(area, 76, 33);
         let mut lines: Vec<Line> = KEYMAP
             .iter()
             .map(|b| {
+                let shown = app.keymap.shown(b.action);
                 let mut spans = vec![
-                    Span::styled(format!("{:<9}", b.shown), theme.key()),
+                    if shown.is_empty() {
+                        Span::styled(format!("{:<9}", "(none)"), theme.dim())
+                    } else {
+                        Span::styled(format!("{shown:<9}"), theme.key())
+                    },
                     Span::raw(b.help.to_string()),
                 ];
-                if b.changes && read_only {
+                if b.changes && app.read_only {
                     spans.push(Span::styled("  (off: read-only)", theme.dim()));
                 }
                 Line::from(spans)
@@ -61,7 +68,11 @@ impl Help {
             .collect();
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
-            "Health: ✓ healthy ! degraded ✗ down ? unknown - disabled · unsupported (kind not polled here); * stale (last known)",
+            "Health: ✓ healthy ▲ warning (a quota or error-rate alert) ! degraded ✗ down ? unknown - disabled · unsupported (kind not polled here); * stale (last known); ▲ before an id: an alert that is not silenced",
+            theme.dim(),
+        )));
+        lines.push(Line::from(Span::styled(
+            "Mouse: a click selects a backend or focuses a pane, a click on a column's header sorts by it (again: reversed), the wheel scrolls; --no-mouse or mouse = false leaves the mouse to the terminal",
             theme.dim(),
         )));
         frame.render_widget(Clear, rect);
