@@ -44,11 +44,11 @@ pub const FIELDS: &[FieldSpec] = &[
     .secret(),
     FieldSpec::new(
         "quota_bytes",
-        FieldType::UInt {
+        FieldType::Bytes {
             min: 1,
             max: u64::MAX,
         },
-        "soft quota in bytes when the store has none of its own",
+        "soft quota if the store has none (10GiB, 1.5 TB, or bytes)",
     ),
 ];
 

@@ -1,9 +1,11 @@
-//! The `:` command line: typed with its history (↑↓), and what a line means — `add [KIND]`,
-//! `edit ID`, `test ID`, `remove ID`, `poll [ID]`, `alerts`, `pause`, `help`, `q` — checked
-//! against the backends it names (`parse`); `App` carries the command out.
+//! The `:` command line: typed with its history (↑↓) and Tab completion (commands, backend ids,
+//! kinds, sort columns: from the state `App` passes in, no I/O), and what a line means —
+//! `add [KIND]`, `edit ID`, `clone ID`, `test ID`, `remove ID`, `poll [ID]`, `alerts`, `pause`,
+//! `help`, `q` — checked against the backends it names (`parse`); `App` carries the command out.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 use tui_input::backend::crossterm::EventHandler;
@@ -11,18 +13,78 @@ use tui_input::Input;
 
 use super::is_ctrl_c;
 use crate::backends::Kind;
-use crate::tui::model::CommandHistory;
+use crate::tui::model::{CommandHistory, SortColumn};
 use crate::tui::panes::block;
 use crate::tui::panes::footer::Hint;
 use crate::tui::theme::Theme;
 
-pub const HINTS: &[Hint] = &[("Enter", "run"), ("↑↓", "history"), ("Esc", "cancel")];
+pub const HINTS: &[Hint] = &[
+    ("Enter", "run"),
+    ("Tab", "complete"),
+    ("↑↓", "history"),
+    ("Esc", "cancel"),
+];
+
+/// The commands Tab completes (their short forms work when typed).
+const VERBS: &[&str] = &[
+    "add", "alerts", "clone", "edit", "filter", "help", "pause", "poll", "q", "range", "remove",
+    "sort", "test",
+];
+
+/// The verbs whose argument is a backend id.
+const ID_VERBS: &[&str] = &[
+    "edit", "e", "clone", "test", "t", "remove", "rm", "d", "poll", "r",
+];
 
 #[derive(Clone, Debug, Default)]
 pub struct CommandLine {
     input: Input,
     /// The history entry shown, while ↑↓ walk it.
     history_pos: Option<usize>,
+    /// What the last Tab offered, while Tab goes on cycling through it.
+    completion: Option<Completion>,
+}
+
+/// The candidates for the word being completed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Completion {
+    /// The line before that word.
+    head: String,
+    candidates: Vec<String>,
+    /// The candidate in the line: none after the first Tab (their common start is).
+    shown: Option<usize>,
+}
+
+/// What the word at `position` (0: the verb) of a line starting with `verb` can be.
+fn candidates_for(verb: &str, position: usize, ids: &[&str]) -> Vec<String> {
+    let words: Vec<&str> = match (verb, position) {
+        (_, 0) => VERBS.to_vec(),
+        ("add" | "a", 1) => Kind::ALL.iter().map(|k| k.as_str()).collect(),
+        (verb, 1) if ID_VERBS.contains(&verb) => ids.to_vec(),
+        ("sort", 1) => SortColumn::names(),
+        ("sort", 2) => vec!["asc", "desc"],
+        ("range", 1) => crate::tui::model::ChartRange::names(),
+        _ => Vec::new(),
+    };
+    words.into_iter().map(str::to_string).collect()
+}
+
+/// The longest start every candidate shares.
+fn common_start(candidates: &[String]) -> &str {
+    let Some(first) = candidates.first() else {
+        return "";
+    };
+    let mut len = first.len();
+    for other in &candidates[1..] {
+        let shared = first
+            .char_indices()
+            .zip(other.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, a), _)| i + a.len_utf8());
+        len = len.min(shared);
+    }
+    &first[..len]
 }
 
 /// What a key did on the command line.
@@ -39,7 +101,24 @@ impl CommandLine {
         self.input.value()
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, history: &CommandHistory) -> CommandOutcome {
+    /// A key on the line; `ids` are the backends' ids, for Tab to complete.
+    pub fn handle_key(
+        &mut self,
+        key: KeyEvent,
+        history: &CommandHistory,
+        ids: &[&str],
+    ) -> CommandOutcome {
+        match key.code {
+            KeyCode::Tab => {
+                self.complete(ids, true);
+                return CommandOutcome::Open;
+            }
+            KeyCode::BackTab => {
+                self.complete(ids, false);
+                return CommandOutcome::Open;
+            }
+            _ => self.completion = None,
+        }
         match key.code {
             KeyCode::Esc => CommandOutcome::Cancel,
             _ if is_ctrl_c(&key) => CommandOutcome::Cancel,
@@ -69,6 +148,56 @@ impl CommandLine {
         }
     }
 
+    /// Tab: completes the word before the end of the line. One candidate is put in whole
+    /// (and a space after it); several put their common start in and are listed under the
+    /// line, and each further Tab (Shift-Tab: backwards) puts the next one in.
+    fn complete(&mut self, ids: &[&str], forward: bool) {
+        if let Some(completion) = &mut self.completion {
+            let count = completion.candidates.len();
+            let next = match (completion.shown, forward) {
+                (None, true) => 0,
+                (None, false) => count - 1,
+                (Some(i), true) => (i + 1) % count,
+                (Some(i), false) => (i + count - 1) % count,
+            };
+            completion.shown = Some(next);
+            let line = format!("{}{}", completion.head, completion.candidates[next]);
+            self.input = Input::new(line);
+            return;
+        }
+        let line = self.input.value();
+        let split = line.rfind(char::is_whitespace).map_or(0, |i| {
+            i + line[i..].chars().next().map_or(1, char::len_utf8)
+        });
+        let (head, word) = line.split_at(split);
+        let mut head_words = head.split_whitespace();
+        let verb = head_words.next().unwrap_or("");
+        let position = usize::from(!verb.is_empty()) + head_words.count();
+        let typed = word.to_lowercase();
+        let mut candidates: Vec<String> = candidates_for(verb, position, ids)
+            .into_iter()
+            .filter(|c| c.to_lowercase().starts_with(&typed))
+            .collect();
+        candidates.sort();
+        candidates.dedup();
+        let head = head.to_string();
+        match candidates.len() {
+            0 => {}
+            1 => self.input = Input::new(format!("{head}{} ", candidates[0])),
+            _ => {
+                let start = common_start(&candidates);
+                if start.len() > word.len() {
+                    self.input = Input::new(format!("{head}{start}"));
+                }
+                self.completion = Some(Completion {
+                    head,
+                    candidates,
+                    shown: None,
+                });
+            }
+        }
+    }
+
     pub fn paste(&mut self, text: &str) {
         let clean = crate::text::sanitize(text, 500);
         self.input = self
@@ -88,15 +217,30 @@ impl CommandLine {
         };
         let width = rect.width.saturating_sub(4) as usize;
         let scroll = input.visual_scroll(width);
+        let mut frame_block = block(
+            " Command: add KIND · edit ID · clone ID · test ID · remove ID · poll [ID] · alerts · q ",
+            true,
+            theme,
+        );
+        // Several candidates for Tab: listed on the bottom border, the one in the line marked.
+        if let Some(completion) = &self.completion {
+            let mut spans = vec![Span::raw(" ")];
+            for (i, candidate) in completion.candidates.iter().enumerate() {
+                let style = if completion.shown == Some(i) {
+                    theme.selected()
+                } else {
+                    theme.dim()
+                };
+                spans.push(Span::styled(crate::text::sanitize(candidate, 64), style));
+                spans.push(Span::raw(" "));
+            }
+            frame_block = frame_block.title_bottom(Line::from(spans));
+        }
         frame.render_widget(Clear, rect);
         frame.render_widget(
             Paragraph::new(format!(":{}", input.value()))
                 .scroll((0, scroll as u16))
-                .block(block(
-                    " Command: add KIND · edit ID · test ID · remove ID · poll [ID] · alerts · q ",
-                    true,
-                    theme,
-                )),
+                .block(frame_block),
             rect,
         );
         let cursor_x = rect.x + 2 + (input.visual_cursor().saturating_sub(scroll)) as u16;
@@ -121,6 +265,8 @@ pub enum Command {
     PollAll,
     Poll(String),
     Edit(String),
+    /// `:clone ID`: a new backend's form holding ID's values.
+    Clone(String),
     Test(String),
     Remove(String),
     /// `:sort COLUMN [desc]`.
@@ -130,6 +276,8 @@ pub enum Command {
     },
     /// `:filter TEXT` (no text: the filter is cleared).
     Filter(String),
+    /// `:range 24h`: the time range of the detail's charts.
+    Range(crate::tui::model::ChartRange),
 }
 
 /// Why a command line is not run.
@@ -150,7 +298,10 @@ pub fn parse(
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or("");
     let arg = words.next().map(str::to_string);
-    let changes = matches!(verb, "add" | "a" | "edit" | "e" | "remove" | "rm" | "d");
+    let changes = matches!(
+        verb,
+        "add" | "a" | "edit" | "e" | "clone" | "remove" | "rm" | "d"
+    );
     if changes && read_only {
         return Err(Refusal::ReadOnly(verb.to_string()));
     }
@@ -160,6 +311,20 @@ pub fn parse(
         ("help" | "h", _) => Ok(Command::Help),
         ("pause", _) => Ok(Command::Pause),
         ("alerts" | "alert", _) => Ok(Command::Alerts),
+        ("range", name) => {
+            let names = crate::tui::model::ChartRange::names().join(", ");
+            match name {
+                None => Err(Refusal::Invalid(format!(":range needs a range: {names}"))),
+                Some(name) => crate::tui::model::ChartRange::parse(&name)
+                    .map(Command::Range)
+                    .ok_or_else(|| {
+                        Refusal::Invalid(format!(
+                            "no range '{}': {names}",
+                            crate::text::sanitize(&name, 20)
+                        ))
+                    }),
+            }
+        }
         ("sort", None) => Err(Refusal::Invalid(format!(
             ":sort needs a column: {}",
             crate::tui::model::SortColumn::names().join(", ")
@@ -200,10 +365,10 @@ pub fn parse(
             .map(Command::Add)
             .map_err(|err| Refusal::Invalid(err.reason)),
         ("poll" | "r", None) => Ok(Command::PollAll),
-        ("edit" | "e" | "test" | "t" | "remove" | "rm" | "d", None) => {
+        ("edit" | "e" | "clone" | "test" | "t" | "remove" | "rm" | "d", None) => {
             Err(Refusal::Invalid(format!(":{verb} needs a backend id")))
         }
-        (verb, Some(id)) if matches!(verb, "edit" | "e" | "test" | "t" | "remove" | "rm" | "d" | "poll" | "r") => {
+        (verb, Some(id)) if ID_VERBS.contains(&verb) => {
             if !exists(&id) {
                 return Err(Refusal::Invalid(format!(
                     "no backend '{}'",
@@ -212,13 +377,14 @@ pub fn parse(
             }
             Ok(match verb {
                 "edit" | "e" => Command::Edit(id),
+                "clone" => Command::Clone(id),
                 "test" | "t" => Command::Test(id),
                 "poll" | "r" => Command::Poll(id),
                 _ => Command::Remove(id),
             })
         }
         (verb, _) => Err(Refusal::Invalid(format!(
-            "unknown command ':{}' (add KIND, edit ID, test ID, remove ID, poll [ID], sort COLUMN [desc], filter TEXT, alerts, pause, help, q)",
+            "unknown command ':{}' (add KIND, edit ID, clone ID, test ID, remove ID, poll [ID], sort COLUMN [desc], filter TEXT, range 1h, alerts, pause, help, q)",
             crate::text::sanitize(verb, 30)
         ))),
     }
@@ -238,6 +404,17 @@ mod tests {
         assert_eq!(parse("a s3"), Ok(Command::Add(Kind::S3)));
         assert_eq!(parse("poll"), Ok(Command::PollAll));
         assert_eq!(parse("alerts"), Ok(Command::Alerts));
+        assert_eq!(
+            parse("range 24h"),
+            Ok(Command::Range(crate::tui::model::ChartRange::Hours24))
+        );
+        assert_eq!(
+            parse("range 2h"),
+            Err(Refusal::Invalid(
+                "no range '2h': 15m, 1h, 24h, 7d, 30d".into()
+            ))
+        );
+        assert!(parse("range").is_err());
         assert_eq!(parse("r kubo"), Ok(Command::Poll("kubo".into())));
         assert_eq!(parse("rm kubo"), Ok(Command::Remove("kubo".into())));
         assert_eq!(
@@ -258,5 +435,70 @@ mod tests {
             super::parse("test kubo", true, exists),
             Ok(Command::Test("kubo".into()))
         );
+        assert_eq!(parse("clone kubo"), Ok(Command::Clone("kubo".into())));
+        assert_eq!(
+            super::parse("clone kubo", true, exists),
+            Err(Refusal::ReadOnly("clone".into()))
+        );
+    }
+
+    const IDS: &[&str] = &["garage-media", "garage-logs", "kubo"];
+
+    /// Types `text` then presses each of `keys`; the line as it is then.
+    fn typed(text: &str, keys: &[KeyCode]) -> CommandLine {
+        let mut line = CommandLine::default();
+        line.paste(text);
+        for code in keys {
+            let key = KeyEvent::new(*code, crossterm::event::KeyModifiers::NONE);
+            line.handle_key(key, &CommandHistory::default(), IDS);
+        }
+        line
+    }
+
+    #[test]
+    fn tab_completes_commands_ids_kinds_and_sort_columns() {
+        let tab = [KeyCode::Tab];
+        assert_eq!(typed("cl", &tab).value(), "clone ");
+        assert_eq!(typed("edit k", &tab).value(), "edit kubo ");
+        assert_eq!(
+            typed("t KU", &tab).value(),
+            "t kubo ",
+            "any case, as the id is"
+        );
+        assert_eq!(typed("add ipfs_c", &tab).value(), "add ipfs_cluster ");
+        assert_eq!(typed("sort fu", &tab).value(), "sort full ");
+        assert_eq!(typed("sort used d", &tab).value(), "sort used desc ");
+        assert_eq!(typed("filter k", &tab).value(), "filter k", "free text");
+        assert_eq!(typed("add x", &tab).value(), "add x", "nothing matches");
+    }
+
+    #[test]
+    fn several_candidates_complete_their_common_start_then_cycle() {
+        let line = typed("edit g", &[KeyCode::Tab]);
+        assert_eq!(line.value(), "edit garage-");
+        let offered = line.completion.as_ref().map(|c| c.candidates.clone());
+        assert_eq!(
+            offered,
+            Some(vec!["garage-logs".to_string(), "garage-media".to_string()])
+        );
+        let tabs = |n| vec![KeyCode::Tab; n];
+        assert_eq!(typed("edit g", &tabs(2)).value(), "edit garage-logs");
+        assert_eq!(typed("edit g", &tabs(3)).value(), "edit garage-media");
+        assert_eq!(
+            typed("edit g", &tabs(4)).value(),
+            "edit garage-logs",
+            "round"
+        );
+        let back = [KeyCode::Tab, KeyCode::BackTab];
+        assert_eq!(typed("edit g", &back).value(), "edit garage-media");
+        // Several kinds start with "ipfs"; another key ends the cycle.
+        assert_eq!(typed("add ip", &tabs(1)).value(), "add ipfs");
+        let line = typed("add ip", &[KeyCode::Tab, KeyCode::Char('_'), KeyCode::Tab]);
+        assert_eq!(line.value(), "add ipfs_cluster ");
+        assert_eq!(line.completion, None);
+        assert_eq!(typed("", &tabs(1)).value(), "", "every command offered");
+        assert_eq!(typed("", &tabs(2)).value(), "add");
+        assert_eq!(typed("p", &tabs(1)).value(), "p");
+        assert_eq!(typed("p", &tabs(3)).value(), "poll");
     }
 }

@@ -1,7 +1,9 @@
-//! The form to add or edit a backend (after the kind chooser, `chooser.rs`, when adding): the
-//! kind's fields from its schema — required ones marked, defaults filled, checked as you type
-//! with the reason under the field, secrets masked with a reveal toggle, Test (probes the
-//! unsaved config) and Save. State, keys, hints and drawing here; drawing is pure.
+//! The form to add, edit or clone a backend (after the kind chooser, `chooser.rs`, when adding):
+//! the kind's fields from its schema — required ones marked, defaults filled, checked as you
+//! type with the reason under the field, sizes typed with units (`10GiB`), secrets masked with
+//! a reveal toggle, a warning under a path that does not exist yet (looked at off the UI loop),
+//! Test (probes the unsaved config; its steps shown over the form) and Save; Esc on a changed
+//! form asks before the edits are lost. State, keys, hints and drawing here; drawing is pure.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
@@ -13,6 +15,9 @@ use serde_json::{Map, Value};
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
+use super::confirm::{Confirm, ConfirmOutcome};
+use super::test_result::{self, TestResult};
+use super::Shown;
 use crate::backends::{self, FieldSpec, FieldType, Kind};
 use crate::probe::TestReport;
 use crate::store::{names, BackendDoc};
@@ -40,6 +45,10 @@ struct Field {
     /// Shown errors only once the operator has been here (or tried to save).
     touched: bool,
     reveal: bool,
+    /// Said under the field without refusing the value (a path that does not exist yet).
+    warning: Option<String>,
+    /// The value last sent to be looked at on disk (path fields), so each is asked once.
+    stat_asked: Option<String>,
 }
 
 impl Field {
@@ -51,6 +60,10 @@ impl Field {
     }
     fn is_secret(&self) -> bool {
         self.spec.is_some_and(|s| s.secret)
+    }
+    /// A path on this machine, looked at on disk once typed (`Form::paths_to_check`).
+    fn is_path(&self) -> bool {
+        self.spec.is_some_and(|s| s.ty == FieldType::AbsPath)
     }
     /// Bool and choice fields are cycled, not typed.
     fn choices(&self) -> Option<Vec<&'static str>> {
@@ -67,7 +80,39 @@ enum Status {
     None,
     Error(String),
     Testing,
-    Tested { ok: bool, text: String },
+    Tested {
+        ok: bool,
+        text: String,
+    },
+    /// Something to know that is not a problem (what a clone did not copy).
+    Note(String),
+}
+
+/// What a look at a path field's value on disk found (`Cmd::CheckPath`, done off the UI loop).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathState {
+    Directory,
+    Missing,
+    NotADirectory,
+    /// It could not be looked at (permissions, I/O): the reason.
+    Unreadable(String),
+}
+
+impl PathState {
+    /// The warning under the field. The `local` kind never creates its directory: a missing
+    /// one makes the backend down (its pulse stats the directory) until someone creates it.
+    fn warning(&self) -> Option<String> {
+        match self {
+            PathState::Directory => None,
+            PathState::Missing => {
+                Some("does not exist yet: nothing creates it; down until it exists".into())
+            }
+            PathState::NotADirectory => Some("is not a directory: down until it is one".into()),
+            PathState::Unreadable(reason) => {
+                Some(format!("cannot be looked at: {}", sanitize(reason, 120)))
+            }
+        }
+    }
 }
 
 /// What a key did to the form.
@@ -139,6 +184,14 @@ pub struct Form {
     /// Index into fields, then the buttons after them.
     focus: usize,
     status: Status,
+    /// The values as the form opened (the id first): leaving a changed form asks first.
+    opened_with: Vec<String>,
+    /// Open while asking whether to discard the edits (over the form).
+    discard: Option<Confirm>,
+    /// The last Test's steps, shown over the form until closed.
+    steps: Option<TestResult>,
+    /// The backend this new one's values were copied from (`c`, `:clone`).
+    cloned_from: Option<String>,
 }
 
 fn text_of(value: &Value) -> String {
@@ -157,6 +210,8 @@ impl Form {
             error: None,
             touched: false,
             reveal: false,
+            warning: None,
+            stat_asked: None,
         }];
         for spec in kind.fields() {
             let value = match values.get(spec.name) {
@@ -173,14 +228,21 @@ impl Form {
                 error: None,
                 touched: false,
                 reveal: false,
+                warning: None,
+                stat_asked: None,
             });
         }
+        let opened_with = fields.iter().map(|f| f.input.value().to_string()).collect();
         let mut form = Form {
             kind,
             editing,
             fields,
             focus: usize::from(editing),
             status: Status::None,
+            opened_with,
+            discard: None,
+            steps: None,
+            cloned_from: None,
         };
         for i in 0..form.fields.len() {
             form.check(i);
@@ -204,12 +266,72 @@ impl Form {
         Form::new(kind, true, &doc.id, doc.config())
     }
 
-    pub fn title(&self) -> String {
-        if self.editing {
-            format!("Edit {} ({})", self.fields[0].input.value(), self.kind)
-        } else {
-            format!("Add {} backend", self.kind)
+    /// A form for a new backend holding `doc`'s values (`c`, `:clone ID`), to be saved under
+    /// `id` (empty: the operator types one): the backend it came from is untouched. Keys the
+    /// form does not show are not copied, and the status line says which. A kind this console
+    /// does not add cannot be cloned: the reason.
+    pub fn clone_of(doc: &BackendDoc, id: &str) -> Result<Form, String> {
+        let kind = Kind::parse(doc.kind()).map_err(|_| {
+            format!(
+                "cannot clone '{}': its kind '{}' is not one this console adds",
+                sanitize(&doc.id, 64),
+                sanitize(doc.kind(), 30)
+            )
+        })?;
+        let mut form = Form::new(FormKind::Known(kind), false, id, doc.config());
+        form.cloned_from = Some(doc.id.clone());
+        let left_out: Vec<String> = doc
+            .config()
+            .keys()
+            .filter(|key| *key != "type" && kind.field(key).is_none())
+            .map(|key| sanitize(key, 40))
+            .collect();
+        if !left_out.is_empty() {
+            form.status = Status::Note(format!(
+                "not copied (not in this form): {}",
+                left_out.join(", ")
+            ));
         }
+        Ok(form)
+    }
+
+    pub fn title(&self) -> String {
+        match (&self.cloned_from, self.editing) {
+            (_, true) => format!("Edit {} ({})", self.fields[0].input.value(), self.kind),
+            (Some(from), false) => format!("Clone {} as a new {} backend", from, self.kind),
+            (None, false) => format!("Add {} backend", self.kind),
+        }
+    }
+
+    /// The footer's hints: the question's or the steps' while one is open over the form.
+    pub fn hints(&self) -> &'static [Hint] {
+        match (&self.discard, &self.steps) {
+            (Some(question), _) => question.hints(),
+            (None, Some(_)) => test_result::HINTS,
+            (None, None) => HINTS,
+        }
+    }
+
+    /// Whether a value differs from what the form opened with.
+    fn is_changed(&self) -> bool {
+        self.fields
+            .iter()
+            .map(|f| f.input.value())
+            .ne(self.opened_with.iter().map(String::as_str))
+    }
+
+    /// Esc, Ctrl-C, Cancel: a changed form asks first (No keeps it); an unchanged one closes.
+    fn leave(&mut self) -> FormOutcome {
+        if !self.is_changed() {
+            return FormOutcome::Cancel;
+        }
+        let id = if self.editing {
+            self.fields[0].input.value()
+        } else {
+            ""
+        };
+        self.discard = Some(Confirm::discard(id));
+        FormOutcome::None
     }
 
     pub fn is_editing(&self) -> bool {
@@ -222,6 +344,11 @@ impl Form {
             return;
         };
         let text = field.input.value();
+        // What was said about another value on disk is not about this one.
+        if field.stat_asked.as_deref() != Some(text) {
+            field.stat_asked = None;
+            field.warning = None;
+        }
         field.error = match field.spec {
             None if editing => None,
             None => names::check_new_backend_id(text).err().map(|e| match e {
@@ -336,10 +463,26 @@ impl Form {
         if key.kind == crossterm::event::KeyEventKind::Release {
             return FormOutcome::None;
         }
+        // A question or the test's steps over the form take the keys until closed.
+        if let Some(question) = &self.discard {
+            match question.handle_key(key) {
+                ConfirmOutcome::Open => {}
+                ConfirmOutcome::Discard => return FormOutcome::Cancel,
+                // No, Esc, Ctrl-C: back to the form, its values as they were.
+                _ => self.discard = None,
+            }
+            return FormOutcome::None;
+        }
+        if let Some(steps) = &self.steps {
+            if steps.handle_key(key) == Shown::Close {
+                self.steps = None;
+            }
+            return FormOutcome::None;
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
-            KeyCode::Esc => return FormOutcome::Cancel,
-            KeyCode::Char('c') if ctrl => return FormOutcome::Cancel,
+            KeyCode::Esc => return self.leave(),
+            KeyCode::Char('c') if ctrl => return self.leave(),
             KeyCode::Char('s') if ctrl => return self.submit(false),
             KeyCode::Char('t') if ctrl => return self.submit(true),
             KeyCode::Char('r') if ctrl => return self.toggle_reveal(),
@@ -351,7 +494,7 @@ impl Form {
                     return match BUTTONS.get(self.focus - self.buttons_start()) {
                         Some(&"Test") => self.submit(true),
                         Some(&"Save") => self.submit(false),
-                        _ => FormOutcome::Cancel,
+                        _ => self.leave(),
                     };
                 }
                 self.move_focus(true);
@@ -411,6 +554,9 @@ impl Form {
     }
 
     pub fn handle_paste(&mut self, text: &str) {
+        if self.discard.is_some() || self.steps.is_some() {
+            return;
+        }
         let clean: String = sanitize(text, 1000)
             .chars()
             .filter(|c| *c != '\n')
@@ -444,7 +590,9 @@ impl Form {
         self.status = Status::Testing;
     }
 
-    pub fn set_test_result(&mut self, report: &TestReport) {
+    /// A Test of the form's values finished: the verdict in the status line, every step in a
+    /// popup over the form (closing it returns to the form).
+    pub fn set_test_result(&mut self, report: Box<TestReport>) {
         let text = if report.ok {
             format!("test passed in {:.0} ms", report.elapsed_ms)
         } else {
@@ -466,6 +614,34 @@ impl Form {
             ok: report.ok,
             text,
         };
+        self.steps = Some(TestResult::new(report));
+    }
+
+    /// Path fields to look at on disk: each valid value once, after the operator left the
+    /// field (not at every key). The runtime does the stat off the UI loop (`Cmd::CheckPath`):
+    /// a stat is cheap, but on a hung network mount it blocks, and the screen must not.
+    pub fn paths_to_check(&mut self) -> Vec<String> {
+        let focus = self.focus;
+        let mut paths = Vec::new();
+        for (index, field) in self.fields.iter_mut().enumerate() {
+            let value = field.input.value();
+            let ready = field.is_path() && index != focus && field.error.is_none();
+            if ready && !value.is_empty() && field.stat_asked.as_deref() != Some(value) {
+                field.stat_asked = Some(value.to_string());
+                paths.push(value.to_string());
+            }
+        }
+        paths
+    }
+
+    /// What the look at `path` found: a warning under the fields that still hold it. It never
+    /// refuses the value: the directory may be made after the backend is added.
+    pub fn path_checked(&mut self, path: &str, state: &PathState) {
+        for field in &mut self.fields {
+            if field.is_path() && field.input.value() == path {
+                field.warning = state.warning();
+            }
+        }
     }
 
     /// The focused text field's value as shown (secrets masked unless revealed).
@@ -480,12 +656,36 @@ impl Form {
     }
 }
 
+/// An id for a clone of `original` that no backend has (`taken` says which do): `ID-2`, or the
+/// next number when `original` already ends in one (`media-2` gives `media-3`). Empty when
+/// none is a valid new id (an old id too long or with other characters): the operator types one.
+pub fn free_clone_id(original: &str, taken: impl Fn(&str) -> bool) -> String {
+    let numbered = original
+        .rsplit_once('-')
+        .filter(|(stem, n)| {
+            !stem.is_empty() && (1..10).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
+        })
+        .and_then(|(stem, n)| Some((stem, n.parse::<u64>().ok()? + 1)));
+    let (stem, first) = numbered.unwrap_or((original, 2));
+    (first..first + 1_000)
+        .map(|n| format!("{stem}-{n}"))
+        .take_while(|id| names::check_new_backend_id(id).is_ok())
+        .find(|id| !taken(id))
+        .unwrap_or_default()
+}
+
 const LABEL_WIDTH: usize = 15;
 
 impl Form {
-    /// Draws the form centred over `area`, the whole screen.
+    /// Draws the form centred over `area`, the whole screen, and what is open over it.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         draw_form(frame, centered(area, 84, 36), self, theme);
+        if let Some(steps) = &self.steps {
+            steps.draw(frame, area, theme);
+        }
+        if let Some(question) = &self.discard {
+            question.draw(frame, area, theme);
+        }
     }
 }
 
@@ -553,10 +753,15 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
         let below = match (
             &field.error,
             field.touched || !field.input.value().is_empty(),
+            &field.warning,
         ) {
-            (Some(error), true) => Span::styled(
+            (Some(error), true, _) => Span::styled(
                 format!("{:<w$}{}", "", sanitize(error, 200), w = LABEL_WIDTH + 2),
                 theme.error(),
+            ),
+            (None, _, Some(warning)) => Span::styled(
+                format!("{:<w$}{}", "", sanitize(warning, 200), w = LABEL_WIDTH + 2),
+                theme.warning(),
             ),
             _ => {
                 let mut hint = field
@@ -566,6 +771,15 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
                     .to_string();
                 if field.is_secret() {
                     hint.push_str(" · secret: C-r reveals · env:NAME reads a variable");
+                }
+                // A size as typed, read back in one unit: `10GiB` is what was meant.
+                let size = field
+                    .spec
+                    .filter(|s| matches!(s.ty, FieldType::Bytes { .. }))
+                    .and_then(|s| s.parse(field.input.value()).ok())
+                    .and_then(|value| value.as_u64());
+                if let Some(bytes) = size {
+                    hint = format!("= {} · {hint}", crate::text::bytes(bytes));
                 }
                 if field.spec.is_none() && form.editing {
                     hint = "cannot be changed".into();
@@ -614,6 +828,7 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
         Status::Tested { ok: false, text } => {
             Line::from(Span::styled(sanitize(text, 300), theme.error()))
         }
+        Status::Note(text) => Line::from(Span::styled(sanitize(text, 300), theme.dim())),
     });
     frame.render_widget(Paragraph::new(lines), inner);
     if let Some(position) = cursor {
@@ -868,6 +1083,293 @@ mod tests {
             Some(ratatui::style::Color::Red),
             "the reason is on screen, in red"
         );
+    }
+
+    fn field_index(form: &Form, name: &str) -> usize {
+        form.fields.iter().position(|f| f.name() == name).unwrap()
+    }
+
+    fn screen(form: &Form, w: u16, h: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let theme = Theme::new(ColorDepth::None, false);
+        terminal.draw(|f| form.draw(f, f.area(), &theme)).unwrap();
+        format!("{}", terminal.backend())
+    }
+
+    /// An s3 form with every required field filled.
+    fn s3_form() -> Form {
+        let mut form = Form::add(Kind::S3);
+        type_text(&mut form, "media");
+        for (name, value) in [
+            ("endpoint", "http://127.0.0.1:3900"),
+            ("bucket", "media"),
+            ("access_key", "GK1"),
+            ("secret_key", "s"),
+        ] {
+            form.focus = field_index(&form, name);
+            type_text(&mut form, value);
+        }
+        form
+    }
+
+    #[test]
+    fn sizes_are_typed_with_units_and_saved_as_bytes() {
+        let mut form = s3_form();
+        let quota = field_index(&form, "quota_bytes");
+        form.focus = quota;
+        type_text(&mut form, "10GiB");
+        assert_eq!(form.fields[quota].error, None);
+        assert!(screen(&form, 100, 40).contains("= 10 GiB"), "read back");
+        let FormOutcome::Save { config, .. } = ctrl(&mut form, 's') else {
+            panic!("{:?}", form.status)
+        };
+        assert_eq!(config["quota_bytes"], json!(10_737_418_240u64));
+        for _ in 0..5 {
+            press(&mut form, KeyCode::Backspace);
+        }
+        type_text(&mut form, "1.5 TB");
+        let FormOutcome::Save { config, .. } = ctrl(&mut form, 's') else {
+            panic!("{:?}", form.status)
+        };
+        assert_eq!(config["quota_bytes"], json!(1_500_000_000_000u64));
+        for _ in 0..6 {
+            press(&mut form, KeyCode::Backspace);
+        }
+        type_text(&mut form, "10XB");
+        let reason = form.fields[quota].error.clone().unwrap();
+        assert!(reason.starts_with("unknown unit 'XB'"), "{reason}");
+        assert!(
+            reason.contains("KiB") && reason.contains("10GiB"),
+            "{reason}"
+        );
+        assert_eq!(ctrl(&mut form, 's'), FormOutcome::None, "refused");
+        assert!(
+            matches!(&form.status, Status::Error(m) if m.starts_with("fix first: quota_bytes: unknown unit")),
+            "{:?}",
+            form.status
+        );
+    }
+
+    #[test]
+    fn esc_on_a_changed_form_asks_first_and_no_keeps_the_values() {
+        let mut form = Form::add(Kind::Local);
+        type_text(&mut form, "scratch");
+        assert_eq!(press(&mut form, KeyCode::Esc), FormOutcome::None);
+        assert!(form.discard.is_some());
+        assert_eq!(form.hints(), super::super::confirm::DISCARD_HINTS);
+        assert!(screen(&form, 80, 24).contains("Discard changes to the new backend?"));
+        // Keys go to the question: typing is not editing meanwhile.
+        assert_eq!(press(&mut form, KeyCode::Char('z')), FormOutcome::None);
+        assert_eq!(press(&mut form, KeyCode::Enter), FormOutcome::None, "No");
+        assert!(form.discard.is_none());
+        assert_eq!(form.fields[0].input.value(), "scratch", "values kept");
+        assert_eq!(form.hints(), HINTS);
+        // Ctrl-C and the Cancel button ask too; y discards.
+        assert_eq!(ctrl(&mut form, 'c'), FormOutcome::None);
+        assert_eq!(press(&mut form, KeyCode::Char('y')), FormOutcome::Cancel);
+        form.discard = None;
+        form.focus = form.buttons_start() + 2;
+        assert_eq!(press(&mut form, KeyCode::Enter), FormOutcome::None);
+        assert!(form.discard.is_some());
+        // Unchanged (also when changed back) closes at once.
+        assert_eq!(
+            press(&mut Form::add(Kind::Local), KeyCode::Esc),
+            FormOutcome::Cancel
+        );
+        let mut form = Form::add(Kind::Local);
+        type_text(&mut form, "x");
+        press(&mut form, KeyCode::Backspace);
+        assert_eq!(press(&mut form, KeyCode::Esc), FormOutcome::Cancel);
+    }
+
+    #[test]
+    fn an_edit_form_asks_before_discarding_naming_the_backend() {
+        let mut form = Form::edit(&doc(
+            "kubo",
+            json!({"type": "ipfs", "api_url": "http://127.0.0.1:5001"}),
+        ));
+        type_text(&mut form, "2");
+        assert_eq!(press(&mut form, KeyCode::Esc), FormOutcome::None);
+        assert!(screen(&form, 80, 24).contains("Discard changes to 'kubo'?"));
+    }
+
+    fn report(ok: bool) -> Box<TestReport> {
+        let step = |name: &str, ok, detail: &str, elapsed_ms| crate::probe::TestStep {
+            name: name.into(),
+            ok,
+            detail: detail.into(),
+            elapsed_ms,
+        };
+        Box::new(TestReport {
+            id: "scratch".into(),
+            kind: "local".into(),
+            ok,
+            steps: vec![
+                step("reachable: directory exists", true, "/srv/data", 0.4),
+                step("read: list the directory", ok, "permission denied", 1.2),
+            ],
+            error: None,
+            checked_at: "2026-11-18T12:00:00Z".into(),
+            elapsed_ms: 2.0,
+            cached: false,
+        })
+    }
+
+    #[test]
+    fn the_tests_steps_are_shown_over_the_form_and_closing_returns_to_it() {
+        let mut form = Form::add(Kind::Local);
+        type_text(&mut form, "scratch");
+        form.set_testing();
+        form.set_test_result(report(false));
+        assert_eq!(form.hints(), test_result::HINTS);
+        let text = screen(&form, 80, 24);
+        assert!(text.contains("FAIL scratch"), "{text}");
+        assert!(text.contains("PASS reachable: directory exists"), "{text}");
+        assert!(text.contains("FAIL read: list the directory"), "{text}");
+        assert!(text.contains("permission denied"), "{text}");
+        assert!(text.contains("1 ms"), "{text}");
+        // Keys go to the popup until it closes; the form is as it was.
+        assert_eq!(press(&mut form, KeyCode::Char('x')), FormOutcome::None);
+        assert_eq!(press(&mut form, KeyCode::Esc), FormOutcome::None);
+        assert!(form.steps.is_none());
+        assert_eq!(form.fields[0].input.value(), "scratch");
+        assert!(
+            matches!(&form.status, Status::Tested { ok: false, text } if text.contains("read: list")),
+            "the verdict stays in the status line"
+        );
+        assert!(!screen(&form, 80, 24).contains("PASS reachable"));
+    }
+
+    #[test]
+    fn a_missing_path_is_warned_about_and_saving_is_not_refused() {
+        let mut form = Form::add(Kind::Local);
+        type_text(&mut form, "scratch");
+        press(&mut form, KeyCode::Tab);
+        type_text(&mut form, "/srv/new");
+        assert!(form.paths_to_check().is_empty(), "not while it is typed");
+        press(&mut form, KeyCode::Tab);
+        assert_eq!(form.paths_to_check(), ["/srv/new"]);
+        assert!(form.paths_to_check().is_empty(), "asked once");
+        form.path_checked("/srv/new", &PathState::Missing);
+        let path = field_index(&form, "path");
+        let warning = form.fields[path].warning.clone().unwrap();
+        assert!(warning.starts_with("does not exist yet"), "{warning}");
+        assert!(screen(&form, 80, 24).contains("does not exist yet"));
+        let FormOutcome::Save { config, .. } = ctrl(&mut form, 's') else {
+            panic!("{:?}", form.status)
+        };
+        assert_eq!(config["path"], "/srv/new");
+        // Another value: the warning is not about it; an answer about the old one is dropped.
+        form.focus = path;
+        type_text(&mut form, "2");
+        assert_eq!(form.fields[path].warning, None);
+        form.path_checked("/srv/new", &PathState::Missing);
+        assert_eq!(form.fields[path].warning, None);
+        press(&mut form, KeyCode::Tab);
+        assert_eq!(form.paths_to_check(), ["/srv/new2"]);
+        form.path_checked("/srv/new2", &PathState::Directory);
+        assert_eq!(form.fields[path].warning, None);
+        form.path_checked("/srv/new2", &PathState::NotADirectory);
+        assert!(form.fields[path]
+            .warning
+            .as_deref()
+            .unwrap()
+            .contains("not a directory"));
+        // A relative path is refused, not looked at.
+        form.focus = path;
+        for _ in 0..9 {
+            press(&mut form, KeyCode::Backspace);
+        }
+        type_text(&mut form, "rel");
+        press(&mut form, KeyCode::Tab);
+        assert!(form.paths_to_check().is_empty());
+    }
+
+    fn doc(id: &str, config: Value) -> BackendDoc {
+        BackendDoc {
+            id: id.into(),
+            path: format!("/x/{id}.json").into(),
+            doc: json!({"id": id, "config": config})
+                .as_object()
+                .unwrap()
+                .clone(),
+        }
+    }
+
+    #[test]
+    fn a_clone_holds_the_values_and_saves_as_a_new_backend() {
+        let original = doc(
+            "garage-media",
+            json!({"type": "s3", "endpoint": "http://127.0.0.1:3900", "bucket": "media",
+                   "access_key": "GK1", "secret_key": "env:S3_SECRET", "path_style": true,
+                   "quota_bytes": 1000, "enabled": false, "python_key": 1}),
+        );
+        let mut form = Form::clone_of(&original, "garage-media-2").unwrap();
+        assert_eq!(form.title(), "Clone garage-media as a new s3 backend");
+        assert_eq!(form.focus, 0, "the id first: it may be changed");
+        assert!(
+            matches!(&form.status, Status::Note(note) if note.ends_with("python_key")),
+            "{:?}",
+            form.status
+        );
+        assert_eq!(
+            press(&mut form, KeyCode::Esc),
+            FormOutcome::Cancel,
+            "unchanged"
+        );
+        let FormOutcome::Save {
+            id,
+            config,
+            editing,
+        } = ctrl(&mut form, 's')
+        else {
+            panic!("{:?}", form.status)
+        };
+        assert_eq!((id.as_str(), editing), ("garage-media-2", false));
+        assert_eq!(
+            Value::Object(config),
+            json!({"type": "s3", "endpoint": "http://127.0.0.1:3900", "region": "us-east-1",
+                   "bucket": "media", "access_key": "GK1", "secret_key": "env:S3_SECRET",
+                   "path_style": true, "quota_bytes": 1000, "enabled": false})
+        );
+        let unknown = doc("py", json!({"type": "ipfs_kit_special"}));
+        assert!(Form::clone_of(&unknown, "py-2")
+            .unwrap_err()
+            .contains("not one this console adds"));
+    }
+
+    #[test]
+    fn a_clone_gets_the_next_free_id() {
+        let taken = ["media", "media-2", "media-3", "logs-9"];
+        let taken = |id: &str| taken.contains(&id);
+        assert_eq!(free_clone_id("media", taken), "media-4");
+        assert_eq!(free_clone_id("logs-9", taken), "logs-10");
+        assert_eq!(free_clone_id("kubo", taken), "kubo-2");
+        assert_eq!(free_clone_id("a-b", taken), "a-b-2");
+        assert_eq!(
+            free_clone_id(&"x".repeat(64), taken),
+            "",
+            "too long for an id"
+        );
+        assert_eq!(free_clone_id("odd name", taken), "", "not a valid new id");
+    }
+
+    #[test]
+    fn warning_and_steps_snapshots() {
+        let mut warned = Form::add(Kind::Local);
+        type_text(&mut warned, "scratch");
+        press(&mut warned, KeyCode::Tab);
+        type_text(&mut warned, "/srv/ipfs-kit/new");
+        press(&mut warned, KeyCode::Tab);
+        let paths = warned.paths_to_check();
+        warned.path_checked(&paths[0], &PathState::Missing);
+        let mut tested = Form::add(Kind::Local);
+        type_text(&mut tested, "scratch");
+        tested.set_test_result(report(false));
+        for (w, h) in [(80, 24), (40, 12)] {
+            insta::assert_snapshot!(format!("form_path_warning_{w}x{h}"), screen(&warned, w, h));
+            insta::assert_snapshot!(format!("form_test_steps_{w}x{h}"), screen(&tested, w, h));
+        }
     }
 
     #[test]

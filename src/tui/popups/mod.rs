@@ -48,7 +48,7 @@ impl Popup {
             Popup::Help(_) => help::HINTS,
             Popup::Confirm(_) => confirm::HINTS,
             Popup::Chooser(_) => chooser::HINTS,
-            Popup::Form(_) => form::HINTS,
+            Popup::Form(form) => form.hints(),
             Popup::TestResult(_) => test_result::HINTS,
             Popup::Command(_) => command::HINTS,
             Popup::Dashboard => dashboard::HINTS,
@@ -59,7 +59,7 @@ impl Popup {
     /// Draws the popup over `area`, the whole screen; each places itself.
     pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         match self {
-            Popup::Help(help) => help.draw(frame, area, app.read_only, theme),
+            Popup::Help(help) => help.draw(frame, area, app, theme),
             Popup::Confirm(confirm) => confirm.draw(frame, area, theme),
             Popup::Chooser(chooser) => chooser.draw(frame, area, theme),
             Popup::Form(form) => form.draw(frame, area, theme),

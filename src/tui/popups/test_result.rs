@@ -1,4 +1,5 @@
-//! The result of `t`: PASS or FAIL, each step with its time and what it found.
+//! The result of a test (`t`, or the form's Test over the form): PASS or FAIL, each step with
+//! PASS or FAIL, its time and what it found (or why it failed).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -78,8 +79,9 @@ impl TestResult {
                 )
             };
             let mark = mark.split(' ').next().unwrap_or("");
+            let verdict = if step.ok { "PASS" } else { "FAIL" };
             lines.push(Line::from(vec![
-                Span::styled(format!("{mark} "), style),
+                Span::styled(format!("{mark} {verdict} "), style),
                 Span::raw(format!("{}  ", sanitize(&step.name, 60))),
                 Span::styled(format!("{:.0} ms  ", step.elapsed_ms), theme.dim()),
                 Span::raw(sanitize(&step.detail, 200)),
