@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# PNG screenshots of the console in a real terminal (xterm under Xvfb), driven by xdotool:
-# screenshots/list.png, detail.png, down.png, alerts.png, add-form.png, help.png. Installs what it needs with apt.
+# PNG screenshots of the console in a real terminal (xterm under Xvfb), driven by xdotool, into
+# screenshots/: list.png (200x50, with the summary line), detail-24h.png (the full-screen detail
+# with 24 h charts), alerts.png, theme.png (the high-contrast theme), and at 120x40 detail.png,
+# down.png, add-form.png, help.png. Installs what it needs with apt.
+#
+# The backends are real processes: two directories, and scripts/fixture_backends.py posing as an
+# IPFS node, a Cluster, an S3 bucket with Garage's admin API, a Hugging Face repo, a Lotus node
+# and an rclone remote; one IPFS node is down (nothing listens). The one thing not measured live
+# is the 24 h of history behind detail-24h.png: the script writes a day of points for
+# `media-disk` into its history file (cache/media-disk/history.ndjson) before the console
+# starts, so that the charts have a day to draw; the last minutes are the console's own polls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -17,43 +26,92 @@ home=$work/home
 cleanup() { kill "${xvfb:-}" "${fixture:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-# A home with real figures: two directories, an rclone remote (fixture), one that is down.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ok=$(free_port); hang=$(free_port)
-python3 scripts/fixture_rclone.py "$ok" "$hang" & fixture=$!
+python3 scripts/fixture_backends.py --ports-file "$work/ports.json" --sizes small >/dev/null 2>&1 &
+fixture=$!
+for _ in $(seq 1 600); do [ -f "$work/ports.json" ] && break; sleep 0.1; done
+port() { python3 -c "import json,sys; print(json.load(open('$work/ports.json'))['targets']['$1/small'])"; }
+cred() { python3 -c "import json,sys; print(json.load(open('$work/ports.json'))['credentials']['$1'])"; }
+url() { echo "http://127.0.0.1:$(port "$1")"; }
+
 mkdir -p "$work/media" "$work/archive"
 head -c 3000000 /dev/urandom > "$work/media/video.bin"
 head -c 150000 /dev/urandom > "$work/media/poster.jpg"
 head -c 40000 /dev/urandom > "$work/archive/2025.tar"
+add() { "$bin" --home "$home" backend add "$@" >/dev/null; }
 "$bin" --home "$home" backend list >/dev/null 2>&1
-"$bin" --home "$home" backend add media-disk --type local --set "path=$work/media" >/dev/null
-"$bin" --home "$home" backend add archive --type local --set "path=$work/archive" >/dev/null
-"$bin" --home "$home" backend add gdrive --type rclone --set "rc_url=http://127.0.0.1:$ok" --set remote=gdrive: >/dev/null
-"$bin" --home "$home" backend add kubo-main --type ipfs --set api_url=http://127.0.0.1:1 --set poll_interval=1 >/dev/null
+add media-disk --type local --set "path=$work/media"
+add archive --type local --set "path=$work/archive"
+add kubo-gateway --type ipfs --set "api_url=$(url ipfs)"
+add kubo-main --type ipfs --set api_url=http://127.0.0.1:1 --set poll_interval=1
+add cluster-eu --type ipfs_cluster --set "api_url=$(url ipfs_cluster)"
+add garage-media --type s3 --set "endpoint=$(url s3)" --set region=garage --set "bucket=$(cred bucket)" \
+  --set access_key=GKbench0123456789abcdef --set secret_key=bench-secret-not-checked --set path_style=true \
+  --set "admin_url=$(url s3)" --set "admin_token=$(cred garage_admin_token)"
+add hf-widget --type huggingface --set "repo_id=$(cred hf_repo)" --set repo_type=model \
+  --set "endpoint=$(url huggingface)" --set "token=$(cred hf_token)"
+add lotus --type filecoin --set "api_url=$(url filecoin)/rpc/v1" --set wallet=f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za
+add gdrive --type rclone --set "rc_url=$(url rclone)" --set remote=bench:
+
+# A day of history for media-disk, one point a minute: response times around 2 ms with a slow
+# hour, a failed poll now and then, an upload at -6 h, a gap where the console was not running.
+python3 - "$home/cache/media-disk/history.ndjson" <<'PY'
+import math, os, random, sys, time
+path = sys.argv[1]
+os.makedirs(os.path.dirname(path), exist_ok=True)
+now = int(time.time())
+random.seed(11)
+with open(path, "w") as f:
+    for i in range(24 * 60, 0, -1):
+        at = now - i * 60
+        if 14 * 60 < i < 15 * 60:
+            continue  # the console was not running
+        if i % 97 == 0:
+            f.write(f"[{at},null,null]\n")
+            continue
+        ms = 2.0 + 0.6 * math.sin(i / 50) + random.random() * 0.4 + (6.0 if 300 < i < 360 else 0)
+        used = 2_400_000_000 + (900_000_000 if i < 360 else 0) + (24 * 60 - i) * 150_000
+        files = 4_000 + (1_200 if i < 360 else 0) + (24 * 60 - i) // 3
+        f.write(f"[{at},{ms:.3f},{used},{files}]\n")
+PY
 
 export DISPLAY=:77
-Xvfb :77 -screen 0 1400x900x24 >/dev/null 2>&1 & xvfb=$!
+Xvfb :77 -screen 0 1700x1000x24 >/dev/null 2>&1 & xvfb=$!
 sleep 1
-xterm -geometry 120x40+0+0 -fa Monospace -fs 10 -bg black -fg grey90 -title ipfs-kit-tui \
-  -xrm "XTerm*allowSendEvents: true" \
-  -e env TERM=xterm-256color COLORTERM=truecolor "$bin" --home "$home" --refresh 2 &
-sleep 2
-win=$(xdotool search --name ipfs-kit-tui | head -1)
+term() { # term COLSxROWS TITLE ARGS...
+  local geometry=$1 title=$2; shift 2
+  xterm -geometry "$geometry+0+0" -fa Monospace -fs 10 -bg black -fg grey90 -title "$title" \
+    -xrm "XTerm*allowSendEvents: true" \
+    -e env TERM=xterm-256color COLORTERM=truecolor XDG_CONFIG_HOME="$work/xdg" "$bin" --home "$home" "$@" &
+  sleep 2
+  win=$(xdotool search --name "$title" | head -1)
+}
 shot() { sleep "$2"; import -window "$win" "screenshots/$1.png"; echo "screenshots/$1.png"; }
 key() { xdotool key --window "$win" "$@"; }
-# Let a few polls land so the sparklines and the down backend show.
-sleep 8
+
+term 200x50 ipfs-kit-tui-wide --refresh 2
+# Let a few polls and the first inventories land.
+sleep 10
 key j; shot list 1
-# The detail of a directory: its files as counted by the inventory, with their age.
-key G; key Return; shot detail 1
-# The down node: its last-known figures dimmed, the down alert marked and counted.
-key Escape; sleep 0.3; key g; key j; key j; shot down 1
-key A; shot alerts 1
-key Escape; sleep 0.3; key g; key j
+# media-disk, full screen, its charts over 24 h.
+key G; key Return; key bracketright; shot detail-24h 2
+key Escape; sleep 0.3; key A; shot alerts 1
+key Escape; sleep 0.3; key q; sleep 1
+
+term 120x40 ipfs-kit-tui --refresh 2
+sleep 6
+key g; key j; key j; shot detail 1
+key g; key j; key j; key j; key j; key j; key j; shot down 1
 key question; shot help 1
 key Escape; sleep 0.3
 key a; sleep 0.5; key Return; sleep 0.5
 xdotool type --window "$win" --delay 40 "scratch"; key Tab
 xdotool type --window "$win" --delay 40 "relative/path"
 shot add-form 1
-key Escape; sleep 0.3; key q
+key Escape; sleep 0.3; key q; sleep 1
+
+mkdir -p "$work/xdg/ipfs-kit-tui"
+printf 'theme = "high-contrast"\n[sort]\ncolumn = "health"\n' > "$work/xdg/ipfs-kit-tui/config.toml"
+term 160x45 ipfs-kit-tui-theme --refresh 2
+sleep 6
+key j; shot theme 1
+key q; sleep 1

@@ -147,6 +147,32 @@ pub fn bytes(n: u64) -> String {
     humansize::format_size(n, humansize::BINARY)
 }
 
+/// A byte count for a narrow column: `91.6MiB`, `512B`.
+pub fn bytes_compact(n: u64) -> String {
+    let options = humansize::FormatSizeOptions::from(humansize::BINARY)
+        .decimal_places(1)
+        .space_after_value(false);
+    humansize::format_size(n, options)
+}
+
+/// A count for a narrow column: exact below ten thousand (`9,999`), then SI (`16.3M`).
+pub fn count_compact(n: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (1_000_000_000_000, "T"),
+        (1_000_000_000, "G"),
+        (1_000_000, "M"),
+        (1_000, "k"),
+    ];
+    if n < 10_000 {
+        return count(n);
+    }
+    UNITS
+        .iter()
+        .find(|(size, _)| n >= *size)
+        .map(|(size, unit)| format!("{:.1}{unit}", n as f64 / *size as f64))
+        .unwrap_or_else(|| count(n))
+}
+
 /// A count with thousands separators: `1,520`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -184,6 +210,15 @@ mod tests {
         assert_eq!(super::plural(1200, "poll", "polls"), "1,200 polls");
         assert_eq!(sanitize("abc", 3), "abc");
         assert_eq!(sanitize("a\u{202e}b", 10), "ab");
+    }
+
+    #[test]
+    fn compact_figures_fit_a_narrow_column() {
+        assert_eq!(super::bytes_compact(96_022_806), "91.6MiB");
+        assert_eq!(super::bytes_compact(512), "512B");
+        assert_eq!(super::count_compact(9_999), "9,999");
+        assert_eq!(super::count_compact(16_285_829), "16.3M");
+        assert_eq!(super::count_compact(12_000), "12.0k");
     }
 
     #[test]

@@ -83,6 +83,11 @@ impl Console {
         cmd.args(args);
         cmd.cwd(home.parent().unwrap_or(home));
         cmd.env("TERM", "xterm-256color");
+        // A developer's own console config file must not change what the tests see.
+        cmd.env(
+            "XDG_CONFIG_HOME",
+            home.parent().unwrap_or(home).join("xdg-config"),
+        );
         for var in ["NO_COLOR", "COLORTERM", "IPFS_KIT_HOME", "RUST_BACKTRACE"] {
             cmd.env_remove(var);
         }
@@ -245,6 +250,11 @@ impl Console {
         );
         assert!(!screen.hide_cursor(), "the cursor is still hidden");
         assert!(!screen.bracketed_paste(), "bracketed paste is still on");
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse reports are still on"
+        );
         drop(parser);
         let raw = self.raw();
         assert!(
@@ -672,4 +682,84 @@ fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
     let status = console.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "exit status {status:?}");
     console.assert_restored();
+}
+
+/// Where `text` is on the screen (column, row; 0-based), if shown.
+fn position_of(console: &Console, text: &str) -> Option<(u16, u16)> {
+    console
+        .contents()
+        .lines()
+        .enumerate()
+        .find_map(|(y, line)| {
+            let x = line.find(text)?;
+            Some((line[..x].chars().count() as u16, y as u16))
+        })
+}
+
+/// A press of the left button at (column, row), 0-based, as an SGR mouse report.
+fn click(console: &mut Console, (x, y): (u16, u16)) {
+    console.send(format!("\x1b[<0;{};{}M\x1b[<0;{};{}m", x + 1, y + 1, x + 1, y + 1).as_bytes());
+}
+
+/// The mouse through a real pseudo-terminal: a click selects a backend (its detail shows), a
+/// click on a column's header sorts by it and a second reverses it, the wheel moves the
+/// selection; `--no-mouse` leaves the mouse to the terminal.
+#[test]
+fn mouse_clicks_select_and_sort_and_the_wheel_scrolls() {
+    let (_dir, home) = fresh_home();
+    let data = tempfile::tempdir().unwrap();
+    let path = format!("path={}", data.path().display());
+    for id in ["media-garage", "objs-dir"] {
+        cli(
+            &home,
+            &["backend", "add", id, "--type", "local", "--set", &path],
+        );
+    }
+    let mut console = Console::start(&home, &["--refresh", "1"]);
+    first_frame(&console);
+    console.wait_for("three backends", PATIENCE, |s| {
+        s.contents().contains("Backends 3 ")
+    });
+    assert!(
+        contains(&console.raw(), b"\x1b[?1000h") && contains(&console.raw(), b"\x1b[?1006h"),
+        "clicks and the wheel are asked for"
+    );
+    assert!(
+        !contains(&console.raw(), b"\x1b[?1003h"),
+        "motion is not asked for"
+    );
+    let objs = position_of(&console, "objs-dir").expect("objs-dir listed");
+    click(&mut console, objs);
+    console.wait_text("objs-dir (local)");
+    // The wheel over the list: up one backend.
+    console.send(format!("\x1b[<64;{};{}M", objs.0 + 1, objs.1 + 1).as_bytes());
+    console.wait_text("media-garage (local)");
+    let kind = position_of(&console, "KIND").expect("the KIND column at 120 columns");
+    click(&mut console, kind);
+    console.wait_text("sort:kind");
+    let id = position_of(&console, " ID")
+        .map(|(x, y)| (x + 1, y))
+        .unwrap();
+    click(&mut console, id);
+    console.wait_text("sort:id");
+    click(&mut console, id);
+    console.wait_for("reversed", PATIENCE, |s| {
+        let first = s.contents().lines().position(|l| l.contains("objs-dir"));
+        let last = s.contents().lines().position(|l| l.contains("local  "));
+        first.is_some() && last.is_some() && first < last
+    });
+    console.send(b"q");
+    let status = console.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    console.assert_restored();
+
+    let mut plain = Console::start(&home, &["--no-mouse"]);
+    first_frame(&plain);
+    assert!(
+        !contains(&plain.raw(), b"\x1b[?1000h"),
+        "--no-mouse asks for nothing"
+    );
+    plain.send(b"q");
+    plain.wait_exit(Duration::from_secs(10));
+    plain.assert_restored();
 }

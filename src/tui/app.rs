@@ -7,16 +7,18 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use serde_json::{Map, Value};
 use tui_input::Input;
 
-use super::keymap::{self, Action};
+use super::keymap::{self, Action, Keymap};
 use super::model::alerts::millis;
 use super::model::{
-    AlertBoard, BackendTable, Change, CommandHistory, DashboardBackends, Level, MessageLog, Row,
+    AlertBoard, BackendTable, Change, CommandHistory, DashboardBackends, Level, ListColumn,
+    MessageLog, Row,
 };
+use super::model::{ChartRange, ChartSeries};
 use super::panes::detail::ages_label;
 use super::panes::layout;
 use super::panes::list::{self, FilterOutcome};
@@ -26,12 +28,13 @@ use super::popups::chooser::{ChooserOutcome, KindChooser};
 use super::popups::command::{self, Command, CommandLine, CommandOutcome, Refusal};
 use super::popups::confirm::{Confirm, ConfirmOutcome};
 use super::popups::dashboard;
-use super::popups::form::{Form, FormOutcome, SaveError};
+use super::popups::form::{self, Form, FormOutcome, PathState, SaveError};
 use super::popups::help::Help;
 use super::popups::test_result::TestResult;
 use super::popups::{Popup, Shown};
 use crate::api::AlertGroup;
 use crate::monitor::alerts::{Alert, Closed, Rule};
+use crate::monitor::history::KeptHistory;
 use crate::probe::TestReport;
 use crate::store::BackendDoc;
 
@@ -43,6 +46,11 @@ pub enum Cmd {
     LoadDashboard,
     /// Read the alerts again (groups, closed ones, each backend's endpoint), off the UI loop.
     LoadAlerts,
+    /// Read a backend's kept history over a range for the charts, off the UI loop.
+    LoadHistory {
+        id: String,
+        range: ChartRange,
+    },
     /// Acknowledge these alerts (backend, rule) in the monitor.
     AcknowledgeAlerts(Vec<(String, Rule)>),
     /// Silence these alerts (backend, rule) for so many seconds.
@@ -69,6 +77,12 @@ pub enum Cmd {
         editing: bool,
     },
     LoadForEdit(String),
+    /// Read a backend's config (off the UI loop, as for an edit) for a clone's form.
+    LoadForClone(String),
+    /// Look at a form's path on disk (off the UI loop: a hung network mount blocks a stat).
+    CheckPath(String),
+    /// Put this text on the clipboard: OSC 52, written by the runtime to the terminal.
+    Copy(String),
     Remove(String),
     SetPaused(bool),
     Quit,
@@ -76,6 +90,8 @@ pub enum Cmd {
 
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or the wheel (motion is not asked for).
+    Mouse(MouseEvent),
     Paste(String),
     /// The terminal's size, at the start and whenever it changes.
     Resize {
@@ -113,6 +129,13 @@ pub enum Msg {
     /// A backend switched on or off (its id and new state), or why not.
     Toggled(Result<(String, bool), String>),
     EditLoaded(Result<Box<BackendDoc>, String>),
+    /// The config to clone (`Cmd::LoadForClone`), or why it could not be read.
+    CloneLoaded(Result<Box<BackendDoc>, String>),
+    /// What a look at a form's path found (`Cmd::CheckPath`).
+    PathChecked {
+        path: String,
+        state: PathState,
+    },
     Spinner,
     /// The dashboard's read-only backends, as last read.
     Dashboard(DashboardBackends),
@@ -120,6 +143,12 @@ pub enum Msg {
     WriterWaiting(bool),
     /// The terminal went away or a signal asked us to stop: quit cleanly.
     TerminalLost,
+    /// A backend's kept history over a range, as read (`Cmd::LoadHistory`).
+    History {
+        id: String,
+        range: ChartRange,
+        history: KeptHistory,
+    },
 }
 
 pub struct App {
@@ -153,6 +182,19 @@ pub struct App {
     pub quit: bool,
     /// The terminal's size, as last told (the list's page for PgUp/PgDn depends on it).
     pub size: Option<Rect>,
+    /// The columns the list may show (the width decides which fit), in the config's set.
+    pub list_columns: Vec<ListColumn>,
+    /// The first visible row of the list: it moves only when the selection would leave the
+    /// page, so the list does not jump while the selection moves inside it.
+    pub list_offset: usize,
+    /// Times as the clock read them (`checked at 14:03:22`) instead of ages (`T`).
+    pub absolute_times: bool,
+    /// The main screen's keys: the table's, with the config file's over them.
+    pub keymap: Keymap,
+    /// The time range of the detail's charts.
+    pub chart_range: super::model::ChartRange,
+    /// The selected backend's history over `chart_range`, as read for the detail's charts.
+    pub charts: ChartSeries,
 }
 
 impl App {
@@ -178,6 +220,12 @@ impl App {
             dirty: true,
             quit: false,
             size: None,
+            list_columns: ListColumn::ALL.to_vec(),
+            list_offset: 0,
+            absolute_times: false,
+            keymap: Keymap::default(),
+            chart_range: super::model::ChartRange::default(),
+            charts: ChartSeries::default(),
         }
     }
 
@@ -262,6 +310,67 @@ impl App {
 
     /// Applies one message; returns what the runtime must do.
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        let mut cmds = self.apply(msg);
+        self.keep_selection_in_view();
+        if !self.quit {
+            cmds.extend(self.chart_reads());
+        }
+        cmds
+    }
+
+    /// Keeps the charts' history current for the selected backend while the detail is on
+    /// screen: the points each poll brings are added, and the file is read (off the UI loop)
+    /// when the selection or the range changes, or now and then for a long range.
+    fn chart_reads(&mut self) -> Vec<Cmd> {
+        let shown = self
+            .size
+            .is_some_and(|area| layout::regions(area, self).detail.is_some());
+        if !shown {
+            return Vec::new();
+        }
+        let Some(row) = self.backends.selected_row() else {
+            return Vec::new();
+        };
+        let (id, range) = (&row.stats.id, self.chart_range);
+        if self.charts.follow(id, range, &row.history, self.now) {
+            self.dirty = true;
+        }
+        let paused = self.backends.is_paused();
+        self.charts
+            .wanted(id, range, self.now, &row.history, paused)
+            .map(|(id, range)| Cmd::LoadHistory { id, range })
+            .into_iter()
+            .collect()
+    }
+
+    /// Shows the charts over `range` (their history is read by `chart_reads`).
+    fn set_chart_range(&mut self, range: ChartRange) {
+        let text = if self.chart_range != range {
+            format!("charts: the last {}", range.name())
+        } else {
+            format!("charts: {} is the end of the ranges", range.name())
+        };
+        self.chart_range = range;
+        self.flash = Some((Level::Info, text));
+        self.dirty = true;
+    }
+
+    /// Moves the list's first visible row just enough that the selection is on the page.
+    fn keep_selection_in_view(&mut self) {
+        let page = self.page();
+        let offset = layout::scroll_offset(
+            self.list_offset,
+            self.backends.selected_position(),
+            page,
+            self.backends.visible_len(),
+        );
+        if offset != self.list_offset {
+            self.list_offset = offset;
+            self.dirty = true;
+        }
+    }
+
+    fn apply(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(key) => {
                 if self.flash.take().is_some() {
@@ -269,6 +378,7 @@ impl App {
                 }
                 return self.on_key(key);
             }
+            Msg::Mouse(mouse) => return self.on_mouse(mouse),
             Msg::Paste(text) => {
                 match &mut self.popup {
                     Some(Popup::Form(form)) => form.handle_paste(&text),
@@ -296,9 +406,13 @@ impl App {
             Msg::Tick(now) => {
                 self.alerts_time_passed(now);
                 // Ages are real time: they go on while paused (the figures hold still).
-                let before = self.selected_row().map(|r| ages_label(self.now, r));
+                let before = self
+                    .selected_row()
+                    .map(|r| ages_label(self.now, r, self.absolute_times));
                 self.now = now;
-                let after = self.selected_row().map(|r| ages_label(self.now, r));
+                let after = self
+                    .selected_row()
+                    .map(|r| ages_label(self.now, r, self.absolute_times));
                 if before != after {
                     self.dirty = true;
                 }
@@ -367,9 +481,28 @@ impl App {
             }
             Msg::FormTestFinished(report) => {
                 if let Some(Popup::Form(form)) = &mut self.popup {
-                    form.set_test_result(&report);
+                    form.set_test_result(report);
                     self.dirty = true;
                 }
+            }
+            Msg::PathChecked { path, state } => {
+                if let Some(Popup::Form(form)) = &mut self.popup {
+                    form.path_checked(&path, &state);
+                    self.dirty = true;
+                }
+            }
+            Msg::CloneLoaded(result) => {
+                let form = result.and_then(|doc| {
+                    let id = form::free_clone_id(&doc.id, |id| self.backends.get(id).is_some());
+                    Form::clone_of(&doc, &id)
+                });
+                return match form {
+                    Ok(form) => self.open_form(form),
+                    Err(message) => {
+                        self.push_message(Level::Error, message);
+                        Vec::new()
+                    }
+                };
             }
             Msg::Saved(result) => match result {
                 Ok(id) => {
@@ -405,15 +538,20 @@ impl App {
                 Err(message) => self.push_message(Level::Error, message),
             },
             Msg::EditLoaded(result) => match result.map(|doc| Form::edit(&doc)) {
-                Ok(form) => {
-                    self.popup = Some(Popup::Form(Box::new(form)));
-                    self.dirty = true;
-                }
+                Ok(form) => return self.open_form(form),
                 Err(message) => self.push_message(Level::Error, message),
             },
             Msg::TerminalLost => {
                 self.quit = true;
                 return vec![Cmd::Quit];
+            }
+            Msg::History { id, range, history } => {
+                if self
+                    .charts
+                    .loaded(id, range, history, self.now, self.chart_range)
+                {
+                    self.dirty = true;
+                }
             }
             Msg::Spinner => {
                 if !self.testing.is_empty() && !self.backends.is_paused() {
@@ -456,7 +594,7 @@ impl App {
             self.backends_changed(change);
             return Vec::new();
         }
-        let Some(action) = keymap::action_for(&key) else {
+        let Some(action) = self.keymap.action_for(&key) else {
             return Vec::new();
         };
         self.dirty = true;
@@ -506,6 +644,33 @@ impl App {
                     return vec![Cmd::LoadForEdit(id)];
                 }
             }
+            Action::Clone => {
+                if let Some(id) = self.selected_id() {
+                    return vec![Cmd::LoadForClone(id)];
+                }
+            }
+            Action::YankId => {
+                if let Some(id) = self.selected_id() {
+                    return self.copy(format!("id '{id}'"), id);
+                }
+            }
+            Action::YankEndpoint => {
+                if let Some(id) = self.selected_id() {
+                    return match self.alerts.endpoint(&id) {
+                        Some(endpoint) => {
+                            let endpoint = endpoint.to_string();
+                            self.copy(format!("{id}'s endpoint {endpoint}"), endpoint)
+                        }
+                        None => {
+                            self.flash = Some((
+                                Level::Info,
+                                format!("no network endpoint known for {id}: nothing copied"),
+                            ));
+                            Vec::new()
+                        }
+                    };
+                }
+            }
             Action::Test => {
                 if let Some(id) = self.selected_id() {
                     return self.start_test(id, false);
@@ -550,6 +715,12 @@ impl App {
                     return vec![Cmd::Inventory(id)];
                 }
             }
+            Action::RangeShorter => self.set_chart_range(self.chart_range.step(false)),
+            Action::RangeLonger => self.set_chart_range(self.chart_range.step(true)),
+            Action::AbsoluteTimes => {
+                self.absolute_times = !self.absolute_times;
+                self.dirty = true;
+            }
             Action::Pause => return self.toggle_pause(),
             Action::Help => self.popup = Some(Popup::Help(Help::default())),
             Action::Dashboard => {
@@ -564,6 +735,28 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Shows a form (add, edit, clone) and asks for its paths to be looked at on disk.
+    fn open_form(&mut self, mut form: Form) -> Vec<Cmd> {
+        let cmds = form
+            .paths_to_check()
+            .into_iter()
+            .map(Cmd::CheckPath)
+            .collect();
+        self.popup = Some(Popup::Form(Box::new(form)));
+        self.dirty = true;
+        cmds
+    }
+
+    /// Copies `text` to the clipboard through the terminal; the footer says what (`what`).
+    fn copy(&mut self, what: String, text: String) -> Vec<Cmd> {
+        self.flash = Some((
+            Level::Info,
+            format!("copied {what} (OSC 52: the terminal must allow clipboard writes)"),
+        ));
+        self.dirty = true;
+        vec![Cmd::Copy(text)]
     }
 
     /// Opens the alerts view, and reads them afresh for it.
@@ -628,6 +821,70 @@ impl App {
         vec![Cmd::SetPaused(self.backends.is_paused())]
     }
 
+    /// A click selects and focuses what it is on (a click on a column's header sorts by it, a
+    /// second one reverses); the wheel scrolls what it is over. With a popup open, the wheel
+    /// scrolls the popup as the arrow keys would and clicks do nothing.
+    fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Cmd> {
+        let wheel = match mouse.kind {
+            MouseEventKind::ScrollDown => Some(KeyCode::Down),
+            MouseEventKind::ScrollUp => Some(KeyCode::Up),
+            _ => None,
+        };
+        if self.popup.is_some() {
+            return match wheel {
+                Some(code) => self.on_popup_key(KeyEvent::from(code)),
+                None => Vec::new(),
+            };
+        }
+        let Some(screen) = self.size else {
+            return Vec::new();
+        };
+        let regions = layout::regions(screen, self);
+        let inside =
+            |area: Rect| area.contains(ratatui::layout::Position::new(mouse.column, mouse.row));
+        let pane = if regions.list.is_some_and(inside) {
+            Pane::List
+        } else if regions.detail.is_some_and(|d| inside(d.area)) {
+            Pane::Detail
+        } else if regions.messages.is_some_and(inside) {
+            Pane::Messages
+        } else {
+            return Vec::new();
+        };
+        if let Some(code) = wheel {
+            let delta = if code == KeyCode::Down { 1 } else { -1 };
+            match pane {
+                Pane::Messages => self.messages.scroll_by(delta),
+                Pane::List => self.backends.move_by(delta),
+                Pane::Detail => return Vec::new(),
+            }
+            self.dirty = true;
+            return Vec::new();
+        }
+        if mouse.kind != MouseEventKind::Down(MouseButton::Left) {
+            return Vec::new();
+        }
+        if self.focus != pane {
+            self.focus = pane;
+            self.dirty = true;
+        }
+        if let (Pane::List, Some(area)) = (pane, regions.list) {
+            match list::spot(self, area, mouse.column, mouse.row) {
+                list::ListSpot::Header(shown) => {
+                    if let Some(column) = shown.sort() {
+                        let reverse = self.backends.sort() == column && !self.backends.reverse();
+                        let change = self.backends.set_sort(column, reverse);
+                        self.backends_changed(change);
+                    }
+                }
+                list::ListSpot::Row(position) => self.backends.select(position),
+                list::ListSpot::Elsewhere => {}
+            }
+            self.dirty = true;
+        }
+        Vec::new()
+    }
+
     fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Messages => self.messages.scroll_by(delta),
@@ -684,7 +941,8 @@ impl App {
                     self.flash = Some((Level::Info, format!("kept {description}")));
                     Vec::new()
                 }
-                ConfirmOutcome::Cancel => Vec::new(),
+                // Only a form asks to discard its edits, over itself (`Form::handle_key`).
+                ConfirmOutcome::Cancel | ConfirmOutcome::Discard => Vec::new(),
             },
             Popup::Chooser(mut chooser) => match chooser.handle_key(key) {
                 ChooserOutcome::None => {
@@ -697,41 +955,42 @@ impl App {
                     Vec::new()
                 }
             },
-            Popup::Form(mut form) => match form.handle_key(key) {
-                FormOutcome::None => {
-                    self.popup = Some(Popup::Form(form));
-                    Vec::new()
-                }
-                FormOutcome::Cancel => Vec::new(),
-                FormOutcome::Save {
-                    id,
-                    config,
-                    editing,
-                } => {
-                    self.popup = Some(Popup::Form(form));
-                    vec![Cmd::Save {
+            Popup::Form(mut form) => {
+                let mut cmds = match form.handle_key(key) {
+                    FormOutcome::None => Vec::new(),
+                    FormOutcome::Cancel => return Vec::new(),
+                    FormOutcome::Save {
                         id,
                         config,
                         editing,
-                    }]
+                    } => vec![Cmd::Save {
+                        id,
+                        config,
+                        editing,
+                    }],
+                    FormOutcome::Test { id, config } => {
+                        form.set_testing();
+                        vec![Cmd::TestConfig { id, config }]
+                    }
+                };
+                cmds.extend(form.paths_to_check().into_iter().map(Cmd::CheckPath));
+                self.popup = Some(Popup::Form(form));
+                cmds
+            }
+            Popup::Command(mut line) => {
+                let ids: Vec<&str> = self.backends.rows().iter().map(Row::id).collect();
+                match line.handle_key(key, &self.command_history, &ids) {
+                    CommandOutcome::Open => {
+                        self.popup = Some(Popup::Command(line));
+                        Vec::new()
+                    }
+                    CommandOutcome::Cancel => Vec::new(),
+                    CommandOutcome::Run(text) => {
+                        self.command_history.record(&text);
+                        self.run_command(&text)
+                    }
                 }
-                FormOutcome::Test { id, config } => {
-                    form.set_testing();
-                    self.popup = Some(Popup::Form(form));
-                    vec![Cmd::TestConfig { id, config }]
-                }
-            },
-            Popup::Command(mut line) => match line.handle_key(key, &self.command_history) {
-                CommandOutcome::Open => {
-                    self.popup = Some(Popup::Command(line));
-                    Vec::new()
-                }
-                CommandOutcome::Cancel => Vec::new(),
-                CommandOutcome::Run(text) => {
-                    self.command_history.record(&text);
-                    self.run_command(&text)
-                }
-            },
+            }
         }
     }
 
@@ -761,6 +1020,10 @@ impl App {
             }
             Command::Pause => self.toggle_pause(),
             Command::Alerts => self.open_alerts(),
+            Command::Range(range) => {
+                self.set_chart_range(range);
+                Vec::new()
+            }
             Command::Sort { column, reverse } => {
                 let change = self.backends.set_sort(column, reverse);
                 self.backends_changed(change);
@@ -784,6 +1047,7 @@ impl App {
             Command::PollAll => vec![Cmd::PollNow(None)],
             Command::Poll(id) => vec![Cmd::PollNow(Some(id))],
             Command::Edit(id) => vec![Cmd::LoadForEdit(id)],
+            Command::Clone(id) => vec![Cmd::LoadForClone(id)],
             Command::Test(id) => self.start_test(id, false),
             Command::Remove(id) => {
                 let kind = self
@@ -927,6 +1191,39 @@ mod tests {
         let mut read_only = App::new(1_000, true, false);
         read_only.update(snapshot(&["a"]));
         assert!(read_only.update(key(KeyCode::Char('x'))).is_empty());
+    }
+
+    #[test]
+    fn capital_t_shows_clock_times_instead_of_ages_and_back() {
+        let mut app = app();
+        assert!(!app.absolute_times);
+        assert!(app.update(key(KeyCode::Char('T'))).is_empty());
+        assert!(app.absolute_times && app.dirty);
+        app.update(key(KeyCode::Char('T')));
+        assert!(!app.absolute_times);
+    }
+
+    #[test]
+    fn the_list_scrolls_only_when_the_selection_would_leave_the_page() {
+        let mut app = app();
+        let ids: Vec<String> = (0..59).map(|i| format!("b{i:02}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        app.update(snapshot(&refs));
+        app.update(Msg::Resize {
+            width: 120,
+            height: 40,
+        });
+        let page = layout::list_page(app.size.unwrap(), &app);
+        for _ in 0..page {
+            app.update(key(KeyCode::Char('j')));
+        }
+        assert_eq!(app.list_offset, 1, "one past the page: moved by one");
+        app.update(key(KeyCode::Char('k')));
+        assert_eq!(app.list_offset, 1, "inside the page: still");
+        app.update(key(KeyCode::Char('G')));
+        assert_eq!(app.list_offset, 59 - page);
+        app.update(key(KeyCode::Char('g')));
+        assert_eq!(app.list_offset, 0);
     }
 
     #[test]
@@ -1377,6 +1674,195 @@ mod tests {
         );
         assert!(app.flash.as_ref().unwrap().1.starts_with("read-only"));
         assert!(matches!(app.popup, Some(Popup::Alerts(_))));
+    }
+
+    fn ctrl(c: char) -> Msg {
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+    }
+
+    fn typed(app: &mut App, text: &str) -> Vec<Cmd> {
+        text.chars()
+            .flat_map(|c| app.update(key(KeyCode::Char(c))))
+            .collect()
+    }
+
+    fn form_of(app: &App) -> &Form {
+        match &app.popup {
+            Some(Popup::Form(form)) => form,
+            _ => panic!("no form open"),
+        }
+    }
+
+    fn s3_doc(id: &str) -> Box<BackendDoc> {
+        let config = serde_json::json!({"type": "s3", "endpoint": "http://10.0.0.5:3900",
+            "bucket": "media", "access_key": "GK1", "secret_key": "env:S3_SECRET"});
+        Box::new(BackendDoc {
+            id: id.into(),
+            path: format!("/x/{id}.json").into(),
+            doc: serde_json::json!({"id": id, "config": config})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+
+    #[test]
+    fn c_clones_the_selected_backend_into_a_new_form_saved_under_a_free_id() {
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["alpha", "alpha-2"]));
+        assert_eq!(
+            app.update(key(KeyCode::Char('c'))),
+            vec![Cmd::LoadForClone("alpha".into())],
+            "read off the UI loop, as for an edit"
+        );
+        app.update(Msg::CloneLoaded(Ok(s3_doc("alpha"))));
+        assert_eq!(form_of(&app).title(), "Clone alpha as a new s3 backend");
+        let cmds = app.update(ctrl('s'));
+        let [Cmd::Save {
+            id,
+            config,
+            editing,
+        }] = &cmds[..]
+        else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!((id.as_str(), *editing), ("alpha-3", false), "a new backend");
+        assert_eq!(config["bucket"], "media");
+        assert_eq!(config["secret_key"], "env:S3_SECRET");
+        app.update(Msg::Saved(Ok("alpha-3".into())));
+        assert!(app.popup.is_none());
+        assert_eq!(app.messages.last().unwrap().text, "added backend alpha-3");
+        // The command line too; a read that failed is said.
+        assert_eq!(
+            type_line(&mut app, "clone alpha-2"),
+            vec![Cmd::LoadForClone("alpha-2".into())]
+        );
+        app.update(Msg::CloneLoaded(Err("backend 'alpha-2' is gone".into())));
+        assert!(app.popup.is_none());
+        let mut read_only = App::new(1_000, true, false);
+        read_only.update(snapshot(&["a"]));
+        assert!(read_only.update(key(KeyCode::Char('c'))).is_empty());
+        assert!(read_only.flash.as_ref().unwrap().1.starts_with("read-only"));
+        assert!(type_line(&mut read_only, "clone a").is_empty());
+    }
+
+    #[test]
+    fn y_copies_the_id_and_capital_y_the_endpoint_through_the_terminal() {
+        let mut app = alerting_app();
+        assert_eq!(
+            app.update(key(KeyCode::Char('y'))),
+            vec![Cmd::Copy("a".into())]
+        );
+        let (_, said) = app.flash.clone().unwrap();
+        assert!(
+            said.starts_with("copied id 'a'") && said.contains("OSC 52"),
+            "{said}"
+        );
+        let shift_y = Msg::Key(KeyEvent::new(KeyCode::Char('Y'), KeyModifiers::SHIFT));
+        assert!(app.update(shift_y).is_empty());
+        assert_eq!(
+            app.flash.clone().unwrap().1,
+            "no network endpoint known for a: nothing copied"
+        );
+        app.update(alerts_read(Vec::new()));
+        app.update(key(KeyCode::Down));
+        app.update(key(KeyCode::Down));
+        assert_eq!(app.selected_id().as_deref(), Some("kubo"));
+        let shift_y = Msg::Key(KeyEvent::new(KeyCode::Char('Y'), KeyModifiers::SHIFT));
+        assert_eq!(
+            app.update(shift_y),
+            vec![Cmd::Copy("127.0.0.1:5001".into())]
+        );
+        assert!(app
+            .flash
+            .clone()
+            .unwrap()
+            .1
+            .starts_with("copied kubo's endpoint 127.0.0.1:5001"));
+        let mut read_only = App::new(NOW, true, false);
+        read_only.update(snapshot(&["a"]));
+        assert_eq!(
+            read_only.update(key(KeyCode::Char('y'))),
+            vec![Cmd::Copy("a".into())],
+            "copying changes nothing"
+        );
+    }
+
+    #[test]
+    fn the_form_asks_before_discarding_shows_its_tests_steps_and_looks_at_paths() {
+        let mut app = app();
+        type_line(&mut app, "add local");
+        typed(&mut app, "scratch");
+        let cmds: Vec<Cmd> = [key(KeyCode::Tab)]
+            .into_iter()
+            .chain("/srv/new".chars().map(|c| key(KeyCode::Char(c))))
+            .chain([key(KeyCode::Tab)])
+            .flat_map(|msg| app.update(msg))
+            .collect();
+        assert_eq!(cmds, vec![Cmd::CheckPath("/srv/new".into())]);
+        app.update(Msg::PathChecked {
+            path: "/srv/new".into(),
+            state: PathState::Missing,
+        });
+        // Esc on a changed form: a question, No keeps the form and its values.
+        assert!(app.update(key(KeyCode::Esc)).is_empty());
+        assert_eq!(
+            app.popup.as_ref().map(Popup::hints),
+            Some(super::super::popups::confirm::DISCARD_HINTS)
+        );
+        app.update(key(KeyCode::Char('n')));
+        assert!(matches!(app.popup, Some(Popup::Form(_))));
+        // Test: the steps over the form; closing them returns to it.
+        let cmds = app.update(ctrl('t'));
+        assert!(matches!(&cmds[..], [Cmd::TestConfig { id, .. }] if id == "scratch"));
+        let report = crate::probe::TestReport {
+            id: "scratch".into(),
+            kind: "local".into(),
+            ok: false,
+            steps: Vec::new(),
+            error: None,
+            checked_at: String::new(),
+            elapsed_ms: 1.0,
+            cached: false,
+        };
+        app.update(Msg::FormTestFinished(Box::new(report)));
+        assert_eq!(
+            app.popup.as_ref().map(Popup::hints),
+            Some(super::super::popups::test_result::HINTS)
+        );
+        app.update(key(KeyCode::Esc));
+        assert_eq!(
+            app.popup.as_ref().map(Popup::hints),
+            Some(super::super::popups::form::HINTS)
+        );
+        // A missing directory does not refuse the save.
+        let cmds = app.update(ctrl('s'));
+        assert!(
+            matches!(&cmds[..], [Cmd::Save { id, .. }] if id == "scratch"),
+            "{cmds:?}"
+        );
+        // And y discards.
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Char('y')));
+        assert!(app.popup.is_none());
+    }
+
+    #[test]
+    fn tab_completes_the_command_line_from_the_backends() {
+        let mut app = app();
+        app.update(key(KeyCode::Char(':')));
+        typed(&mut app, "ed");
+        app.update(key(KeyCode::Tab));
+        typed(&mut app, "g");
+        app.update(key(KeyCode::Tab));
+        match &app.popup {
+            Some(Popup::Command(line)) => assert_eq!(line.value(), "edit gamma "),
+            _ => panic!("the command line closed"),
+        }
+        assert_eq!(
+            app.update(key(KeyCode::Enter)),
+            vec![Cmd::LoadForEdit("gamma".into())]
+        );
     }
 
     #[test]

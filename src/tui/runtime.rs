@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::app::{App, Cmd, Msg};
 use super::model::{DashboardBackends, Row};
-use super::popups::form::SaveError;
+use super::popups::form::{PathState, SaveError};
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::{view, Options};
@@ -23,7 +23,8 @@ use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::probe::ProbeContext;
 use crate::store::Store;
 
-/// Points of history handed to the views per backend: more than any sparkline is wide.
+/// Points of recent history handed to the views per backend: the charts add them to the history
+/// read from the file, and draw a range they cover (15 minutes at 5 s polls) from them alone.
 const HISTORY_POINTS: usize = 300;
 /// The shortest time between two frames.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
@@ -58,6 +59,13 @@ fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
             Ok(TermEvent::Key(key)) => Msg::Key(key),
             Ok(TermEvent::Paste(text)) => Msg::Paste(text),
             Ok(TermEvent::Resize(width, height)) => Msg::Resize { width, height },
+            // Motion is not asked for; a stray move (another program's mode) is dropped here.
+            Ok(TermEvent::Mouse(mouse))
+                if mouse.kind == crossterm::event::MouseEventKind::Moved =>
+            {
+                continue
+            }
+            Ok(TermEvent::Mouse(mouse)) => Msg::Mouse(mouse),
             Ok(_) => continue,
             // The terminal is gone (the SSH link dropped): quit cleanly.
             Err(_) => Msg::TerminalLost,
@@ -69,7 +77,11 @@ fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
     });
 }
 
-pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
+pub async fn run(
+    store: Store,
+    options: Options,
+    config: super::config::LoadedConfig,
+) -> color_eyre::Result<()> {
     let store = store.with_lock_wait(CONSOLE_LOCK_WAIT);
     let settings = store.settings().unwrap_or_default();
     let ctx = ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
@@ -94,12 +106,19 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
     let mut events = api
         .subscribe()
         .ok_or_else(|| color_eyre::eyre::eyre!("the monitor is not running"))?;
-    let theme = Theme::new(ColorDepth::detect(options.no_color), options.ascii);
+    let theme = Theme::new(ColorDepth::detect(options.no_color), options.ascii)
+        .with_palette(config.config.palette());
     let mut app = App::new(unix_now(), options.read_only, options.lite);
+    config.config.apply_to(&mut app);
+    // A bad config file: the console runs on its defaults, and says why from the start.
+    for problem in config.problem_messages() {
+        app.push_message(super::model::Level::Error, problem);
+    }
     // Metadata first: the last-known figures are on screen before any backend answers.
     let mut first_cmds = app.update(snapshot(&api));
 
-    let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
+    let mut guard =
+        TerminalGuard::enter(!options.no_mouse).wrap_err("cannot set up the terminal")?;
     // The list's page (PgUp/PgDn) is laid out from the size: known before the first key.
     let size = guard.terminal.size()?;
     first_cmds.extend(app.update(Msg::Resize {
@@ -161,7 +180,11 @@ pub async fn run(store: Store, options: Options) -> color_eyre::Result<()> {
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => continue,
         };
         for cmd in app.update(msg) {
-            execute(cmd, &api, &ctx, &tx, &store_jobs);
+            match cmd {
+                // Written here, where the terminal is, between two frames.
+                Cmd::Copy(text) => copy_to_clipboard(guard.terminal.backend_mut(), &text),
+                cmd => execute(cmd, &api, &ctx, &tx, &store_jobs),
+            }
         }
         if app.quit {
             break;
@@ -223,6 +246,52 @@ fn act_on_alerts(
     }
 }
 
+/// Standard base64 (RFC 4648, padded): a few lines rather than a crate for the clipboard.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// OSC 52: asks the terminal to put `text` on the system clipboard (`c`). It travels with the
+/// screen's bytes, so it works over SSH, where a clipboard library would reach the server's.
+fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+/// Writes the OSC 52 sequence for `text` to the terminal. A failed write means the terminal is
+/// gone, which the next frame's draw reports: nothing to say here.
+fn copy_to_clipboard(out: &mut impl std::io::Write, text: &str) {
+    let _ = out
+        .write_all(osc52(text).as_bytes())
+        .and_then(|()| out.flush());
+}
+
+/// What a form's path is on disk. Run off the UI loop: on a hung network mount it blocks.
+fn path_state(path: &str) -> PathState {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => PathState::Directory,
+        Ok(_) => PathState::NotADirectory,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => PathState::Missing,
+        Err(err) => PathState::Unreadable(err.to_string()),
+    }
+}
+
 /// A refused save, typed for the form: a field's reason goes under that field.
 fn save_error(err: ApiError) -> SaveError {
     match err {
@@ -257,6 +326,14 @@ fn execute(
         Cmd::LoadAlerts => {
             let api = api.clone();
             store_job(store_jobs, tx, move || load_alerts(&api));
+        }
+        Cmd::LoadHistory { id, range } => {
+            // A file read, no lock: on the blocking pool, not counted as waiting store work.
+            let (api, tx) = (api.clone(), tx.clone());
+            tokio::task::spawn_blocking(move || {
+                let history = api.history_range(&id, range.secs());
+                let _ = tx.send(Msg::History { id, range, history });
+            });
         }
         Cmd::AcknowledgeAlerts(alerts) => {
             act_on_alerts(tx, &alerts, |id, rule| api.acknowledge_alert(id, rule));
@@ -337,6 +414,27 @@ fn execute(
                 )
             });
         }
+        Cmd::LoadForClone(id) => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                Msg::CloneLoaded(
+                    api.get_backend(&id)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string()),
+                )
+            });
+        }
+        Cmd::CheckPath(path) => {
+            // Not store work (no lock): a blocking thread of its own, so a hung mount holds
+            // only that thread, and the form says nothing until the answer comes.
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let state = path_state(&path);
+                let _ = tx.send(Msg::PathChecked { path, state });
+            });
+        }
+        // Written by the loop, which holds the terminal.
+        Cmd::Copy(_) => {}
         Cmd::SetEnabled { id, enabled } => {
             let api = api.clone();
             store_job(store_jobs, tx, move || {
@@ -369,6 +467,47 @@ mod tests {
     use super::*;
     use crate::backends::FieldError;
     use crate::store::StoreError;
+
+    #[test]
+    fn base64_as_rfc_4648_says() {
+        let vectors = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
+    }
+
+    #[test]
+    fn yank_writes_the_osc_52_bytes() {
+        let mut out = Vec::new();
+        copy_to_clipboard(&mut out, "garage-media");
+        assert_eq!(out, b"\x1b]52;c;Z2FyYWdlLW1lZGlh\x07");
+        let mut out = Vec::new();
+        copy_to_clipboard(&mut out, "127.0.0.1:3900");
+        assert_eq!(out, b"\x1b]52;c;MTI3LjAuMC4xOjM5MDA=\x07");
+    }
+
+    #[test]
+    fn a_path_is_a_directory_missing_or_not_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let text = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        assert_eq!(path_state(&text(dir.path())), PathState::Directory);
+        assert_eq!(path_state(&text(&file)), PathState::NotADirectory);
+        assert_eq!(
+            path_state(&text(&dir.path().join("not-yet"))),
+            PathState::Missing
+        );
+    }
 
     #[test]
     fn a_refused_save_reads_as_the_api_said_it() {

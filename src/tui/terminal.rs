@@ -44,21 +44,38 @@ pub fn restore() {
     let _ = out.flush();
 }
 
+/// Mouse reports for presses and the wheel only, in SGR encoding (DEC 1000 + 1006). Not
+/// crossterm's `EnableMouseCapture`, which also asks for every motion (1003): over SSH each
+/// move of the pointer would be a report sent and a message handled, for nothing we use.
+struct EnableClickReports;
+
+impl crossterm::Command for EnableClickReports {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+}
+
 /// The terminal in raw mode on the alternate screen; restored when dropped.
 pub struct TerminalGuard {
     pub terminal: Terminal<Backend>,
 }
 
 impl TerminalGuard {
-    pub fn enter() -> color_eyre::Result<TerminalGuard> {
+    /// `mouse`: ask for clicks and the wheel (else the terminal keeps the mouse, for
+    /// selecting text).
+    pub fn enter(mouse: bool) -> color_eyre::Result<TerminalGuard> {
         enable_raw_mode()?;
         let mut out = std::io::stdout();
-        if let Err(err) = execute!(
+        let mut entered = execute!(
             out,
             EnterAlternateScreen,
             EnableBracketedPaste,
             cursor::Hide
-        ) {
+        );
+        if mouse && entered.is_ok() {
+            entered = execute!(out, EnableClickReports);
+        }
+        if let Err(err) = entered {
             restore();
             return Err(err.into());
         }

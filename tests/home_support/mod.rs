@@ -47,7 +47,9 @@ impl Run {
 /// the tests: no `IPFS_KIT_HOME`, no colours, stdin from /dev/null (not a terminal).
 pub fn command() -> Command {
     let mut cmd = Command::new(BIN);
+    // A developer's own console config file must not change what the tests see.
     cmd.env_remove("IPFS_KIT_HOME")
+        .env("XDG_CONFIG_HOME", "/nonexistent/ipfs-kit-tui-tests")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd

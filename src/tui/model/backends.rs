@@ -16,16 +16,27 @@ pub enum SortColumn {
     Response,
     Used,
     Quota,
+    /// The fuller of used and quota.
+    Fullest,
+    UsedBytes,
+    Available,
+    Objects,
+    Checked,
 }
 
 impl SortColumn {
-    const ORDER: [SortColumn; 6] = [
+    const ORDER: [SortColumn; 11] = [
         SortColumn::Id,
         SortColumn::Kind,
         SortColumn::Health,
         SortColumn::Response,
         SortColumn::Used,
         SortColumn::Quota,
+        SortColumn::Fullest,
+        SortColumn::UsedBytes,
+        SortColumn::Available,
+        SortColumn::Objects,
+        SortColumn::Checked,
     ];
 
     fn next(self) -> SortColumn {
@@ -51,6 +62,11 @@ impl SortColumn {
             SortColumn::Response => "response",
             SortColumn::Used => "used",
             SortColumn::Quota => "quota",
+            SortColumn::Fullest => "full",
+            SortColumn::UsedBytes => "used_bytes",
+            SortColumn::Available => "available",
+            SortColumn::Objects => "objects",
+            SortColumn::Checked => "checked",
         }
     }
 }
@@ -72,6 +88,52 @@ impl Row {
     }
     pub fn quota_percent(&self) -> Option<f64> {
         crate::stats::percent(self.stats.quota.used, self.stats.quota.limit)
+    }
+    /// The fuller of used and quota, with which one it is (`true`: the quota).
+    pub fn fullest_percent(&self) -> Option<(f64, bool)> {
+        match (self.used_percent(), self.quota_percent()) {
+            (Some(u), Some(q)) if q > u => Some((q, true)),
+            (Some(u), _) => Some((u, false)),
+            (None, Some(q)) => Some((q, true)),
+            (None, None) => None,
+        }
+    }
+    /// Bytes used: the storage's figure, else the quota's, else what the inventory counted.
+    pub fn used_bytes(&self) -> Option<u64> {
+        let stats = &self.stats;
+        stats
+            .storage
+            .used
+            .or(stats.quota.used)
+            .or(stats.files.bytes)
+    }
+    /// Bytes still available: the filesystem's free space, else what the quota leaves.
+    pub fn available_bytes(&self) -> Option<u64> {
+        let stats = &self.stats;
+        stats.storage.available.or(stats.quota.remaining)
+    }
+    /// Objects, files or pins: the inventory's count, else the quota's object count.
+    pub fn objects(&self) -> Option<u64> {
+        let stats = &self.stats;
+        stats.files.count.or(stats.quota.objects_used)
+    }
+    /// Whether the figures shown are not live: stale, or of a backend down or switched off.
+    /// Such figures are drawn dimmed, never in a healthy colour.
+    pub fn figures_are_old(&self) -> bool {
+        self.stats.stale
+            || matches!(
+                self.stats.health.status,
+                HealthStatus::Down | HealthStatus::Disabled
+            )
+    }
+    /// When it was last checked (unix seconds).
+    pub fn checked_at(&self) -> Option<i64> {
+        self.stats
+            .health
+            .checked_at
+            .as_deref()
+            .and_then(crate::store::timestamp::parse)
+            .map(|t| t.timestamp())
     }
 }
 
@@ -317,6 +379,27 @@ impl BackendTable {
                 ),
                 SortColumn::Used => by_float(ra.used_percent(), rb.used_percent()),
                 SortColumn::Quota => by_float(ra.quota_percent(), rb.quota_percent()),
+                SortColumn::Fullest => by_float(
+                    ra.fullest_percent().map(|f| f.0),
+                    rb.fullest_percent().map(|f| f.0),
+                ),
+                SortColumn::UsedBytes => by_float(
+                    ra.used_bytes().map(|b| b as f64),
+                    rb.used_bytes().map(|b| b as f64),
+                ),
+                SortColumn::Available => by_float(
+                    ra.available_bytes().map(|b| b as f64),
+                    rb.available_bytes().map(|b| b as f64),
+                ),
+                SortColumn::Objects => by_float(
+                    ra.objects().map(|n| n as f64),
+                    rb.objects().map(|n| n as f64),
+                ),
+                // The most recently checked first.
+                SortColumn::Checked => by_float(
+                    ra.checked_at().map(|t| -(t as f64)),
+                    rb.checked_at().map(|t| -(t as f64)),
+                ),
             };
             primary.then_with(|| directed(ra.stats.id.cmp(&rb.stats.id)))
         });

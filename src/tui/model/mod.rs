@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod backends;
 pub mod chart_range;
+pub mod chart_series;
 pub mod columns;
 pub mod command_line;
 pub mod dashboard;
@@ -14,6 +15,7 @@ pub mod messages;
 pub use alerts::{AlertBoard, GroupKey};
 pub use backends::{BackendTable, Change, Row, SortColumn};
 pub use chart_range::ChartRange;
+pub use chart_series::ChartSeries;
 pub use columns::ListColumn;
 pub use command_line::CommandHistory;
 pub use dashboard::DashboardBackends;

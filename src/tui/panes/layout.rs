@@ -65,6 +65,19 @@ pub fn list_page(area: Rect, app: &App) -> usize {
     list.height.saturating_sub(3).max(1) as usize
 }
 
+/// The list's first visible row so that `selected` is on a page of `page` rows: unchanged while
+/// it already is, else moved just enough (the selection at the page's edge it left by).
+pub fn scroll_offset(offset: usize, selected: usize, page: usize, len: usize) -> usize {
+    let page = page.max(1);
+    let mut offset = offset.min(len.saturating_sub(page));
+    if selected < offset {
+        offset = selected;
+    } else if selected >= offset + page {
+        offset = selected + 1 - page;
+    }
+    offset
+}
+
 /// Screens at least this tall start with the summary line.
 const SUMMARY_MIN_HEIGHT: u16 = 14;
 

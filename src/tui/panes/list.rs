@@ -16,8 +16,9 @@ use tui_input::Input;
 use super::footer::Hint;
 use super::{block, percent_text, Pane};
 use crate::monitor::alerts::Rule;
-use crate::text::sanitize;
+use crate::text::{bytes_compact, count_compact, sanitize};
 use crate::tui::app::App;
+use crate::tui::model::{ListColumn, Row, SortColumn};
 use crate::tui::theme::Theme;
 
 /// The footer while the filter is typed.
@@ -56,7 +57,7 @@ pub fn alert_mark(theme: &Theme) -> &'static str {
 }
 
 /// The QUOTA cell's style: a quota in alert is in the warning colour, the error colour when full.
-fn quota_style(row: &crate::tui::model::Row, theme: &Theme) -> Style {
+fn quota_style(row: &Row, theme: &Theme) -> Style {
     if !row
         .stats
         .alerts
@@ -72,81 +73,436 @@ fn quota_style(row: &crate::tui::model::Row, theme: &Theme) -> Style {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let width = area.width;
-    // Columns go as the width shrinks: quota, then response, then kind.
-    let show_kind = width >= 46;
-    let show_resp = width >= 54;
-    let show_quota = width >= 62;
-    let mut header = vec!["HEALTH", "ID"];
-    let backends = &app.backends;
-    // "· unsupported" is the one label longer than ten cells: widen only when it is shown.
-    let unsupported = backends
-        .rows()
+/// A column as drawn: one of the list's columns, or the fuller of USED and QUOTA in one when
+/// the two do not both fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Column(ListColumn),
+    Fullest,
+}
+
+impl Shown {
+    fn header(self) -> &'static str {
+        match self {
+            Shown::Fullest => "FULL",
+            Shown::Column(column) => match column {
+                ListColumn::Health => "HEALTH",
+                ListColumn::Id => "ID",
+                ListColumn::Kind => "KIND",
+                ListColumn::Response => "RESP",
+                ListColumn::Used => "USED",
+                ListColumn::Quota => "QUOTA",
+                ListColumn::UsedBytes => "BYTES",
+                ListColumn::Available => "AVAIL",
+                ListColumn::Objects => "OBJECTS",
+                ListColumn::Checked => "CHECKED",
+                ListColumn::Trend => "TREND",
+                ListColumn::Message => "MESSAGE",
+            },
+        }
+    }
+
+    /// The sort a click on this column's header asks for.
+    pub fn sort(self) -> Option<SortColumn> {
+        Some(match self {
+            Shown::Fullest => SortColumn::Fullest,
+            Shown::Column(column) => match column {
+                ListColumn::Health => SortColumn::Health,
+                ListColumn::Id => SortColumn::Id,
+                ListColumn::Kind => SortColumn::Kind,
+                ListColumn::Response => SortColumn::Response,
+                ListColumn::Used => SortColumn::Used,
+                ListColumn::Quota => SortColumn::Quota,
+                ListColumn::UsedBytes => SortColumn::UsedBytes,
+                ListColumn::Available => SortColumn::Available,
+                ListColumn::Objects => SortColumn::Objects,
+                ListColumn::Checked => SortColumn::Checked,
+                ListColumn::Trend | ListColumn::Message => return None,
+            },
+        })
+    }
+}
+
+/// The widest the ID column grows: longer ids are cut with `…`.
+const ID_CAP: u16 = 28;
+/// The ID column's width while the essential columns are being fitted.
+const ID_MIN: u16 = 12;
+const SPACING: u16 = 1;
+const TREND_MIN: u16 = 10;
+const TREND_MAX: u16 = 30;
+const MESSAGE_MIN: u16 = 16;
+
+/// The columns that fit `width` (the list's inner width), left to right, with their widths.
+/// The health and the id always; then, as the width allows, the fuller of used and quota, the
+/// response time, used and quota apart, the kind (so narrowing drops the kind first), and the
+/// extras: bytes used, available, objects, last check, a trend sparkline, the message. Only
+/// columns in `wanted` (the config file's set) are considered.
+pub fn plan_columns(
+    width: u16,
+    wanted: &[ListColumn],
+    rows: &[Row],
+    any_marked: bool,
+) -> Vec<(Shown, u16)> {
+    let wants = |c: ListColumn| wanted.contains(&c);
+    let unsupported = rows
         .iter()
         .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
-    let health_width = if unsupported { 13 } else { 10 };
-    let mut widths = vec![Constraint::Length(health_width), Constraint::Min(8)];
-    if show_kind {
-        header.push("KIND");
-        widths.push(Constraint::Length(12));
+    // "· unsupported" is the one label longer than ten cells: widen only when it is shown.
+    let health = if unsupported { 13 } else { 10 };
+    let marks = if any_marked { 2 } else { 0 };
+    let longest_id = rows
+        .iter()
+        .map(|r| {
+            let stale = if r.stats.stale { 1 } else { 0 };
+            r.stats.id.chars().count() as u16 + stale
+        })
+        .max()
+        .unwrap_or(2);
+    let id_natural = (longest_id + marks).clamp(8, ID_CAP);
+    let id_min = id_natural.min(ID_MIN);
+    let fixed = |shown: Shown| -> u16 {
+        match shown {
+            Shown::Fullest => 7,
+            Shown::Column(column) => match column {
+                ListColumn::Health => health,
+                ListColumn::Id => id_natural,
+                ListColumn::Kind => 12,
+                ListColumn::Response => 6,
+                ListColumn::Used | ListColumn::Quota => 6,
+                ListColumn::UsedBytes | ListColumn::Available => 9,
+                ListColumn::Objects | ListColumn::Checked => 7,
+                ListColumn::Trend => TREND_MIN,
+                ListColumn::Message => MESSAGE_MIN,
+            },
+        }
+    };
+    let used = |shown: &[Shown], id: u16| -> u16 {
+        shown
+            .iter()
+            .map(|s| match s {
+                Shown::Column(ListColumn::Id) => id,
+                other => fixed(*other),
+            })
+            .sum::<u16>()
+            + SPACING * (shown.len().saturating_sub(1) as u16)
+    };
+    let mut shown = vec![
+        Shown::Column(ListColumn::Health),
+        Shown::Column(ListColumn::Id),
+    ];
+    // The essentials, with the id at its minimum.
+    let fits = |shown: &[Shown], id: u16| used(shown, id) <= width;
+    let percent_wanted = wants(ListColumn::Used) || wants(ListColumn::Quota);
+    if percent_wanted {
+        shown.push(Shown::Fullest);
+        // Before any other column, even if the id has to shrink to its least for it.
+        if !fits(&shown, id_natural.min(8)) {
+            shown.pop();
+        }
     }
-    if show_resp {
-        header.push("RESP");
-        widths.push(Constraint::Length(6));
+    if wants(ListColumn::Response) {
+        let at = shown.len().min(2);
+        shown.insert(at, Shown::Column(ListColumn::Response));
+        if !fits(&shown, id_min) {
+            shown.remove(at);
+        }
     }
-    header.push("USED");
-    widths.push(Constraint::Length(6));
-    if show_quota {
-        header.push("QUOTA");
-        widths.push(Constraint::Length(6));
+    if let Some(full) = shown.iter().position(|s| *s == Shown::Fullest) {
+        let apart: Vec<Shown> = [ListColumn::Used, ListColumn::Quota]
+            .into_iter()
+            .filter(|c| wants(*c))
+            .map(Shown::Column)
+            .collect();
+        let mut split = shown.clone();
+        split.splice(full..=full, apart);
+        if fits(&split, id_min) {
+            shown = split;
+        }
     }
-    let any_marked = backends
+    if wants(ListColumn::Kind) {
+        shown.insert(2, Shown::Column(ListColumn::Kind));
+        if !fits(&shown, id_min) {
+            shown.remove(2);
+        }
+    }
+    // The id at its natural width before any extra.
+    let mut id = if fits(&shown, id_natural) {
+        id_natural
+    } else {
+        width
+            .saturating_sub(used(&shown, 0))
+            .clamp(id_min.min(8), id_natural)
+    };
+    if id == id_natural {
+        for extra in [
+            ListColumn::UsedBytes,
+            ListColumn::Available,
+            ListColumn::Objects,
+            ListColumn::Checked,
+            ListColumn::Trend,
+            ListColumn::Message,
+        ] {
+            if wants(extra) {
+                shown.push(Shown::Column(extra));
+                if !fits(&shown, id) {
+                    shown.pop();
+                }
+            }
+        }
+    }
+    // What is left widens the message, else the trend, else the id (up to its cap).
+    let mut spare = width.saturating_sub(used(&shown, id));
+    let mut widths: Vec<(Shown, u16)> = shown
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                match s {
+                    Shown::Column(ListColumn::Id) => id,
+                    other => fixed(*other),
+                },
+            )
+        })
+        .collect();
+    if let Some(message) = widths
+        .iter_mut()
+        .find(|(s, _)| *s == Shown::Column(ListColumn::Message))
+    {
+        message.1 += spare;
+        spare = 0;
+    }
+    if let Some(trend) = widths
+        .iter_mut()
+        .find(|(s, _)| *s == Shown::Column(ListColumn::Trend))
+    {
+        let grow = spare.min(TREND_MAX - TREND_MIN);
+        trend.1 += grow;
+        spare -= grow;
+    }
+    if id < ID_CAP {
+        let grow = spare
+            .min(ID_CAP - id)
+            .min(longest_id.saturating_add(marks).saturating_sub(id));
+        id += grow;
+        if let Some(entry) = widths
+            .iter_mut()
+            .find(|(s, _)| *s == Shown::Column(ListColumn::Id))
+        {
+            entry.1 = id;
+        }
+    }
+    widths
+}
+
+/// The recent response times as one row of bars from a zero baseline: every answered poll is
+/// at least the lowest bar (never blank), a failed poll is `×`, no poll is a space.
+fn trend_spans(row: &Row, width: u16, theme: &Theme, dim: bool) -> Line<'static> {
+    const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
+    const ASCII_BARS: [&str; 8] = ["_", ".", ":", "-", "=", "+", "*", "#"];
+    let bars = if theme.ascii { &ASCII_BARS } else { &BARS };
+    let failed = if theme.ascii { "x" } else { "×" };
+    let points: Vec<_> = row
+        .history
+        .iter()
+        .skip(row.history.len().saturating_sub(width as usize))
+        .collect();
+    let max = points
+        .iter()
+        .filter_map(|p| p.response_ms)
+        .fold(0.0f32, f32::max);
+    let style = if dim { theme.dim() } else { theme.accent() };
+    let mut spans = Vec::with_capacity(points.len());
+    for point in points {
+        match point.response_ms {
+            Some(ms) => {
+                let level = if max > 0.0 {
+                    ((ms / max) * 8.0).ceil() as usize
+                } else {
+                    1
+                };
+                spans.push(Span::styled(bars[level.clamp(1, 8) - 1], style));
+            }
+            None => spans.push(Span::styled(failed, theme.error())),
+        }
+    }
+    Line::from(spans)
+}
+
+/// An age that changes at most once a minute (`<1m`, `5m`, `3h`, `2d`): a column of ages
+/// ticking every second would redraw every row every second, over SSH.
+fn minute_age(secs: i64) -> String {
+    match secs.max(0) {
+        0..=59 => "<1m".into(),
+        s @ 60..=3599 => format!("{}m", s / 60),
+        s @ 3600..=86_399 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// A local clock time for a narrow column: `14:03`.
+fn clock_time(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Where the list is in its rows: "21–49 of 59" (nothing when every row is shown).
+pub fn scroll_position(offset: usize, page: usize, len: usize, ascii: bool) -> Option<String> {
+    if len <= page {
+        return None;
+    }
+    let first = offset.min(len.saturating_sub(page)) + 1;
+    let last = (first + page - 1).min(len);
+    let dash = if ascii { "-" } else { "–" };
+    Some(format!(" {first}{dash}{last} of {len} "))
+}
+
+/// The text of one figure cell (`?` when unknown).
+fn figure_cell(
+    shown: Shown,
+    row: &Row,
+    app: &App,
+    theme: &Theme,
+    width: u16,
+    old: bool,
+) -> Cell<'static> {
+    let stats = &row.stats;
+    let unknown = || "?".to_string();
+    let text = match shown {
+        Shown::Fullest => match row.fullest_percent() {
+            Some((p, true)) => format!("{p:.0}%q"),
+            Some((p, false)) => format!("{p:.1}%"),
+            None => unknown(),
+        },
+        Shown::Column(column) => match column {
+            ListColumn::Health | ListColumn::Id => String::new(),
+            ListColumn::Kind => sanitize(&stats.kind, 12),
+            ListColumn::Response => match (stats.stale, stats.performance.avg_response_time) {
+                (false, Some(ms)) => crate::text::millis_compact(ms),
+                _ => unknown(),
+            },
+            ListColumn::Used => percent_text(row.used_percent()),
+            ListColumn::Quota => percent_text(row.quota_percent()),
+            ListColumn::UsedBytes => row.used_bytes().map_or_else(unknown, bytes_compact),
+            ListColumn::Available => row.available_bytes().map_or_else(unknown, bytes_compact),
+            ListColumn::Objects => row.objects().map_or_else(unknown, count_compact),
+            ListColumn::Checked => match row.checked_at() {
+                Some(at) if app.absolute_times => clock_time(at),
+                Some(at) => minute_age(app.now - at),
+                None => "never".into(),
+            },
+            ListColumn::Trend => return Cell::from(trend_spans(row, width, theme, old)),
+            ListColumn::Message => sanitize(stats.health.message.as_deref().unwrap_or(""), 200),
+        },
+    };
+    let mut style = match shown {
+        Shown::Column(ListColumn::Quota) | Shown::Fullest => quota_style(row, theme),
+        _ => Style::default(),
+    };
+    // Figures from an earlier answer are dimmed, as in the detail (not the message).
+    if old && shown != Shown::Column(ListColumn::Message) && style == Style::default() {
+        style = theme.dim();
+    }
+    Cell::from(text).style(style)
+}
+
+/// The columns as the list in `area` draws them now.
+fn plan_for(app: &App, area: Rect) -> (Vec<(Shown, u16)>, bool) {
+    let any_marked = app
+        .backends
         .visible()
         .any(|row| app.alerts.in_alert(&row.stats, app.now));
+    let plan = plan_columns(
+        area.width.saturating_sub(2),
+        &app.list_columns,
+        app.backends.rows(),
+        any_marked,
+    );
+    (plan, any_marked)
+}
+
+/// What a click at (`x`, `y`) on the list in `area` is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListSpot {
+    Header(Shown),
+    /// A row, by its position among the visible rows.
+    Row(usize),
+    Elsewhere,
+}
+
+/// Where a click lands on the list drawn in `area` (the same plan the drawing uses).
+pub fn spot(app: &App, area: Rect, x: u16, y: u16) -> ListSpot {
+    let inner_left = area.x + 1;
+    if y == area.y + 1 {
+        let (plan, _) = plan_for(app, area);
+        let mut left = inner_left;
+        for (shown, width) in plan {
+            if x >= left && x < left + width + SPACING {
+                return ListSpot::Header(shown);
+            }
+            left += width + SPACING;
+        }
+        return ListSpot::Elsewhere;
+    }
+    let first_row = area.y + 2;
+    if y >= first_row && y < area.bottom().saturating_sub(1) && x >= inner_left {
+        let position = app.list_offset + usize::from(y - first_row);
+        if position < app.backends.visible_len() {
+            return ListSpot::Row(position);
+        }
+    }
+    ListSpot::Elsewhere
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let backends = &app.backends;
+    let (plan, any_marked) = plan_for(app, area);
+    let header: Vec<Cell> = plan
+        .iter()
+        .map(|(shown, _)| {
+            let mut text = shown.header().to_string();
+            if shown.sort() == Some(backends.sort()) {
+                text.push_str(theme.sort_arrow(backends.reverse()));
+            }
+            Cell::from(text)
+        })
+        .collect();
+    let widths: Vec<Constraint> = plan.iter().map(|(_, w)| Constraint::Length(*w)).collect();
     let rows: Vec<TableRow> = backends
         .visible()
         .map(|row| {
             let stats = &row.stats;
-            let testing = app.testing.contains(&stats.id);
-            let mut id = Vec::new();
-            if testing {
-                id.push(Span::raw(format!("{} ", theme.spinner(app.spinner))));
-            }
-            if app.alerts.in_alert(stats, app.now) {
-                id.push(Span::styled(
-                    format!("{} ", alert_mark(theme)),
-                    theme.warning().add_modifier(Modifier::BOLD),
-                ));
-            } else if any_marked {
-                // The ids stay in one column.
-                id.push(Span::raw("  "));
-            }
-            id.push(Span::raw(sanitize(&stats.id, 64)));
-            if stats.stale {
-                id.push(Span::raw(theme.stale_mark()));
-            }
-            let mut cells = vec![
-                Cell::from(theme.health_label(stats.health.status))
-                    .style(theme.health(stats.health.status)),
-                Cell::from(Line::from(id)),
-            ];
-            if show_kind {
-                cells.push(Cell::from(sanitize(&stats.kind, 12)));
-            }
-            if show_resp {
-                let resp = match (stats.stale, stats.performance.avg_response_time) {
-                    (false, Some(ms)) => crate::text::millis_compact(ms),
-                    _ => "?".into(),
-                };
-                cells.push(Cell::from(resp));
-            }
-            cells.push(Cell::from(percent_text(row.used_percent())));
-            if show_quota {
-                cells.push(
-                    Cell::from(percent_text(row.quota_percent())).style(quota_style(row, theme)),
-                );
-            }
+            let old = row.figures_are_old();
+            let cells: Vec<Cell> = plan
+                .iter()
+                .map(|(shown, width)| match shown {
+                    Shown::Column(ListColumn::Health) => {
+                        Cell::from(theme.health_label(stats.health.status))
+                            .style(theme.health(stats.health.status))
+                    }
+                    Shown::Column(ListColumn::Id) => {
+                        let mut id = Vec::new();
+                        if app.testing.contains(&stats.id) {
+                            id.push(Span::raw(format!("{} ", theme.spinner(app.spinner))));
+                        }
+                        if app.alerts.in_alert(stats, app.now) {
+                            id.push(Span::styled(
+                                format!("{} ", alert_mark(theme)),
+                                theme.warning().add_modifier(Modifier::BOLD),
+                            ));
+                        } else if any_marked {
+                            // The ids stay in one column.
+                            id.push(Span::raw("  "));
+                        }
+                        id.push(Span::raw(sanitize(&stats.id, 64)));
+                        if stats.stale {
+                            id.push(Span::raw(theme.stale_mark()));
+                        }
+                        Cell::from(Line::from(id))
+                    }
+                    other => figure_cell(*other, row, app, theme, *width, old),
+                })
+                .collect();
             TableRow::new(cells)
         })
         .collect();
@@ -192,21 +548,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.dim(),
         ));
     }
-    let header_row = TableRow::new(header.into_iter().map(Cell::from).collect::<Vec<_>>())
-        .style(Style::default().add_modifier(Modifier::BOLD));
+    let header_row = TableRow::new(header).style(Style::default().add_modifier(Modifier::BOLD));
     let empty = backends.rows().is_empty();
     let nothing_visible = backends.visible_len() == 0;
     let selected = backends.selected_position();
+    let page = usize::from(area.height.saturating_sub(3)).max(1);
+    let mut list_block = block(Line::from(title), app.focus == Pane::List, theme);
+    if let Some(position) =
+        scroll_position(app.list_offset, page, backends.visible_len(), theme.ascii)
+    {
+        list_block = list_block.title_bottom(Line::from(position).right_aligned());
+    }
     let table = Table::new(rows, widths)
         .header(header_row)
-        .block(block(Line::from(title), app.focus == Pane::List, theme))
+        .block(list_block)
         .row_highlight_style(theme.selected())
-        .column_spacing(1);
-    let mut state = TableState::default().with_selected(if nothing_visible {
-        None
-    } else {
-        Some(selected)
-    });
+        .column_spacing(SPACING);
+    let mut state = TableState::default()
+        .with_offset(app.list_offset)
+        .with_selected(if nothing_visible {
+            None
+        } else {
+            Some(selected)
+        });
     frame.render_stateful_widget(table, area, &mut state);
     if empty || nothing_visible {
         let text = if empty {
@@ -391,5 +755,139 @@ mod tests {
         );
         let plain = render(&app, Theme::new(ColorDepth::None, false));
         assert_eq!(quota_fg(&plain, "full"), Color::Reset, "no colour: none");
+    }
+
+    fn headers(width: u16, wanted: &[ListColumn]) -> Vec<&'static str> {
+        let rows = vec![row("garage-bucket-01", 10, &[])];
+        plan_columns(width, wanted, &rows, false)
+            .into_iter()
+            .map(|(shown, _)| shown.header())
+            .collect()
+    }
+
+    #[test]
+    fn columns_come_as_the_width_grows_and_kind_goes_first() {
+        let all = ListColumn::ALL;
+        // 40x12: health, id and the fuller of used and quota (a bucket has only a quota).
+        assert_eq!(headers(38, &all), ["HEALTH", "ID", "RESP", "FULL"]);
+        assert_eq!(headers(30, &all), ["HEALTH", "ID", "FULL"]);
+        // Narrower than the kind needs: everything else before it.
+        assert_eq!(headers(50, &all), ["HEALTH", "ID", "RESP", "USED", "QUOTA"]);
+        assert_eq!(
+            headers(64, &all),
+            ["HEALTH", "ID", "KIND", "RESP", "USED", "QUOTA"]
+        );
+        let wide = headers(196, &all);
+        assert_eq!(
+            wide,
+            [
+                "HEALTH", "ID", "KIND", "RESP", "USED", "QUOTA", "BYTES", "AVAIL", "OBJECTS",
+                "CHECKED", "TREND", "MESSAGE"
+            ]
+        );
+        // Every width fits, and the message takes what is left.
+        for width in 20..=240 {
+            let rows = vec![row("a-very-long-backend-identifier-indeed-more", 10, &[])];
+            let plan = plan_columns(width, &all, &rows, true);
+            let used: u16 =
+                plan.iter().map(|(_, w)| *w).sum::<u16>() + SPACING * (plan.len() as u16 - 1);
+            assert!(used <= width.max(30), "{width}: {plan:?}");
+            let id = plan
+                .iter()
+                .find(|(s, _)| *s == Shown::Column(ListColumn::Id))
+                .unwrap()
+                .1;
+            assert!(id <= ID_CAP, "the id is capped: {id}");
+        }
+    }
+
+    #[test]
+    fn the_config_set_limits_the_columns() {
+        let wanted = [ListColumn::Health, ListColumn::Quota, ListColumn::Objects];
+        assert_eq!(headers(196, &wanted), ["HEALTH", "ID", "QUOTA", "OBJECTS"]);
+        assert_eq!(headers(28, &wanted), ["HEALTH", "ID", "FULL"]);
+    }
+
+    #[test]
+    fn the_fullest_is_the_quota_of_a_bucket_and_says_so() {
+        let app = app();
+        let mut terminal = Terminal::new(TestBackend::new(34, 9)).unwrap();
+        terminal
+            .draw(|frame| {
+                draw(
+                    frame,
+                    frame.area(),
+                    &app,
+                    &Theme::new(ColorDepth::None, false),
+                )
+            })
+            .unwrap();
+        let lines = lines(&terminal);
+        assert!(lines[1].contains("FULL"), "{lines:#?}");
+        let warm = lines.iter().find(|l| l.contains(" warm ")).unwrap();
+        assert!(warm.contains("92%q"), "{warm}");
+    }
+
+    #[test]
+    fn the_trend_draws_every_answered_poll_and_marks_failures() {
+        use crate::monitor::history::Point;
+        let point = |at: u64, ms: Option<f32>| Point {
+            at,
+            response_ms: ms,
+            used_bytes: None,
+            ..Default::default()
+        };
+        let theme = Theme::new(ColorDepth::None, false);
+        for series in [
+            vec![Some(5.0); 8],                                      // flat
+            vec![Some(100.0), Some(100.2), Some(99.9), Some(100.1)], // near-constant
+            (1..=10).map(|i| Some(i as f32)).collect::<Vec<_>>(),    // growing
+            vec![Some(0.0), Some(0.0)],                              // zero
+        ] {
+            let mut r = row("r", 1, &[]);
+            r.history = series
+                .iter()
+                .enumerate()
+                .map(|(i, ms)| point(i as u64, *ms))
+                .collect();
+            let line = trend_spans(&r, 12, &theme, false);
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            assert_eq!(text.chars().count(), series.len());
+            assert!(!text.contains(' '), "no answered poll is blank: {text:?}");
+        }
+        let mut r = row("r", 1, &[]);
+        r.history = vec![point(1, Some(3.0)), point(2, None), point(3, Some(6.0))];
+        let text: String = trend_spans(&r, 12, &theme, false)
+            .spans
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect();
+        assert_eq!(text, "▄×█");
+        let ascii: String = trend_spans(&r, 12, &Theme::new(ColorDepth::None, true), false)
+            .spans
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect();
+        assert!(ascii.is_ascii(), "{ascii}");
+    }
+
+    #[test]
+    fn the_scroll_position_says_which_rows_are_shown() {
+        assert_eq!(scroll_position(0, 10, 5, false), None);
+        assert_eq!(
+            scroll_position(20, 29, 59, false).as_deref(),
+            Some(" 21–49 of 59 ")
+        );
+        assert_eq!(
+            scroll_position(50, 29, 59, true).as_deref(),
+            Some(" 31-59 of 59 ")
+        );
+        use super::super::layout::scroll_offset;
+        // The page stays while the selection moves inside it, and moves by one at its edges.
+        assert_eq!(scroll_offset(0, 5, 10, 59), 0);
+        assert_eq!(scroll_offset(0, 10, 10, 59), 1);
+        assert_eq!(scroll_offset(20, 25, 10, 59), 20);
+        assert_eq!(scroll_offset(20, 19, 10, 59), 19);
+        assert_eq!(scroll_offset(55, 3, 10, 20), 3);
     }
 }

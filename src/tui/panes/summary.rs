@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::stats::HealthStatus;
-use crate::text::{bytes, sanitize};
+use crate::text::{bytes, bytes_compact, sanitize};
 use crate::tui::app::App;
 use crate::tui::model::Row;
 use crate::tui::theme::Theme;
@@ -75,6 +75,40 @@ fn space_totals(rows: &[Row]) -> (Option<u64>, Option<u64>) {
         }
     }
     (used, free)
+}
+
+/// Space by kind: (kind, used, free), the kind using most first. A kind whose backends gave
+/// no figure is left out. Used is the storage's, else the quota's, else what the inventory
+/// counted; backends of one kind reporting the very same filesystem figures count once.
+pub fn by_kind(rows: &[Row]) -> Vec<(&str, Option<u64>, Option<u64>)> {
+    let mut kinds: Vec<(&str, Option<u64>, Option<u64>)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for row in rows {
+        let storage = &row.stats.storage;
+        let kind = row.stats.kind.as_str();
+        let filesystem = storage.used.is_some() || storage.available.is_some();
+        if filesystem && !seen.insert((kind, storage.total, storage.used, storage.available)) {
+            continue;
+        }
+        let (used, free) = (row.used_bytes(), row.available_bytes());
+        if used.is_none() && free.is_none() {
+            continue;
+        }
+        let add = |sum: &mut Option<u64>, n: Option<u64>| {
+            if let Some(n) = n {
+                *sum = Some(sum.unwrap_or(0).saturating_add(n));
+            }
+        };
+        match kinds.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some((_, u, f)) => {
+                add(u, used);
+                add(f, free);
+            }
+            None => kinds.push((kind, used, free)),
+        }
+    }
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    kinds
 }
 
 /// The fullest backend: the higher of its used % and quota %, with its id.
@@ -151,6 +185,22 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
             Span::raw(format!("{at_least}{}", bytes(free))),
         ]);
     }
+    // By kind last: each kind is a piece of its own, left off one by one as the width ends.
+    let kinds = by_kind(rows);
+    if kinds.len() > 1 {
+        for (kind, used, free) in kinds {
+            let mut piece = vec![Span::styled(
+                format!("{} ", sanitize(kind, 14)),
+                theme.dim(),
+            )];
+            piece.push(Span::raw(used.map_or_else(|| "?".into(), bytes_compact)));
+            if let Some(free) = free {
+                piece.push(Span::styled(" free ", theme.dim()));
+                piece.push(Span::raw(bytes_compact(free)));
+            }
+            pieces.push(piece);
+        }
+    }
     let mut spans = Vec::new();
     let mut used_width = 0usize;
     for piece in pieces {
@@ -224,5 +274,26 @@ mod tests {
         ];
         assert_eq!(fullest(&rows), Some(("b", 90.0)));
         assert_eq!(fullest(&[]), None);
+    }
+
+    #[test]
+    fn space_by_kind_counts_a_filesystem_once_and_leaves_unknowns_out() {
+        let disk = Storage::filesystem(Some(1000), Some(400), Some(500));
+        let mut rows = vec![
+            row("a", disk.clone()),
+            row("b", disk),
+            row("bucket", Storage::default()),
+            row("unknown", Storage::default()),
+        ];
+        for r in &mut rows[..2] {
+            r.stats.kind = "local".into();
+        }
+        rows[2].stats.kind = "s3".into();
+        rows[2].stats.quota.used = Some(7_000);
+        rows[3].stats.kind = "ipfs".into();
+        assert_eq!(
+            by_kind(&rows),
+            vec![("s3", Some(7_000), None), ("local", Some(400), Some(500))]
+        );
     }
 }
