@@ -52,11 +52,15 @@ add hf-widget --type huggingface --set "repo_id=$(cred hf_repo)" --set repo_type
 add lotus --type filecoin --set "api_url=$(url filecoin)/rpc/v1" --set wallet=f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za
 add gdrive --type rclone --set "rc_url=$(url rclone)" --set remote=bench:
 
-# A day of history for media-disk, one point a minute: response times around 2 ms with a slow
-# hour, a failed poll now and then, an upload at -6 h, a gap where the console was not running.
-python3 - "$home/cache/media-disk/history.ndjson" <<'PY'
+# A day of history for media-disk, one point a minute, in step with what it really reports:
+# its filesystem's used bytes (as df counts them) and its files; response times around 0.2 ms
+# with a slow hour, a failed poll now and then, the poster uploaded at -6 h, and a gap where
+# the console was not running.
+python3 - "$home/cache/media-disk/history.ndjson" "$work/media" <<'PY'
 import math, os, random, sys, time
-path = sys.argv[1]
+path, media = sys.argv[1], sys.argv[2]
+vfs = os.statvfs(media)
+used_now = (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize
 os.makedirs(os.path.dirname(path), exist_ok=True)
 now = int(time.time())
 random.seed(11)
@@ -68,14 +72,13 @@ with open(path, "w") as f:
         if i % 97 == 0:
             f.write(f"[{at},null,null]\n")
             continue
-        ms = 2.0 + 0.6 * math.sin(i / 50) + random.random() * 0.4 + (6.0 if 300 < i < 360 else 0)
-        used = 2_400_000_000 + (900_000_000 if i < 360 else 0) + (24 * 60 - i) * 150_000
-        files = 4_000 + (1_200 if i < 360 else 0) + (24 * 60 - i) // 3
+        ms = 0.2 + 0.08 * math.sin(i / 50) + random.random() * 0.05 + (1.5 if 300 < i < 360 else 0)
+        used = used_now - (400_000_000 if i >= 360 else 0) - i * 40_000
+        files = 1 if i >= 360 else 2
         f.write(f"[{at},{ms:.3f},{used},{files}]\n")
 PY
-
 export DISPLAY=:77
-Xvfb :77 -screen 0 1700x1000x24 >/dev/null 2>&1 & xvfb=$!
+Xvfb :77 -screen 0 2000x1100x24 >/dev/null 2>&1 & xvfb=$!
 sleep 1
 term() { # term COLSxROWS TITLE ARGS...
   local geometry=$1 title=$2; shift 2

@@ -147,6 +147,24 @@ def main():
         results[f"{name}_bytes_per_sec"] = round(p.bytes_since(t0) / (t1 - t0), 1)
         results[f"{name}_cpu_percent"] = round((p.cpu_seconds() - c0[name]) / (t1 - t0) * 100, 2)
         results[f"{name}_rss_mib"] = round(p.rss() / 1048576, 1)
+    # (a') the same at 200x50, next to htop at 200x50: every list column and taller charts.
+    wide = Pty([BIN, "--home", home], cols=200, rows=50)
+    htop_wide = Pty(["htop"], cols=200, rows=50)
+    time.sleep(4)
+    t0 = time.monotonic()
+    c0 = {n: p.cpu_seconds() for n, p in [("wide", wide), ("htop_wide", htop_wide)]}
+    time.sleep(20)
+    t1 = time.monotonic()
+    for name, p in [("wide", wide), ("htop_wide", htop_wide)]:
+        results[f"{name}_200x50_bytes_per_sec"] = round(p.bytes_since(t0) / (t1 - t0), 1)
+        results[f"{name}_200x50_cpu_percent"] = round((p.cpu_seconds() - c0[name]) / (t1 - t0) * 100, 2)
+        results[f"{name}_200x50_rss_mib"] = round(p.rss() / 1048576, 1)
+    # (a'') the full-screen detail (Enter) at 200x50: its charts fill the screen.
+    wide.write(b"\r")
+    time.sleep(2)
+    results["full_detail_200x50_bytes_per_sec"] = round(window(wide, 20)[0], 1)
+    for p in (wide, htop_wide):
+        p.stop()
     # (b) paused: the same console, after `p`.
     ours.write(b"p")
     time.sleep(1)
@@ -205,7 +223,7 @@ def main():
     results["key_latency_ms_p99"] = round(latencies[int(len(latencies) * 0.99) - 1], 2)
     results["key_presses_answered"] = len(latencies)
 
-    print("console budgets, pty 120x40, xterm-256color")
+    print("console budgets, pty 120x40 (and 200x50 where named), xterm-256color")
     for key, value in results.items():
         print(f"  {key:32} {value}")
     print(json.dumps(results))
