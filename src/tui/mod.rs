@@ -24,6 +24,17 @@ pub(crate) mod test_support {
     use ratatui::buffer::Buffer;
     use ratatui::style::Color;
 
+    /// The screen's rows as text, one String per row.
+    pub fn screen_lines(buffer: &Buffer) -> Vec<String> {
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The foreground of the first cell of `needle` on screen, if it is shown.
     pub fn fg_of(buffer: &Buffer, needle: &str) -> Option<Color> {
         (0..buffer.area.height).find_map(|y| {

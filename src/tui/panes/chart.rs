@@ -543,13 +543,7 @@ mod tests {
     }
 
     fn text(buffer: &Buffer) -> Vec<String> {
-        (0..buffer.area.height)
-            .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect()
-            })
-            .collect()
+        crate::tui::test_support::screen_lines(buffer)
     }
 
     fn blank(symbol: &str) -> bool {

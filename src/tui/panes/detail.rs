@@ -747,14 +747,7 @@ mod tests {
     }
 
     fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
-        let buffer = terminal.backend().buffer();
-        (0..buffer.area.height)
-            .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect()
-            })
-            .collect()
+        crate::tui::test_support::screen_lines(terminal.backend().buffer())
     }
 
     const SIZES: [(u16, u16); 4] = [(200, 50), (120, 40), (80, 24), (40, 12)];

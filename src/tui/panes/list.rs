@@ -672,14 +672,7 @@ mod tests {
     }
 
     fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
-        let buffer = terminal.backend().buffer();
-        (0..buffer.area.height)
-            .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol().to_string())
-                    .collect()
-            })
-            .collect()
+        crate::tui::test_support::screen_lines(terminal.backend().buffer())
     }
 
     /// The foreground of the QUOTA cell in the row of `id`.
