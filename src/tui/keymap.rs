@@ -2,8 +2,6 @@
 //! help's words). A `Keymap` is that table's keys with the config file's `[keys]` over them:
 //! the dispatcher, the footer and the help read the keys from it, so what is shown is what works.
 
-use std::borrow::Cow;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,8 +62,6 @@ const fn ch(c: char) -> Key {
 pub struct Binding {
     pub action: Action,
     pub keys: &'static [Key],
-    /// How the keys are written in the footer and help.
-    pub shown: &'static str,
     /// A word or two for the footer.
     pub label: &'static str,
     /// A sentence for the help screen.
@@ -79,14 +75,12 @@ pub struct Binding {
 const fn bind(
     action: Action,
     keys: &'static [Key],
-    shown: &'static str,
     label: &'static str,
     help: &'static str,
 ) -> Binding {
     Binding {
         action,
         keys,
-        shown,
         label,
         help,
         changes: false,
@@ -108,218 +102,187 @@ pub const KEYMAP: &[Binding] = &[
     footer(bind(
         Action::Up,
         &[key(KeyCode::Up), ch('k')],
-        "↑/k",
         "up",
         "select the previous backend (or scroll up)",
     )),
     footer(bind(
         Action::Down,
         &[key(KeyCode::Down), ch('j')],
-        "↓/j",
         "down",
         "select the next backend (or scroll down)",
     )),
     bind(
         Action::Top,
         &[ch('g'), key(KeyCode::Home)],
-        "g",
         "top",
         "go to the first backend",
     ),
     bind(
         Action::Bottom,
         &[ch('G'), key(KeyCode::End)],
-        "G",
         "bottom",
         "go to the last backend",
     ),
     bind(
         Action::PageUp,
         &[key(KeyCode::PageUp)],
-        "PgUp",
         "page up",
         "one page up",
     ),
     bind(
         Action::PageDown,
         &[key(KeyCode::PageDown)],
-        "PgDn",
         "page down",
         "one page down",
     ),
     bind(
         Action::NextPane,
         &[key(KeyCode::Tab), ch('l'), key(KeyCode::Right)],
-        "Tab/l",
         "next pane",
         "focus the next pane (list, detail, messages)",
     ),
     bind(
         Action::PrevPane,
         &[key(KeyCode::BackTab), ch('h'), key(KeyCode::Left)],
-        "S-Tab/h",
         "prev pane",
         "focus the previous pane",
     ),
     footer(bind(
         Action::Open,
         &[key(KeyCode::Enter)],
-        "Enter",
         "detail",
         "full-screen detail of the selected backend",
     )),
     bind(
         Action::Back,
         &[key(KeyCode::Esc)],
-        "Esc",
         "back",
         "back to the list; clears the filter",
     ),
     footer(bind(
         Action::Filter,
         &[ch('/')],
-        "/",
         "filter",
         "filter by id, kind or health as you type (Enter keeps, Esc clears)",
     )),
     footer(bind(
         Action::Sort,
         &[ch('s')],
-        "s",
         "sort",
         "sort by the next column",
     )),
     bind(
         Action::SortReverse,
         &[ch('S')],
-        "S",
         "reverse",
         "reverse the sort order",
     ),
     footer(changing(bind(
         Action::Add,
         &[ch('a')],
-        "a",
         "add",
         "add a backend",
     ))),
     footer(changing(bind(
         Action::Edit,
         &[ch('e')],
-        "e",
         "edit",
         "edit the selected backend",
     ))),
     changing(bind(
         Action::Clone,
         &[ch('c')],
-        "c",
         "clone",
         "add a backend with the selected one's values, under a new id",
     )),
     footer(bind(
         Action::Test,
         &[ch('t')],
-        "t",
         "test",
         "test the selected backend in the background",
     )),
     changing(bind(
         Action::Toggle,
         &[ch('x')],
-        "x",
         "on/off",
         "switch the selected backend off, or on again (its enabled field)",
     )),
     changing(bind(
         Action::TestWrite,
         &[ch('W')],
-        "W",
         "write test",
         "test, then put, read back and delete a small object (local, s3)",
     )),
     footer(changing(bind(
         Action::Remove,
         &[ch('d'), key(KeyCode::Delete)],
-        "d",
         "remove",
         "remove the selected backend (asks first)",
     ))),
     footer(bind(
         Action::PollNow,
         &[ch('r')],
-        "r",
         "poll",
         "poll the selected backend now",
     )),
     bind(
         Action::Inventory,
         &[ch('I')],
-        "I",
         "count",
         "count the selected backend now (listing, walk, pins)",
     ),
     bind(
         Action::YankId,
         &[ch('y')],
-        "y",
         "copy id",
         "copy the selected backend's id (to the clipboard, by OSC 52)",
     ),
     bind(
         Action::YankEndpoint,
         &[ch('Y')],
-        "Y",
         "copy endpoint",
         "copy the selected backend's endpoint, host:port (OSC 52)",
     ),
     bind(
         Action::Dashboard,
         &[ch('D')],
-        "D",
         "dashboard",
         "the Python dashboard's own backends, read-only",
     ),
     bind(
         Action::Alerts,
         &[ch('A')],
-        "A",
         "alerts",
         "the alerts, grouped by endpoint: acknowledge (a), silence (s, S)",
     ),
     bind(
         Action::RangeShorter,
         &[ch('[')],
-        "[",
         "shorter",
         "charts: a shorter time range (15m, 1h, 24h, 7d, 30d; also :range 24h)",
     ),
     bind(
         Action::RangeLonger,
         &[ch(']')],
-        "]",
         "longer",
         "charts: a longer time range, read from the kept history",
     ),
     bind(
         Action::AbsoluteTimes,
         &[ch('T')],
-        "T",
         "times",
         "ages (checked 12s ago) or the clock times they stand for",
     ),
     footer(bind(
         Action::Pause,
         &[ch('p')],
-        "p",
         "pause",
         "pause or resume live updates",
     )),
-    footer(bind(Action::Help, &[ch('?')], "?", "help", "this help")),
+    footer(bind(Action::Help, &[ch('?')], "help", "this help")),
     bind(
         Action::Command,
         &[ch(':')],
-        ":",
         "command",
         "command line (Tab completes): add, edit, clone, test, remove, q",
     ),
@@ -332,21 +295,10 @@ pub const KEYMAP: &[Binding] = &[
                 modifiers: KeyModifiers::CONTROL,
             },
         ],
-        "q",
         "quit",
         "quit (Ctrl-C too)",
     )),
 ];
-
-/// The action the table's default keys bind to a key (the console dispatches through its
-/// `Keymap`, which has the config file's keys).
-pub fn action_for(event: &KeyEvent) -> Option<Action> {
-    let pressed = Key::pressed(event);
-    KEYMAP
-        .iter()
-        .find(|b| b.keys.contains(&pressed))
-        .map(|b| b.action)
-}
 
 pub fn binding(action: Action) -> Option<&'static Binding> {
     KEYMAP.iter().find(|b| b.action == action)
@@ -567,14 +519,18 @@ pub fn shown_keys(keys: &[Key]) -> String {
 /// them. The dispatcher, the footer and the help all read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keymap {
-    /// Every action of the table, in its order, with the keys bound to it.
-    bound: Vec<(Action, Vec<Key>)>,
+    /// Every action of the table, in its order, with the keys bound to it and how the footer
+    /// and help write them (worked out when they are bound, not every frame).
+    bound: Vec<(Action, Vec<Key>, String)>,
 }
 
 impl Default for Keymap {
     fn default() -> Keymap {
         Keymap {
-            bound: KEYMAP.iter().map(|b| (b.action, b.keys.to_vec())).collect(),
+            bound: KEYMAP
+                .iter()
+                .map(|b| (b.action, b.keys.to_vec(), shown_keys(b.keys)))
+                .collect(),
         }
     }
 }
@@ -585,16 +541,16 @@ impl Keymap {
         let pressed = Key::pressed(event);
         self.bound
             .iter()
-            .find(|(_, keys)| keys.contains(&pressed))
-            .map(|(action, _)| *action)
+            .find(|(_, keys, _)| keys.contains(&pressed))
+            .map(|(action, _, _)| *action)
     }
 
     /// The keys bound to `action` (none when the config file unbound it).
     pub fn keys(&self, action: Action) -> &[Key] {
         self.bound
             .iter()
-            .find(|(a, _)| *a == action)
-            .map_or(&[], |(_, keys)| keys.as_slice())
+            .find(|(a, _, _)| *a == action)
+            .map_or(&[], |(_, keys, _)| keys.as_slice())
     }
 
     /// Binds `keys` to `action` in place of its keys (each key once).
@@ -605,7 +561,8 @@ impl Keymap {
                 unique.push(*key);
             }
         }
-        if let Some((_, bound)) = self.bound.iter_mut().find(|(a, _)| *a == action) {
+        if let Some((_, bound, shown)) = self.bound.iter_mut().find(|(a, _, _)| *a == action) {
+            *shown = shown_keys(&unique);
             *bound = unique;
         }
     }
@@ -615,19 +572,17 @@ impl Keymap {
         self.keys(action).iter().find_map(|key| {
             self.bound
                 .iter()
-                .find(|(other, keys)| *other != action && keys.contains(key))
-                .map(|(other, _)| (*key, *other))
+                .find(|(other, keys, _)| *other != action && keys.contains(key))
+                .map(|(other, _, _)| (*key, *other))
         })
     }
 
-    /// How the footer and the help write `action`'s keys: the table's words while they are the
-    /// table's keys, else from the keys themselves.
-    pub fn shown(&self, action: Action) -> Cow<'static, str> {
-        let keys = self.keys(action);
-        match binding(action) {
-            Some(b) if b.keys == keys => Cow::Borrowed(b.shown),
-            _ => Cow::Owned(shown_keys(keys)),
-        }
+    /// How the footer and the help write `action`'s keys (`↑/k`; empty when unbound).
+    pub fn shown(&self, action: Action) -> &str {
+        self.bound
+            .iter()
+            .find(|(a, _, _)| *a == action)
+            .map_or("", |(_, _, shown)| shown.as_str())
     }
 }
 
@@ -650,6 +605,8 @@ mod tests {
     #[test]
     fn shifted_letters_and_ctrl_c() {
         let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        let keymap = Keymap::default();
+        let action_for = |event: &KeyEvent| keymap.action_for(event);
         assert_eq!(action_for(&shifted), Some(Action::Bottom));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(&ctrl_c), Some(Action::Quit));
@@ -713,9 +670,12 @@ mod tests {
     #[test]
     fn a_keymap_dispatches_and_shows_the_keys_bound_now() {
         let defaults = Keymap::default();
-        for binding in KEYMAP {
-            assert_eq!(defaults.shown(binding.action), binding.shown);
-        }
+        // The footer's words for the table's keys, as they have always read.
+        assert_eq!(defaults.shown(Action::Up), "↑/k");
+        assert_eq!(defaults.shown(Action::NextPane), "Tab/l");
+        assert_eq!(defaults.shown(Action::PrevPane), "S-Tab/h");
+        assert_eq!(defaults.shown(Action::Top), "g");
+        assert_eq!(defaults.shown(Action::Quit), "q");
         assert_eq!(shown_keys(&[key(KeyCode::Up), ch('k')]), "↑/k");
         assert_eq!(shown_keys(&[ch('g'), key(KeyCode::Home)]), "g");
 

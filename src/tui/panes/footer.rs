@@ -3,8 +3,6 @@
 //! else the main screen's from the keymap, with the keys bound now (`? help` kept when not all
 //! fit) — and `read-only`.
 
-use std::borrow::Cow;
-
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
@@ -23,11 +21,11 @@ pub type Hint = (&'static str, &'static str);
 
 /// A hint as the footer draws it: the keys (as bound now), what they do, and whether it is
 /// the help's (kept when not all fit).
-type Shown = (Cow<'static, str>, &'static str, bool);
+type Shown<'a> = (&'a str, &'static str, bool);
 
 /// The main screen's keys from the keymap: those meant for the footer that work now, and that
 /// have a key.
-fn main_hints(app: &App) -> Vec<Shown> {
+fn main_hints(app: &App) -> Vec<Shown<'_>> {
     KEYMAP
         .iter()
         .filter(|b| b.in_footer && !(app.read_only && b.changes))
@@ -47,17 +45,14 @@ fn main_hints(app: &App) -> Vec<Shown> {
             };
             (app.keymap.shown(b.action), label, b.action == Action::Help)
         })
-        .chain(
-            app.full_detail
-                .then_some((Cow::Borrowed("Esc"), "back", false)),
-        )
+        .chain(app.full_detail.then_some(("Esc", "back", false)))
         .collect()
 }
 
-fn fixed(hints: &[Hint]) -> Vec<Shown> {
+fn fixed(hints: &[Hint]) -> Vec<Shown<'static>> {
     hints
         .iter()
-        .map(|(keys, label)| (Cow::Borrowed(*keys), *label, false))
+        .map(|(keys, label)| (*keys, *label, false))
         .collect()
 }
 
