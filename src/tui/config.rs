@@ -280,7 +280,7 @@ pub fn parse(text: &str, file: &str) -> Result<ConsoleConfig, ConfigError> {
                     match key.get_ref().as_ref() {
                         "column" => {
                             let name = string("sort.column", value).map_err(problem)?;
-                            config.sort = SortColumn::parse(name.trim()).ok_or_else(|| {
+                            config.sort = SortColumn::parse(name).ok_or_else(|| {
                                 problem(not_one_of(
                                     "sort.column",
                                     name,
@@ -895,5 +895,8 @@ sort = ["o", "Ctrl-s"]
         let true_colour =
             draw(Theme::new(ColorDepth::TrueColor, false).with_palette(config.palette()));
         assert_eq!(fg_of(&true_colour, "↑/k"), Some(Color::Rgb(0, 95, 175)));
+        // The file's [colors] over the theme's: the error role is the file's orange.
+        let themed = Theme::new(ColorDepth::TrueColor, false).with_palette(config.palette());
+        assert_eq!(themed.error().fg, Some(Color::Rgb(255, 135, 0)));
     }
 }

@@ -239,6 +239,7 @@ impl Role {
     }
 
     pub fn parse(name: &str) -> Option<Role> {
+        let name = name.trim().to_ascii_lowercase();
         Self::ALL.into_iter().find(|r| r.name() == name)
     }
 
@@ -401,7 +402,23 @@ impl ThemeName {
 pub struct Theme {
     pub depth: ColorDepth,
     pub ascii: bool,
-    pub palette: Palette,
+    /// Every role's style at this depth, by `Role as usize`: worked out once, not per cell.
+    styles: [Style; 6],
+}
+
+/// The style of each role of `palette` at `depth`, in `Role::ALL`'s order.
+fn role_styles(palette: &Palette, depth: ColorDepth) -> [Style; 6] {
+    Role::ALL.map(|role| {
+        let paint = palette.paint(role);
+        let mut style = Style::default().add_modifier(paint.modifiers);
+        if let Some(color) = paint.fg.and_then(|shade| shade.at(depth)) {
+            style = style.fg(color);
+        }
+        if let Some(color) = paint.bg.and_then(|shade| shade.at(depth)) {
+            style = style.bg(color);
+        }
+        style
+    })
 }
 
 impl Theme {
@@ -410,26 +427,21 @@ impl Theme {
         Theme {
             depth,
             ascii,
-            palette: Palette::default(),
+            styles: role_styles(&Palette::default(), depth),
         }
     }
 
     /// This theme with another palette (a shipped theme, the config file's colours).
     pub fn with_palette(self, palette: Palette) -> Theme {
-        Theme { palette, ..self }
+        Theme {
+            styles: role_styles(&palette, self.depth),
+            ..self
+        }
     }
 
     /// A role's style at this theme's depth.
     pub fn style(&self, role: Role) -> Style {
-        let paint = self.palette.paint(role);
-        let mut style = Style::default().add_modifier(paint.modifiers);
-        if let Some(color) = paint.fg.and_then(|shade| shade.at(self.depth)) {
-            style = style.fg(color);
-        }
-        if let Some(color) = paint.bg.and_then(|shade| shade.at(self.depth)) {
-            style = style.bg(color);
-        }
-        style
+        self.styles[role as usize]
     }
 
     pub fn health(&self, status: HealthStatus) -> Style {
@@ -665,6 +677,12 @@ mod tests {
             }
         }
         let mono = Theme::new(ColorDepth::TrueColor, false).with_palette(ThemeName::Mono.palette());
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            assert_eq!(
+                role as usize, i,
+                "Theme::style indexes by the declaration order"
+            );
+        }
         for role in Role::ALL {
             let style = mono.style(role);
             assert_eq!((style.fg, style.bg), (None, None), "{role:?}");

@@ -46,6 +46,7 @@ impl SortColumn {
 
     /// The column named `name` (as the title shows it), for `:sort`.
     pub fn parse(name: &str) -> Option<SortColumn> {
+        let name = name.trim().to_ascii_lowercase();
         Self::ORDER.into_iter().find(|c| c.name() == name)
     }
 

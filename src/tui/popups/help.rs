@@ -9,6 +9,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{is_ctrl_c, Shown};
+use crate::stats::HealthStatus;
 use crate::tui::app::App;
 use crate::tui::keymap::KEYMAP;
 use crate::tui::panes::block;
@@ -67,8 +68,22 @@ impl Help {
             })
             .collect();
         lines.push(Line::from(""));
+        // The legend from the labels the list draws, so it says what the screen shows.
+        let label = |status| theme.health_label(status);
         lines.push(Line::from(Span::styled(
-            "Health: ✓ healthy ▲ warning (a quota or error-rate alert) ! degraded ✗ down ? unknown - disabled · unsupported (kind not polled here); * stale (last known); ▲ before an id: an alert that is not silenced",
+            format!(
+                "Health: {} {} (a quota or error-rate alert) {} {} {} {} {} (kind not polled \
+                 here); {} stale (last known); {} before an id: an alert that is not silenced",
+                label(HealthStatus::Healthy),
+                label(HealthStatus::Warning),
+                label(HealthStatus::Degraded),
+                label(HealthStatus::Down),
+                label(HealthStatus::Unknown),
+                label(HealthStatus::Disabled),
+                label(HealthStatus::Unsupported),
+                theme.stale_mark(),
+                crate::tui::panes::list::alert_mark(theme),
+            ),
             theme.dim(),
         )));
         lines.push(Line::from(Span::styled(
