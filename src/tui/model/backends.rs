@@ -113,10 +113,15 @@ impl Row {
         let stats = &self.stats;
         stats.storage.available.or(stats.quota.remaining)
     }
-    /// Objects, files or pins: the inventory's count, else the quota's object count.
-    pub fn objects(&self) -> Option<u64> {
+    /// Objects, files or pins: the quota's object count (live, where the backend keeps one),
+    /// else the inventory's count, as the history charts it; and whether it is a lower bound
+    /// (a count that stopped at a limit).
+    pub fn objects(&self) -> Option<(u64, bool)> {
         let stats = &self.stats;
-        stats.files.count.or(stats.quota.objects_used)
+        match stats.quota.objects_used {
+            Some(n) => Some((n, false)),
+            None => stats.files.count.map(|n| (n, stats.files.partial)),
+        }
     }
     /// Whether the figures shown are not live: stale, or of a backend down or switched off.
     /// Such figures are drawn dimmed, never in a healthy colour.
@@ -393,8 +398,8 @@ impl BackendTable {
                     rb.available_bytes().map(|b| b as f64),
                 ),
                 SortColumn::Objects => by_float(
-                    ra.objects().map(|n| n as f64),
-                    rb.objects().map(|n| n as f64),
+                    ra.objects().map(|(n, _)| n as f64),
+                    rb.objects().map(|(n, _)| n as f64),
                 ),
                 // The most recently checked first.
                 SortColumn::Checked => by_float(

@@ -385,7 +385,12 @@ fn figure_cell(
             ListColumn::Quota => percent_text(row.quota_percent()),
             ListColumn::UsedBytes => row.used_bytes().map_or_else(unknown, bytes_compact),
             ListColumn::Available => row.available_bytes().map_or_else(unknown, bytes_compact),
-            ListColumn::Objects => row.objects().map_or_else(unknown, count_compact),
+            ListColumn::Objects => match row.objects() {
+                // A count carried over several runs is at least that much, and says so.
+                Some((n, true)) => format!("≥{}", count_compact(n)),
+                Some((n, false)) => count_compact(n),
+                None => unknown(),
+            },
             ListColumn::Checked => match row.checked_at() {
                 Some(at) if app.absolute_times => clock_time(at),
                 Some(at) => minute_age(app.now - at),
@@ -862,6 +867,33 @@ mod tests {
             .map(|s| s.content.to_string())
             .collect();
         assert!(ascii.is_ascii(), "{ascii}");
+    }
+
+    #[test]
+    fn a_count_that_stopped_at_a_limit_is_a_lower_bound() {
+        let mut app = App::new(NOW, false, false);
+        let mut walking = row("walking", 1, &[]);
+        walking.stats.quota = Quota::default();
+        walking.stats.files.count = Some(12_000);
+        walking.stats.files.partial = true;
+        app.update(Msg::Snapshot {
+            rows: vec![walking],
+            problems: Vec::new(),
+        });
+        let mut terminal = Terminal::new(TestBackend::new(200, 5)).unwrap();
+        terminal
+            .draw(|frame| {
+                draw(
+                    frame,
+                    frame.area(),
+                    &app,
+                    &Theme::new(ColorDepth::None, false),
+                )
+            })
+            .unwrap();
+        let lines = lines(&terminal);
+        assert!(lines[1].contains("OBJECTS"), "{lines:#?}");
+        assert!(lines[2].contains("≥12.0k"), "{lines:#?}");
     }
 
     #[test]
