@@ -1,5 +1,6 @@
 //! How a backend kind describes its config fields, and the checks every field goes through.
 
+use crate::store::settings::parse_size;
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +99,7 @@ impl FieldSpec {
                 .trim()
                 .parse::<u64>()
                 .map_err(|_| format!("'{raw}' is not a whole number"))?),
-            FieldType::Bytes { .. } => json!(parse_bytes(raw)?),
+            FieldType::Bytes { .. } => json!(parse_size(raw)?),
             _ => json!(raw),
         };
         self.validate(&value)?;
@@ -165,77 +166,6 @@ impl FieldSpec {
             FieldType::Choice(words) => words.join("|"),
         }
     }
-}
-
-/// What a size field accepts, said when a value is refused.
-pub const SIZES_ACCEPTED: &str = "a number of bytes, or a number and a unit: kB, MB, GB, TB, PB \
-(powers of 1000) or KiB, MiB, GiB, TiB, PiB (powers of 1024), e.g. 10GiB, 1.5 TB, 500M";
-
-/// The multiplier of a size unit, case-insensitive: decimal (`k`, `MB`), binary (`Ki`, `GiB`).
-fn unit_multiplier(unit: &str) -> Option<u64> {
-    let unit = unit.to_ascii_lowercase();
-    let unit = unit
-        .strip_suffix("bytes")
-        .or_else(|| unit.strip_suffix('b'))
-        .unwrap_or(&unit);
-    let (prefix, binary) = match unit.strip_suffix('i') {
-        Some(prefix) => (prefix, true),
-        None => (unit, false),
-    };
-    let power = match prefix {
-        "" if !binary => 0,
-        "k" => 1,
-        "m" => 2,
-        "g" => 3,
-        "t" => 4,
-        "p" => 5,
-        _ => return None,
-    };
-    let base: u64 = if binary { 1024 } else { 1000 };
-    Some(base.pow(power))
-}
-
-/// Reads a size typed by a person into bytes: `10GiB`, `1.5 TB`, `500M` (decimal), `1024`.
-/// Exact (no floating point): `1.5 TB` is 1500000000000; a fraction of a byte is dropped.
-pub fn parse_bytes(raw: &str) -> Result<u64, String> {
-    let text = raw.trim();
-    let refuse = |what: String| format!("{what}: expected {SIZES_ACCEPTED}");
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let Some(multiplier) = unit_multiplier(unit.trim()) else {
-        return Err(refuse(format!("unknown unit '{}'", unit.trim())));
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
-        return Err(refuse(format!("'{text}' is not a size")));
-    }
-    if multiplier == 1 && !fraction.trim_end_matches('0').is_empty() {
-        return Err(refuse(format!("'{text}' is not a whole number of bytes")));
-    }
-    // Digits past the 18th of a fraction are worth less than a byte even in PiB.
-    let fraction = &fraction[..fraction.len().min(18)];
-    let too_large = || refuse(format!("'{text}' is too large"));
-    let scale = 10u128.pow(fraction.len() as u32);
-    let whole: u128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| too_large())?
-    };
-    let fraction: u128 = if fraction.is_empty() {
-        0
-    } else {
-        fraction.parse().map_err(|_| too_large())?
-    };
-    let bytes = whole
-        .checked_mul(scale)
-        .and_then(|n| n.checked_add(fraction))
-        .and_then(|n| n.checked_mul(u128::from(multiplier)))
-        .map(|n| n / scale)
-        .ok_or_else(too_large)?;
-    u64::try_from(bytes).map_err(|_| too_large())
 }
 
 pub(crate) fn kind_of(value: &Value) -> &'static str {
@@ -311,40 +241,38 @@ mod tests {
 
     #[test]
     fn sizes_parse_binary_and_decimal_units_case_insensitively() {
-        assert_eq!(parse_bytes("10GiB"), Ok(10_737_418_240));
-        assert_eq!(parse_bytes("10gib"), Ok(10_737_418_240));
-        assert_eq!(parse_bytes("1.5 TB"), Ok(1_500_000_000_000));
-        assert_eq!(parse_bytes("1.5 TiB"), Ok(1_649_267_441_664));
-        assert_eq!(parse_bytes("500M"), Ok(500_000_000));
-        assert_eq!(parse_bytes("2Ki"), Ok(2_048));
-        assert_eq!(parse_bytes(" 1024 "), Ok(1_024));
-        assert_eq!(parse_bytes("1024 B"), Ok(1_024));
-        assert_eq!(parse_bytes(".5k"), Ok(500));
-        assert_eq!(parse_bytes("0.1KB"), Ok(100), "exact, no floating point");
+        assert_eq!(parse_size("10GiB"), Ok(10_737_418_240));
+        assert_eq!(parse_size("10gib"), Ok(10_737_418_240));
+        assert_eq!(parse_size("1.5 TB"), Ok(1_500_000_000_000));
+        assert_eq!(parse_size("1.5 TiB"), Ok(1_649_267_441_664));
+        assert_eq!(parse_size("500M"), Ok(500_000_000));
+        assert_eq!(parse_size("2Ki"), Ok(2_048));
+        assert_eq!(parse_size(" 1024 "), Ok(1_024));
+        assert_eq!(parse_size("1024 B"), Ok(1_024));
+        assert_eq!(parse_size(".5k"), Ok(500));
+        assert_eq!(parse_size("0.1KB"), Ok(100), "exact, no floating point");
         assert_eq!(
-            parse_bytes("1.0001KiB"),
+            parse_size("1.0001KiB"),
             Ok(1_024),
             "a fraction of a byte is dropped"
         );
-        assert!(parse_bytes("16EiB")
+        assert!(parse_size("16EiB")
             .unwrap_err()
             .starts_with("unknown unit 'EiB'"));
-        let bad_unit = parse_bytes("10XB").unwrap_err();
+        let bad_unit = parse_size("10XB").unwrap_err();
         assert!(bad_unit.starts_with("unknown unit 'XB'"), "{bad_unit}");
         assert!(
             bad_unit.contains("GiB") && bad_unit.contains("1.5 TB"),
             "{bad_unit}"
         );
-        assert!(parse_bytes("1.5")
+        assert!(parse_size("1.5")
             .unwrap_err()
             .contains("whole number of bytes"));
-        assert!(parse_bytes("").unwrap_err().contains("is not a size"));
-        assert!(parse_bytes("1.2.3GB")
-            .unwrap_err()
-            .contains("is not a size"));
-        assert!(parse_bytes("-5GB").is_err());
-        assert!(parse_bytes("20000000PB").unwrap_err().contains("too large"));
-        assert_eq!(parse_bytes("16383PiB"), Ok(16_383 * (1 << 50)));
+        assert!(parse_size("").unwrap_err().contains("is not a size"));
+        assert!(parse_size("1.2.3GB").unwrap_err().contains("is not a size"));
+        assert!(parse_size("-5GB").is_err());
+        assert!(parse_size("20000000PB").unwrap_err().contains("too large"));
+        assert_eq!(parse_size("16383PiB"), Ok(16_383 * (1 << 50)));
     }
 
     #[test]

@@ -173,33 +173,75 @@ pub fn parse_bool(raw: &str) -> Option<bool> {
     }
 }
 
-/// Parses `1GB` (decimal), `1GiB` (binary), `512 MB`, `1048576` into bytes.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
+/// What a size field accepts, said when a value is refused.
+pub const SIZES_ACCEPTED: &str = "a number of bytes, or a number and a unit: kB, MB, GB, TB, PB \
+(powers of 1000) or KiB, MiB, GiB, TiB, PiB (powers of 1024), e.g. 10GiB, 1.5 TB, 500M";
+
+/// The multiplier of a size unit, case-insensitive: decimal (`k`, `MB`), binary (`Ki`, `GiB`).
+fn unit_multiplier(unit: &str) -> Option<u64> {
+    let unit = unit.to_ascii_lowercase();
+    let unit = unit
+        .strip_suffix("bytes")
+        .or_else(|| unit.strip_suffix('b'))
+        .unwrap_or(&unit);
+    let (prefix, binary) = match unit.strip_suffix('i') {
+        Some(prefix) => (prefix, true),
+        None => (unit, false),
+    };
+    let power = match prefix {
+        "" if !binary => 0,
+        "k" => 1,
+        "m" => 2,
+        "g" => 3,
+        "t" => 4,
+        "p" => 5,
+        _ => return None,
+    };
+    let base: u64 = if binary { 1024 } else { 1000 };
+    Some(base.pow(power))
+}
+
+/// Reads a size typed by a person into bytes (settings such as `1GB`, a form's byte fields): `10GiB`, `1.5 TB`, `500M` (decimal), `1024`.
+/// Exact (no floating point): `1.5 TB` is 1500000000000; a fraction of a byte is dropped.
+pub fn parse_size(raw: &str) -> Result<u64, String> {
+    let text = raw.trim();
+    let refuse = |what: String| format!("{what}: expected {SIZES_ACCEPTED}");
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size such as 1GB or 512MiB"))?;
-    let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1,
-        "K" | "KB" => 1000,
-        "M" | "MB" => 1000u64.pow(2),
-        "G" | "GB" => 1000u64.pow(3),
-        "T" | "TB" => 1000u64.pow(4),
-        "KIB" => 1 << 10,
-        "MIB" => 1 << 20,
-        "GIB" => 1 << 30,
-        "TIB" => 1 << 40,
-        other => return Err(format!("unknown size unit '{other}' in '{text}'")),
+    let Some(multiplier) = unit_multiplier(unit.trim()) else {
+        return Err(refuse(format!("unknown unit '{}'", unit.trim())));
     };
-    let bytes = number * multiplier as f64;
-    if !bytes.is_finite() || bytes > u64::MAX as f64 {
-        return Err(format!("'{text}' is too large"));
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return Err(refuse(format!("'{text}' is not a size")));
     }
-    Ok(bytes as u64)
+    if multiplier == 1 && !fraction.trim_end_matches('0').is_empty() {
+        return Err(refuse(format!("'{text}' is not a whole number of bytes")));
+    }
+    // Digits past the 18th of a fraction are worth less than a byte even in PiB.
+    let fraction = &fraction[..fraction.len().min(18)];
+    let too_large = || refuse(format!("'{text}' is too large"));
+    let scale = 10u128.pow(fraction.len() as u32);
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| too_large())?
+    };
+    let fraction: u128 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().map_err(|_| too_large())?
+    };
+    let bytes = whole
+        .checked_mul(scale)
+        .and_then(|n| n.checked_add(fraction))
+        .and_then(|n| n.checked_mul(u128::from(multiplier)))
+        .map(|n| n / scale)
+        .ok_or_else(too_large)?;
+    u64::try_from(bytes).map_err(|_| too_large())
 }
 
 /// The global settings as read, with a typed view that falls back to defaults.
