@@ -199,6 +199,8 @@ impl CommandLine {
     }
 
     pub fn paste(&mut self, text: &str) {
+        // A paste ends a Tab cycle: the next Tab completes the line as it now is.
+        self.completion = None;
         let clean = crate::text::sanitize(text, 500);
         self.input = self
             .input

@@ -194,6 +194,21 @@ pub struct Form {
     cloned_from: Option<String>,
 }
 
+impl Field {
+    /// A field holding `value`, as a form opens it: unchecked, unwarned, masked.
+    fn new(spec: Option<&'static FieldSpec>, value: String) -> Field {
+        Field {
+            spec,
+            input: Input::new(value),
+            error: None,
+            touched: false,
+            reveal: false,
+            warning: None,
+            stat_asked: None,
+        }
+    }
+}
+
 fn text_of(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -204,15 +219,7 @@ fn text_of(value: &Value) -> String {
 
 impl Form {
     fn new(kind: FormKind, editing: bool, id: &str, values: &Map<String, Value>) -> Form {
-        let mut fields = vec![Field {
-            spec: None,
-            input: Input::new(id.to_string()),
-            error: None,
-            touched: false,
-            reveal: false,
-            warning: None,
-            stat_asked: None,
-        }];
+        let mut fields = vec![Field::new(None, id.to_string())];
         for spec in kind.fields() {
             let value = match values.get(spec.name) {
                 Some(value) => text_of(value),
@@ -222,15 +229,7 @@ impl Form {
                     .map(|d| text_of(&d.to_json()))
                     .unwrap_or_default(),
             };
-            fields.push(Field {
-                spec: Some(spec),
-                input: Input::new(value),
-                error: None,
-                touched: false,
-                reveal: false,
-                warning: None,
-                stat_asked: None,
-            });
+            fields.push(Field::new(Some(spec), value));
         }
         let opened_with = fields.iter().map(|f| f.input.value().to_string()).collect();
         let mut form = Form {
@@ -298,7 +297,13 @@ impl Form {
     pub fn title(&self) -> String {
         match (&self.cloned_from, self.editing) {
             (_, true) => format!("Edit {} ({})", self.fields[0].input.value(), self.kind),
-            (Some(from), false) => format!("Clone {} as a new {} backend", from, self.kind),
+            (Some(from), false) => {
+                format!(
+                    "Clone {} as a new {} backend",
+                    crate::text::sanitize(from, 64),
+                    self.kind
+                )
+            }
             (None, false) => format!("Add {} backend", self.kind),
         }
     }
@@ -1227,7 +1232,8 @@ mod tests {
         assert!(text.contains("PASS reachable: directory exists"), "{text}");
         assert!(text.contains("FAIL read: list the directory"), "{text}");
         assert!(text.contains("permission denied"), "{text}");
-        assert!(text.contains("1 ms"), "{text}");
+        // Step times as the rest of the console says them: a 0.4 ms step is not "0 ms".
+        assert!(text.contains("0.4 ms") && text.contains("1.2 ms"), "{text}");
         // Keys go to the popup until it closes; the form is as it was.
         assert_eq!(press(&mut form, KeyCode::Char('x')), FormOutcome::None);
         assert_eq!(press(&mut form, KeyCode::Esc), FormOutcome::None);

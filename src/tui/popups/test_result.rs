@@ -64,7 +64,7 @@ impl TestResult {
         };
         let mut lines = vec![Line::from(vec![
             verdict,
-            Span::raw(format!("  in {:.0} ms", report.elapsed_ms)),
+            Span::raw(format!("  in {}", crate::text::millis(report.elapsed_ms))),
         ])];
         for step in &report.steps {
             let (mark, style) = if step.ok {
@@ -83,7 +83,10 @@ impl TestResult {
             lines.push(Line::from(vec![
                 Span::styled(format!("{mark} {verdict} "), style),
                 Span::raw(format!("{}  ", sanitize(&step.name, 60))),
-                Span::styled(format!("{:.0} ms  ", step.elapsed_ms), theme.dim()),
+                Span::styled(
+                    format!("{}  ", crate::text::millis(step.elapsed_ms)),
+                    theme.dim(),
+                ),
                 Span::raw(sanitize(&step.detail, 200)),
             ]));
         }
