@@ -574,11 +574,10 @@ fn frames_only_when_something_changes() {
     console.assert_restored();
 }
 
-/// The selection is a backend: another process adds one that sorts first, and `d` still
-/// names the backend that was selected, not the one now at its row.
-#[test]
-fn an_outside_add_that_sorts_first_does_not_move_the_selection() {
-    let (_dir, home) = fresh_home();
+/// A home with three `local` backends (ids sort: local, media-garage, objs-dir), the temp dirs
+/// to keep alive, and the `path=` setting the two added ones share.
+fn home_with_three_locals() -> ((tempfile::TempDir, tempfile::TempDir), PathBuf, String) {
+    let (dir, home) = fresh_home();
     let data = tempfile::tempdir().unwrap();
     let path = format!("path={}", data.path().display());
     for id in ["media-garage", "objs-dir"] {
@@ -587,6 +586,14 @@ fn an_outside_add_that_sorts_first_does_not_move_the_selection() {
             &["backend", "add", id, "--type", "local", "--set", &path],
         );
     }
+    ((dir, data), home, path)
+}
+
+/// The selection is a backend: another process adds one that sorts first, and `d` still
+/// names the backend that was selected, not the one now at its row.
+#[test]
+fn an_outside_add_that_sorts_first_does_not_move_the_selection() {
+    let (_dirs, home, path) = home_with_three_locals();
     let mut console = Console::start(&home, &["--refresh", "1"]);
     first_frame(&console);
     console.wait_for("three backends", PATIENCE, |s| {
@@ -706,15 +713,7 @@ fn click(console: &mut Console, (x, y): (u16, u16)) {
 /// selection; `--no-mouse` leaves the mouse to the terminal.
 #[test]
 fn mouse_clicks_select_and_sort_and_the_wheel_scrolls() {
-    let (_dir, home) = fresh_home();
-    let data = tempfile::tempdir().unwrap();
-    let path = format!("path={}", data.path().display());
-    for id in ["media-garage", "objs-dir"] {
-        cli(
-            &home,
-            &["backend", "add", id, "--type", "local", "--set", &path],
-        );
-    }
+    let (_dirs, home, _) = home_with_three_locals();
     let mut console = Console::start(&home, &["--refresh", "1"]);
     first_frame(&console);
     console.wait_for("three backends", PATIENCE, |s| {
