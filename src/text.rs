@@ -99,12 +99,19 @@ pub fn millis(ms: f64) -> String {
     }
 }
 
-/// The same, as compact as a narrow column needs: `12ms`, `1.5s`.
+/// The same, as compact as a narrow column needs: `12ms`, `1.5s`; below a millisecond with
+/// its tenth (`0.3ms`, `<0.1ms`), so that a fast answer never reads as zero.
 pub fn millis_compact(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{:.1}s", ms / 1000.0)
-    } else {
+    } else if ms >= 0.95 {
         format!("{ms:.0}ms")
+    } else if ms >= 0.05 {
+        format!("{ms:.1}ms")
+    } else if ms > 0.0 {
+        "<0.1ms".into()
+    } else {
+        "0ms".into()
     }
 }
 
@@ -206,6 +213,9 @@ mod tests {
         assert_eq!(super::millis(10_001.3), "10.0 s");
         assert_eq!(super::millis_compact(999.4), "999ms");
         assert_eq!(super::millis_compact(1500.0), "1.5s");
+        assert_eq!(super::millis_compact(0.3), "0.3ms", "fast is not zero");
+        assert_eq!(super::millis_compact(0.01), "<0.1ms");
+        assert_eq!(super::millis_compact(1.0), "1ms");
         assert_eq!(super::plural(1, "error", "errors"), "1 error");
         assert_eq!(super::plural(1200, "poll", "polls"), "1,200 polls");
         assert_eq!(sanitize("abc", 3), "abc");
