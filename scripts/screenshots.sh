@@ -23,7 +23,11 @@ cargo build --release --quiet
 bin=$PWD/target/release/ipfs-kit-tui
 work=$(mktemp -d)
 home=$work/home
-cleanup() { kill "${xvfb:-}" "${fixture:-}" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  # The consoles first: one still flushing its stats would refill the home as it is removed.
+  pkill -f -- "--home $home" 2>/dev/null || true; sleep 0.5
+  kill "${xvfb:-}" "${fixture:-}" 2>/dev/null || true; rm -rf "$work"
+}
 trap cleanup EXIT
 
 python3 scripts/fixture_backends.py --ports-file "$work/ports.json" --sizes small >/dev/null 2>&1 &
