@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run calls this). Installs the test services
 # it needs when they are missing: rclone and python3 (apt; python3 runs the writer that behaves as
-# the Python library does), Garage (cargo install, ~12 minutes once) and js-ipfs (npm).
+# the Python library does; prometheus with promtool), Garage (cargo install, ~12 minutes once) and js-ipfs (npm).
 # Tests that need them are #[ignore]d for plain `cargo test` and run here with --include-ignored;
 # they fail, not skip, when a service is missing.
 set -euo pipefail
@@ -13,6 +13,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing_apt=()
 command -v rclone >/dev/null 2>&1 || missing_apt+=(rclone)
 command -v python3 >/dev/null 2>&1 || missing_apt+=(python3)
+# Prometheus scrapes two exporters in tests/prometheus.rs; promtool (same package) checks our
+# exposition and the shipped alert rules.
+{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing_apt+=(prometheus)
 if [ ${#missing_apt[@]} -gt 0 ]; then
   echo "==> installing ${missing_apt[*]} (apt)"
   as_root apt-get update -qq

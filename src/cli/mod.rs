@@ -1,6 +1,8 @@
 //! The command line: parsing (clap) and the non-interactive commands.
 
 mod backend;
+mod backup;
+mod metrics;
 mod settings;
 mod status;
 
@@ -43,6 +45,9 @@ pub struct Cli {
     /// Console: leave the mouse to the terminal (no click to select, no wheel scrolling)
     #[arg(long)]
     pub no_mouse: bool,
+    /// Console: a read-only view of every host Prometheus scrapes (URL, else the fleet_url setting)
+    #[arg(long, value_name = "PROMETHEUS_URL", num_args = 0..=1, default_missing_value = "")]
+    pub fleet: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -57,8 +62,11 @@ pub enum Command {
     Settings(SettingsCommand),
     /// Poll every backend once and print their health, storage, quota and performance
     Status {
-        #[arg(long, conflicts_with = "watch")]
+        #[arg(long, conflicts_with_all = ["watch", "openmetrics"])]
         json: bool,
+        /// Print the round as Prometheus metrics (OpenMetrics text), as `metrics` serves them
+        #[arg(long, conflicts_with = "watch")]
+        openmetrics: bool,
         /// Exit 1 if any enabled backend is down
         #[arg(long, conflicts_with = "watch")]
         check: bool,
@@ -70,6 +78,34 @@ pub enum Command {
     Alerts {
         #[arg(long)]
         json: bool,
+    },
+    /// Run the engine headless and export its figures to Prometheus (names: ipfs_kit_*)
+    Metrics {
+        /// Serve /metrics on this address (OpenMetrics, or the classic text format by content
+        /// negotiation)
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+        listen: std::net::SocketAddr,
+        /// Instead of serving, write DIR/ipfs_kit.prom after each round (node_exporter's
+        /// textfile collector)
+        #[arg(long, value_name = "DIR")]
+        textfile: Option<PathBuf>,
+    },
+    /// Write the backends and settings to one JSON file (secrets left out unless asked)
+    Export {
+        file: PathBuf,
+        /// Include the secrets (the file is then readable by its owner only)
+        #[arg(long)]
+        include_secrets: bool,
+    },
+    /// Read backends and settings from a file written by `export`; everything is checked first
+    Import {
+        file: PathBuf,
+        /// Print what would be added, changed and kept, and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace backends that exist here (otherwise they are kept as they are)
+        #[arg(long)]
+        replace: bool,
     },
     /// Remove metadata older than N days
     Cleanup {
@@ -235,7 +271,22 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Status {
             watch: Some(secs), ..
         }) => status::watch(open(home)?, secs, cli.refresh),
+        Some(Command::Status {
+            openmetrics: true,
+            check,
+            ..
+        }) => metrics::status_openmetrics(&open(home)?, check),
         Some(Command::Status { json, check, .. }) => status::status(&open(home)?, json, check),
+        Some(Command::Metrics { listen, textfile }) => metrics::run(open(home)?, listen, textfile),
+        Some(Command::Export {
+            file,
+            include_secrets,
+        }) => backup::export(&open(home)?, &file, include_secrets),
+        Some(Command::Import {
+            file,
+            dry_run,
+            replace,
+        }) => backup::import(home, &file, dry_run, replace),
         Some(Command::Alerts { json }) => status::alerts(&open(home)?, json),
         Some(Command::Cleanup { days }) => settings::cleanup(&open(home)?, days),
         Some(Command::Config(cmd)) => config_command(cli.config.as_deref(), cmd),

@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod history;
 pub mod schedule;
+pub mod tally;
 pub mod window;
 pub mod writer;
 
@@ -138,6 +139,8 @@ struct Entry {
     history: Series,
     /// Lines in the history file since it was last rewritten (to know when to compact).
     history_lines: usize,
+    /// This engine's polls of the backend: by result, and how long they took.
+    tally: tally::PollTally,
     failures: u32,
     task: Option<AbortHandle>,
     wake: Arc<Notify>,
@@ -431,6 +434,15 @@ impl Monitor {
                 .filter(|p| last_written.is_none_or(|at| p.at > at)),
         );
         history::KeptHistory::new(points, unix_now(), hours, since)
+    }
+
+    /// Every backend's polls since this engine started (by result, and their durations).
+    pub fn poll_tallies(&self) -> Vec<(String, tally::PollTally)> {
+        lock(&self.shared.state)
+            .entries
+            .iter()
+            .map(|(id, entry)| (id.clone(), entry.tally.clone()))
+            .collect()
     }
 
     pub fn active_alerts(&self) -> Vec<Alert> {
@@ -735,6 +747,7 @@ impl Shared {
                         window: Window::default(),
                         history,
                         history_lines,
+                        tally: tally::PollTally::default(),
                         failures,
                         task: None,
                         wake: Arc::new(Notify::new()),
@@ -845,6 +858,9 @@ impl Shared {
             return interval;
         };
         let error = result.as_ref().err().cloned();
+        entry
+            .tally
+            .observe(elapsed.as_secs_f64(), tally::PollResult::of(&result));
         match &result {
             Ok(pulse) => {
                 entry.failures = 0;

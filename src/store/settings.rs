@@ -18,6 +18,10 @@ pub enum SettingType {
     Choice(&'static [&'static str]),
     /// A size such as `1GB`, `512MiB` or `1048576`.
     Size,
+    /// An http(s) URL, or null (unset; an empty value on the command line unsets it).
+    Url,
+    /// A command line run through `sh -c`, or null (unset).
+    Command,
 }
 
 #[derive(Debug)]
@@ -93,6 +97,26 @@ pub const SETTINGS: &[SettingSpec] = &[
         default: || json!(90),
         help: "raise an alert when a quota is this full",
     },
+    SettingSpec {
+        key: "alert_command",
+        ty: SettingType::Command,
+        default: || Value::Null,
+        help: "command run (through sh -c) when an alert is raised or cleared, with the alert \
+               as JSON on its standard input (empty: none)",
+    },
+    SettingSpec {
+        key: "alert_webhook",
+        ty: SettingType::Url,
+        default: || Value::Null,
+        help: "URL the alert is POSTed to as JSON when it is raised or cleared (empty: none)",
+    },
+    SettingSpec {
+        key: "fleet_url",
+        ty: SettingType::Url,
+        default: || Value::Null,
+        help: "Prometheus URL the console reads the fleet view from when started with --fleet \
+               and no URL (empty: none)",
+    },
 ];
 
 /// What `main.json` gets when we create it: the Python library's three defaults.
@@ -135,6 +159,8 @@ pub fn parse(key: &str, raw: &str) -> Result<Value, SettingError> {
             .map_err(|_| fail(format!("'{raw}' is not a whole number")))?),
         SettingType::Choice(_) => json!(raw.to_ascii_uppercase()),
         SettingType::Size => json!(raw),
+        SettingType::Url | SettingType::Command if raw.is_empty() => Value::Null,
+        SettingType::Url | SettingType::Command => json!(raw),
     };
     check(spec, &value).map_err(fail)?;
     Ok(value)
@@ -153,16 +179,37 @@ pub fn check(spec: &SettingSpec, value: &Value) -> Result<(), String> {
             Err(format!("'{s}' is not one of {}", words.join(", ")))
         }
         (SettingType::Size, Value::String(s)) => parse_size(s).map(|_| ()),
+        (SettingType::Url | SettingType::Command, Value::Null) => Ok(()),
+        (SettingType::Url, Value::String(s)) => check_url(s),
+        (SettingType::Command, Value::String(s)) if s.trim().is_empty() => {
+            Err("is an empty command".into())
+        }
+        (SettingType::Command, Value::String(_)) => Ok(()),
         (ty, other) => Err(format!(
             "expected {}, found {}",
             match ty {
                 SettingType::Bool => "a boolean",
                 SettingType::UInt { .. } => "a whole number",
-                SettingType::Choice(_) | SettingType::Size => "a string",
+                SettingType::Choice(_)
+                | SettingType::Size
+                | SettingType::Url
+                | SettingType::Command => "a string",
             },
             super::fsio::json_kind(other)
         )),
     }
+}
+
+/// An http(s) URL with a host; the reason names what is wrong.
+fn check_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("'{text}' is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("'{text}' is not an http or https URL"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("'{text}' has no host"));
+    }
+    Ok(())
 }
 
 pub fn parse_bool(raw: &str) -> Option<bool> {
@@ -282,6 +329,21 @@ impl Settings {
     pub fn quota_alert_percent(&self) -> u64 {
         self.uint("quota_alert_percent")
     }
+    /// A text setting that is set (not null, not empty).
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .filter(|s| !s.trim().is_empty())
+    }
+    pub fn alert_command(&self) -> Option<String> {
+        self.text("alert_command")
+    }
+    pub fn alert_webhook(&self) -> Option<String> {
+        self.text("alert_webhook")
+    }
+    pub fn fleet_url(&self) -> Option<String> {
+        self.text("fleet_url")
+    }
     pub fn auto_cleanup(&self) -> bool {
         self.get("auto_cleanup")
             .and_then(|v| v.as_bool())
@@ -363,6 +425,17 @@ mod tests {
             .contains("unknown setting"));
         assert!(parse("default_cache_size", "2GiB").is_ok());
         assert!(parse("default_cache_size", "2 parsecs").is_err());
+        assert_eq!(parse("alert_webhook", "").unwrap(), Value::Null);
+        assert!(parse("alert_webhook", "ftp://x/")
+            .unwrap_err()
+            .to_string()
+            .contains("not an http or https URL"));
+        assert!(parse("fleet_url", "not a url").is_err());
+        assert_eq!(
+            parse("fleet_url", "http://127.0.0.1:9090").unwrap(),
+            json!("http://127.0.0.1:9090")
+        );
+        assert_eq!(parse("alert_command", " ").unwrap(), Value::Null);
     }
 
     #[test]
