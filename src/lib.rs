@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod backends;
+pub mod backup;
 pub mod cli;
 pub mod monitor;
 pub mod poll;

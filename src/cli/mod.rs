@@ -281,7 +281,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Export {
             file,
             include_secrets,
-        }) => backup::export(&open(home)?, &file, include_secrets),
+        }) => backup::export(&open_to_read(home)?, &file, include_secrets),
         Some(Command::Import {
             file,
             dry_run,
@@ -369,6 +369,19 @@ pub fn open(home: Option<&std::path::Path>) -> Result<Store, CliError> {
         );
     }
     Ok(store)
+}
+
+/// Opens a home that must exist already, for a command that only reads it (`export`): a home
+/// that is not there is said, not created with a first-run backend.
+pub fn open_to_read(home: Option<&std::path::Path>) -> Result<Store, CliError> {
+    let path = store::resolve_home(home)?;
+    if !path.join("config").join("main.json").is_file() {
+        return Err(CliError::usage(format!(
+            "nothing is configured in {} (no config/main.json)",
+            path.display()
+        )));
+    }
+    Ok(Store::open(&path)?.0)
 }
 
 /// Opens the home for a command about an existing backend: a home that does not exist yet is

@@ -369,7 +369,7 @@ impl Store {
 
     /// Sets or removes one entry of the index, and brings the others in step while writing
     /// anyway (a file another tool added or removed). Caller holds the config lock.
-    fn index_backend(&self, id: &str, backend: Option<&BackendDoc>) -> Result<()> {
+    pub(super) fn index_backend(&self, id: &str, backend: Option<&BackendDoc>) -> Result<()> {
         self.update_main(|main| {
             if let Some(index) = object_entry(main, "backends") {
                 match backend {

@@ -9,6 +9,7 @@ mod home;
 pub mod log;
 mod metadata;
 pub mod names;
+mod restore;
 pub mod settings;
 pub mod timestamp;
 
@@ -22,6 +23,7 @@ pub use dashboard::{ForeignBackend, ForeignListing, ForeignSource};
 pub use error::{Result, StoreError};
 pub use home::resolve_home;
 pub use metadata::{BatchWrite, CleanupReport, MetadataEntry};
+pub use restore::RestoreSession;
 pub use settings::{SettingSpec, Settings, SETTINGS};
 
 /// How long a writer waits for another one to let go of the store's lock, unless told.
