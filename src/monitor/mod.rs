@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod history;
+pub mod hooks;
 pub mod schedule;
 pub mod tally;
 pub mod window;
@@ -40,6 +41,8 @@ pub enum Event {
     TestFinished(Box<TestReport>),
     Alert(Alert),
     AlertCleared(Alert),
+    /// An alert hook (`alert_command`, `alert_webhook`) could not deliver an alert.
+    HookFailed(hooks::HookFailure),
 }
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -116,6 +119,8 @@ pub struct MonitorConfig {
     pub flush_every: Duration,
     /// Seed for the jitter (tests); random when `None`.
     pub seed: Option<u64>,
+    /// The alert hooks' limits (time, retries, queue).
+    pub hooks: hooks::HookConfig,
 }
 
 impl Default for MonitorConfig {
@@ -126,6 +131,7 @@ impl Default for MonitorConfig {
             scan_every: Duration::from_secs(1),
             flush_every: Duration::from_secs(1),
             seed: None,
+            hooks: hooks::HookConfig::default(),
         }
     }
 }
@@ -185,6 +191,8 @@ struct Shared {
     rng: Mutex<fastrand::Rng>,
     /// Inventories running at once, over all backends.
     inventory_gate: Arc<Semaphore>,
+    /// Where alert changes go for the alert hooks.
+    hook_feed: hooks::HookFeed,
 }
 
 /// A running engine. Dropping it aborts the tasks; call [`Monitor::shutdown`] to flush first.
@@ -192,6 +200,7 @@ pub struct Monitor {
     shared: Arc<Shared>,
     supervisor: JoinHandle<()>,
     writer: Option<JoinHandle<()>>,
+    hooks: hooks::HookRunner,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -318,6 +327,8 @@ impl Monitor {
             .map(Alerts::from_records)
             .unwrap_or_default();
         let (events, _) = broadcast::channel(4096);
+        let (hooks, hook_feed) =
+            hooks::HookRunner::start(store.clone(), events.clone(), config.hooks.clone());
         let (writes, ops) = mpsc::unbounded_channel();
         let flushes = Arc::new(AtomicU64::new(0));
         let writer = tokio::spawn(writer::run(
@@ -351,6 +362,7 @@ impl Monitor {
             polls: AtomicU64::new(0),
             rng: Mutex::new(rng),
             inventory_gate: Arc::new(Semaphore::new(poll::INVENTORIES_AT_ONCE)),
+            hook_feed,
         });
         shared.scan(true);
         let supervisor = {
@@ -369,6 +381,7 @@ impl Monitor {
             shared,
             supervisor,
             writer: Some(writer),
+            hooks,
         }
     }
 
@@ -557,13 +570,15 @@ impl Monitor {
             .count()
     }
 
-    /// Stops polling and writes everything acknowledged to disk.
+    /// Stops polling and writes everything acknowledged to disk; alert hooks under way get
+    /// a short grace (`HookConfig::shutdown_grace`).
     pub async fn shutdown(mut self) {
         self.stop_tasks();
         let (done, flushed) = oneshot::channel();
         if self.shared.writes.send(WriteOp::Flush(done)).is_ok() {
             let _ = flushed.await;
         }
+        self.hooks.shutdown().await;
     }
 
     fn stop_tasks(&mut self) {
@@ -1047,7 +1062,13 @@ impl Shared {
             return;
         }
         let _ = self.writes.send(WriteOp::Alerts(state.alerts.to_records()));
+        // The hooks set now (the settings are read again when main.json changes).
+        let targets = hooks::Targets::of(&state.settings);
         for change in changes {
+            let (Change::Raised(alert) | Change::Cleared(alert)) = &change;
+            // A removed backend's entry is already gone: its kind is then unknown.
+            let kind = state.entries.get(&alert.backend).map(|e| e.doc.kind());
+            self.hook_feed.offer(&targets, &change, kind);
             let _ = self.events.send(match change {
                 Change::Raised(alert) => Event::Alert(alert),
                 Change::Cleared(alert) => Event::AlertCleared(alert),

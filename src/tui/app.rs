@@ -119,6 +119,8 @@ pub enum Msg {
     },
     /// An acknowledge or silence could not be done (the reason).
     AlertActionRefused(String),
+    /// An alert hook could not deliver an alert (what failed, and why).
+    HookFailed(String),
     TestFinished(Box<TestReport>),
     FormTestFinished(Box<TestReport>),
     /// A form's save: the id, or why it was refused.
@@ -461,6 +463,7 @@ impl App {
                 }
             }
             Msg::AlertActionRefused(reason) => self.push_message(Level::Error, reason),
+            Msg::HookFailed(text) => self.push_message(Level::Error, text),
             Msg::TestFinished(report) => {
                 self.testing.retain(|id| *id != report.id);
                 let verdict = if report.ok { "passed" } else { "FAILED" };

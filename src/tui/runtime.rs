@@ -165,6 +165,7 @@ pub async fn run(
                 Ok(Event::Alert(alert)) => Msg::Alert(alert),
                 Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
                 Ok(Event::TestFinished(_)) => continue,
+                Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure.to_string()),
                 // Fell behind: take everything afresh.
                 Err(broadcast::error::RecvError::Lagged(_)) => snapshot(&api),
                 Err(broadcast::error::RecvError::Closed) => Msg::TerminalLost,
