@@ -82,13 +82,16 @@ pub enum Command {
     /// Run the engine headless and export its figures to Prometheus (names: ipfs_kit_*)
     Metrics {
         /// Serve /metrics on this address (OpenMetrics, or the classic text format by content
-        /// negotiation)
+        /// negotiation); port 0 picks a free one (the URL is printed)
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
         listen: std::net::SocketAddr,
         /// Instead of serving, write DIR/ipfs_kit.prom after each round (node_exporter's
-        /// textfile collector)
+        /// textfile collector); --listen is then ignored. DIR must exist
         #[arg(long, value_name = "DIR")]
         textfile: Option<PathBuf>,
+        /// Seconds between polls (overrides the refresh_secs setting, as --refresh does)
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        refresh: Option<u64>,
     },
     /// Write the backends and settings to one JSON file (secrets left out unless asked)
     Export {
@@ -277,7 +280,11 @@ pub fn run(cli: Cli) -> CliResult {
             ..
         }) => metrics::status_openmetrics(&open(home)?, check),
         Some(Command::Status { json, check, .. }) => status::status(&open(home)?, json, check),
-        Some(Command::Metrics { listen, textfile }) => metrics::run(open(home)?, listen, textfile),
+        Some(Command::Metrics {
+            listen,
+            textfile,
+            refresh,
+        }) => metrics::run(open(home)?, listen, textfile, refresh.or(cli.refresh)),
         Some(Command::Export {
             file,
             include_secrets,
