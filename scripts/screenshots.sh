@@ -2,7 +2,8 @@
 # PNG screenshots of the console in a real terminal (xterm under Xvfb), driven by xdotool, into
 # screenshots/: list.png (200x50, with the summary line), detail-24h.png (the full-screen detail
 # with 24 h charts), alerts.png, theme.png (the high-contrast theme), and at 120x40 detail.png,
-# down.png, add-form.png, help.png. Installs what it needs with apt.
+# down.png, add-form.png, help.png; and fleet.png, the fleet view (200x50) over a real
+# Prometheus scraping three exporters, one of them stopped. Installs what it needs with apt.
 #
 # The backends are real processes: two directories, and scripts/fixture_backends.py posing as an
 # IPFS node, a Cluster, an S3 bucket with Garage's admin API, a Hugging Face repo, a Lotus node
@@ -25,8 +26,9 @@ work=$(mktemp -d)
 home=$work/home
 cleanup() {
   # The consoles first: one still flushing its stats would refill the home as it is removed.
-  pkill -f -- "--home $home" 2>/dev/null || true; sleep 0.5
-  kill "${xvfb:-}" "${fixture:-}" 2>/dev/null || true; rm -rf "$work"
+  pkill -f -- "--home $home" 2>/dev/null || true
+  pkill -f -- "--home $work/host-" 2>/dev/null || true; sleep 0.5
+  kill "${xvfb:-}" "${fixture:-}" "${prom:-}" 2>/dev/null || true; rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -122,3 +124,31 @@ term 160x45 ipfs-kit-tui-theme --refresh 2
 sleep 6
 key j; shot theme 1
 key q; sleep 1
+
+# The fleet view: three hosts' exporters (this home, and two more with their own directories),
+# a real Prometheus scraping them every 2 s; the third exporter is stopped before the shot.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+targets=()
+for host in a b c; do
+  port=$(free_port)
+  if [ "$host" = a ]; then h=$home; else
+    h=$work/host-$host; mkdir -p "$work/data-$host"
+    head -c $((RANDOM * 40)) /dev/urandom > "$work/data-$host/blob.bin"
+    "$bin" --home "$h" backend add "scratch-$host" --type local --set "path=$work/data-$host" >/dev/null
+  fi
+  "$bin" --home "$h" metrics --listen "127.0.0.1:$port" --refresh 2 2>/dev/null &
+  eval "exporter_$host=\$!"
+  targets+=("'127.0.0.1:$port'")
+done
+prom_port=$(free_port)
+printf 'global:\n  scrape_interval: 2s\nscrape_configs:\n  - job_name: ipfs_kit\n    static_configs:\n      - targets: [%s]\n' \
+  "$(IFS=,; echo "${targets[*]}")" > "$work/prometheus.yml"
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
+  --web.listen-address="127.0.0.1:$prom_port" >/dev/null 2>&1 & prom=$!
+sleep 40
+kill "$exporter_c"
+term 200x50 ipfs-kit-tui-fleet --fleet "http://127.0.0.1:$prom_port" --refresh 2
+sleep 8
+key j; key j; shot fleet 1
+key q; sleep 1
+kill "$exporter_a" "$exporter_b" 2>/dev/null || true

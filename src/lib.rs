@@ -8,6 +8,7 @@ pub mod api;
 pub mod backends;
 pub mod backup;
 pub mod cli;
+pub mod fleet;
 pub mod metrics;
 pub mod monitor;
 pub mod poll;

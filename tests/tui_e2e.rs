@@ -17,6 +17,8 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 
+mod prometheus_support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
 /// The longest any single wait may take (a 2-core machine shared with other builds is slow).
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -761,4 +763,64 @@ fn mouse_clicks_select_and_sort_and_the_wheel_scrolls() {
     plain.send(b"q");
     plain.wait_exit(Duration::from_secs(10));
     plain.assert_restored();
+}
+
+/// The fleet view against a real Prometheus scraping two real exporters (two homes: two
+/// hosts): both hosts' backends listed with their host; one exporter stopped is shown
+/// unreachable, with Prometheus' reason, within a scrape interval or two.
+#[test]
+#[ignore = "needs prometheus (scripts/test.sh installs it)"]
+fn fleet_view_lists_both_hosts_and_shows_a_stopped_one_unreachable() {
+    use prometheus_support::{free_port, start_exporter, start_prometheus, wait_targets_up};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut exporters = Vec::new();
+    for host in ["alpha", "beta"] {
+        let home = dir.path().join(host);
+        let data = dir.path().join(format!("{host}-data"));
+        std::fs::create_dir_all(&data).unwrap();
+        cli(
+            &home,
+            &[
+                "backend",
+                "add",
+                &format!("disk-{host}"),
+                "--type",
+                "local",
+                "--set",
+                &format!("path={}", data.display()),
+            ],
+        );
+        exporters.push(start_exporter(&home, free_port(), 1));
+    }
+    let targets: Vec<String> = exporters.iter().map(|e| e.addr()).collect();
+    let prometheus = start_prometheus(dir.path(), &targets, 1);
+    wait_targets_up(&prometheus, 2, PATIENCE);
+    // The viewer has no home of its own: the fleet view writes nothing anywhere.
+    let viewer = dir.path().join("viewer");
+    let url = format!("http://127.0.0.1:{}", prometheus.port);
+    let mut console = Console::start(&viewer, &["--fleet", &url, "--refresh", "1"]);
+    first_frame(&console);
+    console.wait_for("both hosts' backends with their host", PATIENCE, |s| {
+        line_with(s, &["disk-alpha", &targets[0]]) && line_with(s, &["disk-beta", &targets[1]])
+    });
+    console.wait_text("2 hosts");
+    console.wait_text("read-only");
+    // The second host's exporter stops: Prometheus' next scrape fails, and the view says so.
+    exporters[1].stop();
+    let stopped = Instant::now();
+    console.wait_for(
+        "the stopped host shown unreachable",
+        Duration::from_secs(10),
+        |s| s.contents().contains("(1 unreachable)") && s.contents().contains("unreachable: Get"),
+    );
+    let took = stopped.elapsed();
+    // Its backends stay listed, with their last figures, marked as such.
+    console.wait_for("its backend kept, as last known", PATIENCE, |s| {
+        line_with(s, &["? unknown", "disk-beta*", &targets[1]])
+    });
+    console.send(b"q");
+    console.wait_exit(PATIENCE);
+    console.assert_restored();
+    assert!(!viewer.exists(), "the fleet view created a home");
+    eprintln!("the stopped exporter was shown unreachable after {took:?}");
 }

@@ -136,6 +136,7 @@ fn rows() -> Vec<Row> {
     [garage, kubo, cluster, lotus, off, local]
         .into_iter()
         .map(|stats| Row {
+            host: None,
             history: if stats.id == "garage-media" {
                 history(120)
             } else {
@@ -353,6 +354,7 @@ fn hostile_strings_cannot_reach_the_terminal() {
         rows: vec![Row {
             stats: evil,
             history: Vec::new(),
+            host: None,
         }],
         problems: Vec::new(),
     });
@@ -536,4 +538,139 @@ fn alerts_are_marked_in_the_list_and_listed_in_their_view() {
     );
     assert_eq!(buffer[(quota, y)].fg, Color::Yellow, "quota in alert");
     assert_eq!(fg_of(&terminal, "▲ kubo-main"), Some(Color::Yellow));
+}
+
+/// The fleet view: two hosts answering (one backend id on both) and one whose scrape fails.
+fn fleet_app() -> App {
+    use ipfs_kit_tui::fleet::HostState;
+    let mut app = App::for_fleet(NOW, "http://prom.example:9090", false);
+    let host = |instance: &str, up: bool| HostState {
+        instance: instance.into(),
+        job: "ipfs_kit".into(),
+        up,
+        reason: (!up).then(|| "Get \"http://10.0.0.3:9464/metrics\": connection refused".into()),
+        last_scrape: Some(ts(-3)),
+    };
+    let row = |host: &str, id: &str, kind: &str, status: HealthStatus, used: Option<u64>| {
+        let mut stats = stats(&format!("{host}/{id}"), kind, status);
+        stats.storage =
+            Storage::filesystem(Some(1_000_000_000), used, used.map(|u| 1_000_000_000 - u));
+        stats.performance.avg_response_time = Some(3.5);
+        Row {
+            stats,
+            history: history(40),
+            host: Some(host.into()),
+        }
+    };
+    let mut stale = row(
+        "10.0.0.3:9464",
+        "media",
+        "local",
+        HealthStatus::Unknown,
+        Some(900_000_000),
+    );
+    stale.stats.stale = true;
+    stale.stats.source = Source::Metadata;
+    stale.stats.health.message =
+        Some("host unreachable: Get \"http://10.0.0.3:9464/metrics\": connection refused".into());
+    app.update(Msg::FleetRound {
+        rows: vec![
+            row(
+                "10.0.0.1:9464",
+                "local",
+                "local",
+                HealthStatus::Healthy,
+                Some(250_000_000),
+            ),
+            row("10.0.0.1:9464", "garage", "s3", HealthStatus::Down, None),
+            row(
+                "10.0.0.2:9464",
+                "local",
+                "local",
+                HealthStatus::Healthy,
+                Some(600_000_000),
+            ),
+            stale,
+        ],
+        hosts: vec![
+            host("10.0.0.1:9464", true),
+            host("10.0.0.2:9464", true),
+            host("10.0.0.3:9464", false),
+        ],
+        at: NOW,
+    });
+    app
+}
+
+#[test]
+fn fleet_view_lists_hosts_with_totals_and_the_unreachable_one() {
+    for (w, h) in SIZES {
+        let mut app = fleet_app();
+        let terminal = render(&mut app, w, h, plain());
+        insta::assert_snapshot!(format!("fleet_{w}x{h}"), terminal.backend());
+    }
+    let mut app = fleet_app();
+    let terminal = render(&mut app, 200, 50, plain());
+    let screen = format!("{}", terminal.backend());
+    assert!(
+        screen.contains("fleet http://prom.example:9090 read-only"),
+        "{screen}"
+    );
+    assert!(screen.contains("3 hosts (1 unreachable)"), "{screen}");
+    assert!(screen.contains("HOST"), "{screen}");
+    assert!(
+        screen.contains("host 10.0.0.3:9464 unreachable"),
+        "{screen}"
+    );
+    // Changes are refused, and say why.
+    key(&mut app, KeyCode::Char('e'));
+    assert!(app
+        .flash
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("changes are made on each host"));
+    key(&mut app, KeyCode::Char('t'));
+    assert!(app.flash.as_ref().unwrap().1.contains("runs on each host"));
+}
+
+#[test]
+fn fleet_view_sorts_and_filters_by_host() {
+    let mut app = fleet_app();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('/'),
+        KeyModifiers::NONE,
+    )));
+    for c in "10.0.0.1".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let ids: Vec<String> = app.backends.visible().map(|r| r.stats.id.clone()).collect();
+    assert_eq!(ids, ["10.0.0.1:9464/garage", "10.0.0.1:9464/local"]);
+    key(&mut app, KeyCode::Esc);
+    let _ = app
+        .backends
+        .set_sort(ipfs_kit_tui::tui::model::SortColumn::Host, true);
+    let hosts: Vec<String> = app
+        .backends
+        .visible()
+        .map(|r| r.host.clone().unwrap())
+        .collect();
+    assert_eq!(hosts.first().map(String::as_str), Some("10.0.0.3:9464"));
+}
+
+#[test]
+fn fleet_view_says_when_prometheus_does_not_answer() {
+    let mut app = App::for_fleet(NOW, "http://127.0.0.1:1", false);
+    app.update(Msg::FleetUnreachable {
+        reason: "Prometheus at http://127.0.0.1:1 did not answer: connection refused".into(),
+        at: NOW,
+    });
+    let terminal = render(&mut app, 120, 40, plain());
+    let screen = format!("{}", terminal.backend());
+    assert!(
+        screen.contains("Prometheus at http://127.0.0.1:1 did not answer: connection refused"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("fleet_unreachable_120x40", terminal.backend());
 }

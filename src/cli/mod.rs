@@ -267,6 +267,10 @@ pub type CliResult = Result<(), CliError>;
 pub fn run(cli: Cli) -> CliResult {
     let home = cli.home.as_deref();
     match cli.command {
+        None if cli.fleet.is_some() => Err(CliError::usage(
+            "--fleet is a view of the console: it needs a terminal (Prometheus answers scripts \
+             itself: /api/v1/query)",
+        )),
         // Without a terminal (piped, cron), a bare invocation prints one live status round.
         None => status::status(&open(home)?, false, false),
         Some(Command::Backend(cmd)) => backend::run(home, cmd),
@@ -345,6 +349,9 @@ fn config_command(explicit: Option<&std::path::Path>, cmd: ConfigCommand) -> Cli
 pub fn run_console(cli: &Cli) -> CliResult {
     let config = crate::tui::config::LoadedConfig::load(cli.config.as_deref())
         .map_err(|e| CliError::usage(crate::text::sanitize(&e.to_string(), 1000)))?;
+    if let Some(url) = &cli.fleet {
+        return run_fleet(cli, url, config);
+    }
     let store = open(cli.home.as_deref())?;
     let options = crate::tui::Options {
         refresh: cli.refresh,
@@ -355,6 +362,47 @@ pub fn run_console(cli: &Cli) -> CliResult {
         no_mouse: cli.no_mouse || !config.config.mouse,
     };
     crate::tui::run(store, options, config).map_err(|e| CliError::failure(format!("{e:#}")))
+}
+
+/// The fleet view: the URL given, else the `fleet_url` setting of the home (read, never created
+/// for this); refresh and timeout from `--refresh` and the home's settings when it has them.
+fn run_fleet(cli: &Cli, url: &str, config: crate::tui::config::LoadedConfig) -> CliResult {
+    let home = store::resolve_home(cli.home.as_deref())?;
+    let settings = if home.join("config").join("main.json").is_file() {
+        Some(Store::open(&home)?.0.settings()?)
+    } else {
+        None
+    };
+    let url = match url.trim() {
+        "" => settings
+            .as_ref()
+            .and_then(|s| s.fleet_url())
+            .ok_or_else(|| {
+                CliError::usage(
+                    "--fleet needs Prometheus' URL: --fleet URL, or set it once with \
+                 `ipfs-kit-tui settings set fleet_url URL`",
+                )
+            })?,
+        given => given.to_string(),
+    };
+    // A bad URL is bad input, said before the screen is taken.
+    crate::fleet::Prometheus::new(&url, std::time::Duration::from_secs(1))
+        .map_err(|e| CliError::usage(crate::text::sanitize(&e.to_string(), 500)))?;
+    let settings = settings.unwrap_or_default();
+    let fleet = crate::tui::fleet_runtime::FleetOptions {
+        url,
+        refresh_secs: cli.refresh.unwrap_or_else(|| settings.refresh_secs()),
+        timeout: std::time::Duration::from_secs(settings.timeout_secs()),
+    };
+    let options = crate::tui::Options {
+        refresh: cli.refresh,
+        lite: cli.lite,
+        ascii: cli.ascii,
+        no_color: cli.no_color,
+        read_only: true,
+        no_mouse: cli.no_mouse || !config.config.mouse,
+    };
+    crate::tui::run_fleet(fleet, options, config).map_err(|e| CliError::failure(format!("{e:#}")))
 }
 
 /// Resolves and opens the home. On a first run (the home was just created and holds no

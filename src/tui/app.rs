@@ -145,6 +145,20 @@ pub enum Msg {
     WriterWaiting(bool),
     /// The terminal went away or a signal asked us to stop: quit cleanly.
     TerminalLost,
+    /// The fleet view's round: every host's backends as Prometheus has them, and each host's
+    /// last scrape.
+    FleetRound {
+        rows: Vec<Row>,
+        hosts: Vec<crate::fleet::HostState>,
+        at: i64,
+    },
+    /// Prometheus did not answer the fleet view's round (or refused it): the reason.
+    FleetUnreachable {
+        reason: String,
+        at: i64,
+    },
+    /// The fleet view cannot do what was asked (it reads Prometheus, not the backends).
+    FleetRefused(String),
     /// A backend's kept history over a range, as read (`Cmd::LoadHistory`).
     History {
         id: String,
@@ -197,6 +211,20 @@ pub struct App {
     pub chart_range: super::model::ChartRange,
     /// The selected backend's history over `chart_range`, as read for the detail's charts.
     pub charts: ChartSeries,
+    /// The fleet view (`--fleet`): every host's backends read from Prometheus, read-only.
+    pub fleet: Option<super::model::FleetStatus>,
+}
+
+/// What a key does that only the console on the backend's own host can do (the fleet view
+/// reads Prometheus, not the backends); what it is, for the refusal.
+pub fn host_only(action: Action) -> Option<&'static str> {
+    match action {
+        Action::Test => Some("a test"),
+        Action::Inventory => Some("an inventory"),
+        Action::Alerts => Some("acknowledging and silencing alerts"),
+        Action::Dashboard => Some("the dashboard's own files"),
+        _ => None,
+    }
 }
 
 impl App {
@@ -228,7 +256,15 @@ impl App {
             keymap: Keymap::default(),
             chart_range: super::model::ChartRange::default(),
             charts: ChartSeries::default(),
+            fleet: None,
         }
+    }
+
+    /// The console as a fleet view over the Prometheus at `url`: read-only.
+    pub fn for_fleet(now: i64, url: &str, lite: bool) -> App {
+        let mut app = App::new(now, true, lite);
+        app.fleet = Some(super::model::FleetStatus::new(url));
+        app
     }
 
     pub fn selected_row(&self) -> Option<&Row> {
@@ -440,6 +476,76 @@ impl App {
                 let change = self.backends.apply(*row);
                 self.backends_changed(change);
             }
+            Msg::FleetRound { rows, hosts, at } => {
+                if let Some(fleet) = &mut self.fleet {
+                    // A host that stops (or starts) answering is said once, in the log.
+                    let said: Vec<(Level, String)> = hosts
+                        .iter()
+                        .filter_map(|host| {
+                            let before = fleet.hosts.iter().find(|h| h.instance == host.instance);
+                            match (before.map(|h| h.up), host.up) {
+                                (Some(true) | None, false) => Some((
+                                    Level::Error,
+                                    format!(
+                                        "host {} unreachable: {}",
+                                        host.instance,
+                                        host.reason.as_deref().unwrap_or("no reason given")
+                                    ),
+                                )),
+                                (Some(false), true) => Some((
+                                    Level::Info,
+                                    format!("host {} answers again", host.instance),
+                                )),
+                                _ => None,
+                            }
+                        })
+                        .collect();
+                    if fleet.error.take().is_some() {
+                        self.messages.push(
+                            at,
+                            Level::Info,
+                            format!("Prometheus at {} answers", fleet.url),
+                        );
+                    }
+                    fleet.hosts = hosts;
+                    fleet.last_round = Some(at);
+                    for (level, text) in said {
+                        self.messages.push(at, level, text);
+                    }
+                }
+                let change = self.backends.replace(rows);
+                self.backends_changed(change);
+                self.dirty = true;
+            }
+            Msg::FleetUnreachable { reason, at } => {
+                if let Some(fleet) = &mut self.fleet {
+                    if fleet.error.as_deref() != Some(reason.as_str()) {
+                        self.messages.push(at, Level::Error, reason.clone());
+                        fleet.error = Some(reason);
+                    }
+                }
+                // What is on screen is now only the last round's: said as last-known figures.
+                if self.backends.rows().iter().any(|r| !r.stats.stale) {
+                    let rows = self
+                        .backends
+                        .rows()
+                        .iter()
+                        .cloned()
+                        .map(|mut row| {
+                            row.stats.stale = true;
+                            row.stats.source = crate::stats::Source::Metadata;
+                            row
+                        })
+                        .collect();
+                    let change = self.backends.replace(rows);
+                    self.backends_changed(change);
+                }
+                self.dirty = true;
+            }
+            Msg::FleetRefused(text) => {
+                self.flash = Some((Level::Warning, text));
+                self.dirty = true;
+            }
             Msg::Alert(alert) => {
                 self.say_alert(&alert, None);
                 return self.load_alerts();
@@ -567,9 +673,23 @@ impl App {
     }
 
     fn refuse_read_only(&mut self, what: &str) {
+        let why = if self.fleet.is_some() {
+            "the fleet view: changes are made on each host"
+        } else {
+            "started with --read-only"
+        };
         self.flash = Some((
             Level::Warning,
-            format!("read-only: {what} is disabled (started with --read-only)"),
+            format!("read-only: {what} is disabled ({why})"),
+        ));
+        self.dirty = true;
+    }
+
+    /// What the fleet view cannot do (it reads Prometheus, not the backends), said.
+    fn fleet_cannot(&mut self, what: &str) {
+        self.flash = Some((
+            Level::Warning,
+            format!("fleet view: {what} runs on each host (ipfs-kit-tui there), not from here"),
         ));
         self.dirty = true;
     }
@@ -605,6 +725,12 @@ impl App {
             let what = keymap::binding(action).map(|b| b.label).unwrap_or("that");
             self.refuse_read_only(what);
             return Vec::new();
+        }
+        if self.fleet.is_some() {
+            if let Some(what) = host_only(action) {
+                self.fleet_cannot(what);
+                return Vec::new();
+            }
         }
         match action {
             Action::Up => self.move_by(-1),
@@ -1074,6 +1200,7 @@ mod tests {
 
     fn row(id: &str, kind: &str, status: HealthStatus, used: Option<f64>) -> Row {
         Row {
+            host: None,
             stats: BackendStats {
                 id: id.into(),
                 kind: kind.into(),

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod config;
+pub mod fleet_runtime;
 pub mod keymap;
 pub mod model;
 pub mod panes;
@@ -69,6 +70,22 @@ pub fn run(store: Store, options: Options, config: LoadedConfig) -> color_eyre::
         .build()?;
     let result = runtime.block_on(runtime::run(store, options, config));
     // Whatever happened, the terminal is ours to give back.
+    terminal::restore();
+    result
+}
+
+/// Runs the fleet view (`--fleet`) until the operator quits: every host's backends as the
+/// Prometheus at `fleet.url` has them, read-only.
+pub fn run_fleet(
+    fleet: fleet_runtime::FleetOptions,
+    options: Options,
+    config: LoadedConfig,
+) -> color_eyre::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(fleet_runtime::run(fleet, options, config));
     terminal::restore();
     result
 }

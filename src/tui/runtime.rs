@@ -43,7 +43,11 @@ fn row(api: &Api, stats: crate::stats::BackendStats) -> Row {
         .monitor()
         .map(|m| m.history(&stats.id, HISTORY_POINTS))
         .unwrap_or_default();
-    Row { stats, history }
+    Row {
+        stats,
+        history,
+        host: None,
+    }
 }
 
 fn snapshot(api: &Api) -> Msg {
@@ -53,7 +57,7 @@ fn snapshot(api: &Api) -> Msg {
 }
 
 /// Reads terminal events on a thread of its own (crossterm's read blocks).
-fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
+pub(super) fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
     std::thread::spawn(move || loop {
         let msg = match crossterm::event::read() {
             Ok(TermEvent::Key(key)) => Msg::Key(key),
@@ -257,7 +261,7 @@ fn osc52(text: &str) -> String {
 
 /// Writes the OSC 52 sequence for `text` to the terminal. A failed write means the terminal is
 /// gone, which the next frame's draw reports: nothing to say here.
-fn copy_to_clipboard(out: &mut impl std::io::Write, text: &str) {
+pub(super) fn copy_to_clipboard(out: &mut impl std::io::Write, text: &str) {
     let _ = out
         .write_all(osc52(text).as_bytes())
         .and_then(|()| out.flush());

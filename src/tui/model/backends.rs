@@ -22,10 +22,12 @@ pub enum SortColumn {
     Available,
     Objects,
     Checked,
+    /// The fleet view's host (then the id).
+    Host,
 }
 
 impl SortColumn {
-    const ORDER: [SortColumn; 11] = [
+    const ORDER: [SortColumn; 12] = [
         SortColumn::Id,
         SortColumn::Kind,
         SortColumn::Health,
@@ -37,6 +39,7 @@ impl SortColumn {
         SortColumn::Available,
         SortColumn::Objects,
         SortColumn::Checked,
+        SortColumn::Host,
     ];
 
     fn next(self) -> SortColumn {
@@ -68,6 +71,7 @@ impl SortColumn {
             SortColumn::Available => "available",
             SortColumn::Objects => "objects",
             SortColumn::Checked => "checked",
+            SortColumn::Host => "host",
         }
     }
 }
@@ -78,11 +82,25 @@ pub struct Row {
     pub stats: BackendStats,
     /// Recent points at poll resolution, oldest first (for sparklines).
     pub history: Vec<Point>,
+    /// The host (Prometheus' instance) in the fleet view, where `stats.id` is `HOST/BACKEND`.
+    pub host: Option<String>,
 }
 
 impl Row {
     pub fn id(&self) -> &str {
         &self.stats.id
+    }
+    /// The id as the list shows it: without the host, which has its own column.
+    pub fn shown_id(&self) -> &str {
+        match &self.host {
+            Some(host) => self
+                .stats
+                .id
+                .strip_prefix(host.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .unwrap_or(&self.stats.id),
+            None => &self.stats.id,
+        }
     }
     pub fn used_percent(&self) -> Option<f64> {
         self.stats.storage.usage_percent
@@ -406,6 +424,8 @@ impl BackendTable {
                     ra.checked_at().map(|t| -(t as f64)),
                     rb.checked_at().map(|t| -(t as f64)),
                 ),
+                // The id holds the host first: the ids' order is the hosts'.
+                SortColumn::Host => directed(ra.host.cmp(&rb.host)),
             };
             primary.then_with(|| directed(ra.stats.id.cmp(&rb.stats.id)))
         });

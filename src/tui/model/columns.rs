@@ -26,10 +26,12 @@ pub enum ListColumn {
     Trend,
     /// The health message.
     Message,
+    /// The fleet view's host (Prometheus' instance); shown only there.
+    Host,
 }
 
 impl ListColumn {
-    pub const ALL: [ListColumn; 12] = [
+    pub const ALL: [ListColumn; 13] = [
         ListColumn::Health,
         ListColumn::Id,
         ListColumn::Kind,
@@ -42,6 +44,7 @@ impl ListColumn {
         ListColumn::Checked,
         ListColumn::Trend,
         ListColumn::Message,
+        ListColumn::Host,
     ];
 
     /// As the config file and `:sort` name it.
@@ -59,6 +62,7 @@ impl ListColumn {
             ListColumn::Checked => "checked",
             ListColumn::Trend => "trend",
             ListColumn::Message => "message",
+            ListColumn::Host => "host",
         }
     }
 

@@ -10,6 +10,7 @@ pub mod chart_series;
 pub mod columns;
 pub mod command_line;
 pub mod dashboard;
+pub mod fleet;
 pub mod messages;
 
 pub use alerts::{AlertBoard, GroupKey};
@@ -19,4 +20,5 @@ pub use chart_series::ChartSeries;
 pub use columns::ListColumn;
 pub use command_line::CommandHistory;
 pub use dashboard::DashboardBackends;
+pub use fleet::FleetStatus;
 pub use messages::{Level, Message, MessageLog, MESSAGE_LIMIT};

@@ -699,10 +699,12 @@ mod tests {
         let recent = |points: &[Point]| points[points.len().saturating_sub(300)..].to_vec();
         vec![
             Row {
+                host: None,
                 history: recent(&garage_hour()),
                 stats: garage,
             },
             Row {
+                host: None,
                 history: recent(&kubo_day().points),
                 stats: kubo,
             },

@@ -29,6 +29,7 @@ fn main_hints(app: &App) -> Vec<Shown<'_>> {
     KEYMAP
         .iter()
         .filter(|b| b.in_footer && !(app.read_only && b.changes))
+        .filter(|b| app.fleet.is_none() || crate::tui::app::host_only(b.action).is_none())
         .filter(|b| !app.keymap.keys(b.action).is_empty())
         .filter(|b| {
             !(app.full_detail
@@ -87,7 +88,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         None => main_hints(app),
     };
     let mut used = 0usize;
-    let right = if app.read_only { " read-only " } else { "" };
+    let right = if app.fleet.is_some() {
+        " fleet: read-only "
+    } else if app.read_only {
+        " read-only "
+    } else {
+        ""
+    };
     let width = |(keys, label, _): &Shown| keys.chars().count() + label.chars().count() + 2;
     let total: usize = context.iter().map(width).sum();
     let mut budget = (area.width as usize).saturating_sub(right.len());

@@ -98,6 +98,7 @@ impl Shown {
                 ListColumn::Checked => "CHECKED",
                 ListColumn::Trend => "TREND",
                 ListColumn::Message => "MESSAGE",
+                ListColumn::Host => "HOST",
             },
         }
     }
@@ -117,6 +118,7 @@ impl Shown {
                 ListColumn::Available => SortColumn::Available,
                 ListColumn::Objects => SortColumn::Objects,
                 ListColumn::Checked => SortColumn::Checked,
+                ListColumn::Host => SortColumn::Host,
                 ListColumn::Trend | ListColumn::Message => return None,
             },
         })
@@ -131,6 +133,8 @@ const SPACING: u16 = 1;
 const TREND_MIN: u16 = 10;
 const TREND_MAX: u16 = 30;
 const MESSAGE_MIN: u16 = 16;
+/// The widest the fleet view's HOST column grows.
+const HOST_CAP: u16 = 24;
 
 /// The columns that fit `width` (the list's inner width), left to right, with their widths.
 /// The health and the id always; then, as the width allows, the fuller of used and quota, the
@@ -154,10 +158,17 @@ pub fn plan_columns(
         .iter()
         .map(|r| {
             let stale = if r.stats.stale { 1 } else { 0 };
-            r.stats.id.chars().count() as u16 + stale
+            r.shown_id().chars().count() as u16 + stale
         })
         .max()
         .unwrap_or(2);
+    // The fleet view's host column: as wide as the longest host, within bounds.
+    let host_width = rows
+        .iter()
+        .filter_map(|r| r.host.as_ref())
+        .map(|h| h.chars().count() as u16)
+        .max()
+        .map(|w| w.clamp(6, HOST_CAP));
     let id_natural = (longest_id + marks).clamp(8, ID_CAP);
     let id_min = id_natural.min(ID_MIN);
     let fixed = |shown: Shown| -> u16 {
@@ -173,6 +184,7 @@ pub fn plan_columns(
                 ListColumn::Objects | ListColumn::Checked => 7,
                 ListColumn::Trend => TREND_MIN,
                 ListColumn::Message => MESSAGE_MIN,
+                ListColumn::Host => host_width.unwrap_or(0),
             },
         }
     };
@@ -219,10 +231,23 @@ pub fn plan_columns(
             shown = split;
         }
     }
-    if wants(ListColumn::Kind) {
-        shown.insert(2, Shown::Column(ListColumn::Kind));
+    // In the fleet view the host comes right after the id, before the kind: which machine a
+    // backend is on matters more than its kind there.
+    if host_width.is_some() && wants(ListColumn::Host) {
+        shown.insert(2, Shown::Column(ListColumn::Host));
         if !fits(&shown, id_min) {
             shown.remove(2);
+        }
+    }
+    if wants(ListColumn::Kind) {
+        let at = if shown.contains(&Shown::Column(ListColumn::Host)) {
+            3
+        } else {
+            2
+        };
+        shown.insert(at, Shown::Column(ListColumn::Kind));
+        if !fits(&shown, id_min) {
+            shown.remove(at);
         }
     }
     // The id at its natural width before any extra.
@@ -398,6 +423,7 @@ fn figure_cell(
             },
             ListColumn::Trend => return Cell::from(trend_spans(row, width, theme, old)),
             ListColumn::Message => sanitize(stats.health.message.as_deref().unwrap_or(""), 200),
+            ListColumn::Host => sanitize(row.host.as_deref().unwrap_or(""), 64),
         },
     };
     let mut style = match shown {
@@ -499,7 +525,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                             // The ids stay in one column.
                             id.push(Span::raw("  "));
                         }
-                        id.push(Span::raw(sanitize(&stats.id, 64)));
+                        id.push(Span::raw(sanitize(row.shown_id(), 64)));
                         if stats.stale {
                             id.push(Span::raw(theme.stale_mark()));
                         }
@@ -578,19 +604,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         });
     frame.render_stateful_widget(table, area, &mut state);
     if empty || nothing_visible {
-        let text = if empty {
-            "No backends yet. Press a to add one."
-        } else {
-            "Nothing matches the filter (Esc clears it)."
+        let fleet_text;
+        let text = match (&app.fleet, empty) {
+            (Some(fleet), true) => {
+                fleet_text = if let Some(error) = &fleet.error {
+                    format!("{} — asking again every refresh.", sanitize(error, 300))
+                } else if fleet.connecting() {
+                    format!("Asking Prometheus at {}…", sanitize(&fleet.url, 100))
+                } else {
+                    format!(
+                        "Prometheus at {} scrapes no ipfs-kit-tui exporter: run \
+                         `ipfs-kit-tui metrics` on each host and add it to scrape_configs.",
+                        sanitize(&fleet.url, 100)
+                    )
+                };
+                fleet_text.as_str()
+            }
+            (None, true) => "No backends yet. Press a to add one.",
+            (_, false) => "Nothing matches the filter (Esc clears it).",
         };
+        // A long reason (Prometheus' error) wraps over the rows the list has.
         let inner = Rect {
             x: area.x + 2,
             y: area.y + 3,
             width: area.width.saturating_sub(4),
-            height: 1,
+            height: area.height.saturating_sub(4).max(1),
+        };
+        let style = if app.fleet.as_ref().is_some_and(|f| f.error.is_some()) {
+            theme.error()
+        } else {
+            theme.dim()
         };
         if inner.y < area.bottom().saturating_sub(1) {
-            frame.render_widget(Paragraph::new(text).style(theme.dim()), inner);
+            let paragraph = Paragraph::new(text)
+                .style(style)
+                .wrap(ratatui::widgets::Wrap { trim: true });
+            frame.render_widget(paragraph, inner);
         }
     }
 }
@@ -611,6 +660,7 @@ mod tests {
     /// A backend with its quota `used` of 100 bytes and these active alerts.
     fn row(id: &str, used: u64, alerts: &[Rule]) -> Row {
         Row {
+            host: None,
             stats: BackendStats {
                 id: id.into(),
                 kind: "s3".into(),

@@ -124,11 +124,79 @@ pub fn fullest(rows: &[Row]) -> Option<(&str, f64)> {
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
+/// The fleet view's totals per host: (host, backends, down, used bytes, whether it is
+/// unreachable), in the hosts' order. Used is the sum of what each backend reports (a
+/// filesystem's figures counted once per host).
+pub fn by_host(app: &App) -> Vec<(String, usize, usize, Option<u64>, bool)> {
+    let Some(fleet) = &app.fleet else {
+        return Vec::new();
+    };
+    let rows = app.backends.rows();
+    fleet
+        .hosts
+        .iter()
+        .map(|host| {
+            let mine: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.host.as_deref() == Some(host.instance.as_str()))
+                .filter(|r| r.stats.kind != crate::fleet::EXPORTER_KIND)
+                .collect();
+            let down = mine
+                .iter()
+                .filter(|r| r.stats.health.status == HealthStatus::Down)
+                .count();
+            let mut seen = BTreeSet::new();
+            let mut used = None::<u64>;
+            for row in &mine {
+                let storage = &row.stats.storage;
+                let filesystem = storage.used.is_some() && storage.available.is_some();
+                if filesystem && !seen.insert((storage.total, storage.used, storage.available)) {
+                    continue;
+                }
+                if let Some(u) = row.used_bytes() {
+                    used = Some(used.unwrap_or(0).saturating_add(u));
+                }
+            }
+            (host.instance.clone(), mine.len(), down, used, !host.up)
+        })
+        .collect()
+}
+
+/// The fleet view's first pieces: where the figures come from, that nothing can be changed
+/// from here, and the hosts (unreachable ones counted).
+fn fleet_pieces<'a>(app: &'a App, theme: &Theme) -> Vec<Vec<Span<'a>>> {
+    let Some(fleet) = &app.fleet else {
+        return Vec::new();
+    };
+    let mut pieces = vec![vec![
+        Span::styled("fleet ", theme.accent().add_modifier(Modifier::BOLD)),
+        Span::raw(sanitize(&fleet.url, 40)),
+        Span::styled(" read-only", theme.dim()),
+    ]];
+    if let Some(error) = &fleet.error {
+        pieces.push(vec![Span::styled(sanitize(error, 100), theme.error())]);
+    }
+    let hosts = fleet.hosts.len();
+    let mut piece = vec![Span::styled(
+        format!("{hosts} host{}", if hosts == 1 { "" } else { "s" }),
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    let unreachable = fleet.unreachable();
+    if unreachable > 0 {
+        piece.push(Span::styled(
+            format!(" ({unreachable} unreachable)"),
+            theme.error(),
+        ));
+    }
+    pieces.push(piece);
+    pieces
+}
+
 /// The line for `app` at `width` cells.
 pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     let rows = app.backends.rows();
     let separator = if theme.ascii { " | " } else { " · " };
-    let mut pieces: Vec<Vec<Span<'a>>> = Vec::new();
+    let mut pieces: Vec<Vec<Span<'a>>> = fleet_pieces(app, theme);
     let count = rows.len();
     pieces.push(vec![Span::styled(
         format!("{count} backend{}", if count == 1 { "" } else { "s" }),
@@ -155,6 +223,34 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     }
     if !by_health.is_empty() {
         pieces.push(by_health);
+    }
+    // The fleet view's totals per host, right after the health: each host
+    // a piece of its own, left off one by one as the width ends.
+    for (host, backends, down, used, unreachable) in by_host(app) {
+        let mut piece = vec![Span::styled(
+            format!("{} ", sanitize(&host, 24)),
+            theme.dim(),
+        )];
+        if unreachable {
+            piece.push(Span::styled("unreachable ", theme.error()));
+        }
+        piece.push(Span::raw(format!("{backends}")));
+        if down > 0 {
+            // As the health counts write it: ✗2.
+            let symbol = theme
+                .health_label(HealthStatus::Down)
+                .split_whitespace()
+                .next()
+                .unwrap_or("down");
+            piece.push(Span::styled(
+                format!(" {symbol}{down}"),
+                theme.health(HealthStatus::Down),
+            ));
+        }
+        if let Some(used) = used {
+            piece.push(Span::raw(format!(" {}", bytes_compact(used))));
+        }
+        pieces.push(piece);
     }
     let alerts = app.alerts.active_count(app.now);
     if alerts > 0 {
@@ -233,6 +329,7 @@ mod tests {
 
     fn row(id: &str, storage: Storage) -> Row {
         Row {
+            host: None,
             stats: BackendStats {
                 id: id.into(),
                 enabled: true,
