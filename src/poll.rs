@@ -445,6 +445,16 @@ pub async fn poll(
 /// One polling round over every backend, at most `parallel` at once; each result is written
 /// to the store as `metadata/stats.ID.json` so the next start shows it at once.
 pub async fn poll_round(store: &Store, ctx: &ProbeContext, parallel: usize) -> StatsReport {
+    poll_round_timed(store, ctx, parallel).await.0
+}
+
+/// [`poll_round`], with how long each backend's poll took (seconds, in the report's order;
+/// `None` for a backend that is not polled: disabled, or of a kind we do not probe).
+pub async fn poll_round_timed(
+    store: &Store,
+    ctx: &ProbeContext,
+    parallel: usize,
+) -> (StatsReport, Vec<Option<f64>>) {
     let listing = store.list_backends();
     let settings = store.settings().unwrap_or_default();
     let gate = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
@@ -461,8 +471,11 @@ pub async fn poll_round(store: &Store, ctx: &ProbeContext, parallel: usize) -> S
         tasks.spawn(async move {
             // A closed semaphore cannot happen here (we never close it); poll anyway if it did.
             let _permit = gate.acquire_owned().await.ok();
+            let polled = unpolled_health(&backend).is_none() && Kind::parse(backend.kind()).is_ok();
+            let started = Instant::now();
             let stats = poll(&store, &ctx, &settings, &backend, previous, &inventories).await;
-            (index, stats)
+            let elapsed = polled.then(|| started.elapsed().as_secs_f64());
+            (index, stats, elapsed)
         });
     }
     let mut results = Vec::new();
@@ -472,8 +485,11 @@ pub async fn poll_round(store: &Store, ctx: &ProbeContext, parallel: usize) -> S
             Err(err) => eprintln!("warning: a probe task failed: {err}"),
         }
     }
-    results.sort_by_key(|(index, _)| *index);
-    let backends: Vec<BackendStats> = results.into_iter().map(|(_, stats)| stats).collect();
+    results.sort_by_key(|(index, _, _)| *index);
+    let (backends, times): (Vec<BackendStats>, Vec<Option<f64>>) = results
+        .into_iter()
+        .map(|(_, stats, elapsed)| (stats, elapsed))
+        .unzip();
     for stats in &backends {
         match serde_json::to_value(stats) {
             Ok(value) => {
@@ -484,10 +500,11 @@ pub async fn poll_round(store: &Store, ctx: &ProbeContext, parallel: usize) -> S
             Err(err) => eprintln!("warning: cannot encode the stats of '{}': {err}", stats.id),
         }
     }
-    StatsReport {
+    let report = StatsReport {
         generated_at: timestamp::now(),
         backends,
-    }
+    };
+    (report, times)
 }
 
 /// Describes a pulse for a test step: what the monitor would show.

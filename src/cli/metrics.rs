@@ -5,33 +5,16 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::status::{add_alerts, context, runtime, PARALLEL_PROBES};
 use super::{CliError, CliResult};
 use crate::api::Api;
 use crate::metrics::{self, textfile, Format, Snapshot};
 use crate::monitor::tally::{PollResult, PollTally};
 use crate::monitor::{LiveProber, Monitor, MonitorConfig};
-use crate::probe::ProbeContext;
-use crate::stats::{BackendStats, HealthStatus, StatsReport};
-use crate::store::{timestamp, Store};
-
-/// Probes in flight at once during one `status --openmetrics` round (as `status`).
-const PARALLEL_PROBES: usize = 16;
-
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
-}
-
-fn context(store: &Store) -> Result<ProbeContext, CliError> {
-    let settings = store.settings()?;
-    ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
-        .map_err(|e| CliError::failure(e.to_string()))
-}
+use crate::stats::{BackendStats, HealthStatus};
+use crate::store::Store;
 
 fn rendered(snapshot: &Snapshot, format: Format) -> Result<String, CliError> {
     metrics::render(snapshot, format).map_err(|e| CliError::failure(e.to_string()))
@@ -41,15 +24,18 @@ fn rendered(snapshot: &Snapshot, format: Format) -> Result<String, CliError> {
 /// poll counters and durations are the round's own (one poll per polled backend).
 pub fn status_openmetrics(store: &Store, check: bool) -> CliResult {
     let ctx = context(store)?;
-    let (mut report, tallies) = runtime()?.block_on(timed_round(store, &ctx));
-    let quota_alert_percent = store.settings()?.quota_alert_percent();
-    for backend in &mut report.backends {
-        if !backend.enabled || backend.source != crate::stats::Source::Live {
-            continue;
+    let (mut report, times) =
+        runtime()?.block_on(crate::poll::poll_round_timed(store, &ctx, PARALLEL_PROBES));
+    add_alerts(store, &mut report)?;
+    let mut tallies: BTreeMap<String, PollTally> = BTreeMap::new();
+    for (stats, elapsed) in report.backends.iter().zip(times) {
+        if let Some(elapsed) = elapsed {
+            let (secs, result) = observed_poll(stats, elapsed);
+            tallies
+                .entry(stats.id.clone())
+                .or_default()
+                .observe(secs, result);
         }
-        let credentials = backend.health.failure.as_deref() == Some("credentials");
-        let alerts = crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
-        backend.set_alerts(alerts);
     }
     let down: Vec<String> = report
         .backends
@@ -63,72 +49,6 @@ pub fn status_openmetrics(store: &Store, check: bool) -> CliResult {
         return Err(CliError::failure(format!("down: {}", down.join(", "))));
     }
     Ok(())
-}
-
-/// One polling round as `poll::poll_round` does it (each backend's `poll::poll`, at most
-/// `PARALLEL_PROBES` at once, the results kept in the store), timing each poll for the
-/// exposition's counters and histogram.
-async fn timed_round(
-    store: &Store,
-    ctx: &ProbeContext,
-) -> (StatsReport, BTreeMap<String, PollTally>) {
-    let listing = store.list_backends();
-    let settings = store.settings().unwrap_or_default();
-    let gate = Arc::new(tokio::sync::Semaphore::new(PARALLEL_PROBES));
-    let inventories = Arc::new(tokio::sync::Semaphore::new(
-        crate::poll::INVENTORIES_AT_ONCE,
-    ));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, backend) in listing.backends.into_iter().enumerate() {
-        let previous = store
-            .read_metadata(&crate::poll::stats_key(&backend.id))
-            .ok()
-            .flatten()
-            .and_then(|entry| serde_json::from_value::<BackendStats>(entry.value).ok());
-        let (ctx, gate, inventories) = (ctx.clone(), gate.clone(), inventories.clone());
-        let (store, settings) = (store.clone(), settings.clone());
-        tasks.spawn(async move {
-            let _permit = gate.acquire_owned().await.ok();
-            let polled = crate::poll::unpolled_health(&backend).is_none()
-                && crate::backends::Kind::parse(backend.kind()).is_ok();
-            let started = Instant::now();
-            let stats =
-                crate::poll::poll(&store, &ctx, &settings, &backend, previous, &inventories).await;
-            let elapsed = started.elapsed().as_secs_f64();
-            let observed = polled.then(|| observed_poll(&stats, elapsed));
-            (index, stats, observed)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(result) => results.push(result),
-            Err(err) => eprintln!("warning: a probe task failed: {err}"),
-        }
-    }
-    results.sort_by_key(|(index, _, _)| *index);
-    let mut tallies = BTreeMap::new();
-    let mut backends = Vec::new();
-    for (_, stats, observed) in results {
-        if let Some((secs, result)) = observed {
-            let tally: &mut PollTally = tallies.entry(stats.id.clone()).or_default();
-            tally.observe(secs, result);
-        }
-        match serde_json::to_value(&stats) {
-            Ok(value) => {
-                if let Err(err) = store.write_metadata(&crate::poll::stats_key(&stats.id), value) {
-                    eprintln!("warning: cannot keep the stats of '{}': {err}", stats.id);
-                }
-            }
-            Err(err) => eprintln!("warning: cannot encode the stats of '{}': {err}", stats.id),
-        }
-        backends.push(stats);
-    }
-    let report = StatsReport {
-        generated_at: timestamp::now(),
-        backends,
-    };
-    (report, tallies)
 }
 
 /// How one poll of the round ended and how long its pulse took. A poll that answered may have

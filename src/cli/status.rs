@@ -15,9 +15,9 @@ use crate::store::{timestamp, Store};
 use crate::text::{bytes, sanitize, table};
 
 /// Probes in flight at once during one `status` round.
-const PARALLEL_PROBES: usize = 16;
+pub(super) const PARALLEL_PROBES: usize = 16;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -25,7 +25,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
 }
 
-fn context(store: &Store) -> Result<ProbeContext, CliError> {
+pub(super) fn context(store: &Store) -> Result<ProbeContext, CliError> {
     let settings = store.settings()?;
     ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
         .map_err(|e| CliError::failure(e.to_string()))
@@ -34,15 +34,7 @@ fn context(store: &Store) -> Result<ProbeContext, CliError> {
 pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
     let ctx = context(store)?;
     let mut report = runtime()?.block_on(crate::poll::poll_round(store, &ctx, PARALLEL_PROBES));
-    let quota_alert_percent = store.settings()?.quota_alert_percent();
-    for backend in &mut report.backends {
-        if !backend.enabled || backend.source != crate::stats::Source::Live {
-            continue;
-        }
-        let credentials = backend.health.failure.as_deref() == Some("credentials");
-        let alerts = crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
-        backend.set_alerts(alerts);
-    }
+    add_alerts(store, &mut report)?;
     if as_json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
@@ -58,6 +50,20 @@ pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
         .collect();
     if check && !down.is_empty() {
         return Err(CliError::failure(format!("down: {}", down.join(", "))));
+    }
+    Ok(())
+}
+
+/// Each live backend's alerts as one poll raises them (quota, down, credentials), for a round.
+pub(super) fn add_alerts(store: &Store, report: &mut StatsReport) -> Result<(), CliError> {
+    let quota_alert_percent = store.settings()?.quota_alert_percent();
+    for backend in &mut report.backends {
+        if !backend.enabled || backend.source != crate::stats::Source::Live {
+            continue;
+        }
+        let credentials = backend.health.failure.as_deref() == Some("credentials");
+        let alerts = crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
+        backend.set_alerts(alerts);
     }
     Ok(())
 }
