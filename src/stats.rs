@@ -25,6 +25,23 @@ pub enum HealthStatus {
 }
 
 impl HealthStatus {
+    /// Every state, best first (the summary line counts them, the exporter writes them, in
+    /// this order).
+    pub const ALL: [HealthStatus; 7] = [
+        HealthStatus::Healthy,
+        HealthStatus::Warning,
+        HealthStatus::Degraded,
+        HealthStatus::Down,
+        HealthStatus::Unknown,
+        HealthStatus::Disabled,
+        HealthStatus::Unsupported,
+    ];
+
+    /// The state named `name` as `as_str` writes it.
+    pub fn parse(name: &str) -> Option<HealthStatus> {
+        HealthStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             HealthStatus::Healthy => "healthy",

@@ -86,19 +86,6 @@ fn bytes(value: f64) -> Option<u64> {
     (value.is_finite() && value >= 0.0).then(|| value.round() as u64)
 }
 
-fn health_state(name: &str) -> Option<HealthStatus> {
-    Some(match name {
-        "healthy" => HealthStatus::Healthy,
-        "warning" => HealthStatus::Warning,
-        "degraded" => HealthStatus::Degraded,
-        "down" => HealthStatus::Down,
-        "unknown" => HealthStatus::Unknown,
-        "disabled" => HealthStatus::Disabled,
-        "unsupported" => HealthStatus::Unsupported,
-        _ => return None,
-    })
-}
-
 fn quota_source(name: &str) -> Option<QuotaSource> {
     Some(match name {
         "garage" => QuotaSource::Garage,
@@ -145,7 +132,7 @@ impl Partial {
             }
             "ipfs_kit_backend_up" => self.up = Some(value >= 1.0),
             "ipfs_kit_backend_health" if value >= 1.0 => {
-                self.health = sample.label("state").and_then(health_state);
+                self.health = sample.label("state").and_then(HealthStatus::parse);
             }
             "ipfs_kit_backend_used_bytes" => self.used = bytes(value),
             "ipfs_kit_backend_available_bytes" => self.available = bytes(value),

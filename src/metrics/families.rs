@@ -416,15 +416,7 @@ pub fn build(snapshot: &Snapshot) -> Vec<(Family, Vec<Sample>)> {
 }
 
 /// Every health state, in the order the stateset writes them.
-const HEALTH_STATES: [HealthStatus; 7] = [
-    HealthStatus::Healthy,
-    HealthStatus::Warning,
-    HealthStatus::Degraded,
-    HealthStatus::Down,
-    HealthStatus::Unknown,
-    HealthStatus::Disabled,
-    HealthStatus::Unsupported,
-];
+const HEALTH_STATES: [HealthStatus; 7] = HealthStatus::ALL;
 
 /// Whether the engine polls the backend at all (enabled, of a kind it can probe).
 fn is_polled(stats: &BackendStats) -> bool {

@@ -17,15 +17,7 @@ use crate::tui::model::Row;
 use crate::tui::theme::Theme;
 
 /// Health states in the order the line counts them.
-const ORDER: [HealthStatus; 7] = [
-    HealthStatus::Healthy,
-    HealthStatus::Warning,
-    HealthStatus::Degraded,
-    HealthStatus::Down,
-    HealthStatus::Unknown,
-    HealthStatus::Disabled,
-    HealthStatus::Unsupported,
-];
+const ORDER: [HealthStatus; 7] = HealthStatus::ALL;
 
 /// The sums over all backends, and whether a polled backend's figure is missing from them
 /// (then a sum is a lower bound, and is shown as one).
