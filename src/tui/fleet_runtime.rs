@@ -14,16 +14,14 @@ use tokio::time::Instant;
 
 use super::app::{App, Cmd, Msg};
 use super::model::Row;
-use super::runtime::{copy_to_clipboard, spawn_input};
+use super::runtime::{copy_to_clipboard, paint, spawn_input};
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
-use super::{view, Options};
+use super::Options;
 use crate::fleet::{Fleet, FleetRound, Prometheus};
 use crate::monitor::history::Point;
 use crate::stats::{HealthStatus, Source};
 
-/// The shortest time between two frames.
-const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 /// Points of recent history kept per backend for the list's trend and the charts' live end.
 const HISTORY_POINTS: usize = 300;
 /// `--lite` asks Prometheus no more often than this.
@@ -220,19 +218,7 @@ pub async fn run(
     }
     let mut last_frame: Option<Instant> = None;
     loop {
-        if app.dirty {
-            let due = last_frame.map(|t| t + FRAME_INTERVAL);
-            if due.is_none_or(|due| Instant::now() >= due) {
-                guard.draw(|frame| view::draw(frame, &app, &theme))?;
-                app.dirty = false;
-                last_frame = Some(Instant::now());
-            }
-        }
-        let frame_due = if app.dirty {
-            last_frame.map(|t| t + FRAME_INTERVAL)
-        } else {
-            None
-        };
+        let frame_due = paint(&mut guard, &mut app, &theme, &mut last_frame)?;
         let msg = tokio::select! {
             Some(msg) = rx.recv() => msg,
             _ = clock.tick() => Msg::Tick(unix_now()),

@@ -148,19 +148,7 @@ pub async fn run(
 
     let mut last_frame: Option<Instant> = None;
     loop {
-        if app.dirty {
-            let due = last_frame.map(|t| t + FRAME_INTERVAL);
-            if due.is_none_or(|due| Instant::now() >= due) {
-                guard.draw(|frame| view::draw(frame, &app, &theme))?;
-                app.dirty = false;
-                last_frame = Some(Instant::now());
-            }
-        }
-        let frame_due = if app.dirty {
-            last_frame.map(|t| t + FRAME_INTERVAL)
-        } else {
-            None
-        };
+        let frame_due = paint(&mut guard, &mut app, &theme, &mut last_frame)?;
         let msg = tokio::select! {
             Some(msg) = rx.recv() => msg,
             event = events.recv() => match event {
@@ -205,6 +193,29 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Draws a frame when something visible changed and the last one is at least `FRAME_INTERVAL`
+/// old; returns when the next one is due if a change is still waiting (to wake for it).
+pub(super) fn paint(
+    guard: &mut TerminalGuard,
+    app: &mut App,
+    theme: &Theme,
+    last_frame: &mut Option<Instant>,
+) -> std::io::Result<Option<Instant>> {
+    if app.dirty {
+        let due = last_frame.map(|t| t + FRAME_INTERVAL);
+        if due.is_none_or(|due| Instant::now() >= due) {
+            guard.draw(|frame| view::draw(frame, app, theme))?;
+            app.dirty = false;
+            *last_frame = Some(Instant::now());
+        }
+    }
+    Ok(if app.dirty {
+        last_frame.map(|t| t + FRAME_INTERVAL)
+    } else {
+        None
+    })
 }
 
 /// Runs store work (it may wait for another writer's lock) on tokio's blocking pool, so that
