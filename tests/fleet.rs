@@ -6,23 +6,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod prometheus_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use ipfs_kit_tui::fleet::{history, Fleet, Prometheus};
 use ipfs_kit_tui::stats::HealthStatus;
-use prometheus_support::{free_port, start_exporter, start_prometheus, wait_targets_up, BIN};
+use prometheus_support::{free_port, start_exporter, start_prometheus};
 
+/// Runs the CLI on `home`; fails the test unless it succeeds. Its stdout.
 fn cli(home: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(BIN)
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .env_remove("IPFS_KIT_HOME")
-        .output()
-        .expect("run the cli");
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let (code, out, err) = support::run_cli(home, args);
+    assert_eq!(code, 0, "{args:?}: {out}{err}");
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,14 +34,10 @@ async fn a_round_and_a_range_read_back_what_the_exporter_serves() {
     add("disk", "local", &format!("path={}", data.display()));
     // Nothing listens there: down, and its storage unknown.
     add("gone", "ipfs", "api_url=http://127.0.0.1:9");
-    let exporter = start_exporter(&home, free_port(), 1);
-    let prometheus = start_prometheus(dir.path(), &[exporter.addr()], 1);
-    wait_targets_up(&prometheus, 1, Duration::from_secs(60));
-    let prom = Prometheus::new(
-        &format!("http://127.0.0.1:{}", prometheus.port),
-        Duration::from_secs(10),
-    )
-    .unwrap();
+    let exporter = start_exporter(&home);
+    let prometheus = start_prometheus(&[&exporter.address], None);
+    prometheus.wait_targets_up(1, Duration::from_secs(60));
+    let prom = Prometheus::new(&prometheus.url(), Duration::from_secs(10)).unwrap();
     let mut fleet = Fleet::new(prom.clone());
     // Wait for a round that has both backends, `gone` reported down.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -68,7 +60,7 @@ async fn a_round_and_a_range_read_back_what_the_exporter_serves() {
     assert_eq!(round.hosts.len(), 1);
     assert!(round.hosts[0].up);
     let disk = round.rows.iter().find(|r| r.backend == "disk").unwrap();
-    assert_eq!(disk.stats.id, format!("{}/disk", exporter.addr()));
+    assert_eq!(disk.stats.id, format!("{}/disk", exporter.address));
     assert_eq!(disk.stats.kind, "local");
     assert_eq!(disk.stats.health.status, HealthStatus::Healthy);
     // The same filesystem as `status --json` sees (its total does not move between polls).
@@ -88,7 +80,7 @@ async fn a_round_and_a_range_read_back_what_the_exporter_serves() {
     // A few scrapes later, the range query has points with the used bytes.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let now = chrono::Utc::now().timestamp() as u64;
-    let kept = history::read(&prom, &exporter.addr(), "disk", 900, now)
+    let kept = history::read(&prom, &exporter.address, "disk", 900, now)
         .await
         .expect("range query");
     assert!(
@@ -96,7 +88,7 @@ async fn a_round_and_a_range_read_back_what_the_exporter_serves() {
         "no points over the last 15 minutes"
     );
     assert!(kept.points.iter().any(|p| p.used_bytes.is_some()));
-    let failed = history::read(&prom, &exporter.addr(), "gone", 900, now)
+    let failed = history::read(&prom, &exporter.address, "gone", 900, now)
         .await
         .expect("range query");
     assert!(

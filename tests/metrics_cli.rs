@@ -5,125 +5,20 @@
 // Test code may panic: a panic there is a failure with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod prometheus_support;
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use prometheus_support::{data_dir, exporter_command, request, start_exporter, Running};
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
-
-/// A child process killed (SIGTERM, then SIGKILL) when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.0.try_wait() {
-            return;
-        }
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Running {
-    /// Sends SIGTERM and waits (up to 10 s) for the exit status.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.0.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn exporter(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("IPFS_KIT_HOME")
-        .arg("--home")
-        .arg(home)
-        .arg("metrics")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
-    cmd
-}
-
-/// Starts `metrics --listen 127.0.0.1:0` and returns it with the URL it printed.
-fn start_exporter(home: &Path) -> (Running, String) {
-    let mut child = exporter(home, &["--listen", "127.0.0.1:0", "--refresh", "1"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let running = Running(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the exporter printed no line");
-    let url = line
-        .strip_prefix("serving ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_string();
-    (running, url)
-}
-
-/// One HTTP/1.1 request over a plain socket: (status, headers in lower case, body).
-fn request(url: &str, method: &str, accept: Option<&str>) -> (u16, String, String) {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = TcpStream::connect(host).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let accept = accept
-        .map(|a| format!("Accept: {a}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\n{accept}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_string())
-}
-
 fn local_home(files: usize) -> (tempfile::TempDir, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    for i in 0..files {
-        std::fs::write(data.path().join(format!("f{i}")), vec![b'x'; 10 * (i + 1)]).unwrap();
-    }
+    let data = data_dir(files, 10);
     let home = support::home_with_backend(
         "data",
         json!({"type": "local", "enabled": true, "path": data.path()}),
@@ -193,7 +88,8 @@ fn status_openmetrics_check_fails_on_a_backend_that_is_down() {
 #[test]
 fn the_exporter_answers_scrapes_by_format_path_and_method() {
     let (home, _data) = local_home(2);
-    let (mut exporter, url) = start_exporter(home.path());
+    let mut exporter = start_exporter(home.path());
+    let url = exporter.url.clone();
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/metrics"),
         "{url}"
@@ -201,53 +97,67 @@ fn the_exporter_answers_scrapes_by_format_path_and_method() {
     // The first poll lands within one refresh interval.
     let deadline = Instant::now() + Duration::from_secs(20);
     let classic = loop {
-        let (status, head, body) = request(&url, "GET", None);
-        assert_eq!(status, 200);
-        assert!(head.contains("content-type: text/plain; version=0.0.4; charset=utf-8"));
-        if body.contains("ipfs_kit_backend_up{backend=\"data\",kind=\"local\"} 1\n") {
-            break body;
+        let answer = request(&url, "GET", None).unwrap();
+        assert_eq!(answer.status, 200);
+        assert!(answer
+            .head
+            .contains("content-type: text/plain; version=0.0.4; charset=utf-8"));
+        if answer
+            .body
+            .contains("ipfs_kit_backend_up{backend=\"data\",kind=\"local\"} 1\n")
+        {
+            break answer.body;
         }
-        assert!(Instant::now() < deadline, "never polled:\n{body}");
+        assert!(Instant::now() < deadline, "never polled:\n{}", answer.body);
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(!classic.contains("# EOF") && !classic.contains("# UNIT"));
     assert!(classic.contains("# TYPE ipfs_kit_backend_polls_total counter\n"));
 
     let prometheus_accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-    let (status, head, body) = request(&url, "GET", Some(prometheus_accept));
-    assert_eq!(status, 200);
-    assert!(
-        head.contains("content-type: application/openmetrics-text; version=1.0.0; charset=utf-8")
-    );
-    assert!(body.ends_with("# EOF\n"));
-    assert!(body.contains("# TYPE ipfs_kit_backend_polls counter\n"));
+    let openmetrics = request(&url, "GET", Some(prometheus_accept)).unwrap();
+    assert_eq!(openmetrics.status, 200);
+    assert!(openmetrics
+        .head
+        .contains("content-type: application/openmetrics-text; version=1.0.0; charset=utf-8"));
+    assert!(openmetrics.body.ends_with("# EOF\n"));
+    assert!(openmetrics
+        .body
+        .contains("# TYPE ipfs_kit_backend_polls counter\n"));
 
-    let (status, head, body) = request(&url, "HEAD", None);
-    assert_eq!((status, body.as_str()), (200, ""));
-    assert!(head.contains("content-length: "));
+    let head = request(&url, "HEAD", None).unwrap();
+    assert_eq!((head.status, head.body.as_str()), (200, ""));
+    assert!(head.head.contains("content-length: "));
     let root = url.strip_suffix("metrics").unwrap();
-    let (status, _, body) = request(root, "GET", None);
-    assert_eq!(status, 200);
-    assert!(body.contains("/metrics"));
-    assert_eq!(request(&format!("{root}nothing"), "GET", None).0, 404);
-    let (status, head, _) = request(&url, "POST", None);
-    assert_eq!(status, 405);
-    assert!(head.contains("allow: get, head"));
+    let index = request(root, "GET", None).unwrap();
+    assert_eq!(index.status, 200);
+    assert!(index.body.contains("/metrics"));
+    let unknown = request(&format!("{root}nothing"), "GET", None).unwrap();
+    assert_eq!(unknown.status, 404);
+    let post = request(&url, "POST", None).unwrap();
+    assert_eq!(post.status, 405);
+    assert!(post.head.contains("allow: get, head"));
 
-    assert!(exporter.stop().success());
+    assert!(exporter.process.stop().success());
+}
+
+/// Runs `metrics ARGS` on a home with one local backend, to its end: (exit code, stderr).
+fn run_exporter(args: &[&str]) -> (Option<i32>, String) {
+    let (home, _data) = local_home(1);
+    let output = exporter_command(home.path(), args)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), err)
 }
 
 #[test]
 fn an_address_in_use_is_one_line_naming_it() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let (home, _data) = local_home(1);
-    let output = exporter(home.path(), &["--listen", &addr])
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    let (code, err) = run_exporter(&["--listen", &addr]);
+    assert_eq!(code, Some(1), "{err}");
     assert_eq!(
         err.trim(),
         format!("error: cannot listen on {addr}: the address is already in use")
@@ -260,7 +170,7 @@ fn the_textfile_is_replaced_whole_after_each_round_and_no_temporary_file_stays()
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ipfs_kit.prom");
     let mut exporter = Running(
-        exporter(
+        exporter_command(
             home.path(),
             &["--textfile", dir.path().to_str().unwrap(), "--refresh", "1"],
         )
@@ -320,16 +230,8 @@ fn the_textfile_is_replaced_whole_after_each_round_and_no_temporary_file_stays()
 
 #[test]
 fn a_textfile_directory_that_is_not_there_is_refused() {
-    let (home, _data) = local_home(1);
-    let output = exporter(
-        home.path(),
-        &["--textfile", "/nonexistent/ipfs-kit-textfile"],
-    )
-    .stderr(Stdio::piped())
-    .output()
-    .unwrap();
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{err}");
+    let (code, err) = run_exporter(&["--textfile", "/nonexistent/ipfs-kit-textfile"]);
+    assert_eq!(code, Some(2), "{err}");
     assert_eq!(
         err.trim(),
         "error: --textfile: /nonexistent/ipfs-kit-textfile is not a directory (it must exist)"

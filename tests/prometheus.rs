@@ -9,221 +9,55 @@
 // Test code may panic: a panic there is a failure with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod prometheus_support;
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
+use prometheus_support::{
+    data_dir, free_port, get, start_exporter, start_prometheus, tool, Exporter,
+};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
-
-/// A child process stopped (SIGTERM, then SIGKILL) when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.0.try_wait() {
-            return;
-        }
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The path of a tool, or a failure saying how to get it.
-fn tool(name: &str) -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|path| path.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!("`{name}` is not installed: scripts/test.sh installs it (apt package prometheus)")
-    })
-}
-
-/// One HTTP/1.0 GET over a plain socket (1.0: the answer is never chunked): (status, body).
-fn get(host: &str, path_and_query: &str, accept: Option<&str>) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(host).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let accept = accept
-        .map(|a| format!("Accept: {a}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.0\r\nHost: {host}\r\n{accept}\r\n"
-    )
-    .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
-}
 
 /// A host: a home with its backends and its exporter.
 struct Host {
     home: tempfile::TempDir,
     _data: tempfile::TempDir,
-    exporter: Running,
-    /// `127.0.0.1:PORT`: Prometheus' `instance` label.
-    address: String,
+    exporter: Exporter,
 }
 
 fn start_host(files: usize, with_dead_ipfs: bool) -> Host {
-    let data = tempfile::tempdir().unwrap();
-    for i in 0..files {
-        std::fs::write(data.path().join(format!("f{i}")), vec![b'x'; 100 * (i + 1)]).unwrap();
-    }
+    let data = data_dir(files, 100);
     let home = support::home_with_backend(
         "data",
         json!({"type": "local", "enabled": true, "path": data.path()}),
     );
     if with_dead_ipfs {
         // A port nothing listens on: the node never answers, nothing about it is known.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let (code, _, err) = support::run_cli(
-            home.path(),
-            &[
-                "backend",
-                "add",
-                "kubo",
-                "--type",
-                "ipfs",
-                "--set",
-                &format!("api_url=http://{closed}"),
-            ],
-        );
+        let api_url = format!("api_url=http://127.0.0.1:{}", free_port());
+        let add = [
+            "backend", "add", "kubo", "--type", "ipfs", "--set", &api_url,
+        ];
+        let (code, _, err) = support::run_cli(home.path(), &add);
         assert_eq!(code, 0, "{err}");
     }
-    let mut child = Command::new(BIN)
-        .env_remove("IPFS_KIT_HOME")
-        .arg("--home")
-        .arg(home.path())
-        .args(["metrics", "--listen", "127.0.0.1:0", "--refresh", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let exporter = Running(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the exporter printed no line");
-    let address = line
-        .strip_prefix("serving http://")
-        .and_then(|rest| rest.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_string();
+    let exporter = start_exporter(home.path());
     Host {
         home,
         _data: data,
         exporter,
-        address,
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn rules_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/prometheus/ipfs-kit-alerts.yml")
 }
 
-struct Prometheus {
-    _process: Running,
-    address: String,
-    _dir: tempfile::TempDir,
-    log: PathBuf,
-}
-
-fn start_prometheus(targets: &[&str]) -> Prometheus {
-    let binary = tool("prometheus");
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("prometheus.yml");
-    let targets: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n  - \"{}\"\n\
-             scrape_configs:\n  - job_name: ipfs_kit\n    static_configs:\n      - targets: [{}]\n",
-            rules_file().display(),
-            targets.join(", ")
-        ),
-    )
-    .unwrap();
-    let address = format!("127.0.0.1:{}", free_port());
-    let log = dir.path().join("prometheus.log");
-    let process = Running(
-        Command::new(binary)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address={address}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    Prometheus {
-        _process: process,
-        address,
-        _dir: dir,
-        log,
-    }
-}
-
-impl Prometheus {
-    fn api(&self, path: &str, query: &str) -> Option<Value> {
-        let target = if query.is_empty() {
-            path.to_string()
-        } else {
-            let encoded: String = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("query", query)
-                .finish();
-            format!("{path}?{encoded}")
-        };
-        let (status, body) = get(&self.address, &target, None)?;
-        (status == 200).then(|| serde_json::from_str(&body).ok())?
-    }
-
+// The queries only this test reads, on the shared Prometheus handle.
+impl prometheus_support::Prometheus {
     /// The result vector of an instant query (empty when Prometheus has no series).
     fn query(&self, query: &str) -> Vec<Value> {
         let answer = self
@@ -239,23 +73,6 @@ impl Prometheus {
         assert_eq!(result.len(), 1, "{query}: {result:?}");
         result[0]["value"][1].as_str().unwrap().parse().unwrap()
     }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until `ready` holds, failing with Prometheus' log after `secs`.
-    fn wait_for(&self, what: &str, secs: u64, ready: impl Fn(&Prometheus) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while !ready(self) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; prometheus log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
 }
 
 fn status_json(home: &Path) -> Value {
@@ -269,12 +86,19 @@ fn status_json(home: &Path) -> Value {
 fn prometheus_scrapes_two_hosts_and_reads_what_status_says() {
     let promtool = tool("promtool");
     let hosts = [start_host(3, false), start_host(5, true)];
-    let prometheus = start_prometheus(&[&hosts[0].address, &hosts[1].address]);
-    let on =
-        |host: &Host, backend: &str| format!("instance=\"{}\",backend=\"{backend}\"", host.address);
+    let prometheus = start_prometheus(
+        &[&hosts[0].exporter.address, &hosts[1].exporter.address],
+        Some(&rules_file()),
+    );
+    let on = |host: &Host, backend: &str| {
+        format!(
+            "instance=\"{}\",backend=\"{backend}\"",
+            host.exporter.address
+        )
+    };
 
     // Each host's local backend counted (its inventory done) and the dead node polled.
-    prometheus.wait_for("both hosts' figures", 90, |p| {
+    prometheus.wait_for("both hosts' figures", Duration::from_secs(90), |p| {
         p.api("/api/v1/query", "up").is_some()
             && p.query("ipfs_kit_backend_objects{backend=\"data\"}").len() == 2
             && p.query("ipfs_kit_backend_up").len() == 3
@@ -302,7 +126,7 @@ fn prometheus_scrapes_two_hosts_and_reads_what_status_says() {
             assert!(
                 (scraped - said).abs() <= capacity * 0.01,
                 "{series} on {}: {scraped} vs status {said}",
-                host.address
+                host.exporter.address
             );
         }
         assert_eq!(figure("/files/count"), f64::from(files));
@@ -390,13 +214,13 @@ fn prometheus_scrapes_two_hosts_and_reads_what_status_says() {
 
     // The shipped rules load and evaluate; the dead node's down alert is pending (its `for`
     // has not passed yet).
-    prometheus.wait_for("the down alert", 60, |p| {
+    prometheus.wait_for("the down alert", Duration::from_secs(60), |p| {
         p.api("/api/v1/alerts", "").is_some_and(|answer| {
             answer["data"]["alerts"].as_array().is_some_and(|alerts| {
                 alerts.iter().any(|a| {
                     a["labels"]["alertname"] == "IpfsKitBackendDown"
                         && a["labels"]["backend"] == "kubo"
-                        && a["labels"]["instance"] == hosts[1].address.as_str()
+                        && a["labels"]["instance"] == hosts[1].exporter.address.as_str()
                 })
             })
         })
@@ -413,8 +237,9 @@ fn prometheus_scrapes_two_hosts_and_reads_what_status_says() {
     }
 
     // promtool accepts the classic text a scraper gets without asking for OpenMetrics...
-    let (status, classic) = get(&hosts[1].address, "/metrics", None).unwrap();
-    assert_eq!(status, 200);
+    let answer = get(&hosts[1].exporter.url, None).unwrap();
+    assert_eq!(answer.status, 200);
+    let classic = answer.body;
     let mut check = Command::new(&promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -447,20 +272,18 @@ fn prometheus_scrapes_two_hosts_and_reads_what_status_says() {
         String::from_utf8_lossy(&checked.stdout)
     );
     // What Prometheus itself asks for is OpenMetrics, ending with # EOF.
-    let (_, openmetrics) = get(
-        &hosts[0].address,
-        "/metrics",
+    let openmetrics = get(
+        &hosts[0].exporter.url,
         Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
     )
-    .unwrap();
+    .unwrap()
+    .body;
     assert!(openmetrics.ends_with("# EOF\n"));
     assert!(!classic.contains("# EOF"));
 
     for host in hosts {
         let Host { mut exporter, .. } = host;
-        let pid = nix::unistd::Pid::from_raw(exporter.0.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-        let status = exporter.0.wait().unwrap();
+        let status = exporter.process.stop();
         assert!(
             status.success(),
             "the exporter did not stop cleanly: {status}"

@@ -771,7 +771,7 @@ fn mouse_clicks_select_and_sort_and_the_wheel_scrolls() {
 #[test]
 #[ignore = "needs prometheus (scripts/test.sh installs it)"]
 fn fleet_view_lists_both_hosts_and_shows_a_stopped_one_unreachable() {
-    use prometheus_support::{free_port, start_exporter, start_prometheus, wait_targets_up};
+    use prometheus_support::{start_exporter, start_prometheus};
     let dir = tempfile::tempdir().expect("tempdir");
     let mut exporters = Vec::new();
     for host in ["alpha", "beta"] {
@@ -790,14 +790,14 @@ fn fleet_view_lists_both_hosts_and_shows_a_stopped_one_unreachable() {
                 &format!("path={}", data.display()),
             ],
         );
-        exporters.push(start_exporter(&home, free_port(), 1));
+        exporters.push(start_exporter(&home));
     }
-    let targets: Vec<String> = exporters.iter().map(|e| e.addr()).collect();
-    let prometheus = start_prometheus(dir.path(), &targets, 1);
-    wait_targets_up(&prometheus, 2, PATIENCE);
+    let targets: Vec<String> = exporters.iter().map(|e| e.address.clone()).collect();
+    let prometheus = start_prometheus(&targets, None);
+    prometheus.wait_targets_up(2, PATIENCE);
     // The viewer has no home of its own: the fleet view writes nothing anywhere.
     let viewer = dir.path().join("viewer");
-    let url = format!("http://127.0.0.1:{}", prometheus.port);
+    let url = prometheus.url();
     let mut console = Console::start(&viewer, &["--fleet", &url, "--refresh", "1"]);
     first_frame(&console);
     console.wait_for("both hosts' backends with their host", PATIENCE, |s| {
@@ -806,7 +806,7 @@ fn fleet_view_lists_both_hosts_and_shows_a_stopped_one_unreachable() {
     console.wait_text("2 hosts");
     console.wait_text("read-only");
     // The second host's exporter stops: Prometheus' next scrape fails, and the view says so.
-    exporters[1].stop();
+    exporters[1].process.kill();
     let stopped = Instant::now();
     console.wait_for(
         "the stopped host shown unreachable",

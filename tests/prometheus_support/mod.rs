@@ -1,13 +1,16 @@
-//! A real Prometheus (the Debian package's `prometheus`, installed by scripts/test.sh) and real
-//! exporters (`ipfs-kit-tui metrics`) on free loopback ports, for the tests that read figures
-//! back through Prometheus. Each is killed when dropped.
+//! Real exporters (`ipfs-kit-tui metrics --listen`) and a real Prometheus (the Debian package's
+//! `prometheus`, installed by scripts/test.sh) on loopback ports, for the tests that scrape the
+//! exporter or read figures back through Prometheus. Every process is stopped when dropped.
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
 
@@ -20,161 +23,291 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Fails (never skips) when a program the test needs is missing.
-pub fn require(program: &str) {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{program} is not installed: scripts/test.sh installs it (apt-get install prometheus)"
-    );
+/// A directory of `files` files (`f0` of `step` bytes, `f1` of twice that, ...): the objects a
+/// `local` backend on it counts.
+pub fn data_dir(files: usize, step: usize) -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    for i in 0..files {
+        std::fs::write(
+            data.path().join(format!("f{i}")),
+            vec![b'x'; step * (i + 1)],
+        )
+        .unwrap();
+    }
+    data
 }
 
-/// A child process killed (and reaped) when dropped.
-pub struct Running {
-    pub child: Option<Child>,
-    pub port: u16,
-    pub log: PathBuf,
+/// The path of a tool on PATH; fails (never skips) when it is missing.
+pub fn tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!("`{name}` is not installed: scripts/test.sh installs it (apt package prometheus)")
+    })
 }
+
+/// A child process stopped (SIGTERM, then SIGKILL) when the test ends, however it ends.
+pub struct Running(pub Child);
 
 impl Running {
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+    fn signal(&self, signal: nix::sys::signal::Signal) -> nix::Result<()> {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        nix::sys::signal::kill(pid, signal)
+    }
+
+    /// Sends SIGTERM and waits (up to 10 s) for the exit status.
+    pub fn stop(&mut self) -> ExitStatus {
+        self.signal(nix::sys::signal::Signal::SIGTERM).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+    /// Kills it at once (SIGKILL) and reaps it: gone without a word, as a crashed host.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.stop();
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
+        let _ = self.signal(nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
     }
 }
 
-/// Waits until `127.0.0.1:port` accepts connections.
-pub fn wait_listening(port: u16, within: Duration, what: &str, log: &Path) {
-    let deadline = Instant::now() + within;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not listen on {port} within {within:?}; its log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// An HTTP answer.
+pub struct Answer {
+    pub status: u16,
+    /// The status line and headers, in lower case.
+    pub head: String,
+    pub body: String,
 }
 
-/// `ipfs-kit-tui --home HOME metrics --listen 127.0.0.1:PORT --refresh SECS`.
-pub fn start_exporter(home: &Path, port: u16, refresh_secs: u64) -> Running {
-    let log = home.with_extension(format!("exporter-{port}.log"));
-    let out = std::fs::File::create(&log).expect("exporter log");
-    let child = Command::new(BIN)
+/// A GET over HTTP/1.0 (an answer to 1.0 is never chunked: the body is the text as sent), with
+/// `accept` as its Accept header; None when nothing answers or the answer is not HTTP.
+pub fn get(url: &str, accept: Option<&str>) -> Option<Answer> {
+    exchange(url, "GET", "HTTP/1.0", accept)
+}
+
+/// A request over HTTP/1.1 as a scraper sends it (`Connection: close`).
+pub fn request(url: &str, method: &str, accept: Option<&str>) -> Option<Answer> {
+    exchange(url, method, "HTTP/1.1", accept)
+}
+
+/// One request to `http://HOST:PORT/PATH` over a plain socket, so that the test sees every
+/// byte of the answer.
+fn exchange(url: &str, method: &str, protocol: &str, accept: Option<&str>) -> Option<Answer> {
+    let (host, path) = url.strip_prefix("http://")?.split_once('/')?;
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let accept = accept
+        .map(|a| format!("Accept: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} /{path} {protocol}\r\nHost: {host}\r\n{accept}Connection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    Some(Answer {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    })
+}
+
+/// `ipfs-kit-tui --home HOME metrics ARGS`, its output discarded (stderr left to the caller).
+pub fn exporter_command(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_remove("IPFS_KIT_HOME")
         .arg("--home")
         .arg(home)
-        .args([
-            "metrics",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--refresh",
-            &refresh_secs.to_string(),
-        ])
-        .env_remove("IPFS_KIT_HOME")
-        .stdout(Stdio::null())
-        .stderr(out)
+        .arg("metrics")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+/// A running `metrics --listen` process.
+pub struct Exporter {
+    pub process: Running,
+    /// What it printed it serves: `http://127.0.0.1:PORT/metrics`.
+    pub url: String,
+    /// `127.0.0.1:PORT`: Prometheus' `instance` label.
+    pub address: String,
+}
+
+/// Starts `metrics --listen 127.0.0.1:0 --refresh 1` on `home` and reads the address it
+/// printed (the port is the system's choice: no race for it).
+pub fn start_exporter(home: &Path) -> Exporter {
+    let mut child = exporter_command(home, &["--listen", "127.0.0.1:0", "--refresh", "1"])
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("start the exporter");
-    wait_listening(port, Duration::from_secs(30), "the exporter", &log);
-    Running {
-        child: Some(child),
-        port,
-        log,
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let process = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads stderr to its end: a pipe closed early would fail the exporter's later warnings.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the exporter printed no line");
+    let url = line
+        .strip_prefix("serving ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_string();
+    let address = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_string();
+    Exporter {
+        process,
+        url,
+        address,
     }
 }
 
-/// A Prometheus scraping `targets` (job `ipfs_kit`) every `interval_secs`, its data in `dir`.
-pub fn start_prometheus(dir: &Path, targets: &[String], interval_secs: u64) -> Running {
-    require("prometheus");
-    let port = free_port();
-    let config = dir.join("prometheus.yml");
-    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+/// A running Prometheus with its own data directory.
+pub struct Prometheus {
+    process: Running,
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// A Prometheus scraping `targets` (job `ipfs_kit`) and evaluating `rules` (a rules file) every
+/// second, once it listens.
+pub fn start_prometheus(targets: &[impl AsRef<str>], rules: Option<&Path>) -> Prometheus {
+    let binary = tool("prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    let targets: Vec<String> = targets
+        .iter()
+        .map(|t| format!("\"{}\"", t.as_ref()))
+        .collect();
+    let rule_files = rules
+        .map(|file| format!("rule_files:\n  - \"{}\"\n", file.display()))
+        .unwrap_or_default();
     std::fs::write(
         &config,
         format!(
-            "global:\n  scrape_interval: {interval_secs}s\n  scrape_timeout: {interval_secs}s\n  \
-             evaluation_interval: {interval_secs}s\n\
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+             {rule_files}\
              scrape_configs:\n  - job_name: ipfs_kit\n    static_configs:\n      - targets: [{}]\n",
-            list.join(", ")
+            targets.join(", ")
         ),
     )
-    .expect("prometheus.yml");
-    let log = dir.join("prometheus.log");
-    let out = std::fs::File::create(&log).expect("prometheus log");
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(out)
-        .spawn()
-        .expect("start prometheus");
-    wait_listening(port, Duration::from_secs(60), "prometheus", &log);
-    Running {
-        child: Some(child),
-        port,
+    .unwrap();
+    let port = free_port();
+    let log = dir.path().join("prometheus.log");
+    let process = Running(
+        Command::new(binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let prometheus = Prometheus {
+        process,
+        address: format!("127.0.0.1:{port}"),
         log,
+        _dir: dir,
+    };
+    prometheus.wait_for("prometheus to listen", Duration::from_secs(60), |p| {
+        TcpStream::connect(&p.address).is_ok()
+    });
+    prometheus
+}
+
+impl Prometheus {
+    /// `http://127.0.0.1:PORT`, its API's base.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
     }
-}
 
-/// GETs `http://127.0.0.1:PORT/PATH_AND_QUERY` and parses the JSON answer.
-pub fn get_json(port: u16, path_and_query: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
-    )
-    .expect("request");
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("answer");
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
-}
+    /// The JSON answer to `PATH?query=QUERY` (just `PATH` when `query` is empty); None unless
+    /// Prometheus answers 200 with JSON.
+    pub fn api(&self, path: &str, query: &str) -> Option<Value> {
+        let target = if query.is_empty() {
+            path.to_string()
+        } else {
+            let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("query", query)
+                .finish();
+            format!("{path}?{encoded}")
+        };
+        let answer = get(&format!("{}{target}", self.url()), None)?;
+        (answer.status == 200).then(|| serde_json::from_str(&answer.body).ok())?
+    }
 
-/// Waits until every target Prometheus has is `up` (or fails with Prometheus' view).
-pub fn wait_targets_up(prometheus: &Running, count: usize, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        let targets = get_json(prometheus.port, "/api/v1/targets?state=active");
-        let up = targets["data"]["activeTargets"]
-            .as_array()
-            .map(|a| a.iter().filter(|t| t["health"] == "up").count())
-            .unwrap_or(0);
-        if up >= count {
-            return;
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `ready` holds, failing after `within` with Prometheus' targets and log.
+    pub fn wait_for(&self, what: &str, within: Duration, ready: impl Fn(&Prometheus) -> bool) {
+        let deadline = Instant::now() + within;
+        while !ready(self) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; targets: {}\nprometheus log:\n{}",
+                self.api("/api/v1/targets?state=active", "")
+                    .unwrap_or(Value::Null),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
         }
-        assert!(
-            Instant::now() < deadline,
-            "{count} targets not up within {within:?}: {targets}\nprometheus log:\n{}",
-            prometheus.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// Waits until `count` of its targets are up.
+    pub fn wait_targets_up(&self, count: usize, within: Duration) {
+        self.wait_for(&format!("{count} targets up"), within, |p| {
+            p.api("/api/v1/targets?state=active", "")
+                .and_then(|targets| {
+                    let active = targets["data"]["activeTargets"].as_array()?.iter();
+                    Some(active.filter(|t| t["health"] == "up").count())
+                })
+                .is_some_and(|up| up >= count)
+        });
     }
 }
