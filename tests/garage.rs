@@ -279,12 +279,22 @@ metrics_token = "{METRICS_TOKEN}"
                         let object = format!("many/object-{i:05}.bin");
                         let url = PutObject::new(&bucket, Some(&credentials), &object)
                             .sign(Duration::from_secs(300));
-                        let response = client
-                            .put(url.as_str())
-                            .body(vec![b'y'; sizes[i]])
-                            .send()
-                            .await
-                            .unwrap();
+                        // Garage answers 503 when a loaded machine makes it wait on itself; an
+                        // S3 client tries again after a pause, and so does this setup.
+                        let mut attempt = 0;
+                        let response = loop {
+                            let response = client
+                                .put(url.as_str())
+                                .body(vec![b'y'; sizes[i]])
+                                .send()
+                                .await
+                                .unwrap();
+                            if response.status().as_u16() != 503 || attempt == 5 {
+                                break response;
+                            }
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                        };
                         assert!(
                             response.status().is_success(),
                             "PUT {object}: {}",
