@@ -247,9 +247,13 @@ fn insert_in_order(
     }
 }
 
-/// Whether a setting is left out of a backup without secrets: an unknown key that looks like a
-/// secret, or whose value holds a secret-looking key. (None of our settings is secret.)
+/// Whether a setting is left out of a backup without secrets: the alert webhook (Slack- and
+/// Discord-style URLs carry their token in the path), an unknown key that looks like a secret,
+/// or one whose value holds a secret-looking key.
 fn setting_holds_secret(key: &str, value: &Value) -> bool {
+    if key == "alert_webhook" {
+        return value.as_str().is_some_and(|url| !url.trim().is_empty());
+    }
     if settings::spec(key).is_some() {
         return false;
     }
@@ -1422,6 +1426,12 @@ mod tests {
             "python_only",
             &json!({"nested": ["café", 1]})
         ));
+        // A webhook URL often holds its token (in the path, the query or the user part).
+        assert!(setting_holds_secret(
+            "alert_webhook",
+            &json!("https://hooks.slack.com/services/T0/B0/XXXX")
+        ));
+        assert!(!setting_holds_secret("alert_webhook", &Value::Null));
     }
 
     #[test]
