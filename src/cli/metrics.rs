@@ -57,10 +57,7 @@ pub fn status_openmetrics(store: &Store, check: bool) -> CliResult {
 fn observed_poll(stats: &BackendStats, elapsed_secs: f64) -> (f64, PollResult) {
     let result = match stats.health.failure.as_deref() {
         None if stats.health.status != HealthStatus::Down => PollResult::Ok,
-        Some("timeout") => PollResult::Timeout,
-        Some("dns" | "refused" | "tls" | "connect") => PollResult::Unreachable,
-        Some("credentials") => PollResult::Unauthorized,
-        _ => PollResult::Error,
+        class => PollResult::of_failure(class.unwrap_or_default()),
     };
     let secs = match result {
         PollResult::Ok => stats

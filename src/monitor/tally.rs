@@ -37,15 +37,18 @@ impl PollResult {
     pub fn of<T>(result: &Result<T, ProbeError>) -> PollResult {
         match result {
             Ok(_) => PollResult::Ok,
-            Err(ProbeError::Timeout { .. }) => PollResult::Timeout,
-            Err(
-                ProbeError::Dns { .. }
-                | ProbeError::Refused { .. }
-                | ProbeError::Tls { .. }
-                | ProbeError::Connect { .. },
-            ) => PollResult::Unreachable,
-            Err(ProbeError::Unauthorized { .. }) => PollResult::Unauthorized,
-            Err(_) => PollResult::Error,
+            Err(err) => PollResult::of_failure(err.class()),
+        }
+    }
+
+    /// A failed poll's result from its failure class (`ProbeError::class`, as the stats keep
+    /// it in `health.failure`).
+    pub fn of_failure(class: &str) -> PollResult {
+        match class {
+            "timeout" => PollResult::Timeout,
+            "dns" | "refused" | "tls" | "connect" => PollResult::Unreachable,
+            "credentials" => PollResult::Unauthorized,
+            _ => PollResult::Error,
         }
     }
 
