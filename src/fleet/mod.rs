@@ -96,7 +96,7 @@ fn quota_source(name: &str) -> Option<QuotaSource> {
 }
 
 /// The figures of one backend as its series say them; `None` until its info series is seen.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Partial {
     kind: Option<String>,
     version: Option<String>,
@@ -301,11 +301,12 @@ pub fn assemble(
             jobs.insert(job);
         }
     }
+    let with_series: BTreeSet<&str> = partial.keys().map(|(host, _)| host.as_str()).collect();
     let mut hosts: BTreeMap<String, HostState> = BTreeMap::new();
     for target in targets {
         let ours = jobs.contains(target.job.as_str())
             || hosts_seen.contains_key(&target.instance)
-            || partial.keys().any(|(host, _)| *host == target.instance);
+            || with_series.contains(target.instance.as_str());
         if ours {
             hosts.insert(
                 target.instance.clone(),
@@ -348,7 +349,7 @@ pub fn assemble(
                     continue;
                 }
                 let id = row_id(host, backend);
-                let stats = figures_stats(figures, id, state.last_scrape.clone());
+                let stats = figures.clone().into_stats(id, state.last_scrape.clone());
                 rows.push(FleetRow {
                     host: host.clone(),
                     backend: backend.clone(),
@@ -429,30 +430,6 @@ pub fn assemble(
         rows,
         hosts: hosts.into_values().collect(),
     }
-}
-
-fn figures_stats(figures: &Partial, id: String, checked_at: Option<String>) -> BackendStats {
-    // `Partial` is consumed by `into_stats`; the round keeps its own copy for the next one.
-    Partial {
-        kind: figures.kind.clone(),
-        version: figures.version.clone(),
-        up: figures.up,
-        health: figures.health,
-        used: figures.used,
-        available: figures.available,
-        capacity: figures.capacity,
-        quota_bytes: figures.quota_bytes,
-        quota_objects: figures.quota_objects,
-        objects: figures.objects,
-        largest: figures.largest,
-        last_success: figures.last_success,
-        inventory_at: figures.inventory_at,
-        stale: figures.stale,
-        alerts: figures.alerts.clone(),
-        vital: figures.vital.clone(),
-        performance: figures.performance.clone(),
-    }
-    .into_stats(id, checked_at)
 }
 
 /// Which performance query a set of samples answers.

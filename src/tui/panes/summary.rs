@@ -123,33 +123,40 @@ pub fn by_host(app: &App) -> Vec<(String, usize, usize, Option<u64>, bool)> {
     let Some(fleet) = &app.fleet else {
         return Vec::new();
     };
-    let rows = app.backends.rows();
+    // One pass over the rows (a fleet has many), then the hosts in their order.
+    let mut per_host: std::collections::HashMap<&str, (usize, usize, Option<u64>)> =
+        std::collections::HashMap::new();
+    let mut seen = BTreeSet::new();
+    for row in app.backends.rows() {
+        let Some(host) = row.host.as_deref() else {
+            continue;
+        };
+        if row.stats.kind == crate::fleet::EXPORTER_KIND {
+            continue;
+        }
+        let (backends, down, used) = per_host.entry(host).or_default();
+        *backends += 1;
+        if row.stats.health.status == HealthStatus::Down {
+            *down += 1;
+        }
+        let storage = &row.stats.storage;
+        let filesystem = storage.used.is_some() && storage.available.is_some();
+        if filesystem && !seen.insert((host, storage.total, storage.used, storage.available)) {
+            continue;
+        }
+        if let Some(u) = row.used_bytes() {
+            *used = Some(used.unwrap_or(0).saturating_add(u));
+        }
+    }
     fleet
         .hosts
         .iter()
         .map(|host| {
-            let mine: Vec<&Row> = rows
-                .iter()
-                .filter(|r| r.host.as_deref() == Some(host.instance.as_str()))
-                .filter(|r| r.stats.kind != crate::fleet::EXPORTER_KIND)
-                .collect();
-            let down = mine
-                .iter()
-                .filter(|r| r.stats.health.status == HealthStatus::Down)
-                .count();
-            let mut seen = BTreeSet::new();
-            let mut used = None::<u64>;
-            for row in &mine {
-                let storage = &row.stats.storage;
-                let filesystem = storage.used.is_some() && storage.available.is_some();
-                if filesystem && !seen.insert((storage.total, storage.used, storage.available)) {
-                    continue;
-                }
-                if let Some(u) = row.used_bytes() {
-                    used = Some(used.unwrap_or(0).saturating_add(u));
-                }
-            }
-            (host.instance.clone(), mine.len(), down, used, !host.up)
+            let (backends, down, used) = per_host
+                .get(host.instance.as_str())
+                .copied()
+                .unwrap_or_default();
+            (host.instance.clone(), backends, down, used, !host.up)
         })
         .collect()
 }
