@@ -8,13 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use color_eyre::eyre::WrapErr;
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
 use super::app::{App, Cmd, Msg};
 use super::model::Row;
-use super::runtime::{copy_to_clipboard, paint, spawn_input};
+use super::runtime::{copy_to_clipboard, paint, spawn_input, StopSignals};
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::Options;
@@ -208,9 +207,7 @@ pub async fn run(
         wake.clone(),
         tx.clone(),
     ));
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut stops = StopSignals::new()?;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     for cmd in first_cmds.drain(..) {
@@ -222,9 +219,7 @@ pub async fn run(
         let msg = tokio::select! {
             Some(msg) = rx.recv() => msg,
             _ = clock.tick() => Msg::Tick(unix_now()),
-            _ = terminate.recv() => Msg::TerminalLost,
-            _ = hangup.recv() => Msg::TerminalLost,
-            _ = interrupt.recv() => Msg::TerminalLost,
+            () = stops.recv() => Msg::TerminalLost,
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => continue,
         };
         for cmd in app.update(msg) {

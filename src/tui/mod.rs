@@ -64,14 +64,7 @@ pub struct Options {
 /// Runs the console until the operator quits (or the terminal goes away), with the config file
 /// as read at start (its defaults and the reason when it was bad).
 pub fn run(store: Store, options: Options, config: LoadedConfig) -> color_eyre::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(runtime::run(store, options, config));
-    // Whatever happened, the terminal is ours to give back.
-    terminal::restore();
-    result
+    on_runtime(runtime::run(store, options, config))
 }
 
 /// Runs the fleet view (`--fleet`) until the operator quits: every host's backends as the
@@ -81,11 +74,18 @@ pub fn run_fleet(
     options: Options,
     config: LoadedConfig,
 ) -> color_eyre::Result<()> {
+    on_runtime(fleet_runtime::run(fleet, options, config))
+}
+
+/// Runs a console's loop on a runtime of its own; whatever happened, the terminal is given back.
+fn on_runtime(
+    console: impl std::future::Future<Output = color_eyre::Result<()>>,
+) -> color_eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result = runtime.block_on(fleet_runtime::run(fleet, options, config));
+    let result = runtime.block_on(console);
     terminal::restore();
     result
 }

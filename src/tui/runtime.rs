@@ -131,9 +131,7 @@ pub async fn run(
     }));
     let (tx, mut rx) = mpsc::unbounded_channel();
     spawn_input(tx.clone());
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut stops = StopSignals::new()?;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut spinner = tokio::time::interval(Duration::from_millis(250));
@@ -167,9 +165,7 @@ pub async fn run(
             _ = writer_check.tick(), if app.writer_waiting || store_jobs.load(std::sync::atomic::Ordering::Relaxed) > 0 => {
                 Msg::WriterWaiting(api.store().waiting_for_writer())
             }
-            _ = terminate.recv() => Msg::TerminalLost,
-            _ = hangup.recv() => Msg::TerminalLost,
-            _ = interrupt.recv() => Msg::TerminalLost,
+            () = stops.recv() => Msg::TerminalLost,
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => continue,
         };
         for cmd in app.update(msg) {
@@ -193,6 +189,33 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The signals that end a console (SIGTERM, SIGHUP, SIGINT): it quits and gives the terminal
+/// back, as on `q`.
+pub(super) struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    pub(super) fn new() -> std::io::Result<StopSignals> {
+        Ok(StopSignals {
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for one of them.
+    pub(super) async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
 }
 
 /// Draws a frame when something visible changed and the last one is at least `FRAME_INTERVAL`
