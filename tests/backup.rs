@@ -351,6 +351,14 @@ fn without_secrets_none_is_in_the_file_nor_in_the_restored_home() {
     }
 }
 
+/// The source home (`source_home`) and its export with secrets, as `backup.json` in `root`.
+fn exported_with_secrets(root: &Path, secrets: &Secrets) -> (PathBuf, PathBuf) {
+    let source = source_home(root, secrets);
+    let file = root.join("backup.json");
+    ok(&source, &["export", path_str(&file), "--include-secrets"]);
+    (source, file)
+}
+
 /// A home the backup was restored into, then changed: `files` points elsewhere, `hub` is gone,
 /// `refresh_secs` is 9.
 fn changed_copy(dir: &Path, file: &Path) -> PathBuf {
@@ -366,9 +374,7 @@ fn changed_copy(dir: &Path, file: &Path) -> PathBuf {
 fn a_dry_run_prints_the_plan_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Secrets::new();
-    let source = source_home(dir.path(), &secrets);
-    let file = dir.path().join("backup.json");
-    ok(&source, &["export", path_str(&file), "--include-secrets"]);
+    let (_, file) = exported_with_secrets(dir.path(), &secrets);
     let target = changed_copy(dir.path(), &file);
 
     let before = snapshot(&target);
@@ -411,9 +417,7 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
 fn replace_decides_whether_what_differs_is_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Secrets::new();
-    let source = source_home(dir.path(), &secrets);
-    let file = dir.path().join("backup.json");
-    ok(&source, &["export", path_str(&file), "--include-secrets"]);
+    let (source, file) = exported_with_secrets(dir.path(), &secrets);
     let target = changed_copy(dir.path(), &file);
     let files_before = fs::read(target.join("backends/files.json")).unwrap();
 
@@ -454,9 +458,7 @@ fn replace_decides_whether_what_differs_is_overwritten() {
 fn a_bad_backup_is_refused_whole_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Secrets::new();
-    let source = source_home(dir.path(), &secrets);
-    let file = dir.path().join("backup.json");
-    ok(&source, &["export", path_str(&file), "--include-secrets"]);
+    let (_, file) = exported_with_secrets(dir.path(), &secrets);
     let text = fs::read_to_string(&file).unwrap();
     let good: Value = serde_json::from_str(&text).unwrap();
     let target = changed_copy(dir.path(), &file);

@@ -686,24 +686,20 @@ mod tests {
             .map(|i| at(i * 600, Some(12.0), Some(5_000)))
             .collect();
         points.extend(polls(7200, |_| (Some(12.0), Some(5_000))));
-        let day = Series {
-            points: &points,
-            fine_from,
-            start: NOW - 86_400,
-            end: NOW,
+        let day_segments = |points: &[Point]| {
+            let day = Series {
+                points,
+                fine_from,
+                start: NOW - 86_400,
+                end: NOW,
+            };
+            let cols = columns(&day, 80, Figure::Response.lines()[0].value);
+            segments(&cols, Reduce::Mean).len()
         };
-        let cols = columns(&day, 80, Figure::Response.lines()[0].value);
-        assert_eq!(segments(&cols, Reduce::Mean).len(), 1);
+        assert_eq!(day_segments(&points), 1);
         // Three hours of buckets missing: a gap.
         points.retain(|p| !(NOW - 20 * 3600..NOW - 17 * 3600).contains(&p.at));
-        let day = Series {
-            points: &points,
-            fine_from,
-            start: NOW - 86_400,
-            end: NOW,
-        };
-        let cols = columns(&day, 80, Figure::Response.lines()[0].value);
-        assert_eq!(segments(&cols, Reduce::Mean).len(), 2);
+        assert_eq!(day_segments(&points), 2);
     }
 
     #[test]

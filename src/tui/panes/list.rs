@@ -719,7 +719,11 @@ mod tests {
     }
 
     fn render(app: &App, theme: Theme) -> Terminal<TestBackend> {
-        let mut terminal = Terminal::new(TestBackend::new(90, 9)).unwrap();
+        render_at(app, theme, 90, 9)
+    }
+
+    fn render_at(app: &App, theme: Theme, width: u16, height: u16) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
             .draw(|frame| draw(frame, frame.area(), app, &theme))
             .unwrap();
@@ -859,17 +863,7 @@ mod tests {
     #[test]
     fn the_fullest_is_the_quota_of_a_bucket_and_says_so() {
         let app = app();
-        let mut terminal = Terminal::new(TestBackend::new(34, 9)).unwrap();
-        terminal
-            .draw(|frame| {
-                draw(
-                    frame,
-                    frame.area(),
-                    &app,
-                    &Theme::new(ColorDepth::None, false),
-                )
-            })
-            .unwrap();
+        let terminal = render_at(&app, Theme::new(ColorDepth::None, false), 34, 9);
         let lines = lines(&terminal);
         assert!(lines[1].contains("FULL"), "{lines:#?}");
         let warm = lines.iter().find(|l| l.contains(" warm ")).unwrap();
@@ -930,17 +924,7 @@ mod tests {
             rows: vec![walking],
             problems: Vec::new(),
         });
-        let mut terminal = Terminal::new(TestBackend::new(200, 5)).unwrap();
-        terminal
-            .draw(|frame| {
-                draw(
-                    frame,
-                    frame.area(),
-                    &app,
-                    &Theme::new(ColorDepth::None, false),
-                )
-            })
-            .unwrap();
+        let terminal = render_at(&app, Theme::new(ColorDepth::None, false), 200, 5);
         let lines = lines(&terminal);
         assert!(lines[1].contains("OBJECTS"), "{lines:#?}");
         assert!(lines[2].contains("≥12.0k"), "{lines:#?}");
