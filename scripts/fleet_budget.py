@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tui_budget import BIN, Pty, cli, home_with, window  # noqa: E402
+from tui_budget import BIN, Pty, first_frame, home_with, side_by_side, window  # noqa: E402
 
 
 def free_port():
@@ -62,12 +62,8 @@ def main():
         results = {}
         firsts = []
         for _ in range(5):
-            p = Pty([BIN, "--fleet", url])
-            deadline = time.monotonic() + 5
-            while b"Backends" not in p.output() and time.monotonic() < deadline:
-                time.sleep(0.001)
-            at = p.first_after(0)
-            firsts.append((at - p.started) * 1000 if at else float("nan"))
+            ms, p = first_frame([BIN, "--fleet", url])
+            firsts.append(ms)
             p.stop()
         results["first_frame_ms_median"] = round(statistics.median(firsts), 1)
         results["first_frame_ms_all"] = [round(x, 1) for x in firsts]
@@ -78,14 +74,7 @@ def main():
         while b"b0009" not in fleet.output() and time.monotonic() < deadline:
             time.sleep(0.1)
         results["rows_listed"] = fleet.output().count(b"b00")
-        t0 = time.monotonic()
-        c0 = {"fleet": fleet.cpu_seconds(), "htop": htop.cpu_seconds()}
-        time.sleep(20)
-        t1 = time.monotonic()
-        for name, p in [("fleet", fleet), ("htop", htop)]:
-            results[f"{name}_bytes_per_sec"] = round(p.bytes_since(t0) / (t1 - t0), 1)
-            results[f"{name}_cpu_percent"] = round((p.cpu_seconds() - c0[name]) / (t1 - t0) * 100, 2)
-            results[f"{name}_rss_mib"] = round(p.rss() / 1048576, 1)
+        results.update(side_by_side({"fleet": fleet, "htop": htop}, 20))
         fleet.write(b"p")
         time.sleep(1)
         results["paused_bytes_per_sec"] = round(window(fleet, 10)[0], 1)

@@ -127,6 +127,31 @@ def window(p, seconds):
     return p.bytes_since(t0) / (t1 - t0), (c1 - c0) / (t1 - t0) * 100, p.rss()
 
 
+def first_frame(argv):
+    """Starts `argv` and waits (5 s at most) for its list: the time to the first byte of the frame
+    that drew it, in ms, and the running program (the caller stops it)."""
+    p = Pty(argv)
+    deadline = time.monotonic() + 5
+    while b"Backends" not in p.output() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    at = p.first_after(0)
+    return ((at - p.started) * 1000 if at else float("nan")), p
+
+
+def side_by_side(named, seconds, suffix=""):
+    """Bytes/s, CPU % and RSS of each program over the same `seconds`, keyed NAME{suffix}_..."""
+    t0 = time.monotonic()
+    c0 = {name: p.cpu_seconds() for name, p in named.items()}
+    time.sleep(seconds)
+    t1 = time.monotonic()
+    out = {}
+    for name, p in named.items():
+        out[f"{name}{suffix}_bytes_per_sec"] = round(p.bytes_since(t0) / (t1 - t0), 1)
+        out[f"{name}{suffix}_cpu_percent"] = round((p.cpu_seconds() - c0[name]) / (t1 - t0) * 100, 2)
+        out[f"{name}{suffix}_rss_mib"] = round(p.rss() / 1048576, 1)
+    return out
+
+
 def main():
     results = {}
     if not shutil.which("htop"):
@@ -139,26 +164,12 @@ def main():
     htop = Pty(["htop"])
     htop10 = Pty(["htop", "-d", "10"])
     time.sleep(4)
-    t0 = time.monotonic()
-    c0 = {n: p.cpu_seconds() for n, p in [("ours", ours), ("htop", htop), ("htop_d10", htop10)]}
-    time.sleep(20)
-    t1 = time.monotonic()
-    for name, p in [("ours", ours), ("htop", htop), ("htop_d10", htop10)]:
-        results[f"{name}_bytes_per_sec"] = round(p.bytes_since(t0) / (t1 - t0), 1)
-        results[f"{name}_cpu_percent"] = round((p.cpu_seconds() - c0[name]) / (t1 - t0) * 100, 2)
-        results[f"{name}_rss_mib"] = round(p.rss() / 1048576, 1)
+    results.update(side_by_side({"ours": ours, "htop": htop, "htop_d10": htop10}, 20))
     # (a') the same at 200x50, next to htop at 200x50: every list column and taller charts.
     wide = Pty([BIN, "--home", home], cols=200, rows=50)
     htop_wide = Pty(["htop"], cols=200, rows=50)
     time.sleep(4)
-    t0 = time.monotonic()
-    c0 = {n: p.cpu_seconds() for n, p in [("wide", wide), ("htop_wide", htop_wide)]}
-    time.sleep(20)
-    t1 = time.monotonic()
-    for name, p in [("wide", wide), ("htop_wide", htop_wide)]:
-        results[f"{name}_200x50_bytes_per_sec"] = round(p.bytes_since(t0) / (t1 - t0), 1)
-        results[f"{name}_200x50_cpu_percent"] = round((p.cpu_seconds() - c0[name]) / (t1 - t0) * 100, 2)
-        results[f"{name}_200x50_rss_mib"] = round(p.rss() / 1048576, 1)
+    results.update(side_by_side({"wide": wide, "htop_wide": htop_wide}, 20, "_200x50"))
     # (a'') the full-screen detail (Enter) at 200x50: its charts fill the screen.
     wide.write(b"\r")
     time.sleep(2)
@@ -185,12 +196,8 @@ def main():
         cli(home, "backend", "set", f"b{i:04d}", f"rc_url=http://127.0.0.1:{HANG}")
     firsts, shows_known = [], True
     for _ in range(5):
-        p = Pty([BIN, "--home", home])
-        deadline = time.monotonic() + 5
-        while b"Backends" not in p.output() and time.monotonic() < deadline:
-            time.sleep(0.001)
-        at = p.first_after(0)
-        firsts.append((at - p.started) * 1000 if at else float("nan"))
+        ms, p = first_frame([BIN, "--home", home])
+        firsts.append(ms)
         time.sleep(0.2)
         shows_known = shows_known and b"25.0%" in p.output()
         p.stop()
