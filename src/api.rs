@@ -98,11 +98,30 @@ impl Api {
         self.monitor.as_ref()
     }
 
-    /// Stops the monitor (if any), flushing what it holds.
-    pub async fn shutdown(self) {
-        if let Some(monitor) = self.monitor {
-            monitor.shutdown().await;
+    /// Stops the monitor (if any), flushing what it holds; returns what could not be written.
+    pub async fn shutdown(self) -> crate::monitor::writer::Unsaved {
+        self.shutdown_within(None).await
+    }
+
+    /// [`Api::shutdown`] within `limit` (a command stopped by Ctrl-C ends within a second).
+    pub async fn shutdown_within(
+        self,
+        limit: Option<std::time::Duration>,
+    ) -> crate::monitor::writer::Unsaved {
+        match self.monitor {
+            Some(monitor) => monitor.shutdown_within(limit).await,
+            None => None,
         }
+    }
+
+    /// The last `limit` lines of the console's log file (earlier runs, other processes).
+    pub fn log_tail(&self, limit: usize) -> std::io::Result<Vec<String>> {
+        self.store.log_tail(limit)
+    }
+
+    /// This process's recent log lines, each saying whether it reached the log file.
+    pub fn recent_log(&self) -> Vec<crate::store::log::LogLine> {
+        self.store.recent_log()
     }
 
     pub fn subscribe(&self) -> Option<broadcast::Receiver<Event>> {

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod poll;
 pub mod probe;
+pub mod signals;
 pub mod stats;
 pub mod store;
 pub mod text;

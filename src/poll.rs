@@ -64,16 +64,16 @@ fn retry_soon(err: &ProbeError) -> bool {
         )
 }
 
-/// A call that was refused for its credentials makes the backend down, whichever call it was:
-/// nothing it reports can be trusted to stay readable.
-fn credentials_rejected(pulse: &Measurement) -> Option<ProbeError> {
-    pulse.failed.iter().find_map(|failed| match &failed.error {
-        ProbeError::Unauthorized { status, detail } => Some(ProbeError::Unauthorized {
-            status: *status,
-            detail: clean(&format!("{}: {detail}", failed.call)),
-        }),
-        _ => None,
-    })
+/// A call other than the liveness call whose credentials were rejected (a monitoring-only
+/// credential such as Garage's admin token, or a Kubo token scoped to fewer commands): the
+/// backend answers and its data path works, so it is degraded with a credentials alert, not
+/// down. Its failure class, for `health.failure`.
+fn rejected_call(pulse: &Measurement) -> Option<&'static str> {
+    pulse
+        .failed
+        .iter()
+        .find(|failed| matches!(failed.error, ProbeError::Unauthorized { .. }))
+        .map(|failed| failed.error.class())
 }
 
 /// One pulse of one backend, under the one rule for "down".
@@ -85,14 +85,7 @@ pub async fn pulse(
     let started = Instant::now();
     let mut attempt = 0;
     loop {
-        let result =
-            kind.pulse(ctx, config)
-                .await
-                .and_then(|pulse| match credentials_rejected(&pulse) {
-                    Some(err) => Err(err),
-                    None => Ok(pulse),
-                });
-        let err = match result {
+        let err = match kind.pulse(ctx, config).await {
             Ok(pulse) => return Ok(pulse),
             Err(err) => err,
         };
@@ -382,8 +375,9 @@ pub fn apply(
 ) {
     match result {
         Ok(pulse) => {
+            let rejected = rejected_call(&pulse);
             stats.apply_pulse(pulse, inventory, now);
-            stats.health.failure = None;
+            stats.health.failure = rejected.map(str::to_string);
         }
         Err(err) => {
             stats.inventory = inventory.and_then(InventoryRecord::summary);

@@ -12,8 +12,12 @@ use crate::probe::ProbeError;
 #[serde(rename_all = "lowercase")]
 pub enum HealthStatus {
     Healthy,
-    /// The backend answers, but has an active alert (its quota, its error rate).
+    /// The backend answers, but has an active alert (its quota or filesystem filling, its
+    /// error rate).
     Warning,
+    /// A filesystem or quota with no room left (at 100%, or with less free than a write check
+    /// needs): writes fail.
+    Full,
     Degraded,
     Down,
     #[default]
@@ -27,9 +31,10 @@ pub enum HealthStatus {
 impl HealthStatus {
     /// Every state, best first (the summary line counts them, the exporter writes them, in
     /// this order).
-    pub const ALL: [HealthStatus; 7] = [
+    pub const ALL: [HealthStatus; 8] = [
         HealthStatus::Healthy,
         HealthStatus::Warning,
+        HealthStatus::Full,
         HealthStatus::Degraded,
         HealthStatus::Down,
         HealthStatus::Unknown,
@@ -46,6 +51,7 @@ impl HealthStatus {
         match self {
             HealthStatus::Healthy => "healthy",
             HealthStatus::Warning => "warning",
+            HealthStatus::Full => "full",
             HealthStatus::Degraded => "degraded",
             HealthStatus::Down => "down",
             HealthStatus::Unknown => "unknown",
@@ -64,6 +70,9 @@ pub struct Health {
     /// rules and scripts that must not read the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// When the monitor polls this backend next (only while a monitor runs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_check_at: Option<String>,
 }
 
 impl Health {
@@ -72,8 +81,7 @@ impl Health {
         Health {
             status: HealthStatus::Unsupported,
             message: Some(reason),
-            checked_at: None,
-            failure: None,
+            ..Health::default()
         }
     }
 
@@ -82,8 +90,7 @@ impl Health {
         Health {
             status: HealthStatus::Disabled,
             message: Some("disabled in its config".into()),
-            checked_at: None,
-            failure: None,
+            ..Health::default()
         }
     }
 }
@@ -94,6 +101,11 @@ pub struct Storage {
     pub used: Option<u64>,
     pub available: Option<u64>,
     pub usage_percent: Option<f64>,
+    /// What these figures measure, when other backends may measure the same: a filesystem
+    /// (`fs:DEVICE:FSID`), a remote's root, a bucket. Backends with one identity share one
+    /// storage and are counted once in every total; never figured out from equal figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     /// When these figures were read, if that was before the latest poll (a sub-call that
     /// failed, an inventory): they are last-known, not live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,12 +120,19 @@ impl Storage {
             used,
             available,
             usage_percent: percent(used, total),
+            identity: None,
             as_of: None,
         }
     }
 }
 
 impl Storage {
+    /// The same figures, saying what they measure (see `identity`).
+    pub fn with_identity(mut self, identity: impl Into<String>) -> Storage {
+        self.identity = Some(identity.into());
+        self
+    }
+
     /// A filesystem's figures, its fullness as `df` computes it: `used / (used + available)`,
     /// rounded up (blocks kept for root are neither: at "80%" of the total a disk may already
     /// be full for everyone else). `used` is `total - free`.
@@ -132,10 +151,17 @@ impl Storage {
                 }
                 _ => percent(used, total),
             },
+            identity: None,
             as_of: None,
         }
     }
 }
+
+/// The write check's object (`backend test --write`): a quota with less room than this is full.
+pub const WRITE_CHECK_BYTES: u64 = 64;
+/// What the smallest write takes on a filesystem: one 4 KiB block on most. A filesystem with
+/// less free than this is full.
+pub const FILESYSTEM_ROOM_BYTES: u64 = 4096;
 
 /// `part / whole` in percent, one decimal; unknown when either is unknown or `whole` is 0.
 pub fn percent(part: Option<u64>, whole: Option<u64>) -> Option<f64> {
@@ -366,6 +392,29 @@ pub struct Measurement {
 }
 
 impl Measurement {
+    /// When every one of the `calls` calls that need credentials was refused them (the
+    /// liveness call needing none, as Kubo's `version` and Cluster's `/health`), nothing the
+    /// backend keeps can be read: the error that makes it down, naming the first call. A
+    /// credential refused by some calls while others answered (Garage's admin token while S3
+    /// serves, a Kubo token scoped to fewer commands) only makes it degraded.
+    pub fn all_refused(&self, calls: usize) -> Option<ProbeError> {
+        let refused: Vec<&FailedCall> = self
+            .failed
+            .iter()
+            .filter(|f| matches!(f.error, ProbeError::Unauthorized { .. }))
+            .collect();
+        if calls == 0 || refused.len() < calls {
+            return None;
+        }
+        refused.first().and_then(|first| match &first.error {
+            ProbeError::Unauthorized { status, detail } => Some(ProbeError::Unauthorized {
+                status: *status,
+                detail: crate::probe::clean(&format!("{}: {detail}", first.call)),
+            }),
+            _ => None,
+        })
+    }
+
     /// What is wrong, as the health message says it: the backend's own word, then each call
     /// that failed; `None` when nothing is.
     pub fn problems(&self) -> Option<String> {
@@ -532,28 +581,43 @@ pub struct BackendStats {
 /// One active alert of a backend, as its stats carry it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AlertBrief {
-    /// `quota`, `down`, `error_rate`, `credentials`.
+    /// `quota`, `capacity`, `full`, `down`, `error_rate`, `credentials`.
     pub rule: String,
     pub message: String,
     /// When it was raised.
     pub since: String,
 }
 
+/// Rules whose alert makes a backend that answers `warning`.
+pub const WARNING_RULES: [&str; 3] = ["quota", "capacity", "error_rate"];
+/// The rule whose alert makes a backend that answers `full`.
+pub const FULL_RULE: &str = "full";
+
 impl BackendStats {
-    /// Sets the active alerts, and with them the `warning` health of a backend that answers
-    /// but is in alert (its quota, its error rate).
+    /// Sets the active alerts, and with them the health of a backend that answers: `full`
+    /// with a `full` alert (a full store refuses writes: that outranks a figure that could not
+    /// be read, whose reason stays in the message), `warning` with a quota, capacity or
+    /// error-rate alert. Call it after each `apply_pulse`/`apply_failure`: it starts from the
+    /// poll's own verdict.
     pub fn set_alerts(&mut self, alerts: Vec<AlertBrief>) {
-        let in_alert = alerts
+        let full = alerts.iter().find(|a| a.rule == FULL_RULE);
+        let warning = alerts
             .iter()
-            .find(|a| a.rule == "quota" || a.rule == "error_rate");
-        match (self.health.status, in_alert) {
-            (HealthStatus::Healthy, Some(alert)) => {
+            .find(|a| WARNING_RULES.contains(&a.rule.as_str()));
+        match (self.health.status, full, warning) {
+            (HealthStatus::Healthy | HealthStatus::Degraded, Some(full), _) => {
+                let degraded = (self.health.status == HealthStatus::Degraded)
+                    .then(|| self.health.message.take())
+                    .flatten();
+                self.health.status = HealthStatus::Full;
+                self.health.message = Some(match degraded {
+                    Some(problem) => format!("{}; {problem}", full.message),
+                    None => full.message.clone(),
+                });
+            }
+            (HealthStatus::Healthy, None, Some(alert)) => {
                 self.health.status = HealthStatus::Warning;
                 self.health.message = Some(alert.message.clone());
-            }
-            (HealthStatus::Warning, None) => {
-                self.health.status = HealthStatus::Healthy;
-                self.health.message = None;
             }
             _ => {}
         }
@@ -674,6 +738,7 @@ impl BackendStats {
             message: problems,
             checked_at: Some(now.to_string()),
             failure: None,
+            next_check_at: None,
         };
         self.stale = false;
         self.source = Source::Live;
@@ -706,6 +771,7 @@ impl BackendStats {
             fill(&mut storage.used, c.used),
             fill(&mut storage.available, c.available),
             fill(&mut storage.usage_percent, c.usage_percent),
+            fill(&mut storage.identity, c.identity),
         ]
         .contains(&true);
         storage.as_of = took_storage.then(|| as_of.clone());
@@ -791,6 +857,7 @@ impl BackendStats {
             message: Some(message),
             checked_at: Some(now.to_string()),
             failure: None,
+            next_check_at: None,
         };
         // Figures from an earlier answer are last-known; a backend never reached has none,
         // and is not "stale".

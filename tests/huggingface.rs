@@ -223,6 +223,11 @@ fn start(hub: Hub, special: impl Fn(&Request) -> Option<Reply> + Send + Sync + '
     Fixture::start(move |request| special(request).unwrap_or_else(|| hub.answer(request)))
 }
 
+/// `host:port` of a fixture's URL, as a backend's storage identity names it.
+fn address(url: &str) -> &str {
+    url.trim_start_matches("http://").trim_end_matches('/')
+}
+
 fn config(fixture: &Fixture, extra: Value) -> Value {
     let mut config = json!({"type": "huggingface", "enabled": true, "repo_id": REPO,
                             "repo_type": "model", "endpoint": fixture.url});
@@ -772,7 +777,8 @@ async fn status_json_reports_the_repository_and_keeps_it() {
     assert_eq!(hub["stale"], false);
     assert_eq!(
         hub["storage"],
-        json!({"total": null, "used": USED_STORAGE, "available": null, "usage_percent": null})
+        json!({"total": null, "used": USED_STORAGE, "available": null, "usage_percent": null,
+               "identity": format!("huggingface:{}/model/acme/widget", address(&fixture.url))})
     );
     // The first status on a fresh home counts the tree (the inventory: none is kept yet); the
     // files and the account are the inventory's, with its time.

@@ -326,6 +326,11 @@ async fn measure_reports_every_figure() {
             used: None,
             available: Some(FREE_A + FREE_B),
             usage_percent: None,
+            // The cluster's peers, as its address names them: counted once in totals.
+            identity: Some(format!(
+                "ipfs_cluster:{}/peers",
+                api.url.trim_start_matches("http://").trim_end_matches('/')
+            )),
             as_of: None,
         }
     );
@@ -413,6 +418,8 @@ fn status_json_reports_every_figure_and_keeps_it() {
     assert_eq!(
         entry["storage"],
         json!({"total": null, "used": null, "available": FREE_A + FREE_B, "usage_percent": null,
+               "identity": format!("ipfs_cluster:{}/peers",
+                                   api.url.trim_start_matches("http://").trim_end_matches('/')),
                "as_of": inventory_at})
     );
     assert_eq!(

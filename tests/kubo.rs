@@ -170,6 +170,14 @@ fn kubo_node(auth: Option<&str>, list: Vec<(&str, Reply)>) -> Fixture {
     kubo_node_with(auth, HEALTHY, overrides(list))
 }
 
+/// What a node's repo figures are of: the node, by its address.
+fn repo_identity(url: &str) -> String {
+    format!(
+        "ipfs:{}/repo",
+        url.trim_start_matches("http://").trim_end_matches('/')
+    )
+}
+
 fn config(url: &str, auth: Option<&str>) -> Value {
     let mut config = json!({"type": "ipfs", "enabled": true, "api_url": url});
     if let Some(auth) = auth {
@@ -281,6 +289,8 @@ async fn measure_reports_every_figure() {
             used: Some(REPO_SIZE),
             available: None,
             usage_percent: None,
+            // The node's repo, as its address names it: counted once in totals.
+            identity: Some(repo_identity(&node.url)),
             as_of: None,
         }
     );
@@ -401,7 +411,8 @@ fn status_json_reports_every_figure_and_keeps_it() {
     assert_eq!(entry["stale"], false);
     assert_eq!(
         entry["storage"],
-        json!({"total": null, "used": REPO_SIZE, "available": null, "usage_percent": null})
+        json!({"total": null, "used": REPO_SIZE, "available": null, "usage_percent": null,
+               "identity": repo_identity(&node.url)})
     );
     // The first status on a fresh home runs an inventory: the files figures come from it,
     // with its time.
@@ -532,7 +543,8 @@ fn storage_max_u64_max_is_no_limit() {
     assert_eq!(entry["health"]["status"], "healthy", "{entry}");
     assert_eq!(
         entry["storage"],
-        json!({"total": null, "used": REPO_SIZE, "available": null, "usage_percent": null})
+        json!({"total": null, "used": REPO_SIZE, "available": null, "usage_percent": null,
+               "identity": repo_identity(&node.url)})
     );
     // No GC threshold: no limit (and no source), but the repo size is still what it uses.
     assert_eq!(
@@ -891,7 +903,9 @@ async fn rejected_credentials_401_and_403() {
         .count();
     assert_eq!(versions, 1);
 
-    // 401 on one auxiliary call only (a proxy guarding that path): down too.
+    // 401 on one auxiliary call only (a proxy guarding that path, a token scoped to fewer
+    // commands) while the reads answer: degraded, not down, the call named; the monitor raises
+    // a credentials alert from its failure class.
     let node = kubo_node(
         None,
         vec![(
@@ -900,11 +914,14 @@ async fn rejected_credentials_401_and_403() {
                 .with_header("WWW-Authenticate", "Basic realm=\"ipfs\""),
         )],
     );
-    let err = pulse(&ctx(5), &config(&node.url, None)).await.unwrap_err();
+    let m = pulse(&ctx(5), &config(&node.url, None)).await.unwrap();
+    let refused = failed_call(&m, "swarm/peers");
     assert_eq!(
-        err.to_string(),
-        "credentials rejected (HTTP 401): swarm/peers: 401 Authorization Required"
+        refused.to_string(),
+        "credentials rejected (HTTP 401): 401 Authorization Required"
     );
+    assert_eq!(refused.class(), "credentials");
+    assert_eq!(m.storage.used, Some(REPO_SIZE), "the reads still answer");
 
     // 401: what a reverse proxy in front of the node answers.
     let node = kubo_node(
@@ -1306,7 +1323,10 @@ async fn numbers_sent_as_strings_are_read() {
         .unwrap();
     assert!(m.failed.is_empty(), "{:?}", m.failed);
     assert_eq!(m.degraded, None);
-    assert_eq!(m.storage, Storage::new(None, Some(1636), None));
+    assert_eq!(
+        m.storage,
+        Storage::new(None, Some(1636), None).with_identity(repo_identity(&node.url))
+    );
     assert_eq!(
         m.quota,
         Quota::bytes(None, Some(1636), QuotaSource::GcThreshold)

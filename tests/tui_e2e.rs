@@ -644,27 +644,43 @@ fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
             &["backend", "add", id, "--type", "ipfs", "--set", &url],
         );
     }
+    // A directory that is not there: down too, a group of its own (no endpoint).
+    cli(
+        &home,
+        &[
+            "backend",
+            "add",
+            "zz-gone",
+            "--type",
+            "local",
+            "--set",
+            "path=/nonexistent/ipfs-kit-e2e",
+        ],
+    );
     let mut console = Console::start(&home, &["--refresh", "1"]);
     first_frame(&console);
     let endpoint = format!("127.0.0.1:{port}");
-    console.wait_for("both down, marked and counted", PATIENCE, |s| {
-        s.contents().contains("2 alerts (A)")
+    console.wait_for("all down, marked and counted", PATIENCE, |s| {
+        s.contents().contains("3 alerts (A)")
             && line_with(s, &["▲ kubo-a"])
             && line_with(s, &["▲ kubo-b"])
+            && line_with(s, &["▲ zz-gone"])
     });
-    console.wait_for("one message line for both", PATIENCE, |s| {
+    console.wait_for("one message line for both kubo nodes", PATIENCE, |s| {
         line_with(s, &["down: 2 backends at", &endpoint, "(kubo-a, kubo-b)"])
     });
-    console.wait_for("the error rate too, one line", PATIENCE, |s| {
-        s.contents().contains("4 alerts (A)")
-            && line_with(s, &["error_rate: 2 backends at", &endpoint])
-    });
+    // One outage, one alert each: the failed polls of an outage raise no error rate, however
+    // long it lasts (finding 6 of the edges trial: 26 groups for one daemon).
+    std::thread::sleep(Duration::from_secs(8));
+    let text = console.contents();
+    assert!(text.contains("3 alerts (A)"), "{text}");
+    assert!(!text.contains("error_rate"), "{text}");
 
     console.send(b"A");
-    console.wait_for("a group per rule in the alerts view", PATIENCE, |s| {
-        line_with(s, &["Active: 4 alerts in 2 groups"])
-            && line_with(s, &["> ", &endpoint, "2 backends: kubo-a, kubo-b"])
-            && line_with(s, &["  ", &endpoint, "2 backends: kubo-a, kubo-b"])
+    console.wait_for("a group per endpoint in the alerts view", PATIENCE, |s| {
+        line_with(s, &["Active: 3 alerts in 2 groups"])
+            && line_with(s, &[&endpoint, "2 backends: kubo-a, kubo-b"])
+            && line_with(s, &["zz-gone"])
     });
     console.send(b"a");
     console.wait_for("the first group acknowledged", PATIENCE, |s| {
@@ -672,12 +688,13 @@ fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
     });
     console.send(b"s");
     console.wait_for("the first group silenced", PATIENCE, |s| {
-        line_with(s, &["acknowledged", "silenced until"]) && line_with(s, &["2 silenced"])
+        line_with(s, &["acknowledged", "silenced until"])
+            && (line_with(s, &["2 silenced"]) || line_with(s, &["1 silenced"]))
     });
     console.send(b"j");
     console.send(b"s");
     console.wait_for("both groups silenced", PATIENCE, |s| {
-        line_with(s, &["Active: 4 alerts in 2 groups, 4 silenced"])
+        line_with(s, &["Active: 3 alerts in 2 groups, 3 silenced"])
     });
     console.send(b"\x1b");
     console.wait_for("no mark, no count", PATIENCE, |s| {

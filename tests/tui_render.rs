@@ -37,6 +37,7 @@ fn stats(id: &str, kind: &str, status: HealthStatus) -> BackendStats {
             message: None,
             checked_at: Some(ts(-12)),
             failure: None,
+            next_check_at: None,
         },
         source: Source::Live,
         updated_at: Some(ts(-12)),

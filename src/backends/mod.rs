@@ -319,21 +319,49 @@ pub fn common_field_problems(config: &Map<String, Value>) -> Vec<FieldError> {
 /// The network endpoint a backend talks to (`host:port`), from the first URL field it has:
 /// backends that share one go down together, and their alerts are grouped.
 pub fn endpoint(config: &Map<String, Value>) -> Option<String> {
-    ["api_url", "endpoint", "url", "rpc_url", "admin_url"]
+    ENDPOINT_FIELDS
         .iter()
         .filter_map(|field| config.get(*field).and_then(Value::as_str))
-        .filter_map(|text| url::Url::parse(text).ok())
-        .find_map(|url| {
-            let host = url.host_str()?.to_string();
-            Some(match url.port_or_known_default() {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
-            })
-        })
+        .find_map(host_port)
 }
 
-/// Whether a config key holds a secret: a secret field of the kind, or an unknown key that
-/// looks like one.
+/// The fields that hold a backend's network address, every kind's: Kubo's, Cluster's and
+/// Lotus' `api_url`, S3's and the Hub's `endpoint`, rclone's `rc_url`, Garage's `admin_url`.
+const ENDPOINT_FIELDS: [&str; 6] = [
+    "api_url",
+    "endpoint",
+    "rc_url",
+    "url",
+    "rpc_url",
+    "admin_url",
+];
+
+/// `host:port` of a URL (the scheme's port when none is written); `None` when it is not one.
+pub fn host_port(text: &str) -> Option<String> {
+    let url = url::Url::parse(text).ok()?;
+    let host = url.host_str()?.to_string();
+    Some(match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+/// What a backend's storage figures measure, as `KIND:HOST:PORT/WHAT` (an address and a name
+/// from the config, never a secret): two backends of one node, bucket or remote share it and
+/// are counted once in totals. `None` without a readable address.
+pub fn storage_identity(
+    kind: &str,
+    config: &Map<String, Value>,
+    address_field: &str,
+    what: &str,
+) -> Option<String> {
+    let address = config
+        .get(address_field)
+        .and_then(Value::as_str)
+        .and_then(host_port)?;
+    Some(format!("{kind}:{address}/{what}"))
+}
+
 pub fn is_secret_key(kind: Option<Kind>, key: &str) -> bool {
     match kind.and_then(|k| k.field(key)) {
         Some(spec) => spec.secret,

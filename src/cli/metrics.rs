@@ -13,6 +13,7 @@ use crate::api::Api;
 use crate::metrics::{self, textfile, Format, Snapshot};
 use crate::monitor::tally::{PollResult, PollTally};
 use crate::monitor::{LiveProber, Monitor, MonitorConfig};
+use crate::signals::StopSignals;
 use crate::stats::{BackendStats, HealthStatus};
 use crate::store::Store;
 
@@ -95,6 +96,9 @@ pub fn run(
             refresh_override: refresh.map(Duration::from_secs),
             ..MonitorConfig::default()
         };
+        // Listening before anything else: a signal from here on is never lost.
+        let mut stops = StopSignals::new()
+            .map_err(|e| CliError::failure(format!("cannot listen for signals: {e}")))?;
         let monitor = Monitor::start(store.clone(), Arc::new(LiveProber { ctx }), config);
         let api = Arc::new(Api::with_monitor(store, monitor));
         let outcome = match (listener, &textfile) {
@@ -107,14 +111,17 @@ pub fn run(
                     let api = api.clone();
                     move || Snapshot::of_api(&api)
                 };
-                metrics::http::serve(listener, source, stop_signal()).await;
+                metrics::http::serve(listener, source, stops.recv()).await;
                 Ok(())
             }
-            (None, Some(dir)) => write_textfiles(&api, dir, every).await,
+            (None, Some(dir)) => write_textfiles(&api, dir, every, &mut stops).await,
             (None, None) => Ok(()),
         };
         match Arc::try_unwrap(api) {
-            Ok(api) => api.shutdown().await,
+            Ok(api) => super::status::report_unsaved(
+                api.shutdown_within(Some(super::status::SHUTDOWN_LIMIT))
+                    .await,
+            ),
             // Every connection is closed by now; were one left, the monitor still stops when
             // dropped (without its last flush).
             Err(_) => eprintln!("warning: the engine stopped without its last flush"),
@@ -141,7 +148,12 @@ async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
 
 /// Writes the classic exposition to `dir/ipfs_kit.prom` every `every` (the polls' interval)
 /// and once more when stopped. A write that fails is said and tried again next time.
-async fn write_textfiles(api: &Api, dir: &Path, every: Duration) -> CliResult {
+async fn write_textfiles(
+    api: &Api,
+    dir: &Path,
+    every: Duration,
+    stops: &mut StopSignals,
+) -> CliResult {
     eprintln!(
         "writing {} every {} s",
         dir.join(textfile::FILE_NAME).display(),
@@ -156,8 +168,6 @@ async fn write_textfiles(api: &Api, dir: &Path, every: Duration) -> CliResult {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick is at once: the first polls spread over one interval, so wait for them.
     tick.tick().await;
-    let stop = stop_signal();
-    tokio::pin!(stop);
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -165,24 +175,8 @@ async fn write_textfiles(api: &Api, dir: &Path, every: Duration) -> CliResult {
                     eprintln!("warning: {}", err.message);
                 }
             }
-            () = &mut stop => break,
+            () = stops.recv() => break,
         }
     }
     write()
-}
-
-/// Completes on SIGINT or SIGTERM.
-async fn stop_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

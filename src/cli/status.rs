@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use super::{CliError, CliResult};
 use crate::api::{Api, ApiInventoryError};
-use crate::monitor::{LiveProber, Monitor, MonitorConfig};
+use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::poll::InventoryError;
 use crate::probe::{ProbeContext, TestReport};
+use crate::signals::StopSignals;
 use crate::stats::{BackendStats, HealthStatus, StatsReport};
 use crate::stats::{InventoryRecord, InventoryState};
 use crate::store::{timestamp, Store};
@@ -74,6 +75,7 @@ pub fn health_label(status: HealthStatus) -> &'static str {
         HealthStatus::Healthy => "✓ healthy",
         HealthStatus::Degraded => "! degraded",
         HealthStatus::Warning => "▲ warning",
+        HealthStatus::Full => "■ full",
         HealthStatus::Down => "✗ down",
         HealthStatus::Unknown => "? unknown",
         HealthStatus::Disabled => "- disabled",
@@ -302,6 +304,34 @@ fn inventory_text(id: &str, record: &InventoryRecord) -> String {
     out
 }
 
+/// How long a command stopped by a signal may take to write what it holds: it ends within a
+/// second, whatever the disk is doing.
+pub(super) const SHUTDOWN_LIMIT: Duration = Duration::from_millis(900);
+
+/// Says on standard error what a shutdown could not write.
+pub(super) fn report_unsaved(unsaved: crate::monitor::writer::Unsaved) {
+    if let Some(trouble) = unsaved {
+        eprintln!(
+            "warning: {} writes could not be saved: {}",
+            trouble.held, trouble.reason
+        );
+    }
+}
+
+/// The engine's next event; `None` once it has stopped announcing (then never again).
+async fn next_event(events: &mut Option<tokio::sync::broadcast::Receiver<Event>>) -> Option<Event> {
+    let Some(receiver) = events else {
+        return std::future::pending().await;
+    };
+    loop {
+        match receiver.recv().await {
+            Ok(event) => return Some(event),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        }
+    }
+}
+
 /// `status --watch SECS`: the monitor runs in this process; a compact table every SECS.
 pub fn watch(store: Store, secs: u64, refresh: Option<u64>) -> CliResult {
     let ctx = context(&store)?;
@@ -310,8 +340,12 @@ pub fn watch(store: Store, secs: u64, refresh: Option<u64>) -> CliResult {
             refresh_override: refresh.map(Duration::from_secs),
             ..MonitorConfig::default()
         };
+        // Listening before anything else: a Ctrl-C from here on is never lost.
+        let mut stops = StopSignals::new()
+            .map_err(|e| CliError::failure(format!("cannot listen for signals: {e}")))?;
         let monitor = Monitor::start(store.clone(), Arc::new(LiveProber { ctx }), config);
         let api = Api::with_monitor(store, monitor);
+        let mut events = api.subscribe();
         let mut tick = tokio::time::interval(Duration::from_secs(secs));
         // The first table would show only last-known figures: give the first polls a moment.
         tick.tick().await;
@@ -322,10 +356,21 @@ pub fn watch(store: Store, secs: u64, refresh: Option<u64>) -> CliResult {
                     println!("-- {} --", chrono::Local::now().format("%H:%M:%S"));
                     print!("{}", status_table(&report));
                 }
-                _ = tokio::signal::ctrl_c() => break,
+                event = next_event(&mut events) => match event {
+                    Some(Event::HomeTrouble(trouble)) => eprintln!(
+                        "warning: cannot write the home ({} writes held in memory, tried again every {} s): {}",
+                        trouble.held,
+                        crate::monitor::writer::RETRY_EVERY.as_secs(),
+                        trouble.reason
+                    ),
+                    Some(Event::HomeWritable) => eprintln!("the home can be written again; everything held was written"),
+                    Some(_) => {}
+                    None => events = None,
+                },
+                () = stops.recv() => break,
             }
         }
-        api.shutdown().await;
+        report_unsaved(api.shutdown_within(Some(SHUTDOWN_LIMIT)).await);
         Ok(())
     })
 }

@@ -231,6 +231,7 @@ impl Partial {
                 message,
                 checked_at: checked_at.clone(),
                 failure: None,
+                next_check_at: None,
             },
             storage,
             files: Files {
@@ -395,8 +396,7 @@ pub fn assemble(
                 health: Health {
                     status: HealthStatus::Unknown,
                     message: Some(format!("{message} (no figures since this console started)")),
-                    checked_at: None,
-                    failure: None,
+                    ..Health::default()
                 },
                 ..BackendStats::default()
             };
@@ -419,6 +419,7 @@ pub fn assemble(
                         message: Some(message),
                         checked_at: state.last_scrape.clone(),
                         failure: None,
+                        next_check_at: None,
                     },
                     ..BackendStats::default()
                 },

@@ -416,7 +416,7 @@ pub fn build(snapshot: &Snapshot) -> Vec<(Family, Vec<Sample>)> {
 }
 
 /// Every health state, in the order the stateset writes them.
-const HEALTH_STATES: [HealthStatus; 7] = HealthStatus::ALL;
+const HEALTH_STATES: [HealthStatus; 8] = HealthStatus::ALL;
 
 /// Whether the engine polls the backend at all (enabled, of a kind it can probe).
 fn is_polled(stats: &BackendStats) -> bool {

@@ -20,6 +20,7 @@ fn local(id: &str) -> BackendStats {
             message: None,
             checked_at: Some("2026-01-02T03:04:05+00:00".into()),
             failure: None,
+            next_check_at: None,
         },
         storage: Storage::filesystem(Some(1000), Some(400), Some(500)),
         files: Files {
@@ -53,6 +54,7 @@ fn never_reached(id: &str) -> BackendStats {
             message: Some("connection refused".into()),
             checked_at: Some("2026-01-02T03:04:05+00:00".into()),
             failure: Some("refused".into()),
+            next_check_at: None,
         },
         source: Source::Live,
         ..BackendStats::default()
@@ -199,7 +201,7 @@ fn health_is_a_stateset_with_exactly_one_state_set() {
             .iter()
             .find(|(f, _)| *f == Family::BackendHealth)
             .unwrap();
-        assert_eq!(samples.len(), 7);
+        assert_eq!(samples.len(), HealthStatus::ALL.len());
         let set: Vec<&str> = samples
             .iter()
             .filter(|s| s.value == SampleValue::Int(1))
@@ -254,7 +256,7 @@ fn disabled_and_unpolled_backends_have_no_up_and_no_poll_counters() {
     assert!(lines(&out, "ipfs_kit_backend_alert_active", "backend=\"off\"").is_empty());
     assert_eq!(
         lines(&out, "ipfs_kit_backend_alert_active", "backend=\"odd\"").len(),
-        4
+        crate::monitor::alerts::Rule::ALL.len()
     );
 }
 

@@ -1,8 +1,10 @@
-//! Alerts: a quota at or above `quota_alert_percent`, a backend down for 3 polls, credentials
-//! rejected (at once: waiting for three polls at the backoff cap would take ten minutes), an
-//! error rate above 20% over the window. Each is raised once per episode and closed on
-//! recovery, or when its backend is removed or disabled (said as such, not as a recovery). An
-//! operator may acknowledge an active alert, or silence it for a while.
+//! Alerts: a quota or a filesystem at or above `quota_alert_percent`, either of them full (no
+//! room left: an error state of its own), a backend down for 3 polls, credentials rejected (at
+//! once), an error rate above 20% over the window (held while the backend is down: one outage
+//! is one alert, and the outage's failed polls do not count towards it afterwards). Each is
+//! raised once per episode and closed on recovery, or when its backend is removed or disabled
+//! (said as such, not as a recovery); while active, its message follows the figure it
+//! describes. An operator may acknowledge an active alert, or silence it for a while.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -20,22 +22,41 @@ pub const ERROR_RATE_MIN_POLLS: usize = 5;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
+    /// A quota (enforced, soft, or Kubo's GC threshold) at or above `quota_alert_percent`.
     Quota,
+    /// A filesystem (or a remote's space) at or above `quota_alert_percent`.
+    Capacity,
+    /// A filesystem or an enforced or soft quota with no room left.
+    Full,
     Down,
     ErrorRate,
     Credentials,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 4] = [Rule::Quota, Rule::Down, Rule::ErrorRate, Rule::Credentials];
+    pub const ALL: [Rule; 6] = [
+        Rule::Quota,
+        Rule::Capacity,
+        Rule::Full,
+        Rule::Down,
+        Rule::ErrorRate,
+        Rule::Credentials,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::Quota => "quota",
+            Rule::Capacity => "capacity",
+            Rule::Full => "full",
             Rule::Down => "down",
             Rule::ErrorRate => "error_rate",
             Rule::Credentials => "credentials",
         }
+    }
+
+    /// The rule named `name` as `as_str` writes it.
+    pub fn parse(name: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|rule| rule.as_str() == name)
     }
 }
 
@@ -94,6 +115,8 @@ impl Alert {
 pub enum Change {
     Raised(Alert),
     Cleared(Alert),
+    /// An active alert's message now says its figure as it is (kept, not announced).
+    Updated(Alert),
 }
 
 /// The facts about one backend that the rules look at.
@@ -102,7 +125,8 @@ pub struct Facts<'a> {
     pub consecutive_failures: u32,
     pub error_rate: (f64, usize),
     pub quota_alert_percent: u64,
-    /// The last poll's answer was "credentials rejected".
+    /// The last poll's answer was "credentials rejected" (by the liveness call: down; by
+    /// another call, for a monitoring-only credential: degraded).
     pub credentials_rejected: bool,
 }
 
@@ -142,26 +166,32 @@ impl Alerts {
     /// Applies the rules to one backend's latest facts.
     pub fn evaluate(&mut self, facts: &Facts<'_>, now: &str) -> Vec<Change> {
         let id = &facts.stats.id;
+        let stats = facts.stats;
         let mut changes = Vec::new();
-        let quota = quota_percent(facts.stats);
         let threshold = facts.quota_alert_percent as f64;
         self.set(
             id,
             Rule::Quota,
-            quota
-                .filter(|p| *p >= threshold)
-                .map(|p| format!("quota {p:.1}% full (alert at {threshold:.0}%)")),
+            quota_alert(stats, threshold),
             now,
             &mut changes,
         );
         self.set(
             id,
+            Rule::Capacity,
+            capacity_alert(stats, threshold),
+            now,
+            &mut changes,
+        );
+        self.set(id, Rule::Full, full_alert(stats), now, &mut changes);
+        let down = facts.consecutive_failures >= super::schedule::RETRY_BUDGET;
+        self.set(
+            id,
             Rule::Down,
-            (facts.consecutive_failures >= super::schedule::RETRY_BUDGET).then(|| {
+            down.then(|| {
                 format!(
-                    "down for {} polls: {}",
-                    facts.consecutive_failures,
-                    facts.stats.health.message.as_deref().unwrap_or("no answer")
+                    "down: {}",
+                    stats.health.message.as_deref().unwrap_or("no answer")
                 )
             }),
             now,
@@ -173,20 +203,17 @@ impl Alerts {
             facts.credentials_rejected.then(|| {
                 format!(
                     "credentials rejected: {}",
-                    facts
-                        .stats
-                        .health
-                        .message
-                        .as_deref()
-                        .unwrap_or("by the backend")
+                    stats.health.message.as_deref().unwrap_or("by the backend")
                 )
             }),
             now,
             &mut changes,
         );
         let (rate, polls) = facts.error_rate;
-        // Over too few polls (just after a start) the rate says nothing: leave the alert as is.
-        if polls >= ERROR_RATE_MIN_POLLS {
+        // While the backend is down, that is the one alert of its outage: the error rate is
+        // held (neither raised nor cleared), and the outage's polls do not count towards it.
+        // Over too few polls (just after a start) the rate says nothing: left as it is.
+        if !down && polls >= ERROR_RATE_MIN_POLLS {
             self.set(
                 id,
                 Rule::ErrorRate,
@@ -291,7 +318,20 @@ impl Alerts {
                 changes.push(Change::Raised(alert));
             }
             (None, true) => self.close(id, rule, now, Closed::Recovered, changes),
-            _ => {}
+            (Some(message), true) => {
+                let unchanged = self
+                    .active
+                    .get(&key)
+                    .is_some_and(|alert| alert.message == message);
+                if !unchanged
+                    && self.update_active(id, rule, |alert| alert.message = message.clone())
+                {
+                    if let Some(alert) = self.active.get(&key) {
+                        changes.push(Change::Updated(alert.clone()));
+                    }
+                }
+            }
+            (None, false) => {}
         }
     }
 }
@@ -341,15 +381,127 @@ fn quota_percent(stats: &BackendStats) -> Option<f64> {
     }
 }
 
+/// ` (as of 2026-12-07 14:02)` after a figure kept from an earlier read: an alert's message
+/// must not pass an hour-old count off as the present.
+fn as_of_suffix(as_of: Option<&str>) -> String {
+    as_of
+        .and_then(crate::store::timestamp::parse)
+        .map(|at| {
+            format!(
+                " (as of {})",
+                at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// A quota at or above the threshold, said with its figures.
+fn quota_alert(stats: &BackendStats, threshold: f64) -> Option<String> {
+    let percent = quota_percent(stats).filter(|p| *p >= threshold)?;
+    let quota = &stats.quota;
+    let what = match quota.source {
+        Some(crate::stats::QuotaSource::GcThreshold) => "GC threshold",
+        Some(crate::stats::QuotaSource::Soft) => "soft quota",
+        _ => "quota",
+    };
+    let figures = match (quota.used, quota.limit) {
+        (Some(used), Some(limit)) => format!(
+            ": {} of {}",
+            crate::text::bytes(used),
+            crate::text::bytes(limit)
+        ),
+        _ => match (quota.objects_used, quota.objects_limit) {
+            (Some(used), Some(limit)) => format!(": {used} of {limit} objects"),
+            _ => String::new(),
+        },
+    };
+    Some(format!(
+        "{what} {percent:.1}% used{figures} (alert at {threshold:.0}%){}",
+        as_of_suffix(quota.as_of.as_deref())
+    ))
+}
+
+/// A filesystem (or a remote's space) at or above the threshold, said with what is free.
+fn capacity_alert(stats: &BackendStats, threshold: f64) -> Option<String> {
+    let storage = &stats.storage;
+    let percent = storage.usage_percent.filter(|p| *p >= threshold)?;
+    let free = storage
+        .available
+        .map(|free| format!(": {} free", crate::text::bytes(free)))
+        .unwrap_or_default();
+    Some(format!(
+        "capacity {percent:.1}% used{free} (alert at {threshold:.0}%){}",
+        as_of_suffix(storage.as_of.as_deref())
+    ))
+}
+
+/// No room left: a filesystem at 100% or with less free than a write check needs, or a quota
+/// (enforced, or soft: the operator's own limit) reached. Kubo's GC threshold is not a limit
+/// writes meet (the repo grows past it), so it never makes a backend full.
+fn full_alert(stats: &BackendStats) -> Option<String> {
+    let storage = &stats.storage;
+    // What is free decides when it is known (a percentage rounded up as `df` does reads 100%
+    // with a few kilobytes left); else a percentage of 100.
+    let no_room = match storage.available {
+        Some(free) => free < crate::stats::FILESYSTEM_ROOM_BYTES,
+        None => storage.usage_percent.is_some_and(|p| p >= 100.0),
+    };
+    if no_room {
+        let free = storage.available.map(crate::text::bytes);
+        let of = storage
+            .used
+            .zip(storage.available)
+            .and_then(|(used, free)| used.checked_add(free))
+            .map(|usable| format!(" of {} usable", crate::text::bytes(usable)));
+        return Some(format!(
+            "full: {} free{}{}",
+            free.unwrap_or_else(|| "nothing".into()),
+            of.unwrap_or_default(),
+            as_of_suffix(storage.as_of.as_deref())
+        ));
+    }
+    let quota = &stats.quota;
+    if quota.source == Some(crate::stats::QuotaSource::GcThreshold) {
+        return None;
+    }
+    let what = match quota.source {
+        Some(crate::stats::QuotaSource::Soft) => "soft quota",
+        _ => "quota",
+    };
+    let suffix = as_of_suffix(quota.as_of.as_deref());
+    if let (Some(used), Some(limit)) = (quota.used, quota.limit) {
+        // A quota counts an object's bytes: full when the write check's object would not fit.
+        if limit.saturating_sub(used) < crate::stats::WRITE_CHECK_BYTES {
+            let percent = crate::stats::percent(Some(used), Some(limit))
+                .map(|p| format!(" ({p:.1}%)"))
+                .unwrap_or_default();
+            return Some(format!(
+                "{what} full: {} of {}{percent}{suffix}",
+                crate::text::bytes(used),
+                crate::text::bytes(limit)
+            ));
+        }
+    }
+    if let (Some(used), Some(limit)) = (quota.objects_used, quota.objects_limit) {
+        if used >= limit {
+            return Some(format!("{what} full: {used} of {limit} objects{suffix}"));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::{Quota, QuotaSource};
 
+    const MIB: u64 = 1024 * 1024;
+
+    /// A backend with a soft quota of 100 MiB, `used` MiB of it used.
     fn stats(used: u64) -> BackendStats {
         BackendStats {
             id: "b".into(),
-            quota: Quota::bytes(Some(100), Some(used), QuotaSource::Soft),
+            quota: Quota::bytes(Some(100 * MIB), Some(used * MIB), QuotaSource::Soft),
             ..BackendStats::default()
         }
     }
@@ -378,9 +530,14 @@ mod tests {
         assert!(evaluate(&mut alerts, &stats(50), 0, (0.0, 10)).is_empty());
         let raised = evaluate(&mut alerts, &stats(95), 0, (0.0, 10));
         assert!(matches!(&raised[..], [Change::Raised(a)] if a.rule == Rule::Quota));
+        assert_eq!(
+            rules(&evaluate(&mut alerts, &stats(97), 0, (0.0, 10))),
+            [("updated", Rule::Quota)],
+            "still over: no second raise, the message says 97% now"
+        );
         assert!(
             evaluate(&mut alerts, &stats(97), 0, (0.0, 10)).is_empty(),
-            "still full: no second raise"
+            "nothing changed: nothing to keep"
         );
         let cleared = evaluate(&mut alerts, &stats(10), 0, (0.0, 10));
         assert!(matches!(&cleared[..], [Change::Cleared(a)] if a.cleared_at.is_some()));
@@ -389,35 +546,165 @@ mod tests {
         assert!(alerts.to_records()[0].cleared_at.is_some());
     }
 
+    fn rules(changes: &[Change]) -> Vec<(&'static str, Rule)> {
+        changes
+            .iter()
+            .map(|c| match c {
+                Change::Raised(a) => ("raised", a.rule),
+                Change::Cleared(a) => ("cleared", a.rule),
+                Change::Updated(a) => ("updated", a.rule),
+            })
+            .collect()
+    }
+
     #[test]
-    fn down_after_the_retry_budget_and_error_rate() {
+    fn down_after_the_retry_budget_and_error_rate_held_while_down() {
         let mut alerts = Alerts::default();
         let s = stats(0);
         assert!(evaluate(&mut alerts, &s, 2, (0.1, 10)).is_empty());
+        // Down: one alert for the outage; the error rate (30% here) is held, not raised.
         let changes = evaluate(&mut alerts, &s, 3, (0.3, 10));
-        let rules: Vec<Rule> = changes
-            .iter()
-            .map(|c| match c {
-                Change::Raised(a) => a.rule,
-                Change::Cleared(a) => a.rule,
-            })
-            .collect();
-        assert_eq!(rules, vec![Rule::Down, Rule::ErrorRate]);
-        assert!(evaluate(&mut alerts, &s, 4, (0.4, 10)).is_empty());
+        assert_eq!(rules(&changes), [("raised", Rule::Down)]);
+        assert!(
+            evaluate(&mut alerts, &s, 40, (0.9, 10)).is_empty(),
+            "a long outage raises nothing more"
+        );
+        // Back: down clears; the window without the outage's polls decides the error rate.
         assert_eq!(
-            evaluate(&mut alerts, &s, 0, (0.25, 10)).len(),
-            1,
-            "down clears, error rate stays"
+            rules(&evaluate(&mut alerts, &s, 0, (0.25, 10))),
+            [("cleared", Rule::Down), ("raised", Rule::ErrorRate)]
         );
         assert!(
             evaluate(&mut alerts, &s, 0, (0.0, 3)).is_empty(),
             "too few polls: left as it is"
         );
         assert_eq!(
-            evaluate(&mut alerts, &s, 0, (0.1, 10)).len(),
-            1,
+            rules(&evaluate(&mut alerts, &s, 0, (0.1, 10))),
+            [("cleared", Rule::ErrorRate)],
             "enough polls, low rate: cleared"
         );
+    }
+
+    #[test]
+    fn an_error_rate_raised_before_an_outage_is_held_through_it() {
+        let mut alerts = Alerts::default();
+        let s = stats(0);
+        evaluate(&mut alerts, &s, 0, (0.3, 10));
+        assert_eq!(alerts.of_backend("b").count(), 1);
+        // Down with a rate of 0% (its polls are the outage's): nothing is cleared meanwhile.
+        assert_eq!(
+            rules(&evaluate(&mut alerts, &s, 3, (0.0, 10))),
+            [("raised", Rule::Down)]
+        );
+        assert_eq!(
+            rules(&evaluate(&mut alerts, &s, 0, (0.0, 10))),
+            [("cleared", Rule::Down), ("cleared", Rule::ErrorRate)]
+        );
+    }
+
+    fn filesystem(used: u64, available: u64) -> BackendStats {
+        BackendStats {
+            id: "dir".into(),
+            storage: crate::stats::Storage::filesystem(
+                Some(used + available),
+                Some(used),
+                Some(available),
+            ),
+            ..BackendStats::default()
+        }
+    }
+
+    #[test]
+    fn a_filesystem_filling_warns_then_is_full_and_each_alert_says_its_figure_now() {
+        let mut alerts = Alerts::default();
+        let mib = MIB;
+        assert!(evaluate(&mut alerts, &filesystem(50 * mib, 14 * mib), 0, (0.0, 0)).is_empty());
+        let changes = evaluate(&mut alerts, &filesystem(58 * mib, 6 * mib), 0, (0.0, 0));
+        assert_eq!(rules(&changes), [("raised", Rule::Capacity)]);
+        let Change::Raised(alert) = &changes[0] else {
+            panic!("{changes:?}")
+        };
+        assert_eq!(
+            alert.message,
+            "capacity 90.7% used: 6 MiB free (alert at 90%)"
+        );
+        // Fuller: the same alert, its message following the figure (kept, not raised again).
+        let changes = evaluate(&mut alerts, &filesystem(62 * mib, 2 * mib), 0, (0.0, 0));
+        assert_eq!(rules(&changes), [("updated", Rule::Capacity)]);
+        assert!(alerts
+            .of_backend("dir")
+            .any(|a| a.message.contains("96.9% used")));
+        assert!(alerts
+            .to_records()
+            .iter()
+            .any(|a| a.message.contains("96.9% used")));
+        // No room left: full, an alert of its own.
+        let changes = evaluate(&mut alerts, &filesystem(64 * mib, 0), 0, (0.0, 0));
+        assert_eq!(
+            rules(&changes),
+            [("updated", Rule::Capacity), ("raised", Rule::Full)]
+        );
+        let full = alerts
+            .of_backend("dir")
+            .find(|a| a.rule == Rule::Full)
+            .unwrap();
+        assert_eq!(full.message, "full: 0 B free of 64 MiB usable");
+        // Less free than a write needs (a block) is full too; a few blocks are not, even where
+        // the percentage, rounded up as df does it, reads 100%.
+        assert!(full_alert(&filesystem(64 * mib, 1000)).is_some());
+        assert_eq!(
+            filesystem(64 * mib, 5000).storage.usage_percent,
+            Some(100.0)
+        );
+        assert!(full_alert(&filesystem(64 * mib, 5000)).is_none());
+        // Room again.
+        let changes = evaluate(&mut alerts, &filesystem(10 * mib, 54 * mib), 0, (0.0, 0));
+        assert_eq!(
+            rules(&changes),
+            [("cleared", Rule::Capacity), ("cleared", Rule::Full)]
+        );
+    }
+
+    #[test]
+    fn a_quota_is_full_when_reached_except_a_gc_threshold() {
+        let mut over = stats(120);
+        assert!(full_alert(&over)
+            .unwrap()
+            .starts_with("soft quota full: 120 MiB of 100 MiB (120.0%)"));
+        // A quota with room for less than the write check's object is full.
+        let mut brim = stats(0);
+        brim.quota = Quota::bytes(Some(100 * MIB), Some(100 * MIB - 10), QuotaSource::Soft);
+        assert!(full_alert(&brim).is_some());
+        assert!(full_alert(&stats(99)).is_none());
+        over.quota.source = Some(QuotaSource::Garage);
+        assert!(full_alert(&over).unwrap().starts_with("quota full"));
+        // Kubo's StorageMax is where GC starts; the repo grows past it: never "full".
+        over.quota.source = Some(QuotaSource::GcThreshold);
+        assert!(full_alert(&over).is_none());
+        assert!(quota_alert(&over, 90.0)
+            .unwrap()
+            .starts_with("GC threshold 120.0% used"));
+        // Objects at their limit.
+        let mut objects = stats(0);
+        objects.quota.objects_limit = Some(100);
+        objects.quota.objects_used = Some(100);
+        objects.quota.source = Some(QuotaSource::Garage);
+        assert_eq!(
+            full_alert(&objects).as_deref(),
+            Some("quota full: 100 of 100 objects")
+        );
+    }
+
+    #[test]
+    fn a_figure_from_an_older_count_says_so_in_the_alert() {
+        let mut counted = stats(95);
+        counted.quota.as_of = Some("2026-12-07T13:02:00+00:00".into());
+        let message = quota_alert(&counted, 90.0).unwrap();
+        assert!(
+            message.contains("soft quota 95.0% used: 95 MiB of 100 MiB"),
+            "{message}"
+        );
+        assert!(message.contains("(as of 2026-12-07 "), "{message}");
     }
 
     #[test]
@@ -500,12 +787,12 @@ mod tests {
     }
 
     #[test]
-    fn one_poll_shows_quota_down_and_credentials() {
-        let mut full = stats(95);
+    fn one_poll_shows_quota_full_down_and_credentials() {
+        let mut full = stats(100);
         full.enabled = true;
         full.health.status = crate::stats::HealthStatus::Down;
         let alerts = of_one_poll(&full, 90, true);
         let rules: Vec<&str> = alerts.iter().map(|a| a.rule.as_str()).collect();
-        assert_eq!(rules, ["quota", "down", "credentials"]);
+        assert_eq!(rules, ["quota", "full", "down", "credentials"]);
     }
 }

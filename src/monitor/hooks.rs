@@ -147,16 +147,19 @@ pub struct Notice {
 }
 
 impl Notice {
-    pub fn of(change: &Change, kind: Option<&str>) -> Notice {
+    /// The notice of a raise or a clear; `None` for a message that follows its figure (hooks
+    /// hear of an alert once when raised and once when cleared).
+    pub fn of(change: &Change, kind: Option<&str>) -> Option<Notice> {
         let (event, alert) = match change {
             Change::Raised(alert) => (AlertEvent::Raised, alert),
             Change::Cleared(alert) => (AlertEvent::Cleared, alert),
+            Change::Updated(_) => return None,
         };
-        Notice {
+        Some(Notice {
             event,
             alert: alert.clone(),
             kind: kind.map(crate::probe::clean),
-        }
+        })
     }
 
     /// The alert in a failure message: `the down alert on 'kubo' (raised)`.
@@ -401,7 +404,9 @@ impl HookFeed {
         if targets.command.is_none() && targets.webhook.is_none() {
             return;
         }
-        let notice = Notice::of(change, kind);
+        let Some(notice) = Notice::of(change, kind) else {
+            return;
+        };
         if let Some(command) = &targets.command {
             self.command.push(Job {
                 target: command.clone(),
@@ -493,8 +498,14 @@ impl HookRunner {
     /// Takes no more alerts, lets the deliveries under way and those queued go on for the
     /// grace, then stops the rest (a command still running is killed) and logs what was left.
     pub async fn shutdown(&mut self) {
+        self.shutdown_within(None).await;
+    }
+
+    /// [`HookRunner::shutdown`] with the grace cut to `limit` when that is shorter.
+    pub async fn shutdown_within(&mut self, limit: Option<Duration>) {
         self.feed.close();
-        let deadline = tokio::time::Instant::now() + self.grace;
+        let grace = limit.map_or(self.grace, |limit| limit.min(self.grace));
+        let deadline = tokio::time::Instant::now() + grace;
         let mut finished = true;
         for worker in &mut self.workers {
             if tokio::time::timeout_at(deadline, &mut *worker)
@@ -922,7 +933,7 @@ mod tests {
         assert_eq!(changes.len(), 2, "{changes:?}");
         for change in &changes {
             // As the monitor does: the kind from the backend's doc, nothing else of it.
-            let notice = Notice::of(change, Some(doc.kind()));
+            let notice = Notice::of(change, Some(doc.kind())).unwrap();
             let text = serde_json::to_string(&Payload::new(&notice, None, "now".into())).unwrap();
             for secret in [
                 "AKIA-HOOKTEST",

@@ -43,6 +43,11 @@ pub enum Event {
     AlertCleared(Alert),
     /// An alert hook (`alert_command`, `alert_webhook`) could not deliver an alert.
     HookFailed(hooks::HookFailure),
+    /// The home cannot be written (full, read-only, permission): what could not be written is
+    /// held in memory and tried again. Said once per reason.
+    HomeTrouble(writer::HomeTrouble),
+    /// The home can be written again; everything held was written.
+    HomeWritable,
 }
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -222,6 +227,31 @@ fn alert_briefs(alerts: &Alerts, id: &str) -> Vec<crate::stats::AlertBrief> {
         .collect()
 }
 
+/// Applies the alert rules to a backend's stats as they are now, and sets its alerts (and with
+/// them its `warning` or `full` health); returns what changed.
+fn judge(state: &mut State, id: &str, quota_alert_percent: u64, now: &str) -> Vec<Change> {
+    // The entry and the alerts are two fields of the state: borrowed apart, no copy.
+    let State {
+        entries, alerts, ..
+    } = state;
+    let Some(entry) = entries.get_mut(id) else {
+        return Vec::new();
+    };
+    let changes = alerts.evaluate(
+        &Facts {
+            stats: &entry.stats,
+            consecutive_failures: entry.failures,
+            error_rate: entry.window.error_rate(),
+            quota_alert_percent,
+            credentials_rejected: entry.stats.health.failure.as_deref()
+                == Some(probe::CREDENTIALS_CLASS),
+        },
+        now,
+    );
+    entry.stats.set_alerts(alert_briefs(alerts, id));
+    changes
+}
+
 /// Where a backend lives (its directory, bucket, node): a change means a new inventory.
 fn target_of(doc: &BackendDoc) -> Option<String> {
     Kind::parse(doc.kind())
@@ -336,6 +366,7 @@ impl Monitor {
             ops,
             flushes.clone(),
             config.flush_every,
+            events.clone(),
         ));
         let rng = match config.seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
@@ -571,14 +602,47 @@ impl Monitor {
     }
 
     /// Stops polling and writes everything acknowledged to disk; alert hooks under way get
-    /// a short grace (`HookConfig::shutdown_grace`).
-    pub async fn shutdown(mut self) {
+    /// a short grace (`HookConfig::shutdown_grace`). Returns what could not be written (the
+    /// home is full, read-only, ...), for the caller to say.
+    pub async fn shutdown(self) -> writer::Unsaved {
+        self.shutdown_within(None).await
+    }
+
+    /// [`Monitor::shutdown`] that takes at most `limit` (Ctrl-C must end a command within a
+    /// second, whatever the disk is doing): what is not written by then is reported unsaved.
+    pub async fn shutdown_within(mut self, limit: Option<Duration>) -> writer::Unsaved {
+        let started = tokio::time::Instant::now();
         self.stop_tasks();
+        let unsaved = self.flush_within(limit).await;
+        let left = limit.map(|limit| limit.saturating_sub(started.elapsed()));
+        self.hooks.shutdown_within(left).await;
+        unsaved
+    }
+
+    /// Writes everything held now (and syncs), waiting at most `limit`; returns what could not
+    /// be written. The engine goes on.
+    pub async fn flush_within(&self, limit: Option<Duration>) -> writer::Unsaved {
         let (done, flushed) = oneshot::channel();
         if self.shared.writes.send(WriteOp::Flush(done)).is_ok() {
-            let _ = flushed.await;
+            let waited = match limit {
+                Some(limit) => tokio::time::timeout(limit, flushed).await.ok(),
+                None => Some(flushed.await),
+            };
+            match waited {
+                Some(Ok(unsaved)) => unsaved,
+                Some(Err(_)) => None,
+                None => Some(writer::HomeTrouble {
+                    reason: format!(
+                        "writing to {} did not finish within {} ms",
+                        self.shared.store.home().display(),
+                        limit.map_or(0, |l| l.as_millis())
+                    ),
+                    held: 0,
+                }),
+            }
+        } else {
+            None
         }
-        self.hooks.shutdown().await;
     }
 
     fn stop_tasks(&mut self) {
@@ -923,30 +987,24 @@ impl Shared {
             });
         }
         let failures = entry.failures;
-        let error_rate = entry.window.error_rate();
-        // The entry and the alerts are two fields of the state: borrowed apart, no copy.
-        let State {
-            entries, alerts, ..
-        } = &mut *state;
-        let Some(entry) = entries.get_mut(id) else {
+        if failures >= schedule::RETRY_BUDGET {
+            // Down: these failures are the outage's, not a sign of an unreliable backend.
+            entry.window.mark_outage(failures as usize);
+        }
+        let delay = schedule::next_delay(interval, failures, error.as_ref(), jitter);
+        entry.stats.health.next_check_at = Some(timestamp::format(
+            chrono::Utc::now()
+                + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero()),
+        ));
+        let changes = judge(&mut state, id, quota_alert_percent, &now);
+        let Some(entry) = state.entries.get(id) else {
             return interval;
         };
-        let changes = alerts.evaluate(
-            &Facts {
-                stats: &entry.stats,
-                consecutive_failures: failures,
-                error_rate,
-                quota_alert_percent,
-                credentials_rejected: matches!(error, Some(ProbeError::Unauthorized { .. })),
-            },
-            &now,
-        );
-        entry.stats.set_alerts(alert_briefs(alerts, id));
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
         let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
-        schedule::next_delay(interval, failures, error.as_ref(), jitter)
+        delay
     }
 
     /// Starts an inventory of the backend if its clock says so (or one was asked for) and the
@@ -1046,14 +1104,27 @@ impl Shared {
             }
         }
         if let Some((pulse, at)) = entry.last_pulse.clone() {
+            let failure = entry.stats.health.failure.take();
+            let next_check_at = entry.stats.health.next_check_at.take();
             entry
                 .stats
                 .apply_pulse(pulse, entry.inventory.as_ref(), &at);
+            entry.stats.health.failure = failure;
+            entry.stats.health.next_check_at = next_check_at;
         } else {
             entry.stats.inventory = entry.inventory.as_ref().and_then(InventoryRecord::summary);
         }
+        // The counted figures may cross a limit (a soft quota is watched on them): judged now,
+        // not at the next poll.
+        let now = timestamp::now();
+        let quota_alert_percent = state.settings.quota_alert_percent();
+        let changes = judge(&mut state, id, quota_alert_percent, &now);
+        let Some(entry) = state.entries.get(id) else {
+            return;
+        };
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
+        self.announce_alerts(&state, changes);
         let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
     }
 
@@ -1065,14 +1136,18 @@ impl Shared {
         // The hooks set now (the settings are read again when main.json changes).
         let targets = hooks::Targets::of(&state.settings);
         for change in changes {
-            let (Change::Raised(alert) | Change::Cleared(alert)) = &change;
+            let event = match &change {
+                Change::Raised(alert) => Event::Alert(alert.clone()),
+                Change::Cleared(alert) => Event::AlertCleared(alert.clone()),
+                // A message that follows its figure is kept (above), not announced: the
+                // backend's stats carry it to the screen.
+                Change::Updated(_) => continue,
+            };
+            let (Change::Raised(alert) | Change::Cleared(alert) | Change::Updated(alert)) = &change;
             // A removed backend's entry is already gone: its kind is then unknown.
             let kind = state.entries.get(&alert.backend).map(|e| e.doc.kind());
             self.hook_feed.offer(&targets, &change, kind);
-            let _ = self.events.send(match change {
-                Change::Raised(alert) => Event::Alert(alert),
-                Change::Cleared(alert) => Event::AlertCleared(alert),
-            });
+            let _ = self.events.send(event);
         }
     }
 }

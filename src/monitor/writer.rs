@@ -1,18 +1,40 @@
 //! Write coalescing: every poller's results go through one writer task that batches them and
 //! writes at most once per `every` (1 s), with a single filesystem sync per batch, however many
 //! backends there are. A final flush on shutdown keeps everything acknowledged.
+//!
+//! When the home cannot be written (its disk is full, read-only, or denies us), nothing is
+//! lost while the process runs: what did not land is held in memory and tried again every
+//! `RETRY_EVERY` (newer stats and alerts replacing held ones, appends kept in order), the
+//! trouble is announced once (`Event::HomeTrouble`) with its reason, and again when writing
+//! works (`Event::HomeWritable`); on shutdown, what still cannot be written is reported.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::alerts::Alert;
 use super::history::{encode_line, Point};
+use super::Event;
 use crate::stats::{BackendStats, HealthStatus};
-use crate::store::{BatchWrite, Store};
+use crate::store::{BatchFailure, BatchWrite, Store};
+
+/// While the home cannot be written, held writes are tried again this often.
+pub const RETRY_EVERY: Duration = Duration::from_secs(5);
+
+/// Why the home cannot be written, as the screen and the log say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HomeTrouble {
+    /// The reason, naming the file and the system's word (`No space left on device`).
+    pub reason: String,
+    /// Writes held in memory, waiting to be written.
+    pub held: usize,
+}
+
+/// What a shutdown's last flush left unwritten: `None` when everything landed.
+pub type Unsaved = Option<HomeTrouble>;
 
 pub enum WriteOp {
     Stats(Box<BackendStats>),
@@ -31,12 +53,17 @@ pub enum WriteOp {
     /// backend with the same id starts clean. Done here, in the one task that writes, so that
     /// no pending write can land after the deletion.
     Forget(String),
-    /// Write everything pending now, sync, and answer.
-    Flush(oneshot::Sender<()>),
+    /// Write everything pending now, sync, and answer with what could not be written.
+    Flush(oneshot::Sender<Unsaved>),
 }
 
 pub fn history_path(store: &Store, id: &str) -> std::path::PathBuf {
-    store.cache_dir().join(id).join("history.ndjson")
+    store.cache_dir().join(history_path_of(id))
+}
+
+/// A backend's history file, relative to the cache directory.
+fn history_path_of(id: &str) -> std::path::PathBuf {
+    std::path::Path::new(id).join("history.ndjson")
 }
 
 /// Stats of one backend are written at most this often (and on shutdown), unless their health
@@ -60,11 +87,19 @@ struct Pending {
     appends: HashMap<String, String>,
     compactions: HashMap<String, u64>,
     alerts: Option<Vec<Alert>>,
+    /// Writes of a batch that did not land (the home could not be written), to try again.
+    held: Vec<BatchWrite>,
+    /// Set while the home cannot be written: the reason, and when to try again.
+    trouble: Option<(String, tokio::time::Instant)>,
 }
 
 impl Pending {
-    /// Something is due for the next periodic flush.
+    /// Something is due for the next periodic flush. While the home cannot be written, only
+    /// every `RETRY_EVERY`.
     fn is_due(&self) -> bool {
+        if let Some((_, since)) = &self.trouble {
+            return since.elapsed() >= RETRY_EVERY;
+        }
         self.stats
             .values()
             .any(|(since, stats)| self.stats_due(since, stats))
@@ -107,13 +142,22 @@ impl Pending {
                 self.written_health.remove(&id);
                 self.appends.remove(&id);
                 self.compactions.remove(&id);
+                let key = crate::poll::stats_key(&id);
+                let history = history_path_of(&id);
+                self.held.retain(|write| match write {
+                    BatchWrite::Metadata { key: held, .. } => *held != key,
+                    BatchWrite::Append { path, .. } | BatchWrite::Replace { path, .. } => {
+                        !path.ends_with(&history)
+                    }
+                });
             }
             WriteOp::Flush(_) => {}
         }
     }
 
-    /// What to write now: everything when `all` (shutdown), else what is due; and the history
-    /// files to compact, with the points still pending for them.
+    /// What to write now: everything when `all` (shutdown), else what is due, after what was
+    /// held from a batch that did not land; and the history files to compact, with the points
+    /// still pending for them.
     fn take_batch(&mut self, store: &Store, all: bool) -> (Vec<BatchWrite>, Vec<Compaction>) {
         let mut batch = Vec::new();
         let due: Vec<String> = self
@@ -135,22 +179,6 @@ impl Pending {
                 Err(err) => store.log("ERROR", &format!("cannot encode the stats of {id}: {err}")),
             }
         }
-        let compactions: Vec<Compaction> = self
-            .compactions
-            .drain()
-            .map(|(id, hours)| Compaction {
-                path: history_path(store, &id),
-                pending: self.appends.remove(&id).unwrap_or_default(),
-                hours,
-            })
-            .collect();
-        self.appends_since = None;
-        for (id, text) in self.appends.drain() {
-            batch.push(BatchWrite::Append {
-                path: history_path(store, &id),
-                bytes: text.into_bytes(),
-            });
-        }
         if let Some(alerts) = self.alerts.take() {
             match serde_json::to_value(&alerts) {
                 Ok(value) => batch.push(BatchWrite::Metadata {
@@ -160,8 +188,131 @@ impl Pending {
                 Err(err) => store.log("ERROR", &format!("cannot encode the alerts: {err}")),
             }
         }
-        (batch, compactions)
+        // Held replacements of a file (a compaction that did not land) take the appends to it
+        // that came since, so that the file is never appended to before it is replaced.
+        let mut held = std::mem::take(&mut self.held);
+        for write in &mut held {
+            if let BatchWrite::Replace { path, bytes } = write {
+                if let Some(id) = self
+                    .appends
+                    .keys()
+                    .find(|id| history_path(store, id) == *path)
+                {
+                    let id = id.clone();
+                    if let Some(text) = self.appends.remove(&id) {
+                        bytes.extend_from_slice(text.as_bytes());
+                    }
+                    self.compactions.remove(&id);
+                }
+            }
+        }
+        let held_replacing = |path: &std::path::Path| {
+            held.iter()
+                .any(|w| matches!(w, BatchWrite::Replace { path: p, .. } if p == path))
+        };
+        let compactions: Vec<Compaction> = self
+            .compactions
+            .drain()
+            .map(|(id, hours)| Compaction {
+                path: history_path(store, &id),
+                pending: self.appends.remove(&id).unwrap_or_default(),
+                hours,
+            })
+            .filter(|c| !held_replacing(&c.path))
+            .collect();
+        self.appends_since = None;
+        for (id, text) in self.appends.drain() {
+            let path = history_path(store, &id);
+            // Appends held from before go first: the file keeps the points' order.
+            let mut bytes = Vec::new();
+            held.retain(|write| match write {
+                BatchWrite::Append { path: p, bytes: b } if *p == path => {
+                    bytes.extend_from_slice(b);
+                    false
+                }
+                _ => true,
+            });
+            bytes.extend_from_slice(text.as_bytes());
+            trim_held_history(&mut bytes);
+            batch.push(BatchWrite::Append { path, bytes });
+        }
+        // A held stats or alerts file is replaced by a newer one of the same key.
+        held.retain(|write| match write {
+            BatchWrite::Metadata { key, .. } => !batch
+                .iter()
+                .any(|w| matches!(w, BatchWrite::Metadata { key: k, .. } if k == key)),
+            _ => true,
+        });
+        held.extend(batch);
+        (held, compactions)
     }
+
+    /// Takes a batch's outcome: what did not land is held to try again, and a change of the
+    /// home's state is announced once.
+    fn landed(
+        &mut self,
+        store: &Store,
+        events: &broadcast::Sender<Event>,
+        failure: Option<BatchFailure>,
+    ) {
+        match failure {
+            None => {
+                if let Some((reason, _)) = self.trouble.take() {
+                    store.log(
+                        "INFO",
+                        &format!("the home can be written again (it could not: {reason})"),
+                    );
+                    let _ = events.send(Event::HomeWritable);
+                }
+            }
+            Some(BatchFailure { error, unwritten }) => {
+                let reason = error.to_string();
+                let said = self.trouble.as_ref().map(|(r, _)| r.as_str()) == Some(&reason);
+                self.held = unwritten;
+                self.trouble = Some((reason.clone(), tokio::time::Instant::now()));
+                if !said {
+                    store.log(
+                        "ERROR",
+                        &format!(
+                            "cannot write the home ({} writes held in memory): {reason}",
+                            self.held.len()
+                        ),
+                    );
+                    let _ = events.send(Event::HomeTrouble(HomeTrouble {
+                        reason,
+                        held: self.held.len(),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// What is still unwritten now, for the shutdown's report.
+    fn unsaved(&self) -> Unsaved {
+        self.trouble.as_ref().map(|(reason, _)| HomeTrouble {
+            reason: reason.clone(),
+            held: self.held.len(),
+        })
+    }
+}
+
+/// History held for one backend while the home cannot be written, at most: the newest points
+/// (about an hour at a 5 s refresh) are kept, older ones go first, so that memory stays
+/// bounded however long the disk stays full. Stats and alerts are never dropped: there is one
+/// of each per backend, the newest.
+pub const HELD_HISTORY_BYTES: usize = 64 * 1024;
+
+/// Cuts whole lines from the front of a backend's held history beyond `HELD_HISTORY_BYTES`.
+fn trim_held_history(bytes: &mut Vec<u8>) {
+    if bytes.len() <= HELD_HISTORY_BYTES {
+        return;
+    }
+    let from = bytes.len() - HELD_HISTORY_BYTES;
+    let cut = bytes[from..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |at| from + at + 1);
+    bytes.drain(..cut);
 }
 
 /// Runs until every sender is gone, then flushes what is left.
@@ -170,6 +321,7 @@ pub async fn run(
     mut ops: mpsc::UnboundedReceiver<WriteOp>,
     flushes: Arc<AtomicU64>,
     every: Duration,
+    events: broadcast::Sender<Event>,
 ) {
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(every);
@@ -178,11 +330,11 @@ pub async fn run(
         tokio::select! {
             op = ops.recv() => match op {
                 Some(WriteOp::Flush(done)) => {
-                    flush(&store, &mut pending, &flushes, true).await;
+                    flush(&store, &mut pending, &flushes, true, &events).await;
                     // Make the last renames durable too: this is a shutdown.
                     let sync_store = store.clone();
                     let _ = tokio::task::spawn_blocking(move || sync_store.sync_now()).await;
-                    let _ = done.send(());
+                    let _ = done.send(pending.unsaved());
                 }
                 Some(WriteOp::Forget(id)) => {
                     pending.add(WriteOp::Forget(id.clone()));
@@ -191,13 +343,13 @@ pub async fn run(
                 }
                 Some(op) => pending.add(op),
                 None => {
-                    flush(&store, &mut pending, &flushes, true).await;
+                    flush(&store, &mut pending, &flushes, true, &events).await;
                     return;
                 }
             },
             _ = tick.tick() => {
                 if pending.is_due() {
-                    flush(&store, &mut pending, &flushes, false).await;
+                    flush(&store, &mut pending, &flushes, false, &events).await;
                 }
             }
         }
@@ -258,7 +410,13 @@ impl Compaction {
     }
 }
 
-async fn flush(store: &Store, pending: &mut Pending, flushes: &AtomicU64, all: bool) {
+async fn flush(
+    store: &Store,
+    pending: &mut Pending,
+    flushes: &AtomicU64,
+    all: bool,
+    events: &broadcast::Sender<Event>,
+) {
     let (mut batch, compactions) = pending.take_batch(store, all);
     if batch.is_empty() && compactions.is_empty() {
         return;
@@ -271,9 +429,9 @@ async fn flush(store: &Store, pending: &mut Pending, flushes: &AtomicU64, all: b
     .await;
     flushes.fetch_add(1, Ordering::Relaxed);
     match result {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => pending.landed(store, events, None),
+        Ok(Err(failure)) => pending.landed(store, events, Some(failure)),
         // The terminal may belong to the console: errors go to the log, not to stderr.
-        Ok(Err(err)) => store.log("ERROR", &format!("writing stats failed: {err}")),
         Err(err) => store.log("ERROR", &format!("the writer task failed: {err}")),
     }
 }

@@ -48,6 +48,9 @@ fn detail_suffix(detail: &str) -> String {
     }
 }
 
+/// The failure class of rejected credentials (`ProbeError::class`, `health.failure`).
+pub const CREDENTIALS_CLASS: &str = "credentials";
+
 /// Bounds and cleans text that came from a backend before it goes into an error.
 pub fn clean(text: &str) -> String {
     crate::text::sanitize(text.trim(), 300)
@@ -87,7 +90,7 @@ impl ProbeError {
             ProbeError::Timeout { .. } => "timeout",
             ProbeError::Tls { .. } => "tls",
             ProbeError::Connect { .. } => "connect",
-            ProbeError::Unauthorized { .. } => "credentials",
+            ProbeError::Unauthorized { .. } => CREDENTIALS_CLASS,
             ProbeError::NotFound { .. } => "not_found",
             ProbeError::RateLimited { .. } => "rate_limited",
             ProbeError::Http { .. } => "http",

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use error::{clean, ProbeError};
+pub use error::{clean, ProbeError, CREDENTIALS_CLASS};
 pub use http::{Http, Reply};
 
 /// A probe's work: borrowed config and context, sent across the runtime's threads.

@@ -47,6 +47,9 @@ pub struct CleanupReport {
     pub skipped: Vec<StoreError>,
 }
 
+/// How far back from its end a line file is read to find its last whole line.
+const TORN_TAIL_SCAN: u64 = 64 * 1024;
+
 /// One write of a coalesced batch (see [`Store::write_batch`]).
 #[derive(Clone, Debug)]
 pub enum BatchWrite {
@@ -66,57 +69,179 @@ fn metadata_doc(key: &str, value: Value) -> Value {
     Value::Object(doc)
 }
 
+/// A batch that did not all land: why, and the writes that did not happen (to be tried again;
+/// nothing of them is on disk, not even part of one).
+#[derive(Debug)]
+pub struct BatchFailure {
+    pub error: StoreError,
+    pub unwritten: Vec<BatchWrite>,
+}
+
 impl Store {
     /// Writes many files with one filesystem sync in total, whatever their number: new contents
-    /// go to temp files and appends are made, one `syncfs` makes all of it durable, then the temp
-    /// files are renamed over their targets. A crash leaves each file old or new, never torn
-    /// (an append may lose its unsynced tail, which readers skip). The renames become durable
-    /// with the next batch's sync; `sync_now` makes them durable at once (on shutdown).
-    pub fn write_batch(&self, writes: Vec<BatchWrite>) -> Result<()> {
+    /// go to temp files, appends are made, one `syncfs` makes all of it durable, then the temp
+    /// files are renamed over their targets. A crash leaves each file old or new, never torn.
+    /// What cannot be written (a full disk, a read-only one) is handed back whole in
+    /// `BatchFailure::unwritten`: a replacement that failed left the old file, an append that
+    /// failed was cut back to where it started (a line is appended whole or not at all), so
+    /// the caller may try them again without writing anything twice. The renames become
+    /// durable with the next batch's sync; `sync_now` makes them durable at once (on shutdown).
+    pub fn write_batch(&self, writes: Vec<BatchWrite>) -> Result<(), BatchFailure> {
         if writes.is_empty() {
             return Ok(());
         }
-        let _lock = self.lock_metadata()?;
-        let mut renames = Vec::new();
-        for write in writes {
-            let (path, bytes, append) = match write {
-                BatchWrite::Metadata { key, value } => {
-                    names::check_metadata_key(&key)?;
-                    let bytes = fsio::to_json_bytes(&metadata_doc(&key, value))
-                        .map_err(|e| StoreError::io(self.metadata_path(&key), e))?;
-                    (self.metadata_path(&key), bytes, false)
-                }
-                BatchWrite::Replace { path, bytes } => (path, bytes, false),
-                BatchWrite::Append { path, bytes } => (path, bytes, true),
-            };
-            if !path.starts_with(&self.home) {
-                return Err(StoreError::io(
-                    &path,
-                    std::io::Error::other("outside the home directory"),
-                ));
+        let _lock = match self.lock_metadata() {
+            Ok(lock) => lock,
+            Err(error) => {
+                return Err(BatchFailure {
+                    error,
+                    unwritten: writes,
+                })
             }
-            let dir = path.parent().ok_or_else(|| {
-                StoreError::io(&path, std::io::Error::other("no parent directory"))
-            })?;
-            fsio::ensure_dir(dir)?;
-            if append {
-                let mut file = fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .mode(fsio::FILE_MODE)
-                    .open(&path)
-                    .map_err(|e| StoreError::io(&path, e))?;
-                file.write_all(&bytes)
-                    .map_err(|e| StoreError::io(&path, e))?;
-            } else {
-                let temp = fsio::write_temp(dir, &path, &bytes)?;
-                renames.push((temp, path));
+        };
+        // Every replacement to a temp file first: if one cannot be written (the disk is
+        // full), nothing has changed yet, and everything is handed back.
+        let mut replacements = Vec::new();
+        let mut appends = Vec::new();
+        let mut first_error = None;
+        for write in writes {
+            match write {
+                BatchWrite::Append { path, bytes } => appends.push((path, bytes)),
+                other => match self.temp_for(&other) {
+                    Ok((temp, path)) => replacements.push((temp, path, other)),
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                        replacements.push((None, PathBuf::new(), other));
+                    }
+                },
             }
         }
-        self.sync_now()?;
-        for (temp, path) in renames {
-            temp.persist(&path)
-                .map_err(|e| StoreError::io(&path, e.error))?;
+        if let Some(error) = first_error {
+            let mut unwritten: Vec<BatchWrite> =
+                replacements.into_iter().map(|(_, _, w)| w).collect();
+            unwritten.extend(
+                appends
+                    .into_iter()
+                    .map(|(path, bytes)| BatchWrite::Append { path, bytes }),
+            );
+            return Err(BatchFailure { error, unwritten });
+        }
+        let mut unwritten = Vec::new();
+        let mut first_error: Option<StoreError> = None;
+        for (path, bytes) in appends {
+            if let Err(error) = self.append_whole(&path, &bytes) {
+                first_error.get_or_insert(error);
+                unwritten.push(BatchWrite::Append { path, bytes });
+            }
+        }
+        if let Err(error) = self.sync_now() {
+            // Not durable: the replacements are not made (their old files stand); the appends
+            // are in the files already and are not written twice.
+            unwritten.extend(replacements.into_iter().map(|(_, _, w)| w));
+            return Err(BatchFailure {
+                error: first_error.unwrap_or(error),
+                unwritten,
+            });
+        }
+        for (temp, path, write) in replacements {
+            let Some(temp) = temp else { continue };
+            if let Err(err) = temp.persist(&path) {
+                first_error.get_or_insert(StoreError::io(&path, err.error));
+                unwritten.push(write);
+            }
+        }
+        match first_error {
+            None => Ok(()),
+            Some(error) => Err(BatchFailure { error, unwritten }),
+        }
+    }
+
+    /// The temp file holding a replacement's new content, and the file it replaces.
+    fn temp_for(&self, write: &BatchWrite) -> Result<(Option<tempfile::NamedTempFile>, PathBuf)> {
+        let (path, bytes) = match write {
+            BatchWrite::Metadata { key, value } => {
+                names::check_metadata_key(key)?;
+                let bytes = fsio::to_json_bytes(&metadata_doc(key, value.clone()))
+                    .map_err(|e| StoreError::io(self.metadata_path(key), e))?;
+                (self.metadata_path(key), bytes)
+            }
+            BatchWrite::Replace { path, bytes } => (path.clone(), bytes.clone()),
+            BatchWrite::Append { path, .. } => {
+                return Err(StoreError::io(
+                    path,
+                    std::io::Error::other("an append has no temp file"),
+                ))
+            }
+        };
+        let dir = self.dir_in_home(&path)?;
+        fsio::ensure_dir(&dir)?;
+        let temp = fsio::write_temp(&dir, &path, &bytes)?;
+        Ok((Some(temp), path))
+    }
+
+    /// The directory of `path`, which must be inside the home.
+    fn dir_in_home(&self, path: &std::path::Path) -> Result<PathBuf> {
+        if !path.starts_with(&self.home) {
+            return Err(StoreError::io(
+                path,
+                std::io::Error::other("outside the home directory"),
+            ));
+        }
+        path.parent()
+            .map(std::path::Path::to_path_buf)
+            .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))
+    }
+
+    /// Appends `bytes` (whole lines) to a line file, or nothing: a write that fails half-way
+    /// (the disk filled) is cut back to where it started. A torn last line left by an earlier
+    /// crash is cut off first, so that the new lines never glue onto it.
+    fn append_whole(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let dir = self.dir_in_home(path)?;
+        fsio::ensure_dir(&dir)?;
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .mode(fsio::FILE_MODE)
+            .open(path)
+            .map_err(|e| StoreError::io(path, e))?;
+        let mut length = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
+        let mut separate = false;
+        if length > 0 {
+            // Where the last whole line ends: a line is short, so a small tail tells.
+            let tail_len = length.min(TORN_TAIL_SCAN);
+            let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
+            file.seek(SeekFrom::Start(length - tail_len))
+                .and_then(|_| file.read_exact(&mut tail))
+                .map_err(|e| StoreError::io(path, e))?;
+            if tail.last() != Some(&b'\n') {
+                let kept = match tail.iter().rposition(|b| *b == b'\n') {
+                    Some(end) => length - tail_len + end as u64 + 1,
+                    // A file of one torn line.
+                    None if tail_len == length => 0,
+                    // A torn line longer than any we write: ended here, so that it stays a
+                    // line of its own (which readers skip) instead of swallowing ours.
+                    None => {
+                        separate = true;
+                        length
+                    }
+                };
+                if kept < length {
+                    file.set_len(kept).map_err(|e| StoreError::io(path, e))?;
+                    length = kept;
+                }
+            }
+        }
+        let written = if separate {
+            file.write_all(b"\n").and_then(|()| file.write_all(bytes))
+        } else {
+            file.write_all(bytes)
+        };
+        if let Err(err) = written {
+            // Nothing half-written stays: the line would be torn, or glued to the next one.
+            let _ = file.set_len(length);
+            return Err(StoreError::io(path, err));
         }
         Ok(())
     }

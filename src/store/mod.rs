@@ -22,7 +22,7 @@ pub use config::{BackendDoc, Edit, Listing, Stamp, UNKNOWN_KIND};
 pub use dashboard::{ForeignBackend, ForeignListing, ForeignSource};
 pub use error::{Result, StoreError};
 pub use home::resolve_home;
-pub use metadata::{BatchWrite, CleanupReport, MetadataEntry};
+pub use metadata::{BatchFailure, BatchWrite, CleanupReport, MetadataEntry};
 pub use restore::RestoreSession;
 pub use settings::{SettingSpec, Settings, SETTINGS};
 
@@ -36,6 +36,8 @@ pub struct Store {
     lock_wait: Duration,
     /// Set while a write of this handle (or a clone) waits for another writer's lock.
     waiting: Arc<AtomicBool>,
+    /// This process's recent log lines (for the console's log view), shared by clones.
+    recent_log: Arc<log::Recent>,
 }
 
 /// What `Store::open` found.
@@ -56,6 +58,7 @@ impl Store {
             home: home.into(),
             lock_wait: DEFAULT_LOCK_WAIT,
             waiting: Arc::new(AtomicBool::new(false)),
+            recent_log: Arc::new(log::Recent::default()),
         };
         if store.main_json().is_file() {
             return Ok((store, OpenReport { created: false }));
@@ -135,11 +138,38 @@ impl Store {
         let appended = fsio::ensure_dir(&self.logs_dir())
             .map_err(std::io::Error::other)
             .and_then(|_| log::append(&self.logs_dir(), level, message));
-        if let Err(err) = appended {
-            eprintln!(
-                "warning: cannot write the log in {}: {err}",
+        let unwritten = appended.err().map(|err| {
+            format!(
+                "cannot write the log in {}: {err}",
                 self.logs_dir().display()
-            );
+            )
+        });
+        if let Some(reason) = &unwritten {
+            if !self.recent_log.is_quiet() {
+                eprintln!("warning: {reason}");
+            }
         }
+        self.recent_log.push(log::LogLine {
+            at: timestamp::now(),
+            level: level.to_string(),
+            message: crate::text::sanitize(message, 2000),
+            unwritten,
+        });
+    }
+
+    /// This process's recent log lines, oldest first, each saying whether it reached the file.
+    pub fn recent_log(&self) -> Vec<log::LogLine> {
+        self.recent_log.lines()
+    }
+
+    /// The last `limit` lines of the log file (earlier runs and other processes too).
+    pub fn log_tail(&self, limit: usize) -> std::io::Result<Vec<String>> {
+        log::tail(&self.logs_dir(), limit)
+    }
+
+    /// The console owns the terminal: a log that cannot be written is kept for its log view,
+    /// not printed on standard error (over the screen).
+    pub fn log_quietly(&self) {
+        self.recent_log.set_quiet(true);
     }
 }

@@ -46,6 +46,9 @@ pub enum Cmd {
     LoadDashboard,
     /// Read the alerts again (groups, closed ones, each backend's endpoint), off the UI loop.
     LoadAlerts,
+    /// Read the console's log (the file's last lines and this process's unwritten ones), off
+    /// the UI loop.
+    LoadLog,
     /// Read a backend's kept history over a range for the charts, off the UI loop.
     LoadHistory {
         id: String,
@@ -121,6 +124,15 @@ pub enum Msg {
     AlertActionRefused(String),
     /// An alert hook could not deliver an alert (what failed, and why).
     HookFailed(String),
+    /// The engine cannot write the home (full, read-only, permission): why, and what it holds.
+    HomeTrouble(crate::monitor::writer::HomeTrouble),
+    /// The engine can write the home again.
+    HomeWritable,
+    /// The console's log as read (`Cmd::LoadLog`), and why the file could not be read, if not.
+    LogLoaded {
+        entries: Vec<super::popups::log::LogEntry>,
+        problem: Option<String>,
+    },
     TestFinished(Box<TestReport>),
     FormTestFinished(Box<TestReport>),
     /// A form's save: the id, or why it was refused.
@@ -213,6 +225,8 @@ pub struct App {
     pub charts: ChartSeries,
     /// The fleet view (`--fleet`): every host's backends read from Prometheus, read-only.
     pub fleet: Option<super::model::FleetStatus>,
+    /// Whether the engine can write the home (said on the summary line while it cannot).
+    pub home: super::model::HomeStatus,
 }
 
 /// What a key does that only the console on the backend's own host can do (the fleet view
@@ -223,6 +237,7 @@ pub fn host_only(action: Action) -> Option<&'static str> {
         Action::Inventory => Some("an inventory"),
         Action::Alerts => Some("acknowledging and silencing alerts"),
         Action::Dashboard => Some("the dashboard's own files"),
+        Action::Log => Some("the console's log"),
         _ => None,
     }
 }
@@ -257,6 +272,7 @@ impl App {
             chart_range: super::model::ChartRange::default(),
             charts: ChartSeries::default(),
             fleet: None,
+            home: super::model::HomeStatus::default(),
         }
     }
 
@@ -570,6 +586,24 @@ impl App {
             }
             Msg::AlertActionRefused(reason) => self.push_message(Level::Error, reason),
             Msg::HookFailed(text) => self.push_message(Level::Error, text),
+            Msg::HomeTrouble(trouble) => {
+                if let Some(text) = self.home.trouble(trouble, self.now) {
+                    self.push_message(Level::Error, text);
+                }
+                self.dirty = true;
+            }
+            Msg::HomeWritable => {
+                if let Some(text) = self.home.writable(self.now) {
+                    self.push_message(Level::Info, text);
+                }
+                self.dirty = true;
+            }
+            Msg::LogLoaded { entries, problem } => {
+                if let Some(Popup::Log(view)) = &mut self.popup {
+                    view.loaded(entries, problem);
+                    self.dirty = true;
+                }
+            }
             Msg::TestFinished(report) => {
                 self.testing.retain(|id| *id != report.id);
                 let verdict = if report.ok { "passed" } else { "FAILED" };
@@ -857,6 +891,10 @@ impl App {
                 return vec![Cmd::LoadDashboard];
             }
             Action::Alerts => return self.open_alerts(),
+            Action::Log => {
+                self.popup = Some(Popup::Log(super::popups::log::LogView::default()));
+                return vec![Cmd::LoadLog];
+            }
             Action::Command => self.popup = Some(Popup::Command(CommandLine::default())),
             Action::Quit => {
                 self.quit = true;
@@ -1056,6 +1094,20 @@ impl App {
             Popup::Alerts(mut view) => {
                 let outcome = view.handle_key(key, &self.alerts);
                 self.on_alerts_key(view, outcome)
+            }
+            Popup::Log(mut view) => {
+                use super::popups::log::LogOutcome;
+                match view.handle_key(key) {
+                    LogOutcome::Close => Vec::new(),
+                    LogOutcome::Open => {
+                        self.popup = Some(Popup::Log(view));
+                        Vec::new()
+                    }
+                    LogOutcome::Reload => {
+                        self.popup = Some(Popup::Log(view));
+                        vec![Cmd::LoadLog]
+                    }
+                }
             }
             Popup::Confirm(confirm) => match confirm.handle_key(key) {
                 ConfirmOutcome::Open => {

@@ -13,12 +13,13 @@ use tokio::time::Instant;
 
 use super::app::{App, Cmd, Msg};
 use super::model::Row;
-use super::runtime::{copy_to_clipboard, paint, spawn_input, StopSignals};
+use super::runtime::{copy_to_clipboard, paint, spawn_input};
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::Options;
 use crate::fleet::{Fleet, FleetRound, Prometheus};
 use crate::monitor::history::Point;
+use crate::signals::StopSignals;
 use crate::stats::{HealthStatus, Source};
 
 /// Points of recent history kept per backend for the list's trend and the charts' live end.
@@ -164,6 +165,7 @@ fn execute(cmd: Cmd, prometheus: &Prometheus, wake: &Arc<Notify>, tx: &mpsc::Unb
         | Cmd::LoadForEdit(_)
         | Cmd::LoadForClone(_)
         | Cmd::CheckPath(_)
+        | Cmd::LoadLog
         | Cmd::Remove(_) => {
             let _ = tx.send(Msg::FleetRefused(
                 "fleet view: read-only; changes, tests and inventories are made on each host"

@@ -32,6 +32,7 @@ pub enum Action {
     YankEndpoint,
     Dashboard,
     Alerts,
+    Log,
     Pause,
     RangeShorter,
     RangeLonger,
@@ -254,6 +255,12 @@ pub const KEYMAP: &[Binding] = &[
         &[ch('A')],
         "alerts",
         "the alerts, grouped by endpoint: acknowledge (a), silence (s, S)",
+    ),
+    bind(
+        Action::Log,
+        &[ch('L')],
+        "log",
+        "the console's own log: hook failures, files it could not save or read",
     ),
     bind(
         Action::RangeShorter,

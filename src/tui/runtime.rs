@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use color_eyre::eyre::WrapErr;
 use crossterm::event::Event as TermEvent;
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
@@ -21,6 +20,7 @@ use crate::api::{Api, ApiError, ApiInventoryError};
 use crate::monitor::alerts::Rule;
 use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::probe::ProbeContext;
+use crate::signals::StopSignals;
 use crate::store::Store;
 
 /// Points of recent history handed to the views per backend: the charts add them to the history
@@ -31,6 +31,9 @@ const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 /// How long a write from the console waits for another writer before it gives up with a
 /// message (the screen stays live meanwhile: store work runs off the UI loop).
 const CONSOLE_LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How long quitting may take to write what the engine holds: a console ends within a second
+/// of `q` or a signal, whatever the disk is doing.
+const SHUTDOWN_LIMIT: Duration = Duration::from_millis(900);
 /// `--lite` polls no faster than this.
 const LITE_MIN_REFRESH: u64 = 30;
 
@@ -87,6 +90,9 @@ pub async fn run(
     config: super::config::LoadedConfig,
 ) -> color_eyre::Result<()> {
     let store = store.with_lock_wait(CONSOLE_LOCK_WAIT);
+    // The terminal is the console's: a log line that cannot be written goes to the log view,
+    // not over the screen.
+    store.log_quietly();
     let settings = store.settings().unwrap_or_default();
     let ctx = ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
@@ -156,6 +162,8 @@ pub async fn run(
                 Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
                 Ok(Event::TestFinished(_)) => continue,
                 Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure.to_string()),
+                Ok(Event::HomeTrouble(trouble)) => Msg::HomeTrouble(trouble),
+                Ok(Event::HomeWritable) => Msg::HomeWritable,
                 // Fell behind: take everything afresh.
                 Err(broadcast::error::RecvError::Lagged(_)) => snapshot(&api),
                 Err(broadcast::error::RecvError::Closed) => Msg::TerminalLost,
@@ -180,42 +188,23 @@ pub async fn run(
         }
     }
     drop(guard);
-    // Everything the engine acknowledged goes to disk before we exit.
-    match Arc::try_unwrap(api) {
-        Ok(api) => api.shutdown().await,
-        Err(api) => {
-            // A test task still holds it: flush through the store directly.
-            let _ = api.store().sync_now();
-        }
+    // Everything the engine acknowledged goes to disk before we exit, within a second.
+    let unsaved = match Arc::try_unwrap(api) {
+        Ok(api) => api.shutdown_within(Some(SHUTDOWN_LIMIT)).await,
+        // A test task still holds it: the engine's writer is asked to write all it holds.
+        Err(api) => match api.monitor() {
+            Some(monitor) => monitor.flush_within(Some(SHUTDOWN_LIMIT)).await,
+            None => None,
+        },
+    };
+    // The terminal is ours again: what could not be saved is said where it stays readable.
+    if let Some(trouble) = unsaved {
+        eprintln!(
+            "warning: {} writes could not be saved: {}",
+            trouble.held, trouble.reason
+        );
     }
     Ok(())
-}
-
-/// The signals that end a console (SIGTERM, SIGHUP, SIGINT): it quits and gives the terminal
-/// back, as on `q`.
-pub(super) struct StopSignals {
-    terminate: tokio::signal::unix::Signal,
-    hangup: tokio::signal::unix::Signal,
-    interrupt: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    pub(super) fn new() -> std::io::Result<StopSignals> {
-        Ok(StopSignals {
-            terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
-            interrupt: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    /// Waits for one of them.
-    pub(super) async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.terminate.recv() => {}
-            _ = self.hangup.recv() => {}
-            _ = self.interrupt.recv() => {}
-        }
-    }
 }
 
 /// Draws a frame when something visible changed and the last one is at least `FRAME_INTERVAL`
@@ -268,6 +257,28 @@ fn load_alerts(api: &Api) -> Msg {
         alerts: overview.alerts,
         endpoints: overview.endpoints,
     }
+}
+
+/// The log view's lines: the log file's last lines, then this process's lines that could not be
+/// written there (the disk is full), which the file does not hold.
+fn load_log(api: &Api) -> Msg {
+    use super::popups::log::{LogEntry, TAIL_LINES};
+    let (file, problem) = match api.log_tail(TAIL_LINES) {
+        Ok(lines) => (lines, None),
+        Err(err) => (Vec::new(), Some(format!("cannot read the log file: {err}"))),
+    };
+    let mut entries: Vec<LogEntry> = file
+        .iter()
+        .map(|line| LogEntry::of_file_line(line))
+        .collect();
+    entries.extend(api.recent_log().into_iter().filter_map(|line| {
+        line.unwritten.map(|why| LogEntry {
+            text: format!("{} {} {}", line.at, line.level, line.message),
+            level: line.level,
+            unwritten: Some(why),
+        })
+    }));
+    Msg::LogLoaded { entries, problem }
 }
 
 /// Acknowledges or silences alerts on the running monitor: in memory (its writer saves them),
@@ -345,6 +356,13 @@ fn execute(
         Cmd::LoadAlerts => {
             let api = api.clone();
             store_job(store_jobs, tx, move || load_alerts(&api));
+        }
+        Cmd::LoadLog => {
+            // A file read, no lock: on the blocking pool, not counted as waiting store work.
+            let (api, tx) = (api.clone(), tx.clone());
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(load_log(&api));
+            });
         }
         Cmd::LoadHistory { id, range } => {
             // A file read, no lock: on the blocking pool, not counted as waiting store work.

@@ -448,7 +448,9 @@ impl Theme {
         match status {
             HealthStatus::Healthy => self.style(Role::Healthy),
             HealthStatus::Degraded | HealthStatus::Warning => self.style(Role::Warning),
-            HealthStatus::Down => self.style(Role::Error).add_modifier(Modifier::BOLD),
+            HealthStatus::Down | HealthStatus::Full => {
+                self.style(Role::Error).add_modifier(Modifier::BOLD)
+            }
             HealthStatus::Unknown | HealthStatus::Disabled | HealthStatus::Unsupported => {
                 self.style(Role::Dim)
             }
@@ -461,6 +463,7 @@ impl Theme {
             (HealthStatus::Healthy, false) => "✓ healthy",
             (HealthStatus::Degraded, false) => "! degraded",
             (HealthStatus::Warning, false) => "▲ warning",
+            (HealthStatus::Full, false) => "■ full",
             (HealthStatus::Down, false) => "✗ down",
             (HealthStatus::Unknown, false) => "? unknown",
             (HealthStatus::Disabled, false) => "- disabled",
@@ -468,6 +471,7 @@ impl Theme {
             (HealthStatus::Healthy, true) => "+ healthy",
             (HealthStatus::Degraded, true) => "! degraded",
             (HealthStatus::Warning, true) => "^ warning",
+            (HealthStatus::Full, true) => "# full",
             (HealthStatus::Down, true) => "x down",
             (HealthStatus::Unknown, true) => "? unknown",
             (HealthStatus::Disabled, true) => "- disabled",

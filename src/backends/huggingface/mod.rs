@@ -101,7 +101,17 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
         vital.insert("last_modified".into(), json!(clean(&modified)));
     }
     pulse.storage = Storage::new(None, info.used_storage, None);
+    pulse.storage.identity = identity(config);
     Ok(pulse)
+}
+
+/// The repository the figures are of: two backends of one repository count it once.
+fn identity(config: &Config) -> Option<String> {
+    let endpoint = crate::probe::field(config, "endpoint").unwrap_or("https://huggingface.co");
+    let kind = crate::probe::field(config, "repo_type").unwrap_or("model");
+    let repo = crate::probe::field(config, "repo_id")?;
+    let address = super::host_port(endpoint)?;
+    Some(format!("huggingface:{address}/{kind}/{repo}"))
 }
 
 /// Where a tree listing stopped: the next page's address and the totals so far.

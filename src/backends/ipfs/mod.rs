@@ -93,6 +93,8 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
             // StorageMax is where garbage collection starts, not a capacity: the repo can grow
             // past it. So no storage total; it is a quota of source `gc_threshold`.
             pulse.storage = Storage::new(None, repo.repo_size, None);
+            // One node's repo, however many backends watch it.
+            pulse.storage.identity = super::storage_identity("ipfs", config, "api_url", "repo");
             pulse.quota = Quota::bytes(threshold, repo.repo_size, QuotaSource::GcThreshold);
         }
         Err(err) => pulse.failed.push(FailedCall::new(
@@ -131,6 +133,11 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
         Err(err) => pulse
             .failed
             .push(FailedCall::new("swarm/peers", err, &["vital.peers"])),
+    }
+    // `version` needs no credentials: when the other three calls all refuse ours, nothing
+    // of the node can be read (a token scoped to fewer commands leaves it degraded).
+    if let Some(refused) = pulse.all_refused(3) {
+        return Err(refused);
     }
     Ok(pulse)
 }

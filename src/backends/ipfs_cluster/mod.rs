@@ -123,6 +123,11 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
         )),
     }
     pulse.degraded = (!problems.is_empty()).then(|| problems.join("; "));
+    // `/health` needs no credentials: when `/id` and `/peers` both refuse ours, the cluster
+    // is not readable at all.
+    if let Some(refused) = pulse.all_refused(2) {
+        return Err(refused);
+    }
     Ok(pulse)
 }
 
@@ -169,6 +174,10 @@ async fn inventory(
             Ok(freespace) => {
                 let available = (!freespace.is_empty()).then(|| freespace.iter().sum::<u64>());
                 figures.storage = Storage::new(None, None, available);
+                if available.is_some() {
+                    figures.storage.identity =
+                        super::storage_identity("ipfs_cluster", config, "api_url", "peers");
+                }
                 if let Some(min) = freespace.iter().min() {
                     figures.vital.insert("freespace_min".into(), json!(min));
                 }

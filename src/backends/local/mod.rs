@@ -50,8 +50,14 @@ fn target(config: &Config) -> String {
         .to_string()
 }
 
-/// Capacity of the filesystem that holds `path`.
+/// Capacity of the filesystem that holds `path`, with its identity (`fs:DEVICE:FSID`, from
+/// stat and statvfs): directories of one filesystem are one filesystem in every total,
+/// whatever their figures (a live disk's figures change between two polls).
 fn capacity(path: &Path) -> Result<(Storage, Map<String, Value>), ProbeError> {
+    use std::os::unix::fs::MetadataExt;
+    let device = std::fs::metadata(path)
+        .map_err(|e| io_error(path, e))?
+        .dev();
     let fs = nix::sys::statvfs::statvfs(path).map_err(|e| io_error(path, e.desc()))?;
     let unit = fs.fragment_size() as u64;
     let total = fs.blocks() as u64 * unit;
@@ -64,14 +70,13 @@ fn capacity(path: &Path) -> Result<(Storage, Map<String, Value>), ProbeError> {
         "read_only".into(),
         json!(fs.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY)),
     );
-    Ok((
-        Storage::filesystem(
-            Some(total),
-            Some(total.saturating_sub(free)),
-            Some(available),
-        ),
-        vital,
-    ))
+    let storage = Storage::filesystem(
+        Some(total),
+        Some(total.saturating_sub(free)),
+        Some(available),
+    )
+    .with_identity(format!("fs:{device:x}:{:x}", fs.filesystem_id()));
+    Ok((storage, vital))
 }
 
 fn io_error(path: &Path, detail: impl std::fmt::Display) -> ProbeError {
@@ -334,7 +339,22 @@ async fn test(_ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result
     .await?;
     run.step(
         "capacity: statvfs",
-        async { capacity(&path) },
+        async {
+            let (storage, vital) = capacity(&path)?;
+            match storage.available {
+                // A full filesystem refuses every write: the test says so, it does not pass.
+                Some(free) if free < crate::stats::FILESYSTEM_ROOM_BYTES => Err(io_error(
+                    &path,
+                    format!(
+                        "no space left: {} free of {} (a write needs at least {})",
+                        crate::text::bytes(free),
+                        storage.total.map(crate::text::bytes).unwrap_or_default(),
+                        crate::text::bytes(crate::stats::FILESYSTEM_ROOM_BYTES)
+                    ),
+                )),
+                _ => Ok((storage, vital)),
+            }
+        },
         |(storage, _)| {
             format!(
                 "{} free of {}",

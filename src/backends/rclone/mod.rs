@@ -140,6 +140,10 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
             }
             // `free` is what the remote lets us write: fullness as `df` computes it.
             pulse.storage = Storage::filesystem(about.total, about.used, about.free);
+            // `about` measures the remote's root (`gdrive:`), whatever path under it.
+            let remote = crate::probe::field(config, "remote").unwrap_or("");
+            let root = remote.split_inclusive(':').next().unwrap_or(remote);
+            pulse.storage.identity = super::storage_identity("rclone", config, "rc_url", root);
             pulse.files = Files {
                 count: about.objects,
                 ..Files::default()

@@ -106,6 +106,12 @@ fn target(config: &Config) -> String {
     format!("{} {}", get("endpoint"), get("bucket"))
 }
 
+/// The bucket the figures are of: two backends of one bucket count it once.
+fn bucket_identity(config: &Config) -> Option<String> {
+    let bucket = crate::probe::field(config, "bucket")?;
+    super::storage_identity("s3", config, "endpoint", bucket)
+}
+
 /// The quota set in the config: watched here, never enforced by the store.
 fn soft_limit(config: &Config) -> Option<u64> {
     config.get("quota_bytes").and_then(Value::as_u64)
@@ -156,6 +162,7 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
             }
             pulse.quota = quota;
             pulse.storage = Storage::new(None, info.bytes, None);
+            pulse.storage.identity = bucket_identity(config);
             for (key, value) in [
                 ("garage_objects", info.objects),
                 ("garage_bytes", info.bytes),
@@ -274,6 +281,7 @@ async fn inventory(
     figures.files.partial = more;
     // Without the admin API the listing is the only measure of usage.
     figures.storage = Storage::new(None, Some(state.bytes), None);
+    figures.storage.identity = bucket_identity(config);
     figures.quota = Quota::bytes(soft_limit(config), Some(state.bytes), QuotaSource::Soft);
     run.complete = !more;
     run.resume = if more {

@@ -76,6 +76,25 @@ impl SortColumn {
     }
 }
 
+/// A group of figures that carries its own time (`as_of`) when it is older than the poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FigureGroup {
+    Storage,
+    Quota,
+    Files,
+}
+
+/// A list column that draws a figure of one of the groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FigureColumn {
+    Used,
+    Quota,
+    Fullest,
+    UsedBytes,
+    Available,
+    Objects,
+}
+
 /// One backend as the console shows it.
 #[derive(Clone, Debug, Default)]
 pub struct Row {
@@ -150,6 +169,69 @@ impl Row {
                 HealthStatus::Down | HealthStatus::Disabled
             )
     }
+    /// How old a group of figures is (`storage`, `quota`, `files`: its `as_of`), in seconds at
+    /// `now`, when it is older than one poll: read by an inventory, or kept from a poll whose
+    /// call failed. `None` for figures of the latest poll. One poll is the time between the
+    /// last check and the next (the backend's interval); 60 s when that is not known.
+    pub fn figures_age(&self, group: FigureGroup, now: i64) -> Option<i64> {
+        let stats = &self.stats;
+        let as_of = match group {
+            FigureGroup::Storage => stats.storage.as_of.as_deref(),
+            FigureGroup::Quota => stats.quota.as_of.as_deref(),
+            FigureGroup::Files => stats.files.as_of.as_deref(),
+        }?;
+        let at = crate::store::timestamp::parse(as_of)?.timestamp();
+        let checked = self.checked_at();
+        let next = stats
+            .health
+            .next_check_at
+            .as_deref()
+            .and_then(crate::store::timestamp::parse)
+            .map(|t| t.timestamp());
+        let poll = match (checked, next) {
+            (Some(checked), Some(next)) if next > checked => next - checked,
+            _ => 60,
+        };
+        let age = (now - at).max(0);
+        (age > poll).then_some(age)
+    }
+    /// How old the figure a column draws is, when older than one poll (`figures_age`): the
+    /// group it comes from, as `used_bytes`, `available_bytes` and `objects` choose it.
+    pub fn column_age(&self, column: FigureColumn, now: i64) -> Option<i64> {
+        let stats = &self.stats;
+        let group = match column {
+            FigureColumn::Used => FigureGroup::Storage,
+            FigureColumn::Quota => FigureGroup::Quota,
+            FigureColumn::Fullest => match self.fullest_percent() {
+                Some((_, true)) => FigureGroup::Quota,
+                _ => FigureGroup::Storage,
+            },
+            FigureColumn::UsedBytes => {
+                if stats.storage.used.is_some() {
+                    FigureGroup::Storage
+                } else if stats.quota.used.is_some() {
+                    FigureGroup::Quota
+                } else {
+                    FigureGroup::Files
+                }
+            }
+            FigureColumn::Available => {
+                if stats.storage.available.is_some() {
+                    FigureGroup::Storage
+                } else {
+                    FigureGroup::Quota
+                }
+            }
+            FigureColumn::Objects => {
+                if stats.quota.objects_used.is_some() {
+                    FigureGroup::Quota
+                } else {
+                    FigureGroup::Files
+                }
+            }
+        };
+        self.figures_age(group, now)
+    }
     /// When it was last checked (unix seconds).
     pub fn checked_at(&self) -> Option<i64> {
         self.stats
@@ -164,12 +246,13 @@ impl Row {
 fn health_rank(status: HealthStatus) -> u8 {
     match status {
         HealthStatus::Down => 0,
-        HealthStatus::Degraded => 1,
-        HealthStatus::Warning => 2,
-        HealthStatus::Unknown => 3,
-        HealthStatus::Healthy => 4,
-        HealthStatus::Unsupported => 5,
-        HealthStatus::Disabled => 6,
+        HealthStatus::Full => 1,
+        HealthStatus::Degraded => 2,
+        HealthStatus::Warning => 3,
+        HealthStatus::Unknown => 4,
+        HealthStatus::Healthy => 5,
+        HealthStatus::Unsupported => 6,
+        HealthStatus::Disabled => 7,
     }
 }
 

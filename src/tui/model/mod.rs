@@ -11,14 +11,16 @@ pub mod columns;
 pub mod command_line;
 pub mod dashboard;
 pub mod fleet;
+pub mod home;
 pub mod messages;
 
 pub use alerts::{AlertBoard, GroupKey};
-pub use backends::{BackendTable, Change, Row, SortColumn};
+pub use backends::{BackendTable, Change, FigureColumn, FigureGroup, Row, SortColumn};
 pub use chart_range::ChartRange;
 pub use chart_series::ChartSeries;
 pub use columns::ListColumn;
 pub use command_line::CommandHistory;
 pub use dashboard::DashboardBackends;
 pub use fleet::FleetStatus;
+pub use home::HomeStatus;
 pub use messages::{Level, Message, MessageLog, MESSAGE_LIMIT};

@@ -591,6 +591,7 @@ mod tests {
                 message: None,
                 checked_at: Some(ts(-3)),
                 failure: None,
+                next_check_at: None,
             },
             source: Source::Live,
             updated_at: Some(ts(-3)),

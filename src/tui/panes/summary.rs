@@ -2,7 +2,7 @@
 //! give it — backends by health, active alerts, the fullest backend, and the space used and
 //! free over all of them. Pieces that do not fit the width are left off, least useful last.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -17,7 +17,7 @@ use crate::tui::model::Row;
 use crate::tui::theme::Theme;
 
 /// Health states in the order the line counts them.
-const ORDER: [HealthStatus; 7] = HealthStatus::ALL;
+const ORDER: [HealthStatus; 8] = HealthStatus::ALL;
 
 /// The sums over all backends, and whether a polled backend's figure is missing from them
 /// (then a sum is a lower bound, and is shown as one).
@@ -28,9 +28,9 @@ pub struct Totals {
     pub partial: bool,
 }
 
-/// The space used and free over all backends. Backends that report the very same figures
-/// (directories of one filesystem) are counted once. A backend that is polled (enabled, of a
-/// kind we probe) but gave no figure makes the sums partial.
+/// The space used and free over all backends, each storage counted once (directories of one
+/// filesystem, backends of one bucket: `storage.identity`). A backend that is polled (enabled,
+/// of a kind we probe) but gave no figure makes the sums partial.
 pub fn totals(rows: &[Row]) -> Totals {
     let (used, free) = space_totals(rows);
     let partial = rows.iter().any(|r| {
@@ -48,17 +48,45 @@ pub fn totals(rows: &[Row]) -> Totals {
     }
 }
 
+/// One row per storage within each group of `group` (all rows, a kind, a host): rows of one
+/// `storage.identity` are one storage, stood for by the same row every time — the first by id
+/// of those with live figures, else the first by id — so that totals do not move while
+/// nothing changes (two directories of a live disk never read the same figures twice). A row
+/// without an identity is a storage of its own. In the rows' order.
+pub fn one_per_storage<'a, K: Ord>(
+    rows: impl IntoIterator<Item = &'a Row>,
+    group: impl Fn(&'a Row) -> K,
+) -> Vec<&'a Row> {
+    let rows: Vec<&Row> = rows.into_iter().collect();
+    let mut standing: BTreeMap<(K, &str), &Row> = BTreeMap::new();
+    for row in &rows {
+        let Some(identity) = row.stats.storage.identity.as_deref() else {
+            continue;
+        };
+        let better =
+            |held: &&Row| (row.figures_are_old(), row.id()) < (held.figures_are_old(), held.id());
+        let key = (group(row), identity);
+        match standing.get(&key) {
+            Some(held) if !better(held) => {}
+            _ => {
+                standing.insert(key, row);
+            }
+        }
+    }
+    rows.into_iter()
+        .filter(|row| match row.stats.storage.identity.as_deref() {
+            None => true,
+            Some(identity) => standing
+                .get(&(group(row), identity))
+                .is_some_and(|held| std::ptr::eq(*held, *row)),
+        })
+        .collect()
+}
+
 fn space_totals(rows: &[Row]) -> (Option<u64>, Option<u64>) {
-    let mut seen = BTreeSet::new();
     let (mut used, mut free) = (None::<u64>, None::<u64>);
-    for row in rows {
+    for row in one_per_storage(rows, |_| ()) {
         let storage = &row.stats.storage;
-        if storage.used.is_none() && storage.available.is_none() {
-            continue;
-        }
-        if !seen.insert((storage.total, storage.used, storage.available)) {
-            continue;
-        }
         if let Some(u) = storage.used {
             used = Some(used.unwrap_or(0).saturating_add(u));
         }
@@ -71,17 +99,11 @@ fn space_totals(rows: &[Row]) -> (Option<u64>, Option<u64>) {
 
 /// Space by kind: (kind, used, free), the kind using most first. A kind whose backends gave
 /// no figure is left out. Used is the storage's, else the quota's, else what the inventory
-/// counted; backends of one kind reporting the very same filesystem figures count once.
+/// counted; each storage counts once.
 pub fn by_kind(rows: &[Row]) -> Vec<(&str, Option<u64>, Option<u64>)> {
     let mut kinds: Vec<(&str, Option<u64>, Option<u64>)> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for row in rows {
-        let storage = &row.stats.storage;
+    for row in one_per_storage(rows, |row| row.stats.kind.as_str()) {
         let kind = row.stats.kind.as_str();
-        let filesystem = storage.used.is_some() || storage.available.is_some();
-        if filesystem && !seen.insert((kind, storage.total, storage.used, storage.available)) {
-            continue;
-        }
         let (used, free) = (row.used_bytes(), row.available_bytes());
         if used.is_none() && free.is_none() {
             continue;
@@ -126,7 +148,11 @@ pub fn by_host(app: &App) -> Vec<(String, usize, usize, Option<u64>, bool)> {
     // One pass over the rows (a fleet has many), then the hosts in their order.
     let mut per_host: std::collections::HashMap<&str, (usize, usize, Option<u64>)> =
         std::collections::HashMap::new();
-    let mut seen = BTreeSet::new();
+    let counted: BTreeSet<*const Row> =
+        one_per_storage(app.backends.rows(), |row| row.host.as_deref())
+            .into_iter()
+            .map(|row| row as *const Row)
+            .collect();
     for row in app.backends.rows() {
         let Some(host) = row.host.as_deref() else {
             continue;
@@ -139,9 +165,7 @@ pub fn by_host(app: &App) -> Vec<(String, usize, usize, Option<u64>, bool)> {
         if row.stats.health.status == HealthStatus::Down {
             *down += 1;
         }
-        let storage = &row.stats.storage;
-        let filesystem = storage.used.is_some() && storage.available.is_some();
-        if filesystem && !seen.insert((host, storage.total, storage.used, storage.available)) {
+        if !counted.contains(&(row as *const Row)) {
             continue;
         }
         if let Some(u) = row.used_bytes() {
@@ -196,6 +220,17 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     let rows = app.backends.rows();
     let separator = if theme.ascii { " | " } else { " · " };
     let mut pieces: Vec<Vec<Span<'a>>> = fleet_pieces(app, theme);
+    // The console's own trouble first: figures it cannot save are the operator's to know.
+    if let Some(trouble) = app.home.problem() {
+        let mark = if theme.ascii { "x" } else { "✗" };
+        pieces.push(vec![Span::styled(
+            format!(
+                "{mark} cannot save to the home: {} (L: log)",
+                sanitize(&trouble.reason, 90)
+            ),
+            theme.error().add_modifier(Modifier::BOLD),
+        )]);
+    }
     let count = rows.len();
     pieces.push(vec![Span::styled(
         format!("{count} backend{}", if count == 1 { "" } else { "s" }),
@@ -341,7 +376,7 @@ mod tests {
 
     #[test]
     fn directories_of_one_filesystem_are_counted_once() {
-        let disk = Storage::filesystem(Some(1000), Some(400), Some(500));
+        let disk = Storage::filesystem(Some(1000), Some(400), Some(500)).with_identity("fs:803:1");
         let rows = vec![
             row("a", disk.clone()),
             row("b", disk),
@@ -373,8 +408,38 @@ mod tests {
     }
 
     #[test]
+    fn one_filesystem_read_at_two_moments_is_one_filesystem_and_its_total_holds_still() {
+        // Three directories of one live disk, polled a second apart: no two read alike.
+        let read = |used: u64| {
+            Storage::filesystem(Some(100_000), Some(used), Some(100_000 - used))
+                .with_identity("fs:803:a1b2")
+        };
+        let mut rows = vec![
+            row("photos", read(21_000)),
+            row("backups", read(21_004)),
+            row("scratch", read(21_009)),
+            row("other-disk", read(5).with_identity("fs:811:c3d4")),
+        ];
+        // Counted once, as the first by id with live figures reads it (backups).
+        assert_eq!(space_totals(&rows), (Some(21_009), Some(78_996 + 99_995)));
+        // Another round: the other two move, the total stands for the same directory.
+        rows[0].stats.storage = read(21_100);
+        rows[2].stats.storage = read(21_200);
+        assert_eq!(space_totals(&rows).0, Some(21_009));
+        // Backends with equal figures but no shared identity are two storages.
+        let plain = Storage::filesystem(Some(10), Some(4), Some(6));
+        assert_eq!(
+            space_totals(&[row("x", plain.clone()), row("y", plain)]),
+            (Some(8), Some(12))
+        );
+        // A stale reading does not stand for the filesystem while a live one exists.
+        rows[1].stats.stale = true;
+        assert_eq!(space_totals(&rows).0, Some(21_100 + 5));
+    }
+
+    #[test]
     fn space_by_kind_counts_a_filesystem_once_and_leaves_unknowns_out() {
-        let disk = Storage::filesystem(Some(1000), Some(400), Some(500));
+        let disk = Storage::filesystem(Some(1000), Some(400), Some(500)).with_identity("fs:1:2");
         let mut rows = vec![
             row("a", disk.clone()),
             row("b", disk),

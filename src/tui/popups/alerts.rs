@@ -315,8 +315,8 @@ where
 
 fn rule_style(rule: Rule, theme: &Theme) -> Style {
     match rule {
-        Rule::Down | Rule::Credentials => theme.error(),
-        Rule::Quota | Rule::ErrorRate => theme.warning(),
+        Rule::Down | Rule::Credentials | Rule::Full => theme.error(),
+        Rule::Quota | Rule::Capacity | Rule::ErrorRate => theme.warning(),
     }
 }
 

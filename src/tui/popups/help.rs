@@ -72,10 +72,12 @@ impl Help {
         let label = |status| theme.health_label(status);
         lines.push(Line::from(Span::styled(
             format!(
-                "Health: {} {} (a quota or error-rate alert) {} {} {} {} {} (kind not polled \
-                 here); {} stale (last known); {} before an id: an alert that is not silenced",
+                "Health: {} {} (a quota, capacity or error-rate alert) {} (no room left: \
+                 writes fail) {} {} {} {} {} (kind not polled here); {} stale (last known); {} \
+                 before an id: an alert that is not silenced",
                 label(HealthStatus::Healthy),
                 label(HealthStatus::Warning),
+                label(HealthStatus::Full),
                 label(HealthStatus::Degraded),
                 label(HealthStatus::Down),
                 label(HealthStatus::Unknown),

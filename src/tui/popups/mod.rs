@@ -9,6 +9,7 @@ pub mod confirm;
 pub mod dashboard;
 pub mod form;
 pub mod help;
+pub mod log;
 pub mod test_result;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -21,6 +22,7 @@ use self::command::CommandLine;
 use self::confirm::Confirm;
 use self::form::Form;
 use self::help::Help;
+use self::log::LogView;
 use self::test_result::TestResult;
 use super::app::App;
 use super::panes::footer::Hint;
@@ -39,6 +41,8 @@ pub enum Popup {
     Dashboard,
     /// The alerts (`App::alerts`): acknowledge, silence.
     Alerts(AlertsView),
+    /// The console's own log: hook failures, files that could not be saved or read.
+    Log(LogView),
 }
 
 impl Popup {
@@ -53,6 +57,7 @@ impl Popup {
             Popup::Command(_) => command::HINTS,
             Popup::Dashboard => dashboard::HINTS,
             Popup::Alerts(_) => alerts::HINTS,
+            Popup::Log(_) => log::HINTS,
         }
     }
 
@@ -67,6 +72,7 @@ impl Popup {
             Popup::Command(line) => line.draw(frame, area, theme),
             Popup::Dashboard => dashboard::draw(frame, area, &app.dashboard, theme),
             Popup::Alerts(view) => view.draw(frame, area, app, theme),
+            Popup::Log(view) => view.draw(frame, area, theme),
         }
     }
 }
