@@ -675,3 +675,108 @@ fn fleet_view_says_when_prometheus_does_not_answer() {
     );
     insta::assert_snapshot!("fleet_unreachable_120x40", terminal.backend());
 }
+
+/// Finding 4 of the edges trial: an S3 soft quota showed an inventory's hour-old figure as if
+/// live, and a directory's file count had no age. Such figures are dimmed and carry their age,
+/// in the list and in the detail; one read by the latest poll is not.
+fn with_old_counts(app: &mut App) {
+    let mut soft = stats("s3-soft", "s3", HealthStatus::Healthy);
+    soft.health.next_check_at = Some(ts(3));
+    soft.quota = Quota {
+        as_of: Some(ts(-3600)),
+        ..Quota::bytes(Some(6 * 1024 * 1024), Some(5_000_000), QuotaSource::Soft)
+    };
+    soft.inventory = Some(ipfs_kit_tui::stats::InventorySummary {
+        as_of: Some(ts(-3600)),
+        state: ipfs_kit_tui::stats::InventoryState::Complete,
+        last_run: ts(-3600),
+        requests: 1,
+        message: None,
+    });
+    let mut dir = stats("photos", "local", HealthStatus::Healthy);
+    dir.health.next_check_at = Some(ts(3));
+    dir.storage = Storage::filesystem(Some(100 << 30), Some(21 << 30), Some(70 << 30));
+    dir.files = Files {
+        count: Some(1),
+        bytes: Some(10),
+        largest: Some(10),
+        partial: false,
+        as_of: Some(ts(-1800)),
+    };
+    for stats in [soft, dir] {
+        app.update(Msg::Stats(Box::new(Row {
+            host: None,
+            history: Vec::new(),
+            stats,
+        })));
+    }
+    app.list_columns = ipfs_kit_tui::tui::model::ListColumn::ALL.to_vec();
+}
+
+#[test]
+fn a_figure_older_than_one_poll_carries_its_age_and_is_dimmed() {
+    let mut app = app(false);
+    with_old_counts(&mut app);
+    // Select s3-soft (ids sorted: archive cluster garage-media kubo-main local lotus photos s3-soft).
+    key(&mut app, KeyCode::Char('G'));
+    let terminal = render(&mut app, 200, 50, Theme::new(ColorDepth::Basic16, false));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("s3-soft (s3)"), "{text}");
+    // The list: the quota cell says its age and is dim; the live used figure of `local` is not.
+    assert!(text.contains("80%·1h"), "{text}");
+    assert_eq!(fg_of(&terminal, "80%·1h"), Some(Color::DarkGray), "{text}");
+    // The directory's count: its age in the list, dimmed.
+    assert!(text.contains("1·30m"), "{text}");
+    assert_eq!(fg_of(&terminal, "1·30m"), Some(Color::DarkGray), "{text}");
+    // The detail: the quota gauge dim, saying it was counted an hour ago, and the next check.
+    assert!(text.contains("counted 1h ago"), "{text}");
+    assert_eq!(
+        gauge_fg(&terminal, "Quota"),
+        Some(Color::DarkGray),
+        "{text}"
+    );
+    assert!(text.contains("next check in 3s"), "{text}");
+}
+
+#[test]
+fn stale_counts_and_a_full_backend() {
+    snapshot_all("edges", |app| {
+        with_old_counts(app);
+        let mut full = stats("scratch", "local", HealthStatus::Full);
+        full.storage = Storage::filesystem(Some(64 << 20), Some(64 << 20), Some(0));
+        full.health.message = Some("full: 0 B free of 64 MiB usable".into());
+        full.alerts = vec![ipfs_kit_tui::stats::AlertBrief {
+            rule: "full".into(),
+            message: "full: 0 B free of 64 MiB usable".into(),
+            since: ts(-60),
+        }];
+        app.update(Msg::Stats(Box::new(Row {
+            host: None,
+            history: Vec::new(),
+            stats: full,
+        })));
+        key(app, KeyCode::Char('G'));
+        key(app, KeyCode::Char('k'));
+    });
+}
+
+#[test]
+fn full_is_an_error_state_in_the_list_and_the_summary() {
+    let mut app = app(false);
+    let mut full = stats("scratch", "local", HealthStatus::Full);
+    full.storage = Storage::filesystem(Some(64 << 20), Some(64 << 20), Some(0));
+    full.health.message = Some("full: 0 B free of 64 MiB usable".into());
+    app.update(Msg::Stats(Box::new(Row {
+        host: None,
+        history: Vec::new(),
+        stats: full,
+    })));
+    let terminal = render(&mut app, 120, 40, Theme::new(ColorDepth::Basic16, false));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("■ full"), "{text}");
+    assert_eq!(fg_of(&terminal, "■ full"), Some(Color::Red), "{text}");
+    // Counted on the summary line as its own state.
+    assert!(text.lines().next().unwrap().contains("■1"), "{text}");
+    let ascii = render(&mut app, 120, 40, Theme::new(ColorDepth::None, true));
+    assert!(format!("{}", ascii.backend()).contains("# full"));
+}

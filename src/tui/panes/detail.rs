@@ -17,7 +17,7 @@ use crate::stats::HealthStatus;
 use crate::store::timestamp;
 use crate::text::{bytes, sanitize};
 use crate::tui::app::App;
-use crate::tui::model::Row;
+use crate::tui::model::{FigureGroup, Row};
 use crate::tui::theme::Theme;
 
 /// An age exact where it is near and coarse where it is far: "just now", "12s ago" (every
@@ -52,10 +52,34 @@ pub fn when(now: i64, at: i64, absolute: bool) -> String {
 /// frame is needed.
 pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
     format!(
-        "{} {}",
+        "{} {} {} {:?} {:?} {:?}",
         checked_label(now, row, absolute),
-        last_known_label(now, row, absolute)
+        last_known_label(now, row, absolute),
+        next_check_label(now, row),
+        row.figures_age(FigureGroup::Storage, now).map(list_age),
+        row.figures_age(FigureGroup::Quota, now).map(list_age),
+        row.figures_age(FigureGroup::Files, now).map(list_age),
     )
+}
+
+/// An age as it changes on screen: once a minute past the first one (`3m`, `2h`).
+fn list_age(secs: i64) -> String {
+    coarse_age(if secs < 60 { secs } else { secs - secs % 60 })
+}
+
+/// "next check in 4s" while the monitor has one planned; "checking now" once it is due (a
+/// poll under way, or waiting for a slot); empty when nothing is planned (not polled here).
+pub fn next_check_label(now: i64, row: &Row) -> String {
+    let Some(next) = row.stats.health.next_check_at.as_deref().and_then(unix) else {
+        return String::new();
+    };
+    match next - now {
+        secs if secs > 0 => format!(
+            "next check in {}",
+            coarse_age(secs).trim_end_matches(" ago")
+        ),
+        _ => "checking now".into(),
+    }
 }
 
 /// "last known, 4m ago" for figures that are not from the latest successful poll; empty when
@@ -203,24 +227,35 @@ fn kept_figures(stats: &crate::stats::BackendStats) -> String {
         .flatten()
         .collect();
     let kept_since = |at: &str| !counted.contains(&at);
-    let mut kept: Vec<String> = [
-        ("storage", stats.storage.as_of.as_deref()),
-        ("quota", stats.quota.as_of.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(name, at)| {
-        at.filter(|at| kept_since(at))
-            .map(|at| format!("{name} {}", age(at)))
-    })
-    .collect();
-    kept.extend(
-        stats
-            .vital_as_of
-            .iter()
-            .filter(|(_, at)| kept_since(at))
-            .map(|(key, at)| format!("{} {}", sanitize(key, 24), age(at))),
-    );
-    kept.join(", ")
+    // Storage and quota say their age on their own lines (`age_fact`).
+    stats
+        .vital_as_of
+        .iter()
+        .filter(|(_, at)| kept_since(at))
+        .map(|(key, at)| format!("{} {}", sanitize(key, 24), age(at)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How old a gauge's figures are: `counted 1h ago` when an inventory counted them, `last
+/// known, 4m ago` when kept from a poll whose call failed.
+fn age_fact<'a>(
+    stats: &crate::stats::BackendStats,
+    as_of: Option<&str>,
+    age: i64,
+    theme: &Theme,
+) -> Fact<'a> {
+    let counted = stats
+        .inventory
+        .as_ref()
+        .is_some_and(|i| i.as_of.as_deref() == as_of || Some(i.last_run.as_str()) == as_of);
+    let age = list_age(age);
+    let text = if counted {
+        format!("counted {age}")
+    } else {
+        format!("last known, {age}")
+    };
+    fact(text, theme.warning())
 }
 
 /// A vital figure as people read it: sizes in bytes units, rates (`rate_*`) in bytes per
@@ -279,6 +314,11 @@ fn text_lines<'a>(
     if !last_known.is_empty() {
         status.push(fact(format!("* {last_known}"), theme.warning()));
     }
+    // While a backend is down, when it is looked at again is what the operator waits for.
+    let next = next_check_label(app.now, row);
+    if !next.is_empty() {
+        status.push(fact(next, theme.dim()));
+    }
     lines.extend(flow("", Style::default(), status, "  ", width));
     if let Some(message) = &stats.health.message {
         // Prose: wrapped between words.
@@ -297,9 +337,15 @@ fn text_lines<'a>(
             (Some(used), Some(available)) => used.checked_add(available),
             _ => storage.total,
         };
-        let mut facts = gauge_facts(storage.used, usable, width, theme, true, old);
+        let storage_age = row.figures_age(FigureGroup::Storage, app.now);
+        let storage_old = old || storage_age.is_some();
+        let storage_plain = if storage_old { theme.dim() } else { plain };
+        let mut facts = gauge_facts(storage.used, usable, width, theme, true, storage_old);
         if let Some(available) = storage.available {
-            facts.push(fact(format!("{} free", bytes(available)), plain));
+            facts.push(fact(format!("{} free", bytes(available)), storage_plain));
+        }
+        if let Some(age) = storage_age {
+            facts.push(age_fact(stats, stats.storage.as_of.as_deref(), age, theme));
         }
         lines.extend(flow("Storage", theme.dim(), facts, "  ", width));
         // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
@@ -307,7 +353,19 @@ fn text_lines<'a>(
             Some(crate::stats::QuotaSource::GcThreshold) => "GC at",
             _ => "Quota",
         };
-        let quota = gauge_facts(stats.quota.used, stats.quota.limit, width, theme, true, old);
+        let quota_age = row.figures_age(FigureGroup::Quota, app.now);
+        let quota_old = old || quota_age.is_some();
+        let mut quota = gauge_facts(
+            stats.quota.used,
+            stats.quota.limit,
+            width,
+            theme,
+            true,
+            quota_old,
+        );
+        if let Some(age) = quota_age {
+            quota.push(age_fact(stats, stats.quota.as_of.as_deref(), age, theme));
+        }
         lines.extend(flow(quota_label, theme.dim(), quota, "  ", width));
         if stats.quota.objects_limit.is_some() || stats.quota.objects_used.is_some() {
             let objects = gauge_facts(
@@ -316,7 +374,7 @@ fn text_lines<'a>(
                 width,
                 theme,
                 false,
-                old,
+                quota_old,
             );
             lines.extend(flow("Objects", theme.dim(), objects, "  ", width));
         }
@@ -339,21 +397,27 @@ fn text_lines<'a>(
         lines.extend(flow("Kept", theme.dim(), facts, ", ", width));
     }
     let files = &stats.files;
+    // Counted by an inventory older than the poll: dimmed, with the count's age after it.
+    let files_style = if old || row.figures_age(FigureGroup::Files, app.now).is_some() {
+        theme.dim()
+    } else {
+        Style::default()
+    };
     let mut facts = vec![
-        fact(files.count_text(), Style::default()),
+        fact(files.count_text(), files_style),
         fact(
             format!(
                 "largest {}",
                 files.largest.map(bytes).unwrap_or_else(|| "?".into())
             ),
-            Style::default(),
+            files_style,
         ),
         fact(
             format!(
                 "total {}",
                 files.bytes.map(bytes).unwrap_or_else(|| "?".into())
             ),
-            Style::default(),
+            files_style,
         ),
     ];
     // The age goes last: in a narrow pane the figures stay and the age is what moves down.

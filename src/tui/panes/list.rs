@@ -18,7 +18,7 @@ use super::{block, percent_text, Pane};
 use crate::monitor::alerts::Rule;
 use crate::text::{bytes_compact, count_compact, sanitize};
 use crate::tui::app::App;
-use crate::tui::model::{ListColumn, Row, SortColumn};
+use crate::tui::model::{FigureColumn, ListColumn, Row, SortColumn};
 use crate::tui::theme::Theme;
 
 /// The footer while the filter is typed.
@@ -430,11 +430,57 @@ fn figure_cell(
         Shown::Column(ListColumn::Quota) | Shown::Fullest => quota_style(row, theme),
         _ => Style::default(),
     };
+    // A figure older than one poll (counted by an inventory, kept from a call that failed)
+    // carries its age where the cell has room for it, and is dimmed: it is not the present.
+    let figure_age = figure_column(shown).and_then(|column| row.column_age(column, app.now));
+    let text = match figure_age {
+        Some(age) if text != "?" => with_age(&text, &compact_figure(shown, row), age, width),
+        _ => text,
+    };
     // Figures from an earlier answer are dimmed, as in the detail (not the message).
-    if old && shown != Shown::Column(ListColumn::Message) && style == Style::default() {
+    let dim = old || figure_age.is_some();
+    if dim && shown != Shown::Column(ListColumn::Message) && style == Style::default() {
         style = theme.dim();
     }
     Cell::from(text).style(style)
+}
+
+/// The group of figures a column draws from, for its age.
+fn figure_column(shown: Shown) -> Option<FigureColumn> {
+    Some(match shown {
+        Shown::Fullest => FigureColumn::Fullest,
+        Shown::Column(ListColumn::Used) => FigureColumn::Used,
+        Shown::Column(ListColumn::Quota) => FigureColumn::Quota,
+        Shown::Column(ListColumn::UsedBytes) => FigureColumn::UsedBytes,
+        Shown::Column(ListColumn::Available) => FigureColumn::Available,
+        Shown::Column(ListColumn::Objects) => FigureColumn::Objects,
+        Shown::Column(_) => return None,
+    })
+}
+
+/// A shorter form of a percentage cell (`80%` for `79.5%`), to leave room for an age.
+fn compact_figure(shown: Shown, row: &Row) -> String {
+    let whole = |p: Option<f64>| p.map(|p| format!("{p:.0}%"));
+    match shown {
+        Shown::Fullest => whole(row.fullest_percent().map(|(p, _)| p)),
+        Shown::Column(ListColumn::Used) => whole(row.used_percent()),
+        Shown::Column(ListColumn::Quota) => whole(row.quota_percent()),
+        _ => None,
+    }
+    .unwrap_or_default()
+}
+
+/// `figure·age` (`79.5%·1h`, else `80%·1h`) when it fits `width`; else the figure alone (its dim
+/// style still says it is old, and the detail says how old).
+fn with_age(figure: &str, compact: &str, age_secs: i64, width: u16) -> String {
+    let age = minute_age(age_secs);
+    let fits = |text: &str| text.chars().count() <= usize::from(width);
+    [figure, compact]
+        .into_iter()
+        .filter(|f| !f.is_empty())
+        .map(|f| format!("{f}·{age}"))
+        .find(|text| fits(text))
+        .unwrap_or_else(|| figure.to_string())
 }
 
 /// The columns as the list in `area` draws them now.
