@@ -666,3 +666,107 @@ fn without_admin_api_status_lists_only_for_the_inventory() {
         );
     }
 }
+
+/// Finding 6 of the edges trial: a wrong Garage *admin* token (S3 still serving) made the
+/// bucket `down`, with a second alert later. The admin token only reads counters: the bucket is
+/// degraded, with one credentials alert, as long as the token stays wrong.
+#[test]
+#[ignore = "needs garage: run scripts/test.sh"]
+fn a_wrong_admin_token_while_s3_serves_is_degraded_with_one_credentials_alert() {
+    let garage = Garage::start();
+    let (key, secret) = garage.bucket("media");
+    garage.put_objects("media", &key, &secret);
+    let mut config = s3_config(&garage, "media", &key, &secret);
+    config["admin_token"] = json!("not-the-admin-token");
+    let home = home_with_backend("media", config);
+    let (code, out, err) = run_cli(home.path(), &["status", "--json", "--check"]);
+    assert_eq!(code, 0, "degraded is not down\n{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let media = support::backend(&report, "media");
+    assert_eq!(media["health"]["status"], "degraded", "{media}");
+    assert_eq!(media["health"]["failure"], "credentials", "{media}");
+    let message = media["health"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("GetBucketInfo failed: credentials rejected (HTTP 403)"),
+        "{message}"
+    );
+    assert_eq!(media["alerts"].as_array().unwrap().len(), 1, "{media}");
+    assert_eq!(media["alerts"][0]["rule"], "credentials", "{media}");
+    assert!(!out.contains("not-the-admin-token") && !err.contains("not-the-admin-token"));
+
+    // Watched for a while: still degraded, the one alert, never down.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = ipfs_kit_tui::store::Store::open(home.path()).unwrap().0;
+    let raised = runtime.block_on(async {
+        let monitor = ipfs_kit_tui::monitor::Monitor::start(
+            store,
+            Arc::new(ipfs_kit_tui::monitor::LiveProber {
+                ctx: ipfs_kit_tui::probe::ProbeContext::new(Duration::from_secs(5)).unwrap(),
+            }),
+            ipfs_kit_tui::monitor::MonitorConfig {
+                refresh_override: Some(Duration::from_secs(1)),
+                ..ipfs_kit_tui::monitor::MonitorConfig::default()
+            },
+        );
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let stats = monitor.stats("media").unwrap();
+        assert_eq!(
+            stats.health.status,
+            ipfs_kit_tui::stats::HealthStatus::Degraded,
+            "{stats:?}"
+        );
+        assert!(stats.performance.request_count.unwrap_or(0) >= 4, "{stats:?}");
+        let raised = monitor.alert_records();
+        monitor.shutdown().await;
+        raised
+    });
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(raised[0].rule.as_str(), "credentials");
+    assert!(raised[0].cleared_at.is_none());
+}
+
+/// Finding 4: an S3 soft quota (`quota_bytes`, no admin API) is watched on the inventory's
+/// count; a bucket over it raises its alerts (and is full), and both the figure and the
+/// alert say how old the count is.
+#[test]
+#[ignore = "needs garage: run scripts/test.sh"]
+fn a_soft_quota_over_its_limit_is_full_and_says_how_old_its_count_is() {
+    let garage = Garage::start();
+    let (key, secret) = garage.bucket_without_quotas("soft");
+    // 1.8 MB in a bucket whose soft quota is 1 MiB.
+    garage.put_many("soft", &key, &secret, &[600_000, 600_000, 600_000]);
+    let mut config = s3_config(&garage, "soft", &key, &secret);
+    let map = config.as_object_mut().unwrap();
+    map.remove("admin_url");
+    map.remove("admin_token");
+    map.insert("quota_bytes".into(), json!(1_048_576));
+    let home = home_with_backend("soft", config);
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let soft = support::backend(&report, "soft");
+    assert_eq!(soft["quota"]["used"], 1_800_000, "{soft}");
+    assert_eq!(soft["quota"]["source"], "soft", "{soft}");
+    let counted_at = soft["quota"]["as_of"].as_str().expect("the count's time");
+    assert_eq!(soft["inventory"]["as_of"], counted_at, "{soft}");
+    assert_eq!(soft["health"]["status"], "full", "{soft}");
+    let rules: Vec<&str> = soft["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["quota", "full"], "{soft}");
+    for alert in soft["alerts"].as_array().unwrap() {
+        let message = alert["message"].as_str().unwrap();
+        assert!(message.contains("soft quota"), "{message}");
+        assert!(message.contains("(as of "), "{message}");
+    }
+    assert!(
+        soft["alerts"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("soft quota 171.7% used: 1.72 MiB of 1 MiB"),
+        "{soft}"
+    );
+}

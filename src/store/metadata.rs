@@ -383,6 +383,68 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_torn_last_line_is_cut_off_before_an_append_never_glued_onto() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let path = store.cache_dir().join("b/history.ndjson");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let append = |bytes: &[u8]| {
+            store
+                .write_batch(vec![BatchWrite::Append {
+                    path: path.clone(),
+                    bytes: bytes.to_vec(),
+                }])
+                .unwrap()
+        };
+        // A crash (or a full disk, before this) left half a line at the end.
+        fs::write(&path, "[1,1.5]\n[2,1.5]\n[3,1.").unwrap();
+        append(b"[4,2.5]\n");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "[1,1.5]\n[2,1.5]\n[4,2.5]\n");
+        // A file of one torn line goes whole.
+        fs::write(&path, "[1,1.").unwrap();
+        append(b"[5,1.0]\n");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "[5,1.0]\n");
+        // A torn line longer than the tail looked at is ended, not glued onto.
+        let long = format!("[6,{}", "9".repeat(70_000));
+        fs::write(&path, format!("[5,1.0]\n{long}")).unwrap();
+        append(b"[7,1.0]\n");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with(&format!("{long}\n[7,1.0]\n")));
+    }
+
+    #[test]
+    fn a_batch_that_cannot_land_hands_back_everything_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        store.write_metadata("stats.a", json!(1)).unwrap();
+        let history = store.cache_dir().join("a/history.ndjson");
+        // A replacement whose directory cannot be made (a file stands where it would be).
+        fs::write(store.cache_dir().join("blocked"), "").unwrap();
+        let failure = store
+            .write_batch(vec![
+                BatchWrite::Metadata {
+                    key: "stats.a".into(),
+                    value: json!(2),
+                },
+                BatchWrite::Replace {
+                    path: store.cache_dir().join("blocked/x.json"),
+                    bytes: b"{}".to_vec(),
+                },
+                BatchWrite::Append {
+                    path: history.clone(),
+                    bytes: b"[1,1.0]\n".to_vec(),
+                },
+            ])
+            .unwrap_err();
+        assert_eq!(failure.unwritten.len(), 3, "{failure:?}");
+        assert_eq!(
+            store.read_metadata("stats.a").unwrap().unwrap().value,
+            json!(1)
+        );
+        assert!(!history.exists(), "no append made before the batch failed");
+    }
+
+    #[test]
     fn write_read_age_and_cleanup() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = Store::open(dir.path()).unwrap();
