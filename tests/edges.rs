@@ -32,7 +32,13 @@ impl Tmpfs {
     fn mount(size: &str) -> Tmpfs {
         let dir = tempfile::tempdir().unwrap();
         let output = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
             .arg(dir.path())
             .output()
             .expect("run mount");
@@ -73,7 +79,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -112,7 +121,10 @@ fn a_full_filesystem_is_full_with_its_alert_and_the_capacity_step_fails() {
         .collect();
     assert_eq!(rules, ["capacity", "full"], "{scratch}");
     let message = scratch["health"]["message"].as_str().unwrap();
-    assert!(message.starts_with("full: 0 B free of 64 MiB usable"), "{message}");
+    assert!(
+        message.starts_with("full: 0 B free of 64 MiB usable"),
+        "{message}"
+    );
     // The table says it too.
     let (_, table, _) = run_cli(home.path(), &["status"]);
     assert!(table.contains("■ full"), "{table}");
@@ -195,7 +207,12 @@ async fn a_filesystem_filled_while_watched_raises_full_once_and_clears_it() {
     }
     assert_eq!(
         said,
-        ["raise capacity", "raise full", "clear capacity", "clear full"],
+        [
+            "raise capacity",
+            "raise full",
+            "clear capacity",
+            "clear full"
+        ],
         "{said:?}"
     );
     monitor.shutdown().await;
@@ -218,7 +235,15 @@ fn directories_of_one_filesystem_share_its_identity_whatever_their_figures() {
         let path = path.display().to_string();
         let (code, _, err) = run_cli(
             home.path(),
-            &["backend", "add", id, "--type", "local", "--set", &format!("path={path}")],
+            &[
+                "backend",
+                "add",
+                id,
+                "--type",
+                "local",
+                "--set",
+                &format!("path={path}"),
+            ],
         );
         assert_eq!(code, 0, "{err}");
     }
@@ -235,7 +260,10 @@ fn directories_of_one_filesystem_share_its_identity_whatever_their_figures() {
         assert_ne!(id("photos"), id("elsewhere"), "another: {report}");
         identities.push(id("photos"));
     }
-    assert!(identities.windows(2).all(|w| w[0] == w[1]), "{identities:?}");
+    assert!(
+        identities.windows(2).all(|w| w[0] == w[1]),
+        "{identities:?}"
+    );
 }
 
 /// Finding 3: with the home on a full filesystem the screen never said it could not save;
@@ -293,10 +321,7 @@ async fn a_full_home_is_said_holds_its_writes_and_writes_them_when_space_returns
     wait_until("recovered", || monitor.active_alerts().is_empty()).await;
     std::fs::rename(&data, watched.path().join("gone")).unwrap();
     wait_until("down again", || {
-        monitor
-            .active_alerts()
-            .iter()
-            .any(|a| a.rule == Rule::Down)
+        monitor.active_alerts().iter().any(|a| a.rule == Rule::Down)
     })
     .await;
     let in_memory = monitor.alert_records();
@@ -347,7 +372,10 @@ async fn what_stays_unwritable_until_exit_is_reported() {
         monitor.active_alerts().iter().any(|a| a.rule == Rule::Down)
     })
     .await;
-    let unsaved = monitor.shutdown().await.expect("something could not be saved");
+    let unsaved = monitor
+        .shutdown()
+        .await
+        .expect("something could not be saved");
     assert!(unsaved.held >= 1, "{unsaved:?}");
     assert!(
         unsaved.reason.contains("No space left on device"),
@@ -379,14 +407,24 @@ fn a_history_line_lands_whole_or_not_at_all() {
             bytes: line(2).repeat(100),
         }])
         .unwrap_err();
-    assert!(failure.error.to_string().contains("No space left"), "{}", failure.error);
+    assert!(
+        failure.error.to_string().contains("No space left"),
+        "{}",
+        failure.error
+    );
     assert_eq!(failure.unwritten.len(), 1, "handed back to try again");
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), before, "nothing half-written");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        before,
+        "nothing half-written"
+    );
     std::fs::remove_file(ballast).unwrap();
     store.write_batch(failure.unwritten).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 101);
-    assert!(text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    assert!(text
+        .lines()
+        .all(|l| serde_json::from_str::<Value>(l).is_ok()));
 }
 
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {

@@ -715,7 +715,10 @@ fn a_wrong_admin_token_while_s3_serves_is_degraded_with_one_credentials_alert() 
             ipfs_kit_tui::stats::HealthStatus::Degraded,
             "{stats:?}"
         );
-        assert!(stats.performance.request_count.unwrap_or(0) >= 4, "{stats:?}");
+        assert!(
+            stats.performance.request_count.unwrap_or(0) >= 4,
+            "{stats:?}"
+        );
         let raised = monitor.alert_records();
         monitor.shutdown().await;
         raised

@@ -264,7 +264,9 @@ fn six_backends_behind_one_daemon_are_one_alert_group_and_its_return_is_seen_at_
                 .is_some_and(|s| s.health.status == status)
         })
     };
-    wait("all six healthy", Duration::from_secs(20), || all(HealthStatus::Healthy));
+    wait("all six healthy", Duration::from_secs(20), || {
+        all(HealthStatus::Healthy)
+    });
 
     drop(rcd);
     wait("six down alerts", Duration::from_secs(30), || {
@@ -279,7 +281,10 @@ fn six_backends_behind_one_daemon_are_one_alert_group_and_its_return_is_seen_at_
     let groups = api.alert_groups();
     assert_eq!(groups.len(), 1, "one group: {groups:?}");
     assert_eq!(groups[0].rule, Rule::Down);
-    assert_eq!(groups[0].endpoint.as_deref(), Some(&format!("127.0.0.1:{port}")[..]));
+    assert_eq!(
+        groups[0].endpoint.as_deref(),
+        Some(&format!("127.0.0.1:{port}")[..])
+    );
     assert_eq!(groups[0].alerts.len(), 6);
     let raised = api.alerts();
     assert_eq!(raised.len(), 6, "nothing else raised: {raised:?}");
@@ -307,7 +312,10 @@ fn six_backends_behind_one_daemon_are_one_alert_group_and_its_return_is_seen_at_
 fn wait(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !done() {
-        assert!(Instant::now() < deadline, "timed out after {within:?}: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?}: {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

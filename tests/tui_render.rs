@@ -780,3 +780,45 @@ fn full_is_an_error_state_in_the_list_and_the_summary() {
     let ascii = render(&mut app, 120, 40, Theme::new(ColorDepth::None, true));
     assert!(format!("{}", ascii.backend()).contains("# full"));
 }
+
+/// Finding 3: with the home on a full filesystem the screen never said it could not save (only
+/// the log did). It is said on the summary line while it lasts, and in the messages when it
+/// starts and ends.
+#[test]
+fn a_home_that_cannot_be_written_is_said_on_the_summary_line_until_it_can() {
+    use ipfs_kit_tui::monitor::writer::HomeTrouble;
+    let mut app = app(false);
+    app.update(Msg::HomeTrouble(HomeTrouble {
+        reason: "/root/.ipfs_kit/metadata/.alerts.json.tmp: No space left on device (os error 28)"
+            .into(),
+        held: 4,
+    }));
+    let terminal = render(&mut app, 200, 50, Theme::new(ColorDepth::Basic16, false));
+    let text = format!("{}", terminal.backend());
+    let summary = text.lines().next().unwrap();
+    assert!(
+        summary.contains("✗ cannot save to the home: /root/.ipfs_kit/metadata/.alerts.json.tmp: No space left on device"),
+        "{summary}"
+    );
+    assert_eq!(fg_of(&terminal, "✗ cannot save"), Some(Color::Red));
+    assert!(
+        text.contains("cannot save to the home") && text.contains("4 writes held in memory"),
+        "the messages say it too: {text}"
+    );
+    // Said once: the same trouble again adds no message.
+    let said = app.messages.len();
+    app.update(Msg::HomeTrouble(HomeTrouble {
+        reason: "/root/.ipfs_kit/metadata/.alerts.json.tmp: No space left on device (os error 28)"
+            .into(),
+        held: 9,
+    }));
+    assert_eq!(app.messages.len(), said);
+    app.update(Msg::HomeWritable);
+    let terminal = render(&mut app, 200, 50, plain());
+    let text = format!("{}", terminal.backend());
+    assert!(
+        !text.lines().next().unwrap().contains("cannot save"),
+        "{text}"
+    );
+    assert!(text.contains("the home can be written again"), "{text}");
+}

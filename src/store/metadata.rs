@@ -399,7 +399,10 @@ mod tests {
         // A crash (or a full disk, before this) left half a line at the end.
         fs::write(&path, "[1,1.5]\n[2,1.5]\n[3,1.").unwrap();
         append(b"[4,2.5]\n");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "[1,1.5]\n[2,1.5]\n[4,2.5]\n");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "[1,1.5]\n[2,1.5]\n[4,2.5]\n"
+        );
         // A file of one torn line goes whole.
         fs::write(&path, "[1,1.").unwrap();
         append(b"[5,1.0]\n");
