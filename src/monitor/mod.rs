@@ -517,10 +517,10 @@ impl Monitor {
         let mut state = lock(&self.shared.state);
         let done = change(&mut state.alerts);
         if done {
-            let _ = self
-                .shared
-                .writes
-                .send(WriteOp::Alerts(state.alerts.to_records()));
+            let _ = self.shared.writes.send(WriteOp::Alerts {
+                records: state.alerts.to_records(),
+                urgent: true,
+            });
         }
         done
     }
@@ -1132,7 +1132,11 @@ impl Shared {
         if changes.is_empty() {
             return;
         }
-        let _ = self.writes.send(WriteOp::Alerts(state.alerts.to_records()));
+        let urgent = changes.iter().any(|c| !matches!(c, Change::Updated(_)));
+        let _ = self.writes.send(WriteOp::Alerts {
+            records: state.alerts.to_records(),
+            urgent,
+        });
         // The hooks set now (the settings are read again when main.json changes).
         let targets = hooks::Targets::of(&state.settings);
         for change in changes {

@@ -47,7 +47,13 @@ pub enum WriteOp {
         id: String,
         hours: u64,
     },
-    Alerts(Vec<Alert>),
+    /// Every alert kept. `urgent` for a raise, a clear or an operator's change (written at the
+    /// next flush); a message that only follows its figure waits for a flush due anyway (at
+    /// most `STATS_WRITE_EVERY`, and on shutdown): it must not cost a sync a second.
+    Alerts {
+        records: Vec<Alert>,
+        urgent: bool,
+    },
     /// A backend was removed: drop what is pending for it, and delete what was written of it
     /// (stats, inventory, test result, history), so that nothing of it comes back and a new
     /// backend with the same id starts clean. Done here, in the one task that writes, so that
@@ -87,6 +93,8 @@ struct Pending {
     appends: HashMap<String, String>,
     compactions: HashMap<String, u64>,
     alerts: Option<Vec<Alert>>,
+    /// When the pending alerts became dirty, and whether a raise or clear is among them.
+    alerts_since: Option<(tokio::time::Instant, bool)>,
     /// Writes of a batch that did not land (the home could not be written), to try again.
     held: Vec<BatchWrite>,
     /// Set while the home cannot be written: the reason, and when to try again.
@@ -107,7 +115,9 @@ impl Pending {
                 .appends_since
                 .is_some_and(|since| since.elapsed() >= HISTORY_WRITE_EVERY)
             || !self.compactions.is_empty()
-            || self.alerts.is_some()
+            || self
+                .alerts_since
+                .is_some_and(|(since, urgent)| urgent || since.elapsed() >= STATS_WRITE_EVERY)
     }
 
     fn stats_due(&self, since: &tokio::time::Instant, stats: &BackendStats) -> bool {
@@ -136,7 +146,13 @@ impl Pending {
             WriteOp::HistoryCompact { id, hours } => {
                 self.compactions.insert(id, hours);
             }
-            WriteOp::Alerts(alerts) => self.alerts = Some(alerts),
+            WriteOp::Alerts { records, urgent } => {
+                self.alerts = Some(records);
+                let (since, was_urgent) = self
+                    .alerts_since
+                    .unwrap_or((tokio::time::Instant::now(), false));
+                self.alerts_since = Some((since, was_urgent || urgent));
+            }
             WriteOp::Forget(id) => {
                 self.stats.remove(&id);
                 self.written_health.remove(&id);
@@ -180,6 +196,7 @@ impl Pending {
             }
         }
         if let Some(alerts) = self.alerts.take() {
+            self.alerts_since = None;
             match serde_json::to_value(&alerts) {
                 Ok(value) => batch.push(BatchWrite::Metadata {
                     key: "alerts".into(),
