@@ -119,6 +119,16 @@ fn watch_prints_tables_and_raises_a_down_alert_kept_for_alerts() {
     assert!(text.contains("ACTIVE") && text.contains("gone"), "{text}");
 }
 
+/// A child process killed when dropped: a failed round must not leave it running.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Finding 9 of the edges trial: `status --watch` did not stop within 15 s of Ctrl-C while a
 /// write storm was going on (once in three runs). Its Ctrl-C future was made anew on every turn
 /// of its loop, so a Ctrl-C sent while it printed a table (just what a person, or this test,
@@ -155,15 +165,18 @@ fn ctrl_c_ends_watch_promptly_even_during_a_write_storm() {
     };
     let mut slowest = Duration::ZERO;
     for round in 0..10 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
-            .arg("--home")
-            .arg(home.path())
-            .args(["status", "--watch", "1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = Killed(
+            Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
+                .arg("--home")
+                .arg(home.path())
+                .args(["status", "--watch", "1"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let child = &mut child.0;
         let mut stdout = child.stdout.take().unwrap();
         // Wait for a table (round by round, one to three of them), then Ctrl-C at once.
         let tables = 1 + round % 3;
