@@ -553,3 +553,28 @@ fn the_write_check_is_opt_in_leaves_nothing_and_is_refused_where_there_is_none()
     assert_eq!(refused.code, Some(2), "{refused:#?}");
     assert!(refused.stderr.contains("no write check"), "{refused:#?}");
 }
+
+#[test]
+fn alerts_names_each_rule_as_the_json_and_the_hooks_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    run(home, &["backend", "list"]).ok();
+    let at = "2026-11-24T12:00:00+00:00";
+    let alerts = json!({"key": "alerts", "updated": at, "value": [
+        {"backend": "local", "rule": "error_rate", "message": "40% of the last 10 polls failed",
+         "raised_at": at, "cleared_at": null},
+        {"backend": "local", "rule": "credentials", "message": "credentials rejected",
+         "raised_at": at, "cleared_at": null}]});
+    fs::write(home.join("metadata/alerts.json"), alerts.to_string()).expect("write");
+    let listed = run(home, &["alerts"]).ok();
+    assert!(listed.stdout.contains(" error_rate "), "{listed:#?}");
+    assert!(!listed.stdout.contains("errorrate"), "{listed:#?}");
+    let json = run(home, &["alerts", "--json"]).ok().json();
+    let rules: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"error_rate"), "{rules:?}");
+}

@@ -353,7 +353,8 @@ pub fn alerts(store: &Store, as_json: bool) -> CliResult {
                 }
                 .to_string(),
                 sanitize(&a.backend, 64),
-                format!("{:?}", a.rule).to_lowercase(),
+                // The rule as every other output writes it (`error_rate`, as in --json and hooks).
+                a.rule.as_str().to_string(),
                 sanitize(&a.raised_at, 40),
                 sanitize(a.cleared_at.as_deref().unwrap_or(""), 40),
                 sanitize(&a.message, 120),
