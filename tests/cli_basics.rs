@@ -578,3 +578,30 @@ fn alerts_names_each_rule_as_the_json_and_the_hooks_do() {
         .collect();
     assert!(rules.contains(&"error_rate"), "{rules:?}");
 }
+
+#[test]
+fn settings_set_brings_the_index_in_step_in_the_same_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    run(home, &["backend", "list"]).ok();
+    // A Python process saved its copy of main.json without the entry of a backend we added.
+    std::fs::write(
+        home.join("backends/orphan.json"),
+        r#"{"id":"orphan","updated":"2025-07-28T10:11:12","config":{"type":"local","enabled":false,"path":"/tmp"}}"#,
+    )
+    .unwrap();
+    let main_json = home.join("config/main.json");
+    let main = || -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(&main_json).unwrap()).unwrap()
+    };
+    assert!(main()["backends"].get("orphan").is_none());
+    run(home, &["settings", "set", "refresh_secs", "7"]).ok();
+    let main = main();
+    assert_eq!(main["global_settings"]["refresh_secs"], 7);
+    assert_eq!(main["backends"]["orphan"]["type"], "local");
+    assert_eq!(main["backends"]["orphan"]["enabled"], false);
+    assert_eq!(
+        main["backends"]["local"]["type"], "local",
+        "the others stay"
+    );
+}
