@@ -74,18 +74,21 @@ fn unix(ts: &str) -> Option<i64> {
     timestamp::parse(ts).map(|t| t.timestamp())
 }
 
-/// "checked 15s ago" for a backend at `now` (unix seconds), as the detail shows it.
+/// "checked 15s ago" for a backend at `now` (unix seconds), as the detail shows it; one that is
+/// not polled (switched off) says when it was last checked, if ever.
 pub fn checked_label(now: i64, row: &Row, absolute: bool) -> String {
-    match row.stats.health.checked_at.as_deref().and_then(unix) {
-        Some(at) => format!("checked {}", when(now, at, absolute)),
-        None if matches!(
-            row.stats.health.status,
-            HealthStatus::Unsupported | HealthStatus::Disabled
-        ) =>
-        {
-            "not polled".into()
-        }
-        None => "not checked yet".into(),
+    let polled = !matches!(
+        row.stats.health.status,
+        HealthStatus::Unsupported | HealthStatus::Disabled
+    );
+    match (
+        row.stats.health.checked_at.as_deref().and_then(unix),
+        polled,
+    ) {
+        (Some(at), true) => format!("checked {}", when(now, at, absolute)),
+        (Some(at), false) => format!("not polled; last checked {}", when(now, at, absolute)),
+        (None, false) => "not polled".into(),
+        (None, true) => "not checked yet".into(),
     }
 }
 
@@ -920,6 +923,39 @@ mod tests {
                 assert_eq!(blank, 0, "{w}x{h} lite {lite}:\n{text}");
             }
         }
+    }
+
+    #[test]
+    fn a_backend_switched_off_says_when_it_was_last_checked() {
+        let mut row = Row {
+            stats: stats("archive", "local"),
+            ..Row::default()
+        };
+        row.stats.health.checked_at = Some(ts(-600));
+        crate::poll::mark_unpolled(&mut row.stats, Health::disabled());
+        assert_eq!(
+            checked_label(NOW, &row, false),
+            "not polled; last checked 10m ago"
+        );
+        let mut app = App::new(NOW, false, false);
+        app.update(Msg::Snapshot {
+            rows: vec![row],
+            problems: Vec::new(),
+        });
+        app.update(Msg::Resize {
+            width: 200,
+            height: 50,
+        });
+        let text = lines(&screen(&app, false)).join("\n");
+        assert!(text.contains("not polled; last checked 10m ago"), "{text}");
+        let list_row = text
+            .lines()
+            .find(|l| l.contains("- disabled archive"))
+            .unwrap_or_default();
+        assert!(
+            list_row.contains(" 10m ") && !list_row.contains("never"),
+            "CHECKED: {list_row}"
+        );
     }
 
     #[test]
