@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod home_support;
+mod support;
 
 use std::fs;
 use std::path::Path;
@@ -604,4 +605,60 @@ fn settings_set_brings_the_index_in_step_in_the_same_write() {
         main["backends"]["local"]["type"], "local",
         "the others stay"
     );
+}
+
+/// An rclone remote control that answers (a fixture): the kind has no write check.
+fn answering_rcd() -> support::Fixture {
+    support::Fixture::start(|request| match request.path.as_str() {
+        "/core/version" => support::Reply::json(200, json!({"version": "v1.60.1"})),
+        "/operations/about" => {
+            support::Reply::json(200, json!({"total": 1000, "used": 400, "free": 600}))
+        }
+        _ => support::Reply::empty(404),
+    })
+}
+
+#[test]
+fn a_refused_write_test_keeps_nothing_and_cached_still_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let rcd = answering_rcd();
+    let url = format!("rc_url={}", rcd.url);
+    run(
+        home,
+        &[
+            "backend",
+            "add",
+            "remote",
+            "--type",
+            "rclone",
+            "--set",
+            &url,
+            "--set",
+            "remote=gdrive:",
+        ],
+    )
+    .ok();
+    let tested = run(home, &["backend", "test", "remote"]).ok();
+    assert!(tested.stdout.contains("PASS remote"), "{tested:#?}");
+    let refused = run(home, &["backend", "test", "remote", "--write"]);
+    assert_eq!(refused.code, Some(2), "{refused:#?}");
+    assert!(
+        refused.stderr.contains("kind rclone has no write check"),
+        "{refused:#?}"
+    );
+    // The console's `W` goes through the API: refused there too, before anything runs.
+    let store = ipfs_kit_tui::store::Store::open(home).unwrap().0;
+    let api = ipfs_kit_tui::api::Api::new(store);
+    let ctx = ipfs_kit_tui::probe::ProbeContext::new(std::time::Duration::from_secs(5)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let asked = runtime.block_on(api.test_backend_writing("remote", &ctx));
+    let err = asked.expect_err("a kind without a write check is refused");
+    assert!(err.is_bad_input(), "{err}");
+    assert!(err.to_string().contains("no write check"), "{err}");
+    // No FAIL was kept: the kept result is the passing one.
+    let cached = run(home, &["backend", "test", "remote", "--cached"]);
+    assert_eq!(cached.code, Some(0), "{cached:#?}");
+    assert!(cached.stdout.contains("a kept result: PASS"), "{cached:#?}");
+    assert!(!cached.stdout.contains("FAIL"), "{cached:#?}");
 }

@@ -33,6 +33,7 @@ use super::popups::help::Help;
 use super::popups::test_result::TestResult;
 use super::popups::{Popup, Shown};
 use crate::api::AlertGroup;
+use crate::backends::Kind;
 use crate::monitor::alerts::{Alert, Closed, Rule};
 use crate::monitor::history::KeptHistory;
 use crate::probe::TestReport;
@@ -822,7 +823,17 @@ impl App {
                     self.refuse_read_only("a write test");
                     return Vec::new();
                 }
-                if let Some(id) = self.selected_id() {
+                if let Some(row) = self.selected_row() {
+                    let id = row.stats.id.clone();
+                    // Refused up front, as the CLI's --write is: no read steps run for a
+                    // check that cannot happen, and no FAIL is kept as the last test.
+                    if let Some(reason) = Kind::write_check_refusal(&row.stats.kind) {
+                        self.flash = Some((
+                            Level::Warning,
+                            format!("no write test of {id}: {reason}; t tests it without one"),
+                        ));
+                        return Vec::new();
+                    }
                     return self.start_test(id, true);
                 }
             }
@@ -1354,6 +1365,34 @@ mod tests {
         assert_eq!(app.list_offset, 59 - page);
         app.update(key(KeyCode::Char('g')));
         assert_eq!(app.list_offset, 0);
+    }
+
+    #[test]
+    fn capital_w_on_a_kind_without_a_write_check_is_refused_up_front() {
+        let mut app = app();
+        app.update(key(KeyCode::Char('j')));
+        assert_eq!(app.selected_id().as_deref(), Some("beta"), "an ipfs node");
+        let cmds = app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('W'),
+            KeyModifiers::SHIFT,
+        )));
+        assert!(cmds.is_empty(), "no test runs: {cmds:?}");
+        assert!(app.testing.is_empty(), "no spinner");
+        let (level, text) = app.flash.clone().expect("the footer says why");
+        assert_eq!(level, Level::Warning);
+        assert!(
+            text.contains("beta") && text.contains("kind ipfs has no write check"),
+            "{text}"
+        );
+        assert!(text.contains("local, s3"), "the kinds with one: {text}");
+        // A kind this console does not know has none either.
+        let mut odd = App::new(1_000, false, false);
+        odd.update(Msg::Snapshot {
+            rows: vec![row("lassie", "lassie", HealthStatus::Unsupported, None)],
+            problems: Vec::new(),
+        });
+        assert!(odd.update(key(KeyCode::Char('W'))).is_empty());
+        assert!(odd.flash.as_ref().unwrap().1.contains("kind lassie"));
     }
 
     #[test]
