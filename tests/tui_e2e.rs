@@ -368,8 +368,7 @@ fn add_test_remove_resize_quit() {
         !s.contents().contains("Add local backend") && line_with(s, &["✓ healthy", "scratch"])
     });
 
-    // Select it (ids sort: local, scratch) and test it.
-    console.send(b"j");
+    // It is the selection as soon as it is listed (no key needed); test it.
     console.wait_for("the figures of scratch in its detail", PATIENCE, |s| {
         s.contents().contains("scratch (local)")
             && line_with(s, &["Files", "1", "largest 2.93 KiB", "total 2.93 KiB"])
