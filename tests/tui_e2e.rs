@@ -343,6 +343,14 @@ fn add_test_remove_resize_quit() {
     console.wait_for("the first-run backend, healthy", PATIENCE, |s| {
         s.contents().contains("Backends") && line_with(s, &["✓ healthy", "local"])
     });
+    // The new home is said on screen, with its path, once.
+    let created = format!("created a new home at {}", home.display());
+    assert_eq!(
+        console.contents().matches(&created).count(),
+        1,
+        "{}",
+        console.contents()
+    );
 
     // Add a `local` backend through the kind chooser and the form.
     console.send(b"a");
