@@ -662,3 +662,26 @@ fn a_refused_write_test_keeps_nothing_and_cached_still_passes() {
     assert!(cached.stdout.contains("a kept result: PASS"), "{cached:#?}");
     assert!(!cached.stdout.contains("FAIL"), "{cached:#?}");
 }
+
+#[test]
+fn status_says_a_filesystems_used_and_free_of_what_is_usable_not_of_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = &dir.path().join("home");
+    let status = run(home, &["status"]).ok();
+    let row = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("local "))
+        .unwrap_or_default()
+        .to_string();
+    // `20.02 GiB used (22.1%) · 69.91 GiB free of 89.93 GiB usable (disk 251.97 GiB)`.
+    assert!(row.contains(" used ("), "{status:#?}");
+    assert!(
+        row.contains(" free of ") && row.contains(" usable"),
+        "{row}"
+    );
+    assert!(
+        !row.contains(" / "),
+        "used against an unnamed figure: {row}"
+    );
+}

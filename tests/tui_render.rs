@@ -323,6 +323,25 @@ fn health_has_a_word_and_a_colour_and_no_colour_means_none() {
 }
 
 #[test]
+fn a_filesystem_says_used_and_free_of_what_is_usable_and_the_disk_apart() {
+    let mut app = app(false);
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Char('j')); // local: a filesystem with blocks kept for root
+    }
+    let terminal = render(&mut app, 120, 40, plain());
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("local (local)"), "{text}");
+    for phrase in [
+        "13.11 GiB used",
+        "77.76 GiB free of 90.87 GiB usable",
+        "(disk 251.97 GiB)",
+    ] {
+        assert!(text.contains(phrase), "{phrase}:\n{text}");
+    }
+    insta::assert_snapshot!("detail_filesystem_120x40", terminal.backend());
+}
+
+#[test]
 fn unknown_figures_are_shown_as_unknown_not_zero() {
     let mut app = app(false);
     // Select lotus: never polled.

@@ -103,6 +103,17 @@ fn used_cell(stats: &BackendStats) -> String {
 }
 
 fn used_cell_now(stats: &BackendStats) -> String {
+    let storage = &stats.storage;
+    if let (Some(used), Some(available)) = (storage.used, storage.available) {
+        // A filesystem: used (its fullness as df counts it) and free of what is usable, the
+        // disk's size apart: used + available is not the size of the disk.
+        let mut phrases =
+            crate::text::filesystem_phrases(used, available, storage.total).into_iter();
+        let used = phrases.next().unwrap_or_default();
+        let percent = or_unknown(storage.usage_percent.map(|p| format!("{p:.1}%")));
+        let rest: Vec<String> = phrases.collect();
+        return format!("{used} ({percent}) · {}", rest.join(" "));
+    }
     match (stats.storage.used, stats.storage.total) {
         (Some(used), Some(total)) => format!(
             "{} / {} ({}%)",

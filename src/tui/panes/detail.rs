@@ -148,10 +148,12 @@ fn flow<'a>(
     lines
 }
 
-/// A gauge as facts: `██████░░░░ 68.4%`, `700 MiB of 1 GiB`. Unknown stays unknown.
+/// A gauge as facts: `██████░░░░ 68.4%`, `700 MiB of 1 GiB`. Unknown stays unknown. `shown`
+/// is the percentage when the figures have their own (a filesystem's, as df rounds it up).
 fn gauge_facts<'a>(
     used: Option<u64>,
     limit: Option<u64>,
+    shown: Option<f64>,
     width: u16,
     theme: &Theme,
     unit_bytes: bool,
@@ -165,7 +167,7 @@ fn gauge_facts<'a>(
         }
     };
     let text = if old { theme.dim() } else { Style::default() };
-    let percent = crate::stats::percent(used, limit);
+    let percent = shown.or_else(|| crate::stats::percent(used, limit));
     let bar_width = (width.saturating_sub(12) / 3).clamp(4, 30) as usize;
     match (percent, used, limit) {
         (Some(p), Some(used), Some(limit)) => {
@@ -300,9 +302,26 @@ fn text_lines<'a>(
             (Some(used), Some(available)) => used.checked_add(available),
             _ => storage.total,
         };
-        let mut facts = gauge_facts(storage.used, usable, width, theme, true, old);
-        if let Some(available) = storage.available {
-            facts.push(fact(format!("{} free", bytes(available)), plain));
+        // A filesystem's fullness as the list and `status` give it (df's, rounded up).
+        let shown = storage
+            .usage_percent
+            .filter(|_| storage.available.is_some());
+        let mut facts = gauge_facts(storage.used, usable, shown, width, theme, true, old);
+        match (storage.used, storage.available) {
+            // A filesystem: used and free of what is usable, the disk's size apart ("of
+            // 90.87 GiB" alone reads as the size of a 251.97 GiB disk).
+            (Some(used), Some(available)) => {
+                facts.truncate(1);
+                facts.extend(
+                    crate::text::filesystem_phrases(used, available, storage.total)
+                        .into_iter()
+                        .map(|phrase| fact(phrase, plain)),
+                );
+            }
+            (None, Some(available)) => {
+                facts.push(fact(format!("{} free", bytes(available)), plain));
+            }
+            _ => {}
         }
         lines.extend(flow("Storage", theme.dim(), facts, "  ", width));
         // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
@@ -310,12 +329,21 @@ fn text_lines<'a>(
             Some(crate::stats::QuotaSource::GcThreshold) => "GC at",
             _ => "Quota",
         };
-        let quota = gauge_facts(stats.quota.used, stats.quota.limit, width, theme, true, old);
+        let quota = gauge_facts(
+            stats.quota.used,
+            stats.quota.limit,
+            None,
+            width,
+            theme,
+            true,
+            old,
+        );
         lines.extend(flow(quota_label, theme.dim(), quota, "  ", width));
         if stats.quota.objects_limit.is_some() || stats.quota.objects_used.is_some() {
             let objects = gauge_facts(
                 stats.quota.objects_used,
                 stats.quota.objects_limit,
+                None,
                 width,
                 theme,
                 false,
