@@ -656,8 +656,8 @@ fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
     let endpoint = format!("127.0.0.1:{port}");
     console.wait_for("both down, marked and counted", PATIENCE, |s| {
         s.contents().contains("2 alerts (A)")
-            && line_with(s, &["▲ kubo-a"])
-            && line_with(s, &["▲ kubo-b"])
+            && line_with(s, &["◆ kubo-a"])
+            && line_with(s, &["◆ kubo-b"])
     });
     console.wait_for("one message line for both", PATIENCE, |s| {
         line_with(s, &["down: 2 backends at", &endpoint, "(kubo-a, kubo-b)"])
@@ -691,7 +691,7 @@ fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
         let text = s.contents();
         !text.contains("Alerts (Esc closes)")
             && !text.contains("alerts (A)")
-            && !line_with(s, &["▲ kubo"])
+            && !line_with(s, &["◆ kubo"])
             && line_with(s, &["kubo-a"])
     });
     console.send(b"q");

@@ -540,7 +540,7 @@ fn alerts_are_marked_in_the_list_and_listed_in_their_view() {
             .collect()
     };
     let y = (0..buffer.area.height)
-        .find(|&y| line_at(y).contains("▲ kubo-main"))
+        .find(|&y| line_at(y).contains("◆ kubo-main"))
         .unwrap();
     let line = line_at(y);
     let x = |pos: usize| line[..pos].chars().count() as u16;
@@ -556,7 +556,17 @@ fn alerts_are_marked_in_the_list_and_listed_in_their_view() {
         "used: no alert, dimmed"
     );
     assert_eq!(buffer[(quota, y)].fg, Color::Yellow, "quota in alert");
-    assert_eq!(fg_of(&terminal, "▲ kubo-main"), Some(Color::Yellow));
+    assert_eq!(fg_of(&terminal, "◆ kubo-main"), Some(Color::Yellow));
+
+    // Under --ascii the mark is a glyph of its own too: `!` is degraded.
+    let mut ascii = self::app(false);
+    with_alerts(&mut ascii);
+    let terminal = render(&mut ascii, 120, 40, Theme::new(ColorDepth::None, true));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("@ kubo-main"), "{text}");
+    assert!(text.contains("! degraded"), "{text}");
+    assert!(!text.contains("! kubo-main"), "{text}");
+    insta::assert_snapshot!("alerts_list_ascii_120x40", terminal.backend());
 }
 
 /// The fleet view: two hosts answering (one backend id on both) and one whose scrape fails.

@@ -47,15 +47,6 @@ pub fn filter_key(input: &mut Input, key: KeyEvent) -> FilterOutcome {
     }
 }
 
-/// The mark before the id of a backend with an active alert that is not silenced.
-pub fn alert_mark(theme: &Theme) -> &'static str {
-    if theme.ascii {
-        "!"
-    } else {
-        "▲"
-    }
-}
-
 /// The QUOTA cell's style: a quota in alert is in the warning colour, the error colour when full.
 fn quota_style(row: &Row, theme: &Theme) -> Style {
     if !row
@@ -518,7 +509,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                         }
                         if app.alerts.in_alert(stats, app.now) {
                             id.push(Span::styled(
-                                format!("{} ", alert_mark(theme)),
+                                format!("{} ", theme.alert_mark()),
                                 theme.warning().add_modifier(Modifier::BOLD),
                             ));
                         } else if any_marked {
@@ -760,9 +751,9 @@ mod tests {
                 .unwrap()
                 .clone()
         };
-        assert!(line_of("kubo").contains("▲ kubo"), "{lines:#?}");
-        assert!(line_of("full").contains("▲ full"));
-        assert!(!line_of("quiet").contains('▲'), "silenced: no mark");
+        assert!(line_of("kubo").contains("◆ kubo"), "{lines:#?}");
+        assert!(line_of("full").contains("◆ full"));
+        assert!(!line_of("quiet").contains('◆'), "silenced: no mark");
         let column = |id: &str| {
             let line = line_of(id);
             line[..line.find(&format!("{id} ")).unwrap()]
@@ -770,11 +761,11 @@ mod tests {
                 .count()
         };
         assert_eq!(column("quiet"), column("kubo"), "the ids stay in a column");
-        assert!(!line_of("calm").contains('▲'));
+        assert!(!line_of("calm").contains('◆'));
         assert!(lines[0].contains("3 alerts (A)"), "{}", lines[0]);
         let ascii = lines_of_ascii(&app);
-        assert!(ascii.iter().any(|l| l.contains("! kubo")), "{ascii:#?}");
-        assert!(!ascii.iter().any(|l| l.contains('▲')));
+        assert!(ascii.iter().any(|l| l.contains("@ kubo")), "{ascii:#?}");
+        assert!(!ascii.iter().any(|l| l.contains('◆')));
         // No alert, no count.
         let mut calm = App::new(NOW, false, false);
         calm.update(Msg::Snapshot {
