@@ -703,3 +703,57 @@ fn fleet_view_says_when_prometheus_does_not_answer() {
     );
     insta::assert_snapshot!("fleet_unreachable_120x40", terminal.backend());
 }
+
+/// Two ids that share their first ten characters, and a long one seen from afar.
+fn lookalike_app() -> App {
+    let mut app = App::new(NOW, false, false);
+    let row = |id: &str| {
+        let mut stats = stats(id, "s3", HealthStatus::Healthy);
+        stats.quota = Quota::bytes(Some(1_000), Some(400), QuotaSource::Garage);
+        stats.performance.avg_response_time = Some(9.0);
+        Row {
+            stats,
+            history: Vec::new(),
+            host: None,
+        }
+    };
+    let mut old = row("s3-archive-old");
+    old.stats.stale = true;
+    app.update(Msg::Snapshot {
+        rows: vec![
+            row("s3-archive"),
+            old,
+            row("a-backend-with-a-very-long-name-indeed"),
+        ],
+        problems: Vec::new(),
+    });
+    app.messages.clear();
+    app
+}
+
+#[test]
+fn an_id_cut_to_its_column_ends_with_an_ellipsis() {
+    for (ascii, name, ellipsis) in [
+        (false, "lookalikes_40x12", "…"),
+        (true, "lookalikes_ascii_40x12", "..."),
+    ] {
+        let mut app = lookalike_app();
+        let terminal = render(&mut app, 40, 12, Theme::new(ColorDepth::None, ascii));
+        let text = format!("{}", terminal.backend());
+        // The rows by id: a-backend-…, s3-archive, s3-archive-old.
+        let rows: Vec<&str> = text.lines().filter(|l| l.contains(" healthy ")).collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        assert!(
+            rows[0].contains("a-backend") && rows[0].contains(ellipsis),
+            "{text}"
+        );
+        assert!(
+            rows[1].contains("s3-archive ") && !rows[1].contains(ellipsis),
+            "{text}"
+        );
+        // Cut, it says so (and keeps its stale mark): it never reads as s3-archive.
+        assert!(rows[2].contains(&format!("{ellipsis}*")), "{text}");
+        assert!(!rows[2].contains("s3-archive "), "{text}");
+        insta::assert_snapshot!(name, terminal.backend());
+    }
+}

@@ -568,6 +568,15 @@ impl Theme {
         "*"
     }
 
+    /// What ends a text cut to a width.
+    pub fn ellipsis(&self) -> &'static str {
+        if self.ascii {
+            "..."
+        } else {
+            "…"
+        }
+    }
+
     /// The mark before the id of a backend with an active alert that is not silenced: a glyph
     /// no health state uses (`▲` is warning, `!` degraded), in both sets.
     pub fn alert_mark(&self) -> &'static str {

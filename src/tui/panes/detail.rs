@@ -109,7 +109,7 @@ const LABEL_WIDTH: usize = 8;
 
 /// `label` then `facts`, `separator` between them, as many on a line as fit in `width`; the
 /// next lines start under the first fact. A fact is never split: one wider than a whole line
-/// is cut at the pane's edge.
+/// is cut at the pane's edge (with an ellipsis, when drawn).
 fn flow<'a>(
     label: &str,
     label_style: Style,
@@ -525,15 +525,9 @@ fn draw_detail(
     full: bool,
 ) {
     let stats = &row.stats;
-    let mut title = vec![
-        Span::styled(format!(" {} ", sanitize(&stats.id, 64)), theme.title()),
-        Span::styled(format!("({}) ", sanitize(&stats.kind, 20)), theme.dim()),
-    ];
-    if full {
-        title.push(Span::styled("Esc back ", theme.dim()));
-    }
-    let mut outer = block(Line::from(title), app.focus == Pane::Detail, theme);
-    let inner = outer.inner(area);
+    let focused = app.focus == Pane::Detail;
+    // The titles are cut to what the range's title leaves: laid out once the charts are.
+    let inner = block(Line::default(), focused, theme).inner(area);
     let mut lines = text_lines(app, row, theme, fit, full, inner.width);
 
     let series = chart_series(app, row);
@@ -563,15 +557,38 @@ fn draw_detail(
     let [text_area, charts_area] =
         Layout::vertical([Constraint::Length(text_height), Constraint::Min(0)]).areas(inner);
     let areas = chart_areas(charts_area, figures.len(), full, app.lite);
-    if !areas.is_empty() {
+    let range_title = (!areas.is_empty()).then(|| {
         let mut range_title = vec![Span::styled(format!(" last {range}"), theme.accent())];
         if reading {
             range_title.push(Span::styled(" reading…", theme.dim()));
         }
         range_title.push(Span::styled(" [ ] range ", theme.dim()));
-        outer = outer.title(Line::from(range_title).right_aligned());
+        Line::from(range_title).right_aligned()
+    });
+    // The id and kind in what the corners and the range leave, cut with an ellipsis.
+    let mut title = vec![
+        Span::styled(format!(" {} ", sanitize(&stats.id, 64)), theme.title()),
+        Span::styled(format!("({}) ", sanitize(&stats.kind, 20)), theme.dim()),
+    ];
+    if full {
+        title.push(Span::styled("Esc back ", theme.dim()));
+    }
+    let right_width = range_title.as_ref().map_or(0, |t| t.width() + 1);
+    let room = usize::from(area.width).saturating_sub(2 + right_width);
+    let mut outer = block(
+        super::fit_line(Line::from(title), room, theme),
+        focused,
+        theme,
+    );
+    if let Some(range_title) = range_title {
+        outer = outer.title(range_title);
     }
     frame.render_widget(outer, area);
+    // A fact wider than the pane is cut at its edge, and says so.
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .map(|line| super::fit_line(line, usize::from(inner.width), theme))
+        .collect();
     frame.render_widget(Paragraph::new(lines), text_area);
     let old = row.figures_are_old();
     for (figure, chart_area) in figures.into_iter().zip(areas) {

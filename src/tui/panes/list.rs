@@ -14,7 +14,7 @@ use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
 use super::footer::Hint;
-use super::{block, percent_text, Pane};
+use super::{block, fit, percent_text, Pane};
 use crate::monitor::alerts::Rule;
 use crate::text::{bytes_compact, count_compact, sanitize};
 use crate::tui::app::App;
@@ -116,7 +116,7 @@ impl Shown {
     }
 }
 
-/// The widest the ID column grows: longer ids are cut with `…`.
+/// The widest the ID column grows: longer ids are cut with `…` (`...` under --ascii).
 const ID_CAP: u16 = 28;
 /// The ID column's width while the essential columns are being fitted.
 const ID_MIN: u16 = 12;
@@ -392,7 +392,7 @@ fn figure_cell(
         },
         Shown::Column(column) => match column {
             ListColumn::Health | ListColumn::Id => String::new(),
-            ListColumn::Kind => sanitize(&stats.kind, 12),
+            ListColumn::Kind => fit(&sanitize(&stats.kind, 64), usize::from(width), theme),
             ListColumn::Response => match (stats.stale, stats.performance.avg_response_time) {
                 (false, Some(ms)) => crate::text::millis_compact(ms),
                 _ => unknown(),
@@ -413,8 +413,16 @@ fn figure_cell(
                 None => "never".into(),
             },
             ListColumn::Trend => return Cell::from(trend_spans(row, width, theme, old)),
-            ListColumn::Message => sanitize(stats.health.message.as_deref().unwrap_or(""), 200),
-            ListColumn::Host => sanitize(row.host.as_deref().unwrap_or(""), 64),
+            ListColumn::Message => fit(
+                &sanitize(stats.health.message.as_deref().unwrap_or(""), 200),
+                usize::from(width),
+                theme,
+            ),
+            ListColumn::Host => fit(
+                &sanitize(row.host.as_deref().unwrap_or(""), 64),
+                usize::from(width),
+                theme,
+            ),
         },
     };
     let mut style = match shown {
@@ -516,10 +524,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                             // The ids stay in one column.
                             id.push(Span::raw("  "));
                         }
-                        id.push(Span::raw(sanitize(row.shown_id(), 64)));
-                        if stats.stale {
-                            id.push(Span::raw(theme.stale_mark()));
-                        }
+                        let stale = if stats.stale { theme.stale_mark() } else { "" };
+                        // Cut with an ellipsis, the stale mark kept: two ids that share a
+                        // prefix never read the same.
+                        let marks: usize = id.iter().map(Span::width).sum();
+                        let room = usize::from(*width).saturating_sub(marks + stale.len());
+                        id.push(Span::raw(fit(&sanitize(row.shown_id(), 64), room, theme)));
+                        id.push(Span::raw(stale));
                         Cell::from(Line::from(id))
                     }
                     other => figure_cell(*other, row, app, theme, *width, old),
