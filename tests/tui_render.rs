@@ -757,3 +757,62 @@ fn an_id_cut_to_its_column_ends_with_an_ellipsis() {
         insta::assert_snapshot!(name, terminal.backend());
     }
 }
+
+/// Fifty backends of every kind, ids up to 24 characters, some down with a message.
+fn fifty_app() -> App {
+    let mut app = App::new(NOW, false, false);
+    let kinds = ["s3", "ipfs", "local", "rclone", "ipfs_cluster"];
+    let rows = (0..50)
+        .map(|i| {
+            let kind = kinds[i % kinds.len()];
+            let status = match i % 7 {
+                3 => HealthStatus::Down,
+                5 => HealthStatus::Degraded,
+                _ => HealthStatus::Healthy,
+            };
+            let mut stats = stats(&format!("{kind}-store-{i:02}-eu-west"), kind, status);
+            if status == HealthStatus::Down {
+                stats.health.message = Some("connection refused by 10.0.0.5:3900".into());
+            }
+            stats.storage = Storage::filesystem(
+                Some(1_000_000_000),
+                Some(10_000_000 * i as u64),
+                Some(900_000_000 - 10_000_000 * i as u64),
+            );
+            stats.performance.avg_response_time = Some(3.0 + i as f64);
+            Row {
+                stats,
+                history: history(40),
+                host: None,
+            }
+        })
+        .collect();
+    app.update(Msg::Snapshot {
+        rows,
+        problems: Vec::new(),
+    });
+    app.messages.clear();
+    app
+}
+
+#[test]
+fn at_200x50_fifty_backends_show_every_column_beside_the_detail() {
+    let mut app = fifty_app();
+    let terminal = render(&mut app, 200, 50, plain());
+    let text = format!("{}", terminal.backend());
+    let header = text
+        .lines()
+        .find(|l| l.contains("HEALTH"))
+        .unwrap_or_default()
+        .to_string();
+    for column in [
+        "KIND", "RESP", "USED", "QUOTA", "BYTES", "AVAIL", "OBJECTS", "CHECKED", "TREND", "MESSAGE",
+    ] {
+        assert!(header.contains(column), "{column} missing: {header}");
+    }
+    // The message is there, cut to its column with an ellipsis.
+    assert!(text.contains("connection refused…"), "{text}");
+    // The detail is still beside it.
+    assert!(text.contains("(ipfs) "), "{text}");
+    insta::assert_snapshot!("fifty_200x50", terminal.backend());
+}

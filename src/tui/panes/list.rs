@@ -127,6 +127,83 @@ const MESSAGE_MIN: u16 = 16;
 /// The widest the fleet view's HOST column grows.
 const HOST_CAP: u16 = 24;
 
+/// The widths the columns start from, as the rows need them.
+struct Widths {
+    health: u16,
+    /// The marks before the ids (an alert's), when any row has one.
+    marks: u16,
+    longest_id: u16,
+    id_natural: u16,
+    /// The fleet view's host column: as wide as the longest host, within bounds.
+    host: Option<u16>,
+}
+
+impl Widths {
+    fn of(rows: &[Row], any_marked: bool) -> Widths {
+        let unsupported = rows
+            .iter()
+            .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
+        let marks = if any_marked { 2 } else { 0 };
+        let longest_id = rows
+            .iter()
+            .map(|r| {
+                let stale = if r.stats.stale { 1 } else { 0 };
+                r.shown_id().chars().count() as u16 + stale
+            })
+            .max()
+            .unwrap_or(2);
+        Widths {
+            // "· unsupported" is the one label longer than ten cells: widen only when shown.
+            health: if unsupported { 13 } else { 10 },
+            marks,
+            longest_id,
+            id_natural: (longest_id + marks).clamp(8, ID_CAP),
+            host: rows
+                .iter()
+                .filter_map(|r| r.host.as_ref())
+                .map(|h| h.chars().count() as u16)
+                .max()
+                .map(|w| w.clamp(6, HOST_CAP)),
+        }
+    }
+
+    /// A column's width before what is left over is shared out.
+    fn fixed(&self, shown: Shown) -> u16 {
+        match shown {
+            Shown::Fullest => 7,
+            Shown::Column(column) => match column {
+                ListColumn::Health => self.health,
+                ListColumn::Id => self.id_natural,
+                ListColumn::Kind => 12,
+                ListColumn::Response => 6,
+                ListColumn::Used | ListColumn::Quota => 6,
+                ListColumn::UsedBytes | ListColumn::Available => 9,
+                ListColumn::Objects | ListColumn::Checked => 7,
+                ListColumn::Trend => TREND_MIN,
+                ListColumn::Message => MESSAGE_MIN,
+                ListColumn::Host => self.host.unwrap_or(0),
+            },
+        }
+    }
+}
+
+/// The inner width at which `plan_columns` shows every column of `wanted` (the id at its
+/// natural width, the others at their least): what the layout gives the list on a screen wide
+/// enough for it.
+pub fn full_width(wanted: &[ListColumn], rows: &[Row], any_marked: bool) -> u16 {
+    let widths = Widths::of(rows, any_marked);
+    let shown: Vec<ListColumn> = ListColumn::ALL
+        .into_iter()
+        .filter(|c| matches!(c, ListColumn::Health | ListColumn::Id) || wanted.contains(c))
+        .filter(|c| *c != ListColumn::Host || widths.host.is_some())
+        .collect();
+    shown
+        .iter()
+        .map(|c| widths.fixed(Shown::Column(*c)))
+        .sum::<u16>()
+        + SPACING * (shown.len().saturating_sub(1) as u16)
+}
+
 /// The columns that fit `width` (the list's inner width), left to right, with their widths.
 /// The health and the id always; then, as the width allows, the fuller of used and quota, the
 /// response time, used and quota apart, the kind (so narrowing drops the kind first), and the
@@ -139,46 +216,16 @@ pub fn plan_columns(
     any_marked: bool,
 ) -> Vec<(Shown, u16)> {
     let wants = |c: ListColumn| wanted.contains(&c);
-    let unsupported = rows
-        .iter()
-        .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
-    // "· unsupported" is the one label longer than ten cells: widen only when it is shown.
-    let health = if unsupported { 13 } else { 10 };
-    let marks = if any_marked { 2 } else { 0 };
-    let longest_id = rows
-        .iter()
-        .map(|r| {
-            let stale = if r.stats.stale { 1 } else { 0 };
-            r.shown_id().chars().count() as u16 + stale
-        })
-        .max()
-        .unwrap_or(2);
-    // The fleet view's host column: as wide as the longest host, within bounds.
-    let host_width = rows
-        .iter()
-        .filter_map(|r| r.host.as_ref())
-        .map(|h| h.chars().count() as u16)
-        .max()
-        .map(|w| w.clamp(6, HOST_CAP));
-    let id_natural = (longest_id + marks).clamp(8, ID_CAP);
+    let widths = Widths::of(rows, any_marked);
+    let Widths {
+        marks,
+        longest_id,
+        id_natural,
+        host: host_width,
+        ..
+    } = widths;
     let id_min = id_natural.min(ID_MIN);
-    let fixed = |shown: Shown| -> u16 {
-        match shown {
-            Shown::Fullest => 7,
-            Shown::Column(column) => match column {
-                ListColumn::Health => health,
-                ListColumn::Id => id_natural,
-                ListColumn::Kind => 12,
-                ListColumn::Response => 6,
-                ListColumn::Used | ListColumn::Quota => 6,
-                ListColumn::UsedBytes | ListColumn::Available => 9,
-                ListColumn::Objects | ListColumn::Checked => 7,
-                ListColumn::Trend => TREND_MIN,
-                ListColumn::Message => MESSAGE_MIN,
-                ListColumn::Host => host_width.unwrap_or(0),
-            },
-        }
-    };
+    let fixed = |shown: Shown| widths.fixed(shown);
     let used = |shown: &[Shown], id: u16| -> u16 {
         shown
             .iter()
@@ -436,12 +483,16 @@ fn figure_cell(
     Cell::from(text).style(style)
 }
 
+/// Whether any visible row has the alert mark before its id (its column is kept for all).
+pub fn any_marked(app: &App) -> bool {
+    app.backends
+        .visible()
+        .any(|row| app.alerts.in_alert(&row.stats, app.now))
+}
+
 /// The columns as the list in `area` draws them now.
 fn plan_for(app: &App, area: Rect) -> (Vec<(Shown, u16)>, bool) {
-    let any_marked = app
-        .backends
-        .visible()
-        .any(|row| app.alerts.in_alert(&row.stats, app.now));
+    let any_marked = any_marked(app);
     let plan = plan_columns(
         area.width.saturating_sub(2),
         &app.list_columns,
@@ -852,6 +903,30 @@ mod tests {
                 .unwrap()
                 .1;
             assert!(id <= ID_CAP, "the id is capped: {id}");
+        }
+    }
+
+    #[test]
+    fn at_its_full_width_the_plan_shows_every_wanted_column_exactly() {
+        let rows = vec![row("garage-bucket-01", 10, &[])];
+        for wanted in [
+            ListColumn::ALL.to_vec(),
+            vec![ListColumn::Health, ListColumn::Quota, ListColumn::Objects],
+            vec![ListColumn::Id, ListColumn::Trend, ListColumn::Message],
+        ] {
+            for marked in [false, true] {
+                let width = full_width(&wanted, &rows, marked);
+                let plan = plan_columns(width, &wanted, &rows, marked);
+                for column in wanted.iter().filter(|c| **c != ListColumn::Host) {
+                    assert!(
+                        plan.iter().any(|(s, _)| *s == Shown::Column(*column)),
+                        "{column:?} at {width}: {plan:?}"
+                    );
+                }
+                let used: u16 =
+                    plan.iter().map(|(_, w)| *w).sum::<u16>() + SPACING * (plan.len() as u16 - 1);
+                assert_eq!(used, width, "{plan:?}");
+            }
         }
     }
 
