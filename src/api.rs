@@ -45,6 +45,10 @@ pub enum ApiError {
     Field(#[from] FieldError),
     #[error(transparent)]
     Setting(#[from] settings::SettingError),
+    /// Asked for what the backend cannot do (a write check of a kind without one): refused
+    /// before anything ran.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl ApiError {
@@ -52,7 +56,7 @@ impl ApiError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             ApiError::Store(err) => err.is_bad_input(),
-            ApiError::Field(_) | ApiError::Setting(_) => true,
+            ApiError::Field(_) | ApiError::Setting(_) | ApiError::Refused(_) => true,
         }
     }
 }
@@ -299,13 +303,21 @@ impl Api {
     }
 
     /// Tests a saved backend now, with the kind's write check after the reads (never reused:
-    /// it is asked for on purpose). Kept as the backend's last test result.
+    /// it is asked for on purpose). Kept as the backend's last test result. A kind without a
+    /// write check is refused before anything runs: a FAIL kept for it would make a healthy
+    /// backend's `backend test --cached` fail.
     pub async fn test_backend_writing(
         &self,
         id: &str,
         ctx: &ProbeContext,
     ) -> ApiResult<TestReport> {
         let backend = self.store.get_backend(id)?;
+        if let Some(reason) = crate::backends::Kind::write_check_refusal(backend.kind()) {
+            return Err(ApiError::Refused(format!(
+                "backend '{}': {reason}; test it without the write check",
+                crate::text::sanitize(id, 80)
+            )));
+        }
         let report = poll::test_with(ctx, id, backend.config(), true).await;
         self.keep_test(id, &report);
         Ok(report)

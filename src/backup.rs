@@ -7,7 +7,8 @@
 //! ```json
 //! {"format": "ipfs-kit-tui-backup", "version": 1, "exported_at": "...", "tool_version": "...",
 //!  "include_secrets": false,
-//!  "secrets_left_out": {"ID": ["/config/secret_key"]}, "settings_left_out": ["api_token"],
+//!  "secrets_left_out": {"ID": ["/config/secret_key"]},
+//!  "secret_hints": {"ID": {"/config/secret_key": "••••XYZ"}}, "settings_left_out": ["api_token"],
 //!  "global_settings": {...as stored...}, "backends": {"ID": {...the backend file as stored...}}}
 //! ```
 //!
@@ -21,6 +22,10 @@
 //!   backend's object. `env:NAME` references are kept: they name where a secret is and hold
 //!   none. Setting keys that look secret (none of ours) are left out whole and listed in
 //!   `settings_left_out`.
+//! - `secret_hints` (optional: a reader of version 1 that predates it ignores it) gives, for
+//!   each secret left out, the masked form the screen shows (`secret::mask`: `••••` and at most
+//!   the last 3 characters of a long secret), so that whoever restores knows which key to
+//!   supply; `import` prints it beside each missing field.
 //! - On import, a backend that exists here and is replaced keeps the secrets it has here for
 //!   the fields left out of the file (when it is of the same kind). A backend added without
 //!   its secrets is added as it is, and the import says loudly which secrets to set: the
@@ -266,6 +271,15 @@ fn setting_holds_secret(key: &str, value: &Value) -> bool {
     !removed.is_empty()
 }
 
+/// The hint a backup keeps for a secret it leaves out: what the screen shows of it (`••••`
+/// and at most its last 3 characters), never more.
+fn mask_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => secret::mask(text),
+        _ => secret::mask(""),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Export
 
@@ -290,13 +304,24 @@ pub fn export(store: &Store, include_secrets: bool) -> Result<Export, StoreError
     let listing = store.list_backends();
     let mut backends = Map::new();
     let mut secrets_left_out = Map::new();
+    let mut secret_hints = Map::new();
     let mut count = 0;
     for backend in listing.backends {
         let mut doc = backend.doc;
         if !include_secrets {
+            let original = doc.clone();
             let removed = strip_secrets(&mut doc);
             if !removed.is_empty() {
                 count += removed.len();
+                let hints: Map<String, Value> = removed
+                    .iter()
+                    .map(|pointer| {
+                        let hint = value_at(&original, pointer)
+                            .map_or_else(|| mask_of(&Value::Null), mask_of);
+                        (pointer.clone(), Value::String(hint))
+                    })
+                    .collect();
+                secret_hints.insert(backend.id.clone(), Value::Object(hints));
                 secrets_left_out.insert(backend.id.clone(), json!(removed));
             }
         }
@@ -322,6 +347,7 @@ pub fn export(store: &Store, include_secrets: bool) -> Result<Export, StoreError
         "tool_version": env!("CARGO_PKG_VERSION"),
         "include_secrets": include_secrets,
         "secrets_left_out": secrets_left_out,
+        "secret_hints": secret_hints,
         "settings_left_out": settings_left_out,
         "global_settings": global_settings,
         "backends": backends,
@@ -365,6 +391,8 @@ pub struct BackupBackend {
     pub doc: Map<String, Value>,
     /// Where its secrets were (JSON pointers into `doc`), when they were left out.
     pub secrets_left_out: Vec<String>,
+    /// The masked form of each secret left out (`••••XYZ`), by pointer, when the file has it.
+    pub secret_hints: BTreeMap<String, String>,
     /// What is missing from a config that is otherwise valid (the Python library's demo
     /// backends are incomplete): imported as it is, with a warning.
     pub incomplete: Option<String>,
@@ -495,6 +523,17 @@ impl Backup {
                 Map::new()
             }
         };
+        let mut hints = match top.shift_remove("secret_hints") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => map,
+            Some(other) => {
+                problems.push(format!(
+                    "\"secret_hints\" is {}, not an object",
+                    crate::store::fsio::json_kind(&other)
+                ));
+                Map::new()
+            }
+        };
         let documents = match top.shift_remove("backends") {
             Some(Value::Object(map)) => map,
             None => Map::new(),
@@ -509,7 +548,8 @@ impl Backup {
         let mut backends = Vec::with_capacity(documents.len());
         for (id, doc) in documents {
             let pointers = left_out.shift_remove(&id);
-            match check_backend(&id, doc, pointers) {
+            let backend_hints = hints.shift_remove(&id);
+            match check_backend(&id, doc, pointers, backend_hints) {
                 Ok(backend) => backends.push(backend),
                 Err(mut found) => problems.append(&mut found),
             }
@@ -517,6 +557,12 @@ impl Backup {
         for id in left_out.keys() {
             problems.push(format!(
                 "\"secrets_left_out\" names backend '{}', which the file does not hold",
+                crate::text::sanitize(id, 80)
+            ));
+        }
+        for id in hints.keys() {
+            problems.push(format!(
+                "\"secret_hints\" names backend '{}', which the file does not hold",
                 crate::text::sanitize(id, 80)
             ));
         }
@@ -548,6 +594,7 @@ fn check_backend(
     id: &str,
     doc: Value,
     pointers: Option<Value>,
+    hints: Option<Value>,
 ) -> Result<BackupBackend, Vec<String>> {
     let shown = crate::text::sanitize(id, 80);
     let mut problems = Vec::new();
@@ -571,6 +618,19 @@ fn check_backend(
                 "backend '{shown}': its \"secrets_left_out\" entry is not a list of JSON pointers"
             ));
             Vec::new()
+        }
+    };
+    let secret_hints = match hints {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(map)) if map.values().all(Value::is_string) => map
+            .into_iter()
+            .filter_map(|(pointer, hint)| hint.as_str().map(|hint| (pointer, hint.to_string())))
+            .collect(),
+        Some(_) => {
+            problems.push(format!(
+                "backend '{shown}': its \"secret_hints\" entry is not an object of masked values"
+            ));
+            BTreeMap::new()
         }
     };
     let Value::Object(doc) = doc else {
@@ -634,6 +694,7 @@ fn check_backend(
         id: id.to_string(),
         doc,
         secrets_left_out,
+        secret_hints,
         incomplete,
     })
 }
@@ -750,6 +811,8 @@ pub struct BackendStep {
     pub doc: Map<String, Value>,
     /// Secrets (JSON pointers) it will lack: left out of the file and not here either.
     pub missing_secrets: Vec<String>,
+    /// The backup's masked form of each of them, where it has one.
+    pub secret_hints: BTreeMap<String, String>,
     /// What its config lacks besides (a warning).
     pub incomplete: Option<String>,
 }
@@ -860,8 +923,18 @@ pub fn plan(backup: &Backup, here: &Here, replace: bool) -> Plan {
                 }
             }
         };
+        let secret_hints = missing_secrets
+            .iter()
+            .filter_map(|pointer| {
+                backend
+                    .secret_hints
+                    .get(pointer)
+                    .map(|hint| (pointer.clone(), hint.clone()))
+            })
+            .collect();
         plan.backends.push(BackendStep {
             id: backend.id.clone(),
+            secret_hints,
             incomplete: action
                 .writes()
                 .then(|| backend.incomplete.clone())
@@ -962,10 +1035,21 @@ impl Plan {
         let mut warnings = Vec::new();
         for step in self.backends.iter().filter(|s| s.action.writes()) {
             if !step.missing_secrets.is_empty() {
+                // Each with the masked form the backup kept (`access_key ••••XYZ`): which key
+                // to supply, without the key.
                 let fields: Vec<String> = step
                     .missing_secrets
                     .iter()
-                    .map(|p| pointer_label(p))
+                    .map(|p| match step.secret_hints.get(p) {
+                        Some(hint) => {
+                            format!(
+                                "{} (was {})",
+                                pointer_label(p),
+                                crate::text::sanitize(hint, 16)
+                            )
+                        }
+                        None => pointer_label(p),
+                    })
                     .collect();
                 let settable: Vec<String> = step
                     .missing_secrets
@@ -1399,6 +1483,61 @@ mod tests {
             warnings,
             vec!["backend hf has no value for token (left out of the backup): set them with: ipfs-kit-tui backend set hf token=..."]
         );
+    }
+
+    #[test]
+    fn an_export_without_secrets_keeps_their_masked_hints_and_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path().join("home")).unwrap();
+        let access = "AKIAEXAMPLEACCESSKEYXYZ";
+        let short = "SHORTKEY";
+        store
+            .create_backend(
+                "media",
+                map(
+                    json!({"type": "s3", "endpoint": "http://127.0.0.1:3900", "bucket": "media",
+                    "access_key": access, "secret_key": short}),
+                ),
+            )
+            .unwrap();
+        let exported = export(&store, false).unwrap();
+        let document = &exported.document;
+        assert_eq!(
+            document["secret_hints"]["media"],
+            json!({"/config/access_key": "••••XYZ", "/config/secret_key": "••••"}),
+            "what the screen shows: the last 3 of a long secret, nothing of a short one"
+        );
+        let text = String::from_utf8(crate::store::fsio::to_json_bytes(document).unwrap()).unwrap();
+        for secret in [access, short] {
+            let chars: Vec<char> = secret.chars().collect();
+            for window in chars.windows(4) {
+                let piece: String = window.iter().collect();
+                assert!(
+                    !text.contains(&piece),
+                    "{piece} of a secret in the file:\n{text}"
+                );
+            }
+        }
+        // Read back (a reader that predates the field ignores it), the import names each
+        // missing secret with its hint.
+        let backup = Backup::from_value(document.clone(), "b.json").unwrap();
+        let warnings = plan(&backup, &Here::nothing(), false).warnings();
+        assert_eq!(
+            warnings,
+            vec![
+                "backend media has no value for access_key (was ••••XYZ), secret_key (was ••••) \
+                  (left out of the backup): set them with: ipfs-kit-tui backend set media \
+                  access_key=... secret_key=..."
+            ]
+        );
+        // With the secrets, no hints.
+        let full = export(&store, true).unwrap();
+        assert_eq!(full.document["secret_hints"], json!({}));
+        // A malformed entry is named, like every other problem of the file.
+        let mut bad = document.clone();
+        bad["secret_hints"]["media"] = json!(["••••XYZ"]);
+        let err = Backup::from_value(bad, "b.json").unwrap_err().to_string();
+        assert!(err.contains("\"secret_hints\" entry"), "{err}");
     }
 
     #[test]

@@ -329,8 +329,12 @@ pub fn unpolled_health(backend: &BackendDoc) -> Option<Health> {
 
 /// Marks the stats of a backend that is not polled: its figures (if it ever had any) are old,
 /// and say so; one that never had any is not "stale", there is nothing to be stale.
-pub fn mark_unpolled(stats: &mut BackendStats, health: Health) {
+pub fn mark_unpolled(stats: &mut BackendStats, mut health: Health) {
     let had_figures = stats.updated_at.is_some();
+    // Switched off is not "never checked": the last check's time stays, with its age.
+    if health.checked_at.is_none() {
+        health.checked_at = stats.health.checked_at.take();
+    }
     stats.health = health;
     stats.alerts.clear();
     stats.stale = had_figures;
@@ -577,6 +581,28 @@ pub async fn test_with(
 mod tests {
     use super::*;
     use crate::stats::Figures;
+
+    #[test]
+    fn a_backend_switched_off_keeps_the_time_of_its_last_check() {
+        let at = "2026-11-24T12:00:00+00:00";
+        let mut stats = BackendStats {
+            health: Health {
+                status: HealthStatus::Healthy,
+                checked_at: Some(at.into()),
+                ..Health::default()
+            },
+            updated_at: Some(at.into()),
+            ..BackendStats::default()
+        };
+        mark_unpolled(&mut stats, Health::disabled());
+        assert_eq!(stats.health.status, HealthStatus::Disabled);
+        assert_eq!(stats.health.checked_at.as_deref(), Some(at));
+        assert!(stats.stale);
+        // Never checked stays never checked.
+        let mut never = BackendStats::default();
+        mark_unpolled(&mut never, Health::disabled());
+        assert_eq!(never.health.checked_at, None);
+    }
 
     fn run(complete: bool, resume: Option<Value>, count: u64) -> InventoryRun {
         let mut figures = Figures::default();

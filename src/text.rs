@@ -154,6 +154,38 @@ pub fn bytes(n: u64) -> String {
     humansize::format_size(n, humansize::BINARY)
 }
 
+/// A filesystem's space as it must be read, phrase by phrase: `21.30 GiB used`, `69.57 GiB
+/// free of 90.87 GiB usable`, `(disk 251.97 GiB)`. Used and free are against what can be
+/// written (used + available, as `df` counts it); the disk's size is said apart, and only when
+/// it differs: blocks kept for root are in neither figure, so used + available is not the disk.
+pub fn filesystem_phrases(used: u64, available: u64, total: Option<u64>) -> Vec<String> {
+    let usable = used.saturating_add(available);
+    let mut phrases = vec![
+        format!("{} used", bytes(used)),
+        format!("{} free of {} usable", bytes(available), bytes(usable)),
+    ];
+    if let Some(total) = total.filter(|total| *total != usable) {
+        phrases.push(format!("(disk {})", bytes(total)));
+    }
+    phrases
+}
+
+/// [`filesystem_phrases`] on one line: `21.30 GiB used · 69.57 GiB free of 90.87 GiB usable
+/// (disk 251.97 GiB)`.
+pub fn filesystem_space(used: u64, available: u64, total: Option<u64>) -> String {
+    let mut phrases = filesystem_phrases(used, available, total).into_iter();
+    let mut line = phrases.next().unwrap_or_default();
+    if let Some(free) = phrases.next() {
+        line.push_str(" · ");
+        line.push_str(&free);
+    }
+    for disk in phrases {
+        line.push(' ');
+        line.push_str(&disk);
+    }
+    line
+}
+
 /// A byte count for a narrow column: `91.6MiB`, `512B`.
 pub fn bytes_compact(n: u64) -> String {
     let options = humansize::FormatSizeOptions::from(humansize::BINARY)
@@ -196,6 +228,26 @@ pub fn count(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::sanitize;
+
+    #[test]
+    fn a_filesystem_says_used_and_free_of_what_is_usable_and_the_disk_apart() {
+        const GIB: u64 = 1 << 30;
+        // The operator's disk: 251.97 GiB, of which 90.87 GiB can be written by everyone.
+        let (used, available, total) = (21_496_094_720, 75_070_078_976, 270_553_174_016);
+        assert_eq!(
+            super::filesystem_space(used, available, Some(total)),
+            "20.02 GiB used · 69.91 GiB free of 89.93 GiB usable (disk 251.97 GiB)"
+        );
+        assert_eq!(
+            super::filesystem_space(GIB, GIB, Some(2 * GIB)),
+            "1 GiB used · 1 GiB free of 2 GiB usable",
+            "no blocks kept back: the disk is what is usable"
+        );
+        assert_eq!(
+            super::filesystem_phrases(GIB, GIB, None),
+            ["1 GiB used", "1 GiB free of 2 GiB usable"]
+        );
+    }
 
     #[test]
     fn strips_escape_sequences_and_controls() {

@@ -306,11 +306,29 @@ fn without_secrets_none_is_in_the_file_nor_in_the_restored_home() {
     let (stdout, stderr) = ok(&target, &["import", path_str(&file)]);
     secrets.assert_none_in("the restored home", &all_text(&target));
     secrets.assert_none_in("the import's output", &format!("{stdout}{stderr}"));
+    // Each missing secret with the masked form the screen shows, kept in the backup.
+    let hint = |secret: &str| format!("••••{}", &secret[secret.len() - 3..]);
+    assert_eq!(
+        backup["secret_hints"]["s3main"],
+        json!({"/config/access_key": hint(&secrets.access_key),
+               "/config/secret_key": hint(&secrets.secret_key)})
+    );
     assert!(
-        stderr.contains(
-            "warning: backend s3main has no value for access_key, secret_key (left out of the backup): set them with: ipfs-kit-tui backend set s3main access_key=... secret_key=..."
-        ),
+        stderr.contains(&format!(
+            "warning: backend s3main has no value for access_key (was {}), secret_key (was {}) (left out of the backup): set them with: ipfs-kit-tui backend set s3main access_key=... secret_key=...",
+            hint(&secrets.access_key),
+            hint(&secrets.secret_key)
+        )),
         "{stderr}"
+    );
+    // A dry run says the same.
+    let (_, dry) = ok(
+        &dir.path().join("elsewhere"),
+        &["import", path_str(&file), "--dry-run"],
+    );
+    assert!(
+        dry.contains(&format!("access_key (was {})", hint(&secrets.access_key))),
+        "{dry}"
     );
     assert!(stderr.contains("backend set hub token=..."), "{stderr}");
     assert!(

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod home_support;
+mod support;
 
 use std::fs;
 use std::path::Path;
@@ -552,4 +553,135 @@ fn the_write_check_is_opt_in_leaves_nothing_and_is_refused_where_there_is_none()
     let refused = run(&home, &["backend", "test", "k", "--write"]);
     assert_eq!(refused.code, Some(2), "{refused:#?}");
     assert!(refused.stderr.contains("no write check"), "{refused:#?}");
+}
+
+#[test]
+fn alerts_names_each_rule_as_the_json_and_the_hooks_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = &dir.path().join("home");
+    run(home, &["backend", "list"]).ok();
+    let at = "2026-11-24T12:00:00+00:00";
+    let alerts = json!({"key": "alerts", "updated": at, "value": [
+        {"backend": "local", "rule": "error_rate", "message": "40% of the last 10 polls failed",
+         "raised_at": at, "cleared_at": null},
+        {"backend": "local", "rule": "credentials", "message": "credentials rejected",
+         "raised_at": at, "cleared_at": null}]});
+    fs::write(home.join("metadata/alerts.json"), alerts.to_string()).expect("write");
+    let listed = run(home, &["alerts"]).ok();
+    assert!(listed.stdout.contains(" error_rate "), "{listed:#?}");
+    assert!(!listed.stdout.contains("errorrate"), "{listed:#?}");
+    let json = run(home, &["alerts", "--json"]).ok().json();
+    let rules: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"error_rate"), "{rules:?}");
+}
+
+#[test]
+fn settings_set_brings_the_index_in_step_in_the_same_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    run(home, &["backend", "list"]).ok();
+    // A Python process saved its copy of main.json without the entry of a backend we added.
+    std::fs::write(
+        home.join("backends/orphan.json"),
+        r#"{"id":"orphan","updated":"2025-07-28T10:11:12","config":{"type":"local","enabled":false,"path":"/tmp"}}"#,
+    )
+    .unwrap();
+    let main_json = home.join("config/main.json");
+    let main = || -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(&main_json).unwrap()).unwrap()
+    };
+    assert!(main()["backends"].get("orphan").is_none());
+    run(home, &["settings", "set", "refresh_secs", "7"]).ok();
+    let main = main();
+    assert_eq!(main["global_settings"]["refresh_secs"], 7);
+    assert_eq!(main["backends"]["orphan"]["type"], "local");
+    assert_eq!(main["backends"]["orphan"]["enabled"], false);
+    assert_eq!(
+        main["backends"]["local"]["type"], "local",
+        "the others stay"
+    );
+}
+
+/// An rclone remote control that answers (a fixture): the kind has no write check.
+fn answering_rcd() -> support::Fixture {
+    support::Fixture::start(|request| match request.path.as_str() {
+        "/core/version" => support::Reply::json(200, json!({"version": "v1.60.1"})),
+        "/operations/about" => {
+            support::Reply::json(200, json!({"total": 1000, "used": 400, "free": 600}))
+        }
+        _ => support::Reply::empty(404),
+    })
+}
+
+#[test]
+fn a_refused_write_test_keeps_nothing_and_cached_still_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let rcd = answering_rcd();
+    let url = format!("rc_url={}", rcd.url);
+    run(
+        home,
+        &[
+            "backend",
+            "add",
+            "remote",
+            "--type",
+            "rclone",
+            "--set",
+            &url,
+            "--set",
+            "remote=gdrive:",
+        ],
+    )
+    .ok();
+    let tested = run(home, &["backend", "test", "remote"]).ok();
+    assert!(tested.stdout.contains("PASS remote"), "{tested:#?}");
+    let refused = run(home, &["backend", "test", "remote", "--write"]);
+    assert_eq!(refused.code, Some(2), "{refused:#?}");
+    assert!(
+        refused.stderr.contains("kind rclone has no write check"),
+        "{refused:#?}"
+    );
+    // The console's `W` goes through the API: refused there too, before anything runs.
+    let store = ipfs_kit_tui::store::Store::open(home).unwrap().0;
+    let api = ipfs_kit_tui::api::Api::new(store);
+    let ctx = ipfs_kit_tui::probe::ProbeContext::new(std::time::Duration::from_secs(5)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let asked = runtime.block_on(api.test_backend_writing("remote", &ctx));
+    let err = asked.expect_err("a kind without a write check is refused");
+    assert!(err.is_bad_input(), "{err}");
+    assert!(err.to_string().contains("no write check"), "{err}");
+    // No FAIL was kept: the kept result is the passing one.
+    let cached = run(home, &["backend", "test", "remote", "--cached"]);
+    assert_eq!(cached.code, Some(0), "{cached:#?}");
+    assert!(cached.stdout.contains("a kept result: PASS"), "{cached:#?}");
+    assert!(!cached.stdout.contains("FAIL"), "{cached:#?}");
+}
+
+#[test]
+fn status_says_a_filesystems_used_and_free_of_what_is_usable_not_of_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = &dir.path().join("home");
+    let status = run(home, &["status"]).ok();
+    let row = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("local "))
+        .unwrap_or_default()
+        .to_string();
+    // `20.02 GiB used (22.1%) · 69.91 GiB free of 89.93 GiB usable (disk 251.97 GiB)`.
+    assert!(row.contains(" used ("), "{status:#?}");
+    assert!(
+        row.contains(" free of ") && row.contains(" usable"),
+        "{row}"
+    );
+    assert!(
+        !row.contains(" / "),
+        "used against an unnamed figure: {row}"
+    );
 }

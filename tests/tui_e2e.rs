@@ -343,6 +343,14 @@ fn add_test_remove_resize_quit() {
     console.wait_for("the first-run backend, healthy", PATIENCE, |s| {
         s.contents().contains("Backends") && line_with(s, &["✓ healthy", "local"])
     });
+    // The new home is said on screen, with its path, once.
+    let created = format!("created a new home at {}", home.display());
+    assert_eq!(
+        console.contents().matches(&created).count(),
+        1,
+        "{}",
+        console.contents()
+    );
 
     // Add a `local` backend through the kind chooser and the form.
     console.send(b"a");
@@ -368,8 +376,7 @@ fn add_test_remove_resize_quit() {
         !s.contents().contains("Add local backend") && line_with(s, &["✓ healthy", "scratch"])
     });
 
-    // Select it (ids sort: local, scratch) and test it.
-    console.send(b"j");
+    // It is the selection as soon as it is listed (no key needed); test it.
     console.wait_for("the figures of scratch in its detail", PATIENCE, |s| {
         s.contents().contains("scratch (local)")
             && line_with(s, &["Files", "1", "largest 2.93 KiB", "total 2.93 KiB"])
@@ -662,9 +669,9 @@ fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
     let endpoint = format!("127.0.0.1:{port}");
     console.wait_for("all down, marked and counted", PATIENCE, |s| {
         s.contents().contains("3 alerts (A)")
-            && line_with(s, &["▲ kubo-a"])
-            && line_with(s, &["▲ kubo-b"])
-            && line_with(s, &["▲ zz-gone"])
+            && line_with(s, &["◆ kubo-a"])
+            && line_with(s, &["◆ kubo-b"])
+            && line_with(s, &["◆ zz-gone"])
     });
     console.wait_for("one message line for both kubo nodes", PATIENCE, |s| {
         line_with(s, &["down: 2 backends at", &endpoint, "(kubo-a, kubo-b)"])
@@ -701,7 +708,7 @@ fn alerts_of_one_server_are_grouped_acknowledged_and_silenced_from_the_view() {
         let text = s.contents();
         !text.contains("Alerts (Esc closes)")
             && !text.contains("alerts (A)")
-            && !line_with(s, &["▲ kubo"])
+            && !line_with(s, &["◆ kubo"])
             && line_with(s, &["kubo-a"])
     });
     console.send(b"q");

@@ -324,6 +324,25 @@ fn health_has_a_word_and_a_colour_and_no_colour_means_none() {
 }
 
 #[test]
+fn a_filesystem_says_used_and_free_of_what_is_usable_and_the_disk_apart() {
+    let mut app = app(false);
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Char('j')); // local: a filesystem with blocks kept for root
+    }
+    let terminal = render(&mut app, 120, 40, plain());
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("local (local)"), "{text}");
+    for phrase in [
+        "13.11 GiB used",
+        "77.76 GiB free of 90.87 GiB usable",
+        "(disk 251.97 GiB)",
+    ] {
+        assert!(text.contains(phrase), "{phrase}:\n{text}");
+    }
+    insta::assert_snapshot!("detail_filesystem_120x40", terminal.backend());
+}
+
+#[test]
 fn unknown_figures_are_shown_as_unknown_not_zero() {
     let mut app = app(false);
     // Select lotus: never polled.
@@ -522,7 +541,7 @@ fn alerts_are_marked_in_the_list_and_listed_in_their_view() {
             .collect()
     };
     let y = (0..buffer.area.height)
-        .find(|&y| line_at(y).contains("▲ kubo-main"))
+        .find(|&y| line_at(y).contains("◆ kubo-main"))
         .unwrap();
     let line = line_at(y);
     let x = |pos: usize| line[..pos].chars().count() as u16;
@@ -538,7 +557,17 @@ fn alerts_are_marked_in_the_list_and_listed_in_their_view() {
         "used: no alert, dimmed"
     );
     assert_eq!(buffer[(quota, y)].fg, Color::Yellow, "quota in alert");
-    assert_eq!(fg_of(&terminal, "▲ kubo-main"), Some(Color::Yellow));
+    assert_eq!(fg_of(&terminal, "◆ kubo-main"), Some(Color::Yellow));
+
+    // Under --ascii the mark is a glyph of its own too: `!` is degraded.
+    let mut ascii = self::app(false);
+    with_alerts(&mut ascii);
+    let terminal = render(&mut ascii, 120, 40, Theme::new(ColorDepth::None, true));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("@ kubo-main"), "{text}");
+    assert!(text.contains("! degraded"), "{text}");
+    assert!(!text.contains("! kubo-main"), "{text}");
+    insta::assert_snapshot!("alerts_list_ascii_120x40", terminal.backend());
 }
 
 /// The fleet view: two hosts answering (one backend id on both) and one whose scrape fails.
@@ -821,4 +850,117 @@ fn a_home_that_cannot_be_written_is_said_on_the_summary_line_until_it_can() {
         "{text}"
     );
     assert!(text.contains("the home can be written again"), "{text}");
+}
+
+/// Two ids that share their first ten characters, and a long one seen from afar.
+fn lookalike_app() -> App {
+    let mut app = App::new(NOW, false, false);
+    let row = |id: &str| {
+        let mut stats = stats(id, "s3", HealthStatus::Healthy);
+        stats.quota = Quota::bytes(Some(1_000), Some(400), QuotaSource::Garage);
+        stats.performance.avg_response_time = Some(9.0);
+        Row {
+            stats,
+            history: Vec::new(),
+            host: None,
+        }
+    };
+    let mut old = row("s3-archive-old");
+    old.stats.stale = true;
+    app.update(Msg::Snapshot {
+        rows: vec![
+            row("s3-archive"),
+            old,
+            row("a-backend-with-a-very-long-name-indeed"),
+        ],
+        problems: Vec::new(),
+    });
+    app.messages.clear();
+    app
+}
+
+#[test]
+fn an_id_cut_to_its_column_ends_with_an_ellipsis() {
+    for (ascii, name, ellipsis) in [
+        (false, "lookalikes_40x12", "…"),
+        (true, "lookalikes_ascii_40x12", "..."),
+    ] {
+        let mut app = lookalike_app();
+        let terminal = render(&mut app, 40, 12, Theme::new(ColorDepth::None, ascii));
+        let text = format!("{}", terminal.backend());
+        // The rows by id: a-backend-…, s3-archive, s3-archive-old.
+        let rows: Vec<&str> = text.lines().filter(|l| l.contains(" healthy ")).collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        assert!(
+            rows[0].contains("a-backend") && rows[0].contains(ellipsis),
+            "{text}"
+        );
+        assert!(
+            rows[1].contains("s3-archive ") && !rows[1].contains(ellipsis),
+            "{text}"
+        );
+        // Cut, it says so (and keeps its stale mark): it never reads as s3-archive.
+        assert!(rows[2].contains(&format!("{ellipsis}*")), "{text}");
+        assert!(!rows[2].contains("s3-archive "), "{text}");
+        insta::assert_snapshot!(name, terminal.backend());
+    }
+}
+
+/// Fifty backends of every kind, ids up to 24 characters, some down with a message.
+fn fifty_app() -> App {
+    let mut app = App::new(NOW, false, false);
+    let kinds = ["s3", "ipfs", "local", "rclone", "ipfs_cluster"];
+    let rows = (0..50)
+        .map(|i| {
+            let kind = kinds[i % kinds.len()];
+            let status = match i % 7 {
+                3 => HealthStatus::Down,
+                5 => HealthStatus::Degraded,
+                _ => HealthStatus::Healthy,
+            };
+            let mut stats = stats(&format!("{kind}-store-{i:02}-eu-west"), kind, status);
+            if status == HealthStatus::Down {
+                stats.health.message = Some("connection refused by 10.0.0.5:3900".into());
+            }
+            stats.storage = Storage::filesystem(
+                Some(1_000_000_000),
+                Some(10_000_000 * i as u64),
+                Some(900_000_000 - 10_000_000 * i as u64),
+            );
+            stats.performance.avg_response_time = Some(3.0 + i as f64);
+            Row {
+                stats,
+                history: history(40),
+                host: None,
+            }
+        })
+        .collect();
+    app.update(Msg::Snapshot {
+        rows,
+        problems: Vec::new(),
+    });
+    app.messages.clear();
+    app
+}
+
+#[test]
+fn at_200x50_fifty_backends_show_every_column_beside_the_detail() {
+    let mut app = fifty_app();
+    let terminal = render(&mut app, 200, 50, plain());
+    let text = format!("{}", terminal.backend());
+    let header = text
+        .lines()
+        .find(|l| l.contains("HEALTH"))
+        .unwrap_or_default()
+        .to_string();
+    for column in [
+        "KIND", "RESP", "USED", "QUOTA", "BYTES", "AVAIL", "OBJECTS", "CHECKED", "TREND", "MESSAGE",
+    ] {
+        assert!(header.contains(column), "{column} missing: {header}");
+    }
+    // The message is there, cut to its column with an ellipsis.
+    assert!(text.contains("connection refused…"), "{text}");
+    // The detail is still beside it.
+    assert!(text.contains("(ipfs) "), "{text}");
+    insta::assert_snapshot!("fifty_200x50", terminal.backend());
 }

@@ -93,6 +93,25 @@ impl Kind {
         self.fields().find(|f| f.name == name)
     }
 
+    /// Why a write check of a backend of kind `name` (its `type`) is refused before anything
+    /// runs, naming the kinds that have one; `None` when the kind has one. Pure: the console
+    /// asks it on a key press.
+    pub fn write_check_refusal(name: &str) -> Option<String> {
+        if Kind::parse(name).is_ok_and(|kind| kind.spec().has_write_check()) {
+            return None;
+        }
+        let with: Vec<&str> = Kind::ALL
+            .into_iter()
+            .filter(|kind| kind.spec().has_write_check())
+            .map(Kind::as_str)
+            .collect();
+        Some(format!(
+            "kind {} has no write check (kinds with one: {})",
+            crate::text::sanitize(name, 30),
+            with.join(", ")
+        ))
+    }
+
     /// Rules that span fields (a password needs a user, ...).
     fn check_combination(self, config: &Map<String, Value>) -> Result<(), FieldError> {
         self.spec().check_combination(config)

@@ -142,21 +142,11 @@ fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             if write {
                 // Said before anything runs: a kind without a write check cannot be asked for one.
                 let backend = api.get_backend(&id)?;
-                match Kind::parse(backend.kind()) {
-                    Ok(kind) if kind.spec().has_write_check() => {}
-                    _ => {
-                        let with: Vec<&str> = Kind::ALL
-                            .into_iter()
-                            .filter(|k| k.spec().has_write_check())
-                            .map(Kind::as_str)
-                            .collect();
-                        return Err(CliError::usage(format!(
-                            "backend '{}' is of kind {}, which has no write check (kinds with one: {}); run without --write",
-                            sanitize(&id, 80),
-                            sanitize(backend.kind(), 30),
-                            with.join(", ")
-                        )));
-                    }
+                if let Some(reason) = Kind::write_check_refusal(backend.kind()) {
+                    return Err(CliError::usage(format!(
+                        "backend '{}': {reason}; run without --write",
+                        sanitize(&id, 80)
+                    )));
                 }
             }
             super::status::test(&api, &id, json, cached, write)

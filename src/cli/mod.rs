@@ -352,7 +352,9 @@ pub fn run_console(cli: &Cli) -> CliResult {
     if let Some(url) = &cli.fleet {
         return run_fleet(cli, url, config);
     }
-    let store = open(cli.home.as_deref())?;
+    // What a first run created is said in the console's messages, not on stderr (which the
+    // console's screen covers).
+    let (store, first_run) = open_noting(cli.home.as_deref())?;
     let options = crate::tui::Options {
         refresh: cli.refresh,
         lite: cli.lite,
@@ -361,7 +363,8 @@ pub fn run_console(cli: &Cli) -> CliResult {
         read_only: cli.read_only,
         no_mouse: cli.no_mouse || !config.config.mouse,
     };
-    crate::tui::run(store, options, config).map_err(|e| CliError::failure(format!("{e:#}")))
+    crate::tui::run(store, options, config, first_run)
+        .map_err(|e| CliError::failure(format!("{e:#}")))
 }
 
 /// The fleet view: the URL given, else the `fleet_url` setting of the home (read, never created
@@ -409,21 +412,37 @@ fn run_fleet(cli: &Cli, url: &str, config: crate::tui::config::LoadedConfig) -> 
 /// backends) adds a `local` backend for the filesystem that holds the home, so there is
 /// something real to look at straight away.
 pub fn open(home: Option<&std::path::Path>) -> Result<Store, CliError> {
+    let (store, first_run) = open_noting(home)?;
+    if first_run.is_some() {
+        eprintln!(
+            "created {} with a 'local' backend for the filesystem that holds it",
+            store.home().display()
+        );
+    }
+    Ok(store)
+}
+
+/// `open`, saying what a first run created instead of printing it (for the console, which
+/// says it on its screen).
+pub fn open_noting(
+    home: Option<&std::path::Path>,
+) -> Result<(Store, Option<crate::tui::FirstRun>), CliError> {
     let home = store::resolve_home(home)?;
     let (store, report) = Store::open(&home)?;
     // Opening never writes: an index left out of step (a writer killed between its two
     // writes, another tool) is brought in step by the next command that writes anyway.
-    if report.created && store.list_backends().backends.is_empty() {
-        let path = home.to_string_lossy().into_owned();
-        let config = backends::new_config(Kind::Local, &[("path".into(), path)])?;
-        store.create_backend("local", config)?;
-        store.log("INFO", "first run: created the home with a 'local' backend");
-        eprintln!(
-            "created {} with a 'local' backend for the filesystem that holds it",
-            home.display()
-        );
+    if !report.created {
+        return Ok((store, None));
     }
-    Ok(store)
+    // A home that had backend files but no main.json is not new: nothing to announce.
+    if !store.list_backends().backends.is_empty() {
+        return Ok((store, None));
+    }
+    let path = home.to_string_lossy().into_owned();
+    let config = backends::new_config(Kind::Local, &[("path".into(), path)])?;
+    store.create_backend("local", config)?;
+    store.log("INFO", "first run: created the home with a 'local' backend");
+    Ok((store, Some(crate::tui::FirstRun { home })))
 }
 
 /// Opens a home that must exist already, for a command that only reads it (`export`): a home
@@ -462,5 +481,21 @@ fn split_assignment(text: &str) -> Result<(String, String), CliError> {
             "'{}': expected FIELD=VALUE",
             crate::text::sanitize(text, 80)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_run_that_creates_the_home_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let (store, first_run) = open_noting(Some(&home)).unwrap();
+        assert_eq!(first_run, Some(crate::tui::FirstRun { home: home.clone() }));
+        assert!(store.backend_exists("local"));
+        let (_, again) = open_noting(Some(&home)).unwrap();
+        assert_eq!(again, None, "said once: the next start finds the home");
     }
 }

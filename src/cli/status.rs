@@ -105,6 +105,17 @@ fn used_cell(stats: &BackendStats) -> String {
 }
 
 fn used_cell_now(stats: &BackendStats) -> String {
+    let storage = &stats.storage;
+    if let (Some(used), Some(available)) = (storage.used, storage.available) {
+        // A filesystem: used (its fullness as df counts it) and free of what is usable, the
+        // disk's size apart: used + available is not the size of the disk.
+        let mut phrases =
+            crate::text::filesystem_phrases(used, available, storage.total).into_iter();
+        let used = phrases.next().unwrap_or_default();
+        let percent = or_unknown(storage.usage_percent.map(|p| format!("{p:.1}%")));
+        let rest: Vec<String> = phrases.collect();
+        return format!("{used} ({percent}) · {}", rest.join(" "));
+    }
     match (stats.storage.used, stats.storage.total) {
         (Some(used), Some(total)) => format!(
             "{} / {} ({}%)",
@@ -398,7 +409,8 @@ pub fn alerts(store: &Store, as_json: bool) -> CliResult {
                 }
                 .to_string(),
                 sanitize(&a.backend, 64),
-                format!("{:?}", a.rule).to_lowercase(),
+                // The rule as every other output writes it (`error_rate`, as in --json and hooks).
+                a.rule.as_str().to_string(),
                 sanitize(&a.raised_at, 40),
                 sanitize(a.cleared_at.as_deref().unwrap_or(""), 40),
                 sanitize(&a.message, 120),

@@ -359,7 +359,7 @@ impl Store {
     }
 
     /// Reconciles `main`'s index with the backend files as they are now.
-    fn reconcile_index(&self, main: &mut Map<String, Value>) {
+    pub(super) fn reconcile_index(&self, main: &mut Map<String, Value>) {
         let listing = self.list_backends();
         let unreadable = unreadable_paths(&listing);
         if let Some(index) = object_entry(main, "backends") {

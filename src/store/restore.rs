@@ -104,7 +104,8 @@ impl RestoreSession<'_> {
     }
 
     /// Changes `global_settings` in `main.json` (one atomic write), keeping every other key of
-    /// the file and what another program writes meanwhile.
+    /// the file and what another program writes meanwhile, and brings the backend index in
+    /// step in that write (an import of settings alone is a write like any other).
     pub fn update_global_settings(
         &self,
         mut change: impl FnMut(&mut Map<String, Value>),
@@ -113,6 +114,7 @@ impl RestoreSession<'_> {
             if let Some(settings) = object_entry(main, "global_settings") {
                 change(settings);
             }
+            self.store.reconcile_index(main);
             Ok(())
         })
     }

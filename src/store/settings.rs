@@ -392,13 +392,16 @@ impl Store {
         Ok(Settings { raw })
     }
 
-    /// Writes one setting (already checked with [`parse`]), keeping every other key.
+    /// Writes one setting (already checked with [`parse`]), keeping every other key, and
+    /// brings the backend index in step in the same write, as every command that writes
+    /// `main.json` does (a library process may have saved an index without our entries).
     pub fn set_setting(&self, key: &str, value: Value) -> Result<()> {
         let _lock = self.lock_config()?;
         self.update_main(|main| {
             if let Some(settings) = super::config::object_entry(main, "global_settings") {
                 settings.insert(key.to_string(), value.clone());
             }
+            self.reconcile_index(main);
             Ok(())
         })
     }

@@ -33,6 +33,7 @@ use super::popups::help::Help;
 use super::popups::test_result::TestResult;
 use super::popups::{Popup, Shown};
 use crate::api::AlertGroup;
+use crate::backends::Kind;
 use crate::monitor::alerts::{Alert, Closed, Rule};
 use crate::monitor::history::KeptHistory;
 use crate::probe::TestReport;
@@ -227,6 +228,9 @@ pub struct App {
     pub fleet: Option<super::model::FleetStatus>,
     /// Whether the engine can write the home (said on the summary line while it cannot).
     pub home: super::model::HomeStatus,
+    /// A backend this console just added (or cloned): selected as soon as its row arrives,
+    /// which may be after the save's answer. Dropped when the operator moves the selection.
+    select_when_listed: Option<String>,
 }
 
 /// What a key does that only the console on the backend's own host can do (the fleet view
@@ -273,6 +277,7 @@ impl App {
             charts: ChartSeries::default(),
             fleet: None,
             home: super::model::HomeStatus::default(),
+            select_when_listed: None,
         }
     }
 
@@ -365,6 +370,7 @@ impl App {
     /// Applies one message; returns what the runtime must do.
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         let mut cmds = self.apply(msg);
+        self.select_added();
         self.keep_selection_in_view();
         if !self.quit {
             cmds.extend(self.chart_reads());
@@ -406,6 +412,28 @@ impl App {
         };
         self.chart_range = range;
         self.flash = Some((Level::Info, text));
+        self.dirty = true;
+    }
+
+    /// Selects the backend just added once its row is listed (a filter that hides it is
+    /// cleared, and the footer says so); while paused, when the held rows are shown.
+    fn select_added(&mut self) {
+        let Some(id) = self.select_when_listed.clone() else {
+            return;
+        };
+        if self.backends.get(&id).is_none() || self.backends.is_paused() {
+            return;
+        }
+        if !self.backends.select_id(&id) {
+            let change = self.backends.set_filter("");
+            self.backends_changed(change);
+            self.flash = Some((
+                Level::Info,
+                format!("filter cleared to show the new backend {id}"),
+            ));
+            self.backends.select_id(&id);
+        }
+        self.select_when_listed = None;
         self.dirty = true;
     }
 
@@ -651,6 +679,10 @@ impl App {
                 Ok(id) => {
                     let verb = match &self.popup {
                         Some(Popup::Form(form)) if form.is_editing() => "saved",
+                        Some(Popup::Form(_)) => {
+                            self.select_when_listed = Some(id.clone());
+                            "added"
+                        }
                         _ => "added",
                     };
                     self.popup = None;
@@ -856,7 +888,17 @@ impl App {
                     self.refuse_read_only("a write test");
                     return Vec::new();
                 }
-                if let Some(id) = self.selected_id() {
+                if let Some(row) = self.selected_row() {
+                    let id = row.stats.id.clone();
+                    // Refused up front, as the CLI's --write is: no read steps run for a
+                    // check that cannot happen, and no FAIL is kept as the last test.
+                    if let Some(reason) = Kind::write_check_refusal(&row.stats.kind) {
+                        self.flash = Some((
+                            Level::Warning,
+                            format!("no write test of {id}: {reason}; t tests it without one"),
+                        ));
+                        return Vec::new();
+                    }
                     return self.start_test(id, true);
                 }
             }
@@ -1022,7 +1064,10 @@ impl App {
             let delta = if code == KeyCode::Down { 1 } else { -1 };
             match pane {
                 Pane::Messages => self.messages.scroll_by(delta),
-                Pane::List => self.backends.move_by(delta),
+                Pane::List => {
+                    self.select_when_listed = None;
+                    self.backends.move_by(delta);
+                }
                 Pane::Detail => return Vec::new(),
             }
             self.dirty = true;
@@ -1044,7 +1089,10 @@ impl App {
                         self.backends_changed(change);
                     }
                 }
-                list::ListSpot::Row(position) => self.backends.select(position),
+                list::ListSpot::Row(position) => {
+                    self.select_when_listed = None;
+                    self.backends.select(position);
+                }
                 list::ListSpot::Elsewhere => {}
             }
             self.dirty = true;
@@ -1055,14 +1103,21 @@ impl App {
     fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Messages => self.messages.scroll_by(delta),
-            _ => self.backends.move_by(delta),
+            _ => {
+                // The operator chose: a new backend listed later does not take the selection.
+                self.select_when_listed = None;
+                self.backends.move_by(delta);
+            }
         }
     }
 
     fn move_to(&mut self, index: usize) {
         match self.focus {
             Pane::Messages => self.messages.scroll_to(index == 0),
-            _ => self.backends.select(index),
+            _ => {
+                self.select_when_listed = None;
+                self.backends.select(index);
+            }
         }
     }
 
@@ -1406,6 +1461,34 @@ mod tests {
         assert_eq!(app.list_offset, 59 - page);
         app.update(key(KeyCode::Char('g')));
         assert_eq!(app.list_offset, 0);
+    }
+
+    #[test]
+    fn capital_w_on_a_kind_without_a_write_check_is_refused_up_front() {
+        let mut app = app();
+        app.update(key(KeyCode::Char('j')));
+        assert_eq!(app.selected_id().as_deref(), Some("beta"), "an ipfs node");
+        let cmds = app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('W'),
+            KeyModifiers::SHIFT,
+        )));
+        assert!(cmds.is_empty(), "no test runs: {cmds:?}");
+        assert!(app.testing.is_empty(), "no spinner");
+        let (level, text) = app.flash.clone().expect("the footer says why");
+        assert_eq!(level, Level::Warning);
+        assert!(
+            text.contains("beta") && text.contains("kind ipfs has no write check"),
+            "{text}"
+        );
+        assert!(text.contains("local, s3"), "the kinds with one: {text}");
+        // A kind this console does not know has none either.
+        let mut odd = App::new(1_000, false, false);
+        odd.update(Msg::Snapshot {
+            rows: vec![row("lassie", "lassie", HealthStatus::Unsupported, None)],
+            problems: Vec::new(),
+        });
+        assert!(odd.update(key(KeyCode::Char('W'))).is_empty());
+        assert!(odd.flash.as_ref().unwrap().1.contains("kind lassie"));
     }
 
     #[test]
@@ -1926,6 +2009,88 @@ mod tests {
         assert!(read_only.update(key(KeyCode::Char('c'))).is_empty());
         assert!(read_only.flash.as_ref().unwrap().1.starts_with("read-only"));
         assert!(type_line(&mut read_only, "clone a").is_empty());
+    }
+
+    /// Adds a `local` backend `id` through the form (`:add local`) and saves it.
+    fn add_from_the_form(app: &mut App, id: &str) {
+        type_line(app, "add local");
+        typed(app, id);
+        app.update(key(KeyCode::Tab));
+        typed(app, "/srv/new");
+        let cmds = app.update(ctrl('s'));
+        assert!(
+            matches!(&cmds[..], [Cmd::Save { id: saved, editing: false, .. }] if saved == id),
+            "{cmds:?}"
+        );
+    }
+
+    #[test]
+    fn a_backend_added_from_the_form_is_selected_when_its_row_arrives() {
+        // The save answers first; the row comes with the engine's next snapshot.
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["alpha", "beta", "zeta"]));
+        add_from_the_form(&mut app, "media");
+        app.update(Msg::Saved(Ok("media".into())));
+        assert_eq!(
+            app.selected_id().as_deref(),
+            Some("alpha"),
+            "not listed yet"
+        );
+        app.update(snapshot(&["alpha", "beta", "media", "zeta"]));
+        assert_eq!(app.selected_id().as_deref(), Some("media"));
+        // Later snapshots do not take the selection back to it.
+        app.update(key(KeyCode::Char('g')));
+        app.update(snapshot(&["alpha", "beta", "media", "zeta"]));
+        assert_eq!(app.selected_id().as_deref(), Some("alpha"));
+
+        // The row first, then the save's answer.
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["alpha", "zeta"]));
+        add_from_the_form(&mut app, "media");
+        app.update(snapshot(&["alpha", "media", "zeta"]));
+        app.update(Msg::Saved(Ok("media".into())));
+        assert_eq!(app.selected_id().as_deref(), Some("media"));
+
+        // A filter that hides it is cleared, and the footer says so.
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["alpha", "zeta"]));
+        type_line(&mut app, "filter zet");
+        add_from_the_form(&mut app, "media");
+        app.update(Msg::Saved(Ok("media".into())));
+        app.update(snapshot(&["alpha", "media", "zeta"]));
+        assert_eq!(app.selected_id().as_deref(), Some("media"));
+        assert_eq!(app.backends.filter(), "");
+        assert!(app.flash.as_ref().unwrap().1.contains("new backend media"));
+
+        // Moved meanwhile: the operator's choice stands.
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["alpha", "beta", "zeta"]));
+        add_from_the_form(&mut app, "media");
+        app.update(Msg::Saved(Ok("media".into())));
+        app.update(key(KeyCode::Char('j')));
+        app.update(snapshot(&["alpha", "beta", "media", "zeta"]));
+        assert_eq!(app.selected_id().as_deref(), Some("beta"));
+    }
+
+    #[test]
+    fn a_clone_is_selected_when_its_row_arrives_and_an_edit_keeps_the_selection() {
+        let mut app = App::new(1_000, false, false);
+        app.update(snapshot(&["alpha", "beta"]));
+        app.update(key(KeyCode::Char('c')));
+        app.update(Msg::CloneLoaded(Ok(s3_doc("alpha"))));
+        app.update(ctrl('s'));
+        app.update(Msg::Saved(Ok("alpha-2".into())));
+        app.update(snapshot(&["alpha", "alpha-2", "beta"]));
+        assert_eq!(app.selected_id().as_deref(), Some("alpha-2"));
+        // An edit saved: the edited backend is already the selection, nothing moves.
+        app.update(key(KeyCode::Char('j')));
+        assert_eq!(app.selected_id().as_deref(), Some("beta"));
+        app.update(Msg::EditLoaded(Ok(s3_doc("beta"))));
+        app.update(ctrl('s'));
+        app.update(Msg::Saved(Ok("beta".into())));
+        app.update(snapshot(&["alpha", "alpha-2", "beta"]));
+        assert_eq!(app.selected_id().as_deref(), Some("beta"));
+        assert_eq!(app.messages.last().unwrap().text, "saved backend beta");
     }
 
     #[test]

@@ -19,6 +19,27 @@ pub mod view;
 use crate::store::Store;
 use config::LoadedConfig;
 
+#[cfg(test)]
+mod tests {
+    use super::FirstRun;
+
+    #[test]
+    fn the_first_run_says_where_the_new_home_is_and_how_to_add_a_backend() {
+        let first = FirstRun {
+            home: "/root/.ipfs_kit".into(),
+        };
+        assert_eq!(
+            first.message("a"),
+            "created a new home at /root/.ipfs_kit with a 'local' backend for the filesystem \
+             that holds it (press a to add another)"
+        );
+        assert!(
+            first.message("").ends_with("that holds it"),
+            "unbound: no key"
+        );
+    }
+}
+
 /// What the components' render tests share.
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -61,10 +82,40 @@ pub struct Options {
     pub no_mouse: bool,
 }
 
+/// What opening the home created, for the console to say once at start (the line a command
+/// prints to stderr would be hidden behind the console's screen): a new home, with a `local`
+/// backend for the filesystem that holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstRun {
+    pub home: std::path::PathBuf,
+}
+
+impl FirstRun {
+    /// The messages pane's line: where the home is, what is in it, and the key that adds a
+    /// backend (`add_key`, as bound; not said when it is unbound).
+    pub fn message(&self, add_key: &str) -> String {
+        let home = crate::text::sanitize(&self.home.to_string_lossy(), 200);
+        let press = if add_key.is_empty() {
+            String::new()
+        } else {
+            format!(" (press {add_key} to add another)")
+        };
+        format!(
+            "created a new home at {home} with a 'local' backend for the filesystem that holds it{press}"
+        )
+    }
+}
+
 /// Runs the console until the operator quits (or the terminal goes away), with the config file
-/// as read at start (its defaults and the reason when it was bad).
-pub fn run(store: Store, options: Options, config: LoadedConfig) -> color_eyre::Result<()> {
-    on_runtime(runtime::run(store, options, config))
+/// as read at start (its defaults and the reason when it was bad), saying first what opening
+/// the home created.
+pub fn run(
+    store: Store,
+    options: Options,
+    config: LoadedConfig,
+    first_run: Option<FirstRun>,
+) -> color_eyre::Result<()> {
+    on_runtime(runtime::run(store, options, config, first_run))
 }
 
 /// Runs the fleet view (`--fleet`) until the operator quits: every host's backends as the

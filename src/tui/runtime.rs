@@ -88,6 +88,7 @@ pub async fn run(
     store: Store,
     options: Options,
     config: super::config::LoadedConfig,
+    first_run: Option<super::FirstRun>,
 ) -> color_eyre::Result<()> {
     let store = store.with_lock_wait(CONSOLE_LOCK_WAIT);
     // The terminal is the console's: a log line that cannot be written goes to the log view,
@@ -123,6 +124,10 @@ pub async fn run(
     // A bad config file: the console runs on its defaults, and says why from the start.
     for problem in config.problem_messages() {
         app.push_message(super::model::Level::Error, problem);
+    }
+    if let Some(first_run) = &first_run {
+        let add_key = app.keymap.shown(super::keymap::Action::Add).to_string();
+        app.push_message(super::model::Level::Info, first_run.message(&add_key));
     }
     // Metadata first: the last-known figures are on screen before any backend answers.
     let mut first_cmds = app.update(snapshot(&api));

@@ -572,6 +572,25 @@ impl Theme {
         "*"
     }
 
+    /// What ends a text cut to a width.
+    pub fn ellipsis(&self) -> &'static str {
+        if self.ascii {
+            "..."
+        } else {
+            "…"
+        }
+    }
+
+    /// The mark before the id of a backend with an active alert that is not silenced: a glyph
+    /// no health state uses (`▲` is warning, `!` degraded), in both sets.
+    pub fn alert_mark(&self) -> &'static str {
+        if self.ascii {
+            "@"
+        } else {
+            "◆"
+        }
+    }
+
     pub fn spinner(&self, frame: usize) -> &'static str {
         const UNICODE: [&str; 4] = ["◐", "◓", "◑", "◒"];
         const ASCII: [&str; 4] = ["|", "/", "-", "\\"];
@@ -595,6 +614,32 @@ impl Theme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_meaning_has_its_own_glyph_in_both_sets() {
+        for ascii in [false, true] {
+            let theme = Theme::new(ColorDepth::None, ascii);
+            let mut glyphs: Vec<(&str, String)> = HealthStatus::ALL
+                .into_iter()
+                .map(|status| {
+                    let label = theme.health_label(status);
+                    let glyph = label.split_whitespace().next().unwrap_or_default();
+                    (glyph, format!("health {}", status.as_str()))
+                })
+                .collect();
+            glyphs.push((theme.alert_mark(), "an active alert".into()));
+            glyphs.push((theme.stale_mark(), "last-known figures".into()));
+            for (i, (glyph, meaning)) in glyphs.iter().enumerate() {
+                for (other, other_meaning) in &glyphs[i + 1..] {
+                    assert_ne!(
+                        glyph, other,
+                        "ascii {ascii}: {glyph} means {meaning} and {other_meaning}"
+                    );
+                }
+                assert!(!ascii || glyph.is_ascii(), "{glyph} under --ascii");
+            }
+        }
+    }
 
     #[test]
     fn the_default_theme_keeps_its_colours_at_every_depth() {

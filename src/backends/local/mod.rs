@@ -355,15 +355,19 @@ async fn test(_ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result
                 _ => Ok((storage, vital)),
             }
         },
-        |(storage, _)| {
-            format!(
+        |(storage, _)| match (storage.used, storage.available) {
+            // Used and free of what is usable, the disk apart, as the detail says it.
+            (Some(used), Some(available)) => {
+                crate::text::filesystem_space(used, available, storage.total)
+            }
+            _ => format!(
                 "{} free of {}",
                 storage
                     .available
                     .map(crate::text::bytes)
                     .unwrap_or_default(),
                 storage.total.map(crate::text::bytes).unwrap_or_default()
-            )
+            ),
         },
     )
     .await?;

@@ -207,13 +207,17 @@ async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<
     )
     .await?;
     run.step("read: operations/about", about(ctx, config), |a| {
-        match (a.used, a.total) {
-            (Some(used), Some(total)) => format!(
+        match (a.used, a.free, a.total) {
+            // Free given: used and free of what is usable, the total apart, as the detail.
+            (Some(used), Some(free), total) => crate::text::filesystem_space(used, free, total),
+            (Some(used), None, Some(total)) => format!(
                 "{} used of {}",
                 crate::text::bytes(used),
                 crate::text::bytes(total)
             ),
-            (Some(used), None) => format!("{} used, no total given", crate::text::bytes(used)),
+            (Some(used), None, None) => {
+                format!("{} used, no total given", crate::text::bytes(used))
+            }
             _ => "answered; this remote reports no usage".into(),
         }
     })

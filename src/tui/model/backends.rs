@@ -414,6 +414,18 @@ impl BackendTable {
         self.refresh()
     }
 
+    /// Selects the backend `id` if it is visible; says whether it is.
+    pub fn select_id(&mut self, id: &str) -> bool {
+        let position = self
+            .visible
+            .iter()
+            .position(|&i| self.rows.get(i).is_some_and(|row| row.stats.id == id));
+        if let Some(position) = position {
+            self.selected = position;
+        }
+        position.is_some()
+    }
+
     /// Selects the visible row at `position` (clamped to the last).
     pub fn select(&mut self, position: usize) {
         self.selected = position.min(self.visible.len().saturating_sub(1));

@@ -98,18 +98,21 @@ fn unix(ts: &str) -> Option<i64> {
     timestamp::parse(ts).map(|t| t.timestamp())
 }
 
-/// "checked 15s ago" for a backend at `now` (unix seconds), as the detail shows it.
+/// "checked 15s ago" for a backend at `now` (unix seconds), as the detail shows it; one that is
+/// not polled (switched off) says when it was last checked, if ever.
 pub fn checked_label(now: i64, row: &Row, absolute: bool) -> String {
-    match row.stats.health.checked_at.as_deref().and_then(unix) {
-        Some(at) => format!("checked {}", when(now, at, absolute)),
-        None if matches!(
-            row.stats.health.status,
-            HealthStatus::Unsupported | HealthStatus::Disabled
-        ) =>
-        {
-            "not polled".into()
-        }
-        None => "not checked yet".into(),
+    let polled = !matches!(
+        row.stats.health.status,
+        HealthStatus::Unsupported | HealthStatus::Disabled
+    );
+    match (
+        row.stats.health.checked_at.as_deref().and_then(unix),
+        polled,
+    ) {
+        (Some(at), true) => format!("checked {}", when(now, at, absolute)),
+        (Some(at), false) => format!("not polled; last checked {}", when(now, at, absolute)),
+        (None, false) => "not polled".into(),
+        (None, true) => "not checked yet".into(),
     }
 }
 
@@ -130,7 +133,7 @@ const LABEL_WIDTH: usize = 8;
 
 /// `label` then `facts`, `separator` between them, as many on a line as fit in `width`; the
 /// next lines start under the first fact. A fact is never split: one wider than a whole line
-/// is cut at the pane's edge.
+/// is cut at the pane's edge (with an ellipsis, when drawn).
 fn flow<'a>(
     label: &str,
     label_style: Style,
@@ -169,10 +172,12 @@ fn flow<'a>(
     lines
 }
 
-/// A gauge as facts: `██████░░░░ 68.4%`, `700 MiB of 1 GiB`. Unknown stays unknown.
+/// A gauge as facts: `██████░░░░ 68.4%`, `700 MiB of 1 GiB`. Unknown stays unknown. `shown`
+/// is the percentage when the figures have their own (a filesystem's, as df rounds it up).
 fn gauge_facts<'a>(
     used: Option<u64>,
     limit: Option<u64>,
+    shown: Option<f64>,
     width: u16,
     theme: &Theme,
     unit_bytes: bool,
@@ -186,7 +191,7 @@ fn gauge_facts<'a>(
         }
     };
     let text = if old { theme.dim() } else { Style::default() };
-    let percent = crate::stats::percent(used, limit);
+    let percent = shown.or_else(|| crate::stats::percent(used, limit));
     let bar_width = (width.saturating_sub(12) / 3).clamp(4, 30) as usize;
     match (percent, used, limit) {
         (Some(p), Some(used), Some(limit)) => {
@@ -340,9 +345,26 @@ fn text_lines<'a>(
         let storage_age = row.figures_age(FigureGroup::Storage, app.now);
         let storage_old = old || storage_age.is_some();
         let storage_plain = if storage_old { theme.dim() } else { plain };
-        let mut facts = gauge_facts(storage.used, usable, width, theme, true, storage_old);
-        if let Some(available) = storage.available {
-            facts.push(fact(format!("{} free", bytes(available)), storage_plain));
+        // A filesystem's fullness as the list and `status` give it (df's, rounded up).
+        let shown = storage
+            .usage_percent
+            .filter(|_| storage.available.is_some());
+        let mut facts = gauge_facts(storage.used, usable, shown, width, theme, true, storage_old);
+        match (storage.used, storage.available) {
+            // A filesystem: used and free of what is usable, the disk's size apart ("of
+            // 90.87 GiB" alone reads as the size of a 251.97 GiB disk).
+            (Some(used), Some(available)) => {
+                facts.truncate(1);
+                facts.extend(
+                    crate::text::filesystem_phrases(used, available, storage.total)
+                        .into_iter()
+                        .map(|phrase| fact(phrase, storage_plain)),
+                );
+            }
+            (None, Some(available)) => {
+                facts.push(fact(format!("{} free", bytes(available)), storage_plain));
+            }
+            _ => {}
         }
         if let Some(age) = storage_age {
             facts.push(age_fact(stats, stats.storage.as_of.as_deref(), age, theme));
@@ -358,6 +380,7 @@ fn text_lines<'a>(
         let mut quota = gauge_facts(
             stats.quota.used,
             stats.quota.limit,
+            None,
             width,
             theme,
             true,
@@ -371,6 +394,7 @@ fn text_lines<'a>(
             let objects = gauge_facts(
                 stats.quota.objects_used,
                 stats.quota.objects_limit,
+                None,
                 width,
                 theme,
                 false,
@@ -558,15 +582,9 @@ fn draw_detail(
     full: bool,
 ) {
     let stats = &row.stats;
-    let mut title = vec![
-        Span::styled(format!(" {} ", sanitize(&stats.id, 64)), theme.title()),
-        Span::styled(format!("({}) ", sanitize(&stats.kind, 20)), theme.dim()),
-    ];
-    if full {
-        title.push(Span::styled("Esc back ", theme.dim()));
-    }
-    let mut outer = block(Line::from(title), app.focus == Pane::Detail, theme);
-    let inner = outer.inner(area);
+    let focused = app.focus == Pane::Detail;
+    // The titles are cut to what the range's title leaves: laid out once the charts are.
+    let inner = block(Line::default(), focused, theme).inner(area);
     let mut lines = text_lines(app, row, theme, fit, full, inner.width);
 
     let series = chart_series(app, row);
@@ -596,15 +614,38 @@ fn draw_detail(
     let [text_area, charts_area] =
         Layout::vertical([Constraint::Length(text_height), Constraint::Min(0)]).areas(inner);
     let areas = chart_areas(charts_area, figures.len(), full, app.lite);
-    if !areas.is_empty() {
+    let range_title = (!areas.is_empty()).then(|| {
         let mut range_title = vec![Span::styled(format!(" last {range}"), theme.accent())];
         if reading {
             range_title.push(Span::styled(" reading…", theme.dim()));
         }
         range_title.push(Span::styled(" [ ] range ", theme.dim()));
-        outer = outer.title(Line::from(range_title).right_aligned());
+        Line::from(range_title).right_aligned()
+    });
+    // The id and kind in what the corners and the range leave, cut with an ellipsis.
+    let mut title = vec![
+        Span::styled(format!(" {} ", sanitize(&stats.id, 64)), theme.title()),
+        Span::styled(format!("({}) ", sanitize(&stats.kind, 20)), theme.dim()),
+    ];
+    if full {
+        title.push(Span::styled("Esc back ", theme.dim()));
+    }
+    let right_width = range_title.as_ref().map_or(0, |t| t.width() + 1);
+    let room = usize::from(area.width).saturating_sub(2 + right_width);
+    let mut outer = block(
+        super::fit_line(Line::from(title), room, theme),
+        focused,
+        theme,
+    );
+    if let Some(range_title) = range_title {
+        outer = outer.title(range_title);
     }
     frame.render_widget(outer, area);
+    // A fact wider than the pane is cut at its edge, and says so.
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .map(|line| super::fit_line(line, usize::from(inner.width), theme))
+        .collect();
     frame.render_widget(Paragraph::new(lines), text_area);
     let old = row.figures_are_old();
     for (figure, chart_area) in figures.into_iter().zip(areas) {
@@ -985,6 +1026,39 @@ mod tests {
                 assert_eq!(blank, 0, "{w}x{h} lite {lite}:\n{text}");
             }
         }
+    }
+
+    #[test]
+    fn a_backend_switched_off_says_when_it_was_last_checked() {
+        let mut row = Row {
+            stats: stats("archive", "local"),
+            ..Row::default()
+        };
+        row.stats.health.checked_at = Some(ts(-600));
+        crate::poll::mark_unpolled(&mut row.stats, Health::disabled());
+        assert_eq!(
+            checked_label(NOW, &row, false),
+            "not polled; last checked 10m ago"
+        );
+        let mut app = App::new(NOW, false, false);
+        app.update(Msg::Snapshot {
+            rows: vec![row],
+            problems: Vec::new(),
+        });
+        app.update(Msg::Resize {
+            width: 200,
+            height: 50,
+        });
+        let text = lines(&screen(&app, false)).join("\n");
+        assert!(text.contains("not polled; last checked 10m ago"), "{text}");
+        let list_row = text
+            .lines()
+            .find(|l| l.contains("- disabled archive"))
+            .unwrap_or_default();
+        assert!(
+            list_row.contains(" 10m ") && !list_row.contains("never"),
+            "CHECKED: {list_row}"
+        );
     }
 
     #[test]

@@ -76,10 +76,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Level::Warning => theme.warning(),
             Level::Error => theme.error(),
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(sanitize(text, 200), style)),
-            area,
-        );
+        let text = super::fit(&sanitize(text, 200), usize::from(area.width), theme);
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
         return;
     }
     let context: Vec<Shown> = match &app.popup {

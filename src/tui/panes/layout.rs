@@ -81,6 +81,29 @@ pub fn scroll_offset(offset: usize, selected: usize, page: usize, len: usize) ->
 /// Screens at least this tall start with the summary line.
 const SUMMARY_MIN_HEIGHT: u16 = 14;
 
+/// The narrowest detail beside the list: its facts and a chart still read well. With the
+/// widest list (13-cell health, 28-cell ids, every column) a 200-column screen has exactly it.
+const DETAIL_MIN_WIDTH: u16 = 58;
+/// What the list takes beyond every column at its least, when the detail can spare it: room for
+/// the message (the column that grows), up to twice its least.
+const MESSAGE_ROOM: u16 = 16;
+
+/// The list's width beside the detail on a screen `width` wide: 55% of it, unless the screen
+/// is wide enough for every column of the list beside a detail of `DETAIL_MIN_WIDTH` — then
+/// the list has them all (and room for its messages), and the detail what is left.
+fn list_width(width: u16, app: &App) -> u16 {
+    let share = width * 55 / 100;
+    let rows = app.backends.rows();
+    // The borders, then every column the config file allows.
+    let full = 2 + super::list::full_width(&app.list_columns, rows, super::list::any_marked(app));
+    let most = width.saturating_sub(DETAIL_MIN_WIDTH);
+    if full <= most {
+        (full + MESSAGE_ROOM).min(most).max(share)
+    } else {
+        share
+    }
+}
+
 fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
     let summary_height = u16::from(area.height >= SUMMARY_MIN_HEIGHT);
     let [summary, body, footer] = Layout::vertical([
@@ -123,8 +146,11 @@ fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
         };
     }
     let (list, detail) = if fit.side_by_side {
-        let [l, d] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-            .areas(main);
+        let [l, d] = Layout::horizontal([
+            Constraint::Length(list_width(main.width, app)),
+            Constraint::Min(0),
+        ])
+        .areas(main);
         (l, d)
     } else {
         let detail_height = if fit.sparklines {
@@ -158,5 +184,70 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         y: area.y + (area.height - height) / 2,
         width,
         height,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{BackendStats, Health, HealthStatus};
+    use crate::tui::app::Msg;
+    use crate::tui::model::{ListColumn, Row};
+    use crate::tui::panes::list::{plan_columns, Shown};
+
+    /// The widest list there is: a 28-character id, `· unsupported`, stale marks.
+    fn widest() -> App {
+        let mut app = App::new(0, false, false);
+        let row = |id: &str, status| Row {
+            stats: BackendStats {
+                id: id.into(),
+                kind: "lassie".into(),
+                health: Health {
+                    status,
+                    ..Health::default()
+                },
+                stale: true,
+                ..BackendStats::default()
+            },
+            ..Row::default()
+        };
+        app.update(Msg::Snapshot {
+            rows: vec![
+                row("an-id-of-twenty-eight-chars-x", HealthStatus::Unsupported),
+                row("b", HealthStatus::Healthy),
+            ],
+            problems: Vec::new(),
+        });
+        app
+    }
+
+    #[test]
+    fn from_200_columns_the_list_has_every_column_beside_the_detail() {
+        let app = widest();
+        for width in [200, 220, 260] {
+            let regions = regions(Rect::new(0, 0, width, 50), &app);
+            let list = regions.list.unwrap_or_default();
+            let detail = regions.detail.map(|d| d.area).unwrap_or_default();
+            assert!(detail.width >= DETAIL_MIN_WIDTH, "{width}: {detail:?}");
+            let plan = plan_columns(
+                list.width - 2,
+                &app.list_columns,
+                app.backends.rows(),
+                false,
+            );
+            for column in ListColumn::ALL
+                .into_iter()
+                .filter(|c| *c != ListColumn::Host)
+            {
+                assert!(
+                    plan.iter()
+                        .any(|(shown, _)| *shown == Shown::Column(column)),
+                    "{width}: no {column:?} in {plan:?}"
+                );
+            }
+        }
+        // Narrower, the split is as it was: 55% for the list.
+        let regions = regions(Rect::new(0, 0, 120, 40), &app);
+        assert_eq!(regions.list.unwrap_or_default().width, 66);
     }
 }

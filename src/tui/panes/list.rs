@@ -14,7 +14,7 @@ use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
 use super::footer::Hint;
-use super::{block, percent_text, Pane};
+use super::{block, fit, percent_text, Pane};
 use crate::monitor::alerts::Rule;
 use crate::text::{bytes_compact, count_compact, sanitize};
 use crate::tui::app::App;
@@ -47,29 +47,27 @@ pub fn filter_key(input: &mut Input, key: KeyEvent) -> FilterOutcome {
     }
 }
 
-/// The mark before the id of a backend with an active alert that is not silenced.
-pub fn alert_mark(theme: &Theme) -> &'static str {
-    if theme.ascii {
-        "!"
-    } else {
-        "▲"
-    }
-}
-
-/// The QUOTA cell's style: a quota in alert is in the warning colour, the error colour when full.
-fn quota_style(row: &Row, theme: &Theme) -> Style {
-    if !row
-        .stats
-        .alerts
-        .iter()
-        .any(|a| a.rule == Rule::Quota.as_str())
-    {
-        return Style::default();
-    }
-    if row.quota_percent().is_some_and(|p| p >= 100.0) {
+/// The USED, QUOTA and FULL cells' style: a filesystem (capacity) or quota in alert is in the
+/// warning colour, the error colour when it is the one that is full.
+fn fullness_style(row: &Row, shown: Shown, theme: &Theme) -> Style {
+    let has = |rule: Rule| row.stats.alerts.iter().any(|a| a.rule == rule.as_str());
+    let brim = |p: Option<f64>| p.is_some_and(|p| p >= 99.9);
+    let (rule, percent) = match shown {
+        Shown::Column(ListColumn::Used) => (Rule::Capacity, row.used_percent()),
+        Shown::Column(ListColumn::Quota) => (Rule::Quota, row.quota_percent()),
+        Shown::Fullest => match row.fullest_percent() {
+            Some((p, true)) => (Rule::Quota, Some(p)),
+            Some((p, false)) => (Rule::Capacity, Some(p)),
+            None => return Style::default(),
+        },
+        Shown::Column(_) => return Style::default(),
+    };
+    if has(Rule::Full) && brim(percent) {
         theme.error()
-    } else {
+    } else if has(rule) || has(Rule::Full) {
         theme.warning()
+    } else {
+        Style::default()
     }
 }
 
@@ -125,7 +123,7 @@ impl Shown {
     }
 }
 
-/// The widest the ID column grows: longer ids are cut with `…`.
+/// The widest the ID column grows: longer ids are cut with `…` (`...` under --ascii).
 const ID_CAP: u16 = 28;
 /// The ID column's width while the essential columns are being fitted.
 const ID_MIN: u16 = 12;
@@ -135,6 +133,83 @@ const TREND_MAX: u16 = 30;
 const MESSAGE_MIN: u16 = 16;
 /// The widest the fleet view's HOST column grows.
 const HOST_CAP: u16 = 24;
+
+/// The widths the columns start from, as the rows need them.
+struct Widths {
+    health: u16,
+    /// The marks before the ids (an alert's), when any row has one.
+    marks: u16,
+    longest_id: u16,
+    id_natural: u16,
+    /// The fleet view's host column: as wide as the longest host, within bounds.
+    host: Option<u16>,
+}
+
+impl Widths {
+    fn of(rows: &[Row], any_marked: bool) -> Widths {
+        let unsupported = rows
+            .iter()
+            .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
+        let marks = if any_marked { 2 } else { 0 };
+        let longest_id = rows
+            .iter()
+            .map(|r| {
+                let stale = if r.stats.stale { 1 } else { 0 };
+                r.shown_id().chars().count() as u16 + stale
+            })
+            .max()
+            .unwrap_or(2);
+        Widths {
+            // "· unsupported" is the one label longer than ten cells: widen only when shown.
+            health: if unsupported { 13 } else { 10 },
+            marks,
+            longest_id,
+            id_natural: (longest_id + marks).clamp(8, ID_CAP),
+            host: rows
+                .iter()
+                .filter_map(|r| r.host.as_ref())
+                .map(|h| h.chars().count() as u16)
+                .max()
+                .map(|w| w.clamp(6, HOST_CAP)),
+        }
+    }
+
+    /// A column's width before what is left over is shared out.
+    fn fixed(&self, shown: Shown) -> u16 {
+        match shown {
+            Shown::Fullest => 7,
+            Shown::Column(column) => match column {
+                ListColumn::Health => self.health,
+                ListColumn::Id => self.id_natural,
+                ListColumn::Kind => 12,
+                ListColumn::Response => 6,
+                ListColumn::Used | ListColumn::Quota => 6,
+                ListColumn::UsedBytes | ListColumn::Available => 9,
+                ListColumn::Objects | ListColumn::Checked => 7,
+                ListColumn::Trend => TREND_MIN,
+                ListColumn::Message => MESSAGE_MIN,
+                ListColumn::Host => self.host.unwrap_or(0),
+            },
+        }
+    }
+}
+
+/// The inner width at which `plan_columns` shows every column of `wanted` (the id at its
+/// natural width, the others at their least): what the layout gives the list on a screen wide
+/// enough for it.
+pub fn full_width(wanted: &[ListColumn], rows: &[Row], any_marked: bool) -> u16 {
+    let widths = Widths::of(rows, any_marked);
+    let shown: Vec<ListColumn> = ListColumn::ALL
+        .into_iter()
+        .filter(|c| matches!(c, ListColumn::Health | ListColumn::Id) || wanted.contains(c))
+        .filter(|c| *c != ListColumn::Host || widths.host.is_some())
+        .collect();
+    shown
+        .iter()
+        .map(|c| widths.fixed(Shown::Column(*c)))
+        .sum::<u16>()
+        + SPACING * (shown.len().saturating_sub(1) as u16)
+}
 
 /// The columns that fit `width` (the list's inner width), left to right, with their widths.
 /// The health and the id always; then, as the width allows, the fuller of used and quota, the
@@ -148,46 +223,16 @@ pub fn plan_columns(
     any_marked: bool,
 ) -> Vec<(Shown, u16)> {
     let wants = |c: ListColumn| wanted.contains(&c);
-    let unsupported = rows
-        .iter()
-        .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
-    // "· unsupported" is the one label longer than ten cells: widen only when it is shown.
-    let health = if unsupported { 13 } else { 10 };
-    let marks = if any_marked { 2 } else { 0 };
-    let longest_id = rows
-        .iter()
-        .map(|r| {
-            let stale = if r.stats.stale { 1 } else { 0 };
-            r.shown_id().chars().count() as u16 + stale
-        })
-        .max()
-        .unwrap_or(2);
-    // The fleet view's host column: as wide as the longest host, within bounds.
-    let host_width = rows
-        .iter()
-        .filter_map(|r| r.host.as_ref())
-        .map(|h| h.chars().count() as u16)
-        .max()
-        .map(|w| w.clamp(6, HOST_CAP));
-    let id_natural = (longest_id + marks).clamp(8, ID_CAP);
+    let widths = Widths::of(rows, any_marked);
+    let Widths {
+        marks,
+        longest_id,
+        id_natural,
+        host: host_width,
+        ..
+    } = widths;
     let id_min = id_natural.min(ID_MIN);
-    let fixed = |shown: Shown| -> u16 {
-        match shown {
-            Shown::Fullest => 7,
-            Shown::Column(column) => match column {
-                ListColumn::Health => health,
-                ListColumn::Id => id_natural,
-                ListColumn::Kind => 12,
-                ListColumn::Response => 6,
-                ListColumn::Used | ListColumn::Quota => 6,
-                ListColumn::UsedBytes | ListColumn::Available => 9,
-                ListColumn::Objects | ListColumn::Checked => 7,
-                ListColumn::Trend => TREND_MIN,
-                ListColumn::Message => MESSAGE_MIN,
-                ListColumn::Host => host_width.unwrap_or(0),
-            },
-        }
-    };
+    let fixed = |shown: Shown| widths.fixed(shown);
     let used = |shown: &[Shown], id: u16| -> u16 {
         shown
             .iter()
@@ -401,7 +446,7 @@ fn figure_cell(
         },
         Shown::Column(column) => match column {
             ListColumn::Health | ListColumn::Id => String::new(),
-            ListColumn::Kind => sanitize(&stats.kind, 12),
+            ListColumn::Kind => fit(&sanitize(&stats.kind, 64), usize::from(width), theme),
             ListColumn::Response => match (stats.stale, stats.performance.avg_response_time) {
                 (false, Some(ms)) => crate::text::millis_compact(ms),
                 _ => unknown(),
@@ -422,12 +467,22 @@ fn figure_cell(
                 None => "never".into(),
             },
             ListColumn::Trend => return Cell::from(trend_spans(row, width, theme, old)),
-            ListColumn::Message => sanitize(stats.health.message.as_deref().unwrap_or(""), 200),
-            ListColumn::Host => sanitize(row.host.as_deref().unwrap_or(""), 64),
+            ListColumn::Message => fit(
+                &sanitize(stats.health.message.as_deref().unwrap_or(""), 200),
+                usize::from(width),
+                theme,
+            ),
+            ListColumn::Host => fit(
+                &sanitize(row.host.as_deref().unwrap_or(""), 64),
+                usize::from(width),
+                theme,
+            ),
         },
     };
     let mut style = match shown {
-        Shown::Column(ListColumn::Quota) | Shown::Fullest => quota_style(row, theme),
+        Shown::Column(ListColumn::Quota | ListColumn::Used) | Shown::Fullest => {
+            fullness_style(row, shown, theme)
+        }
         _ => Style::default(),
     };
     // A figure older than one poll (counted by an inventory, kept from a call that failed)
@@ -483,12 +538,16 @@ fn with_age(figure: &str, compact: &str, age_secs: i64, width: u16) -> String {
         .unwrap_or_else(|| figure.to_string())
 }
 
+/// Whether any visible row has the alert mark before its id (its column is kept for all).
+pub fn any_marked(app: &App) -> bool {
+    app.backends
+        .visible()
+        .any(|row| app.alerts.in_alert(&row.stats, app.now))
+}
+
 /// The columns as the list in `area` draws them now.
 fn plan_for(app: &App, area: Rect) -> (Vec<(Shown, u16)>, bool) {
-    let any_marked = app
-        .backends
-        .visible()
-        .any(|row| app.alerts.in_alert(&row.stats, app.now));
+    let any_marked = any_marked(app);
     let plan = plan_columns(
         area.width.saturating_sub(2),
         &app.list_columns,
@@ -564,17 +623,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                         }
                         if app.alerts.in_alert(stats, app.now) {
                             id.push(Span::styled(
-                                format!("{} ", alert_mark(theme)),
+                                format!("{} ", theme.alert_mark()),
                                 theme.warning().add_modifier(Modifier::BOLD),
                             ));
                         } else if any_marked {
                             // The ids stay in one column.
                             id.push(Span::raw("  "));
                         }
-                        id.push(Span::raw(sanitize(row.shown_id(), 64)));
-                        if stats.stale {
-                            id.push(Span::raw(theme.stale_mark()));
-                        }
+                        let stale = if stats.stale { theme.stale_mark() } else { "" };
+                        // Cut with an ellipsis, the stale mark kept: two ids that share a
+                        // prefix never read the same.
+                        let marks: usize = id.iter().map(Span::width).sum();
+                        let room = usize::from(*width).saturating_sub(marks + stale.len());
+                        id.push(Span::raw(fit(&sanitize(row.shown_id(), 64), room, theme)));
+                        id.push(Span::raw(stale));
                         Cell::from(Line::from(id))
                     }
                     other => figure_cell(*other, row, app, theme, *width, old),
@@ -737,7 +799,7 @@ mod tests {
         app.update(Msg::Snapshot {
             rows: vec![
                 row("calm", 92, &[]),
-                row("full", 100, &[Rule::Quota]),
+                row("full", 100, &[Rule::Quota, Rule::Full]),
                 row("kubo", 10, &[Rule::Down]),
                 row("quiet", 10, &[Rule::Down]),
                 row("warm", 92, &[Rule::Quota]),
@@ -806,9 +868,9 @@ mod tests {
                 .unwrap()
                 .clone()
         };
-        assert!(line_of("kubo").contains("▲ kubo"), "{lines:#?}");
-        assert!(line_of("full").contains("▲ full"));
-        assert!(!line_of("quiet").contains('▲'), "silenced: no mark");
+        assert!(line_of("kubo").contains("◆ kubo"), "{lines:#?}");
+        assert!(line_of("full").contains("◆ full"));
+        assert!(!line_of("quiet").contains('◆'), "silenced: no mark");
         let column = |id: &str| {
             let line = line_of(id);
             line[..line.find(&format!("{id} ")).unwrap()]
@@ -816,11 +878,11 @@ mod tests {
                 .count()
         };
         assert_eq!(column("quiet"), column("kubo"), "the ids stay in a column");
-        assert!(!line_of("calm").contains('▲'));
+        assert!(!line_of("calm").contains('◆'));
         assert!(lines[0].contains("3 alerts (A)"), "{}", lines[0]);
         let ascii = lines_of_ascii(&app);
-        assert!(ascii.iter().any(|l| l.contains("! kubo")), "{ascii:#?}");
-        assert!(!ascii.iter().any(|l| l.contains('▲')));
+        assert!(ascii.iter().any(|l| l.contains("@ kubo")), "{ascii:#?}");
+        assert!(!ascii.iter().any(|l| l.contains('◆')));
         // No alert, no count.
         let mut calm = App::new(NOW, false, false);
         calm.update(Msg::Snapshot {
@@ -896,6 +958,30 @@ mod tests {
                 .unwrap()
                 .1;
             assert!(id <= ID_CAP, "the id is capped: {id}");
+        }
+    }
+
+    #[test]
+    fn at_its_full_width_the_plan_shows_every_wanted_column_exactly() {
+        let rows = vec![row("garage-bucket-01", 10, &[])];
+        for wanted in [
+            ListColumn::ALL.to_vec(),
+            vec![ListColumn::Health, ListColumn::Quota, ListColumn::Objects],
+            vec![ListColumn::Id, ListColumn::Trend, ListColumn::Message],
+        ] {
+            for marked in [false, true] {
+                let width = full_width(&wanted, &rows, marked);
+                let plan = plan_columns(width, &wanted, &rows, marked);
+                for column in wanted.iter().filter(|c| **c != ListColumn::Host) {
+                    assert!(
+                        plan.iter().any(|(s, _)| *s == Shown::Column(*column)),
+                        "{column:?} at {width}: {plan:?}"
+                    );
+                }
+                let used: u16 =
+                    plan.iter().map(|(_, w)| *w).sum::<u16>() + SPACING * (plan.len() as u16 - 1);
+                assert_eq!(used, width, "{plan:?}");
+            }
         }
     }
 

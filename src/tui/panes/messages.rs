@@ -32,10 +32,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Level::Warning => theme.warning(),
                 Level::Error => theme.error(),
             };
-            Line::from(vec![
-                Span::styled(format!("{time} "), theme.dim()),
-                Span::styled(m.text.clone(), style),
-            ])
+            // Cut at the pane's edge with an ellipsis: a backend's name never reads cut short.
+            super::fit_line(
+                Line::from(vec![
+                    Span::styled(format!("{time} "), theme.dim()),
+                    Span::styled(m.text.clone(), style),
+                ]),
+                usize::from(area.width.saturating_sub(2)),
+                theme,
+            )
         })
         .collect();
     let title = if app.messages.scroll() > 0 {

@@ -262,7 +262,7 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     // a piece of its own, left off one by one as the width ends.
     for (host, backends, down, used, unreachable) in by_host(app) {
         let mut piece = vec![Span::styled(
-            format!("{} ", sanitize(&host, 24)),
+            format!("{} ", super::fit(&sanitize(&host, 64), 24, theme)),
             theme.dim(),
         )];
         if unreachable {
@@ -296,7 +296,7 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     if let Some((id, percent)) = fullest(rows) {
         pieces.push(vec![
             Span::styled("fullest ", theme.dim()),
-            Span::raw(format!("{} ", sanitize(id, 24))),
+            Span::raw(format!("{} ", super::fit(&sanitize(id, 64), 24, theme))),
             Span::styled(format!("{percent:.1}%"), theme.gauge(percent)),
         ]);
     }
@@ -320,7 +320,7 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     if kinds.len() > 1 {
         for (kind, used, free) in kinds {
             let mut piece = vec![Span::styled(
-                format!("{} ", sanitize(kind, 14)),
+                format!("{} ", super::fit(&sanitize(kind, 64), 14, theme)),
                 theme.dim(),
             )];
             piece.push(Span::raw(used.map_or_else(|| "?".into(), bytes_compact)));

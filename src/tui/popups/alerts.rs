@@ -21,9 +21,9 @@ use crate::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::model::alerts::millis;
 use crate::tui::model::{AlertBoard, GroupKey};
-use crate::tui::panes::block;
 use crate::tui::panes::footer::Hint;
 use crate::tui::panes::layout::centered;
+use crate::tui::panes::{block, fit_line};
 use crate::tui::theme::Theme;
 
 pub const HINTS: &[Hint] = &[
@@ -204,9 +204,11 @@ impl AlertsView {
                 endpoint: endpoints,
                 names: usize::from(active_area.width).saturating_sub(2 + RULE_WIDTH + endpoints),
             };
+            // The highlight symbol's column ("> ") comes off each line's width.
+            let width = usize::from(active_area.width).saturating_sub(2);
             let items: Vec<ListItem> = groups
                 .iter()
-                .map(|g| group_item(g, &columns, shown.now, tz, theme))
+                .map(|g| group_item(g, &columns, shown.now, tz, theme, width))
                 .collect();
             let list = List::new(items)
                 .highlight_symbol("> ")
@@ -246,6 +248,10 @@ impl AlertsView {
                 })
                 .collect()
         };
+        let lines: Vec<Line> = lines
+            .into_iter()
+            .map(|line| fit_line(line, usize::from(closed_area.width), theme))
+            .collect();
         frame.render_widget(Paragraph::new(lines), closed_area);
     }
 }
@@ -267,19 +273,22 @@ struct Columns {
     names: usize,
 }
 
-/// The backends a group names, as many as fit in `room` (`12 backends: a, b, …`).
-fn names_fitting(names: &[String], room: usize) -> String {
+/// The backends a group names, as many as fit in `room` (`12 backends: a, b, …`; `...` is
+/// `ellipsis` under --ascii).
+fn names_fitting(names: &[String], room: usize, ellipsis: &str) -> String {
     let mut text = match names.len() {
         1 => String::new(),
         n => format!("{n} backends: "),
     };
+    let more_width = 2 + ellipsis.chars().count();
     for (i, name) in names.iter().enumerate() {
         let sep = if i == 0 { "" } else { ", " };
         // This name, and `, …` after it when more follow.
-        let more = if i + 1 < names.len() { 3 } else { 0 };
+        let more = if i + 1 < names.len() { more_width } else { 0 };
         let need = text.chars().count() + sep.len() + name.chars().count() + more;
         if i > 0 && need > room {
-            text.push_str(", …");
+            text.push_str(", ");
+            text.push_str(ellipsis);
             return text;
         }
         text.push_str(sep);
@@ -320,14 +329,16 @@ fn rule_style(rule: Rule, theme: &Theme) -> Style {
     }
 }
 
-/// One group in two lines: the rule, the endpoint, the backends it names (sorted); then since
-/// when, the marks and what the newest alert says.
+/// One group in two lines of at most `width` cells (cut with an ellipsis): the rule, the
+/// endpoint, the backends it names (sorted); then since when, the marks and what the newest
+/// alert says.
 fn group_item<'a, Tz: TimeZone>(
     group: &AlertGroup,
     columns: &Columns,
     now: i64,
     tz: &Tz,
     theme: &Theme,
+    width: usize,
 ) -> ListItem<'a>
 where
     Tz::Offset: Display,
@@ -358,7 +369,11 @@ where
         format!("{endpoint:<width$}", width = columns.endpoint),
         theme.accent(),
     ));
-    first.push(Span::raw(names_fitting(&names, columns.names)));
+    first.push(Span::raw(names_fitting(
+        &names,
+        columns.names,
+        theme.ellipsis(),
+    )));
 
     // The group began with its oldest alert.
     let since = alerts
@@ -399,7 +414,10 @@ where
             theme.dim(),
         ));
     }
-    ListItem::new(Text::from(vec![Line::from(first), Line::from(second)]))
+    ListItem::new(Text::from(vec![
+        fit_line(Line::from(first), width, theme),
+        fit_line(Line::from(second), width, theme),
+    ]))
 }
 
 /// A closed alert: when, the rule, the backend, how it closed (a recovery, or its backend

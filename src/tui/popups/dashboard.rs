@@ -14,6 +14,7 @@ use ratatui::Frame;
 use super::{closes, Shown};
 use crate::text::sanitize;
 use crate::tui::model::DashboardBackends;
+use crate::tui::panes::fit;
 use crate::tui::panes::footer::Hint;
 use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
@@ -28,6 +29,10 @@ pub fn handle_key(key: KeyEvent) -> Shown {
         Shown::Open
     }
 }
+
+/// The NAME and TYPE columns' widths.
+const NAME_WIDTH: usize = 18;
+const KIND_WIDTH: usize = 12;
 
 fn enabled_text(enabled: Option<bool>) -> &'static str {
     match enabled {
@@ -65,6 +70,10 @@ pub fn draw(frame: &mut Frame, area: Rect, listing: &DashboardBackends, theme: &
     ));
     let header = Row::new(["NAME", "TYPE", "ENABLED", "FROM", "POLICY"].map(Cell::from))
         .style(ratatui::style::Style::default().add_modifier(Modifier::BOLD));
+    // FROM gets what the other columns (and the gaps between the five) leave, 20 at least.
+    let from_width = usize::from(inner.width)
+        .saturating_sub(NAME_WIDTH + KIND_WIDTH + 7 + 6 + 4)
+        .max(20);
     let rows: Vec<Row> = listing
         .backends
         .iter()
@@ -80,11 +89,12 @@ pub fn draw(frame: &mut Frame, area: Rect, listing: &DashboardBackends, theme: &
                     format!("backends/{}", sanitize(&file, 40))
                 }
             };
+            // Names cut to their columns end with an ellipsis.
             Row::new([
-                Cell::from(sanitize(&b.name, 40)),
-                Cell::from(sanitize(&b.kind, 20)),
+                Cell::from(fit(&sanitize(&b.name, 64), NAME_WIDTH, theme)),
+                Cell::from(fit(&sanitize(&b.kind, 30), KIND_WIDTH, theme)),
                 Cell::from(enabled_text(b.enabled)),
-                Cell::from(from),
+                Cell::from(fit(&from, from_width, theme)),
                 Cell::from(if b.policy_path.is_some() { "yes" } else { "no" }),
             ])
         })
@@ -110,8 +120,8 @@ pub fn draw(frame: &mut Frame, area: Rect, listing: &DashboardBackends, theme: &
         Table::new(
             rows,
             [
-                Constraint::Length(18),
-                Constraint::Length(12),
+                Constraint::Length(NAME_WIDTH as u16),
+                Constraint::Length(KIND_WIDTH as u16),
                 Constraint::Length(7),
                 Constraint::Min(20),
                 Constraint::Length(6),

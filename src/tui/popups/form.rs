@@ -697,7 +697,13 @@ impl Form {
 /// Draws the form filling `area`.
 fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
     frame.render_widget(Clear, area);
-    let block = block(format!(" {} ", form.title()), true, theme);
+    // The title names the backend: cut, it ends with an ellipsis.
+    let title = crate::tui::panes::fit(
+        &form.title(),
+        usize::from(area.width).saturating_sub(4),
+        theme,
+    );
+    let block = block(format!(" {title} "), true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 3 || inner.width < 10 {

@@ -84,7 +84,7 @@ impl Help {
                 label(HealthStatus::Disabled),
                 label(HealthStatus::Unsupported),
                 theme.stale_mark(),
-                crate::tui::panes::list::alert_mark(theme),
+                theme.alert_mark(),
             ),
             theme.dim(),
         )));
