@@ -1420,3 +1420,47 @@ fn an_inventory_stamped_in_the_future_is_due() {
         "a record two hours in the future is not due: it waits three hours"
     );
 }
+
+/// Finding 6 of the edges trial: one outage, one alert. Ten minutes down (at a 5 s interval:
+/// 120 failed polls) raise one `down` and nothing else — no error rate, no second `down` —
+/// and the return clears it at the first answer, with no error rate left behind.
+#[tokio::test(start_paused = true)]
+async fn a_long_outage_is_one_alert_from_start_to_end() {
+    let (_dir, store) = home(&[("b", local(Some(5)))]);
+    let prober = Scripted::new(|_, n| {
+        let refused = Err(ProbeError::Refused {
+            addr: "127.0.0.1:5572".into(),
+        });
+        (
+            Duration::ZERO,
+            if (10..130).contains(&n) {
+                refused
+            } else {
+                ok()
+            },
+        )
+    });
+    let monitor = Monitor::start(store, Arc::new(Probe(prober.clone())), config());
+    let mut events = monitor.subscribe();
+    while prober.calls("b").len() < 140 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut log = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        match event {
+            Event::Alert(a) => log.push(format!("raise {:?}", a.rule)),
+            Event::AlertCleared(a) => log.push(format!("clear {:?}", a.rule)),
+            _ => {}
+        }
+    }
+    assert_eq!(log, ["raise Down", "clear Down"], "{log:?}");
+    let calls = prober.calls("b");
+    // Polled at its interval all through the outage (no backoff of the liveness check).
+    assert!(
+        gaps(&calls).iter().all(|g| (4.4..=5.6).contains(g)),
+        "{:?}",
+        gaps(&calls)
+    );
+    monitor.shutdown().await;
+}
