@@ -169,21 +169,16 @@ impl Alerts {
         let stats = facts.stats;
         let mut changes = Vec::new();
         let threshold = facts.quota_alert_percent as f64;
-        self.set(
-            id,
-            Rule::Quota,
-            quota_alert(stats, threshold),
-            now,
-            &mut changes,
-        );
-        self.set(
-            id,
-            Rule::Capacity,
-            capacity_alert(stats, threshold),
-            now,
-            &mut changes,
-        );
-        self.set(id, Rule::Full, full_alert(stats), now, &mut changes);
+        let full = full_alert(stats);
+        // Full says more than "filling": a store that goes straight to full (a copy that filled
+        // it within one poll) is one alert, `full`. A filling alert raised before stays, its
+        // message following its figure; none is raised while full.
+        let raise = full.is_none();
+        let quota = quota_alert(stats, threshold);
+        let capacity = capacity_alert(stats, threshold);
+        self.set_maybe_raising(id, Rule::Quota, quota, raise, now, &mut changes);
+        self.set_maybe_raising(id, Rule::Capacity, capacity, raise, now, &mut changes);
+        self.set(id, Rule::Full, full, now, &mut changes);
         let down = facts.consecutive_failures >= super::schedule::RETRY_BUDGET;
         self.set(
             id,
@@ -284,6 +279,21 @@ impl Alerts {
                 logged.closed = Some(why);
             }
             changes.push(Change::Cleared(alert));
+        }
+    }
+
+    /// `set`, except that an alert not active is not raised when `raise` is false (held).
+    fn set_maybe_raising(
+        &mut self,
+        id: &str,
+        rule: Rule,
+        condition: Option<String>,
+        raise: bool,
+        now: &str,
+        changes: &mut Vec<Change>,
+    ) {
+        if raise || self.active.contains_key(&(id.to_string(), rule)) {
+            self.set(id, rule, condition, now, changes);
         }
     }
 
@@ -663,6 +673,15 @@ mod tests {
             rules(&changes),
             [("cleared", Rule::Capacity), ("cleared", Rule::Full)]
         );
+        // Straight to full (a copy filled it within one poll): one alert, full; on the way
+        // back down through the threshold, the filling one.
+        let changes = evaluate(&mut alerts, &filesystem(64 * mib, 0), 0, (0.0, 0));
+        assert_eq!(rules(&changes), [("raised", Rule::Full)]);
+        let changes = evaluate(&mut alerts, &filesystem(60 * mib, 4 * mib), 0, (0.0, 0));
+        assert_eq!(
+            rules(&changes),
+            [("raised", Rule::Capacity), ("cleared", Rule::Full)]
+        );
     }
 
     #[test]
@@ -787,12 +806,16 @@ mod tests {
     }
 
     #[test]
-    fn one_poll_shows_quota_full_down_and_credentials() {
+    fn one_poll_shows_full_down_and_credentials() {
         let mut full = stats(100);
         full.enabled = true;
         full.health.status = crate::stats::HealthStatus::Down;
         let alerts = of_one_poll(&full, 90, true);
         let rules: Vec<&str> = alerts.iter().map(|a| a.rule.as_str()).collect();
-        assert_eq!(rules, ["quota", "full", "down", "credentials"]);
+        assert_eq!(
+            rules,
+            ["full", "down", "credentials"],
+            "full says more than quota"
+        );
     }
 }
