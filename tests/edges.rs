@@ -337,12 +337,18 @@ async fn a_full_home_is_said_holds_its_writes_and_writes_them_when_space_returns
     let in_memory = monitor.alert_records();
     assert_eq!(in_memory.len(), 2, "{in_memory:?}");
 
-    // Space returns: everything held is written, and that is said.
+    // Space returns: everything held is written, and that is said. The trouble was said once,
+    // however many times writing was tried meanwhile (every 5 s).
     std::fs::remove_file(&ballast).unwrap();
+    let mut said_again = 0;
     wait_event(&mut events, "writable again", |e| {
+        if matches!(e, Event::HomeTrouble(_)) {
+            said_again += 1;
+        }
         matches!(e, Event::HomeWritable)
     })
     .await;
+    assert_eq!(said_again, 0, "the trouble is said once per reason");
     let (_, out, _) = run_cli(&home, &["alerts", "--json"]);
     let on_disk: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(on_disk.len(), in_memory.len(), "{out}");
@@ -448,7 +454,7 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 async fn wait_event(
     events: &mut tokio::sync::broadcast::Receiver<Event>,
     what: &str,
-    wanted: impl Fn(&Event) -> bool,
+    mut wanted: impl FnMut(&Event) -> bool,
 ) -> Event {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

@@ -283,7 +283,7 @@ impl Pending {
                 }
             }
             Some(BatchFailure { error, unwritten }) => {
-                let reason = error.to_string();
+                let reason = trouble_reason(store, &error);
                 let said = self.trouble.as_ref().map(|(r, _)| r.as_str()) == Some(&reason);
                 self.held = unwritten;
                 self.trouble = Some((reason.clone(), tokio::time::Instant::now()));
@@ -311,6 +311,31 @@ impl Pending {
             held: self.held.len(),
         })
     }
+}
+
+/// Why the home cannot be written, the same words each time for one cause (said once per
+/// reason): the home and the system's word for it, not the temp file that met it (a new name
+/// at each try).
+fn trouble_reason(store: &Store, error: &crate::store::StoreError) -> String {
+    use std::io::ErrorKind;
+    let crate::store::StoreError::Io { source, .. } = error else {
+        return error.to_string();
+    };
+    let what = match (source.raw_os_error(), source.kind()) {
+        (Some(code), _) => std::io::Error::from_raw_os_error(code).to_string(),
+        // A wrapped error (the temp file crate's names its path) keeps its kind.
+        (None, ErrorKind::StorageFull) => "No space left on device".to_string(),
+        (None, ErrorKind::ReadOnlyFilesystem) => "Read-only file system".to_string(),
+        (None, ErrorKind::PermissionDenied) => "Permission denied".to_string(),
+        (None, ErrorKind::QuotaExceeded) => "Disk quota exceeded".to_string(),
+        (None, _) => source
+            .to_string()
+            .split(" at path ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    format!("{}: {what}", store.home().display())
 }
 
 /// History held for one backend while the home cannot be written, at most: the newest points
@@ -450,5 +475,36 @@ async fn flush(
         Ok(Err(failure)) => pending.landed(store, events, Some(failure)),
         // The terminal may belong to the console: errors go to the log, not to stderr.
         Err(err) => store.log("ERROR", &format!("the writer task failed: {err}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    #[test]
+    fn one_cause_is_said_in_the_same_words_whatever_temp_file_met_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let full = |temp: &str| StoreError::Io {
+            path: store.metadata_dir().join(temp),
+            source: std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                format!("No space left on device (os error 28) at path \"{temp}\""),
+            ),
+        };
+        let first = trouble_reason(&store, &full(".stats.a.json.JlEkbO.tmp"));
+        let second = trouble_reason(&store, &full(".stats.b.json.57EfaQ.tmp"));
+        assert_eq!(first, second);
+        assert_eq!(
+            first,
+            format!("{}: No space left on device", store.home().display())
+        );
+        let raw = StoreError::Io {
+            path: store.home().join("x"),
+            source: std::io::Error::from_raw_os_error(30),
+        };
+        assert!(trouble_reason(&store, &raw).ends_with("Read-only file system (os error 30)"));
     }
 }
