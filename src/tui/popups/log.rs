@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{closes, is_ctrl_c};
@@ -146,10 +146,14 @@ impl LogView {
             ))),
             Some(_) => {}
         }
+        // Whole lines, wrapped: an error is read to its end. From the newest (or the scrolled
+        // one) upwards, as many as their wrapped heights hold.
         let room = inner.saturating_sub(lines.len());
+        let width = usize::from(rect.width.saturating_sub(2)).max(1);
         let end = shown.len().saturating_sub(self.from_bottom);
-        let start = end.saturating_sub(room);
-        for entry in &shown[start..end] {
+        let mut picked: Vec<Line> = Vec::new();
+        let mut used = 0;
+        for entry in shown[..end].iter().rev() {
             let style = match entry.level.as_str() {
                 "ERROR" => theme.error(),
                 "WARNING" => theme.warning(),
@@ -162,8 +166,19 @@ impl LogView {
                     theme.dim(),
                 ));
             }
-            lines.push(Line::from(spans));
+            let line = Line::from(spans);
+            // As the paragraph will wrap it (between words).
+            let height = Paragraph::new(line.clone())
+                .wrap(Wrap { trim: false })
+                .line_count(u16::try_from(width).unwrap_or(u16::MAX))
+                .max(1);
+            if used + height > room && !picked.is_empty() {
+                break;
+            }
+            used += height;
+            picked.push(line);
         }
+        lines.extend(picked.into_iter().rev());
         let title = format!(
             " Log{}{} ",
             if self.errors_only {
@@ -179,7 +194,9 @@ impl LogView {
         );
         frame.render_widget(Clear, rect);
         frame.render_widget(
-            Paragraph::new(lines).block(block(title.as_str(), true, theme)),
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(block(title.as_str(), true, theme)),
             rect,
         );
     }
@@ -248,6 +265,20 @@ mod tests {
             view.handle_key(KeyEvent::from(KeyCode::Esc)),
             LogOutcome::Close
         );
+    }
+
+    #[test]
+    fn a_long_line_is_wrapped_to_be_read_whole() {
+        let mut view = LogView::default();
+        view.loaded(
+            vec![LogEntry::of_file_line(&format!(
+                "2026-12-07T10:00:00+00:00 ERROR cannot write the home: {} the end",
+                "x".repeat(150)
+            ))],
+            None,
+        );
+        let text = screen(&view, 80, 10);
+        assert!(text.contains("the end"), "{text}");
     }
 
     #[test]
