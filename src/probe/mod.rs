@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use error::{clean, ProbeError};
-pub use http::{Http, Reply};
+pub use http::{Cap, Http, Reply};
 
 /// A probe's work: borrowed config and context, sent across the runtime's threads.
 pub type ProbeFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProbeError>> + Send + 'a>>;

@@ -8,7 +8,26 @@ use serde_json::{Map, Value};
 
 use crate::backends::secret;
 use crate::probe::num::{self, opt_f64, opt_i64, opt_u64};
-use crate::probe::{clean, join_url, required, Budget, ProbeContext, ProbeError, Reply};
+use crate::probe::{clean, join_url, required, Budget, Cap, ProbeContext, ProbeError, Reply};
+
+/// What each command may answer. Kubo's answers to these are a few hundred bytes, except the
+/// peer list, which grows with the node's connections.
+mod cap {
+    use crate::probe::Cap;
+
+    pub const VERSION: Cap = Cap::kib("Kubo version", 64);
+    /// `ID`, `AgentVersion`, the node's addresses and protocols: about 2 KiB on a public node.
+    pub const ID: Cap = Cap::kib("Kubo id", 64);
+    pub const REPO_STAT: Cap = Cap::kib("Kubo repo/stat", 64);
+    pub const STATS_BW: Cap = Cap::kib("Kubo stats/bw", 64);
+    /// One entry per connected peer, about 250 bytes each: 4 MiB holds some 16,000 peers, far
+    /// past a node's connection manager (it trims to a few hundred by default).
+    pub const SWARM_PEERS: Cap = Cap::mib("Kubo swarm/peers", 4);
+    /// One line per pin, `{"Cid","Type","Name"}`: a CID under 100 bytes and a name under 256
+    /// (Kubo refuses longer ones). A node too old to stream sends its whole pin set as one
+    /// `{"Keys":{...}}` object instead, which fits only for a few dozen pins.
+    pub const PIN_LS_LINE: Cap = Cap::kib("Kubo pin/ls", 4);
+}
 
 /// `version`; only what we show.
 #[derive(Deserialize)]
@@ -150,9 +169,9 @@ impl<'a> Rpc<'a> {
         request
     }
 
-    /// The raw answer of `cmd`, any status.
-    async fn send(&self, cmd: &str, args: &[(&str, &str)]) -> Result<Reply, ProbeError> {
-        self.ctx.http.send(self.request(cmd, args)).await
+    /// The raw answer of `cmd`, any status, within `cap`.
+    async fn send(&self, cmd: &str, args: &[(&str, &str)], cap: Cap) -> Result<Reply, ProbeError> {
+        self.ctx.http.send(self.request(cmd, args), cap).await
     }
 
     /// `cmd`'s answer parsed as `T`, or the error its status means.
@@ -160,8 +179,9 @@ impl<'a> Rpc<'a> {
         &self,
         cmd: &str,
         args: &[(&str, &str)],
+        cap: Cap,
     ) -> Result<T, ProbeError> {
-        self.send(cmd, args)
+        self.send(cmd, args, cap)
             .await?
             .success_or(&format!("Kubo command '{cmd}'"))?
             .json(&format!("Kubo {cmd}"))
@@ -173,8 +193,9 @@ impl<'a> Rpc<'a> {
         &self,
         cmd: &str,
         not_now: &[u16],
+        cap: Cap,
     ) -> Result<Option<T>, ProbeError> {
-        let reply = self.send(cmd, &[]).await?;
+        let reply = self.send(cmd, &[], cap).await?;
         if crate::probe::not_offered(reply.status) || not_now.contains(&reply.status) {
             return Ok(None);
         }
@@ -185,30 +206,32 @@ impl<'a> Rpc<'a> {
     }
 
     pub async fn version(&self) -> Result<Version, ProbeError> {
-        self.call("version", &[]).await
+        self.call("version", &[], cap::VERSION).await
     }
 
     pub async fn id(&self) -> Result<Id, ProbeError> {
-        self.call("id", &[]).await
+        self.call("id", &[], cap::ID).await
     }
 
     /// Without `size_only` the node walks every block to count them: inventory only.
     pub async fn repo_stat(&self, size_only: bool) -> Result<RepoStat, ProbeError> {
         if size_only {
-            self.call("repo/stat", &[("size-only", "true")]).await
+            self.call("repo/stat", &[("size-only", "true")], cap::REPO_STAT)
+                .await
         } else {
-            self.call("repo/stat", &[]).await
+            self.call("repo/stat", &[], cap::REPO_STAT).await
         }
     }
 
     /// `None` when the node cannot say: 400 when offline, 500 when bandwidth metrics are
     /// disabled, 404/405 when the server has no such command. None of these is a failure.
     pub async fn bandwidth(&self) -> Result<Option<Bandwidth>, ProbeError> {
-        self.call_optional("stats/bw", &[400, 500]).await
+        self.call_optional("stats/bw", &[400, 500], cap::STATS_BW)
+            .await
     }
 
     pub async fn swarm_peers(&self) -> Result<Peers, ProbeError> {
-        let reply = self.send("swarm/peers", &[]).await?;
+        let reply = self.send("swarm/peers", &[], cap::SWARM_PEERS).await?;
         if crate::probe::not_offered(reply.status) {
             return Ok(Peers::NotOffered);
         }
@@ -234,7 +257,7 @@ impl<'a> Rpc<'a> {
         let streamed = self
             .ctx
             .http
-            .send_lines(request, |line| {
+            .send_lines(request, cap::PIN_LS_LINE, |line| {
                 let pin: PinLine = serde_json::from_slice(line)
                     .map_err(|e| ProbeError::unparsable("Kubo pin/ls", e))?;
                 if pin.kind.as_deref() == Some("error") {
