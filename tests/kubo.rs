@@ -843,6 +843,29 @@ async fn an_answer_over_its_call_cap_is_too_large() {
         assert_eq!(failed_call(&m, cmd), error, "{cmd}");
         assert_eq!(m.storage.used, Some(REPO_SIZE), "{cmd}: the rest is read");
     }
+    // The peer list is counted as it streams, not held: without a Content-Length, reading
+    // stops at its cap; an answer that is not the list stops at its first byte.
+    let mut chunks = vec![b"{\"Peers\":[".to_vec()];
+    chunks.extend(peers(40_000).iter().map(|p| format!("{p},").into_bytes()));
+    for (reply, error) in [
+        (
+            Reply::Chunked {
+                status: 200,
+                headers: vec![],
+                chunks,
+                trailers: vec![],
+            },
+            too_large("Kubo swarm/peers", 4096 * KIB, false),
+        ),
+        (
+            Reply::endless(200, b"<html>"),
+            ProbeError::unparsable("Kubo swarm/peers", "not a JSON object"),
+        ),
+    ] {
+        let node = kubo_node(None, vec![("swarm/peers", reply)]);
+        let m = measure_all(&ctx, &config(&node.url, None)).await.unwrap();
+        assert_eq!(failed_call(&m, "swarm/peers"), error);
+    }
     // Under its cap, a node with many peers is counted.
     let node = kubo_node(
         None,

@@ -181,6 +181,40 @@ impl Http {
         .await
     }
 
+    /// Sends and hands the answer's bytes to `scan` as they arrive, keeping none of them: for an
+    /// answer that is only counted, whose memory then does not grow with it. At most `cap` bytes
+    /// are read. A success is a `Reply` with an empty body (`scan` saw it) and its trailers; a
+    /// non-success status is a `Reply` with the start of its body, and `scan` sees none of it.
+    pub async fn send_scanned(
+        &self,
+        request: reqwest::RequestBuilder,
+        cap: Cap,
+        scan: impl FnMut(&[u8]) -> Result<(), ProbeError>,
+    ) -> Result<Reply, ProbeError> {
+        self.bounded(async {
+            let mut started = self.start(request).await?;
+            if !started.is_success() {
+                return Ok(started.error_reply().await);
+            }
+            started.check_length(cap)?;
+            let url = &started.url;
+            let trailers = scan_whole(
+                &mut started.body,
+                cap,
+                |e| map_reqwest(&e, self.stall, url),
+                scan,
+            )
+            .await?;
+            Ok(Reply {
+                status: started.status,
+                headers: started.headers,
+                body: Bytes::new(),
+                trailers,
+            })
+        })
+        .await
+    }
+
     /// Sends and hands each line of a streamed answer (NDJSON) to `on_line` as it arrives, so a
     /// stream of any length is consumed in constant memory: no line may be longer than
     /// `line_cap`. A non-success status is returned as an error; so is an `X-Stream-Error`
@@ -291,6 +325,37 @@ where
         }
     }
     Ok((Bytes::from(buf), trailers))
+}
+
+/// Hands a whole body to `scan` frame by frame, within `cap`; the frame that would pass the cap
+/// is the last one pulled, and `scan` does not see it.
+async fn scan_whole<B>(
+    body: &mut B,
+    cap: Cap,
+    map_err: impl Fn(B::Error) -> ProbeError,
+    mut scan: impl FnMut(&[u8]) -> Result<(), ProbeError>,
+) -> Result<Option<HeaderMap>, ProbeError>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    let mut left = cap.limit();
+    let mut trailers = None;
+    while let Some(frame) = body.frame().await {
+        match frame.map_err(&map_err)?.into_data() {
+            Ok(data) => {
+                left = left
+                    .checked_sub(data.len())
+                    .ok_or_else(|| cap.exceeded(false))?;
+                scan(&data)?;
+            }
+            Err(frame) => {
+                if let Ok(map) = frame.into_trailers() {
+                    trailers = Some(map);
+                }
+            }
+        }
+    }
+    Ok(trailers)
 }
 
 /// Reads the start of a non-success answer's body, at most `ERROR_BODY_CAP` bytes, and stops
@@ -629,6 +694,37 @@ mod tests {
         let mut body = Counted::of(&[&vec![b'x'; CAP.limit() + 1]]);
         let err = read_whole(&mut body, CAP, unreachable).await.unwrap_err();
         assert_eq!(err.class(), "too_large");
+    }
+
+    #[tokio::test]
+    async fn a_scanned_answer_is_seen_whole_within_its_cap_and_stops_past_it() {
+        let mut seen = 0;
+        let mut body = Counted::of(&[&[b'x'; FRAME], &[b'x'; FRAME]]);
+        scan_whole(&mut body, CAP, unreachable, |piece| {
+            seen += piece.len();
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen, 2 * FRAME);
+        let mut seen = 0;
+        let mut body = Counted::endless(&[b'x'; FRAME]);
+        let err = scan_whole(&mut body, CAP, unreachable, |piece| {
+            seen += piece.len();
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err, CAP.exceeded(false));
+        assert_eq!(seen, CAP.limit());
+        assert!(body.pulled <= CAP.limit() + FRAME, "{}", body.pulled);
+        // The scanner's own refusal stops the reading at once.
+        let mut body = Counted::endless(&[b'x'; FRAME]);
+        let err = scan_whole(&mut body, CAP, unreachable, |_| Err(ProbeError::Budget))
+            .await
+            .unwrap_err();
+        assert_eq!(err, ProbeError::Budget);
+        assert_eq!(body.pulled, FRAME);
     }
 
     #[test]

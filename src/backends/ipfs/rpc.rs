@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::backends::secret;
 use crate::probe::num::{self, opt_f64, opt_i64, opt_u64};
-use crate::probe::{clean, join_url, required, Budget, Cap, ProbeContext, ProbeError, Reply};
+use crate::probe::{
+    clean, join_url, required, Budget, Cap, ListCounter, ProbeContext, ProbeError, Reply,
+};
 
 /// What each command may answer. Kubo's answers to these are a few hundred bytes, except the
 /// peer list, which grows with the node's connections.
@@ -21,7 +23,8 @@ mod cap {
     pub const REPO_STAT: Cap = Cap::kib("Kubo repo/stat", 64);
     pub const STATS_BW: Cap = Cap::kib("Kubo stats/bw", 64);
     /// One entry per connected peer, about 250 bytes each: 4 MiB holds some 16,000 peers, far
-    /// past a node's connection manager (it trims to a few hundred by default).
+    /// past a node's connection manager (it trims to a few hundred by default). The answer is
+    /// counted as it arrives and never held, so this bounds what is read, not memory.
     pub const SWARM_PEERS: Cap = Cap::mib("Kubo swarm/peers", 4);
     /// One line per pin, `{"Cid","Type","Name"}`: a CID under 100 bytes and a name under 256
     /// (Kubo refuses longer ones). A node too old to stream sends its whole pin set as one
@@ -90,13 +93,6 @@ pub struct Bandwidth {
     pub rate_in: Option<f64>,
     #[serde(rename = "RateOut", default, deserialize_with = "opt_f64")]
     pub rate_out: Option<f64>,
-}
-
-/// `swarm/peers`: `Peers` is `null` (not `[]`) when there are none.
-#[derive(Deserialize)]
-struct SwarmPeers {
-    #[serde(rename = "Peers", default)]
-    peers: Option<Vec<IgnoredAny>>,
 }
 
 /// One line of `pin/ls?stream=true`: `{"Cid","Type"}`, a Kubo error object, or (older Kubo,
@@ -230,8 +226,21 @@ impl<'a> Rpc<'a> {
             .await
     }
 
+    /// The peers of `{"Peers":[...]}`, counted as the answer streams in: it is the one pulse
+    /// answer that grows with the node, and only its length matters.
     pub async fn swarm_peers(&self) -> Result<Peers, ProbeError> {
-        let reply = self.send("swarm/peers", &[], cap::SWARM_PEERS).await?;
+        const WHAT: &str = "Kubo swarm/peers";
+        let mut peers = ListCounter::new("Peers");
+        let request = self.request("swarm/peers", &[]);
+        let reply = self
+            .ctx
+            .http
+            .send_scanned(request, cap::SWARM_PEERS, |piece| {
+                peers
+                    .feed(piece)
+                    .map_err(|e| ProbeError::unparsable(WHAT, e))
+            })
+            .await?;
         if crate::probe::not_offered(reply.status) {
             return Ok(Peers::NotOffered);
         }
@@ -241,11 +250,12 @@ impl<'a> Rpc<'a> {
                 return Ok(Peers::Offline(detail));
             }
         }
-        let peers: SwarmPeers = reply
-            .success_or("Kubo command 'swarm/peers'")?
-            .json("Kubo swarm/peers")?;
+        reply.success_or("Kubo command 'swarm/peers'")?;
         // `null` is a real zero: the node is up and has no peers.
-        Ok(Peers::Count(peers.peers.map_or(0, |p| p.len() as u64)))
+        let count = peers
+            .finish()
+            .map_err(|e| ProbeError::unparsable(WHAT, e))?;
+        Ok(Peers::Count(count))
     }
 
     /// Recursive pins, counted line by line as they stream in (constant memory), until the
