@@ -151,7 +151,7 @@ async fn an_endless_answer_without_a_length_stops_at_its_cap() {
 
 #[tokio::test]
 async fn an_endless_line_fails_at_the_line_cap() {
-    let line_cap = Cap::kib("Cluster /peers", 256);
+    let line_cap = Cap::kib("Cluster /peers", 128);
     let fixture = Fixture::start(|_| {
         Reply::endless(
             200,
@@ -178,7 +178,7 @@ async fn an_endless_line_fails_at_the_line_cap() {
     assert_eq!(err, too_large(line_cap, true));
     assert_eq!(
         err.to_string(),
-        "answer too large: a line of Cluster /peers is longer than 256 KiB (its cap)"
+        "answer too large: a line of Cluster /peers is longer than 128 KiB (its cap)"
     );
 }
 

@@ -695,14 +695,18 @@ async fn more_down_peers_than_named_are_counted() {
 
 #[tokio::test]
 async fn a_peers_line_over_its_cap_fails_that_call_only() {
-    // A peer with many addresses, as a cluster of a thousand peers lists them, is read...
+    // A peer as a cluster of 300 peers lists it (their IDs and addresses, ~100 KB) is read...
     let mut big = peer(PEER_B, "cluster-b", "");
-    big["cluster_peers"] = json!((0..1000)
-        .map(|i| format!("12D3KooWPeer{i:040}"))
-        .collect::<Vec<_>>());
-    big["addresses"] = json!((0..200)
-        .map(|i| format!("/ip4/10.0.{}.{}/tcp/9096", i / 256, i % 256))
-        .collect::<Vec<_>>());
+    let ids: Vec<String> = (0..300).map(|i| format!("12D3KooWPeer{i:040}")).collect();
+    let addresses: Vec<String> = ids
+        .iter()
+        .flat_map(|id| {
+            ["tcp/9096", "udp/9096/quic-v1", "tcp/9097"]
+                .map(|t| format!("/ip4/10.0.0.1/{t}/p2p/{id}"))
+        })
+        .collect();
+    big["cluster_peers"] = json!(ids);
+    big["cluster_peers_addresses"] = json!(addresses);
     let peers = vec![peer(PEER_A, "cluster-a", ""), big];
     let api = cluster(None, vec![("/peers", Reply::ndjson(&peers, vec![]))]);
     let m = pulse(&ctx(5), &config(&api.url, None)).await.unwrap();
@@ -710,10 +714,10 @@ async fn a_peers_line_over_its_cap_fails_that_call_only() {
     assert_eq!(m.vital["peers_up"], json!(2));
     // ...one line longer than the cap, and one that never ends, fail /peers and nothing else.
     let mut huge = peer(PEER_B, "cluster-b", "");
-    huge["peername"] = json!("x".repeat(300 * 1024));
+    huge["peername"] = json!("x".repeat(200 * 1024));
     let too_large = ProbeError::TooLarge {
         call: "Cluster /peers".into(),
-        limit_bytes: 256 * 1024,
+        limit_bytes: 128 * 1024,
         per_line: true,
     };
     for reply in [

@@ -122,8 +122,9 @@ mod cap {
 
     pub const LIVEZ: Cap = Cap::kib("Lotus /health/livez", 64);
     pub const VERSION: Cap = Cap::kib("Filecoin.Version", 64);
-    /// A tipset of up to ~15 block headers of ~2 KiB each (tickets, beacon entries, proofs).
-    pub const CHAIN_HEAD: Cap = Cap::kib("Filecoin.ChainHead", 256);
+    /// A tipset: a handful of block headers (at most ~15) of ~2 KiB each with their tickets,
+    /// beacon entries and proofs.
+    pub const CHAIN_HEAD: Cap = Cap::kib("Filecoin.ChainHead", 128);
     pub const WALLET_BALANCE: Cap = Cap::kib("Filecoin.WalletBalance", 64);
 }
 

@@ -17,7 +17,7 @@ mod cap {
     /// Only the fields asked for with `expand`: a few hundred bytes.
     pub const INFO: Cap = Cap::kib("the Hub's repository info", 64);
     /// The account with its organizations (~500 bytes each) and the token's scopes.
-    pub const WHOAMI: Cap = Cap::kib("the Hub's whoami-v2", 256);
+    pub const WHOAMI: Cap = Cap::kib("the Hub's whoami-v2", 128);
     /// A page of the recursive tree holds up to 1,000 entries of ~250 bytes (type, oid, size,
     /// LFS oid and size) plus the path: 2 MiB leaves ~1,800 bytes for each path.
     pub const TREE_PAGE: Cap = Cap::mib("the Hub's tree page", 2);

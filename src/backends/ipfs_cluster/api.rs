@@ -15,19 +15,20 @@ use crate::probe::{clean, field, join_url, required, Budget, ProbeContext, Probe
 pub const NAMED_PEERS: usize = 3;
 
 /// What each call may answer. A peer's identity lists every peer of the cluster
-/// (`cluster_peers`, about 55 bytes each, and their addresses), so `/id` and each `/peers` line
-/// grow with the cluster; the caps leave room for clusters of a thousand peers and more.
+/// (`cluster_peers`, ~55 bytes each, and `cluster_peers_addresses`, ~300 more), so `/id` and
+/// each `/peers` line grow with the cluster: about 1 KiB plus 350 bytes a peer.
 mod cap {
     use crate::probe::Cap;
 
     /// 204, no body.
     pub const HEALTH: Cap = Cap::kib("Cluster /health", 64);
-    /// About 1 KiB plus ~150 bytes per cluster peer (its ID and an address): ~1,700 peers.
-    pub const ID: Cap = Cap::kib("Cluster /id", 256);
+    /// Room for a cluster of ~370 peers; a watched cluster has a handful to a few dozen.
+    pub const ID: Cap = Cap::kib("Cluster /id", 128);
     /// One peer's identity per line, the same shape as `/id`.
-    pub const PEERS_LINE: Cap = Cap::kib("Cluster /peers", 256);
+    pub const PEERS_LINE: Cap = Cap::kib("Cluster /peers", 128);
     /// One pin per line: its CID, name, allocations and one `peer_map` entry (~700 bytes with
-    /// the peer's IPFS addresses) per peer that holds it; every peer with replication -1.
+    /// the peer's IPFS addresses) per peer that holds it: every peer with replication -1, so
+    /// ~370 peers take about half of this.
     pub const PINS_LINE: Cap = Cap::kib("Cluster /pins", 512);
     /// One metric per peer, about 250 bytes each.
     pub const FREESPACE: Cap = Cap::kib("Cluster /monitor/metrics/freespace", 512);

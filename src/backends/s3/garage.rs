@@ -13,11 +13,11 @@ mod cap {
     use crate::probe::Cap;
 
     /// The bucket's counters and quotas, its aliases and one entry (~200 bytes) per access key
-    /// that may use it.
-    pub const BUCKET_INFO: Cap = Cap::kib("GetBucketInfo", 256);
+    /// that may use it: room for some 600 keys.
+    pub const BUCKET_INFO: Cap = Cap::kib("GetBucketInfo", 128);
     pub const CLUSTER_HEALTH: Cap = Cap::kib("GetClusterHealth", 64);
-    /// One entry per node (~500 bytes with its role and partitions).
-    pub const CLUSTER_STATUS: Cap = Cap::kib("GetClusterStatus", 256);
+    /// One entry per node (~500 bytes with its role and partitions): some 250 nodes.
+    pub const CLUSTER_STATUS: Cap = Cap::kib("GetClusterStatus", 128);
 }
 
 /// The admin API of the Garage cluster that holds the bucket.
