@@ -10,7 +10,8 @@ kind's hostile MODE:
 
   length   200 with Content-Length: 1 GiB, then bytes until the client hangs up
   chunked  200 chunked and endless: bytes for a whole-body call, for a streamed call (pin/ls)
-           valid NDJSON lines, 64 KiB every 100 ms, for ever
+           valid NDJSON lines, 64 KiB every 100 ms, for ever; for Kubo's swarm/peers (counted
+           as it arrives) a valid peer list that never closes
   line     200 chunked and endless, one line that never ends (no newline)
   drip     200 chunked, one byte every 100 ms, for ever
   error    500 chunked and endless (the error body never ends)
@@ -57,6 +58,14 @@ PIN_LINES = b"".join(
     for i in range(BLOCK // 90)
 )
 PIN_CHUNK = b"%x\r\n%s\r\n" % (len(PIN_LINES), PIN_LINES)
+# Kubo's peer list, valid and never closed: it can only be refused at its cap.
+PEERS_START = b'{"Peers":['
+PEER_ITEMS = b"".join(
+    json.dumps({"Addr": f"/ip4/10.1.{i // 256 % 256}.{i % 256}/udp/4001/quic-v1", "Peer": f"12D3KooW{i:044d}",
+                "Latency": "", "Muxer": "", "Direction": 0, "Streams": None}).encode() + b","
+    for i in range(BLOCK // 160)
+)
+PEERS_CHUNK = b"%x\r\n%s\r\n" % (len(PEER_ITEMS), PEER_ITEMS)
 LINE_START = b'{"id":"'
 DRIP_EVERY = 0.1
 # Streamed calls, which get NDJSON lines in `chunked` mode.
@@ -136,6 +145,10 @@ class Hostile(fb.Handler):
                 self.wfile.write(PIN_CHUNK)
                 self.wfile.flush()
                 time.sleep(DRIP_EVERY)
+        if self.url_path == "/api/v0/swarm/peers":
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(PEERS_START), PEERS_START))
+            while True:
+                self.wfile.write(PEERS_CHUNK)
         while True:
             self.wfile.write(FILLER_CHUNK)
 
