@@ -3,7 +3,7 @@
 //!
 //! - the *pulse*, with the one rule for when a backend is down: its liveness call failed three
 //!   times in a row within the poll's time (or once, for a reason retrying cannot mend:
-//!   rejected credentials, a bad config, a missing bucket); any other failed call only makes it
+//!   rejected credentials, a bad config, a missing bucket, an answer over its cap); any other failed call only makes it
 //!   degraded and costs the figures that call feeds;
 //! - the *inventory*, with its clock (`inventory_secs`), its budget, its lock (one run per
 //!   backend at a time, across processes) and its record in the store;
@@ -55,12 +55,15 @@ pub fn test_key(id: &str) -> String {
     format!("test.{}", names::id_in_key(id))
 }
 
-/// A failure that retrying at once cannot mend, or that already took the poll's time.
+/// A failure that retrying at once cannot mend, or that already took the poll's time. An
+/// answer over its cap would be as large again: reading it twice more only costs.
 fn retry_soon(err: &ProbeError) -> bool {
     !err.is_permanent()
         && !matches!(
             err,
-            ProbeError::RateLimited { .. } | ProbeError::Timeout { .. }
+            ProbeError::RateLimited { .. }
+                | ProbeError::Timeout { .. }
+                | ProbeError::TooLarge { .. }
         )
 }
 
@@ -236,11 +239,10 @@ pub fn record_run(
 }
 
 /// A context for an inventory run: its answers may stream for as long as its budget lasts,
-/// but a server silent for the poll's timeout is given up; the cap on an answer's size stays
-/// the caller's.
+/// but a server silent for the poll's timeout is given up; each call keeps its own cap.
 fn inventory_context(ctx: &ProbeContext) -> ProbeContext {
     let time = INVENTORY_TIME.max(ctx.timeout);
-    match crate::probe::Http::for_streams(time, ctx.timeout, ctx.http.max_body()) {
+    match crate::probe::Http::for_streams(time, ctx.timeout) {
         Ok(http) => ProbeContext {
             http,
             timeout: time,

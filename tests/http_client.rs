@@ -7,9 +7,14 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use ipfs_kit_tui::probe::{Http, ProbeError};
+use ipfs_kit_tui::probe::http::ERROR_BODY_CAP;
+use ipfs_kit_tui::probe::{Cap, Http, ProbeError};
 use serde_json::json;
 use support::{Fixture, Reply};
+
+/// Caps as the kinds give them (the kinds' own are private to them).
+const VERSION_CAP: Cap = Cap::kib("Kubo version", 64);
+const PIN_LINE_CAP: Cap = Cap::kib("Kubo pin/ls", 4);
 
 fn http(timeout_secs: u64) -> Http {
     Http::new(Duration::from_secs(timeout_secs)).unwrap()
@@ -23,6 +28,7 @@ async fn sends_user_agent_and_no_origin() {
         .send(
             http.client()
                 .post(format!("{}/api/v0/version", fixture.url)),
+            VERSION_CAP,
         )
         .await
         .unwrap();
@@ -49,17 +55,21 @@ async fn trailer_error_after_200_is_reported() {
     let http = http(5);
     let mut lines = 0;
     let err = http
-        .send_lines(http.client().post(fixture.url.clone()), |_| {
-            lines += 1;
-            Ok(())
-        })
+        .send_lines(
+            http.client().post(fixture.url.clone()),
+            PIN_LINE_CAP,
+            |_| {
+                lines += 1;
+                Ok(())
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(lines, 2);
     assert_eq!(err.class(), "stream");
     assert!(err.to_string().contains("context canceled"), "{err}");
     let reply = http
-        .send(http.client().post(fixture.url.clone()))
+        .send(http.client().post(fixture.url.clone()), VERSION_CAP)
         .await
         .unwrap();
     assert!(
@@ -68,32 +78,157 @@ async fn trailer_error_after_200_is_reported() {
     );
 }
 
+fn too_large(cap: Cap, per_line: bool) -> ProbeError {
+    ProbeError::TooLarge {
+        call: cap.call.to_string(),
+        limit_bytes: cap.bytes,
+        per_line,
+    }
+}
+
 #[tokio::test]
-async fn body_over_the_cap_fails_without_reading_it_all() {
-    let fixture = Fixture::start(|_| Reply::text(200, &"x".repeat(2 * 1024 * 1024)));
-    let http = Http::with_limit(Duration::from_secs(5), 1024 * 1024).unwrap();
+async fn an_answer_over_its_cap_with_a_length_is_refused_before_its_body() {
+    // 8 MiB announced, then a byte every 50 ms: reading any of it would take the whole timeout.
+    let fixture = Fixture::start(|_| Reply::Drip {
+        status: 200,
+        body: vec![b' '; 8 * 1024 * 1024],
+        every: Duration::from_millis(50),
+    });
+    let http = http(5);
+    let started = Instant::now();
     let err = http
-        .send(http.client().get(fixture.url.clone()))
+        .send(http.client().get(fixture.url.clone()), VERSION_CAP)
         .await
         .unwrap_err();
-    assert_eq!(
-        err,
-        ProbeError::TooLarge {
-            limit_bytes: 1024 * 1024
-        }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
     );
-    // Chunked, so no Content-Length gives it away early.
+    assert_eq!(err, too_large(VERSION_CAP, false));
+    assert_eq!(
+        err.to_string(),
+        "answer too large: Kubo version sent more than 64 KiB (its cap)"
+    );
+    // A whole answer over the cap, sent at once.
+    let whole = Fixture::start(|_| Reply::text(200, &"x".repeat(2 * 1024 * 1024)));
+    let err = http
+        .send(http.client().get(whole.url.clone()), VERSION_CAP)
+        .await
+        .unwrap_err();
+    assert_eq!(err, too_large(VERSION_CAP, false));
+}
+
+#[tokio::test]
+async fn an_endless_answer_without_a_length_stops_at_its_cap() {
+    // Chunked and never ending: only stopping at the cap ends the call before the timeout.
+    let fixture = Fixture::start(|_| Reply::endless(200, &[b'x'; 16 * 1024]));
+    let http = http(5);
+    let started = Instant::now();
+    let err = http
+        .send(http.client().get(fixture.url.clone()), VERSION_CAP)
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err, too_large(VERSION_CAP, false));
+    // Within its cap, the same chunked framing is read whole.
     let chunked = Fixture::start(|_| Reply::Chunked {
         status: 200,
         headers: vec![],
-        chunks: vec![vec![b'x'; 600 * 1024], vec![b'x'; 600 * 1024]],
+        chunks: vec![vec![b'x'; 40 * 1024], vec![b'x'; 24 * 1024]],
         trailers: vec![],
     });
+    let reply = http
+        .send(http.client().get(chunked.url.clone()), VERSION_CAP)
+        .await
+        .unwrap();
+    assert_eq!(reply.body.len(), 64 * 1024);
+}
+
+#[tokio::test]
+async fn an_endless_line_fails_at_the_line_cap() {
+    let line_cap = Cap::kib("Cluster /peers", 128);
+    let fixture = Fixture::start(|_| {
+        Reply::endless(
+            200,
+            b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        )
+        .with_header("Trailer", "X-Stream-Error")
+    });
+    let http = http(5);
+    let started = Instant::now();
+    let mut lines = 0;
     let err = http
-        .send(http.client().get(chunked.url.clone()))
+        .send_lines(http.client().get(fixture.url.clone()), line_cap, |_| {
+            lines += 1;
+            Ok(())
+        })
         .await
         .unwrap_err();
-    assert_eq!(err.class(), "too_large");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(lines, 0);
+    assert_eq!(err, too_large(line_cap, true));
+    assert_eq!(
+        err.to_string(),
+        "answer too large: a line of Cluster /peers is longer than 128 KiB (its cap)"
+    );
+}
+
+#[tokio::test]
+async fn an_error_body_is_cut_small() {
+    // A 500 whose body never ends: only its start is read, and the status is the answer.
+    let fixture = Fixture::start(|request| match request.path.as_str() {
+        "/lines" => Reply::endless(500, b"{\"Message\":\"boom\"} and on and on "),
+        _ => Reply::endless(500, &[b'e'; 4096]),
+    });
+    let http = http(5);
+    let started = Instant::now();
+    let reply = http
+        .send(http.client().get(fixture.url.clone()), VERSION_CAP)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.body.len(), ERROR_BODY_CAP);
+    let err = http
+        .send_lines(
+            http.client().get(format!("{}/lines", fixture.url)),
+            VERSION_CAP,
+            |_| Ok(()),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.class(), "http", "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("HTTP 500: {\"Message\":\"boom\"}"),
+        "{err}"
+    );
+    // An error answer is never refused for its size: its status says what happened.
+    let long = Fixture::start(|_| Reply::json(404, json!({"message": "x".repeat(1 << 20)})));
+    let reply = http
+        .send(http.client().get(long.url.clone()), VERSION_CAP)
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 404);
+    assert!(reply.body.len() <= ERROR_BODY_CAP);
 }
 
 #[tokio::test]
@@ -110,7 +245,7 @@ async fn hang_and_drip_time_out_in_bounded_time() {
         let http = http(1);
         let started = Instant::now();
         let err = http
-            .send(http.client().get(fixture.url.clone()))
+            .send(http.client().get(fixture.url.clone()), VERSION_CAP)
             .await
             .unwrap_err();
         assert!(
@@ -131,7 +266,10 @@ async fn refused_and_unresolvable() {
         .port();
     let http = http(2);
     let err = http
-        .send(http.client().get(format!("http://127.0.0.1:{port}/")))
+        .send(
+            http.client().get(format!("http://127.0.0.1:{port}/")),
+            VERSION_CAP,
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -141,7 +279,10 @@ async fn refused_and_unresolvable() {
         }
     );
     let err = http
-        .send(http.client().get("http://no-such-host.invalid/"))
+        .send(
+            http.client().get("http://no-such-host.invalid/"),
+            VERSION_CAP,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.class(), "dns", "{err}");
@@ -159,7 +300,12 @@ async fn status_codes_map_to_reasons() {
     }
     });
     let http = http(2);
-    let get = |path: &str| http.send(http.client().get(format!("{}{path}", fixture.url)));
+    let get = |path: &str| {
+        http.send(
+            http.client().get(format!("{}{path}", fixture.url)),
+            VERSION_CAP,
+        )
+    };
     let err = get("/401").await.unwrap().success_or("x").unwrap_err();
     assert_eq!(
         err.to_string(),

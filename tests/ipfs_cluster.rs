@@ -700,6 +700,51 @@ async fn more_down_peers_than_named_are_counted() {
     );
 }
 
+#[tokio::test]
+async fn a_peers_line_over_its_cap_fails_that_call_only() {
+    // A peer as a cluster of 300 peers lists it (their IDs and addresses, ~100 KB) is read...
+    let mut big = peer(PEER_B, "cluster-b", "");
+    let ids: Vec<String> = (0..300).map(|i| format!("12D3KooWPeer{i:040}")).collect();
+    let addresses: Vec<String> = ids
+        .iter()
+        .flat_map(|id| {
+            ["tcp/9096", "udp/9096/quic-v1", "tcp/9097"]
+                .map(|t| format!("/ip4/10.0.0.1/{t}/p2p/{id}"))
+        })
+        .collect();
+    big["cluster_peers"] = json!(ids);
+    big["cluster_peers_addresses"] = json!(addresses);
+    let peers = vec![peer(PEER_A, "cluster-a", ""), big];
+    let api = cluster(None, vec![("/peers", Reply::ndjson(&peers, vec![]))]);
+    let m = pulse(&ctx(5), &config(&api.url, None)).await.unwrap();
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+    assert_eq!(m.vital["peers_up"], json!(2));
+    // ...one line longer than the cap, and one that never ends, fail /peers and nothing else.
+    let mut huge = peer(PEER_B, "cluster-b", "");
+    huge["peername"] = json!("x".repeat(200 * 1024));
+    let too_large = ProbeError::TooLarge {
+        call: "Cluster /peers".into(),
+        limit_bytes: 128 * 1024,
+        per_line: true,
+    };
+    for reply in [
+        Reply::ndjson(&[peer(PEER_A, "cluster-a", ""), huge], vec![]),
+        Reply::endless(200, &[b'x'; 8192]),
+    ] {
+        let api = cluster(None, vec![("/peers", reply)]);
+        let started = Instant::now();
+        let m = pulse(&ctx(5), &config(&api.url, None)).await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(m.failed.len(), 1, "{:?}", m.failed);
+        assert_eq!(failed_call(&m, "/peers"), too_large);
+        assert_eq!(m.vital["version"], json!("1.1.6"), "/id is still read");
+    }
+}
+
 #[test]
 fn a_peer_that_cannot_reach_ipfs_is_degraded() {
     let mut id = peer(PEER_A, "cluster-a", "");

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use ipfs_kit_tui::backends::Kind;
 use ipfs_kit_tui::poll;
-use ipfs_kit_tui::probe::{Budget, Http, ProbeContext, ProbeError};
+use ipfs_kit_tui::probe::{Budget, Cap, Http, ProbeContext, ProbeError};
 use ipfs_kit_tui::stats::{Files, Measurement, Quota, QuotaSource, Storage};
 use serde_json::{json, Map, Value};
 use support::{
@@ -388,7 +388,10 @@ async fn every_call_is_a_post_with_the_auth_header_and_no_origin() {
     // The fixture refuses a GET as Kubo does, so a probe using GET could not pass the test above.
     let http = Http::new(Duration::from_secs(5)).unwrap();
     let reply = http
-        .send(http.client().get(format!("{}/api/v0/version", node.url)))
+        .send(
+            http.client().get(format!("{}/api/v0/version", node.url)),
+            Cap::kib("Kubo version", 64),
+        )
         .await
         .unwrap();
     assert_eq!(reply.status, 405);
@@ -780,49 +783,112 @@ async fn drip_feed_past_the_timeout() {
     assert_eq!(versions, 1);
 }
 
+fn too_large(call: &str, limit_bytes: u64, per_line: bool) -> ProbeError {
+    ProbeError::TooLarge {
+        call: call.into(),
+        limit_bytes,
+        per_line,
+    }
+}
+
 #[tokio::test]
-async fn body_over_the_cap_is_too_large() {
+async fn an_answer_over_its_call_cap_is_too_large() {
+    const KIB: u64 = 1024;
     let addresses: Vec<String> = (0..20_000)
         .map(|i| format!("/ip4/10.0.{}.{}/tcp/4001", i / 256, i % 256))
         .collect();
     let big_id = json!({"ID": PEER_ID, "AgentVersion": "kubo/0.32.1", "Addresses": addresses, "Protocols": []});
     let big_version = json!({"Version": "0.32.1", "Commit": "x".repeat(100_000)});
-    let peers: Vec<Value> = (0..20_000)
-        .map(|i| json!({"Addr": format!("/ip4/10.1.{}.{}/tcp/4001", i / 256, i % 256), "Peer": format!("12D3KooW{i}")}))
-        .collect();
-    let huge_line = json!({"Cid": "x".repeat(200_000), "Type": "recursive"});
-    let limit = 64 * 1024;
-    let ctx = ProbeContext {
-        http: Http::with_limit(Duration::from_secs(5), limit).unwrap(),
-        timeout: Duration::from_secs(5),
+    // ~150 bytes a peer, as Kubo lists them: 40,000 are over the 4 MiB of swarm/peers.
+    let peers = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                json!({"Addr": format!("/ip4/10.1.{}.{}/udp/4001/quic-v1", i / 256 % 256, i % 256),
+                            "Peer": format!("12D3KooW{i:044}"), "Latency": "", "Muxer": "",
+                            "Direction": 0, "Streams": null})
+            })
+            .collect()
     };
-    let too_large = ProbeError::TooLarge { limit_bytes: limit };
-    assert_eq!(
-        too_large.to_string(),
-        format!("answer too large: more than {limit} bytes")
-    );
-    // The liveness call over the cap: down.
+    let huge_line = json!({"Cid": "x".repeat(5_000), "Type": "recursive"});
+    let ctx = ctx(5);
+    // The liveness call over its cap: down at once, not read twice more.
     let node = kubo_node(None, vec![("version", Reply::json(200, big_version))]);
     let started = Instant::now();
     let err = measure_all(&ctx, &config(&node.url, None))
         .await
         .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(3));
-    assert_eq!(err, too_large, "version");
-    // Any other whole answer over the cap, and one streamed line over it: that call failed.
-    for (cmd, reply) in [
-        ("swarm/peers", Reply::json(200, json!({"Peers": peers}))),
-        ("id", Reply::json(200, big_id)),
-        ("pin/ls", Reply::ndjson(&[huge_line], vec![])),
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(err, too_large("Kubo version", 64 * KIB, false), "version");
+    assert_eq!(
+        err.to_string(),
+        "answer too large: Kubo version sent more than 64 KiB (its cap)"
+    );
+    let versions = node
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v0/version")
+        .count();
+    assert_eq!(versions, 1);
+    // Any other whole answer over its cap, and one streamed line over it: that call failed.
+    for (cmd, reply, error) in [
+        (
+            "swarm/peers",
+            Reply::json(200, json!({"Peers": peers(40_000)})),
+            too_large("Kubo swarm/peers", 4096 * KIB, false),
+        ),
+        (
+            "id",
+            Reply::json(200, big_id),
+            too_large("Kubo id", 64 * KIB, false),
+        ),
+        (
+            "pin/ls",
+            Reply::ndjson(&[huge_line], vec![]),
+            too_large("Kubo pin/ls", 4 * KIB, true),
+        ),
     ] {
         let node = kubo_node(None, vec![(cmd, reply)]);
         let started = Instant::now();
         let m = measure_all(&ctx, &config(&node.url, None)).await.unwrap();
         assert!(started.elapsed() < Duration::from_secs(3));
         assert_eq!(m.failed.len(), 1, "{cmd}: {:?}", m.failed);
-        assert_eq!(failed_call(&m, cmd), too_large, "{cmd}");
+        assert_eq!(failed_call(&m, cmd), error, "{cmd}");
         assert_eq!(m.storage.used, Some(REPO_SIZE), "{cmd}: the rest is read");
     }
+    // The peer list is counted as it streams, not held: without a Content-Length, reading
+    // stops at its cap; an answer that is not the list stops at its first byte.
+    let mut chunks = vec![b"{\"Peers\":[".to_vec()];
+    chunks.extend(peers(40_000).iter().map(|p| format!("{p},").into_bytes()));
+    for (reply, error) in [
+        (
+            Reply::Chunked {
+                status: 200,
+                headers: vec![],
+                chunks,
+                trailers: vec![],
+            },
+            too_large("Kubo swarm/peers", 4096 * KIB, false),
+        ),
+        (
+            Reply::endless(200, b"<html>"),
+            ProbeError::unparsable("Kubo swarm/peers", "not a JSON object"),
+        ),
+    ] {
+        let node = kubo_node(None, vec![("swarm/peers", reply)]);
+        let m = measure_all(&ctx, &config(&node.url, None)).await.unwrap();
+        assert_eq!(failed_call(&m, "swarm/peers"), error);
+    }
+    // Under its cap, a node with many peers is counted.
+    let node = kubo_node(
+        None,
+        vec![(
+            "swarm/peers",
+            Reply::json(200, json!({"Peers": peers(20_000)})),
+        )],
+    );
+    let m = measure_all(&ctx, &config(&node.url, None)).await.unwrap();
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+    assert_eq!(m.vital["peers"], json!(20_000));
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use ipfs_kit_tui::backends::Kind;
 use ipfs_kit_tui::poll;
-use ipfs_kit_tui::probe::{Budget, Http, ProbeContext, ProbeError};
+use ipfs_kit_tui::probe::{Budget, ProbeContext, ProbeError};
 use ipfs_kit_tui::stats::InventoryState;
 use serde_json::{json, Map, Value};
 use support::{Fixture, Reply, Request};
@@ -335,21 +335,29 @@ fn a_failed_listing_never_touches_the_health() {
 }
 
 #[tokio::test]
-async fn body_over_the_cap_is_refused() {
-    let fixture = Fixture::start(|_| {
-        let sizes: Vec<(String, u64)> = (0..1000)
-            .map(|i| (format!("a-long-key-name-{i:06}"), 1))
-            .collect();
-        Reply::xml(200, &page(&sizes, None))
-    });
-    let ctx = ProbeContext {
-        http: Http::with_limit(Duration::from_secs(5), 8 * 1024).unwrap(),
-        timeout: Duration::from_secs(5),
-    };
-    let err = support::measure_all(&ctx, Kind::S3, &config(&fixture.url))
+async fn a_listing_page_over_its_cap_is_refused() {
+    // A page of 1,000 keys of the longest length S3 allows is read (about 1.1 MB)...
+    let longest = |i: usize| format!("{i:06}{}", "k".repeat(1018));
+    let full: Vec<(String, u64)> = (0..1000).map(|i| (longest(i), 1)).collect();
+    let fixture = Fixture::start(move |_| Reply::xml(200, &page(&full, None)));
+    let m = support::measure_all(&ctx(5), Kind::S3, &config(&fixture.url))
+        .await
+        .unwrap();
+    assert_eq!(m.files.count, Some(1000));
+    // ...one of twice as many keys (more than a page can hold) is not.
+    let over: Vec<(String, u64)> = (0..2000).map(|i| (longest(i), 1)).collect();
+    let fixture = Fixture::start(move |_| Reply::xml(200, &page(&over, None)));
+    let err = support::measure_all(&ctx(5), Kind::S3, &config(&fixture.url))
         .await
         .unwrap_err();
-    assert_eq!(err.class(), "too_large", "{err}");
+    assert_eq!(
+        err,
+        ProbeError::TooLarge {
+            call: "ListObjectsV2".into(),
+            limit_bytes: 2 * 1024 * 1024,
+            per_line: false,
+        }
+    );
 }
 
 #[tokio::test]

@@ -9,12 +9,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::probe::http::{Http, Reply};
+use crate::probe::http::{Cap, Http, Reply};
 use crate::probe::ProbeError;
 
 /// An answer larger than this is refused (a fleet of 100 hosts with 100 backends each is a few
 /// megabytes).
-const MAX_ANSWER: u64 = 64 * 1024 * 1024;
+const MAX_ANSWER: Cap = Cap::mib("the Prometheus API", 64);
 
 /// Why Prometheus could not be read, in words for the screen.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -147,7 +147,7 @@ impl Prometheus {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = Http::with_limit(timeout, MAX_ANSWER).map_err(|e| bad(e.to_string()))?;
+        let http = Http::new(timeout).map_err(|e| bad(e.to_string()))?;
         let shown = shown_url(&base);
         Ok(Prometheus { base, shown, http })
     }
@@ -190,7 +190,7 @@ impl Prometheus {
         }
         let reply: Reply = self
             .http
-            .send(request)
+            .send(request, MAX_ANSWER)
             .await
             .map_err(|e| self.unreachable(&e))?;
         // Prometheus answers errors (400, 422, 503) with the same envelope: read it first.

@@ -25,8 +25,14 @@ pub enum ProbeError {
     Http { status: u16, detail: String },
     #[error("unparsable answer from {what}: {detail}")]
     Unparsable { what: String, detail: String },
-    #[error("answer too large: more than {limit_bytes} bytes")]
-    TooLarge { limit_bytes: u64 },
+    /// An answer (or one line of a stream, `per_line`) over its call's cap; the rest of it was
+    /// never read.
+    #[error("{}", too_large(.call, *.limit_bytes, *.per_line))]
+    TooLarge {
+        call: String,
+        limit_bytes: u64,
+        per_line: bool,
+    },
     #[error("the stream failed: {detail}")]
     Stream { detail: String },
     #[error("{0}")]
@@ -50,6 +56,14 @@ fn detail_suffix(detail: &str) -> String {
 
 /// The failure class of rejected credentials (`ProbeError::class`, `health.failure`).
 pub const CREDENTIALS_CLASS: &str = "credentials";
+fn too_large(call: &str, limit_bytes: u64, per_line: bool) -> String {
+    let cap = crate::text::bytes(limit_bytes);
+    if per_line {
+        format!("answer too large: a line of {call} is longer than {cap} (its cap)")
+    } else {
+        format!("answer too large: {call} sent more than {cap} (its cap)")
+    }
+}
 
 /// Bounds and cleans text that came from a backend before it goes into an error.
 pub fn clean(text: &str) -> String {

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod http;
+pub mod list_count;
 pub mod num;
 
 use std::future::Future;
@@ -16,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use error::{clean, ProbeError, CREDENTIALS_CLASS};
-pub use http::{Http, Reply};
+pub use http::{Cap, Http, Reply};
+pub use list_count::ListCounter;
 
 /// A probe's work: borrowed config and context, sent across the runtime's threads.
 pub type ProbeFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProbeError>> + Send + 'a>>;

@@ -68,6 +68,13 @@ pub enum Reply {
     },
     /// Closes the connection without a word.
     Close,
+    /// `Transfer-Encoding: chunked`, `chunk` again and again until the client hangs up (or
+    /// the fixture is dropped, or 120 s pass): an answer that never ends.
+    Endless {
+        status: u16,
+        headers: Vec<(String, String)>,
+        chunk: Vec<u8>,
+    },
 }
 
 impl Reply {
@@ -106,12 +113,20 @@ impl Reply {
             body: vec![],
         }
     }
-    /// Adds a header to a Full or Chunked reply.
+    /// An endless chunked answer of `chunk`s.
+    pub fn endless(status: u16, chunk: &[u8]) -> Reply {
+        Reply::Endless {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            chunk: chunk.to_vec(),
+        }
+    }
+    /// Adds a header to a Full, Chunked or Endless reply.
     pub fn with_header(mut self, name: &str, value: &str) -> Reply {
         match &mut self {
-            Reply::Full { headers, .. } | Reply::Chunked { headers, .. } => {
-                headers.push((name.to_string(), value.to_string()))
-            }
+            Reply::Full { headers, .. }
+            | Reply::Chunked { headers, .. }
+            | Reply::Endless { headers, .. } => headers.push((name.to_string(), value.to_string())),
             _ => {}
         }
         self
@@ -326,6 +341,25 @@ fn serve(
             Ok(())
         })(),
         Reply::Close => Ok(()),
+        Reply::Endless {
+            status,
+            headers,
+            chunk,
+        } => (|| {
+            stream.write_all(head(status, &headers).as_bytes())?;
+            stream.write_all(b"Transfer-Encoding: chunked\r\n\r\n")?;
+            let framed = [
+                format!("{:x}\r\n", chunk.len()).into_bytes(),
+                chunk,
+                b"\r\n".to_vec(),
+            ]
+            .concat();
+            let until = Instant::now() + Duration::from_secs(120);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < until {
+                stream.write_all(&framed)?;
+            }
+            Ok(())
+        })(),
     };
     let _ = stream.flush();
 }

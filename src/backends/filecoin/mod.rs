@@ -56,7 +56,7 @@ use url::Url;
 
 use super::kind::Config;
 use super::secret;
-use crate::probe::{clean, field, required, ProbeContext, ProbeError, TestRun};
+use crate::probe::{clean, field, required, Cap, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Measurement};
 
 /// The `filecoin` kind. Every call costs the same whatever the chain holds: no inventory.
@@ -115,6 +115,19 @@ impl Node {
     }
 }
 
+/// What each call may answer. Lotus's answers are small: a version, a balance, and a chain
+/// head of a few blocks.
+mod cap {
+    use crate::probe::Cap;
+
+    pub const LIVEZ: Cap = Cap::kib("Lotus /health/livez", 64);
+    pub const VERSION: Cap = Cap::kib("Filecoin.Version", 64);
+    /// A tipset: a handful of block headers (at most ~15) of ~2 KiB each with their tickets,
+    /// beacon entries and proofs.
+    pub const CHAIN_HEAD: Cap = Cap::kib("Filecoin.ChainHead", 128);
+    pub const WALLET_BALANCE: Cap = Cap::kib("Filecoin.WalletBalance", 64);
+}
+
 #[derive(Deserialize)]
 struct RpcResponse {
     result: Option<Value>,
@@ -151,6 +164,7 @@ async fn call<T: DeserializeOwned>(
     node: &Node,
     method: &str,
     params: Value,
+    cap: Cap,
 ) -> Result<T, ProbeError> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id});
@@ -158,7 +172,7 @@ async fn call<T: DeserializeOwned>(
     if let Some(token) = &node.token {
         request = request.bearer_auth(token);
     }
-    let reply = ctx.http.send(request).await?;
+    let reply = ctx.http.send(request, cap).await?;
     if matches!(reply.status, 401 | 403) {
         return Err(reply.status_error(&node.endpoint_name()));
     }
@@ -214,7 +228,7 @@ impl Version {
 }
 
 async fn version(ctx: &ProbeContext, node: &Node) -> Result<Version, ProbeError> {
-    call(ctx, node, "Filecoin.Version", json!([])).await
+    call(ctx, node, "Filecoin.Version", json!([]), cap::VERSION).await
 }
 
 /// `Filecoin.ChainHead`: a tipset; only its height and its blocks' timestamps are read.
@@ -242,13 +256,13 @@ impl Head {
 }
 
 async fn chain_head(ctx: &ProbeContext, node: &Node) -> Result<Head, ProbeError> {
-    call(ctx, node, "Filecoin.ChainHead", json!([])).await
+    call(ctx, node, "Filecoin.ChainHead", json!([]), cap::CHAIN_HEAD).await
 }
 
 /// `Filecoin.WalletBalance`: attoFIL as a decimal string, which can exceed u64.
 async fn balance(ctx: &ProbeContext, node: &Node, wallet: &str) -> Result<u128, ProbeError> {
     let method = "Filecoin.WalletBalance";
-    let value: Value = call(ctx, node, method, json!([wallet])).await?;
+    let value: Value = call(ctx, node, method, json!([wallet]), cap::WALLET_BALANCE).await?;
     let text = match &value {
         Value::String(s) => s.clone(),
         // A plain number is accepted only in its exact integer form (a float loses digits).
@@ -391,7 +405,10 @@ async fn livez(ctx: &ProbeContext, node: &Node) -> Result<Liveness, ProbeError> 
     url.set_path("/health/livez");
     url.set_query(None);
     url.set_fragment(None);
-    let reply = ctx.http.send(ctx.http.client().get(url)).await?;
+    let reply = ctx
+        .http
+        .send(ctx.http.client().get(url), cap::LIVEZ)
+        .await?;
     match reply.status {
         200..=299 => Ok(Liveness::Live),
         404 => Ok(Liveness::NotOffered),

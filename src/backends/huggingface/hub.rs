@@ -8,7 +8,20 @@ use url::Url;
 use super::check_repo_id;
 use crate::backends::secret;
 use crate::probe::num::opt_u64;
-use crate::probe::{clean, field, required, ProbeContext, ProbeError, Reply};
+use crate::probe::{clean, field, required, Cap, ProbeContext, ProbeError, Reply};
+
+/// What each Hub call may answer.
+mod cap {
+    use crate::probe::Cap;
+
+    /// Only the fields asked for with `expand`: a few hundred bytes.
+    pub const INFO: Cap = Cap::kib("the Hub's repository info", 64);
+    /// The account with its organizations (~500 bytes each) and the token's scopes.
+    pub const WHOAMI: Cap = Cap::kib("the Hub's whoami-v2", 128);
+    /// A page of the recursive tree holds up to 1,000 entries of ~250 bytes (type, oid, size,
+    /// LFS oid and size) plus the path: 2 MiB leaves ~1,800 bytes for each path.
+    pub const TREE_PAGE: Cap = Cap::mib("the Hub's tree page", 2);
+}
 
 /// Where the repository lives and how to reach it.
 pub struct Repo {
@@ -85,12 +98,18 @@ impl Repo {
         format!("repository '{}'", self.id)
     }
 
-    async fn get(&self, ctx: &ProbeContext, url: Url, what: &str) -> Result<Reply, ProbeError> {
+    async fn get(
+        &self,
+        ctx: &ProbeContext,
+        url: Url,
+        what: &str,
+        cap: Cap,
+    ) -> Result<Reply, ProbeError> {
         let mut request = ctx.http.client().get(url);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let reply = ctx.http.send(request).await?;
+        let reply = ctx.http.send(request, cap).await?;
         if reply.is_success() {
             Ok(reply)
         } else {
@@ -143,7 +162,9 @@ pub struct WhoAmI {
 
 pub async fn whoami(ctx: &ProbeContext, repo: &Repo) -> Result<WhoAmI, ProbeError> {
     let url = repo.api_url(["whoami-v2"]);
-    repo.get(ctx, url, "whoami").await?.json("whoami-v2")
+    repo.get(ctx, url, "whoami", cap::WHOAMI)
+        .await?
+        .json("whoami-v2")
 }
 
 /// The repository's info, with only the fields we show (`expand` limits the answer to them).
@@ -181,7 +202,7 @@ pub async fn info(ctx: &ProbeContext, repo: &Repo) -> Result<Info, ProbeError> {
             query.append_pair("expand", key);
         }
     }
-    repo.get(ctx, url, &repo.named())
+    repo.get(ctx, url, &repo.named(), cap::INFO)
         .await?
         .json("the repository info")
 }
@@ -210,7 +231,12 @@ pub struct Page {
 
 pub async fn tree_page(ctx: &ProbeContext, repo: &Repo, url: Url) -> Result<Page, ProbeError> {
     let reply = repo
-        .get(ctx, url.clone(), &format!("revision '{}'", repo.revision))
+        .get(
+            ctx,
+            url.clone(),
+            &format!("revision '{}'", repo.revision),
+            cap::TREE_PAGE,
+        )
         .await?;
     let next = match next_link(&reply) {
         Some(link) => {

@@ -8,7 +8,29 @@ use serde_json::{Map, Value};
 
 use crate::backends::secret;
 use crate::probe::num::{self, opt_f64, opt_i64, opt_u64};
-use crate::probe::{clean, join_url, required, Budget, ProbeContext, ProbeError, Reply};
+use crate::probe::{
+    clean, join_url, required, Budget, Cap, ListCounter, ProbeContext, ProbeError, Reply,
+};
+
+/// What each command may answer. Kubo's answers to these are a few hundred bytes, except the
+/// peer list, which grows with the node's connections.
+mod cap {
+    use crate::probe::Cap;
+
+    pub const VERSION: Cap = Cap::kib("Kubo version", 64);
+    /// `ID`, `AgentVersion`, the node's addresses and protocols: about 2 KiB on a public node.
+    pub const ID: Cap = Cap::kib("Kubo id", 64);
+    pub const REPO_STAT: Cap = Cap::kib("Kubo repo/stat", 64);
+    pub const STATS_BW: Cap = Cap::kib("Kubo stats/bw", 64);
+    /// One entry per connected peer, about 250 bytes each: 4 MiB holds some 16,000 peers, far
+    /// past a node's connection manager (it trims to a few hundred by default). The answer is
+    /// counted as it arrives and never held, so this bounds what is read, not memory.
+    pub const SWARM_PEERS: Cap = Cap::mib("Kubo swarm/peers", 4);
+    /// One line per pin, `{"Cid","Type","Name"}`: a CID under 100 bytes and a name under 256
+    /// (Kubo refuses longer ones). A node too old to stream sends its whole pin set as one
+    /// `{"Keys":{...}}` object instead, which fits only for a few dozen pins.
+    pub const PIN_LS_LINE: Cap = Cap::kib("Kubo pin/ls", 4);
+}
 
 /// `version`; only what we show.
 #[derive(Deserialize)]
@@ -71,13 +93,6 @@ pub struct Bandwidth {
     pub rate_in: Option<f64>,
     #[serde(rename = "RateOut", default, deserialize_with = "opt_f64")]
     pub rate_out: Option<f64>,
-}
-
-/// `swarm/peers`: `Peers` is `null` (not `[]`) when there are none.
-#[derive(Deserialize)]
-struct SwarmPeers {
-    #[serde(rename = "Peers", default)]
-    peers: Option<Vec<IgnoredAny>>,
 }
 
 /// One line of `pin/ls?stream=true`: `{"Cid","Type"}`, a Kubo error object, or (older Kubo,
@@ -150,9 +165,9 @@ impl<'a> Rpc<'a> {
         request
     }
 
-    /// The raw answer of `cmd`, any status.
-    async fn send(&self, cmd: &str, args: &[(&str, &str)]) -> Result<Reply, ProbeError> {
-        self.ctx.http.send(self.request(cmd, args)).await
+    /// The raw answer of `cmd`, any status, within `cap`.
+    async fn send(&self, cmd: &str, args: &[(&str, &str)], cap: Cap) -> Result<Reply, ProbeError> {
+        self.ctx.http.send(self.request(cmd, args), cap).await
     }
 
     /// `cmd`'s answer parsed as `T`, or the error its status means.
@@ -160,8 +175,9 @@ impl<'a> Rpc<'a> {
         &self,
         cmd: &str,
         args: &[(&str, &str)],
+        cap: Cap,
     ) -> Result<T, ProbeError> {
-        self.send(cmd, args)
+        self.send(cmd, args, cap)
             .await?
             .success_or(&format!("Kubo command '{cmd}'"))?
             .json(&format!("Kubo {cmd}"))
@@ -173,8 +189,9 @@ impl<'a> Rpc<'a> {
         &self,
         cmd: &str,
         not_now: &[u16],
+        cap: Cap,
     ) -> Result<Option<T>, ProbeError> {
-        let reply = self.send(cmd, &[]).await?;
+        let reply = self.send(cmd, &[], cap).await?;
         if crate::probe::not_offered(reply.status) || not_now.contains(&reply.status) {
             return Ok(None);
         }
@@ -185,30 +202,45 @@ impl<'a> Rpc<'a> {
     }
 
     pub async fn version(&self) -> Result<Version, ProbeError> {
-        self.call("version", &[]).await
+        self.call("version", &[], cap::VERSION).await
     }
 
     pub async fn id(&self) -> Result<Id, ProbeError> {
-        self.call("id", &[]).await
+        self.call("id", &[], cap::ID).await
     }
 
     /// Without `size_only` the node walks every block to count them: inventory only.
     pub async fn repo_stat(&self, size_only: bool) -> Result<RepoStat, ProbeError> {
         if size_only {
-            self.call("repo/stat", &[("size-only", "true")]).await
+            self.call("repo/stat", &[("size-only", "true")], cap::REPO_STAT)
+                .await
         } else {
-            self.call("repo/stat", &[]).await
+            self.call("repo/stat", &[], cap::REPO_STAT).await
         }
     }
 
     /// `None` when the node cannot say: 400 when offline, 500 when bandwidth metrics are
     /// disabled, 404/405 when the server has no such command. None of these is a failure.
     pub async fn bandwidth(&self) -> Result<Option<Bandwidth>, ProbeError> {
-        self.call_optional("stats/bw", &[400, 500]).await
+        self.call_optional("stats/bw", &[400, 500], cap::STATS_BW)
+            .await
     }
 
+    /// The peers of `{"Peers":[...]}`, counted as the answer streams in: it is the one pulse
+    /// answer that grows with the node, and only its length matters.
     pub async fn swarm_peers(&self) -> Result<Peers, ProbeError> {
-        let reply = self.send("swarm/peers", &[]).await?;
+        const WHAT: &str = "Kubo swarm/peers";
+        let mut peers = ListCounter::new("Peers");
+        let request = self.request("swarm/peers", &[]);
+        let reply = self
+            .ctx
+            .http
+            .send_scanned(request, cap::SWARM_PEERS, |piece| {
+                peers
+                    .feed(piece)
+                    .map_err(|e| ProbeError::unparsable(WHAT, e))
+            })
+            .await?;
         if crate::probe::not_offered(reply.status) {
             return Ok(Peers::NotOffered);
         }
@@ -218,11 +250,12 @@ impl<'a> Rpc<'a> {
                 return Ok(Peers::Offline(detail));
             }
         }
-        let peers: SwarmPeers = reply
-            .success_or("Kubo command 'swarm/peers'")?
-            .json("Kubo swarm/peers")?;
+        reply.success_or("Kubo command 'swarm/peers'")?;
         // `null` is a real zero: the node is up and has no peers.
-        Ok(Peers::Count(peers.peers.map_or(0, |p| p.len() as u64)))
+        let count = peers
+            .finish()
+            .map_err(|e| ProbeError::unparsable(WHAT, e))?;
+        Ok(Peers::Count(count))
     }
 
     /// Recursive pins, counted line by line as they stream in (constant memory), until the
@@ -234,7 +267,7 @@ impl<'a> Rpc<'a> {
         let streamed = self
             .ctx
             .http
-            .send_lines(request, |line| {
+            .send_lines(request, cap::PIN_LS_LINE, |line| {
                 let pin: PinLine = serde_json::from_slice(line)
                     .map_err(|e| ProbeError::unparsable("Kubo pin/ls", e))?;
                 if pin.kind.as_deref() == Some("error") {

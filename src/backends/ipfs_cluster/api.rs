@@ -14,6 +14,26 @@ use crate::probe::{clean, field, join_url, required, Budget, ProbeContext, Probe
 /// Down peers named in the degraded message; the rest are counted.
 pub const NAMED_PEERS: usize = 3;
 
+/// What each call may answer. A peer's identity lists every peer of the cluster
+/// (`cluster_peers`, ~55 bytes each, and `cluster_peers_addresses`, ~300 more), so `/id` and
+/// each `/peers` line grow with the cluster: about 1 KiB plus 350 bytes a peer.
+mod cap {
+    use crate::probe::Cap;
+
+    /// 204, no body.
+    pub const HEALTH: Cap = Cap::kib("Cluster /health", 64);
+    /// Room for a cluster of ~370 peers; a watched cluster has a handful to a few dozen.
+    pub const ID: Cap = Cap::kib("Cluster /id", 128);
+    /// One peer's identity per line, the same shape as `/id`.
+    pub const PEERS_LINE: Cap = Cap::kib("Cluster /peers", 128);
+    /// One pin per line: its CID, name, allocations and one `peer_map` entry (~700 bytes with
+    /// the peer's IPFS addresses) per peer that holds it: every peer with replication -1, so
+    /// ~370 peers take about half of this.
+    pub const PINS_LINE: Cap = Cap::kib("Cluster /pins", 512);
+    /// One metric per peer, about 250 bytes each.
+    pub const FREESPACE: Cap = Cap::kib("Cluster /monitor/metrics/freespace", 512);
+}
+
 /// `GET /id`, and each line of `GET /peers`. Go writes `null` for empty lists, so every field
 /// is optional.
 #[derive(Deserialize)]
@@ -164,14 +184,14 @@ impl<'a> Api<'a> {
     /// `GET /health`: 204 when alive. Never needs credentials, so none are sent.
     pub async fn health(&self) -> Result<u16, ProbeError> {
         let request = self.ctx.http.client().get(join_url(self.base, "health"));
-        let reply = self.ctx.http.send(request).await?;
+        let reply = self.ctx.http.send(request, cap::HEALTH).await?;
         Ok(reply.success_or("Cluster /health")?.status)
     }
 
     pub async fn id(&self) -> Result<PeerId, ProbeError> {
         self.ctx
             .http
-            .send(self.get("id"))
+            .send(self.get("id"), cap::ID)
             .await?
             .success_or("Cluster /id")?
             .json("Cluster /id")
@@ -182,7 +202,7 @@ impl<'a> Api<'a> {
         let mut counts = PeerCounts::default();
         self.ctx
             .http
-            .send_lines(self.get("peers"), |line| {
+            .send_lines(self.get("peers"), cap::PEERS_LINE, |line| {
                 let peer: PeerId = serde_json::from_slice(line)
                     .map_err(|e| ProbeError::unparsable("Cluster /peers", e))?;
                 let error = clean(peer.error.as_deref().unwrap_or(""));
@@ -207,7 +227,7 @@ impl<'a> Api<'a> {
         let streamed = self
             .ctx
             .http
-            .send_lines(self.get("pins"), |line| {
+            .send_lines(self.get("pins"), cap::PINS_LINE, |line| {
                 let pin: GlobalPin = serde_json::from_slice(line)
                     .map_err(|e| ProbeError::unparsable("Cluster /pins", e))?;
                 let state = pin
@@ -247,7 +267,7 @@ impl<'a> Api<'a> {
         let reply = self
             .ctx
             .http
-            .send(self.get("monitor/metrics/freespace"))
+            .send(self.get("monitor/metrics/freespace"), cap::FREESPACE)
             .await?
             .success_or(WHAT)?;
         if reply.body.iter().all(u8::is_ascii_whitespace) {

@@ -46,7 +46,7 @@ use serde_json::json;
 use super::kind::Config;
 use super::secret;
 use crate::probe::num::opt_u64;
-use crate::probe::{clean, join_url, required, Budget, ProbeContext, ProbeError, TestRun};
+use crate::probe::{clean, join_url, required, Budget, Cap, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Files, InventoryRun, Measurement, Storage};
 
 /// The `rclone` kind. Its pulse is `operations/about`, which costs the same whatever the
@@ -67,6 +67,14 @@ super::kind::backend_kind!(
 fn target(config: &Config) -> String {
     let get = |name| crate::probe::field(config, name).unwrap_or("?");
     format!("{} {}", get("rc_url"), get("remote"))
+}
+
+/// What each rc method may answer: both are a few hundred bytes.
+mod cap {
+    use crate::probe::Cap;
+
+    pub const VERSION: Cap = Cap::kib("rclone core/version", 64);
+    pub const ABOUT: Cap = Cap::kib("rclone operations/about", 64);
 }
 
 /// `core/version`; only the fields we show.
@@ -101,6 +109,7 @@ async fn call(
     config: &Map<String, Value>,
     method: &str,
     body: Value,
+    cap: Cap,
 ) -> Result<crate::probe::Reply, ProbeError> {
     let url = join_url(required(config, "rc_url")?, method);
     let mut request = ctx.http.client().post(url).json(&body);
@@ -108,22 +117,28 @@ async fn call(
         request = request.basic_auth(user, secret::field(config, "password")?);
     }
     ctx.http
-        .send(request)
+        .send(request, cap)
         .await?
         .success_or(&format!("rc method {method}"))
 }
 
 async fn version(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Version, ProbeError> {
-    call(ctx, config, "core/version", json!({}))
+    call(ctx, config, "core/version", json!({}), cap::VERSION)
         .await?
         .json("core/version")
 }
 
 async fn about(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<About, ProbeError> {
     let remote = required(config, "remote")?;
-    call(ctx, config, "operations/about", json!({ "fs": remote }))
-        .await?
-        .json("operations/about")
+    call(
+        ctx,
+        config,
+        "operations/about",
+        json!({ "fs": remote }),
+        cap::ABOUT,
+    )
+    .await?
+    .json("operations/about")
 }
 
 /// `operations/about` is both the liveness call and the usage figures. An rc error answer

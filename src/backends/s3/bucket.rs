@@ -15,6 +15,21 @@ const SIGNED_FOR: Duration = Duration::from_secs(300);
 /// Keys per ListObjectsV2 page (the S3 maximum).
 pub const PAGE_KEYS: usize = 1000;
 
+/// What each S3 call may answer (the admin API's are in `garage.rs`).
+mod cap {
+    use crate::probe::Cap;
+
+    /// HEAD: no body is sent.
+    pub const HEAD_BUCKET: Cap = Cap::kib("HeadBucket", 64);
+    /// A page of `PAGE_KEYS` keys: each `<Contents>` is ~200 bytes of ETag, date, size and
+    /// class around a key of at most 1,024 bytes, so a page of the longest keys is ~1.3 MB.
+    pub const LIST_PAGE: Cap = Cap::mib("ListObjectsV2", 2);
+    /// The write check's own 64-byte object.
+    pub const GET_OBJECT: Cap = Cap::kib("GetObject", 64);
+    pub const PUT_OBJECT: Cap = Cap::kib("PutObject", 64);
+    pub const DELETE_OBJECT: Cap = Cap::kib("DeleteObject", 64);
+}
+
 pub struct Target {
     bucket: Bucket,
     credentials: Credentials,
@@ -62,7 +77,11 @@ impl Target {
 
     pub async fn head(&self, ctx: &ProbeContext) -> Result<Option<String>, ProbeError> {
         let url = HeadBucket::new(&self.bucket, Some(&self.credentials)).sign(SIGNED_FOR);
-        let reply = self.check(ctx.http.send(ctx.http.client().head(url.as_str())).await?)?;
+        let reply = self.check(
+            ctx.http
+                .send(ctx.http.client().head(url.as_str()), cap::HEAD_BUCKET)
+                .await?,
+        )?;
         Ok(reply
             .headers
             .get("x-amz-bucket-region")
@@ -82,7 +101,11 @@ impl Target {
             action.with_continuation_token(token.to_string());
         }
         let url = action.sign(SIGNED_FOR);
-        let reply = self.check(ctx.http.send(ctx.http.client().get(url.as_str())).await?)?;
+        let reply = self.check(
+            ctx.http
+                .send(ctx.http.client().get(url.as_str()), cap::LIST_PAGE)
+                .await?,
+        )?;
         let text = std::str::from_utf8(&reply.body)
             .map_err(|e| ProbeError::unparsable("ListObjectsV2", e))?;
         ListObjectsV2::parse_response(text).map_err(|e| ProbeError::unparsable("ListObjectsV2", e))
@@ -98,7 +121,10 @@ impl Target {
         let url = PutObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
         self.check(
             ctx.http
-                .send(ctx.http.client().put(url.as_str()).body(body))
+                .send(
+                    ctx.http.client().put(url.as_str()).body(body),
+                    cap::PUT_OBJECT,
+                )
                 .await?,
         )?;
         Ok(())
@@ -106,7 +132,11 @@ impl Target {
 
     pub async fn get(&self, ctx: &ProbeContext, key: &str) -> Result<Vec<u8>, ProbeError> {
         let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
-        let reply = self.check(ctx.http.send(ctx.http.client().get(url.as_str())).await?)?;
+        let reply = self.check(
+            ctx.http
+                .send(ctx.http.client().get(url.as_str()), cap::GET_OBJECT)
+                .await?,
+        )?;
         Ok(reply.body.to_vec())
     }
 
@@ -114,7 +144,7 @@ impl Target {
         let url = DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
         self.check(
             ctx.http
-                .send(ctx.http.client().delete(url.as_str()))
+                .send(ctx.http.client().delete(url.as_str()), cap::DELETE_OBJECT)
                 .await?,
         )?;
         Ok(())

@@ -6,7 +6,19 @@ use serde_json::{Map, Value};
 
 use crate::backends::secret;
 use crate::probe::num::opt_u64;
-use crate::probe::{clean, field, join_url, ProbeContext, ProbeError};
+use crate::probe::{clean, field, join_url, Cap, ProbeContext, ProbeError};
+
+/// What each admin call may answer.
+mod cap {
+    use crate::probe::Cap;
+
+    /// The bucket's counters and quotas, its aliases and one entry (~200 bytes) per access key
+    /// that may use it: room for some 600 keys.
+    pub const BUCKET_INFO: Cap = Cap::kib("GetBucketInfo", 128);
+    pub const CLUSTER_HEALTH: Cap = Cap::kib("GetClusterHealth", 64);
+    /// One entry per node (~500 bytes with its role and partitions): some 250 nodes.
+    pub const CLUSTER_STATUS: Cap = Cap::kib("GetClusterStatus", 128);
+}
 
 /// The admin API of the Garage cluster that holds the bucket.
 pub struct Admin {
@@ -70,18 +82,19 @@ pub fn admin(config: &Map<String, Value>) -> Result<Option<Admin>, ProbeError> {
 }
 
 impl Admin {
-    pub async fn get<T: serde::de::DeserializeOwned>(
+    async fn get<T: serde::de::DeserializeOwned>(
         &self,
         ctx: &ProbeContext,
         path: &str,
         what: &str,
+        cap: Cap,
     ) -> Result<T, ProbeError> {
         let request = ctx
             .http
             .client()
             .get(join_url(&self.url, path))
             .bearer_auth(&self.token);
-        let reply = ctx.http.send(request).await?;
+        let reply = ctx.http.send(request, cap).await?;
         match reply.status {
             // Name the admin API: it is not the S3 key that was refused.
             401 | 403 => Err(ProbeError::Unauthorized {
@@ -101,12 +114,28 @@ impl Admin {
             ctx,
             &path,
             &format!("bucket '{}' (Garage admin API)", clean(name)),
+            cap::BUCKET_INFO,
+        )
+        .await
+    }
+
+    pub async fn status(&self, ctx: &ProbeContext) -> Result<ClusterStatus, ProbeError> {
+        self.get(
+            ctx,
+            "v2/GetClusterStatus",
+            "GetClusterStatus",
+            cap::CLUSTER_STATUS,
         )
         .await
     }
 
     pub async fn health(&self, ctx: &ProbeContext) -> Result<ClusterHealth, ProbeError> {
-        self.get(ctx, "v2/GetClusterHealth", "GetClusterHealth")
-            .await
+        self.get(
+            ctx,
+            "v2/GetClusterHealth",
+            "GetClusterHealth",
+            cap::CLUSTER_HEALTH,
+        )
+        .await
     }
 }

@@ -82,7 +82,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use self::bucket::PAGE_KEYS;
-use self::garage::{ClusterStatus, Quotas};
+use self::garage::Quotas;
 use super::kind::Config;
 use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Quota, QuotaSource, Storage};
@@ -223,10 +223,7 @@ async fn inventory(
     if let Some(admin) = garage::admin(config)? {
         if budget.take_request() {
             // The version is a nicety: a node list we cannot read costs only the version.
-            match admin
-                .get::<ClusterStatus>(ctx, "v2/GetClusterStatus", "GetClusterStatus")
-                .await
-            {
+            match admin.status(ctx).await {
                 Ok(cluster) => put_text(
                     &mut figures.vital,
                     "version",
