@@ -37,15 +37,7 @@ fn watch_prints_tables_and_raises_a_down_alert_kept_for_alerts() {
     );
     assert_eq!(code, 0, "{err}");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["status", "--watch", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watch(home.path());
     // One poll makes the missing directory down (its liveness check tried three times within
     // the poll); the down alert follows three down polls (1 s, then backing off 1 s, 2 s).
     let mut stdout = child.stdout.take().unwrap();
@@ -119,6 +111,19 @@ fn watch_prints_tables_and_raises_a_down_alert_kept_for_alerts() {
     assert!(text.contains("ACTIVE") && text.contains("gone"), "{text}");
 }
 
+/// `status --watch 1` on `home`, its tables on a pipe.
+fn watch(home: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
+        .arg("--home")
+        .arg(home)
+        .args(["status", "--watch", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// A child process killed when dropped: a failed round must not leave it running.
 struct Killed(std::process::Child);
 
@@ -165,17 +170,7 @@ fn ctrl_c_ends_watch_promptly_even_during_a_write_storm() {
     };
     let mut slowest = Duration::ZERO;
     for round in 0..10 {
-        let mut child = Killed(
-            Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
-                .arg("--home")
-                .arg(home.path())
-                .args(["status", "--watch", "1"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        let mut child = Killed(watch(home.path()));
         let child = &mut child.0;
         let mut stdout = child.stdout.take().unwrap();
         // Wait for a table (round by round, one to three of them), then Ctrl-C at once.

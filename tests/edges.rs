@@ -168,45 +168,19 @@ async fn a_filesystem_filled_while_watched_raises_full_once_and_clears_it() {
     std::fs::create_dir(&data).unwrap();
     let home = home_with_backend("scratch", local(&data, 1));
     let store = Store::open(home.path()).unwrap().0;
-    let monitor = Monitor::start(
-        store.clone(),
-        Arc::new(LiveProber {
-            ctx: ProbeContext::new(Duration::from_secs(5)).unwrap(),
-        }),
-        MonitorConfig::default(),
-    );
+    let monitor = live_monitor(store.clone());
     let mut events = monitor.subscribe();
-    wait_until("a first poll", || {
-        monitor
-            .stats("scratch")
-            .is_some_and(|s| s.health.status == HealthStatus::Healthy)
-    })
-    .await;
+    wait_for_health(&monitor, "scratch", HealthStatus::Healthy, "a first poll").await;
     // Filling, then full: 60 of 64 MiB, then the rest.
     std::fs::write(data.join("most"), vec![0u8; 60 << 20]).unwrap();
-    wait_until("filling", || {
-        monitor
-            .stats("scratch")
-            .is_some_and(|s| s.health.status == HealthStatus::Warning)
-    })
-    .await;
+    wait_for_health(&monitor, "scratch", HealthStatus::Warning, "filling").await;
     let ballast = fs.fill();
-    wait_until("full", || {
-        monitor
-            .stats("scratch")
-            .is_some_and(|s| s.health.status == HealthStatus::Full)
-    })
-    .await;
+    wait_for_health(&monitor, "scratch", HealthStatus::Full, "full").await;
     // A few more polls while full: nothing more is raised.
     tokio::time::sleep(Duration::from_secs(3)).await;
     std::fs::remove_file(ballast).unwrap();
     std::fs::remove_file(data.join("most")).unwrap();
-    wait_until("healthy again", || {
-        monitor
-            .stats("scratch")
-            .is_some_and(|s| s.health.status == HealthStatus::Healthy)
-    })
-    .await;
+    wait_for_health(&monitor, "scratch", HealthStatus::Healthy, "healthy again").await;
     let mut said = Vec::new();
     while let Ok(event) = events.try_recv() {
         match event {
@@ -291,20 +265,9 @@ async fn a_full_home_is_said_holds_its_writes_and_writes_them_when_space_returns
     store
         .create_backend("dir", local(&data, 1).as_object().unwrap().clone())
         .unwrap();
-    let monitor = Monitor::start(
-        store.clone(),
-        Arc::new(LiveProber {
-            ctx: ProbeContext::new(Duration::from_secs(5)).unwrap(),
-        }),
-        MonitorConfig::default(),
-    );
+    let monitor = live_monitor(store.clone());
     let mut events = monitor.subscribe();
-    wait_until("a first poll", || {
-        monitor
-            .stats("dir")
-            .is_some_and(|s| s.health.status == HealthStatus::Healthy)
-    })
-    .await;
+    wait_for_health(&monitor, "dir", HealthStatus::Healthy, "a first poll").await;
     let ballast = fs.fill();
     // The watched directory goes: a down alert is raised while the home is full.
     std::fs::rename(&data, watched.path().join("gone")).unwrap();
@@ -377,13 +340,7 @@ async fn what_stays_unwritable_until_exit_is_reported() {
         .create_backend("gone", local(&missing, 1).as_object().unwrap().clone())
         .unwrap();
     fs.fill();
-    let monitor = Monitor::start(
-        store,
-        Arc::new(LiveProber {
-            ctx: ProbeContext::new(Duration::from_secs(5)).unwrap(),
-        }),
-        MonitorConfig::default(),
-    );
+    let monitor = live_monitor(store);
     wait_until("down, with its alert", || {
         monitor.active_alerts().iter().any(|a| a.rule == Rule::Down)
     })
@@ -441,6 +398,25 @@ fn a_history_line_lands_whole_or_not_at_all() {
     assert!(text
         .lines()
         .all(|l| serde_json::from_str::<Value>(l).is_ok()));
+}
+
+/// The engine over `store`, probing for real (statvfs, the directories' own files).
+fn live_monitor(store: Store) -> Monitor {
+    Monitor::start(
+        store,
+        Arc::new(LiveProber {
+            ctx: ProbeContext::new(Duration::from_secs(5)).unwrap(),
+        }),
+        MonitorConfig::default(),
+    )
+}
+
+/// Waits until `id` is polled with that health.
+async fn wait_for_health(monitor: &Monitor, id: &str, status: HealthStatus, what: &str) {
+    wait_until(what, || {
+        monitor.stats(id).is_some_and(|s| s.health.status == status)
+    })
+    .await;
 }
 
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {

@@ -298,6 +298,19 @@ fn config() -> MonitorConfig {
     }
 }
 
+/// The alerts raised and cleared announced so far, in order: `raise Down`, `clear Quota`.
+fn alerts_said(events: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<String> {
+    let mut said = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        match event {
+            Event::Alert(a) => said.push(format!("raise {:?}", a.rule)),
+            Event::AlertCleared(a) => said.push(format!("clear {:?}", a.rule)),
+            _ => {}
+        }
+    }
+    said
+}
+
 fn gaps(calls: &[Instant]) -> Vec<f64> {
     calls
         .windows(2)
@@ -674,14 +687,7 @@ async fn alerts_raise_and_clear_once_per_episode() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let mut log = Vec::new();
-    while let Ok(event) = events.try_recv() {
-        match event {
-            Event::Alert(a) => log.push(format!("raise {:?}", a.rule)),
-            Event::AlertCleared(a) => log.push(format!("clear {:?}", a.rule)),
-            _ => {}
-        }
-    }
+    let log = alerts_said(&mut events);
     assert_eq!(
         log,
         vec![
@@ -1446,14 +1452,7 @@ async fn a_long_outage_is_one_alert_from_start_to_end() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let mut log = Vec::new();
-    while let Ok(event) = events.try_recv() {
-        match event {
-            Event::Alert(a) => log.push(format!("raise {:?}", a.rule)),
-            Event::AlertCleared(a) => log.push(format!("clear {:?}", a.rule)),
-            _ => {}
-        }
-    }
+    let log = alerts_said(&mut events);
     assert_eq!(log, ["raise Down", "clear Down"], "{log:?}");
     let calls = prober.calls("b");
     // Polled at its interval all through the outage (no backoff of the liveness check).
