@@ -2,7 +2,8 @@
 # PNG screenshots of the console in a real terminal (xterm under Xvfb), driven by xdotool, into
 # screenshots/: list.png (200x50, with the summary line), detail-24h.png (the full-screen detail
 # with 24 h charts), alerts.png, theme.png (the high-contrast theme), and at 120x40 detail.png,
-# down.png, add-form.png, help.png; and fleet.png, the fleet view (200x50) over a real
+# down.png, add-form.png, help.png; edges.png and log.png (160x45: a directory whose tmpfs is
+# full, the home's own tmpfs full, and the log view; mounting needs root); and fleet.png, the fleet view (200x50) over a real
 # Prometheus scraping three exporters, one of them stopped. Installs what it needs with apt.
 #
 # The backends are real processes: two directories, and scripts/fixture_backends.py posing as an
@@ -27,7 +28,9 @@ home=$work/home
 cleanup() {
   # The consoles first: one still flushing its stats would refill the home as it is removed.
   pkill -f -- "--home $home" 2>/dev/null || true
-  pkill -f -- "--home $work/host-" 2>/dev/null || true; sleep 0.5
+  pkill -f -- "--home $work/host-" 2>/dev/null || true
+  pkill -f -- "--home $work/edges" 2>/dev/null || true; sleep 0.5
+  umount -l "$work/edges" "$work/full" 2>/dev/null || true
   kill "${xvfb:-}" "${fixture:-}" "${prom:-}" 2>/dev/null || true; rm -rf "$work"
 }
 trap cleanup EXIT
@@ -124,6 +127,27 @@ term 160x45 ipfs-kit-tui-theme --refresh 2
 sleep 6
 key j; shot theme 1
 key q; sleep 1
+
+# The edges: a directory on a 32 MiB tmpfs that fills up, and the home itself on a 16 MiB tmpfs
+# that fills up too; a backend that is down. The console says each where it is looked for.
+mkdir -p "$work/edges" "$work/full"
+mount -t tmpfs -o size=16m tmpfs "$work/edges"
+mount -t tmpfs -o size=32m tmpfs "$work/full"
+edges_home=$work/edges/home
+"$bin" --home "$edges_home" backend add scratch --type local --set "path=$work/full" >/dev/null
+"$bin" --home "$edges_home" backend add media-disk --type local --set "path=$work/media" >/dev/null
+"$bin" --home "$edges_home" backend add gone --type local --set path=/nonexistent/ipfs-kit-tui >/dev/null
+saved_home=$home; home=$edges_home
+term 160x45 ipfs-kit-tui-edges --refresh 2
+sleep 6
+dd if=/dev/zero of="$work/full/fill" bs=1M count=64 2>/dev/null || true
+sleep 5
+dd if=/dev/zero of="$work/edges/ballast" bs=1M count=64 2>/dev/null || true
+sleep 8
+key G; key k; shot edges 1
+key L; shot log 1
+key Escape; sleep 0.3; key q; sleep 1
+home=$saved_home
 
 # The fleet view: three hosts' exporters (this home, and two more with their own directories),
 # a real Prometheus scraping them every 2 s; the third exporter is stopped before the shot.
