@@ -62,7 +62,10 @@ fn fullness_style(row: &Row, shown: Shown, theme: &Theme) -> Style {
         },
         Shown::Column(_) => return Style::default(),
     };
-    if has(Rule::Full) && brim(percent) {
+    if percent.is_none() {
+        // An unknown figure is not coloured as if it were the full one.
+        Style::default()
+    } else if has(Rule::Full) && brim(percent) {
         theme.error()
     } else if has(rule) || has(Rule::Full) {
         theme.warning()
