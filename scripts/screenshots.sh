@@ -99,6 +99,9 @@ term() { # term COLSxROWS TITLE ARGS...
 }
 shot() { sleep "$2"; import -window "$win" "screenshots/$1.png"; echo "screenshots/$1.png"; }
 key() { xdotool key --window "$win" "$@"; }
+# `q` ends the console: its window may be gone before the key's release is sent (xdotool then
+# fails with BadWindow), which is no failure of the shot.
+quit() { xdotool key --window "$win" q 2>/dev/null || true; sleep 1; }
 
 term 200x50 ipfs-kit-tui-wide --refresh 2
 # Let a few polls and the first inventories land.
@@ -107,7 +110,7 @@ key j; shot list 1
 # media-disk, full screen, its charts over 24 h.
 key G; key Return; key bracketright; shot detail-24h 2
 key Escape; sleep 0.3; key A; shot alerts 1
-key Escape; sleep 0.3; key q; sleep 1
+key Escape; sleep 0.3; quit
 
 term 120x40 ipfs-kit-tui --refresh 2
 sleep 6
@@ -119,14 +122,14 @@ key a; sleep 0.5; key Return; sleep 0.5
 xdotool type --window "$win" --delay 40 "scratch"; key Tab
 xdotool type --window "$win" --delay 40 "relative/path"
 shot add-form 1
-key Escape; sleep 0.3; key q; sleep 1
+key Escape; sleep 0.3; quit
 
 mkdir -p "$work/xdg/ipfs-kit-tui"
 printf 'theme = "high-contrast"\n[sort]\ncolumn = "health"\n' > "$work/xdg/ipfs-kit-tui/config.toml"
 term 160x45 ipfs-kit-tui-theme --refresh 2
 sleep 6
 key j; shot theme 1
-key q; sleep 1
+quit
 
 # The edges: a directory on a 32 MiB tmpfs that fills up, and the home itself on a 16 MiB tmpfs
 # that fills up too; a backend that is down. The console says each where it is looked for.
@@ -146,7 +149,7 @@ dd if=/dev/zero of="$work/edges/ballast" bs=1M count=64 2>/dev/null || true
 sleep 8
 key G; key k; shot edges 1
 key L; shot log 1
-key Escape; sleep 0.3; key q; sleep 1
+key Escape; sleep 0.3; quit
 home=$saved_home
 
 # The fleet view: three hosts' exporters (this home, and two more with their own directories),
@@ -174,5 +177,5 @@ kill "$exporter_c"
 term 200x50 ipfs-kit-tui-fleet --fleet "http://127.0.0.1:$prom_port" --refresh 2
 sleep 8
 key j; key j; shot fleet 1
-key q; sleep 1
+quit
 kill "$exporter_a" "$exporter_b" 2>/dev/null || true
