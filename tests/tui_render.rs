@@ -757,14 +757,17 @@ fn a_figure_older_than_one_poll_carries_its_age_and_is_dimmed() {
     // The directory's count: its age in the list, dimmed.
     assert!(text.contains("1·30m"), "{text}");
     assert_eq!(fg_of(&terminal, "1·30m"), Some(Color::DarkGray), "{text}");
-    // The detail: the quota gauge dim, saying it was counted an hour ago, and the next check.
+    // The detail: the quota gauge dim, saying it was counted an hour ago.
     assert!(text.contains("counted 1h ago"), "{text}");
     assert_eq!(
         gauge_fg(&terminal, "Quota"),
         Some(Color::DarkGray),
         "{text}"
     );
-    assert!(text.contains("next check in 3s"), "{text}");
+    assert!(
+        !text.contains("next check in"),
+        "a healthy backend's polls are not counted down"
+    );
 }
 
 #[test]
@@ -963,4 +966,32 @@ fn at_200x50_fifty_backends_show_every_column_beside_the_detail() {
     // The detail is still beside it.
     assert!(text.contains("(ipfs) "), "{text}");
     insta::assert_snapshot!("fifty_200x50", terminal.backend());
+}
+
+/// Finding 5: a backend that is down says when it is looked at again (every refresh: its
+/// return shows within one).
+#[test]
+fn a_down_backend_says_when_its_next_check_is() {
+    let mut app = app(false);
+    let mut down = stats("kubo-main", "ipfs", HealthStatus::Down);
+    down.health.message = Some("connection refused by 127.0.0.1:5001".into());
+    down.health.next_check_at = Some(ts(4));
+    app.update(Msg::Stats(Box::new(Row {
+        host: None,
+        history: Vec::new(),
+        stats: down,
+    })));
+    // kubo-main is the fourth by id.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let terminal = render(&mut app, 120, 40, plain());
+    let text = format!("{}", terminal.backend());
+    assert!(
+        text.contains("✗ down  checked 12s ago  next check in 4s"),
+        "{text}"
+    );
+    app.update(Msg::Tick(NOW + 5));
+    let terminal = render(&mut app, 120, 40, plain());
+    assert!(format!("{}", terminal.backend()).contains("checking now"));
 }

@@ -55,7 +55,14 @@ pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
         "{} {} {} {:?} {:?} {:?}",
         checked_label(now, row, absolute),
         last_known_label(now, row, absolute),
-        next_check_label(now, row),
+        if matches!(
+            row.stats.health.status,
+            HealthStatus::Healthy | HealthStatus::Warning
+        ) {
+            String::new()
+        } else {
+            next_check_label(now, row)
+        },
         row.figures_age(FigureGroup::Storage, now).map(list_age),
         row.figures_age(FigureGroup::Quota, now).map(list_age),
         row.figures_age(FigureGroup::Files, now).map(list_age),
@@ -319,9 +326,15 @@ fn text_lines<'a>(
     if !last_known.is_empty() {
         status.push(fact(format!("* {last_known}"), theme.warning()));
     }
-    // While a backend is down, when it is looked at again is what the operator waits for.
+    // While a backend is in trouble, when it is looked at again is what the operator waits
+    // for; a healthy one's routine polls are not counted down (a label changing every second
+    // is bytes over SSH every second).
+    let in_trouble = !matches!(
+        stats.health.status,
+        HealthStatus::Healthy | HealthStatus::Warning
+    );
     let next = next_check_label(app.now, row);
-    if !next.is_empty() {
+    if in_trouble && !next.is_empty() {
         status.push(fact(next, theme.dim()));
     }
     lines.extend(flow("", Style::default(), status, "  ", width));
