@@ -100,6 +100,8 @@ fn quota_source(name: &str) -> Option<QuotaSource> {
 struct Partial {
     kind: Option<String>,
     version: Option<String>,
+    /// The exporter's short name for what the storage figures measure (`storage` label).
+    storage: Option<String>,
     up: Option<bool>,
     health: Option<HealthStatus>,
     used: Option<u64>,
@@ -125,6 +127,11 @@ impl Partial {
         match name {
             "ipfs_kit_backend_info" => {
                 self.kind = kind().or(self.kind.take());
+                self.storage = sample
+                    .label("storage")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .or(self.storage.take());
                 self.version = sample
                     .label("version")
                     .filter(|v| !v.is_empty())
@@ -182,11 +189,14 @@ impl Partial {
 
     fn into_stats(self, id: String, checked_at: Option<String>) -> BackendStats {
         let kind = self.kind.unwrap_or_else(|| "unknown".into());
-        let storage = if kind == "local" {
+        let mut storage = if kind == "local" {
             Storage::filesystem(self.capacity, self.used, self.available)
         } else {
             Storage::new(self.capacity, self.used, self.available)
         };
+        // One storage per host: the host's name in front of the exporter's label.
+        let instance = id.split('/').next().unwrap_or_default();
+        storage.identity = self.storage.map(|label| format!("{instance}/{label}"));
         let mut quota = match self.quota_bytes {
             Some((limit, source)) => {
                 let mut quota = Quota::bytes(Some(limit), self.used, QuotaSource::Soft);
@@ -633,6 +643,51 @@ mod tests {
             last_error: error.into(),
             last_scrape: Some("2026-11-25T10:00:00Z".into()),
         }
+    }
+
+    #[test]
+    fn the_exporters_storage_label_makes_one_storage_per_host() {
+        let info = |instance: &str, backend: &str, storage: &str| {
+            sample(
+                "ipfs_kit_backend_info",
+                &[
+                    ("instance", instance),
+                    ("backend", backend),
+                    ("kind", "local"),
+                    ("version", ""),
+                    ("storage", storage),
+                ],
+                1.0,
+            )
+        };
+        let samples = vec![
+            info("a:9464", "photos", "3f2a9c1e0b7d"),
+            info("a:9464", "backups", "3f2a9c1e0b7d"),
+            info("b:9464", "photos", "3f2a9c1e0b7d"),
+        ];
+        let targets = [target("a:9464", "up", ""), target("b:9464", "up", "")];
+        let round = assemble(
+            &samples,
+            &[],
+            &targets,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            &[],
+        );
+        let identity = |id: &str| {
+            round
+                .rows
+                .iter()
+                .find(|r| r.stats.id == id)
+                .and_then(|r| r.stats.storage.identity.clone())
+        };
+        assert_eq!(identity("a:9464/photos"), identity("a:9464/backups"));
+        assert_eq!(
+            identity("a:9464/photos").as_deref(),
+            Some("a:9464/3f2a9c1e0b7d")
+        );
+        // The same label on another host is another filesystem.
+        assert_ne!(identity("a:9464/photos"), identity("b:9464/photos"));
     }
 
     #[test]

@@ -131,8 +131,10 @@ impl Family {
         match self {
             Family::BuildInfo => "The exporter's version (ipfs-kit-tui); always 1",
             Family::BackendInfo => {
-                "One per configured backend, always 1: its kind and the version the backend \
-                 reports (empty when unknown)"
+                "One per configured backend, always 1: its kind, the version the backend \
+                 reports (empty when unknown) and, where known, storage: a hash naming what its \
+                 storage figures measure (backends of one host with the same one share one \
+                 filesystem, bucket or remote)"
             }
             Family::BackendUp => {
                 "1 when the backend answered its last poll, 0 when it did not; absent when it is \
@@ -285,11 +287,11 @@ pub fn build(snapshot: &Snapshot) -> Vec<(Family, Vec<Sample>)> {
         let polled = is_polled(stats);
         let tally = snapshot.tallies.get(&stats.id).unwrap_or(&never_polled);
 
-        push(
-            Family::BackendInfo,
-            with("version", &version_label(stats)),
-            SampleValue::Int(1),
-        );
+        let mut info = with("version", &version_label(stats));
+        if let Some(storage) = storage_label(stats) {
+            info.push(("storage", storage));
+        }
+        push(Family::BackendInfo, info, SampleValue::Int(1));
         if polled && tally.count > 0 {
             push(
                 Family::BackendUp,
@@ -435,6 +437,16 @@ fn objects(stats: &BackendStats) -> Option<u64> {
         .count
         .filter(|_| !stats.files.partial)
         .or(stats.quota.objects_used)
+}
+
+/// What the backend's storage figures measure (`storage.identity`: a filesystem, a bucket, a
+/// remote), as 12 hex digits of its SHA-256: backends of one host with the same label share one
+/// storage, and the fleet view counts it once; the path or address itself stays on the host.
+fn storage_label(stats: &BackendStats) -> Option<String> {
+    use sha2::Digest;
+    let identity = stats.storage.identity.as_deref()?;
+    let digest = sha2::Sha256::digest(identity.as_bytes());
+    Some(digest.iter().take(6).map(|b| format!("{b:02x}")).collect())
 }
 
 /// The version a backend reports, fit for a label: bounded, printable, and never something

@@ -325,14 +325,20 @@ fn labels_carry_no_url_or_secret_and_are_escaped() {
         since: "2026-01-02T03:04:05+00:00".into(),
     }]);
     kubo.health.message = Some("http://10.1.2.3:5001: refused".into());
+    // What the storage figures measure names the node's address: only its hash is exported.
+    kubo.storage.identity = Some("ipfs:10.1.2.3:5001/repo".into());
     let out = text(&snapshot(vec![kubo]));
     for forbidden in ["://", "10.1.2.3", "s3cret", "QmSecretish", "refused"] {
         assert!(!out.contains(forbidden), "{forbidden:?} in:\n{out}");
     }
     let id = r#"backend="we\"ird\\id\nx""#;
-    assert!(out.contains(&format!(
-        "ipfs_kit_backend_info{{{id},kind=\"ipfs\",version=\"\"}} 1"
-    )));
+    assert!(
+        out.contains(&format!(
+            "ipfs_kit_backend_info{{{id},kind=\"ipfs\",version=\"\",storage=\"{}\"}} 1",
+            storage_hash("ipfs:10.1.2.3:5001/repo")
+        )),
+        "{out}"
+    );
     assert!(out.contains(&format!("ipfs_kit_ipfs_peers{{{id}}} 42")));
     assert!(out.contains(&format!("ipfs_kit_ipfs_pins{{{id}}} 7")));
     assert!(out.contains(&format!(
@@ -478,4 +484,14 @@ fn scrapes_answer_by_path_and_method() {
     let post = get("/metrics", None, Method::POST);
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(post.headers()["allow"], "GET, HEAD");
+}
+
+/// 12 hex digits of SHA-256, as the exporter's `storage` label names an identity.
+fn storage_hash(identity: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(identity.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
