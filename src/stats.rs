@@ -439,6 +439,11 @@ pub struct Figures {
     pub quota: Quota,
     #[serde(default)]
     pub vital: Map<String, Value>,
+    /// A problem the count found in the backend's own figures (Kubo's providing falling
+    /// behind): the backend is degraded for it, with its age, until a later count no longer
+    /// finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concern: Option<String>,
 }
 
 /// What one inventory run found. A run stops at its budget; where the API allows it, `resume`
@@ -673,6 +678,7 @@ impl BackendStats {
             files: self.files.clone(),
             quota: self.quota.clone(),
             vital: self.vital.clone(),
+            concern: None,
         }
     }
 
@@ -698,14 +704,32 @@ impl BackendStats {
         inventory: Option<&InventoryRecord>,
         now: &str,
     ) {
-        let problems = pulse.problems();
+        let shown = inventory.and_then(InventoryRecord::shown);
+        let concern = shown.as_ref().and_then(|(figures, as_of)| {
+            let concern = figures.concern.as_deref()?;
+            // The count's time, not its age: a message that changed every poll would be
+            // announced every poll.
+            let at = crate::store::timestamp::parse(as_of).map_or_else(
+                || as_of.clone(),
+                |at| {
+                    at.with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                },
+            );
+            Some(format!("{concern} (counted {at})"))
+        });
+        let problems = match (pulse.problems(), concern) {
+            (Some(problems), Some(concern)) => Some(format!("{problems}; {concern}")),
+            (problems, concern) => problems.or(concern),
+        };
         let live = Figures {
             storage: pulse.storage,
             files: pulse.files,
             quota: pulse.quota,
             vital: pulse.vital,
+            concern: None,
         };
-        let shown = inventory.and_then(InventoryRecord::shown);
         if pulse.failed.is_empty() {
             // The common case, every poll: no figure to keep from before, so the layers are
             // typed overlays (no JSON round trip).

@@ -544,7 +544,7 @@ fn the_write_check_is_opt_in_leaves_nothing_and_is_refused_where_there_is_none()
             "add",
             "k",
             "--type",
-            "ipfs",
+            "ipfs_cluster",
             "--set",
             "api_url=http://127.0.0.1:9",
         ],

@@ -1331,7 +1331,7 @@ mod tests {
         app.update(Msg::Snapshot {
             rows: vec![
                 row("alpha", "s3", HealthStatus::Healthy, Some(50.0)),
-                row("beta", "ipfs", HealthStatus::Down, None),
+                row("beta", "ipfs_cluster", HealthStatus::Down, None),
                 row("gamma", "local", HealthStatus::Degraded, Some(90.0)),
             ],
             problems: Vec::new(),
@@ -1467,7 +1467,11 @@ mod tests {
     fn capital_w_on_a_kind_without_a_write_check_is_refused_up_front() {
         let mut app = app();
         app.update(key(KeyCode::Char('j')));
-        assert_eq!(app.selected_id().as_deref(), Some("beta"), "an ipfs node");
+        assert_eq!(
+            app.selected_id().as_deref(),
+            Some("beta"),
+            "an IPFS cluster"
+        );
         let cmds = app.update(Msg::Key(KeyEvent::new(
             KeyCode::Char('W'),
             KeyModifiers::SHIFT,
@@ -1477,10 +1481,13 @@ mod tests {
         let (level, text) = app.flash.clone().expect("the footer says why");
         assert_eq!(level, Level::Warning);
         assert!(
-            text.contains("beta") && text.contains("kind ipfs has no write check"),
+            text.contains("beta") && text.contains("kind ipfs_cluster has no write check"),
             "{text}"
         );
-        assert!(text.contains("local, s3"), "the kinds with one: {text}");
+        assert!(
+            text.contains("ipfs, local, s3"),
+            "the kinds with one: {text}"
+        );
         // A kind this console does not know has none either.
         let mut odd = App::new(1_000, false, false);
         odd.update(Msg::Snapshot {

@@ -39,20 +39,22 @@ mod rpc;
 
 use serde_json::{json, Map, Value};
 
-use self::rpc::{Peers, Rpc};
+use self::rpc::{BandwidthReading, Peers, ProvideStat, Rpc};
 use super::kind::Config;
-use crate::probe::{put_text, Budget, ProbeContext, ProbeError, TestRun};
+use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, TestRun};
 use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Quota, QuotaSource, Storage};
 
 /// The `ipfs` kind: Kubo, or any server of Kubo's RPC API (js-ipfs).
 pub struct Ipfs;
 
 // Pulse: version, repo/stat?size-only=true, stats/bw, swarm/peers.
+// Inventory: id, pin/ls, repo/stat (walking blocks), provide/stat.
 super::kind::backend_kind!(
     Ipfs,
     "ipfs",
     pulse_requests: 4,
     inventory: inventory,
+    write_check: write_check,
 );
 
 /// Where the backend lives, for lists.
@@ -103,8 +105,10 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
             &["storage", "quota", "vital.storage_max"],
         )),
     }
+    // Calls that answered "this must run in online mode", named in the degraded message.
+    let mut offline: Vec<(&str, String)> = Vec::new();
     match bandwidth {
-        Ok(Some(bw)) => {
+        Ok(BandwidthReading::Figures(bw)) => {
             let figures = [
                 ("total_in", bw.total_in.map(|v| json!(v))),
                 ("total_out", bw.total_out.map(|v| json!(v))),
@@ -117,7 +121,8 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
                 }
             }
         }
-        Ok(None) => {}
+        Ok(BandwidthReading::Offline(detail)) => offline.push(("stats/bw", detail)),
+        Ok(BandwidthReading::NotReported) => {}
         Err(err) => pulse
             .failed
             .push(FailedCall::new("stats/bw", err, BANDWIDTH)),
@@ -126,13 +131,18 @@ async fn pulse(ctx: &ProbeContext, config: &Map<String, Value>) -> Result<Measur
         Ok(Peers::Count(count)) => {
             pulse.vital.insert("peers".into(), json!(count));
         }
-        Ok(Peers::Offline(detail)) => {
-            pulse.degraded = Some(format!("the node runs offline: {detail}"));
-        }
+        Ok(Peers::Offline(detail)) => offline.push(("swarm/peers", detail)),
         Ok(Peers::NotOffered) => {}
         Err(err) => pulse
             .failed
             .push(FailedCall::new("swarm/peers", err, &["vital.peers"])),
+    }
+    if let Some((_, words)) = offline.first() {
+        let calls: Vec<&str> = offline.iter().map(|(call, _)| *call).collect();
+        pulse.degraded = Some(format!(
+            "the node runs offline ({} refused: {words})",
+            calls.join(" and ")
+        ));
     }
     // `version` needs no credentials: when the other three calls all refuse ours, nothing
     // of the node can be read (a token scoped to fewer commands leaves it degraded).
@@ -194,6 +204,22 @@ async fn inventory(
     } else {
         cut = true;
     }
+    if budget.take_request() {
+        match rpc.provide_stat().await {
+            Ok(Some(stat)) => provide_figures(&stat, &mut figures),
+            Ok(None) => {}
+            Err(err) => run.failed.push(FailedCall::new(
+                "provide/stat",
+                err,
+                &[
+                    "vital.provide_connectivity",
+                    "vital.provide_queue",
+                    "vital.provide_overdue_regions",
+                    "vital.provide_failed",
+                ],
+            )),
+        }
+    }
     // Pins streamed past the budget are a lower bound; the API cannot resume a listing.
     figures.files.partial = cut;
     // A failed call costs its own figures (named in the record), not the others' exactness.
@@ -201,6 +227,81 @@ async fn inventory(
     run.requests = budget.requests();
     run.figures = figures;
     Ok(run)
+}
+
+/// How the node's providing goes, from the sweep provider's own figures. Kubo's documentation
+/// (docs/provide-stats.md) says it: the reprovide queue holds "regions with overdue
+/// reprovides", which "missed their scheduled reprovide time"; when it grows "the system is
+/// falling behind". So any overdue region is the count's concern, in those words.
+fn provide_figures(stat: &ProvideStat, figures: &mut Figures) {
+    let Some(sweep) = &stat.sweep else {
+        return;
+    };
+    let vital = &mut figures.vital;
+    if let Some(status) = sweep
+        .connectivity
+        .as_ref()
+        .and_then(|c| c.status.as_deref())
+    {
+        vital.insert("provide_connectivity".into(), json!(clean(status)));
+    }
+    let queues = sweep.queues.as_ref();
+    if let Some(pending) = queues.and_then(|q| q.pending_key_provides) {
+        vital.insert("provide_queue".into(), json!(pending));
+    }
+    let overdue = queues.and_then(|q| q.pending_region_reprovides);
+    if let Some(overdue) = overdue {
+        vital.insert("provide_overdue_regions".into(), json!(overdue));
+    }
+    let failed = sweep
+        .operations
+        .as_ref()
+        .and_then(|o| o.past.as_ref())
+        .and_then(|p| p.keys_failed);
+    if let Some(failed) = failed {
+        vital.insert("provide_failed".into(), json!(failed));
+    }
+    if let Some(overdue) = overdue.filter(|n| *n > 0) {
+        let scheduled = sweep
+            .schedule
+            .as_ref()
+            .and_then(|s| s.keys)
+            .map_or_else(String::new, |keys| format!(" of {keys} CIDs scheduled"));
+        figures.concern = Some(format!(
+            "providing is falling behind: {overdue} keyspace regions missed their scheduled \
+             reprovide time{scheduled}"
+        ));
+    }
+}
+
+/// The opt-in write check: `block/put` of 64 random bytes as a raw block (not pinned),
+/// `block/get` it back and compare, `block/rm` it (removed even when the comparison fails).
+async fn write_check(
+    ctx: &ProbeContext,
+    config: &Config,
+    run: &mut TestRun,
+) -> Result<(), ProbeError> {
+    let rpc = Rpc::new(ctx, config)?;
+    let bytes: Vec<u8> = (0..64).map(|_| fastrand::u8(..)).collect();
+    let cid = run
+        .step(
+            "write: block/put of 64 bytes",
+            rpc.block_put(bytes.clone()),
+            Clone::clone,
+        )
+        .await?;
+    let compared = run
+        .step(
+            "read back: block/get, the same 64 bytes",
+            async { crate::probe::same_bytes(&rpc.block_get(&cid).await?, &bytes) },
+            |()| "identical".into(),
+        )
+        .await;
+    run.step("delete: block/rm", rpc.block_rm(&cid), |()| {
+        "removed".into()
+    })
+    .await?;
+    compared
 }
 
 async fn test(

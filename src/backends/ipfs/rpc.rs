@@ -30,6 +30,10 @@ mod cap {
     /// (Kubo refuses longer ones). A node too old to stream sends its whole pin set as one
     /// `{"Keys":{...}}` object instead, which fits only for a few dozen pins.
     pub const PIN_LS_LINE: Cap = Cap::kib("Kubo pin/ls", 4);
+    /// `{"Sweep":{...},"Legacy":...}`: about 1.5 KiB, whatever the node holds.
+    pub const PROVIDE_STAT: Cap = Cap::kib("Kubo provide/stat", 64);
+    /// The write check's own block (64 bytes) and the short answers about it.
+    pub const BLOCK: Cap = Cap::kib("Kubo block", 64);
 }
 
 /// `version`; only what we show.
@@ -95,6 +99,75 @@ pub struct Bandwidth {
     pub rate_out: Option<f64>,
 }
 
+/// `block/put`: `{"Key","Size"}`.
+#[derive(Deserialize)]
+struct BlockPut {
+    #[serde(rename = "Key", default)]
+    key: Option<String>,
+}
+
+/// `block/rm`: one `{"Hash","Error"}` line per block.
+#[derive(Deserialize)]
+struct BlockRm {
+    #[serde(rename = "Error", default)]
+    error: Option<String>,
+}
+
+/// `provide/stat` as Kubo 0.43 answers it with the sweep provider (the default); only what we
+/// show and judge. The legacy provider answers `{"Legacy":{...}}` without `Sweep`.
+#[derive(Deserialize)]
+pub struct ProvideStat {
+    #[serde(rename = "Sweep", default)]
+    pub sweep: Option<Sweep>,
+}
+
+#[derive(Deserialize)]
+pub struct Sweep {
+    #[serde(default)]
+    pub connectivity: Option<Connectivity>,
+    #[serde(default)]
+    pub queues: Option<ProvideQueues>,
+    #[serde(default)]
+    pub schedule: Option<ProvideSchedule>,
+    #[serde(default)]
+    pub operations: Option<ProvideOperations>,
+}
+
+#[derive(Deserialize)]
+pub struct Connectivity {
+    /// `online`, `disconnected` or `offline`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ProvideQueues {
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub pending_key_provides: Option<u64>,
+    /// Regions whose reprovide is overdue: Kubo's own sign of falling behind.
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub pending_region_reprovides: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct ProvideSchedule {
+    /// CIDs scheduled for reprovide.
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub keys: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct ProvideOperations {
+    #[serde(default)]
+    pub past: Option<PastOperations>,
+}
+
+#[derive(Deserialize)]
+pub struct PastOperations {
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub keys_failed: Option<u64>,
+}
+
 /// One line of `pin/ls?stream=true`: `{"Cid","Type"}`, a Kubo error object, or (older Kubo,
 /// no streaming) the whole answer `{"Keys":{CID:{"Type"}}}`.
 #[derive(Deserialize)]
@@ -107,6 +180,15 @@ struct PinLine {
     message: Option<String>,
     #[serde(rename = "Keys", default)]
     keys: Option<Map<String, Value>>,
+}
+
+/// What `stats/bw` found.
+pub enum BandwidthReading {
+    Figures(Bandwidth),
+    /// The node runs offline and says so (Kubo's own words).
+    Offline(String),
+    /// Not reported: bandwidth metrics disabled, or no such command.
+    NotReported,
 }
 
 /// What a peer count call found.
@@ -183,24 +265,6 @@ impl<'a> Rpc<'a> {
             .json(&format!("Kubo {cmd}"))
     }
 
-    /// `cmd`'s answer, or `None` when the server does not offer it (404/405) or says it cannot
-    /// answer in its current mode (`not_now`: statuses that mean "not reported", not failure).
-    async fn call_optional<T: DeserializeOwned>(
-        &self,
-        cmd: &str,
-        not_now: &[u16],
-        cap: Cap,
-    ) -> Result<Option<T>, ProbeError> {
-        let reply = self.send(cmd, &[], cap).await?;
-        if crate::probe::not_offered(reply.status) || not_now.contains(&reply.status) {
-            return Ok(None);
-        }
-        reply
-            .success_or(&format!("Kubo command '{cmd}'"))?
-            .json(&format!("Kubo {cmd}"))
-            .map(Some)
-    }
-
     pub async fn version(&self) -> Result<Version, ProbeError> {
         self.call("version", &[], cap::VERSION).await
     }
@@ -219,11 +283,104 @@ impl<'a> Rpc<'a> {
         }
     }
 
-    /// `None` when the node cannot say: 400 when offline, 500 when bandwidth metrics are
-    /// disabled, 404/405 when the server has no such command. None of these is a failure.
-    pub async fn bandwidth(&self) -> Result<Option<Bandwidth>, ProbeError> {
-        self.call_optional("stats/bw", &[400, 500], cap::STATS_BW)
-            .await
+    /// Offline, Kubo answers 400 "this command must be run in online mode"; 500 when bandwidth
+    /// metrics are disabled, 404/405 when the server has no such command. None is a failure.
+    pub async fn bandwidth(&self) -> Result<BandwidthReading, ProbeError> {
+        let reply = self.send("stats/bw", &[], cap::STATS_BW).await?;
+        if matches!(reply.status, 400 | 500) {
+            let detail = reply.detail();
+            if detail.contains("online mode") {
+                return Ok(BandwidthReading::Offline(detail));
+            }
+            return Ok(BandwidthReading::NotReported);
+        }
+        if crate::probe::not_offered(reply.status) {
+            return Ok(BandwidthReading::NotReported);
+        }
+        reply
+            .success_or("Kubo command 'stats/bw'")?
+            .json("Kubo stats/bw")
+            .map(BandwidthReading::Figures)
+    }
+
+    /// `provide/stat` (Kubo 0.39 and later): `None` when the server has no such command, the
+    /// node runs offline, or providing is switched off (`Provide.Enabled=false`).
+    pub async fn provide_stat(&self) -> Result<Option<ProvideStat>, ProbeError> {
+        let reply = self.send("provide/stat", &[], cap::PROVIDE_STAT).await?;
+        if crate::probe::not_offered(reply.status) || matches!(reply.status, 400 | 500) {
+            return Ok(None);
+        }
+        reply
+            .success_or("Kubo command 'provide/stat'")?
+            .json("Kubo provide/stat")
+            .map(Some)
+    }
+
+    /// `block/put` of `data` as a raw block, not pinned: its CID.
+    pub async fn block_put(&self, data: Vec<u8>) -> Result<String, ProbeError> {
+        // multipart/form-data with one part, by hand: reqwest's multipart feature is not built.
+        const BOUNDARY: &str = "ipfs-kit-tui-write-check-2b7e41";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"check\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&data);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let request = self
+            .request(
+                "block/put",
+                &[
+                    ("cid-codec", "raw"),
+                    ("mhtype", "sha2-256"),
+                    ("pin", "false"),
+                ],
+            )
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body);
+        let put: BlockPut = self
+            .ctx
+            .http
+            .send(request, cap::BLOCK)
+            .await?
+            .success_or("Kubo command 'block/put'")?
+            .json("Kubo block/put")?;
+        put.key
+            .map(|key| clean(&key))
+            .filter(|key| !key.is_empty())
+            .ok_or_else(|| ProbeError::unparsable("Kubo block/put", "no 'Key' in the answer"))
+    }
+
+    /// `block/get`: the block's bytes.
+    pub async fn block_get(&self, cid: &str) -> Result<Vec<u8>, ProbeError> {
+        let reply = self
+            .send("block/get", &[("arg", cid)], cap::BLOCK)
+            .await?
+            .success_or("Kubo command 'block/get'")?;
+        Ok(reply.body.to_vec())
+    }
+
+    /// `block/rm`: Kubo answers 200 with `{"Hash","Error"}`, the error inside.
+    pub async fn block_rm(&self, cid: &str) -> Result<(), ProbeError> {
+        let reply = self
+            .send("block/rm", &[("arg", cid)], cap::BLOCK)
+            .await?
+            .success_or("Kubo command 'block/rm'")?;
+        for line in reply.body.split(|b| *b == b'\n') {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let removed: BlockRm = serde_json::from_slice(line)
+                .map_err(|e| ProbeError::unparsable("Kubo block/rm", e))?;
+            let error = clean(removed.error.as_deref().unwrap_or(""));
+            if !error.is_empty() {
+                return Err(ProbeError::Other(format!("block/rm: {error}")));
+            }
+        }
+        Ok(())
     }
 
     /// The peers of `{"Peers":[...]}`, counted as the answer streams in: it is the one pulse
