@@ -505,3 +505,94 @@ pub fn assert_only_fed_figures_kept(
         "{second}"
     );
 }
+
+impl Reply {
+    /// The JSON documents this reply carries: its body, or each line of an NDJSON stream.
+    pub fn json_documents(&self) -> Vec<serde_json::Value> {
+        let bytes: Vec<u8> = match self {
+            Reply::Full { body, .. } => body.clone(),
+            Reply::Chunked { chunks, .. } => chunks.concat(),
+            _ => Vec::new(),
+        };
+        if let Ok(value) = serde_json::from_slice(&bytes) {
+            return vec![value];
+        }
+        bytes
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+            .filter_map(|line| serde_json::from_slice(line).ok())
+            .collect()
+    }
+}
+
+/// A recorded answer of a real server, `tests/golden/NAME.json` (scripts/record-golden.sh).
+pub fn golden(name: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (scripts/record-golden.sh writes it)",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Where two JSON answers differ in shape: keys present on one side only, and values of
+/// different JSON types. A `null` matches anything (Go writes `null` for an empty list), an
+/// empty array any array, and an array's shape is its first element's.
+pub fn shape_differences(real: &serde_json::Value, ours: &serde_json::Value) -> Vec<String> {
+    fn kind(value: &serde_json::Value) -> &'static str {
+        match value {
+            serde_json::Value::Null => "null",
+            serde_json::Value::Bool(_) => "boolean",
+            serde_json::Value::Number(_) => "number",
+            serde_json::Value::String(_) => "string",
+            serde_json::Value::Array(_) => "array",
+            serde_json::Value::Object(_) => "object",
+        }
+    }
+    fn walk(real: &serde_json::Value, ours: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        use serde_json::Value;
+        match (real, ours) {
+            (Value::Null, _) | (_, Value::Null) => {}
+            // A map keyed by peer IDs or CIDs (Cluster's peer_map): its values' shape.
+            (Value::Object(a), Value::Object(b))
+                if a.keys().chain(b.keys()).all(|k| looks_like_an_id(k)) =>
+            {
+                if let (Some(x), Some(y)) = (a.values().next(), b.values().next()) {
+                    walk(x, y, &format!("{path}.<id>"), out);
+                }
+            }
+            (Value::Object(a), Value::Object(b)) => {
+                for (key, value) in a {
+                    match b.get(key) {
+                        Some(other) => walk(value, other, &format!("{path}.{key}"), out),
+                        None => out.push(format!("{path}.{key}: only in the real answer")),
+                    }
+                }
+                for key in b.keys().filter(|k| !a.contains_key(*k)) {
+                    out.push(format!("{path}.{key}: only in ours"));
+                }
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                if let (Some(x), Some(y)) = (a.first(), b.first()) {
+                    walk(x, y, &format!("{path}[]"), out);
+                }
+            }
+            (a, b) if kind(a) != kind(b) => out.push(format!(
+                "{path}: {} in the real answer, {} in ours",
+                kind(a),
+                kind(b)
+            )),
+            _ => {}
+        }
+    }
+    fn looks_like_an_id(key: &str) -> bool {
+        key.len() >= 32 && key.chars().all(|c| c.is_ascii_alphanumeric())
+    }
+    let mut out = Vec::new();
+    walk(real, ours, "", &mut out);
+    out
+}
