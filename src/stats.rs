@@ -8,6 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::probe::ProbeError;
 
+pub mod nodes;
+
+pub use nodes::NodeView;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HealthStatus {
@@ -387,6 +391,9 @@ pub struct Measurement {
     pub quota: Quota,
     /// Backend-specific vital figures: version, peers, bandwidth, chain height, ...
     pub vital: Map<String, Value>,
+    /// A clustered backend's nodes, as the pulse lists them (empty for a backend of one). A
+    /// failed call that lists them feeds `nodes`.
+    pub nodes: Vec<NodeView>,
     /// Calls that failed while the liveness call answered.
     pub failed: Vec<FailedCall>,
 }
@@ -444,6 +451,10 @@ pub struct Figures {
     /// finds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concern: Option<String>,
+    /// Per-node figures only an inventory reads (free space and pins per Cluster peer, Garage
+    /// nodes' resync errors), merged by node id into the pulse's node list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeView>,
 }
 
 /// What one inventory run found. A run stops at its budget; where the API allows it, `resume`
@@ -575,6 +586,10 @@ pub struct BackendStats {
     pub vital_as_of: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<InventorySummary>,
+    /// A clustered backend's nodes (IPFS Cluster peers, Garage nodes); absent for a backend
+    /// of one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeView>,
     /// The backend's active alerts (what the monitor or `status` found).
     #[serde(default)]
     pub alerts: Vec<AlertBrief>,
@@ -679,6 +694,7 @@ impl BackendStats {
             quota: self.quota.clone(),
             vital: self.vital.clone(),
             concern: None,
+            nodes: Vec::new(),
         }
     }
 
@@ -723,12 +739,29 @@ impl BackendStats {
             (Some(problems), Some(concern)) => Some(format!("{problems}; {concern}")),
             (problems, concern) => problems.or(concern),
         };
+        let nodes_failed = pulse.failed.iter().any(|f| f.feeds_path("nodes"));
+        let kept_nodes = std::mem::take(&mut self.nodes);
+        let kept_from = self.updated_at.clone();
+        let live_nodes = pulse.nodes;
         let live = Figures {
             storage: pulse.storage,
             files: pulse.files,
             quota: pulse.quota,
             vital: pulse.vital,
             concern: None,
+            nodes: Vec::new(),
+        };
+        self.nodes = nodes::compose(
+            live_nodes,
+            nodes_failed.then_some((kept_nodes.as_slice(), kept_from.as_deref())),
+            shown
+                .as_ref()
+                .map(|(figures, as_of)| (figures.nodes.as_slice(), as_of.as_str())),
+        );
+        // Resync errors are counted by the inventory: the pulse cannot say them itself.
+        let problems = match (problems, nodes::problems(&self.nodes)) {
+            (Some(pulse), Some(nodes)) => Some(format!("{pulse}; {nodes}")),
+            (pulse, nodes) => pulse.or(nodes),
         };
         if pulse.failed.is_empty() {
             // The common case, every poll: no figure to keep from before, so the layers are
@@ -1086,6 +1119,107 @@ mod tests {
         let json = serde_json::to_value(&stats).unwrap();
         assert_eq!(json["files"]["as_of"], "2026-01-01T00:00:00+00:00");
         assert!(json["storage"].get("as_of").is_none());
+    }
+
+    fn node(name: &str, up: bool) -> NodeView {
+        NodeView {
+            up,
+            ..NodeView::named(Some(name), Some(&format!("id-{name}")))
+        }
+    }
+
+    #[test]
+    fn nodes_come_from_the_pulse_with_the_inventory_figures_and_their_age() {
+        let counted = Figures {
+            nodes: vec![NodeView {
+                resync_errors: Some(3),
+                ..NodeView::named(None, Some("id-garage-b"))
+            }],
+            ..Figures::default()
+        };
+        let record = InventoryRecord {
+            counted: Some(Counted {
+                as_of: "2026-01-01T00:00:00+00:00".into(),
+                figures: counted,
+                complete: true,
+            }),
+            ..InventoryRecord::default()
+        };
+        let pulse = Measurement {
+            nodes: vec![node("garage-a", true), node("garage-b", true)],
+            ..Measurement::default()
+        };
+        let mut stats = BackendStats::default();
+        stats.apply_pulse(pulse, Some(&record), "2026-01-01T01:00:00+00:00");
+        assert_eq!(stats.nodes.len(), 2);
+        assert_eq!(stats.nodes[1].name, "garage-b");
+        assert_eq!(stats.nodes[1].resync_errors, Some(3));
+        assert_eq!(
+            stats.nodes[1].as_of.as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
+        assert_eq!(stats.nodes[0].as_of, None);
+        // Blocks failing to resync make the backend degraded, naming the node.
+        assert_eq!(stats.health.status, HealthStatus::Degraded);
+        assert_eq!(
+            stats.health.message.as_deref(),
+            Some("node garage-b has 3 blocks failing to resync")
+        );
+
+        // The call that lists the nodes fails: the nodes are kept, with their time.
+        let failed = Measurement {
+            failed: vec![FailedCall::new(
+                "GetClusterStatus",
+                ProbeError::Timeout { secs: 10 },
+                &["nodes", "vital.version"],
+            )],
+            ..Measurement::default()
+        };
+        stats.apply_pulse(failed, None, "2026-01-01T01:00:05+00:00");
+        assert_eq!(stats.nodes.len(), 2);
+        assert_eq!(
+            stats.nodes[0].as_of.as_deref(),
+            Some("2026-01-01T01:00:00+00:00")
+        );
+        // A pulse that lists none and failed nothing: a backend of one, no nodes.
+        stats.apply_pulse(Measurement::default(), None, "2026-01-01T01:00:10+00:00");
+        assert!(stats.nodes.is_empty());
+        assert_eq!(stats.health.status, HealthStatus::Healthy);
+    }
+
+    #[test]
+    fn nodes_round_trip_and_old_json_without_them_reads() {
+        let mut stats = BackendStats {
+            id: "garage".into(),
+            kind: "s3".into(),
+            ..BackendStats::default()
+        };
+        let json = serde_json::to_value(&stats).unwrap();
+        assert!(json.get("nodes").is_none(), "skipped when empty: {json}");
+        stats.nodes = vec![NodeView {
+            free_bytes: Some(5),
+            ..node("garage-a", false)
+        }];
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["nodes"][0]["name"], "garage-a");
+        assert_eq!(json["nodes"][0]["up"], false);
+        assert_eq!(json["nodes"][0]["free_bytes"], 5);
+        assert_eq!(
+            json["nodes"][0]["total_bytes"],
+            Value::Null,
+            "unknown is null"
+        );
+        assert!(json["nodes"][0].get("as_of").is_none());
+        let back: BackendStats = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, stats);
+        // A file written before nodes were kept.
+        let mut old = json;
+        old.as_object_mut().unwrap().remove("nodes");
+        let read: BackendStats = serde_json::from_value(old).unwrap();
+        assert!(read.nodes.is_empty());
+        // An inventory kept before nodes were counted.
+        let figures: Figures = serde_json::from_str(r#"{"vital": {"pins": 3}}"#).unwrap();
+        assert!(figures.nodes.is_empty());
     }
 
     #[test]

@@ -81,22 +81,38 @@ impl Garage {
     }
 
     fn start() -> Garage {
-        let dir = tempfile::tempdir().unwrap();
-        let (rpc, s3, admin) = (free_port(), free_port(), free_port());
-        let config = dir.path().join("garage.toml");
         let secret: String = (0..32)
             .map(|_| format!("{:02x}", fastrand::u8(..)))
             .collect();
+        let garage = Garage::spawn(&secret, 1);
+        garage.cli(&[
+            "layout",
+            "assign",
+            "-z",
+            "dc1",
+            "-c",
+            "1G",
+            &garage.node_id(),
+        ]);
+        garage.cli(&["layout", "apply", "--version", "1"]);
+        garage
+    }
+
+    /// A node on free loopback ports, listening, with no layout yet.
+    fn spawn(rpc_secret: &str, replication_factor: u8) -> Garage {
+        let dir = tempfile::tempdir().unwrap();
+        let (rpc, s3, admin) = (free_port(), free_port(), free_port());
+        let config = dir.path().join("garage.toml");
         std::fs::write(
             &config,
             format!(
                 r#"metadata_dir = "{meta}"
 data_dir = "{data}"
 db_engine = "sqlite"
-replication_factor = 1
+replication_factor = {replication_factor}
 rpc_bind_addr = "127.0.0.1:{rpc}"
 rpc_public_addr = "127.0.0.1:{rpc}"
-rpc_secret = "{secret}"
+rpc_secret = "{rpc_secret}"
 [s3_api]
 s3_region = "garage"
 api_bind_addr = "127.0.0.1:{s3}"
@@ -136,17 +152,44 @@ metrics_token = "{METRICS_TOKEN}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        // The node id: the first 16 hex characters of the node's row.
-        let status = garage.cli(&["status"]);
-        let node = status
-            .lines()
-            .find(|l| l.contains(&format!("127.0.0.1:{rpc}")))
-            .and_then(|l| l.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no node row in: {status}"))
-            .to_string();
-        garage.cli(&["layout", "assign", "-z", "dc1", "-c", "1G", &node]);
-        garage.cli(&["layout", "apply", "--version", "1"]);
         garage
+    }
+
+    /// The node's full id and where its peers reach it (`ID@127.0.0.1:PORT`).
+    fn node_address(&self) -> String {
+        self.cli(&["node", "id", "-q"]).trim().to_string()
+    }
+
+    /// The node's id, as the layout takes it.
+    fn node_id(&self) -> String {
+        let address = self.node_address();
+        address
+            .split('@')
+            .next()
+            .unwrap_or_else(|| panic!("no node id in {address:?}"))
+            .to_string()
+    }
+
+    /// `GET /v2/NAME` of the admin API, as JSON.
+    fn admin(&self, name: &str) -> Value {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}/v2/{name}", self.admin_url))
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    }
+
+    /// Stops the node as a crash would.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// Creates a bucket with quotas and a key allowed on it: (key id, secret).
@@ -774,4 +817,143 @@ fn a_soft_quota_over_its_limit_is_full_and_says_how_old_its_count_is() {
             .starts_with("soft quota full: 58.59 KiB of 39.06 KiB (150.0%)"),
         "{soft}"
     );
+}
+
+/// Polls `check` on `status --json`'s entry of `id` until it says `Ok`, for at most `secs`
+/// (a loaded machine makes Garage slow to notice and to answer: no fixed sleep decides).
+fn poll_status<T>(
+    home: &Path,
+    id: &str,
+    secs: u64,
+    check: impl Fn(&Value) -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (code, out, err) = run_cli(home, &["status", "--json"]);
+        let why = match serde_json::from_str::<Value>(&out) {
+            Ok(report) if code == 0 => match check(support::backend(&report, id)) {
+                Ok(found) => return found,
+                Err(why) => why,
+            },
+            _ => format!("status exited {code}: {out}{err}"),
+        };
+        assert!(Instant::now() < deadline, "not within {secs} s: {why}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Two Garage nodes (replication 2, one zone each), as an operator runs a small cluster: the
+/// s3 backend lists both nodes with the figures Garage gives; a node killed makes the backend
+/// degraded, naming it.
+#[test]
+#[ignore = "needs the garage binary; run by scripts/test.sh"]
+fn two_nodes_are_listed_and_one_killed_is_named() {
+    let secret: String = (0..32)
+        .map(|_| format!("{:02x}", fastrand::u8(..)))
+        .collect();
+    let a = Garage::spawn(&secret, 2);
+    let mut b = Garage::spawn(&secret, 2);
+    a.cli(&["node", "connect", &b.node_address()]);
+    let (id_a, id_b) = (a.node_id(), b.node_id());
+    a.cli(&["layout", "assign", &id_a, "-z", "dc1", "-c", "1G"]);
+    a.cli(&["layout", "assign", &id_b, "-z", "dc2", "-c", "1G"]);
+    a.cli(&["layout", "apply", "--version", "1"]);
+    // Buckets and keys are written with both nodes' quorum: once the layout is everywhere.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while a.admin("GetClusterHealth")["status"] != "healthy" {
+        assert!(
+            Instant::now() < deadline,
+            "the two nodes never made a healthy cluster: {}",
+            a.admin("GetClusterHealth")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (key, s3_secret) = a.bucket_without_quotas("pair");
+    let home = home_with_backend("garage-pair", s3_config(&a, "pair", &key, &s3_secret));
+
+    // Both up, once each node has told the other its partitions (every 10 s or so).
+    let nodes = poll_status(home.path(), "garage-pair", 60, |entry| {
+        let nodes = entry["nodes"].as_array().cloned().unwrap_or_default();
+        let ready = nodes.len() == 2
+            && nodes
+                .iter()
+                .all(|n| n["up"] == true && n["free_bytes"].is_u64() && n["total_bytes"].is_u64());
+        if entry["health"]["status"] == "healthy" && ready {
+            Ok(nodes)
+        } else {
+            Err(format!(
+                "not yet two nodes up with their partitions: {entry}"
+            ))
+        }
+    });
+    let name_of = |id: &str| -> String {
+        let node = nodes
+            .iter()
+            .find(|n| n["id"] == id)
+            .unwrap_or_else(|| panic!("node {id} not listed: {nodes:?}"));
+        let name = node["name"].as_str().unwrap().to_string();
+        assert!(!name.contains("127.0.0.1"), "no address in a name: {name}");
+        name
+    };
+    let name_b = name_of(&id_b);
+    assert_ne!(name_of(&id_a), name_b, "names tell the nodes apart");
+
+    // The data partitions, as GetClusterStatus gives them. A disk another process writes to
+    // moves between two calls: read both again until they agree (Garage refreshes its
+    // figures every few seconds, so they do within a few tries).
+    poll_status(home.path(), "garage-pair", 60, |entry| {
+        let status = a.admin("GetClusterStatus");
+        for id in [&id_a, &id_b] {
+            let ours = entry["nodes"]
+                .as_array()
+                .and_then(|nodes| nodes.iter().find(|n| n["id"] == **id))
+                .ok_or_else(|| format!("node {id} not listed: {entry}"))?;
+            let theirs = status["nodes"]
+                .as_array()
+                .and_then(|nodes| nodes.iter().find(|n| n["id"] == **id))
+                .ok_or_else(|| format!("node {id} not in GetClusterStatus: {status}"))?;
+            for (figure, partition, field) in [
+                ("free_bytes", "dataPartition", "available"),
+                ("total_bytes", "dataPartition", "total"),
+                ("metadata_free_bytes", "metadataPartition", "available"),
+                ("metadata_total_bytes", "metadataPartition", "total"),
+            ] {
+                if ours[figure] != theirs[partition][field] {
+                    return Err(format!(
+                        "{id} {figure}: ours {} , Garage's {}",
+                        ours[figure], theirs[partition][field]
+                    ));
+                }
+            }
+            if ours["resync_queue"] != theirs["resyncQueueLen"] {
+                return Err(format!("{id} resync queue: {ours} vs {theirs}"));
+            }
+        }
+        Ok(())
+    });
+
+    b.kill();
+    let killed_at = Instant::now();
+    let entry = poll_status(home.path(), "garage-pair", 90, |entry| {
+        let message = entry["health"]["message"].as_str().unwrap_or("");
+        if entry["health"]["status"] == "degraded"
+            && message.contains(&format!("Garage node {name_b} is down"))
+        {
+            Ok(entry.clone())
+        } else {
+            Err(format!("not yet degraded naming {name_b}: {entry}"))
+        }
+    });
+    println!(
+        "degraded {:?} after the kill: {}",
+        killed_at.elapsed(),
+        entry["health"]
+    );
+    let nodes = entry["nodes"].as_array().unwrap();
+    let up: Vec<(&str, bool)> = nodes
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap(), n["up"].as_bool().unwrap()))
+        .collect();
+    assert!(up.contains(&(id_a.as_str(), true)), "{entry}");
+    assert!(up.contains(&(id_b.as_str(), false)), "{entry}");
 }

@@ -68,10 +68,17 @@ pub enum Family {
     ClusterPins,
     FilecoinChainHeight,
     FilecoinSyncLag,
+    NodeUp,
+    NodeFreeBytes,
+    NodeTotalBytes,
+    NodePins,
+    NodeResyncQueue,
+    NodeResyncErrors,
+    NodeLastSeen,
 }
 
 impl Family {
-    pub const ALL: [Family; 23] = [
+    pub const ALL: [Family; 30] = [
         Family::BuildInfo,
         Family::BackendInfo,
         Family::BackendUp,
@@ -95,6 +102,13 @@ impl Family {
         Family::ClusterPins,
         Family::FilecoinChainHeight,
         Family::FilecoinSyncLag,
+        Family::NodeUp,
+        Family::NodeFreeBytes,
+        Family::NodeTotalBytes,
+        Family::NodePins,
+        Family::NodeResyncQueue,
+        Family::NodeResyncErrors,
+        Family::NodeLastSeen,
     ];
 
     /// The family's name as OpenMetrics writes it in `# TYPE` (a counter's samples add
@@ -124,6 +138,13 @@ impl Family {
             Family::ClusterPins => "ipfs_kit_cluster_pins",
             Family::FilecoinChainHeight => "ipfs_kit_filecoin_chain_height",
             Family::FilecoinSyncLag => "ipfs_kit_filecoin_sync_lag_seconds",
+            Family::NodeUp => "ipfs_kit_node_up",
+            Family::NodeFreeBytes => "ipfs_kit_node_free_bytes",
+            Family::NodeTotalBytes => "ipfs_kit_node_total_bytes",
+            Family::NodePins => "ipfs_kit_node_pins",
+            Family::NodeResyncQueue => "ipfs_kit_node_resync_queue",
+            Family::NodeResyncErrors => "ipfs_kit_node_resync_errors",
+            Family::NodeLastSeen => "ipfs_kit_node_last_seen_seconds",
         }
     }
 
@@ -182,6 +203,23 @@ impl Family {
             Family::ClusterPins => "IPFS Cluster pins by state, as the inventory counted them",
             Family::FilecoinChainHeight => "The Filecoin node's chain head height",
             Family::FilecoinSyncLag => "How far the Filecoin node's chain head is behind the clock",
+            Family::NodeUp => {
+                "1 when a node of a clustered backend (an IPFS Cluster peer, a Garage node) is up, \
+                 0 when its cluster says it is not"
+            }
+            Family::NodeFreeBytes => {
+                "Free bytes on a node's data storage (a Cluster peer's freespace metric, a Garage \
+                 node's data partition)"
+            }
+            Family::NodeTotalBytes => "Size in bytes of a node's data storage (a Garage node's data partition)",
+            Family::NodePins => "Pins of an IPFS Cluster peer by state (error, queued), as the inventory counted them",
+            Family::NodeResyncQueue => "Blocks in a Garage node's resync queue",
+            Family::NodeResyncErrors => {
+                "Blocks a Garage node failed to resync (counted by the inventory)"
+            }
+            Family::NodeLastSeen => {
+                "How long before the figures were read the node's cluster last heard from it"
+            }
         }
     }
 
@@ -199,11 +237,14 @@ impl Family {
             | Family::BackendAvailableBytes
             | Family::BackendCapacityBytes
             | Family::BackendQuotaBytes
-            | Family::BackendLargestObjectBytes => Some(MetricUnit::Bytes),
+            | Family::BackendLargestObjectBytes
+            | Family::NodeFreeBytes
+            | Family::NodeTotalBytes => Some(MetricUnit::Bytes),
             Family::BackendPollDuration
             | Family::BackendLastSuccess
             | Family::BackendInventoryTimestamp
-            | Family::FilecoinSyncLag => Some(MetricUnit::Seconds),
+            | Family::FilecoinSyncLag
+            | Family::NodeLastSeen => Some(MetricUnit::Seconds),
             _ => None,
         }
     }
@@ -409,6 +450,33 @@ pub fn build(snapshot: &Snapshot) -> Vec<(Family, Vec<Sample>)> {
                 }
             }
             _ => {}
+        }
+
+        for node in &stats.nodes {
+            let labels = || {
+                let mut labels = base();
+                labels.push(("node", node.name.clone()));
+                labels
+            };
+            push(Family::NodeUp, labels(), SampleValue::flag(node.up));
+            for (family, figure) in [
+                (Family::NodeFreeBytes, node.free_bytes),
+                (Family::NodeTotalBytes, node.total_bytes),
+                (Family::NodeResyncQueue, node.resync_queue),
+                (Family::NodeResyncErrors, node.resync_errors),
+                (Family::NodeLastSeen, node.last_seen_secs),
+            ] {
+                if let Some(value) = figure {
+                    push(family, labels(), SampleValue::of_u64(value));
+                }
+            }
+            for (state, figure) in [("error", node.pins_error), ("queued", node.pins_queued)] {
+                if let Some(value) = figure {
+                    let mut labels = labels();
+                    labels.push(("state", state.to_string()));
+                    push(Family::NodePins, labels, SampleValue::of_u64(value));
+                }
+            }
         }
     }
     Family::ALL

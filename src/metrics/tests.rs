@@ -6,8 +6,8 @@ use super::families::{build, Family, SampleValue};
 use super::*;
 use crate::monitor::tally::{PollResult, PollTally};
 use crate::stats::{
-    AlertBrief, BackendStats, Files, Health, HealthStatus, InventoryState, InventorySummary, Quota,
-    QuotaSource, Source, Storage,
+    AlertBrief, BackendStats, Files, Health, HealthStatus, InventoryState, InventorySummary,
+    NodeView, Quota, QuotaSource, Source, Storage,
 };
 
 fn local(id: &str) -> BackendStats {
@@ -494,4 +494,66 @@ fn storage_hash(identity: &str) -> String {
         .take(6)
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[test]
+fn each_node_of_a_cluster_has_its_series_and_unknown_figures_none() {
+    let mut garage = local("garage");
+    garage.kind = "s3".into();
+    garage.nodes = vec![
+        NodeView {
+            up: true,
+            free_bytes: Some(6_000),
+            total_bytes: Some(27_000),
+            resync_queue: Some(0),
+            resync_errors: Some(2),
+            ..NodeView::named(Some("vm"), Some("6aa10578"))
+        },
+        NodeView {
+            up: false,
+            error: Some("not connected".into()),
+            last_seen_secs: Some(42),
+            ..NodeView::named(Some("we\"ird"), Some("d9537c83"))
+        },
+    ];
+    let mut cluster = local("cluster");
+    cluster.kind = "ipfs_cluster".into();
+    cluster.nodes = vec![NodeView {
+        up: true,
+        free_bytes: Some(900),
+        pins_error: Some(3),
+        pins_queued: Some(0),
+        ..NodeView::named(Some("cluster-a"), Some("12D3KooWAAAA"))
+    }];
+    let out = text(&snapshot(vec![garage, cluster]));
+    let g = r#"backend="garage",kind="s3""#;
+    let c = r#"backend="cluster",kind="ipfs_cluster""#;
+    for expected in [
+        format!("ipfs_kit_node_up{{{g},node=\"vm\"}} 1"),
+        format!("ipfs_kit_node_up{{{g},node=\"we\\\"ird\"}} 0"),
+        format!("ipfs_kit_node_free_bytes{{{g},node=\"vm\"}} 6000"),
+        format!("ipfs_kit_node_total_bytes{{{g},node=\"vm\"}} 27000"),
+        format!("ipfs_kit_node_resync_queue{{{g},node=\"vm\"}} 0"),
+        format!("ipfs_kit_node_resync_errors{{{g},node=\"vm\"}} 2"),
+        format!("ipfs_kit_node_last_seen_seconds{{{g},node=\"we\\\"ird\"}} 42"),
+        format!("ipfs_kit_node_up{{{c},node=\"cluster-a\"}} 1"),
+        format!("ipfs_kit_node_free_bytes{{{c},node=\"cluster-a\"}} 900"),
+        format!("ipfs_kit_node_pins{{{c},node=\"cluster-a\",state=\"error\"}} 3"),
+        format!("ipfs_kit_node_pins{{{c},node=\"cluster-a\",state=\"queued\"}} 0"),
+        "# UNIT ipfs_kit_node_free_bytes bytes".to_string(),
+        "# UNIT ipfs_kit_node_last_seen_seconds seconds".to_string(),
+        "# TYPE ipfs_kit_node_pins gauge".to_string(),
+        "# HELP ipfs_kit_node_resync_errors ".to_string(),
+    ] {
+        assert!(out.contains(&expected), "no {expected:?} in:\n{out}");
+    }
+    // Unknown figures are absent series: the down node's space, the cluster peer's resync,
+    // the Garage nodes' pins.
+    assert!(lines(&out, "ipfs_kit_node_free_bytes", "ird").is_empty());
+    assert!(lines(&out, "ipfs_kit_node_resync_queue", "cluster").is_empty());
+    assert!(lines(&out, "ipfs_kit_node_pins", "garage").is_empty());
+    assert!(lines(&out, "ipfs_kit_node_last_seen_seconds", "node=\"vm\"").is_empty());
+    // A backend of one has no node series.
+    let single = text(&snapshot(vec![local("data")]));
+    assert!(!single.contains("ipfs_kit_node_"), "{single}");
 }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::backends::secret;
 use crate::probe::{clean, field, join_url, required, Budget, ProbeContext, ProbeError};
+use crate::stats::nodes::{make_names_unique, NodeView, MAX_NODES};
 
 /// Down peers named in the degraded message; the rest are counted.
 pub const NAMED_PEERS: usize = 3;
@@ -55,6 +56,24 @@ pub struct PeerId {
 }
 
 impl PeerId {
+    /// The peer as one node of the cluster: up unless it reports an error (a peer that cannot
+    /// be reached is listed by `/peers` with only its id and the error).
+    pub fn node(&self) -> NodeView {
+        let error = Some(clean(self.error.as_deref().unwrap_or(""))).filter(|e| !e.is_empty());
+        let ipfs_error = self
+            .ipfs
+            .as_ref()
+            .and_then(|i| i.error.as_deref())
+            .map(clean)
+            .filter(|e| !e.is_empty());
+        NodeView {
+            up: error.is_none(),
+            error,
+            ipfs_error,
+            ..NodeView::named(self.peername.as_deref(), self.id.as_deref())
+        }
+    }
+
     /// The name a person knows the peer by: its peername, else its ID.
     pub fn name(&self) -> String {
         let name = clean(self.peername.as_deref().unwrap_or(""));
@@ -72,7 +91,8 @@ pub struct IpfsId {
     pub error: Option<String>,
 }
 
-/// One line of `GET /pins`: a `GlobalPinInfo`; only the per-peer statuses matter here.
+/// One line of `GET /pins`: a `GlobalPinInfo`; only the per-peer statuses matter here (the
+/// `peer_map` is keyed by peer id).
 #[derive(Deserialize)]
 struct GlobalPin {
     #[serde(default)]
@@ -121,13 +141,53 @@ pub struct PinCounts {
     pub queued: u64,
     pub error: u64,
     pub other: u64,
+    /// Per peer id (every peer a pin's peer map names): pins in error and pins queued on it.
+    pub per_peer: HashMap<String, PeerPins>,
     /// The stream was cut at the inventory budget: the counts are lower bounds.
     pub cut: bool,
+}
+
+/// One peer's pins that need attention.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeerPins {
+    pub error: u64,
+    pub queued: u64,
 }
 
 impl PinCounts {
     pub fn total(&self) -> u64 {
         self.pinned + self.pinning + self.queued + self.error + self.other
+    }
+
+    /// Counts one line of `/pins`: the pin once, under the worst status any peer reports for
+    /// it, and on each peer its own status.
+    fn count(&mut self, line: &[u8]) -> Result<(), ProbeError> {
+        let pin: GlobalPin =
+            serde_json::from_slice(line).map_err(|e| ProbeError::unparsable("Cluster /pins", e))?;
+        let mut worst = PinState::Other;
+        for (peer, status) in pin.peer_map.iter().flatten() {
+            let state = PinState::of(status.status.as_deref().unwrap_or(""));
+            worst = worst.max(state);
+            // Bounded as the node list is: a peer map naming more peers than that is no
+            // cluster anyone watches.
+            if !self.per_peer.contains_key(peer) && self.per_peer.len() >= MAX_NODES {
+                continue;
+            }
+            let counts = self.per_peer.entry(peer.clone()).or_default();
+            match state {
+                PinState::Error => counts.error += 1,
+                PinState::Queued => counts.queued += 1,
+                _ => {}
+            }
+        }
+        match worst {
+            PinState::Pinned => self.pinned += 1,
+            PinState::Pinning => self.pinning += 1,
+            PinState::Queued => self.queued += 1,
+            PinState::Error => self.error += 1,
+            PinState::Other => self.other += 1,
+        }
+        Ok(())
     }
 }
 
@@ -137,9 +197,34 @@ pub struct PeerCounts {
     pub down: u64,
     /// The first few down peers, as "name (error)".
     pub named_down: Vec<String>,
+    /// Every peer (up to `MAX_NODES`), named uniquely.
+    pub nodes: Vec<NodeView>,
 }
 
-/// `GET /monitor/metrics/freespace`: `value` is a decimal string.
+impl PeerCounts {
+    /// Counts one line of `/peers`.
+    fn count(&mut self, line: &[u8]) -> Result<(), ProbeError> {
+        let peer: PeerId = serde_json::from_slice(line)
+            .map_err(|e| ProbeError::unparsable("Cluster /peers", e))?;
+        let node = peer.node();
+        match &node.error {
+            None => self.up += 1,
+            Some(error) => {
+                self.down += 1;
+                if self.named_down.len() < NAMED_PEERS {
+                    self.named_down.push(format!("{} ({error})", peer.name()));
+                }
+            }
+        }
+        if self.nodes.len() < MAX_NODES {
+            self.nodes.push(node);
+        }
+        Ok(())
+    }
+}
+
+/// `GET /monitor/metrics/freespace`: `value` is a decimal string, `received_at` when the peer
+/// we ask received it (unix nanoseconds).
 #[derive(Deserialize)]
 struct Metric {
     #[serde(default)]
@@ -148,6 +233,62 @@ struct Metric {
     value: Option<Value>,
     #[serde(default)]
     valid: Option<bool>,
+    #[serde(default)]
+    received_at: Option<i64>,
+}
+
+/// One peer's free space, as its last valid metric says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerFree {
+    pub peer: Option<String>,
+    pub free: u64,
+    /// How long before `now` the metric was received, when it says.
+    pub seen_secs_ago: Option<u64>,
+}
+
+/// The answer of `/monitor/metrics/freespace`, each valid metric's free space, `now` being the
+/// unix time in nanoseconds.
+fn parse_freespace(body: &[u8], now_nanos: i64) -> Result<Vec<PeerFree>, ProbeError> {
+    const WHAT: &str = "Cluster /monitor/metrics/freespace";
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    // Go writes `null` for an empty list.
+    let metrics: Option<Vec<Metric>> =
+        serde_json::from_slice(body).map_err(|e| ProbeError::unparsable(WHAT, e))?;
+    let mut values = Vec::new();
+    for metric in metrics.unwrap_or_default() {
+        if metric.valid == Some(false) {
+            continue;
+        }
+        let value = metric.value.as_ref().and_then(crate::probe::num::to_u64);
+        let Some(free) = value else {
+            let shown = match &metric.value {
+                Some(Value::String(text)) => text.clone(),
+                Some(other) => other.to_string(),
+                None => "(none)".into(),
+            };
+            return Err(ProbeError::unparsable(
+                WHAT,
+                format!(
+                    "freespace value '{}' of peer {} is not a number of bytes",
+                    clean(&shown),
+                    clean(metric.peer.as_deref().unwrap_or("(unnamed)"))
+                ),
+            ));
+        };
+        // 0 is Go's zero value: not given.
+        let seen_secs_ago = metric
+            .received_at
+            .filter(|at| *at > 0)
+            .map(|at| u64::try_from(now_nanos.saturating_sub(at) / 1_000_000_000).unwrap_or(0));
+        values.push(PeerFree {
+            peer: metric.peer.as_deref().map(clean).filter(|p| !p.is_empty()),
+            free,
+            seen_secs_ago,
+        });
+    }
+    Ok(values)
 }
 
 /// An IPFS Cluster peer's REST API.
@@ -197,26 +338,17 @@ impl<'a> Api<'a> {
             .json("Cluster /id")
     }
 
-    /// `GET /peers`, an NDJSON stream (204 when empty), counted as it arrives.
+    /// `GET /peers`, an NDJSON stream (204 when empty), counted as it arrives; each peer kept
+    /// as a node.
     pub async fn peers(&self) -> Result<PeerCounts, ProbeError> {
         let mut counts = PeerCounts::default();
         self.ctx
             .http
             .send_lines(self.get("peers"), cap::PEERS_LINE, |line| {
-                let peer: PeerId = serde_json::from_slice(line)
-                    .map_err(|e| ProbeError::unparsable("Cluster /peers", e))?;
-                let error = clean(peer.error.as_deref().unwrap_or(""));
-                if error.is_empty() {
-                    counts.up += 1;
-                } else {
-                    counts.down += 1;
-                    if counts.named_down.len() < NAMED_PEERS {
-                        counts.named_down.push(format!("{} ({error})", peer.name()));
-                    }
-                }
-                Ok(())
+                counts.count(line)
             })
             .await?;
+        make_names_unique(&mut counts.nodes);
         Ok(counts)
     }
 
@@ -228,22 +360,7 @@ impl<'a> Api<'a> {
             .ctx
             .http
             .send_lines(self.get("pins"), cap::PINS_LINE, |line| {
-                let pin: GlobalPin = serde_json::from_slice(line)
-                    .map_err(|e| ProbeError::unparsable("Cluster /pins", e))?;
-                let state = pin
-                    .peer_map
-                    .iter()
-                    .flat_map(|map| map.values())
-                    .map(|p| PinState::of(p.status.as_deref().unwrap_or("")))
-                    .max()
-                    .unwrap_or(PinState::Other);
-                match state {
-                    PinState::Pinned => counts.pinned += 1,
-                    PinState::Pinning => counts.pinning += 1,
-                    PinState::Queued => counts.queued += 1,
-                    PinState::Error => counts.error += 1,
-                    PinState::Other => counts.other += 1,
-                }
+                counts.count(line)?;
                 // The clock is read every 1024 pins: cheap, and fine-grained enough.
                 if counts.total().is_multiple_of(1024) && budget.expired() {
                     return Err(ProbeError::Budget);
@@ -262,44 +379,123 @@ impl<'a> Api<'a> {
     }
 
     /// Free space of each peer that has a valid metric.
-    pub async fn freespace(&self) -> Result<Vec<u64>, ProbeError> {
-        const WHAT: &str = "Cluster /monitor/metrics/freespace";
+    pub async fn freespace(&self) -> Result<Vec<PeerFree>, ProbeError> {
         let reply = self
             .ctx
             .http
             .send(self.get("monitor/metrics/freespace"), cap::FREESPACE)
             .await?
-            .success_or(WHAT)?;
-        if reply.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Vec::new());
+            .success_or("Cluster /monitor/metrics/freespace")?;
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        parse_freespace(&reply.body, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEER_A: &str = "12D3KooWLeCtmPjvtUsCEmU8bqSwUPUHZMQyd3yQvRS5aHkAAAAA";
+    const PEER_B: &str = "12D3KooWLeCtmPjvtUsCEmU8bqSwUPUHZMQyd3yQvRS5aHkBBBBB";
+
+    #[test]
+    fn each_peer_of_the_stream_is_a_node_with_its_errors() {
+        let mut counts = PeerCounts::default();
+        let lines = [
+            serde_json::json!({"id": PEER_A, "peername": "cluster-a", "version": "1.1.2",
+                "cluster_peers": [PEER_A, PEER_B],
+                "addresses": ["/ip4/10.0.0.5/tcp/9096"],
+                "ipfs": {"id": "12D3KooWIpfs", "error": ""}, "error": ""}),
+            serde_json::json!({"id": PEER_B, "peername": "",
+                "ipfs": {"error": "dial tcp 127.0.0.1:5001: connection refused"},
+                "error": "context deadline exceeded"}),
+        ];
+        for line in lines {
+            counts.count(line.to_string().as_bytes()).unwrap();
         }
-        // Go writes `null` for an empty list.
-        let metrics: Option<Vec<Metric>> = reply.json(WHAT)?;
-        let mut values = Vec::new();
-        for metric in metrics.unwrap_or_default() {
-            if metric.valid == Some(false) {
-                continue;
-            }
-            let value = metric.value.as_ref().and_then(crate::probe::num::to_u64);
-            match value {
-                Some(value) => values.push(value),
-                None => {
-                    let shown = match &metric.value {
-                        Some(Value::String(text)) => text.clone(),
-                        Some(other) => other.to_string(),
-                        None => "(none)".into(),
-                    };
-                    return Err(ProbeError::unparsable(
-                        WHAT,
-                        format!(
-                            "freespace value '{}' of peer {} is not a number of bytes",
-                            clean(&shown),
-                            clean(metric.peer.as_deref().unwrap_or("(unnamed)"))
-                        ),
-                    ));
-                }
-            }
+        assert_eq!((counts.up, counts.down), (1, 1));
+        let [a, b] = &counts.nodes[..] else {
+            panic!("two nodes: {:?}", counts.nodes)
+        };
+        assert_eq!(a.name, "cluster-a");
+        assert_eq!(a.id.as_deref(), Some(PEER_A));
+        assert!(a.up && a.error.is_none() && a.ipfs_error.is_none());
+        // A peer that cannot be reached has only its id: named by its end.
+        assert_eq!(b.name, "kBBBBB");
+        assert!(!b.up);
+        assert_eq!(b.error.as_deref(), Some("context deadline exceeded"));
+        assert_eq!(
+            b.ipfs_error.as_deref(),
+            Some("dial tcp 127.0.0.1:5001: connection refused")
+        );
+        assert_eq!(b.free_bytes, None, "never 0 for unknown");
+    }
+
+    #[test]
+    fn freespace_per_peer_with_when_it_was_received() {
+        let now: i64 = 1_795_003_200_000_000_000;
+        let body = serde_json::json!([
+            {"name": "freespace", "peer": PEER_A, "value": "1000000", "expire": now + 30,
+             "valid": true, "weight": 0, "partitionable": false, "received_at": now - 12_000_000_000i64},
+            {"name": "freespace", "peer": PEER_B, "value": "250", "valid": true},
+            {"name": "freespace", "peer": "12D3KooWstale", "value": "1", "valid": false}
+        ]);
+        let free = parse_freespace(body.to_string().as_bytes(), now).unwrap();
+        assert_eq!(
+            free,
+            [
+                PeerFree {
+                    peer: Some(PEER_A.into()),
+                    free: 1_000_000,
+                    seen_secs_ago: Some(12)
+                },
+                PeerFree {
+                    peer: Some(PEER_B.into()),
+                    free: 250,
+                    seen_secs_ago: None
+                },
+            ]
+        );
+        assert_eq!(parse_freespace(b"null", now).unwrap(), []);
+        assert_eq!(parse_freespace(b"  ", now).unwrap(), []);
+        let bad = serde_json::json!([{"peer": PEER_A, "value": "lots", "valid": true}]);
+        assert!(parse_freespace(bad.to_string().as_bytes(), now).is_err());
+    }
+
+    #[test]
+    fn pins_are_counted_once_and_on_each_peer() {
+        let pin = |a: &str, b: &str| {
+            serde_json::json!({"cid": "bafy", "peer_map": {
+                PEER_A: {"peername": "cluster-a", "status": a},
+                PEER_B: {"peername": "cluster-b", "status": b}}})
+            .to_string()
+        };
+        let mut counts = PinCounts::default();
+        for (a, b) in [
+            ("pinned", "pinned"),
+            ("pinned", "pin_error"),
+            ("pin_queued", "pin_error"),
+            ("pinning", "pinned"),
+        ] {
+            counts.count(pin(a, b).as_bytes()).unwrap();
         }
-        Ok(values)
+        assert_eq!(
+            (counts.pinned, counts.pinning, counts.queued, counts.error),
+            (1, 1, 0, 2)
+        );
+        assert_eq!(
+            counts.per_peer[PEER_A],
+            PeerPins {
+                error: 0,
+                queued: 1
+            }
+        );
+        assert_eq!(
+            counts.per_peer[PEER_B],
+            PeerPins {
+                error: 2,
+                queued: 0
+            }
+        );
     }
 }

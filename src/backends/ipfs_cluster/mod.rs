@@ -31,9 +31,10 @@ mod api;
 
 use serde_json::json;
 
-use self::api::{Api, NAMED_PEERS};
+use self::api::{Api, PeerFree, PinCounts, NAMED_PEERS};
 use super::kind::Config;
 use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, TestRun};
+use crate::stats::nodes::{least_free, NodeView, MAX_NODES};
 use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Storage};
 
 /// The `ipfs_cluster` kind.
@@ -100,6 +101,7 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
     }
     match peers {
         Ok(peers) => {
+            pulse.nodes = peers.nodes;
             pulse.vital.insert("peers_up".into(), json!(peers.up));
             pulse.vital.insert("peers_down".into(), json!(peers.down));
             if peers.down > 0 {
@@ -119,7 +121,7 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
         Err(err) => pulse.failed.push(FailedCall::new(
             "/peers",
             err,
-            &["vital.peers_up", "vital.peers_down"],
+            &["vital.peers_up", "vital.peers_down", "nodes"],
         )),
     }
     pulse.degraded = (!problems.is_empty()).then(|| problems.join("; "));
@@ -141,7 +143,7 @@ const PIN_FEEDS: &[&str] = &[
 ];
 
 /// What grows with the cluster: every pin's state (a stream of all pins) and each peer's free
-/// space.
+/// space; per peer, its pins in error and queued and its free space.
 async fn inventory(
     ctx: &ProbeContext,
     config: &Config,
@@ -152,36 +154,29 @@ async fn inventory(
     let mut run = InventoryRun::default();
     let mut figures = Figures::default();
     let mut cut = false;
+    let mut pins = None;
     if budget.take_request() {
         match api.pins(budget).await {
-            Ok(pins) => {
+            Ok(counted) => {
                 let vital = &mut figures.vital;
-                vital.insert("pins_pinned".into(), json!(pins.pinned));
-                vital.insert("pins_pinning".into(), json!(pins.pinning));
-                vital.insert("pins_queued".into(), json!(pins.queued));
-                vital.insert("pins_error".into(), json!(pins.error));
-                vital.insert("pins_other".into(), json!(pins.other));
-                figures.files.count = Some(pins.total());
-                cut |= pins.cut;
+                vital.insert("pins_pinned".into(), json!(counted.pinned));
+                vital.insert("pins_pinning".into(), json!(counted.pinning));
+                vital.insert("pins_queued".into(), json!(counted.queued));
+                vital.insert("pins_error".into(), json!(counted.error));
+                vital.insert("pins_other".into(), json!(counted.other));
+                figures.files.count = Some(counted.total());
+                cut |= counted.cut;
+                pins = Some(counted);
             }
             Err(err) => run.failed.push(FailedCall::new("/pins", err, PIN_FEEDS)),
         }
     } else {
         cut = true;
     }
+    let mut freespace = None;
     if budget.take_request() {
         match api.freespace().await {
-            Ok(freespace) => {
-                let available = (!freespace.is_empty()).then(|| freespace.iter().sum::<u64>());
-                figures.storage = Storage::new(None, None, available);
-                if available.is_some() {
-                    figures.storage.identity =
-                        super::storage_identity("ipfs_cluster", config, "api_url", "peers");
-                }
-                if let Some(min) = freespace.iter().min() {
-                    figures.vital.insert("freespace_min".into(), json!(min));
-                }
-            }
+            Ok(free) => freespace = Some(free),
             Err(err) => run.failed.push(FailedCall::new(
                 "/monitor/metrics/freespace",
                 err,
@@ -191,12 +186,65 @@ async fn inventory(
     } else {
         cut = true;
     }
+    figures.nodes = peer_figures(pins.as_ref(), freespace.as_deref().unwrap_or_default());
+    if freespace.is_some() {
+        // The fullest peer is what the cluster can still take: a pin replicated to every peer
+        // (replication -1, the default) fails once one of them is full. A sum over the peers
+        // would say there is room when there is none.
+        let available = least_free(&figures.nodes);
+        figures.storage = Storage::new(None, None, available);
+        if let Some(min) = available {
+            figures.storage.identity =
+                super::storage_identity("ipfs_cluster", config, "api_url", "peers");
+            figures.vital.insert("freespace_min".into(), json!(min));
+        }
+    }
     figures.files.partial = cut;
     // A failed call costs its own figures (named in the record), not the others' exactness.
     run.complete = !cut;
     run.requests = budget.requests();
     run.figures = figures;
     Ok(run)
+}
+
+/// Each peer's own figures, by peer id: its free space and when its metric was received, its
+/// pins in error and queued. Pins per peer are known only from a stream read to its end (a cut
+/// one gives lower bounds); a peer with a freespace metric that no pin names has none.
+fn peer_figures(pins: Option<&PinCounts>, freespace: &[PeerFree]) -> Vec<NodeView> {
+    let mut nodes: Vec<NodeView> = Vec::new();
+    fn find<'n>(nodes: &'n mut Vec<NodeView>, peer: &str) -> Option<&'n mut NodeView> {
+        if let Some(index) = nodes.iter().position(|n| n.id.as_deref() == Some(peer)) {
+            return nodes.get_mut(index);
+        }
+        if nodes.len() >= MAX_NODES {
+            return None;
+        }
+        nodes.push(NodeView::named(None, Some(peer)));
+        nodes.last_mut()
+    }
+    for metric in freespace {
+        let Some(peer) = metric.peer.as_deref() else {
+            continue;
+        };
+        if let Some(node) = find(&mut nodes, peer) {
+            // Several metrics of one peer: the least free is the one to worry about.
+            node.free_bytes = Some(node.free_bytes.map_or(metric.free, |f| f.min(metric.free)));
+            node.last_seen_secs = metric.seen_secs_ago.or(node.last_seen_secs);
+        }
+    }
+    if let Some(pins) = pins.filter(|p| !p.cut) {
+        for (peer, counts) in &pins.per_peer {
+            if let Some(node) = find(&mut nodes, &clean(peer)) {
+                node.pins_error = Some(counts.error);
+                node.pins_queued = Some(counts.queued);
+            }
+        }
+        for node in &mut nodes {
+            node.pins_error.get_or_insert(0);
+            node.pins_queued.get_or_insert(0);
+        }
+    }
+    nodes
 }
 
 async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<(), ProbeError> {
@@ -219,4 +267,46 @@ async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<
     })
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api::PeerPins;
+
+    #[test]
+    fn each_peer_has_its_free_space_and_pins_and_the_fullest_counts() {
+        let free = |peer: &str, free: u64, seen: Option<u64>| PeerFree {
+            peer: Some(peer.into()),
+            free,
+            seen_secs_ago: seen,
+        };
+        let freespace = [free("peer-a", 5_000, Some(3)), free("peer-b", 900, None)];
+        let mut pins = PinCounts::default();
+        pins.per_peer.insert(
+            "peer-b".into(),
+            PeerPins {
+                error: 2,
+                queued: 1,
+            },
+        );
+        let nodes = peer_figures(Some(&pins), &freespace);
+        let [a, b] = &nodes[..] else {
+            panic!("{nodes:?}")
+        };
+        assert_eq!(a.id.as_deref(), Some("peer-a"));
+        assert_eq!(
+            (a.free_bytes, a.last_seen_secs, a.pins_error, a.pins_queued),
+            (Some(5_000), Some(3), Some(0), Some(0))
+        );
+        assert_eq!(
+            (b.free_bytes, b.last_seen_secs, b.pins_error, b.pins_queued),
+            (Some(900), None, Some(2), Some(1))
+        );
+        assert_eq!(least_free(&nodes), Some(900));
+        // A pin stream cut at the budget gives lower bounds: no per-peer pins.
+        pins.cut = true;
+        let nodes = peer_figures(Some(&pins), &freespace);
+        assert!(nodes.iter().all(|n| n.pins_error.is_none()), "{nodes:?}");
+    }
 }

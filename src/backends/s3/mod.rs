@@ -85,16 +85,22 @@ use self::bucket::PAGE_KEYS;
 use self::garage::Quotas;
 use super::kind::Config;
 use crate::probe::{clean, put_text, Budget, ProbeContext, ProbeError, TestRun};
-use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Quota, QuotaSource, Storage};
+use crate::stats::{
+    FailedCall, Figures, InventoryRun, Measurement, NodeView, Quota, QuotaSource, Storage,
+};
+
+/// Down nodes named in the degraded message; the rest are counted.
+const NAMED_NODES: usize = 3;
 
 /// The `s3` kind.
 pub struct S3;
 
-// Pulse: HeadBucket; with Garage's admin API also GetBucketInfo and GetClusterHealth.
+// Pulse: HeadBucket; with Garage's admin API also GetBucketInfo, GetClusterHealth and
+// GetClusterStatus (the nodes): 4, the most a pulse may make.
 super::kind::backend_kind!(
     S3,
     "s3",
-    pulse_requests: 3,
+    pulse_requests: 4,
     check: check_combination,
     inventory: inventory,
     write_check: write_check,
@@ -126,7 +132,7 @@ const BUCKET_INFO_FEEDS: &[&str] = &[
 ];
 
 /// HeadBucket is the liveness call (and checks the S3 key). With Garage's admin API, the
-/// bucket's own counters and quotas and the cluster's health: never a listing.
+/// bucket's own counters and quotas, the cluster's health and its nodes: never a listing.
 async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, ProbeError> {
     let target = bucket::target(config)?;
     let soft = soft_limit(config);
@@ -137,10 +143,11 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
         pulse.quota = Quota::bytes(soft, None, QuotaSource::Soft);
         return Ok(pulse);
     };
-    let (head, info, health) = tokio::join!(
+    let (head, info, health, status) = tokio::join!(
         target.head(ctx),
         admin.bucket(ctx, &target.name),
-        admin.health(ctx)
+        admin.health(ctx),
+        admin.status(ctx)
     );
     head?;
     match info {
@@ -196,7 +203,55 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
             &["vital.cluster_status"],
         )),
     }
+    match status {
+        Ok(cluster) => {
+            put_text(
+                &mut pulse.vital,
+                "version",
+                cluster
+                    .nodes
+                    .first()
+                    .and_then(|n| n.garage_version.as_deref()),
+            );
+            pulse.nodes = cluster.nodes();
+            if let Some(down) = nodes_down(&pulse.nodes) {
+                // The node's own word first: which node, since when; the cluster's verdict
+                // (quorum or not) follows.
+                pulse.degraded = Some(match pulse.degraded.take() {
+                    Some(cluster) => format!("{down}; {cluster}"),
+                    None => down,
+                });
+            }
+        }
+        Err(err) => pulse.failed.push(FailedCall::new(
+            "GetClusterStatus",
+            err,
+            &["nodes", "vital.version"],
+        )),
+    }
     Ok(pulse)
+}
+
+/// `Garage node garage-b is down (last seen 42s ago)`, for the first few nodes down;
+/// `None` when every node is up.
+fn nodes_down(nodes: &[NodeView]) -> Option<String> {
+    let down: Vec<&NodeView> = nodes.iter().filter(|n| !n.up).collect();
+    let mut parts: Vec<String> = down
+        .iter()
+        .take(NAMED_NODES)
+        .map(|node| match node.last_seen_secs {
+            Some(secs) => format!(
+                "Garage node {} is down (last seen {})",
+                node.name,
+                crate::text::age(secs as f64)
+            ),
+            None => format!("Garage node {} is down", node.name),
+        })
+        .collect();
+    if down.len() > NAMED_NODES {
+        parts.push(format!("and {} more nodes down", down.len() - NAMED_NODES));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Where a listing stopped, to go on from there in the next run: the continuation token and
@@ -210,7 +265,8 @@ struct ListResume {
 }
 
 /// Lists the bucket (1,000 keys a request) for its object count, bytes and largest object,
-/// going on from the last run's continuation token; with the admin API, the Garage version too.
+/// going on from the last run's continuation token; with the admin API, each node's resync
+/// errors too.
 async fn inventory(
     ctx: &ProbeContext,
     config: &Config,
@@ -222,20 +278,13 @@ async fn inventory(
     let mut figures = Figures::default();
     if let Some(admin) = garage::admin(config)? {
         if budget.take_request() {
-            // The version is a nicety: a node list we cannot read costs only the version.
-            match admin.status(ctx).await {
-                Ok(cluster) => put_text(
-                    &mut figures.vital,
-                    "version",
-                    cluster
-                        .nodes
-                        .first()
-                        .and_then(|n| n.garage_version.as_deref()),
-                ),
-                Err(err) => {
-                    run.failed
-                        .push(FailedCall::new("GetClusterStatus", err, &["vital.version"]))
-                }
+            // Blocks each node failed to resync: one request for every node (a fifth call in
+            // each pulse would pass its budget of 4). Nodes that cannot say are left unknown.
+            match admin.statistics(ctx).await {
+                Ok(statistics) => figures.nodes = statistics.nodes(),
+                Err(err) => run
+                    .failed
+                    .push(FailedCall::new("GetNodeStatistics", err, &["nodes"])),
             }
         }
     }
@@ -352,4 +401,40 @@ async fn test(ctx: &ProbeContext, config: &Config, run: &mut TestRun) -> Result<
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, up: bool, last_seen_secs: Option<u64>) -> NodeView {
+        NodeView {
+            up,
+            last_seen_secs,
+            ..NodeView::named(Some(name), Some(name))
+        }
+    }
+
+    #[test]
+    fn a_node_down_is_named_with_when_it_was_last_seen() {
+        assert_eq!(nodes_down(&[node("garage-a", true, None)]), None);
+        assert_eq!(
+            nodes_down(&[
+                node("garage-a", true, None),
+                node("garage-b", false, Some(42))
+            ])
+            .as_deref(),
+            Some("Garage node garage-b is down (last seen 42s ago)")
+        );
+        let many: Vec<NodeView> = (0..5)
+            .map(|i| node(&format!("g{i}"), false, None))
+            .collect();
+        assert_eq!(
+            nodes_down(&many).as_deref(),
+            Some(
+                "Garage node g0 is down; Garage node g1 is down; Garage node g2 is down; \
+                 and 2 more nodes down"
+            )
+        );
+    }
 }

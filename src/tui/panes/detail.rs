@@ -1,6 +1,7 @@
 //! The detail of the selected backend: health and why, when it was checked, gauges (storage,
 //! quota, objects), figures kept from an earlier poll and their age, files, speed, vital
-//! figures (each phrase whole on its line), and below them charts of its kept history over the
+//! figures, a clustered backend's nodes one per line, down ones first (each phrase whole on its
+//! line), and below them charts of its kept history over the
 //! chosen range (`[` `]`): response time, used bytes, objects and throughput where the kind
 //! reports them, as many as the height holds, side by side in a wide full-screen detail.
 
@@ -13,7 +14,7 @@ use ratatui::Frame;
 use super::chart::{self, Figure, Series};
 use super::layout::{DetailArea, Fit};
 use super::{block, percent_text, Pane};
-use crate::stats::HealthStatus;
+use crate::stats::{HealthStatus, NodeView};
 use crate::store::timestamp;
 use crate::text::{bytes, sanitize};
 use crate::tui::app::App;
@@ -52,7 +53,7 @@ pub fn when(now: i64, at: i64, absolute: bool) -> String {
 /// frame is needed.
 pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
     format!(
-        "{} {} {} {:?} {:?} {:?}",
+        "{} {} {} {:?} {:?} {:?} {:?}",
         checked_label(now, row, absolute),
         last_known_label(now, row, absolute),
         if matches!(
@@ -66,6 +67,13 @@ pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
         row.figures_age(FigureGroup::Storage, now).map(list_age),
         row.figures_age(FigureGroup::Quota, now).map(list_age),
         row.figures_age(FigureGroup::Files, now).map(list_age),
+        // The nodes' `as of` ages.
+        row.stats
+            .nodes
+            .iter()
+            .filter_map(|n| n.as_of.as_deref().and_then(unix))
+            .map(|at| list_age(now - at))
+            .collect::<Vec<_>>(),
     )
 }
 
@@ -299,6 +307,146 @@ fn vital_facts<'a>(row: &Row, style: Style) -> Vec<Fact<'a>> {
         .collect()
 }
 
+/// Nodes listed one per line, down ones first; past this many, the rest are counted on one
+/// line.
+const NODES_SHOWN: usize = 12;
+
+/// A node as facts: its name (and short id), up or down and why, its IPFS daemon's error, free
+/// space of total, pins in error and queued, resync queue and errors, when its cluster last
+/// heard from it, and how old figures an inventory counted are. What the server does not give
+/// is not shown, or shown as `?` beside a figure it does give.
+fn node_facts<'a>(node: &NodeView, now: i64, theme: &Theme, old: bool) -> Vec<Fact<'a>> {
+    // A down node is the news: its whole line in the error colour (unless every figure of the
+    // backend is old, then it is history like the rest).
+    let style = match (old, node.up) {
+        (true, _) => theme.dim(),
+        (false, true) => Style::default(),
+        (false, false) => theme.error(),
+    };
+    let known = |n: Option<u64>, show: fn(u64) -> String| n.map_or_else(|| "?".into(), show);
+    let mut name = sanitize(&node.name, 64);
+    if let Some(short) = node.short_id().filter(|s| !node.name.contains(s.as_str())) {
+        name.push_str(&format!(" ({})", sanitize(&short, 16)));
+    }
+    let mut facts = vec![fact(
+        name,
+        style.add_modifier(ratatui::style::Modifier::BOLD),
+    )];
+    facts.push(match (&node.error, node.up) {
+        (_, true) => fact(
+            "up",
+            if old {
+                style
+            } else {
+                theme.health(HealthStatus::Healthy)
+            },
+        ),
+        (Some(error), false) => fact(format!("down: {}", sanitize(error, 120)), style),
+        (None, false) => fact("down", style),
+    });
+    if let Some(error) = &node.ipfs_error {
+        let ipfs_style = if node.up && !old {
+            theme.warning()
+        } else {
+            style
+        };
+        facts.push(fact(format!("IPFS: {}", sanitize(error, 120)), ipfs_style));
+    }
+    match (node.free_bytes, node.total_bytes) {
+        (Some(free), Some(total)) => facts.push(fact(
+            format!("free {} of {}", bytes(free), bytes(total)),
+            style,
+        )),
+        (Some(free), None) => facts.push(fact(format!("free {}", bytes(free)), style)),
+        (None, Some(total)) => facts.push(fact(format!("free ? of {}", bytes(total)), style)),
+        (None, None) => {}
+    }
+    if node.pins_error.is_some() || node.pins_queued.is_some() {
+        facts.push(fact(
+            format!(
+                "pins {} error, {} queued",
+                known(node.pins_error, crate::text::count),
+                known(node.pins_queued, crate::text::count)
+            ),
+            style,
+        ));
+    }
+    if node.resync_queue.is_some() || node.resync_errors.is_some() {
+        facts.push(fact(
+            format!(
+                "resync {} queued, {} errors",
+                known(node.resync_queue, crate::text::count),
+                known(node.resync_errors, crate::text::count)
+            ),
+            style,
+        ));
+    }
+    if let Some(secs) = node.last_seen_secs {
+        facts.push(fact(format!("seen {}", coarse_age(secs as i64)), style));
+    }
+    if let Some(at) = node.as_of.as_deref().and_then(unix) {
+        facts.push(fact(format!("as of {}", list_age(now - at)), theme.dim()));
+    }
+    facts
+}
+
+/// The nodes of a clustered backend: a count, then a line per node, down ones first.
+fn node_lines<'a>(
+    nodes: &[NodeView],
+    now: i64,
+    theme: &Theme,
+    old: bool,
+    width: u16,
+) -> Vec<Line<'a>> {
+    let up = nodes.iter().filter(|n| n.up).count();
+    let summary = fact(
+        format!("{up} of {} up", nodes.len()),
+        if old || up == nodes.len() {
+            theme.dim()
+        } else {
+            theme.error()
+        },
+    );
+    let mut lines = flow("Nodes", theme.dim(), vec![summary], "", width);
+    let mut ordered: Vec<&NodeView> = nodes.iter().collect();
+    ordered.sort_by_key(|n| n.up);
+    for node in ordered.iter().take(NODES_SHOWN) {
+        // A label of one space: the node's facts start under the others' and its next lines
+        // are indented alike.
+        lines.extend(flow(
+            " ",
+            Style::default(),
+            node_facts(node, now, theme, old),
+            " · ",
+            width,
+        ));
+    }
+    if let Some(rest) = ordered.get(NODES_SHOWN..) {
+        let down = rest.iter().filter(|n| !n.up).count();
+        let text = match down {
+            0 => format!("and {} more, up", crate::text::count(rest.len() as u64)),
+            down => format!(
+                "and {} more, {} down",
+                crate::text::count(rest.len() as u64),
+                crate::text::count(down as u64)
+            ),
+        };
+        let style = if down == 0 {
+            theme.dim()
+        } else {
+            theme.error()
+        };
+        lines.extend(flow(
+            " ",
+            Style::default(),
+            vec![fact(text, style)],
+            "",
+            width,
+        ));
+    }
+    lines
+}
+
 /// The detail's text for `row`, laid out for `width` without a phrase split across lines.
 fn text_lines<'a>(
     app: &App,
@@ -505,6 +653,9 @@ fn text_lines<'a>(
     let vital = vital_facts(row, style);
     if !vital.is_empty() {
         lines.extend(flow(label, theme.dim(), vital, " · ", width));
+    }
+    if !stats.nodes.is_empty() {
+        lines.extend(node_lines(&stats.nodes, app.now, theme, old, width));
     }
     if full {
         let updated = stats
@@ -1072,6 +1223,123 @@ mod tests {
             list_row.contains(" 10m ") && !list_row.contains("never"),
             "CHECKED: {list_row}"
         );
+    }
+
+    /// A Garage cluster of three nodes, one of them down for 42 s, one with blocks failing to
+    /// resync (counted by the inventory 20 minutes ago).
+    fn garage_cluster() -> Row {
+        let mut stats = stats("garage-eu", "s3");
+        stats.health.status = HealthStatus::Degraded;
+        stats.health.message = Some(
+            "Garage node garage-c is down (last seen 42s ago); node garage-b has 2 blocks \
+             failing to resync"
+                .into(),
+        );
+        stats.storage = crate::stats::Storage::new(None, Some(780 * MIB), None);
+        let gib = 1u64 << 30;
+        let node = |name: &str, id: &str| NodeView {
+            up: true,
+            free_bytes: Some(56 * gib),
+            total_bytes: Some(252 * gib),
+            metadata_free_bytes: Some(56 * gib),
+            metadata_total_bytes: Some(252 * gib),
+            resync_queue: Some(0),
+            resync_errors: Some(0),
+            ..NodeView::named(Some(name), Some(id))
+        };
+        stats.nodes = vec![
+            node("garage-a", "6aa10578467b2b218267b1e8ec63007f"),
+            NodeView {
+                last_seen_secs: Some(3),
+                resync_queue: Some(14),
+                resync_errors: Some(2),
+                as_of: Some(ts(-1200)),
+                ..node("garage-b", "a1b2c3d4e5f60718293a4b5c6d7e8f90")
+            },
+            NodeView {
+                up: false,
+                error: Some("not connected".into()),
+                last_seen_secs: Some(42),
+                resync_errors: None,
+                ..node("garage-c", "d9537c83a25b632efeaee7b8ef2706b1")
+            },
+        ];
+        Row {
+            stats,
+            ..Row::default()
+        }
+    }
+
+    fn cluster_app(width: u16, height: u16) -> App {
+        let mut app = App::new(NOW, false, false);
+        app.update(Msg::Snapshot {
+            rows: vec![garage_cluster()],
+            problems: Vec::new(),
+        });
+        app.messages.clear();
+        app.update(Msg::Resize { width, height });
+        app.update(Msg::History {
+            id: "garage-eu".into(),
+            range: ChartRange::Hour1,
+            history: KeptHistory::default(),
+        });
+        key(&mut app, KeyCode::Enter);
+        app
+    }
+
+    #[test]
+    fn a_clustered_backend_lists_its_nodes_a_down_one_in_the_error_colour() {
+        for (w, h) in [(100, 30), (60, 20)] {
+            let app = cluster_app(w, h);
+            let terminal = screen(&app, false);
+            let text = lines(&terminal).join("\n");
+            assert!(text.contains("Nodes   2 of 3 up"), "{w}x{h}:\n{text}");
+            // The down node first, then the others in the cluster's order.
+            let at = |name: &str| text.find(&format!("{name} (")).unwrap_or(usize::MAX);
+            assert!(at("garage-c") < at("garage-a") && at("garage-a") < at("garage-b"));
+            assert!(text.contains("down: not connected"), "{text}");
+            insta::assert_snapshot!(format!("full_detail_nodes_{w}x{h}"), terminal.backend());
+
+            // In colour: every cell of the down node's line is in the error colour.
+            let theme = Theme::new(ColorDepth::Basic16, false);
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            terminal
+                .draw(|frame| crate::tui::view::draw(frame, &app, &theme))
+                .unwrap();
+            let buffer = terminal.backend().buffer();
+            let y = (0..h)
+                .find(|&y| {
+                    let row: String = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
+                    row.contains("garage-c (")
+                })
+                .unwrap_or_else(|| panic!("no line of garage-c at {w}x{h}"));
+            let row: String = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
+            let start = row.find("garage-c").unwrap();
+            let start = u16::try_from(row[..start].chars().count()).unwrap();
+            let inked: Vec<u16> = (start..w - 1)
+                .filter(|&x| !buffer[(x, y)].symbol().trim().is_empty())
+                .filter(|&x| !matches!(buffer[(x, y)].symbol(), "·" | "│"))
+                .collect();
+            assert!(inked.len() > 10, "{row}");
+            for x in inked {
+                assert_eq!(
+                    buffer[(x, y)].fg,
+                    theme.error().fg.unwrap(),
+                    "{w}x{h}: cell {x} of {row:?} ({:?})",
+                    buffer[(x, y)].symbol()
+                );
+            }
+            // An up node's line is not.
+            let up = (0..h)
+                .find(|&y| {
+                    let row: String = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
+                    row.contains("garage-a (")
+                })
+                .unwrap();
+            let row: String = (0..w).map(|x| buffer[(x, up)].symbol()).collect();
+            let x = u16::try_from(row[..row.find("garage-a").unwrap()].chars().count()).unwrap();
+            assert_ne!(buffer[(x, up)].fg, theme.error().fg.unwrap());
+        }
     }
 
     #[test]
