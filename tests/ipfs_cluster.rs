@@ -52,6 +52,18 @@ fn peer(id: &str, name: &str, error: &str) -> Value {
     })
 }
 
+/// A ping alert as `/health/alerts` lists it for a peer last heard from `secs` ago: with CRDT
+/// consensus, a stopped peer leaves `/peers` at once and only this names it.
+fn silent_peer_alert(id: &str, name: &str, secs: i64) -> Value {
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    let received = now - secs * 1_000_000_000;
+    json!({"name": "ping", "peer": id,
+           "value": json!({"peer_name": name, "ipfs_id": "12D3KooWKuboNode"}).to_string(),
+           "expire": received + 4_000_000_000i64, "valid": true, "weight": 0,
+           "partitionable": false, "received_at": received,
+           "triggered_at": "2026-12-07T18:48:46.213710246Z"})
+}
+
 /// A `GlobalPinInfo` with the given per-peer statuses.
 fn pin(cid: &str, statuses: &[(&str, &str)]) -> Value {
     let peer_map: serde_json::Map<String, Value> = statuses
@@ -59,7 +71,7 @@ fn pin(cid: &str, statuses: &[(&str, &str)]) -> Value {
         .map(|(peer, status)| {
             (
                 peer.to_string(),
-                json!({"peername": "", "ipfs_peer_id": "12D3KooWKuboNode", "ipfs_peer_addresses": [],
+                json!({"peername": "", "ipfs_peer_id": "12D3KooWKuboNode",
                        "status": status, "timestamp": "2025-07-28T10:11:12Z",
                        "error": if status.contains("error") { "context deadline exceeded" } else { "" },
                        "attempt_count": 0, "priority_pin": false}),
@@ -150,6 +162,8 @@ fn cluster_answer(path: &str, scale: Option<Scale>) -> Reply {
             None => Reply::ndjson(&healthy_pins(), vec![]),
         },
         "/monitor/metrics/freespace" => Reply::json(200, freespace()),
+        // No peer has gone quiet.
+        "/health/alerts" => Reply::json(200, json!([])),
         _ => Reply::text(404, "404 page not found"),
     }
 }
@@ -371,11 +385,12 @@ async fn basic_auth_is_sent_everywhere_but_health() {
     let requests = api.requests();
     let mut paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
     paths.sort_unstable();
-    // The pulse: /health, /id, /peers; the inventory: /pins, freespace.
+    // The pulse: /health, /id, /peers, /health/alerts; the inventory: /pins, freespace.
     assert_eq!(
         paths,
         [
             "/health",
+            "/health/alerts",
             "/id",
             "/monitor/metrics/freespace",
             "/peers",
@@ -750,13 +765,22 @@ fn a_peer_that_cannot_reach_ipfs_is_degraded() {
     let mut id = peer(PEER_A, "cluster-a", "");
     id["ipfs"] = json!({"id": "", "addresses": null,
         "error": "Post \"http://127.0.0.1:5001/api/v0/id\": dial tcp 127.0.0.1:5001: connect: connection refused"});
-    let api = cluster(None, vec![("/id", Reply::json(200, id))]);
+    // As the real Cluster answers: the peer's own line in /peers carries the same error.
+    let peers = Reply::ndjson(
+        &[
+            id.clone(),
+            peer(PEER_B, "cluster-b", ""),
+            peer(PEER_C, "cluster-c", ""),
+        ],
+        vec![],
+    );
+    let api = cluster(None, vec![("/id", Reply::json(200, id)), ("/peers", peers)]);
     let home = home(config(&api.url, None), 2);
     let (entry, _, _, _) = status(home.path());
     assert_eq!(entry["health"]["status"], "degraded");
     assert_eq!(
         entry["health"]["message"],
-        "peer cannot reach its IPFS node: Post \"http://127.0.0.1:5001/api/v0/id\": dial tcp 127.0.0.1:5001: connect: connection refused"
+        "cluster-a cannot reach its IPFS node: Post \"http://127.0.0.1:5001/api/v0/id\": dial tcp 127.0.0.1:5001: connect: connection refused"
     );
     // The figures are still there.
     assert_eq!(entry["vital"]["peers_up"], 3);
@@ -877,7 +901,7 @@ fn escape_sequences_in_names_never_reach_the_output() {
 async fn requests_per_pulse_do_not_grow_with_the_cluster() {
     const PULSES: usize = 3;
     let per_pulse = Kind::IpfsCluster.spec().pulse_requests() as usize;
-    assert_eq!(per_pulse, 3, "/health, /id, /peers");
+    assert_eq!(per_pulse, 4, "/health, /id, /peers, /health/alerts");
     let small = Scale {
         pins: 500,
         peers: 5,
@@ -930,7 +954,7 @@ async fn requests_per_pulse_do_not_grow_with_the_cluster() {
         counts[0], counts[1],
         "requests by path at 500 and at 50,000 pins"
     );
-    let expected: BTreeMap<String, usize> = ["/health", "/id", "/peers"]
+    let expected: BTreeMap<String, usize> = ["/health", "/health/alerts", "/id", "/peers"]
         .into_iter()
         .map(|path| (path.to_string(), PULSES))
         .collect();
@@ -995,4 +1019,81 @@ fn a_failed_peers_stream_keeps_the_peer_counts_with_their_age() {
         &[],
         &["peers_up", "peers_down"],
     );
+}
+
+/// The fixture answers as the real IPFS Cluster 1.1.6 does, by shape: the same keys, the same
+/// JSON types, as recorded in tests/golden/cluster/ (tests/real_servers/golden.rs).
+#[test]
+fn fixture_answers_have_the_shape_of_the_real_clusters() {
+    let mut differences = Vec::new();
+    for (golden, path) in [
+        ("cluster/id", "/id"),
+        ("cluster/version", "/version"),
+        ("cluster/peers", "/peers"),
+        ("cluster/pins", "/pins"),
+        ("cluster/freespace", "/monitor/metrics/freespace"),
+    ] {
+        let real = &support::golden(golden)["answer"];
+        let real_first = real.as_array().and_then(|a| a.first()).unwrap_or(real);
+        let ours = cluster_answer(path, None).json_documents();
+        let ours_first = ours.first().expect("a JSON answer");
+        let ours_first = ours_first
+            .as_array()
+            .and_then(|a| a.first())
+            .unwrap_or(ours_first);
+        for d in support::shape_differences(real_first, ours_first) {
+            differences.push(format!("{path}: {d}"));
+        }
+    }
+    // An alert as Cluster writes it, against what the fixture of a quiet peer answers.
+    let real = &support::golden("cluster/health_alerts")["answer"][0];
+    for d in support::shape_differences(real, &silent_peer_alert(PEER_C, "cluster-c", 60)) {
+        differences.push(format!("/health/alerts: {d}"));
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// A peer that stopped, as a real CRDT cluster reports it: gone from `/peers`, named by its
+/// ping alert. One that came back (in `/peers` again) is not down, though its alert stays.
+#[tokio::test]
+async fn a_stopped_peer_is_named_by_its_ping_alert() {
+    let api = cluster(
+        None,
+        vec![
+            (
+                "/peers",
+                Reply::ndjson(
+                    &[peer(PEER_A, "cluster-a", ""), peer(PEER_B, "cluster-b", "")],
+                    vec![],
+                ),
+            ),
+            (
+                "/health/alerts",
+                Reply::json(
+                    200,
+                    json!([
+                        silent_peer_alert(PEER_C, "cluster-c", 95),
+                        silent_peer_alert(PEER_B, "cluster-b", 3600),
+                    ]),
+                ),
+            ),
+        ],
+    );
+    let m = pulse(&ctx(5), &config(&api.url, None)).await.unwrap();
+    assert_eq!(
+        m.degraded.as_deref(),
+        Some("1 of 3 cluster peers down: cluster-c (last ping 1m ago)")
+    );
+    assert_eq!(m.vital["peers_up"], json!(2));
+    assert_eq!(m.vital["peers_down"], json!(1));
+    let silent = m.nodes.iter().find(|n| n.name == "cluster-c").unwrap();
+    assert!(!silent.up);
+    assert_eq!(silent.id.as_deref(), Some(PEER_C));
+    assert!(
+        silent
+            .last_seen_secs
+            .is_some_and(|s| (95..100).contains(&s)),
+        "{silent:?}"
+    );
+    assert!(m.nodes.iter().filter(|n| n.up).count() == 2);
 }

@@ -173,7 +173,7 @@ pub enum BackendCommand {
         /// Reuse a result younger than the test_ttl_secs setting instead of testing again
         #[arg(long, conflicts_with = "write")]
         cached: bool,
-        /// Also put a small object (or file), read it back, compare and delete it (local, s3, ipfs)
+        /// Also put a small object (or file), read it back, compare and delete it (local, ipfs, s3)
         #[arg(long)]
         write: bool,
     },

@@ -1485,7 +1485,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("ipfs, local, s3"),
+            text.contains("local, ipfs, s3"),
             "the kinds with one: {text}"
         );
         // A kind this console does not know has none either.

@@ -212,7 +212,7 @@ pub const KEYMAP: &[Binding] = &[
         Action::TestWrite,
         &[ch('W')],
         "write test",
-        "test, then put, read back and delete a small object (local, s3, ipfs)",
+        "test, then put, read back and delete a small object (local, ipfs, s3)",
     )),
     footer(changing(bind(
         Action::Remove,

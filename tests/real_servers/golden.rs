@@ -86,7 +86,8 @@ fn kubo_answers_as_recorded() {
     a.add("golden.txt", b"recorded for the golden files");
     let from = "Kubo 0.43.1, `ipfs init --profile=test --empty-repo`, online, one peer";
     let mut failures = Vec::new();
-    let calls: [(&str, &str, &[(&str, &str)]); 8] = [
+    type Call<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let calls: [Call; 8] = [
         ("kubo/version", "version", &[]),
         ("kubo/id", "id", &[]),
         (

@@ -535,14 +535,16 @@ impl ClusterPeer {
                 String::from_utf8_lossy(&body)
             ),
         }
-        serde_json::from_slice(&body).unwrap_or_else(|_| {
-            Value::Array(
-                body.split(|b| *b == b'\n')
-                    .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                    .map(|l| serde_json::from_slice(l).expect("an NDJSON line"))
-                    .collect(),
-            )
-        })
+        let lines: Vec<Value> = body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .filter_map(|l| serde_json::from_slice(l).ok())
+            .collect();
+        // `/peers` and `/pins` stream NDJSON: one line is still a list of one.
+        if matches!(path, "peers" | "pins") {
+            return Value::Array(lines);
+        }
+        serde_json::from_slice(&body).unwrap_or(Value::Array(lines))
     }
 
     /// The raw answer of GET `path`.

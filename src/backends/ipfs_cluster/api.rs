@@ -31,6 +31,9 @@ mod cap {
     /// the peer's IPFS addresses) per peer that holds it: every peer with replication -1, so
     /// ~370 peers take about half of this.
     pub const PINS_LINE: Cap = Cap::kib("Cluster /pins", 512);
+    /// Cluster keeps its last 1,000 alerts (cluster.go `maxAlerts`, then starts again), about
+    /// 450 bytes each.
+    pub const ALERTS: Cap = Cap::kib("Cluster /health/alerts", 640);
     /// One metric per peer, about 250 bytes each.
     pub const FREESPACE: Cap = Cap::kib("Cluster /monitor/metrics/freespace", 512);
 }
@@ -223,6 +226,80 @@ impl PeerCounts {
     }
 }
 
+/// One entry of `GET /health/alerts`: a metric of a peer that expired. A `ping` alert is a peer
+/// the cluster stopped hearing from; its `value` is a JSON text with the peer's name.
+#[derive(Deserialize)]
+struct Alert {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    peer: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default)]
+    received_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PingValue {
+    #[serde(default)]
+    peer_name: Option<String>,
+}
+
+/// A peer the cluster stopped hearing from, by its latest ping alert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SilentPeer {
+    pub id: String,
+    pub name: Option<String>,
+    /// How long before `now` its last ping arrived.
+    pub seen_secs_ago: Option<u64>,
+}
+
+/// The peers named by `ping` alerts, each once with its latest alert, `now` being the unix time
+/// in nanoseconds. Cluster never forgets an alert (until 1,000 more), so a peer that came back
+/// is among these: the caller keeps only those not in `/peers`.
+fn parse_alerts(body: &[u8], now_nanos: i64) -> Result<Vec<SilentPeer>, ProbeError> {
+    const WHAT: &str = "Cluster /health/alerts";
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    let alerts: Option<Vec<Alert>> =
+        serde_json::from_slice(body).map_err(|e| ProbeError::unparsable(WHAT, e))?;
+    let mut latest: HashMap<String, (i64, SilentPeer)> = HashMap::new();
+    for alert in alerts.unwrap_or_default() {
+        if alert.name.as_deref() != Some("ping") {
+            continue;
+        }
+        let Some(id) = alert.peer.as_deref().map(clean).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let received = alert.received_at.unwrap_or(0);
+        let name = alert
+            .value
+            .as_deref()
+            .and_then(|v| serde_json::from_str::<PingValue>(v).ok())
+            .and_then(|v| v.peer_name);
+        let seen_secs_ago = alert
+            .received_at
+            .filter(|at| *at > 0)
+            .map(|at| u64::try_from(now_nanos.saturating_sub(at) / 1_000_000_000).unwrap_or(0));
+        let peer = SilentPeer {
+            id: id.clone(),
+            name,
+            seen_secs_ago,
+        };
+        match latest.get(&id) {
+            Some((at, _)) if *at >= received => {}
+            _ => {
+                latest.insert(id, (received, peer));
+            }
+        }
+    }
+    let mut peers: Vec<SilentPeer> = latest.into_values().map(|(_, p)| p).collect();
+    peers.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(peers)
+}
+
 /// `GET /monitor/metrics/freespace`: `value` is a decimal string, `received_at` when the peer
 /// we ask received it (unix nanoseconds).
 #[derive(Deserialize)]
@@ -378,6 +455,19 @@ impl<'a> Api<'a> {
         }
     }
 
+    /// The peers the cluster stopped hearing from (`GET /health/alerts`). With CRDT consensus
+    /// a peer that stops is dropped from `/peers` at once: only its ping alert still names it.
+    pub async fn silent_peers(&self) -> Result<Vec<SilentPeer>, ProbeError> {
+        let reply = self
+            .ctx
+            .http
+            .send(self.get("health/alerts"), cap::ALERTS)
+            .await?
+            .success_or("Cluster /health/alerts")?;
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        parse_alerts(&reply.body, now)
+    }
+
     /// Free space of each peer that has a valid metric.
     pub async fn freespace(&self) -> Result<Vec<PeerFree>, ProbeError> {
         let reply = self
@@ -497,5 +587,39 @@ mod tests {
                 queued: 0
             }
         );
+    }
+
+    #[test]
+    fn ping_alerts_name_each_silent_peer_once_with_its_latest_ping() {
+        let now: i64 = 1_796_669_400_000_000_000;
+        let body = serde_json::json!([
+            {"name": "ping", "peer": "12D3KooWPeerB", "value": "{\"peer_name\":\"peer-b\",\"ipfs_id\":\"x\"}",
+             "expire": 0, "valid": true, "weight": 0, "partitionable": false,
+             "received_at": now - 30_000_000_000i64, "triggered_at": "2026-12-07T18:48:46Z"},
+            {"name": "ping", "peer": "12D3KooWPeerB", "value": "{\"peer_name\":\"peer-b\"}",
+             "received_at": now - 90_000_000_000i64},
+            {"name": "freespace", "peer": "12D3KooWPeerC", "value": "100", "received_at": now},
+            {"name": "ping", "peer": "12D3KooWPeerD", "value": "not json", "received_at": now - 5_000_000_000i64}
+        ]);
+        let peers = parse_alerts(body.to_string().as_bytes(), now).unwrap();
+        assert_eq!(
+            peers,
+            [
+                SilentPeer {
+                    id: "12D3KooWPeerB".into(),
+                    name: Some("peer-b".into()),
+                    seen_secs_ago: Some(30),
+                },
+                SilentPeer {
+                    id: "12D3KooWPeerD".into(),
+                    name: None,
+                    seen_secs_ago: Some(5),
+                },
+            ]
+        );
+        assert_eq!(parse_alerts(b"null", now).unwrap(), []);
+        assert_eq!(parse_alerts(b"", now).unwrap(), []);
+        let err = parse_alerts(b"{\"oops\": 1}", now).unwrap_err();
+        assert!(err.to_string().contains("/health/alerts"), "{err}");
     }
 }

@@ -40,11 +40,11 @@ use crate::stats::{FailedCall, Figures, InventoryRun, Measurement, Storage};
 /// The `ipfs_cluster` kind.
 pub struct IpfsCluster;
 
-// Pulse: health, /id, /peers.
+// Pulse: health, /id, /peers, /health/alerts.
 super::kind::backend_kind!(
     IpfsCluster,
     "ipfs_cluster",
-    pulse_requests: 3,
+    pulse_requests: 4,
     check: check_combination,
     inventory: inventory,
 );
@@ -64,14 +64,18 @@ const ID_FEEDS: &[&str] = &[
     "vital.cluster_peers",
 ];
 
-/// `/health` is the liveness call; the peer's identity and the cluster's peers stand alone.
+/// `/health` is the liveness call; the peer's identity, the cluster's peers and its alerts
+/// stand alone. A peer that stopped is no longer in `/peers` (CRDT drops it at once): its ping
+/// alert names it.
 async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, ProbeError> {
     let api = Api::new(ctx, config)?;
     // Concurrently: one pulse costs one timeout at most, not one per request.
-    let (health, id, peers) = tokio::join!(api.health(), api.id(), api.peers());
+    let (health, id, peers, silent) =
+        tokio::join!(api.health(), api.id(), api.peers(), api.silent_peers());
     health?;
     let mut pulse = Measurement::default();
     let mut problems = Vec::new();
+    let mut own_ipfs_error = None;
     match id {
         Ok(id) => {
             let vital = &mut pulse.vital;
@@ -94,14 +98,42 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
                     .unwrap_or(""),
             );
             if !ipfs_error.is_empty() {
-                problems.push(format!("peer cannot reach its IPFS node: {ipfs_error}"));
+                own_ipfs_error = Some(ipfs_error);
             }
         }
         Err(err) => pulse.failed.push(FailedCall::new("/id", err, ID_FEEDS)),
     }
     match peers {
-        Ok(peers) => {
-            pulse.nodes = peers.nodes;
+        Ok(mut peers) => {
+            // The peers the cluster stopped hearing from that are not back.
+            if let Ok(silent) = &silent {
+                for peer in silent {
+                    if peers
+                        .nodes
+                        .iter()
+                        .any(|n| n.id.as_deref() == Some(peer.id.as_str()))
+                    {
+                        continue;
+                    }
+                    let seen = peer.seen_secs_ago.map_or_else(
+                        || "no ping received".to_string(),
+                        |secs| format!("last ping {}", crate::text::age(secs as f64)),
+                    );
+                    let node = NodeView {
+                        up: false,
+                        error: Some(format!("down: {seen}")),
+                        last_seen_secs: peer.seen_secs_ago,
+                        ..NodeView::named(peer.name.as_deref(), Some(&peer.id))
+                    };
+                    peers.down += 1;
+                    if peers.named_down.len() < NAMED_PEERS {
+                        peers.named_down.push(format!("{} ({seen})", node.name));
+                    }
+                    if peers.nodes.len() < MAX_NODES {
+                        peers.nodes.push(node);
+                    }
+                }
+            }
             pulse.vital.insert("peers_up".into(), json!(peers.up));
             pulse.vital.insert("peers_down".into(), json!(peers.down));
             if peers.down > 0 {
@@ -117,17 +149,48 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
                 }
                 problems.push(text);
             }
+            // Each peer whose own IPFS daemon fails it, by name: the weakest node.
+            let mut ipfs_down: Vec<String> = peers
+                .nodes
+                .iter()
+                .filter(|n| n.up)
+                .filter_map(|n| {
+                    n.ipfs_error
+                        .as_ref()
+                        .map(|e| format!("{} cannot reach its IPFS node: {e}", n.name))
+                })
+                .collect();
+            if ipfs_down.len() > NAMED_PEERS {
+                let more = ipfs_down.len() - NAMED_PEERS;
+                ipfs_down.truncate(NAMED_PEERS);
+                ipfs_down.push(format!("and {more} more peers cannot reach theirs"));
+            }
+            problems.extend(ipfs_down);
+            pulse.nodes = peers.nodes;
         }
-        Err(err) => pulse.failed.push(FailedCall::new(
-            "/peers",
+        Err(err) => {
+            pulse.failed.push(FailedCall::new(
+                "/peers",
+                err,
+                &["vital.peers_up", "vital.peers_down", "nodes"],
+            ));
+            // Without the peer list, the peer we ask still says its own.
+            if let Some(error) = own_ipfs_error {
+                problems.push(format!("peer cannot reach its IPFS node: {error}"));
+            }
+        }
+    }
+    if let Err(err) = silent {
+        pulse.failed.push(FailedCall::new(
+            "/health/alerts",
             err,
-            &["vital.peers_up", "vital.peers_down", "nodes"],
-        )),
+            &["vital.peers_down"],
+        ));
     }
     pulse.degraded = (!problems.is_empty()).then(|| problems.join("; "));
-    // `/health` needs no credentials: when `/id` and `/peers` both refuse ours, the cluster
-    // is not readable at all.
-    if let Some(refused) = pulse.all_refused(2) {
+    // `/health` needs no credentials: when the other three all refuse ours, the cluster is
+    // not readable at all.
+    if let Some(refused) = pulse.all_refused(3) {
         return Err(refused);
     }
     Ok(pulse)
