@@ -957,3 +957,61 @@ fn two_nodes_are_listed_and_one_killed_is_named() {
     assert!(up.contains(&(id_a.as_str(), true)), "{entry}");
     assert!(up.contains(&(id_b.as_str(), false)), "{entry}");
 }
+
+/// Golden files of the Garage admin API calls the `s3` probe makes (tests/golden/garage/), as
+/// Garage 2.5.0 answers them: recorded with RECORD_GOLDEN=1 (scripts/record-golden.sh),
+/// otherwise checked against the live server, so that an upgrade that changes an answer fails
+/// here first. tests/s3_faults.rs checks its fixture's answers against them.
+#[test]
+#[ignore = "needs the garage binary; run by scripts/test.sh"]
+fn admin_api_answers_as_recorded() {
+    let garage = Garage::start();
+    let (key, secret) = garage.bucket("media");
+    garage.put_objects("media", &key, &secret);
+    let recording = std::env::var_os("RECORD_GOLDEN").is_some_and(|v| v == "1");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/garage");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut failures = Vec::new();
+    for (name, path) in [
+        ("get_bucket_info", "v2/GetBucketInfo?globalAlias=media"),
+        ("get_cluster_health", "v2/GetClusterHealth"),
+        ("get_cluster_status", "v2/GetClusterStatus"),
+        ("get_node_statistics", "v2/GetNodeStatistics?node=*"),
+    ] {
+        let (status, answer) = runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .get(format!("{}/{path}", garage.admin_url))
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        });
+        let file = dir.join(format!("{name}.json"));
+        if recording {
+            std::fs::create_dir_all(&dir).unwrap();
+            let document = json!({"recorded_from": "Garage 2.5.0, one node, bucket 'media' with quotas and 3 objects",
+                                  "status": status, "answer": answer});
+            let mut text = serde_json::to_string_pretty(&document).unwrap();
+            text.push('\n');
+            std::fs::write(&file, text).unwrap();
+            continue;
+        }
+        let recorded = support::golden(&format!("garage/{name}"));
+        if recorded["status"] != json!(status) {
+            failures.push(format!(
+                "{name}: status {status}, recorded {}",
+                recorded["status"]
+            ));
+        }
+        for d in support::shape_differences(&answer, &recorded["answer"]) {
+            failures.push(format!("{name}: {d} (live answer vs recorded)"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "Garage no longer answers as recorded (scripts/record-golden.sh):\n{}",
+        failures.join("\n")
+    );
+}

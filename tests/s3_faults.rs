@@ -543,10 +543,18 @@ impl Bucket {
                 }
                 Reply::json(
                     200,
-                    json!({"id": "3a1d1a5c", "globalAliases": ["media"],
+                    json!({"id": "3a1d1a5c9e0b7f42d6c8a1e3b5d7f9a2c4e6f8b0d2a4c6e8f1a3b5c7d9e1f3a5",
+                           "created": "2026-11-30T09:12:44.512Z",
+                           "globalAliases": ["media"], "websiteAccess": false,
+                           "keys": [{"accessKeyId": "GKtestkey", "name": "media-key",
+                                     "permissions": {"read": true, "write": true, "owner": true},
+                                     "bucketLocalAliases": []}],
                            "objects": self.objects,
                            "bytes": self.info_bytes.load(Ordering::SeqCst),
                            "unfinishedUploads": 2,
+                           "unfinishedMultipartUploads": 0,
+                           "unfinishedMultipartUploadParts": 0,
+                           "unfinishedMultipartUploadBytes": 0,
                            "quotas": {"maxSize": 1_000_000_000_000u64, "maxObjects": 5_000_000}}),
                 )
             }
@@ -556,14 +564,24 @@ impl Bucket {
                        "storageNodes": 3, "storageNodesUp": 3, "partitions": 256,
                        "partitionsQuorum": 256, "partitionsAllOk": 256}),
             ),
+            // As Garage 2.5.0 answers (tests/golden/garage/): `lastSeenSecsAgo` is null for
+            // the node asked.
             "GetClusterStatus" => Reply::json(
                 200,
                 json!({"layoutVersion": 1,
-                       "nodes": [{"id": "6a8e", "garageVersion": "v2.1.0", "isUp": true}]}),
+                       "nodes": [{"id": NODE_ID, "garageVersion": "v2.1.0",
+                                  "addr": "10.0.0.5:3901", "hostname": "storage-1",
+                                  "isUp": true, "lastSeenSecsAgo": null,
+                                  "role": {"zone": "dc1", "tags": [], "capacity": 1_000_000_000_000u64},
+                                  "draining": false,
+                                  "dataPartition": {"available": 600_000_000_000u64, "total": 1_000_000_000_000u64},
+                                  "metadataPartition": {"available": 60_000_000_000u64, "total": 100_000_000_000u64},
+                                  "resyncQueueLen": 1}]}),
             ),
             "GetNodeStatistics" => Reply::json(
                 200,
-                json!({"success": {"6a8e": {"freeform": "",
+                json!({"success": {NODE_ID: {"freeform": "",
+                        "tableStats": [],
                         "blockManagerStats": {"rcEntries": 3, "resyncQueueLen": 1,
                                               "resyncErrors": 0}}},
                        "error": {}}),
@@ -572,6 +590,9 @@ impl Bucket {
         }
     }
 }
+
+/// The fixture's one Garage node (a 32-byte hex id, as Garage's are).
+const NODE_ID: &str = "6a8e0c2f4b6d8e0a2c4e6f8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f";
 
 fn serve(bucket: &Arc<Bucket>) -> Fixture {
     let bucket = bucket.clone();
@@ -874,7 +895,7 @@ async fn a_failed_node_statistics_costs_only_the_resync_errors() {
     };
     assert_eq!(
         (node.id.as_deref(), node.resync_errors),
-        (Some("6a8e"), Some(0))
+        (Some(NODE_ID), Some(0))
     );
 
     bucket.faults.lock().unwrap().push((
@@ -903,4 +924,37 @@ async fn a_failed_node_statistics_costs_only_the_resync_errors() {
         run.complete,
         run.figures.files.partial
     );
+}
+
+/// The fixture's Garage admin answers have the shape of real Garage 2.5.0's, as recorded in
+/// tests/golden/garage/ (tests/garage.rs).
+#[test]
+fn fixture_admin_answers_have_the_shape_of_real_garages() {
+    let bucket = Bucket::new(10);
+    let request = |query: &str| support::Request {
+        method: "GET".into(),
+        path: String::new(),
+        query: query.into(),
+        headers: vec![("authorization".into(), format!("Bearer {ADMIN_TOKEN}"))],
+        body: Vec::new(),
+    };
+    let mut differences = Vec::new();
+    for (golden, call, query) in [
+        (
+            "garage/get_bucket_info",
+            "GetBucketInfo",
+            "globalAlias=media",
+        ),
+        ("garage/get_cluster_health", "GetClusterHealth", ""),
+        ("garage/get_cluster_status", "GetClusterStatus", ""),
+        ("garage/get_node_statistics", "GetNodeStatistics", "node=*"),
+    ] {
+        let real = &support::golden(golden)["answer"];
+        let ours = bucket.admin(call, &request(query)).json_documents();
+        let ours = ours.first().expect("a JSON answer");
+        for d in support::shape_differences(real, ours) {
+            differences.push(format!("{call}: {d}"));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
