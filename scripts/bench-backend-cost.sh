@@ -5,6 +5,10 @@
 # per round and per hour at the default settings (scripts/bench_backend_cost.py).
 #
 #   scripts/bench-backend-cost.sh [--out FILE] [--rounds N] [--kinds a,b] [--sizes small,large]
+#   scripts/bench-backend-cost.sh --real [--rounds N] [--sizes 100,10000]
+#
+# --real measures the real servers instead (Kubo, IPFS Cluster, Versity as scripts/test.sh builds
+# them into target/tools/), behind a counting proxy (scripts/bench_real_servers.py).
 #
 # IPFS_KIT_TUI_BIN=path uses that binary instead of building the release one. Loopback only;
 # the fixture is stopped on exit. The `local` directories are kept (and reused) under
@@ -19,6 +23,11 @@ if [ -z "$bin" ]; then
   bin="${CARGO_TARGET_DIR:-target}/release/ipfs-kit-tui"
 fi
 [ -x "$bin" ] || { echo "no executable binary at $bin" >&2; exit 2; }
+
+if [ "${1:-}" = "--real" ]; then
+  shift
+  exec python3 scripts/bench_real_servers.py --bin "$bin" "$@"
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ikt-bench-fixture.XXXXXX")"
 fixture=""
