@@ -1517,3 +1517,29 @@ fn fixture_answers_have_the_shape_of_real_kubos() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// Kubo's sweep provider with regions overdue for reprovide (its own sign of falling behind,
+/// docs/provide-stats.md): the node is degraded in those words, with the count's time; the
+/// recorded real answer, with the queue changed.
+#[test]
+fn a_node_whose_providing_falls_behind_is_degraded() {
+    let mut stat = support::golden("kubo/provide_stat")["answer"].clone();
+    stat["Sweep"]["queues"]["pending_region_reprovides"] = json!(7);
+    stat["Sweep"]["schedule"]["keys"] = json!(120_000);
+    let node = kubo_node(None, vec![("provide/stat", Reply::json(200, stat))]);
+    let home = home_with_backend("kubo", config(&node.url, None));
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "degraded is not down: {out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let entry = backend(&report, "kubo");
+    assert_eq!(entry["health"]["status"], "degraded", "{entry:#}");
+    let message = entry["health"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "providing is falling behind: 7 keyspace regions missed their scheduled reprovide \
+             time (120000 CIDs scheduled) (counted "
+        ),
+        "{message}"
+    );
+    assert_eq!(entry["vital"]["provide_overdue_regions"], json!(7));
+}

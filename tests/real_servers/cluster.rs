@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::servers::{wait_until, ClusterPeer, Kubo, KuboOptions};
-use crate::support::home_with_backend;
+use crate::support::{home_with_backend, run_cli};
 use crate::{health, message, status_of};
 
 const ID: &str = "cluster";
@@ -174,6 +174,28 @@ fn two_peers_their_pins_and_free_space_and_each_failure_named() {
     assert!(message(&entry).contains("down"), "{}", message(&entry));
     assert_eq!(node(&entry, "peer-b")["up"], json!(false), "{entry:#}");
     assert_eq!(entry["vital"]["peers_down"], json!(1), "{entry:#}");
+    // The exporter says the same, one series per node, labelled by its name.
+    let (_, metrics, err) = run_cli(home.path(), &["status", "--openmetrics"]);
+    let up = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| {
+                l.starts_with("ipfs_kit_node_up{")
+                    && l.contains(&format!("node=\"{name}\""))
+                    && l.contains("backend=\"cluster\"")
+            })
+            .unwrap_or_else(|| panic!("no ipfs_kit_node_up for {name}:\n{metrics}{err}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(up("peer-a"), "1");
+    assert_eq!(up("peer-b"), "0");
+    assert!(
+        metrics.contains("ipfs_kit_node_free_bytes{") && !metrics.contains("127.0.0.1"),
+        "free space per node, and no address in any label:\n{metrics}"
+    );
     cluster.b.resume();
     status_until(&home, "healthy again once peer-b is back", |e| {
         health(e) == "healthy" && e["vital"]["peers_up"] == json!(2)

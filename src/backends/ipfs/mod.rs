@@ -266,7 +266,7 @@ fn provide_figures(stat: &ProvideStat, figures: &mut Figures) {
             .schedule
             .as_ref()
             .and_then(|s| s.keys)
-            .map_or_else(String::new, |keys| format!(" of {keys} CIDs scheduled"));
+            .map_or_else(String::new, |keys| format!(" ({keys} CIDs scheduled)"));
         figures.concern = Some(format!(
             "providing is falling behind: {overdue} keyspace regions missed their scheduled \
              reprovide time{scheduled}"
