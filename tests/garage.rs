@@ -956,6 +956,24 @@ fn two_nodes_are_listed_and_one_killed_is_named() {
         .collect();
     assert!(up.contains(&(id_a.as_str(), true)), "{entry}");
     assert!(up.contains(&(id_b.as_str(), false)), "{entry}");
+    // The exporter: one ipfs_kit_node_up series per node, by name, the killed one 0 (a later
+    // round, so it is read again: still down).
+    let (_, metrics, _) = run_cli(home.path(), &["status", "--openmetrics"]);
+    let node_up: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("ipfs_kit_node_up{"))
+        .collect();
+    assert_eq!(node_up.len(), 2, "{metrics}");
+    assert!(
+        node_up
+            .iter()
+            .any(|l| l.contains(&format!("node=\"{name_b}\"")) && l.ends_with(" 0")),
+        "{node_up:#?}"
+    );
+    assert!(
+        !metrics.contains("127.0.0.1"),
+        "no address in any label:\n{metrics}"
+    );
 }
 
 /// Golden files of the Garage admin API calls the `s3` probe makes (tests/golden/garage/), as
