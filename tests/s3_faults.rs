@@ -41,25 +41,38 @@ fn admin_config(url: &str) -> Map<String, Value> {
 }
 
 /// A ListObjectsV2 page with `sizes`, continuing with `next` when given.
+/// A ListObjectsV2 page, element for element as a real server writes one (the Versity
+/// gateway's, tests/golden/versity/list_objects_v2.json).
 fn page(sizes: &[(String, u64)], next: Option<&str>) -> String {
     let mut xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="{NS}"><Name>media</Name><KeyCount>{}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>{}</IsTruncated>"#,
-        sizes.len(),
-        next.is_some()
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="{NS}"><Name>media</Name>"#
     );
-    for (key, size) in sizes {
-        xml.push_str(&format!(
-            "<Contents><Key>{key}</Key><Size>{size}</Size><ETag>\"x\"</ETag></Contents>"
-        ));
-    }
     if let Some(next) = next {
         xml.push_str(&format!(
             "<NextContinuationToken>{next}</NextContinuationToken>"
         ));
     }
-    xml.push_str("</ListBucketResult>");
+    xml.push_str(&format!(
+        "<KeyCount>{}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>{}</IsTruncated>",
+        sizes.len(),
+        next.is_some()
+    ));
+    for (key, size) in sizes {
+        xml.push_str(&format!(
+            "<Contents><LastModified>2026-12-01T10:00:00Z</LastModified>\
+             <ChecksumAlgorithm>CRC64NVME</ChecksumAlgorithm><ChecksumType>FULL_OBJECT</ChecksumType>\
+             <ETag>&#34;x&#34;</ETag><Key>{key}</Key><Size>{size}</Size>\
+             <StorageClass>STANDARD</StorageClass></Contents>"
+        ));
+    }
+    xml.push_str("<EncodingType></EncodingType></ListBucketResult>");
     xml
 }
+
+/// A missing bucket, as a real server answers (tests/golden/versity/no_such_bucket.json).
+const NO_SUCH_BUCKET: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist.</Message><BucketName>other</BucketName><RequestId>4F1C2A</RequestId><HostId>aG9zdA==</HostId></Error>"#;
 
 fn ctx(secs: u64) -> ProbeContext {
     ProbeContext::new(Duration::from_secs(secs)).unwrap()
@@ -489,7 +502,7 @@ impl Bucket {
             return self.admin(call, request);
         }
         if request.path != "/media/" {
-            return Reply::xml(404, "<Error><Code>NoSuchBucket</Code></Error>");
+            return Reply::xml(404, NO_SUCH_BUCKET);
         }
         match request.method.as_str() {
             "HEAD" => Reply::empty(200).with_header("x-amz-bucket-region", "garage"),
@@ -957,4 +970,45 @@ fn fixture_admin_answers_have_the_shape_of_real_garages() {
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+    // And the comparison sees a difference when there is one.
+    let real = support::golden("versity/list_objects_v2")["answer_xml"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thin =
+        "<ListBucketResult><Name>media</Name><Contents><Key>a</Key></Contents></ListBucketResult>";
+    assert!(support::xml_differences(&real, thin)
+        .iter()
+        .any(|d| d == "ListBucketResult/Contents/Size: only in the real answer"));
+}
+
+/// The fixture's S3 answers have the element structure of a real server's (the Versity
+/// gateway's, tests/golden/versity/, recorded by tests/real_servers/golden.rs).
+#[test]
+fn fixture_s3_answers_have_the_shape_of_a_real_servers() {
+    let mut differences = Vec::new();
+    let sizes = vec![("dir/a".to_string(), 1), ("dir/b".to_string(), 2)];
+    for (golden, ours) in [
+        ("versity/list_objects_v2", page(&sizes, Some("dir/b"))),
+        ("versity/no_such_bucket", NO_SUCH_BUCKET.to_string()),
+    ] {
+        let real = support::golden(golden)["answer_xml"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for d in support::xml_differences(&real, &ours) {
+            differences.push(format!("{golden}: {d}"));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    // And the comparison sees a difference when there is one.
+    let real = support::golden("versity/list_objects_v2")["answer_xml"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thin =
+        "<ListBucketResult><Name>media</Name><Contents><Key>a</Key></Contents></ListBucketResult>";
+    assert!(support::xml_differences(&real, thin)
+        .iter()
+        .any(|d| d == "ListBucketResult/Contents/Size: only in the real answer"));
 }

@@ -656,6 +656,21 @@ impl Versity {
         rusty_s3::Credentials::new(VERSITY_ACCESS, VERSITY_SECRET)
     }
 
+    /// One ListObjectsV2 page of `max_keys` (signed with `secret`): status and body.
+    pub fn list(&self, name: &str, max_keys: usize, secret: &str) -> (u16, String) {
+        use rusty_s3::S3Action;
+        let bucket = self.bucket(name);
+        let credentials = rusty_s3::Credentials::new(VERSITY_ACCESS, secret);
+        let mut action = rusty_s3::actions::ListObjectsV2::new(&bucket, Some(&credentials));
+        action.with_max_keys(max_keys);
+        let url = action.sign(Duration::from_secs(300));
+        let (status, body) = self
+            .client
+            .send(self.client.http().get(url.as_str()))
+            .expect("ListObjectsV2: no answer");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
     pub fn create_bucket(&self, name: &str) {
         use rusty_s3::S3Action;
         let bucket = self.bucket(name);

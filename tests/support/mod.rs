@@ -596,3 +596,48 @@ pub fn shape_differences(real: &serde_json::Value, ours: &serde_json::Value) -> 
     walk(real, ours, "", &mut out);
     out
 }
+
+/// The element paths of an XML document (`ListBucketResult/Contents/Key`, ...), each once: the
+/// shape of an S3 answer. Declarations, comments and attributes are left out.
+pub fn xml_paths(xml: &str) -> std::collections::BTreeSet<String> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut paths = std::collections::BTreeSet::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find('<') {
+        let Some(end) = rest[start..].find('>') else {
+            break;
+        };
+        let tag = &rest[start + 1..start + end];
+        rest = &rest[start + end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            if stack.last().map(String::as_str) == Some(name.trim()) {
+                stack.pop();
+            }
+            continue;
+        }
+        let name = tag
+            .trim_end_matches('/')
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        stack.push(name);
+        paths.insert(stack.join("/"));
+        if tag.ends_with('/') {
+            stack.pop();
+        }
+    }
+    paths
+}
+
+/// Where two XML answers differ in shape: element paths present on one side only.
+pub fn xml_differences(real: &str, ours: &str) -> Vec<String> {
+    let (real, ours) = (xml_paths(real), xml_paths(ours));
+    real.difference(&ours)
+        .map(|p| format!("{p}: only in the real answer"))
+        .chain(ours.difference(&real).map(|p| format!("{p}: only in ours")))
+        .collect()
+}
