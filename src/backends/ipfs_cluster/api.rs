@@ -253,6 +253,8 @@ pub struct SilentPeer {
     pub name: Option<String>,
     /// How long before `now` its last ping arrived.
     pub seen_secs_ago: Option<u64>,
+    /// When its last ping arrived (unix nanoseconds).
+    pub last_ping_nanos: Option<i64>,
 }
 
 /// The peers named by `ping` alerts, each once with its latest alert, `now` being the unix time
@@ -287,6 +289,7 @@ fn parse_alerts(body: &[u8], now_nanos: i64) -> Result<Vec<SilentPeer>, ProbeErr
             id: id.clone(),
             name,
             seen_secs_ago,
+            last_ping_nanos: alert.received_at.filter(|at| *at > 0),
         };
         match latest.get(&id) {
             Some((at, _)) if *at >= received => {}
@@ -609,11 +612,13 @@ mod tests {
                     id: "12D3KooWPeerB".into(),
                     name: Some("peer-b".into()),
                     seen_secs_ago: Some(30),
+                    last_ping_nanos: Some(now - 30_000_000_000),
                 },
                 SilentPeer {
                     id: "12D3KooWPeerD".into(),
                     name: None,
                     seen_secs_ago: Some(5),
+                    last_ping_nanos: Some(now - 5_000_000_000),
                 },
             ]
         );

@@ -115,13 +115,23 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
                     {
                         continue;
                     }
-                    let seen = peer.seen_secs_ago.map_or_else(
-                        || "no ping received".to_string(),
-                        |secs| format!("last ping {}", crate::text::age(secs as f64)),
-                    );
+                    // The time of its last ping, not its age: a message that changed every
+                    // poll would be announced every poll.
+                    let seen = peer
+                        .last_ping_nanos
+                        .map(chrono::DateTime::from_timestamp_nanos)
+                        .map_or_else(
+                            || "no ping received".to_string(),
+                            |at| {
+                                format!(
+                                    "no ping since {}",
+                                    at.with_timezone(&chrono::Local).format("%H:%M:%S")
+                                )
+                            },
+                        );
                     let node = NodeView {
                         up: false,
-                        error: Some(format!("down: {seen}")),
+                        error: Some(seen.clone()),
                         last_seen_secs: peer.seen_secs_ago,
                         ..NodeView::named(peer.name.as_deref(), Some(&peer.id))
                     };
