@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
+use crate::stats::nodes::NodeView;
 use crate::stats::{
     AlertBrief, BackendStats, Files, Health, HealthStatus, Performance, Quota, QuotaSource, Source,
     Storage,
@@ -117,9 +118,20 @@ struct Partial {
     alerts: Vec<String>,
     vital: Map<String, Value>,
     performance: Performance,
+    /// The nodes of a clustered backend, by the exporter's `node` label.
+    nodes: BTreeMap<String, NodeView>,
 }
 
 impl Partial {
+    /// The node a `ipfs_kit_node_*` sample is about.
+    fn node(&mut self, sample: &Sample) -> Option<&mut NodeView> {
+        let name = sample.label("node").filter(|n| !n.is_empty())?.to_string();
+        Some(self.nodes.entry(name.clone()).or_insert_with(|| NodeView {
+            name,
+            ..NodeView::default()
+        }))
+    }
+
     fn take(&mut self, sample: &Sample) {
         let name = sample.label("__name__").unwrap_or_default();
         let value = sample.value;
@@ -182,6 +194,46 @@ impl Partial {
             }
             "ipfs_kit_filecoin_sync_lag_seconds" => {
                 self.vital.insert("sync_lag_secs".into(), json!(value));
+            }
+            "ipfs_kit_node_up" => {
+                if let Some(node) = self.node(sample) {
+                    node.up = value >= 1.0;
+                }
+            }
+            "ipfs_kit_node_free_bytes" => {
+                if let Some(node) = self.node(sample) {
+                    node.free_bytes = bytes(value);
+                }
+            }
+            "ipfs_kit_node_total_bytes" => {
+                if let Some(node) = self.node(sample) {
+                    node.total_bytes = bytes(value);
+                }
+            }
+            "ipfs_kit_node_resync_queue" => {
+                if let Some(node) = self.node(sample) {
+                    node.resync_queue = bytes(value);
+                }
+            }
+            "ipfs_kit_node_resync_errors" => {
+                if let Some(node) = self.node(sample) {
+                    node.resync_errors = bytes(value);
+                }
+            }
+            "ipfs_kit_node_last_seen_seconds" => {
+                if let Some(node) = self.node(sample) {
+                    node.last_seen_secs = bytes(value);
+                }
+            }
+            "ipfs_kit_node_pins" => {
+                let state = sample.label("state").map(str::to_string);
+                if let Some(node) = self.node(sample) {
+                    match state.as_deref() {
+                        Some("error") => node.pins_error = bytes(value),
+                        Some("queued") => node.pins_queued = bytes(value),
+                        _ => {}
+                    }
+                }
             }
             _ => {}
         }
@@ -261,6 +313,12 @@ impl Partial {
                 Source::Live
             },
             updated_at: self.last_success.and_then(rfc3339).or(checked_at),
+            // Down nodes first, as the console lists a host's own.
+            nodes: {
+                let mut nodes: Vec<NodeView> = self.nodes.into_values().collect();
+                nodes.sort_by_key(|n| n.up);
+                nodes
+            },
             ..BackendStats::default()
         }
     }
@@ -688,6 +746,69 @@ mod tests {
         );
         // The same label on another host is another filesystem.
         assert_ne!(identity("a:9464/photos"), identity("b:9464/photos"));
+    }
+
+    #[test]
+    fn node_series_become_the_backends_nodes_down_first() {
+        let node = |name: &str, node: &str, extra: &[(&str, &str)], value: f64| {
+            let mut labels = vec![
+                ("instance", "a:9464"),
+                ("backend", "cluster"),
+                ("kind", "ipfs_cluster"),
+                ("node", node),
+            ];
+            labels.extend_from_slice(extra);
+            sample(name, &labels, value)
+        };
+        let samples = vec![
+            sample(
+                "ipfs_kit_backend_info",
+                &[
+                    ("instance", "a:9464"),
+                    ("backend", "cluster"),
+                    ("kind", "ipfs_cluster"),
+                    ("version", "1.1.6"),
+                ],
+                1.0,
+            ),
+            node("ipfs_kit_node_up", "peer-a", &[], 1.0),
+            node("ipfs_kit_node_up", "peer-b", &[], 0.0),
+            node("ipfs_kit_node_free_bytes", "peer-a", &[], 9e9),
+            node("ipfs_kit_node_pins", "peer-a", &[("state", "error")], 2.0),
+            node("ipfs_kit_node_pins", "peer-a", &[("state", "queued")], 0.0),
+            node("ipfs_kit_node_last_seen_seconds", "peer-b", &[], 42.0),
+        ];
+        let round = assemble(
+            &samples,
+            &[],
+            &[target("a:9464", "up", "")],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            &[],
+        );
+        let row = round
+            .rows
+            .iter()
+            .find(|r| r.stats.id == "a:9464/cluster")
+            .unwrap();
+        let nodes = &row.stats.nodes;
+        assert_eq!(nodes.len(), 2, "{nodes:?}");
+        assert_eq!(
+            (nodes[0].name.as_str(), nodes[0].up, nodes[0].last_seen_secs),
+            ("peer-b", false, Some(42))
+        );
+        assert_eq!(
+            (
+                nodes[1].name.as_str(),
+                nodes[1].up,
+                nodes[1].free_bytes,
+                nodes[1].pins_error,
+                nodes[1].pins_queued
+            ),
+            ("peer-a", true, Some(9_000_000_000), Some(2), Some(0))
+        );
+        // A figure the exporter did not send stays unknown.
+        assert_eq!(nodes[1].total_bytes, None);
     }
 
     #[test]
