@@ -39,12 +39,28 @@ fn parse(body: &[u8]) -> Value {
     })
 }
 
-/// Records the XML `answer` as `name`, or checks its element paths against the recorded one.
-fn keep_xml(name: &str, provenance: &str, status: u16, body: &str, failures: &mut Vec<String>) {
+/// A live answer: JSON (compared by keys and types) or S3's XML (by element paths).
+enum Answer<'a> {
+    Json(&'a [u8]),
+    Xml(&'a str),
+}
+
+/// Records `answer` as `name`, or checks it against the recorded one.
+fn keep_answer(
+    name: &str,
+    provenance: &str,
+    status: u16,
+    answer: Answer,
+    failures: &mut Vec<String>,
+) {
+    let (field, value) = match answer {
+        Answer::Json(body) => ("answer", parse(body)),
+        Answer::Xml(body) => ("answer_xml", json!(body)),
+    };
     let path = golden_dir().join(format!("{name}.json"));
     if recording() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let document = json!({"recorded_from": provenance, "status": status, "answer_xml": body});
+        let document = json!({"recorded_from": provenance, "status": status, field: value});
         let mut text = serde_json::to_string_pretty(&document).unwrap();
         text.push('\n');
         std::fs::write(&path, text).unwrap();
@@ -61,38 +77,23 @@ fn keep_xml(name: &str, provenance: &str, status: u16, body: &str, failures: &mu
             recorded["status"]
         ));
     }
-    let recorded = recorded["answer_xml"].as_str().unwrap_or_default();
-    for difference in crate::support::xml_differences(body, recorded) {
+    let differences = match answer {
+        Answer::Json(_) => shape_differences(&value, &recorded[field]),
+        Answer::Xml(body) => {
+            crate::support::xml_differences(body, recorded[field].as_str().unwrap_or_default())
+        }
+    };
+    for difference in differences {
         failures.push(format!("{name}: {difference} (live answer vs recorded)"));
     }
 }
 
-/// Records `answer` as `name`, or checks it against the recorded one.
 fn keep(name: &str, provenance: &str, status: u16, body: &[u8], failures: &mut Vec<String>) {
-    let answer = parse(body);
-    let path = golden_dir().join(format!("{name}.json"));
-    if recording() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let document = json!({"recorded_from": provenance, "status": status, "answer": answer});
-        let mut text = serde_json::to_string_pretty(&document).unwrap();
-        text.push('\n');
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let recorded: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (RECORD_GOLDEN=1 writes it)", path.display())),
-    )
-    .unwrap();
-    if recorded["status"] != json!(status) {
-        failures.push(format!(
-            "{name}: status {status}, recorded {}",
-            recorded["status"]
-        ));
-    }
-    for difference in shape_differences(&answer, &recorded["answer"]) {
-        failures.push(format!("{name}: {difference} (live answer vs recorded)"));
-    }
+    keep_answer(name, provenance, status, Answer::Json(body), failures);
+}
+
+fn keep_xml(name: &str, provenance: &str, status: u16, body: &str, failures: &mut Vec<String>) {
+    keep_answer(name, provenance, status, Answer::Xml(body), failures);
 }
 
 fn report(failures: Vec<String>) {

@@ -96,6 +96,69 @@ pub fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) 
     }
 }
 
+/// A server process that can be stopped (as `kill -9` would) and started again.
+struct Daemon {
+    what: &'static str,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    fn new(what: &'static str, log: PathBuf) -> Daemon {
+        Daemon {
+            what,
+            log,
+            child: None,
+        }
+    }
+
+    /// Starts `cmd`, its output appended to the log, and waits (90 s at most) until `ready`.
+    fn start(&mut self, mut cmd: Command, mut ready: impl FnMut() -> bool) {
+        assert!(self.child.is_none(), "{} is already running", self.what);
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log_file(&self.log))
+            .stderr(log_file(&self.log))
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.what));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while !ready() {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("{} exited ({status}):\n{}", self.what, read_log(&self.log));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not answer within 90 s:\n{}",
+                self.what,
+                read_log(&self.log)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// One blocking HTTP client for the tests' own calls to the servers.
 pub struct Client {
     runtime: tokio::runtime::Runtime,
@@ -148,17 +211,10 @@ pub struct Kubo {
     /// The RPC API, e.g. `http://127.0.0.1:40123` (what a backend's `api_url` holds).
     pub url: String,
     pub repo: PathBuf,
-    log: PathBuf,
     options: KuboOptions,
-    child: Option<Child>,
+    daemon: Daemon,
     client: Client,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Kubo {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 fn kubo_command(repo: &Path) -> Command {
@@ -206,10 +262,9 @@ impl Kubo {
         .expect("write config");
         let mut kubo = Kubo {
             url: format!("http://127.0.0.1:{api}"),
-            log: dir.path().join("daemon.log"),
+            daemon: Daemon::new("ipfs daemon", dir.path().join("daemon.log")),
             repo,
             options,
-            child: None,
             client: Client::new(),
             _dir: dir,
         };
@@ -219,50 +274,27 @@ impl Kubo {
 
     /// Starts the daemon (again) and waits until its API answers.
     pub fn resume(&mut self) {
-        assert!(self.child.is_none(), "the daemon is already running");
         let mut cmd = kubo_command(&self.repo);
         cmd.arg("daemon");
         if self.options.offline {
             cmd.arg("--offline");
         }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(log_file(&self.log))
-            .stderr(log_file(&self.log))
-            .spawn()
-            .expect("start the ipfs daemon");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Some((200, _)) = self.client.send(self.post("version", &[])) {
-                break;
-            }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!("ipfs daemon exited ({status}):\n{}", read_log(&self.log));
-            }
-            assert!(
-                Instant::now() < deadline,
-                "ipfs daemon did not answer within 90 s:\n{}",
-                read_log(&self.log)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let (client, version) = (&self.client, self.post("version", &[]));
+        self.daemon.start(cmd, || {
+            version
+                .try_clone()
+                .and_then(|request| client.send(request))
+                .is_some_and(|(status, _)| status == 200)
+        });
     }
 
     /// Kills the daemon (as a crash or `kill -9` would).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.daemon.stop();
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.daemon.pid()
     }
 
     fn post(&self, cmd: &str, args: &[(&str, &str)]) -> reqwest::RequestBuilder {
@@ -374,17 +406,10 @@ pub struct ClusterPeer {
     pub url: String,
     pub name: String,
     pub id: String,
-    dir: tempfile::TempDir,
-    log: PathBuf,
     bootstrap: Option<String>,
-    child: Option<Child>,
+    daemon: Daemon,
     client: Client,
-}
-
-impl Drop for ClusterPeer {
-    fn drop(&mut self) {
-        self.stop();
-    }
+    dir: tempfile::TempDir,
 }
 
 /// The secret every peer of the tests' cluster shares (32 bytes, hex).
@@ -444,10 +469,9 @@ impl ClusterPeer {
             url: format!("http://127.0.0.1:{rest}"),
             name: name.to_string(),
             id: String::new(),
-            log: dir.path().join("daemon.log"),
+            daemon: Daemon::new("ipfs-cluster-service", dir.path().join("daemon.log")),
             dir,
             bootstrap: bootstrap.map(ClusterPeer::address),
-            child: None,
             client: Client::new(),
         };
         peer.resume();
@@ -457,58 +481,28 @@ impl ClusterPeer {
 
     /// Starts the daemon (again) and waits until its API answers.
     pub fn resume(&mut self) {
-        assert!(self.child.is_none(), "the peer is already running");
         let mut cmd = cluster_command(self.dir.path());
         cmd.arg("daemon");
         if let Some(bootstrap) = &self.bootstrap {
             cmd.args(["--bootstrap", bootstrap]);
         }
-        self.child = Some(
-            cmd.stdin(Stdio::null())
-                .stdout(log_file(&self.log))
-                .stderr(log_file(&self.log))
-                .spawn()
-                .expect("start ipfs-cluster-service"),
-        );
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let health = self
-                .client
-                .send(self.client.http().get(format!("{}/health", self.url)));
-            let id = self
-                .client
-                .send(self.client.http().get(format!("{}/id", self.url)));
-            if matches!(health, Some((204, _))) && matches!(id, Some((200, _))) {
-                break;
-            }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!(
-                    "ipfs-cluster-service exited ({status}):\n{}",
-                    read_log(&self.log)
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "ipfs-cluster-service did not answer within 90 s:\n{}",
-                read_log(&self.log)
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let (client, url) = (&self.client, &self.url);
+        self.daemon.start(cmd, || {
+            let answers = |path: &str, wanted: u16| {
+                client
+                    .send(client.http().get(format!("{url}/{path}")))
+                    .is_some_and(|(status, _)| status == wanted)
+            };
+            answers("health", 204) && answers("id", 200)
+        });
     }
 
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.daemon.stop();
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.daemon.pid()
     }
 
     /// Its cluster address with its peer ID, for another peer's `--bootstrap`.
