@@ -128,6 +128,13 @@ CLUSTER_PEERS = [
 ]
 
 
+
+# Kubo's provide/stat as a real Kubo 0.43.1 answers it (scripts/record-golden.sh keeps it).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden", "kubo",
+                       "provide_stat.json")) as _golden:
+    GOLDEN_PROVIDE_STAT = json.load(_golden)["answer"]
+
+
 def cluster_peer(pid, name):
     ids = [p for p, _ in CLUSTER_PEERS]
     return {
@@ -410,9 +417,14 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, b'{"TotalIn":13869129,"TotalOut":8120401,"RateIn":191.88,"RateOut":13.78}',
                        "application/json")
         elif cmd == "swarm/peers":
-            peers = [{"Addr": f"/ip4/10.0.0.{i}/tcp/4001", "Peer": f"12D3KooWPeer{i:040d}", "Latency": "",
-                      "Muxer": "", "Direction": 0, "Streams": None} for i in range(2, 10)]
+            # As Kubo 0.43 lists them without flags (tests/golden/kubo/swarm_peers.json).
+            identify = {"ID": "", "PublicKey": "", "Addresses": None, "AgentVersion": "", "Protocols": None}
+            peers = [{"Addr": f"/ip4/10.0.0.{i}/tcp/4001", "Peer": f"12D3KooWPeer{i:040d}",
+                      "Identify": identify} for i in range(2, 10)]
             self.json(200, {"Peers": peers})
+        elif cmd == "provide/stat":
+            # The recorded answer of a real Kubo 0.43.1 (constant size, whatever the node holds).
+            self.json(200, GOLDEN_PROVIDE_STAT)
         elif cmd == "pin/ls":
             self.items = d["pins"]
             kind = self.arg("type", "all")
@@ -462,6 +474,9 @@ class Handler(BaseHTTPRequestHandler):
                              "expire": now + 30_000_000_000, "valid": True, "weight": 0,
                              "partitionable": False, "received_at": now}
                             for i, (pid, _) in enumerate(CLUSTER_PEERS)])
+        elif p == "/health/alerts":
+            # No peer has gone quiet.
+            self.json(200, [])
         elif p == "/monitor/metrics":
             self.json(200, ["freespace", "ping", "tag:group"])
         else:
@@ -548,8 +563,15 @@ class Handler(BaseHTTPRequestHandler):
                 "garageVersion": "v2.5.0", "lastSeenSecsAgo": None, "draining": False,
                 "role": {"zone": "dc1", "capacity": 1_000_000_000_000, "tags": []},
                 "dataPartition": {"available": 600_000_000_000, "total": 1_000_000_000_000},
-                "metadataPartition": {"available": 600_000_000_000, "total": 1_000_000_000_000}}]})
+                "metadataPartition": {"available": 600_000_000_000, "total": 1_000_000_000_000},
+                "resyncQueueLen": 0}]})
             return "admin GetClusterStatus"
+        if p == "/v2/GetNodeStatistics":
+            self.json(200, {"success": {"a1b2c3d4e5f60718" * 4: {
+                "freeform": "", "tableStats": [],
+                "blockManagerStats": {"rcEntries": 0, "resyncQueueLen": 0, "resyncErrors": 0}}},
+                "error": {}})
+            return "admin GetNodeStatistics"
         if p == "/metrics":
             self.reply(200, b"api_s3_request_counter{api_endpoint=\"ListObjectsV2\"} 1\n", "text/plain")
             return "admin /metrics"
