@@ -309,11 +309,7 @@ pub fn unpolled_health(backend: &BackendDoc) -> Option<Health> {
     if !backend.enabled() {
         let mut health = Health::disabled();
         // The config's last change is when it was switched off, or after.
-        let since = backend.updated().map(|at| {
-            at.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        });
+        let since = backend.updated().map(|at| timestamp::local_minute(&at));
         let mut message = match since {
             Some(since) => format!("disabled in its config since {since}"),
             None => "disabled in its config".to_string(),

@@ -396,12 +396,7 @@ fn quota_percent(stats: &BackendStats) -> Option<f64> {
 fn as_of_suffix(as_of: Option<&str>) -> String {
     as_of
         .and_then(crate::store::timestamp::parse)
-        .map(|at| {
-            format!(
-                " (as of {})",
-                at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")
-            )
-        })
+        .map(|at| format!(" (as of {})", crate::store::timestamp::local_minute(&at)))
         .unwrap_or_default()
 }
 

@@ -33,6 +33,14 @@ pub fn parse(text: &str) -> Option<DateTime<FixedOffset>> {
     None
 }
 
+/// A moment as messages say it, to the minute in local time (`2026-12-07 14:02`): a message
+/// that carried an age would change every poll and be announced every poll.
+pub fn local_minute<Tz: TimeZone>(at: &DateTime<Tz>) -> String {
+    at.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// Formats for writing. `+00:00` rather than `Z` because Python before 3.11 cannot read `Z`
 /// with `datetime.fromisoformat`.
 pub fn format(ts: DateTime<Utc>) -> String {
