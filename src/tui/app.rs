@@ -19,7 +19,7 @@ use super::model::{
     MessageLog, Row,
 };
 use super::model::{ChartRange, ChartSeries};
-use super::panes::detail::ages_label;
+use super::panes::ages::ages_label;
 use super::panes::layout;
 use super::panes::list::{self, FilterOutcome};
 use super::panes::Pane;

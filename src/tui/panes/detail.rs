@@ -11,180 +11,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use super::ages::{checked_label, last_known_label, list_age, next_check_label};
 use super::chart::{self, Figure, Series};
+use super::facts::{fact, flow, Fact};
 use super::layout::{DetailArea, Fit};
+use super::nodes::node_lines;
 use super::{block, percent_text, Pane};
-use crate::stats::{HealthStatus, NodeView};
-use crate::store::timestamp;
+use crate::stats::HealthStatus;
 use crate::text::{bytes, sanitize};
 use crate::tui::app::App;
 use crate::tui::model::{FigureGroup, Row};
 use crate::tui::theme::Theme;
 
-/// An age exact where it is near and coarse where it is far: "just now", "12s ago" (every
-/// second under a minute), "3m ago", "2h ago". The screen redraws at most once a second for it,
-/// and only while the age shown changes.
-pub fn coarse_age(secs: i64) -> String {
-    match secs.max(0) {
-        0 => "just now".into(),
-        s @ 1..=59 => format!("{s}s ago"),
-        s => crate::text::age(s as f64),
-    }
-}
-
-/// When `at` was, seen from `now`: an age (`12s ago`), or with `absolute` the local clock time
-/// (`at 14:03:22`, with the date when it was not today).
-pub fn when(now: i64, at: i64, absolute: bool) -> String {
-    if !absolute {
-        return coarse_age(now - at);
-    }
-    let local =
-        |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.with_timezone(&chrono::Local));
-    match (local(at), local(now)) {
-        (Some(then), Some(today)) if then.date_naive() == today.date_naive() => {
-            format!("at {}", then.format("%H:%M:%S"))
-        }
-        (Some(then), _) => format!("at {}", then.format("%Y-%m-%d %H:%M")),
-        _ => coarse_age(now - at),
-    }
-}
-
-/// Every age the detail shows for `row` at `now`: the clock compares it to know whether a
-/// frame is needed.
-pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
-    format!(
-        "{} {} {} {:?} {:?} {:?} {:?}",
-        checked_label(now, row, absolute),
-        last_known_label(now, row, absolute),
-        if matches!(
-            row.stats.health.status,
-            HealthStatus::Healthy | HealthStatus::Warning
-        ) {
-            String::new()
-        } else {
-            next_check_label(now, row)
-        },
-        row.figures_age(FigureGroup::Storage, now).map(list_age),
-        row.figures_age(FigureGroup::Quota, now).map(list_age),
-        row.figures_age(FigureGroup::Files, now).map(list_age),
-        // The nodes' `as of` ages.
-        row.stats
-            .nodes
-            .iter()
-            .filter_map(|n| n.as_of.as_deref().and_then(unix))
-            .map(|at| list_age(now - at))
-            .collect::<Vec<_>>(),
-    )
-}
-
-/// An age as it changes on screen: once a minute past the first one (`3m`, `2h`).
-fn list_age(secs: i64) -> String {
-    coarse_age(if secs < 60 { secs } else { secs - secs % 60 })
-}
-
-/// "next check in 4s" while the monitor has one planned; "checking now" once it is due (a
-/// poll under way, or waiting for a slot); empty when nothing is planned (not polled here).
-pub fn next_check_label(now: i64, row: &Row) -> String {
-    let Some(next) = row.stats.health.next_check_at.as_deref().and_then(unix) else {
-        return String::new();
-    };
-    match next - now {
-        secs if secs > 0 => format!(
-            "next check in {}",
-            coarse_age(secs).trim_end_matches(" ago")
-        ),
-        _ => "checking now".into(),
-    }
-}
-
-/// "last known, 4m ago" for figures that are not from the latest successful poll; empty when
-/// they are live (or there are none).
-pub fn last_known_label(now: i64, row: &Row, absolute: bool) -> String {
-    if !row.stats.stale {
-        return String::new();
-    }
-    match row.stats.updated_at.as_deref().and_then(unix) {
-        Some(at) => format!("last known, {}", when(now, at, absolute)),
-        None => "last known".into(),
-    }
-}
-
-fn unix(ts: &str) -> Option<i64> {
-    timestamp::parse(ts).map(|t| t.timestamp())
-}
-
-/// "checked 15s ago" for a backend at `now` (unix seconds), as the detail shows it; one that is
-/// not polled (switched off) says when it was last checked, if ever.
-pub fn checked_label(now: i64, row: &Row, absolute: bool) -> String {
-    let polled = !matches!(
-        row.stats.health.status,
-        HealthStatus::Unsupported | HealthStatus::Disabled
-    );
-    match (
-        row.stats.health.checked_at.as_deref().and_then(unix),
-        polled,
-    ) {
-        (Some(at), true) => format!("checked {}", when(now, at, absolute)),
-        (Some(at), false) => format!("not polled; last checked {}", when(now, at, absolute)),
-        (None, false) => "not polled".into(),
-        (None, true) => "not checked yet".into(),
-    }
-}
-
 /// Draws the detail of `row` where the layout put it.
 pub fn draw(frame: &mut Frame, detail: DetailArea, app: &App, row: &Row, theme: &Theme) {
     draw_detail(frame, detail.area, app, row, theme, detail.fit, detail.full);
-}
-
-/// One fact of the detail: a phrase that is never split across lines.
-type Fact<'a> = Vec<Span<'a>>;
-
-fn fact<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Fact<'a> {
-    vec![Span::styled(text, style)]
-}
-
-/// Width of the labels in front of the detail's lines (`Storage `, `Speed   `).
-const LABEL_WIDTH: usize = 8;
-
-/// `label` then `facts`, `separator` between them, as many on a line as fit in `width`; the
-/// next lines start under the first fact. A fact is never split: one wider than a whole line
-/// is cut at the pane's edge (with an ellipsis, when drawn).
-fn flow<'a>(
-    label: &str,
-    label_style: Style,
-    facts: Vec<Fact<'a>>,
-    separator: &'static str,
-    width: u16,
-) -> Vec<Line<'a>> {
-    let width = usize::from(width);
-    let indent = if label.is_empty() { 0 } else { LABEL_WIDTH };
-    let separator_width = Span::raw(separator).width();
-    let mut lines = Vec::new();
-    let mut spans = if label.is_empty() {
-        Vec::new()
-    } else {
-        vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), label_style)]
-    };
-    let mut used = indent;
-    let mut line_empty = true;
-    for fact in facts {
-        let fact_width: usize = fact.iter().map(Span::width).sum();
-        if !line_empty && used + separator_width + fact_width > width {
-            lines.push(Line::from(std::mem::take(&mut spans)));
-            spans.push(Span::raw(" ".repeat(indent)));
-            used = indent;
-            line_empty = true;
-        }
-        if !line_empty {
-            spans.push(Span::raw(separator));
-            used += separator_width;
-        }
-        used += fact_width;
-        spans.extend(fact);
-        line_empty = false;
-    }
-    lines.push(Line::from(spans));
-    lines
 }
 
 /// A gauge as facts: `██████░░░░ 68.4%`, `700 MiB of 1 GiB`. Unknown stays unknown. `shown`
@@ -305,146 +146,6 @@ fn vital_facts<'a>(row: &Row, style: Style) -> Vec<Fact<'a>> {
         .iter()
         .map(|(k, v)| fact(format!("{} {}", sanitize(k, 30), vital_value(k, v)), style))
         .collect()
-}
-
-/// Nodes listed one per line, down ones first; past this many, the rest are counted on one
-/// line.
-const NODES_SHOWN: usize = 12;
-
-/// A node as facts: its name (and short id), up or down and why, its IPFS daemon's error, free
-/// space of total, pins in error and queued, resync queue and errors, when its cluster last
-/// heard from it, and how old figures an inventory counted are. What the server does not give
-/// is not shown, or shown as `?` beside a figure it does give.
-fn node_facts<'a>(node: &NodeView, now: i64, theme: &Theme, old: bool) -> Vec<Fact<'a>> {
-    // A down node is the news: its whole line in the error colour (unless every figure of the
-    // backend is old, then it is history like the rest).
-    let style = match (old, node.up) {
-        (true, _) => theme.dim(),
-        (false, true) => Style::default(),
-        (false, false) => theme.error(),
-    };
-    let known = |n: Option<u64>, show: fn(u64) -> String| n.map_or_else(|| "?".into(), show);
-    let mut name = sanitize(&node.name, 64);
-    if let Some(short) = node.short_id().filter(|s| !node.name.contains(s.as_str())) {
-        name.push_str(&format!(" ({})", sanitize(&short, 16)));
-    }
-    let mut facts = vec![fact(
-        name,
-        style.add_modifier(ratatui::style::Modifier::BOLD),
-    )];
-    facts.push(match (&node.error, node.up) {
-        (_, true) => fact(
-            "up",
-            if old {
-                style
-            } else {
-                theme.health(HealthStatus::Healthy)
-            },
-        ),
-        (Some(error), false) => fact(format!("down: {}", sanitize(error, 120)), style),
-        (None, false) => fact("down", style),
-    });
-    if let Some(error) = &node.ipfs_error {
-        let ipfs_style = if node.up && !old {
-            theme.warning()
-        } else {
-            style
-        };
-        facts.push(fact(format!("IPFS: {}", sanitize(error, 120)), ipfs_style));
-    }
-    match (node.free_bytes, node.total_bytes) {
-        (Some(free), Some(total)) => facts.push(fact(
-            format!("free {} of {}", bytes(free), bytes(total)),
-            style,
-        )),
-        (Some(free), None) => facts.push(fact(format!("free {}", bytes(free)), style)),
-        (None, Some(total)) => facts.push(fact(format!("free ? of {}", bytes(total)), style)),
-        (None, None) => {}
-    }
-    if node.pins_error.is_some() || node.pins_queued.is_some() {
-        facts.push(fact(
-            format!(
-                "pins {} error, {} queued",
-                known(node.pins_error, crate::text::count),
-                known(node.pins_queued, crate::text::count)
-            ),
-            style,
-        ));
-    }
-    if node.resync_queue.is_some() || node.resync_errors.is_some() {
-        facts.push(fact(
-            format!(
-                "resync {} queued, {} errors",
-                known(node.resync_queue, crate::text::count),
-                known(node.resync_errors, crate::text::count)
-            ),
-            style,
-        ));
-    }
-    if let Some(secs) = node.last_seen_secs {
-        facts.push(fact(format!("seen {}", coarse_age(secs as i64)), style));
-    }
-    if let Some(at) = node.as_of.as_deref().and_then(unix) {
-        facts.push(fact(format!("as of {}", list_age(now - at)), theme.dim()));
-    }
-    facts
-}
-
-/// The nodes of a clustered backend: a count, then a line per node, down ones first.
-fn node_lines<'a>(
-    nodes: &[NodeView],
-    now: i64,
-    theme: &Theme,
-    old: bool,
-    width: u16,
-) -> Vec<Line<'a>> {
-    let up = nodes.iter().filter(|n| n.up).count();
-    let summary = fact(
-        format!("{up} of {} up", nodes.len()),
-        if old || up == nodes.len() {
-            theme.dim()
-        } else {
-            theme.error()
-        },
-    );
-    let mut lines = flow("Nodes", theme.dim(), vec![summary], "", width);
-    let mut ordered: Vec<&NodeView> = nodes.iter().collect();
-    ordered.sort_by_key(|n| n.up);
-    for node in ordered.iter().take(NODES_SHOWN) {
-        // A label of one space: the node's facts start under the others' and its next lines
-        // are indented alike.
-        lines.extend(flow(
-            " ",
-            Style::default(),
-            node_facts(node, now, theme, old),
-            " · ",
-            width,
-        ));
-    }
-    if let Some(rest) = ordered.get(NODES_SHOWN..) {
-        let down = rest.iter().filter(|n| !n.up).count();
-        let text = match down {
-            0 => format!("and {} more, up", crate::text::count(rest.len() as u64)),
-            down => format!(
-                "and {} more, {} down",
-                crate::text::count(rest.len() as u64),
-                crate::text::count(down as u64)
-            ),
-        };
-        let style = if down == 0 {
-            theme.dim()
-        } else {
-            theme.error()
-        };
-        lines.extend(flow(
-            " ",
-            Style::default(),
-            vec![fact(text, style)],
-            "",
-            width,
-        ));
-    }
-    lines
 }
 
 /// The detail's text for `row`, laid out for `width` without a phrase split across lines.
@@ -821,18 +522,10 @@ fn draw_detail(
 mod tests {
     use super::*;
 
-    #[test]
-    fn ages_are_exact_near_and_coarse_far() {
-        assert_eq!(coarse_age(0), "just now");
-        assert_eq!(coarse_age(7), "7s ago");
-        assert_eq!(coarse_age(59), "59s ago");
-        assert_eq!(coarse_age(61), "1m ago");
-        assert_eq!(coarse_age(119), "1m ago");
-        assert_eq!(coarse_age(-5), "just now");
-    }
-
     use crate::monitor::history::{KeptHistory, Point};
-    use crate::stats::{BackendStats, Files, Health, Performance, Quota, QuotaSource, Source};
+    use crate::stats::{
+        BackendStats, Files, Health, NodeView, Performance, Quota, QuotaSource, Source,
+    };
     use crate::tui::app::{Cmd, Msg};
     use crate::tui::model::ChartRange;
     use crate::tui::theme::ColorDepth;
@@ -1340,18 +1033,5 @@ mod tests {
             let x = u16::try_from(row[..row.find("garage-a").unwrap()].chars().count()).unwrap();
             assert_ne!(buffer[(x, up)].fg, theme.error().fg.unwrap());
         }
-    }
-
-    #[test]
-    fn times_are_ages_or_on_demand_the_clock_time() {
-        let now = chrono::Local::now().timestamp();
-        assert_eq!(when(now, now - 12, false), "12s ago");
-        let today = when(now, now - 1, true);
-        assert!(
-            today.starts_with("at ") && today.len() == "at 14:03:22".len(),
-            "{today}"
-        );
-        let long_ago = when(now, now - 3 * 86_400, true);
-        assert!(long_ago.len() == "at 2026-11-22 14:03".len(), "{long_ago}");
     }
 }

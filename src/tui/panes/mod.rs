@@ -1,13 +1,17 @@
 //! The regions of the main screen, one file each with its drawing and, where it has them, its
 //! keys and footer hints: the backend `list` (and its filter line), the `detail` of the selected
-//! backend, the `messages`, the `footer`. `layout` splits the screen between them.
+//! backend (its text made of `facts`, its nodes block in `nodes`), the `messages`, the `footer`.
+//! `layout` splits the screen between them; `ages` says how old things are, for all of them.
 
+pub mod ages;
 pub mod chart;
 pub mod detail;
+mod facts;
 pub mod footer;
 pub mod layout;
 pub mod list;
 pub mod messages;
+mod nodes;
 pub mod summary;
 
 use ratatui::text::{Line, Span};
