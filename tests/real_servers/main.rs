@@ -58,3 +58,28 @@ pub fn health(entry: &Value) -> &str {
 pub fn message(entry: &Value) -> &str {
     entry["health"]["message"].as_str().unwrap_or("")
 }
+
+/// Every one of `steps` passed in a `backend test --json` report.
+pub fn assert_steps_passed(report: &Value, steps: &[&str]) {
+    let passed: Vec<&str> = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["ok"] == Value::Bool(true))
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    for step in steps {
+        assert!(passed.contains(step), "{step}: {report:#}");
+    }
+}
+
+/// Down, for credentials the server rejected, and said so.
+pub fn assert_credentials_rejected(entry: &Value) {
+    assert_eq!(health(entry), "down", "{entry:#}");
+    assert_eq!(entry["health"]["failure"], "credentials", "{entry:#}");
+    assert!(
+        message(entry).contains("credentials rejected"),
+        "{}",
+        message(entry)
+    );
+}
