@@ -205,6 +205,46 @@ pub struct PeerCounts {
 }
 
 impl PeerCounts {
+    /// Counts as down each peer the cluster stopped hearing from that is not back in `/peers`.
+    pub fn add_silent(&mut self, silent: &[SilentPeer]) {
+        for peer in silent {
+            if self
+                .nodes
+                .iter()
+                .any(|n| n.id.as_deref() == Some(peer.id.as_str()))
+            {
+                continue;
+            }
+            // The time of its last ping, not its age: a message that changed every poll would
+            // be announced every poll.
+            let seen = peer
+                .last_ping_nanos
+                .map(chrono::DateTime::from_timestamp_nanos)
+                .map_or_else(
+                    || "no ping received".to_string(),
+                    |at| {
+                        format!(
+                            "no ping since {}",
+                            at.with_timezone(&chrono::Local).format("%H:%M:%S")
+                        )
+                    },
+                );
+            let node = NodeView {
+                up: false,
+                error: Some(seen.clone()),
+                last_seen_secs: peer.seen_secs_ago,
+                ..NodeView::named(peer.name.as_deref(), Some(&peer.id))
+            };
+            self.down += 1;
+            if self.named_down.len() < NAMED_PEERS {
+                self.named_down.push(format!("{} ({seen})", node.name));
+            }
+            if self.nodes.len() < MAX_NODES {
+                self.nodes.push(node);
+            }
+        }
+    }
+
     /// Counts one line of `/peers`.
     fn count(&mut self, line: &[u8]) -> Result<(), ProbeError> {
         let peer: PeerId = serde_json::from_slice(line)

@@ -105,44 +105,8 @@ async fn pulse(ctx: &ProbeContext, config: &Config) -> Result<Measurement, Probe
     }
     match peers {
         Ok(mut peers) => {
-            // The peers the cluster stopped hearing from that are not back.
             if let Ok(silent) = &silent {
-                for peer in silent {
-                    if peers
-                        .nodes
-                        .iter()
-                        .any(|n| n.id.as_deref() == Some(peer.id.as_str()))
-                    {
-                        continue;
-                    }
-                    // The time of its last ping, not its age: a message that changed every
-                    // poll would be announced every poll.
-                    let seen = peer
-                        .last_ping_nanos
-                        .map(chrono::DateTime::from_timestamp_nanos)
-                        .map_or_else(
-                            || "no ping received".to_string(),
-                            |at| {
-                                format!(
-                                    "no ping since {}",
-                                    at.with_timezone(&chrono::Local).format("%H:%M:%S")
-                                )
-                            },
-                        );
-                    let node = NodeView {
-                        up: false,
-                        error: Some(seen.clone()),
-                        last_seen_secs: peer.seen_secs_ago,
-                        ..NodeView::named(peer.name.as_deref(), Some(&peer.id))
-                    };
-                    peers.down += 1;
-                    if peers.named_down.len() < NAMED_PEERS {
-                        peers.named_down.push(format!("{} ({seen})", node.name));
-                    }
-                    if peers.nodes.len() < MAX_NODES {
-                        peers.nodes.push(node);
-                    }
-                }
+                peers.add_silent(silent);
             }
             pulse.vital.insert("peers_up".into(), json!(peers.up));
             pulse.vital.insert("peers_down".into(), json!(peers.down));
