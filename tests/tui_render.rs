@@ -9,8 +9,9 @@ use ipfs_kit_tui::monitor::history::Point;
 use ipfs_kit_tui::stats::{
     BackendStats, Files, Health, HealthStatus, Performance, Quota, QuotaSource, Source, Storage,
 };
-use ipfs_kit_tui::tui::app::{App, Msg};
+use ipfs_kit_tui::tui::message::Msg;
 use ipfs_kit_tui::tui::model::Row;
+use ipfs_kit_tui::tui::state::App;
 use ipfs_kit_tui::tui::theme::{ColorDepth, Theme};
 use ipfs_kit_tui::tui::view;
 use ratatui::backend::TestBackend;

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::app::App;
 use super::keymap::{Action, Key, Keymap, KEYMAP};
 use super::model::{ChartRange, ListColumn, SortColumn};
+use super::state::App;
 use super::theme::{Palette, Role, Shade, ThemeName};
 
 /// The directory under the user's config directory, and the file in it.
@@ -581,7 +581,7 @@ pub fn default_file() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::app::{Cmd, Msg};
+    use crate::tui::message::{Cmd, Msg};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn invalid(text: &str) -> (usize, ConfigProblem, String) {

@@ -11,9 +11,10 @@ use color_eyre::eyre::WrapErr;
 use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
-use super::app::{App, Cmd, Msg};
+use super::message::{Cmd, Msg};
 use super::model::Row;
 use super::runtime::{copy_to_clipboard, paint, spawn_input};
+use super::state::App;
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::Options;

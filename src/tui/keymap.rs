@@ -67,8 +67,6 @@ pub struct Binding {
     pub label: &'static str,
     /// A sentence for the help screen.
     pub help: &'static str,
-    /// Changes backends: refused in `--read-only`.
-    pub changes: bool,
     /// Shown in the footer (the rest only in help).
     pub in_footer: bool,
 }
@@ -84,18 +82,12 @@ const fn bind(
         keys,
         label,
         help,
-        changes: false,
         in_footer: false,
     }
 }
 
 const fn footer(mut b: Binding) -> Binding {
     b.in_footer = true;
-    b
-}
-
-const fn changing(mut b: Binding) -> Binding {
-    b.changes = true;
     b
 }
 
@@ -178,48 +170,43 @@ pub const KEYMAP: &[Binding] = &[
         "reverse",
         "reverse the sort order",
     ),
-    footer(changing(bind(
-        Action::Add,
-        &[ch('a')],
-        "add",
-        "add a backend",
-    ))),
-    footer(changing(bind(
+    footer(bind(Action::Add, &[ch('a')], "add", "add a backend")),
+    footer(bind(
         Action::Edit,
         &[ch('e')],
         "edit",
         "edit the selected backend",
-    ))),
-    changing(bind(
+    )),
+    bind(
         Action::Clone,
         &[ch('c')],
         "clone",
         "add a backend with the selected one's values, under a new id",
-    )),
+    ),
     footer(bind(
         Action::Test,
         &[ch('t')],
         "test",
         "test the selected backend in the background",
     )),
-    changing(bind(
+    bind(
         Action::Toggle,
         &[ch('x')],
         "on/off",
         "switch the selected backend off, or on again (its enabled field)",
-    )),
-    changing(bind(
+    ),
+    bind(
         Action::TestWrite,
         &[ch('W')],
         "write test",
         "test, then put, read back and delete a small object (local, ipfs, s3)",
-    )),
-    footer(changing(bind(
+    ),
+    footer(bind(
         Action::Remove,
         &[ch('d'), key(KeyCode::Delete)],
         "remove",
         "remove the selected backend (asks first)",
-    ))),
+    )),
     footer(bind(
         Action::PollNow,
         &[ch('r')],

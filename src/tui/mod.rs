@@ -1,20 +1,31 @@
-//! The interactive console. State lives in `app` (the models of `model/`, and the GUI's own
-//! state) and changes only in `update`; drawing (`view`, the regions of `panes/`, the
-//! `popups/`) reads it and is pure; the runtime (`runtime`) turns keys, engine events and
-//! finished tasks into messages and renders only when something visible changed. It never
-//! awaits the network itself.
+//! The interactive console, in three floors. The state (`state`: the models of `model/` and
+//! the GUI's own state) is written only by the update code: `update` applies a message
+//! (`message`), `input` turns keys, the mouse and pastes into intents (`intent`), and `actions`
+//! carries an intent out behind one gate. The views read it and are pure: `view` draws the
+//! regions of `panes/` and, over them, the open popup of `popups/` (each popup its own state,
+//! keys and drawing, drawn from a narrow context, never from the whole state); `widgets` is
+//! what they share. The runtime (`runtime`) turns keys, engine events and finished tasks into
+//! messages and renders only when something visible changed; it never awaits the network itself.
 
-pub mod app;
+pub mod actions;
 pub mod config;
 pub mod fleet_runtime;
+pub mod input;
+pub mod intent;
 pub mod keymap;
+#[cfg(test)]
+mod layers;
+pub mod message;
 pub mod model;
 pub mod panes;
 pub mod popups;
 pub mod runtime;
+pub mod state;
 pub mod terminal;
 pub mod theme;
+pub mod update;
 pub mod view;
+pub mod widgets;
 
 use crate::store::Store;
 use config::LoadedConfig;

@@ -10,9 +10,10 @@ use crossterm::event::Event as TermEvent;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
-use super::app::{App, Cmd, Msg};
+use super::message::{Cmd, Msg};
 use super::model::{DashboardBackends, Row};
 use super::popups::form::{PathState, SaveError};
+use super::state::App;
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::{view, Options};
@@ -166,7 +167,7 @@ pub async fn run(
                 Ok(Event::Alert(alert)) => Msg::Alert(alert),
                 Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
                 Ok(Event::TestFinished(_)) => continue,
-                Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure.to_string()),
+                Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure),
                 Ok(Event::HomeTrouble(trouble)) => Msg::HomeTrouble(trouble),
                 Ok(Event::HomeWritable) => Msg::HomeWritable,
                 // Fell behind: take everything afresh.
@@ -295,7 +296,7 @@ fn act_on_alerts(
 ) {
     for (id, rule) in alerts {
         if let Err(err) = act(id, *rule) {
-            let _ = tx.send(Msg::AlertActionRefused(err.to_string()));
+            let _ = tx.send(Msg::AlertActionRefused(err));
             return;
         }
     }
@@ -393,7 +394,7 @@ fn execute(
         Cmd::Inventory(id) => {
             // Started in the monitor; its figures arrive as a stats update when it ends.
             if let Err(err) = api.inventory_now(&id) {
-                let _ = tx.send(Msg::InventoryRefused(err.to_string()));
+                let _ = tx.send(Msg::InventoryRefused(err));
             }
         }
         Cmd::Test(id) | Cmd::TestWrite(id) => {
@@ -449,21 +450,13 @@ fn execute(
         Cmd::LoadForEdit(id) => {
             let api = api.clone();
             store_job(store_jobs, tx, move || {
-                Msg::EditLoaded(
-                    api.get_backend(&id)
-                        .map(Box::new)
-                        .map_err(|e| e.to_string()),
-                )
+                Msg::EditLoaded(api.get_backend(&id).map(Box::new))
             });
         }
         Cmd::LoadForClone(id) => {
             let api = api.clone();
             store_job(store_jobs, tx, move || {
-                Msg::CloneLoaded(
-                    api.get_backend(&id)
-                        .map(Box::new)
-                        .map_err(|e| e.to_string()),
-                )
+                Msg::CloneLoaded(api.get_backend(&id).map(Box::new))
             });
         }
         Cmd::CheckPath(path) => {
@@ -481,21 +474,13 @@ fn execute(
             let api = api.clone();
             store_job(store_jobs, tx, move || {
                 let sets = [("enabled".to_string(), enabled.to_string())];
-                Msg::Toggled(
-                    api.update_backend(&id, &sets)
-                        .map(|_| (id, enabled))
-                        .map_err(|e| e.to_string()),
-                )
+                Msg::Toggled(api.update_backend(&id, &sets).map(|_| (id, enabled)))
             });
         }
         Cmd::Remove(id) => {
             let api = api.clone();
             store_job(store_jobs, tx, move || {
-                Msg::Removed(
-                    api.remove_backend(&id)
-                        .map(|_| id)
-                        .map_err(|e| e.to_string()),
-                )
+                Msg::Removed(api.remove_backend(&id).map(|_| id))
             });
         }
         // Polling goes on while paused (figures keep being kept); only the screen holds still.

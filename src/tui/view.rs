@@ -4,8 +4,9 @@
 
 use ratatui::Frame;
 
-use super::app::App;
 use super::panes::{detail, footer, layout, list, messages, summary};
+use super::popups::Context;
+use super::state::App;
 use super::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
@@ -25,7 +26,14 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     footer::draw(frame, regions.footer, app, theme);
     if let Some(popup) = &app.popup {
-        popup.draw(frame, area, app, theme);
+        let context = Context {
+            keymap: &app.keymap,
+            read_only: app.read_only,
+            alerts: &app.alerts,
+            dashboard: &app.dashboard,
+            now: app.now,
+        };
+        popup.draw(frame, area, &context, theme);
     }
     if theme.ascii {
         ascii_only(frame.buffer_mut());

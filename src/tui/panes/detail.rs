@@ -16,12 +16,14 @@ use super::chart::{self, Figure, Series};
 use super::facts::{fact, flow, Fact};
 use super::layout::{DetailArea, Fit};
 use super::nodes::node_lines;
-use super::{block, percent_text, Pane};
+use super::percent_text;
 use crate::stats::HealthStatus;
 use crate::text::{bytes, sanitize};
-use crate::tui::app::App;
 use crate::tui::model::{FigureGroup, Row};
+use crate::tui::state::App;
+use crate::tui::state::Pane;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
 
 /// Draws the detail of `row` where the layout put it.
 pub fn draw(frame: &mut Frame, detail: DetailArea, app: &App, row: &Row, theme: &Theme) {
@@ -498,7 +500,7 @@ fn draw_detail(
     let right_width = range_title.as_ref().map_or(0, |t| t.width() + 1);
     let room = usize::from(area.width).saturating_sub(2 + right_width);
     let mut outer = block(
-        super::fit_line(Line::from(title), room, theme),
+        crate::tui::widgets::fit_line(Line::from(title), room, theme),
         focused,
         theme,
     );
@@ -509,7 +511,7 @@ fn draw_detail(
     // A fact wider than the pane is cut at its edge, and says so.
     let lines: Vec<Line> = lines
         .into_iter()
-        .map(|line| super::fit_line(line, usize::from(inner.width), theme))
+        .map(|line| crate::tui::widgets::fit_line(line, usize::from(inner.width), theme))
         .collect();
     frame.render_widget(Paragraph::new(lines), text_area);
     let old = row.figures_are_old();
@@ -526,7 +528,7 @@ mod tests {
     use crate::stats::{
         BackendStats, Files, Health, NodeView, Performance, Quota, QuotaSource, Source,
     };
-    use crate::tui::app::{Cmd, Msg};
+    use crate::tui::message::{Cmd, Msg};
     use crate::tui::model::ChartRange;
     use crate::tui::theme::ColorDepth;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -11,13 +11,12 @@ use ratatui::Frame;
 
 use super::list::FILTER_HINTS;
 use crate::text::sanitize;
-use crate::tui::app::App;
+use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, KEYMAP};
 use crate::tui::model::Level;
+use crate::tui::state::App;
 use crate::tui::theme::Theme;
-
-/// Keys as the footer shows them, and what they do: `("Esc", "close")`.
-pub type Hint = (&'static str, &'static str);
+use crate::tui::widgets::Hint;
 
 /// A hint as the footer draws it: the keys (as bound now), what they do, and whether it is
 /// the help's (kept when not all fit).
@@ -28,8 +27,8 @@ type Shown<'a> = (&'a str, &'static str, bool);
 fn main_hints(app: &App) -> Vec<Shown<'_>> {
     KEYMAP
         .iter()
-        .filter(|b| b.in_footer && !(app.read_only && b.changes))
-        .filter(|b| app.fleet.is_none() || crate::tui::app::host_only(b.action).is_none())
+        .filter(|b| b.in_footer && !(app.read_only && Intent::of_key(b.action).changes().is_some()))
+        .filter(|b| app.fleet.is_none() || Intent::of_key(b.action).host_only().is_none())
         .filter(|b| !app.keymap.keys(b.action).is_empty())
         .filter(|b| {
             !(app.full_detail
@@ -76,7 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Level::Warning => theme.warning(),
             Level::Error => theme.error(),
         };
-        let text = super::fit(&sanitize(text, 200), usize::from(area.width), theme);
+        let text = crate::tui::widgets::fit(&sanitize(text, 200), usize::from(area.width), theme);
         frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
         return;
     }

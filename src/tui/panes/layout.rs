@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::tui::app::App;
+use crate::tui::state::App;
 
 /// What fits, decided once per frame from the size.
 #[derive(Clone, Copy, Debug)]
@@ -175,23 +175,11 @@ fn split(area: Rect, app: &App, full_detail: bool) -> Regions {
     }
 }
 
-/// A centred rectangle of at most `width` x `height`.
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let width = width.min(area.width);
-    let height = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::{BackendStats, Health, HealthStatus};
-    use crate::tui::app::Msg;
+    use crate::tui::message::Msg;
     use crate::tui::model::{ListColumn, Row};
     use crate::tui::panes::list::{plan_columns, Shown};
 

@@ -13,13 +13,15 @@ use ratatui::Frame;
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use super::footer::Hint;
-use super::{block, fit, percent_text, Pane};
+use super::percent_text;
 use crate::monitor::alerts::Rule;
 use crate::text::{bytes_compact, count_compact, sanitize};
-use crate::tui::app::App;
 use crate::tui::model::{FigureColumn, ListColumn, Row, SortColumn};
+use crate::tui::state::App;
+use crate::tui::state::Pane;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::Hint;
+use crate::tui::widgets::{block, fit};
 
 /// The footer while the filter is typed.
 pub const FILTER_HINTS: &[Hint] = &[("Enter", "keep filter"), ("Esc", "clear")];
@@ -760,7 +762,7 @@ mod tests {
     use super::*;
     use crate::monitor::alerts::Alert;
     use crate::stats::{AlertBrief, BackendStats, HealthStatus, Quota, QuotaSource};
-    use crate::tui::app::Msg;
+    use crate::tui::message::Msg;
     use crate::tui::model::alerts::tests::{alert, at, group, NOW};
     use crate::tui::model::Row;
     use crate::tui::theme::ColorDepth;

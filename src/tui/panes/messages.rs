@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{block, Pane};
-use crate::tui::app::App;
 use crate::tui::model::Level;
+use crate::tui::state::App;
+use crate::tui::state::Pane;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible = area.height.saturating_sub(2) as usize;
@@ -33,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Level::Error => theme.error(),
             };
             // Cut at the pane's edge with an ellipsis: a backend's name never reads cut short.
-            super::fit_line(
+            crate::tui::widgets::fit_line(
                 Line::from(vec![
                     Span::styled(format!("{time} "), theme.dim()),
                     Span::styled(m.text.clone(), style),

@@ -12,8 +12,8 @@ use ratatui::Frame;
 
 use crate::stats::HealthStatus;
 use crate::text::{bytes, bytes_compact, sanitize};
-use crate::tui::app::App;
 use crate::tui::model::Row;
+use crate::tui::state::App;
 use crate::tui::theme::Theme;
 
 /// Health states in the order the line counts them.
@@ -262,7 +262,10 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     // a piece of its own, left off one by one as the width ends.
     for (host, backends, down, used, unreachable) in by_host(app) {
         let mut piece = vec![Span::styled(
-            format!("{} ", super::fit(&sanitize(&host, 64), 24, theme)),
+            format!(
+                "{} ",
+                crate::tui::widgets::fit(&sanitize(&host, 64), 24, theme)
+            ),
             theme.dim(),
         )];
         if unreachable {
@@ -296,7 +299,10 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     if let Some((id, percent)) = fullest(rows) {
         pieces.push(vec![
             Span::styled("fullest ", theme.dim()),
-            Span::raw(format!("{} ", super::fit(&sanitize(id, 64), 24, theme))),
+            Span::raw(format!(
+                "{} ",
+                crate::tui::widgets::fit(&sanitize(id, 64), 24, theme)
+            )),
             Span::styled(format!("{percent:.1}%"), theme.gauge(percent)),
         ]);
     }
@@ -320,7 +326,10 @@ pub fn line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     if kinds.len() > 1 {
         for (kind, used, free) in kinds {
             let mut piece = vec![Span::styled(
-                format!("{} ", super::fit(&sanitize(kind, 64), 14, theme)),
+                format!(
+                    "{} ",
+                    crate::tui::widgets::fit(&sanitize(kind, 64), 14, theme)
+                ),
                 theme.dim(),
             )];
             piece.push(Span::raw(used.map_or_else(|| "?".into(), bytes_compact)));

@@ -14,17 +14,18 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
-use super::closes;
+use super::shared::closes;
+use super::shared::Context;
 use crate::api::AlertGroup;
 use crate::monitor::alerts::{Alert, Closed, Rule};
 use crate::text::sanitize;
-use crate::tui::app::App;
+use crate::tui::intent::AlertTargets;
 use crate::tui::model::alerts::millis;
 use crate::tui::model::{AlertBoard, GroupKey};
-use crate::tui::panes::footer::Hint;
-use crate::tui::panes::layout::centered;
-use crate::tui::panes::{block, fit_line};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::centered;
+use crate::tui::widgets::Hint;
+use crate::tui::widgets::{block, fit_line};
 
 pub const HINTS: &[Hint] = &[
     ("↑↓", "select"),
@@ -46,22 +47,14 @@ pub struct AlertsView {
     selected: Option<GroupKey>,
 }
 
-/// The alerts a key acts on, and how the message log names them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Targets {
-    /// Each alert as the api names it: its backend and its rule.
-    pub alerts: Vec<(String, Rule)>,
-    pub what: String,
-}
-
 /// What a key asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AlertsOutcome {
     Open,
     Close,
-    Acknowledge(Targets),
+    Acknowledge(AlertTargets),
     /// Silence these alerts for so many seconds.
-    Silence(Targets, u64),
+    Silence(AlertTargets, u64),
 }
 
 /// How a group is named: `down at 10.0.0.5:3900 (12 backends)`, `quota of garage-media`.
@@ -98,7 +91,7 @@ impl AlertsView {
             return AlertsOutcome::Open;
         };
         let last = groups.len() - 1;
-        let targets = || Targets {
+        let targets = || AlertTargets {
             alerts: groups[at]
                 .alerts
                 .iter()
@@ -121,11 +114,11 @@ impl AlertsView {
     }
 
     /// Draws the view over `area`, the whole screen, times in local time.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, context: &Context, theme: &Theme) {
         let shown = Shown {
-            board: &app.alerts,
-            now: app.now,
-            read_only: app.read_only,
+            board: context.alerts,
+            now: context.now,
+            read_only: context.read_only,
         };
         self.draw_in(frame, area, &shown, &chrono::Local, theme);
     }
@@ -553,7 +546,7 @@ mod tests {
         assert_eq!(
             press(&mut view, &board, KeyCode::Char('s')),
             AlertsOutcome::Silence(
-                Targets {
+                AlertTargets {
                     alerts: vec![("garage-media".into(), Rule::Quota)],
                     what: "quota of garage-media".into()
                 },

@@ -9,10 +9,10 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use crate::backends::Kind;
-use crate::tui::panes::block;
-use crate::tui::panes::footer::Hint;
-use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
+use crate::tui::widgets::centered;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[("↑↓", "choose"), ("Enter", "select"), ("Esc", "cancel")];
 
@@ -128,7 +128,7 @@ mod tests {
                 .draw(|f| draw_chooser(f, f.area(), &KindChooser::new(), &theme))
                 .unwrap();
             // Named as when the chooser was in `tui/form.rs`.
-            super::super::kept_snapshot_settings().bind(|| {
+            super::super::shared::kept_snapshot_settings().bind(|| {
                 insta::assert_snapshot!(
                     format!("ipfs_kit_tui__tui__form__tests__chooser_{w}x{h}"),
                     terminal.backend()

@@ -1,7 +1,8 @@
 //! The `:` command line: typed with its history (↑↓) and Tab completion (commands, backend ids,
 //! kinds, sort columns: from the state `App` passes in, no I/O), and what a line means —
 //! `add [KIND]`, `edit ID`, `clone ID`, `test ID`, `remove ID`, `poll [ID]`, `alerts`, `pause`,
-//! `help`, `q` — checked against the backends it names (`parse`); `App` carries the command out.
+//! `help`, `q` — checked against the backends it names (`parse`, into an `Intent`, the same
+//! vocabulary as the keys'); the update code carries it out.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -11,12 +12,13 @@ use ratatui::Frame;
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use super::is_ctrl_c;
+use super::shared::is_ctrl_c;
 use crate::backends::Kind;
+use crate::tui::intent::{Intent, Target};
 use crate::tui::model::{CommandHistory, SortColumn};
-use crate::tui::panes::block;
-use crate::tui::panes::footer::Hint;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[
     ("Enter", "run"),
@@ -250,107 +252,57 @@ impl CommandLine {
     }
 }
 
-/// What a command line asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// An empty line.
-    Nothing,
-    Quit,
-    Help,
-    Pause,
-    /// The alerts view.
-    Alerts,
-    /// `add` without a kind: the kind chooser.
-    ChooseKind,
-    Add(Kind),
-    /// `poll` without an id: every backend.
-    PollAll,
-    Poll(String),
-    Edit(String),
-    /// `:clone ID`: a new backend's form holding ID's values.
-    Clone(String),
-    Test(String),
-    Remove(String),
-    /// `:sort COLUMN [desc]`.
-    Sort {
-        column: crate::tui::model::SortColumn,
-        reverse: bool,
-    },
-    /// `:filter TEXT` (no text: the filter is cleared).
-    Filter(String),
-    /// `:range 24h`: the time range of the detail's charts.
-    Range(crate::tui::model::ChartRange),
-}
-
-/// Why a command line is not run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// The verb changes backends and the console is read-only.
-    ReadOnly(String),
-    /// A mistake in the line: what to say.
-    Invalid(String),
-}
-
-/// Reads a command line. `exists` says whether a backend id is known.
-pub fn parse(
-    line: &str,
-    read_only: bool,
-    exists: impl Fn(&str) -> bool,
-) -> Result<Command, Refusal> {
+/// Reads a command line: what it asks for, or the mistake in it (to say). `exists` says whether
+/// a backend id is known. Whether the console may do it is not asked here: `App::perform` has
+/// the one gate for keys and lines.
+pub fn parse(line: &str, exists: impl Fn(&str) -> bool) -> Result<Intent, String> {
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or("");
     let arg = words.next().map(str::to_string);
-    let changes = matches!(
-        verb,
-        "add" | "a" | "edit" | "e" | "clone" | "remove" | "rm" | "d"
-    );
-    if changes && read_only {
-        return Err(Refusal::ReadOnly(verb.to_string()));
-    }
     match (verb, arg) {
-        ("", _) => Ok(Command::Nothing),
-        ("q" | "quit" | "q!", _) => Ok(Command::Quit),
-        ("help" | "h", _) => Ok(Command::Help),
-        ("pause", _) => Ok(Command::Pause),
-        ("alerts" | "alert", _) => Ok(Command::Alerts),
+        ("", _) => Ok(Intent::Nothing),
+        ("q" | "quit" | "q!", _) => Ok(Intent::Quit),
+        ("help" | "h", _) => Ok(Intent::Help),
+        ("pause", _) => Ok(Intent::Pause),
+        ("alerts" | "alert", _) => Ok(Intent::Alerts),
         ("range", name) => {
             let names = crate::tui::model::ChartRange::names().join(", ");
             match name {
-                None => Err(Refusal::Invalid(format!(":range needs a range: {names}"))),
+                None => Err(format!(":range needs a range: {names}")),
                 Some(name) => crate::tui::model::ChartRange::parse(&name)
-                    .map(Command::Range)
+                    .map(Intent::Range)
                     .ok_or_else(|| {
-                        Refusal::Invalid(format!(
+                        format!(
                             "no range '{}': {names}",
                             crate::text::sanitize(&name, 20)
-                        ))
+                        )
                     }),
             }
         }
-        ("sort", None) => Err(Refusal::Invalid(format!(
+        ("sort", None) => Err(format!(
             ":sort needs a column: {}",
             crate::tui::model::SortColumn::names().join(", ")
-        ))),
+        )),
         ("sort", Some(name)) => {
             let reverse = match words.next() {
                 None | Some("asc") => false,
                 Some("desc") => true,
                 Some(other) => {
-                    return Err(Refusal::Invalid(format!(
+                    return Err(format!(
                         ":sort {} takes asc or desc, not '{}'",
                         crate::text::sanitize(&name, 20),
                         crate::text::sanitize(other, 20)
-                    )))
+                    ))
                 }
             };
             crate::tui::model::SortColumn::parse(&name)
-                .map(|column| Command::Sort { column, reverse })
+                .map(|column| Intent::Sort { column, reverse })
                 .ok_or_else(|| {
-                    Refusal::Invalid(format!(
+                    format!(
                         "no column '{}' to sort by: {}",
                         crate::text::sanitize(&name, 20),
                         crate::tui::model::SortColumn::names().join(", ")
-                    ))
+                    )
                 })
         }
         ("filter" | "f", _) => {
@@ -360,35 +312,36 @@ pub fn parse(
                 .split_once(char::is_whitespace)
                 .map(|(_, rest)| rest.trim().to_string())
                 .unwrap_or_default();
-            Ok(Command::Filter(text))
+            Ok(Intent::Filter(text))
         }
-        ("add" | "a", None) => Ok(Command::ChooseKind),
+        ("add" | "a", None) => Ok(Intent::ChooseKind),
         ("add" | "a", Some(kind)) => Kind::parse(&kind)
-            .map(Command::Add)
-            .map_err(|err| Refusal::Invalid(err.reason)),
-        ("poll" | "r", None) => Ok(Command::PollAll),
+            .map(Intent::Add)
+            .map_err(|err| err.reason),
+        ("poll" | "r", None) => Ok(Intent::PollAll),
         ("edit" | "e" | "clone" | "test" | "t" | "remove" | "rm" | "d", None) => {
-            Err(Refusal::Invalid(format!(":{verb} needs a backend id")))
+            Err(format!(":{verb} needs a backend id"))
         }
         (verb, Some(id)) if ID_VERBS.contains(&verb) => {
             if !exists(&id) {
-                return Err(Refusal::Invalid(format!(
+                return Err(format!(
                     "no backend '{}'",
                     crate::text::sanitize(&id, 64)
-                )));
+                ));
             }
+            let target = Target::Named(id);
             Ok(match verb {
-                "edit" | "e" => Command::Edit(id),
-                "clone" => Command::Clone(id),
-                "test" | "t" => Command::Test(id),
-                "poll" | "r" => Command::Poll(id),
-                _ => Command::Remove(id),
+                "edit" | "e" => Intent::Edit(target),
+                "clone" => Intent::Clone(target),
+                "test" | "t" => Intent::Test(target),
+                "poll" | "r" => Intent::Poll(target),
+                _ => Intent::Remove(target),
             })
         }
-        (verb, _) => Err(Refusal::Invalid(format!(
+        (verb, _) => Err(format!(
             "unknown command ':{}' (add KIND, edit ID, clone ID, test ID, remove ID, poll [ID], sort COLUMN [desc], filter TEXT, range 1h, alerts, pause, help, q)",
             crate::text::sanitize(verb, 30)
-        ))),
+        )),
     }
 }
 
@@ -397,51 +350,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_become_commands_checked_against_the_backends() {
+    fn lines_become_intents_checked_against_the_backends() {
         let exists = |id: &str| id == "kubo";
-        let parse = |line: &str| parse(line, false, exists);
-        assert_eq!(parse("  "), Ok(Command::Nothing));
-        assert_eq!(parse("q!"), Ok(Command::Quit));
-        assert_eq!(parse("add"), Ok(Command::ChooseKind));
-        assert_eq!(parse("a s3"), Ok(Command::Add(Kind::S3)));
-        assert_eq!(parse("poll"), Ok(Command::PollAll));
-        assert_eq!(parse("alerts"), Ok(Command::Alerts));
+        let parse = |line: &str| parse(line, exists);
+        let kubo = || Target::Named("kubo".into());
+        assert_eq!(parse("  "), Ok(Intent::Nothing));
+        assert_eq!(parse("q!"), Ok(Intent::Quit));
+        assert_eq!(parse("add"), Ok(Intent::ChooseKind));
+        assert_eq!(parse("a s3"), Ok(Intent::Add(Kind::S3)));
+        assert_eq!(parse("poll"), Ok(Intent::PollAll));
+        assert_eq!(parse("alerts"), Ok(Intent::Alerts));
         assert_eq!(
             parse("range 24h"),
-            Ok(Command::Range(crate::tui::model::ChartRange::Hours24))
+            Ok(Intent::Range(crate::tui::model::ChartRange::Hours24))
         );
         assert_eq!(
             parse("range 2h"),
-            Err(Refusal::Invalid(
-                "no range '2h': 15m, 1h, 24h, 7d, 30d".into()
-            ))
+            Err("no range '2h': 15m, 1h, 24h, 7d, 30d".into())
         );
         assert!(parse("range").is_err());
-        assert_eq!(parse("r kubo"), Ok(Command::Poll("kubo".into())));
-        assert_eq!(parse("rm kubo"), Ok(Command::Remove("kubo".into())));
+        assert_eq!(parse("r kubo"), Ok(Intent::Poll(kubo())));
+        assert_eq!(parse("rm kubo"), Ok(Intent::Remove(kubo())));
+        assert_eq!(parse("test"), Err(":test needs a backend id".into()));
+        assert_eq!(parse("edit nope"), Err("no backend 'nope'".into()));
+        assert_eq!(parse("d kubo").ok(), Some(Intent::Remove(kubo())));
+        assert_eq!(parse("test kubo"), Ok(Intent::Test(kubo())));
+        assert_eq!(parse("clone kubo"), Ok(Intent::Clone(kubo())));
+        // What may be done is the gate's to say (`App::perform`), for lines as for keys.
         assert_eq!(
-            parse("test"),
-            Err(Refusal::Invalid(":test needs a backend id".into()))
+            parse("d kubo").ok().and_then(|i| i.changes()),
+            Some("remove")
         );
         assert_eq!(
-            parse("edit nope"),
-            Err(Refusal::Invalid("no backend 'nope'".into()))
+            parse("clone kubo").ok().and_then(|i| i.changes()),
+            Some("clone")
         );
-        assert_eq!(parse("d kubo").ok(), Some(Command::Remove("kubo".into())));
-        assert_eq!(
-            super::parse("d nope", true, exists),
-            Err(Refusal::ReadOnly("d".into())),
-            "read-only is said before anything else"
-        );
-        assert_eq!(
-            super::parse("test kubo", true, exists),
-            Ok(Command::Test("kubo".into()))
-        );
-        assert_eq!(parse("clone kubo"), Ok(Command::Clone("kubo".into())));
-        assert_eq!(
-            super::parse("clone kubo", true, exists),
-            Err(Refusal::ReadOnly("clone".into()))
-        );
+        assert_eq!(parse("test kubo").ok().and_then(|i| i.changes()), None);
     }
 
     const IDS: &[&str] = &["garage-media", "garage-logs", "kubo"];

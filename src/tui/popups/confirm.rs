@@ -7,12 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::is_ctrl_c;
+use super::shared::is_ctrl_c;
 use crate::text::sanitize;
-use crate::tui::panes::block;
-use crate::tui::panes::footer::Hint;
-use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
+use crate::tui::widgets::centered;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[("y", "remove"), ("n/Esc/Enter", "keep")];
 /// While a form asks whether to discard its edits.

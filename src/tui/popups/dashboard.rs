@@ -11,13 +11,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::{closes, Shown};
+use super::shared::{closes, Shown};
 use crate::text::sanitize;
 use crate::tui::model::DashboardBackends;
-use crate::tui::panes::fit;
-use crate::tui::panes::footer::Hint;
-use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::centered;
+use crate::tui::widgets::fit;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[("Esc", "close")];
 
@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, listing: &DashboardBackends, theme: &
     let rect = centered(area, 100, u16::try_from(height).unwrap_or(u16::MAX));
     frame.render_widget(Clear, rect);
     // The shared block: its border follows --ascii like every other.
-    let block = crate::tui::panes::block(
+    let block = crate::tui::widgets::block(
         " Read-only: the Python dashboard's own files (Esc closes) ",
         true,
         theme,
@@ -202,7 +202,7 @@ mod tests {
         for (width, height) in [(120, 30), (80, 24)] {
             let terminal = render(&sample(), width, height);
             // Named as when this file was `tui/dashboard.rs`.
-            super::super::kept_snapshot_settings().bind(|| {
+            super::super::shared::kept_snapshot_settings().bind(|| {
                 insta::assert_snapshot!(
                     format!(
                         "ipfs_kit_tui__tui__dashboard__tests__dashboard_popup_{width}x{height}"

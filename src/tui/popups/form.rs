@@ -16,16 +16,16 @@ use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
 use super::confirm::{Confirm, ConfirmOutcome};
+use super::shared::Shown;
 use super::test_result::{self, TestResult};
-use super::Shown;
 use crate::backends::{self, FieldSpec, FieldType, Kind};
 use crate::probe::TestReport;
 use crate::store::{names, BackendDoc};
 use crate::text::sanitize;
-use crate::tui::panes::block;
-use crate::tui::panes::footer::Hint;
-use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
+use crate::tui::widgets::centered;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[
     ("Tab", "next"),
@@ -698,7 +698,7 @@ impl Form {
 fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
     frame.render_widget(Clear, area);
     // The title names the backend: cut, it ends with an ellipsis.
-    let title = crate::tui::panes::fit(
+    let title = crate::tui::widgets::fit(
         &form.title(),
         usize::from(area.width).saturating_sub(4),
         theme,
@@ -1395,7 +1395,7 @@ mod tests {
         ctrl(&mut form, 's');
         for (w, h) in [(84, 36), (80, 24), (40, 12)] {
             // Named as when this file was `tui/form.rs`.
-            super::super::kept_snapshot_settings().bind(|| {
+            super::super::shared::kept_snapshot_settings().bind(|| {
                 insta::assert_snapshot!(
                     format!("ipfs_kit_tui__tui__form__tests__form_s3_errors_{w}x{h}"),
                     render(&form, w, h, theme).backend()

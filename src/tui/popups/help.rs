@@ -8,14 +8,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{is_ctrl_c, Shown};
+use super::shared::Context;
+use super::shared::{is_ctrl_c, Shown};
 use crate::stats::HealthStatus;
-use crate::tui::app::App;
+use crate::tui::intent::Intent;
 use crate::tui::keymap::KEYMAP;
-use crate::tui::panes::block;
-use crate::tui::panes::footer::Hint;
-use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
+use crate::tui::widgets::centered;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")];
 
@@ -47,12 +48,12 @@ impl Help {
         Shown::Open
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, context: &Context, theme: &Theme) {
         let rect = centered(area, 76, 33);
         let mut lines: Vec<Line> = KEYMAP
             .iter()
             .map(|b| {
-                let shown = app.keymap.shown(b.action);
+                let shown = context.keymap.shown(b.action);
                 let mut spans = vec![
                     if shown.is_empty() {
                         Span::styled(format!("{:<9}", "(none)"), theme.dim())
@@ -61,7 +62,7 @@ impl Help {
                     },
                     Span::raw(b.help.to_string()),
                 ];
-                if b.changes && app.read_only {
+                if context.read_only && Intent::of_key(b.action).changes().is_some() {
                     spans.push(Span::styled("  (off: read-only)", theme.dim()));
                 }
                 Line::from(spans)

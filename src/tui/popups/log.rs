@@ -11,11 +11,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{closes, is_ctrl_c};
+use super::shared::{closes, is_ctrl_c};
 use crate::text::sanitize;
-use crate::tui::panes::block;
-use crate::tui::panes::footer::Hint;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[
     ("↑↓", "scroll"),

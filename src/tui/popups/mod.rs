@@ -1,5 +1,5 @@
 //! The popups, one file each holding its state, its keys (a `handle_key` that changes only the
-//! popup and says what the operator asked for; `App::update` carries it out), its footer hints
+//! popup and says what the operator asked for; the update code carries it out), its footer hints
 //! (`HINTS`, read by the footer) and its drawing.
 
 pub mod alerts;
@@ -10,9 +10,9 @@ pub mod dashboard;
 pub mod form;
 pub mod help;
 pub mod log;
+pub mod shared;
 pub mod test_result;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -23,10 +23,10 @@ use self::confirm::Confirm;
 use self::form::Form;
 use self::help::Help;
 use self::log::LogView;
+pub use self::shared::{Context, Shown};
 use self::test_result::TestResult;
-use super::app::App;
-use super::panes::footer::Hint;
 use super::theme::Theme;
+use super::widgets::Hint;
 
 pub enum Popup {
     /// The help, scrollable.
@@ -62,48 +62,17 @@ impl Popup {
     }
 
     /// Draws the popup over `area`, the whole screen; each places itself.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, context: &Context, theme: &Theme) {
         match self {
-            Popup::Help(help) => help.draw(frame, area, app, theme),
+            Popup::Help(help) => help.draw(frame, area, context, theme),
             Popup::Confirm(confirm) => confirm.draw(frame, area, theme),
             Popup::Chooser(chooser) => chooser.draw(frame, area, theme),
             Popup::Form(form) => form.draw(frame, area, theme),
             Popup::TestResult(result) => result.draw(frame, area, theme),
             Popup::Command(line) => line.draw(frame, area, theme),
-            Popup::Dashboard => dashboard::draw(frame, area, &app.dashboard, theme),
-            Popup::Alerts(view) => view.draw(frame, area, app, theme),
+            Popup::Dashboard => dashboard::draw(frame, area, context.dashboard, theme),
+            Popup::Alerts(view) => view.draw(frame, area, context, theme),
             Popup::Log(view) => view.draw(frame, area, theme),
         }
     }
-}
-
-/// What a key did to a popup that only shows something.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shown {
-    Open,
-    Close,
-}
-
-pub fn is_ctrl_c(key: &KeyEvent) -> bool {
-    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
-}
-
-/// The keys that close a popup that only shows something: Esc, Enter, q, ?, Ctrl-C.
-pub fn closes(key: &KeyEvent) -> bool {
-    is_ctrl_c(key)
-        || matches!(
-            key.code,
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')
-        )
-}
-
-/// Snapshots of popups made before they moved here keep their names and their folder
-/// (`src/tui/snapshots/ipfs_kit_tui__tui__<old module>__tests__<name>.snap`): a test asserts
-/// under these settings with the old name, so moving code changes no snapshot file.
-#[cfg(test)]
-pub fn kept_snapshot_settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
-    settings.set_prepend_module_to_snapshot(false);
-    settings
 }

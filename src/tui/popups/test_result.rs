@@ -6,13 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{closes, Shown};
+use super::shared::{closes, Shown};
 use crate::probe::TestReport;
 use crate::text::sanitize;
-use crate::tui::panes::block;
-use crate::tui::panes::footer::Hint;
-use crate::tui::panes::layout::centered;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::block;
+use crate::tui::widgets::centered;
+use crate::tui::widgets::Hint;
 
 pub const HINTS: &[Hint] = &[("Esc", "close")];
 
