@@ -159,9 +159,26 @@ fn text_lines<'a>(
     full: bool,
     width: u16,
 ) -> Vec<Line<'a>> {
+    let mut lines = status_lines(app, row, theme, width);
+    if fit.gauges {
+        lines.extend(storage_lines(app, row, theme, width));
+    } else {
+        lines.extend(percent_lines(row, theme, width));
+    }
+    lines.extend(kept_lines(row, theme, width));
+    lines.extend(files_lines(app, row, theme, width));
+    lines.extend(speed_lines(row, theme, width));
+    lines.extend(vital_lines(app, row, theme, width));
+    if full {
+        lines.extend(figures_lines(row, theme, width));
+    }
+    lines
+}
+
+/// Health, when checked, how old the figures are and, in trouble, when it is looked at
+/// again; then the health's message, wrapped between words.
+fn status_lines<'a>(app: &App, row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
     let stats = &row.stats;
-    let old = row.figures_are_old();
-    let plain = if old { theme.dim() } else { Style::default() };
     let mut lines = Vec::new();
     let mut status = vec![
         fact(
@@ -198,84 +215,109 @@ fn text_lines<'a>(
             .collect();
         lines.extend(flow("", Style::default(), words, " ", width));
     }
-    if fit.gauges {
-        // Fullness as `df` computes it: against what can be written (used + available), not
-        // the total (which counts blocks kept for root); the free space said after it.
-        let storage = &stats.storage;
-        let usable = match (storage.used, storage.available) {
-            (Some(used), Some(available)) => used.checked_add(available),
-            _ => storage.total,
-        };
-        let storage_age = row.figures_age(FigureGroup::Storage, app.now);
-        let storage_old = old || storage_age.is_some();
-        let storage_plain = if storage_old { theme.dim() } else { plain };
-        // A filesystem's fullness as the list and `status` give it (df's, rounded up).
-        let shown = storage
-            .usage_percent
-            .filter(|_| storage.available.is_some());
-        let mut facts = gauge_facts(storage.used, usable, shown, width, theme, true, storage_old);
-        match (storage.used, storage.available) {
-            // A filesystem: used and free of what is usable, the disk's size apart ("of
-            // 90.87 GiB" alone reads as the size of a 251.97 GiB disk).
-            (Some(used), Some(available)) => {
-                facts.truncate(1);
-                facts.extend(
-                    crate::text::filesystem_phrases(used, available, storage.total)
-                        .into_iter()
-                        .map(|phrase| fact(phrase, storage_plain)),
-                );
-            }
-            (None, Some(available)) => {
-                facts.push(fact(format!("{} free", bytes(available)), storage_plain));
-            }
-            _ => {}
+    lines
+}
+
+/// Storage, quota (or Kubo's GC threshold) and objects as gauges, each with its age when
+/// it is older than the poll.
+fn storage_lines<'a>(app: &App, row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let stats = &row.stats;
+    let old = row.figures_are_old();
+    let plain = if old { theme.dim() } else { Style::default() };
+    let mut lines = Vec::new();
+    // Fullness as `df` computes it: against what can be written (used + available), not
+    // the total (which counts blocks kept for root); the free space said after it.
+    let storage = &stats.storage;
+    let usable = match (storage.used, storage.available) {
+        (Some(used), Some(available)) => used.checked_add(available),
+        _ => storage.total,
+    };
+    let storage_age = row.figures_age(FigureGroup::Storage, app.now);
+    let storage_old = old || storage_age.is_some();
+    let storage_plain = if storage_old { theme.dim() } else { plain };
+    // A filesystem's fullness as the list and `status` give it (df's, rounded up).
+    let shown = storage
+        .usage_percent
+        .filter(|_| storage.available.is_some());
+    let mut facts = gauge_facts(storage.used, usable, shown, width, theme, true, storage_old);
+    match (storage.used, storage.available) {
+        // A filesystem: used and free of what is usable, the disk's size apart ("of
+        // 90.87 GiB" alone reads as the size of a 251.97 GiB disk).
+        (Some(used), Some(available)) => {
+            facts.truncate(1);
+            facts.extend(
+                crate::text::filesystem_phrases(used, available, storage.total)
+                    .into_iter()
+                    .map(|phrase| fact(phrase, storage_plain)),
+            );
         }
-        if let Some(age) = storage_age {
-            facts.push(age_fact(stats, stats.storage.as_of.as_deref(), age, theme));
+        (None, Some(available)) => {
+            facts.push(fact(format!("{} free", bytes(available)), storage_plain));
         }
-        lines.extend(flow("Storage", theme.dim(), facts, "  ", width));
-        // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
-        let quota_label = match stats.quota.source {
-            Some(crate::stats::QuotaSource::GcThreshold) => "GC at",
-            _ => "Quota",
-        };
-        let quota_age = row.figures_age(FigureGroup::Quota, app.now);
-        let quota_old = old || quota_age.is_some();
-        let mut quota = gauge_facts(
-            stats.quota.used,
-            stats.quota.limit,
+        _ => {}
+    }
+    if let Some(age) = storage_age {
+        facts.push(age_fact(stats, stats.storage.as_of.as_deref(), age, theme));
+    }
+    lines.extend(flow("Storage", theme.dim(), facts, "  ", width));
+    // Kubo's StorageMax is where garbage collection starts, not a limit on writes.
+    let quota_label = match stats.quota.source {
+        Some(crate::stats::QuotaSource::GcThreshold) => "GC at",
+        _ => "Quota",
+    };
+    let quota_age = row.figures_age(FigureGroup::Quota, app.now);
+    let quota_old = old || quota_age.is_some();
+    let mut quota = gauge_facts(
+        stats.quota.used,
+        stats.quota.limit,
+        None,
+        width,
+        theme,
+        true,
+        quota_old,
+    );
+    if let Some(age) = quota_age {
+        quota.push(age_fact(stats, stats.quota.as_of.as_deref(), age, theme));
+    }
+    lines.extend(flow(quota_label, theme.dim(), quota, "  ", width));
+    if stats.quota.objects_limit.is_some() || stats.quota.objects_used.is_some() {
+        let objects = gauge_facts(
+            stats.quota.objects_used,
+            stats.quota.objects_limit,
             None,
             width,
             theme,
-            true,
+            false,
             quota_old,
         );
-        if let Some(age) = quota_age {
-            quota.push(age_fact(stats, stats.quota.as_of.as_deref(), age, theme));
-        }
-        lines.extend(flow(quota_label, theme.dim(), quota, "  ", width));
-        if stats.quota.objects_limit.is_some() || stats.quota.objects_used.is_some() {
-            let objects = gauge_facts(
-                stats.quota.objects_used,
-                stats.quota.objects_limit,
-                None,
-                width,
-                theme,
-                false,
-                quota_old,
-            );
-            lines.extend(flow("Objects", theme.dim(), objects, "  ", width));
-        }
-    } else {
-        let facts = vec![
-            fact(format!("used {}", percent_text(row.used_percent())), plain),
-            fact(
-                format!("quota {}", percent_text(row.quota_percent())),
-                plain,
-            ),
-        ];
-        lines.extend(flow("", Style::default(), facts, "  ", width));
+        lines.extend(flow("Objects", theme.dim(), objects, "  ", width));
     }
+    lines
+}
+
+/// Used and quota as percentages, where the pane is too small for gauges.
+fn percent_lines<'a>(row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let plain = if row.figures_are_old() {
+        theme.dim()
+    } else {
+        Style::default()
+    };
+    let mut lines = Vec::new();
+    let facts = vec![
+        fact(format!("used {}", percent_text(row.used_percent())), plain),
+        fact(
+            format!("quota {}", percent_text(row.quota_percent())),
+            plain,
+        ),
+    ];
+    lines.extend(flow("", Style::default(), facts, "  ", width));
+    lines
+}
+
+/// The figures kept from an earlier answer, said as such.
+fn kept_lines<'a>(row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let stats = &row.stats;
+    let mut lines = Vec::new();
     let kept = kept_figures(stats);
     if !kept.is_empty() {
         let facts = kept
@@ -284,6 +326,14 @@ fn text_lines<'a>(
             .collect();
         lines.extend(flow("Kept", theme.dim(), facts, ", ", width));
     }
+    lines
+}
+
+/// What the last inventory counted, and when.
+fn files_lines<'a>(app: &App, row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let stats = &row.stats;
+    let old = row.figures_are_old();
+    let mut lines = Vec::new();
     let files = &stats.files;
     // Counted by an inventory older than the poll: dimmed, with the count's age after it.
     let files_style = if old || row.figures_age(FigureGroup::Files, app.now).is_some() {
@@ -313,6 +363,13 @@ fn text_lines<'a>(
         facts.push(fact(format!("counted {age}"), theme.dim()));
     }
     lines.extend(flow("Files", theme.dim(), facts, "  ", width));
+    lines
+}
+
+/// How fast and how reliably the backend answers.
+fn speed_lines<'a>(row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let stats = &row.stats;
+    let mut lines = Vec::new();
     let perf = &stats.performance;
     let ms = |v: Option<f64>| v.map(crate::text::millis).unwrap_or_else(|| "?".into());
     let counted = |n: Option<u64>, one: &str, many: &str| match n {
@@ -347,6 +404,14 @@ fn text_lines<'a>(
         ),
     ];
     lines.extend(flow("Speed", theme.dim(), speed, "  ", width));
+    lines
+}
+
+/// The kind's vital signs, then a clustered backend's nodes.
+fn vital_lines<'a>(app: &App, row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let stats = &row.stats;
+    let old = row.figures_are_old();
+    let mut lines = Vec::new();
     // A down backend's last answer ("cluster_status healthy") is history, not news.
     let (label, style) = if old {
         ("Vital*", theme.dim())
@@ -360,27 +425,32 @@ fn text_lines<'a>(
     if !stats.nodes.is_empty() {
         lines.extend(node_lines(&stats.nodes, app.now, theme, old, width));
     }
-    if full {
-        let updated = stats
-            .updated_at
-            .as_deref()
-            .and_then(crate::store::timestamp::parse)
-            .map(|t| {
-                t.with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_else(|| "never".into());
-        let source = match stats.source {
-            crate::stats::Source::Live => "live",
-            crate::stats::Source::Metadata => "kept (last known)",
-        };
-        let facts = vec![
-            fact(format!("{source},"), Style::default()),
-            fact(format!("from {updated}"), Style::default()),
-        ];
-        lines.extend(flow("Figures", theme.dim(), facts, " ", width));
-    }
+    lines
+}
+
+/// Where the figures come from (live or kept) and when they were last updated.
+fn figures_lines<'a>(row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let stats = &row.stats;
+    let mut lines = Vec::new();
+    let updated = stats
+        .updated_at
+        .as_deref()
+        .and_then(crate::store::timestamp::parse)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "never".into());
+    let source = match stats.source {
+        crate::stats::Source::Live => "live",
+        crate::stats::Source::Metadata => "kept (last known)",
+    };
+    let facts = vec![
+        fact(format!("{source},"), Style::default()),
+        fact(format!("from {updated}"), Style::default()),
+    ];
+    lines.extend(flow("Figures", theme.dim(), facts, " ", width));
     lines
 }
 
