@@ -559,10 +559,7 @@ pub async fn test_with(
         }
         Err(err) => Err(ProbeError::Config(err.to_string())),
     };
-    let error = result
-        .as_ref()
-        .err()
-        .map(|err| serde_json::json!({"class": err.class(), "message": err.to_string()}));
+    let error = result.as_ref().err().map(crate::probe::TestFailure::of);
     TestReport {
         id: id.to_string(),
         kind: clean(kind_name),

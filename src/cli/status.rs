@@ -217,9 +217,7 @@ pub fn test(api: &Api, id: &str, as_json: bool, cached: bool, write: bool) -> Cl
             report
                 .error
                 .as_ref()
-                .and_then(|e| e.get("message"))
-                .and_then(|m| m.as_str())
-                .unwrap_or("a step failed")
+                .map_or("a step failed", |e| e.message.as_str())
         )))
     }
 }
@@ -457,12 +455,7 @@ fn test_text(report: &TestReport) -> String {
         ));
     }
     if !report.ok && report.steps.is_empty() {
-        if let Some(message) = report
-            .error
-            .as_ref()
-            .and_then(|e| e.get("message"))
-            .and_then(|m| m.as_str())
-        {
+        if let Some(message) = report.error.as_ref().map(|e| e.message.as_str()) {
             out.push_str(&format!("✗ {message}\n"));
         }
     }

@@ -96,25 +96,80 @@ impl ProbeError {
         }
     }
 
+    /// The failure's class, for JSON output and `health.failure`.
+    pub fn error_class(&self) -> ErrorClass {
+        match self {
+            ProbeError::Dns { .. } => ErrorClass::Dns,
+            ProbeError::Refused { .. } => ErrorClass::Refused,
+            ProbeError::Timeout { .. } => ErrorClass::Timeout,
+            ProbeError::Tls { .. } => ErrorClass::Tls,
+            ProbeError::Connect { .. } => ErrorClass::Connect,
+            ProbeError::Unauthorized { .. } => ErrorClass::Credentials,
+            ProbeError::NotFound { .. } => ErrorClass::NotFound,
+            ProbeError::RateLimited { .. } => ErrorClass::RateLimited,
+            ProbeError::Http { .. } => ErrorClass::Http,
+            ProbeError::Unparsable { .. } => ErrorClass::Unparsable,
+            ProbeError::TooLarge { .. } => ErrorClass::TooLarge,
+            ProbeError::Stream { .. } => ErrorClass::Stream,
+            ProbeError::Config(_) => ErrorClass::Config,
+            ProbeError::Io { .. } => ErrorClass::Io,
+            ProbeError::Other(_) => ErrorClass::Other,
+            ProbeError::Budget => ErrorClass::Budget,
+        }
+    }
+
     /// A short machine-readable name of the failure class, for JSON output.
     pub fn class(&self) -> &'static str {
+        self.error_class().as_str()
+    }
+}
+
+/// What kind of failure a probe met, as a short machine-readable name in JSON (`class` of a
+/// test's failure, `health.failure`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    Dns,
+    Refused,
+    Timeout,
+    Tls,
+    Connect,
+    Credentials,
+    NotFound,
+    RateLimited,
+    Http,
+    Unparsable,
+    TooLarge,
+    Stream,
+    Config,
+    Io,
+    Budget,
+    /// Also what a class this version does not know reads as (a kept report written by a
+    /// newer version or another writer): liberal in what is read.
+    #[serde(other)]
+    Other,
+}
+
+impl ErrorClass {
+    /// The name, as serialized.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ProbeError::Dns { .. } => "dns",
-            ProbeError::Refused { .. } => "refused",
-            ProbeError::Timeout { .. } => "timeout",
-            ProbeError::Tls { .. } => "tls",
-            ProbeError::Connect { .. } => "connect",
-            ProbeError::Unauthorized { .. } => CREDENTIALS_CLASS,
-            ProbeError::NotFound { .. } => "not_found",
-            ProbeError::RateLimited { .. } => "rate_limited",
-            ProbeError::Http { .. } => "http",
-            ProbeError::Unparsable { .. } => "unparsable",
-            ProbeError::TooLarge { .. } => "too_large",
-            ProbeError::Stream { .. } => "stream",
-            ProbeError::Config(_) => "config",
-            ProbeError::Io { .. } => "io",
-            ProbeError::Other(_) => "other",
-            ProbeError::Budget => "budget",
+            ErrorClass::Dns => "dns",
+            ErrorClass::Refused => "refused",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Tls => "tls",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Credentials => CREDENTIALS_CLASS,
+            ErrorClass::NotFound => "not_found",
+            ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Http => "http",
+            ErrorClass::Unparsable => "unparsable",
+            ErrorClass::TooLarge => "too_large",
+            ErrorClass::Stream => "stream",
+            ErrorClass::Config => "config",
+            ErrorClass::Io => "io",
+            ErrorClass::Other => "other",
+            ErrorClass::Budget => "budget",
         }
     }
 }

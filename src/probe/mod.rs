@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use error::{clean, ProbeError, CREDENTIALS_CLASS};
+pub use error::{clean, ErrorClass, ProbeError, CREDENTIALS_CLASS};
 pub use http::{Cap, Http, Reply};
 pub use list_count::ListCounter;
 
@@ -186,9 +186,8 @@ pub struct TestReport {
     pub kind: String,
     pub ok: bool,
     pub steps: Vec<TestStep>,
-    /// The failure, when there was one: `class` (dns, refused, timeout, credentials, ...) and
-    /// `message`.
-    pub error: Option<Value>,
+    /// The failure, when there was one.
+    pub error: Option<TestFailure>,
     pub checked_at: String,
     pub elapsed_ms: f64,
     /// True when this is a kept result reused within the test TTL, not a new test.
@@ -196,6 +195,108 @@ pub struct TestReport {
     pub cached: bool,
 }
 
+/// Why a test failed, as `backend test --json` prints it and `test.ID` keeps it:
+/// `{"class": "refused", "message": "connection refused by ..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestFailure {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+impl TestFailure {
+    pub fn of(err: &ProbeError) -> TestFailure {
+        TestFailure {
+            class: err.error_class(),
+            message: err.to_string(),
+        }
+    }
+}
+
 pub fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 100_000.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_failure_of_a_class_this_version_does_not_know_still_reads() {
+        let kept = serde_json::json!({"class": "quantum", "message": "entangled"});
+        let failure: TestFailure = serde_json::from_value(kept).unwrap();
+        assert_eq!(failure.class, ErrorClass::Other);
+        assert_eq!(failure.message, "entangled");
+    }
+
+    #[test]
+    fn a_test_failure_is_the_json_it_was_as_a_value() {
+        let errors = [
+            ProbeError::Dns { host: "h".into() },
+            ProbeError::Refused { addr: "a".into() },
+            ProbeError::Timeout { secs: 5 },
+            ProbeError::Tls { detail: "d".into() },
+            ProbeError::Connect {
+                addr: "a".into(),
+                detail: "d".into(),
+            },
+            ProbeError::Unauthorized {
+                status: 403,
+                detail: String::new(),
+            },
+            ProbeError::NotFound {
+                what: "w".into(),
+                detail: String::new(),
+            },
+            ProbeError::RateLimited {
+                retry_after_secs: Some(3),
+            },
+            ProbeError::Http {
+                status: 500,
+                detail: "d".into(),
+            },
+            ProbeError::unparsable("w", "d"),
+            ProbeError::TooLarge {
+                call: "c".into(),
+                limit_bytes: 10,
+                per_line: false,
+            },
+            ProbeError::Stream { detail: "d".into() },
+            ProbeError::Config("c".into()),
+            ProbeError::Io {
+                path: "p".into(),
+                detail: "d".into(),
+            },
+            ProbeError::Other("o".into()),
+            ProbeError::Budget,
+        ];
+        for err in errors {
+            // What `TestReport.error` held before it was typed, key order included.
+            let before = serde_json::json!({"class": err.class(), "message": err.to_string()});
+            let failure = TestFailure::of(&err);
+            assert_eq!(
+                serde_json::to_string(&failure).unwrap(),
+                serde_json::to_string(&before).unwrap()
+            );
+            let kept: TestFailure = serde_json::from_value(before).unwrap();
+            assert_eq!(kept, failure, "a kept result reads back");
+        }
+    }
+
+    #[test]
+    fn a_kept_report_reads_back_and_writes_the_same_json() {
+        let kept = r#"{"id":"kubo","type":"ipfs","ok":false,"steps":[{"name":"reachable","ok":false,"detail":"connection refused by 127.0.0.1:5001","elapsed_ms":1.5}],"error":{"class":"refused","message":"connection refused by 127.0.0.1:5001"},"checked_at":"2026-01-02T03:04:05.000000+00:00","elapsed_ms":2.25,"cached":false}"#;
+        let report: TestReport = serde_json::from_str(kept).unwrap();
+        assert_eq!(
+            report.error.as_ref().map(|e| e.class),
+            Some(ErrorClass::Refused)
+        );
+        assert_eq!(serde_json::to_string(&report).unwrap(), kept);
+        let passed = kept.replace(
+            r#""error":{"class":"refused","message":"connection refused by 127.0.0.1:5001"}"#,
+            r#""error":null"#,
+        );
+        let report: TestReport = serde_json::from_str(&passed).unwrap();
+        assert_eq!(report.error, None);
+        assert_eq!(serde_json::to_string(&report).unwrap(), passed);
+    }
 }

@@ -414,9 +414,10 @@ fn execute(
                         kind: String::new(),
                         ok: false,
                         steps: Vec::new(),
-                        error: Some(
-                            serde_json::json!({"class": "config", "message": err.to_string()}),
-                        ),
+                        error: Some(crate::probe::TestFailure {
+                            class: crate::probe::ErrorClass::Config,
+                            message: err.to_string(),
+                        }),
                         checked_at: crate::store::timestamp::now(),
                         elapsed_ms: 0.0,
                         cached: false,

@@ -254,9 +254,7 @@ impl App {
         let detail = report
             .error
             .as_ref()
-            .and_then(|e| e.get("message"))
-            .and_then(serde_json::Value::as_str)
-            .map(|m| format!(": {m}"))
+            .map(|e| format!(": {}", e.message))
             .unwrap_or_default();
         let level = if report.ok { Level::Info } else { Level::Error };
         self.push_message(level, format!("test of {} {verdict}{detail}", report.id));

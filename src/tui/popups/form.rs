@@ -602,14 +602,7 @@ impl Form {
             format!("test passed in {:.0} ms", report.elapsed_ms)
         } else {
             let failed = report.steps.iter().find(|s| !s.ok);
-            match (
-                failed,
-                report
-                    .error
-                    .as_ref()
-                    .and_then(|e| e.get("message"))
-                    .and_then(Value::as_str),
-            ) {
+            match (failed, report.error.as_ref().map(|e| e.message.as_str())) {
                 (Some(step), _) => format!("test failed at '{}': {}", step.name, step.detail),
                 (None, Some(message)) => format!("test failed: {message}"),
                 (None, None) => "test failed".into(),

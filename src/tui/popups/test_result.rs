@@ -90,12 +90,7 @@ impl TestResult {
                 Span::raw(sanitize(&step.detail, 200)),
             ]));
         }
-        if let Some(message) = report
-            .error
-            .as_ref()
-            .and_then(|e| e.get("message"))
-            .and_then(|m| m.as_str())
-        {
+        if let Some(message) = report.error.as_ref().map(|e| e.message.as_str()) {
             if report.steps.iter().all(|s| s.ok) {
                 lines.push(Line::from(Span::styled(
                     sanitize(message, 200),
