@@ -362,7 +362,7 @@ impl Store {
     pub(super) fn reconcile_index(&self, main: &mut Map<String, Value>) {
         let listing = self.list_backends();
         let unreadable = unreadable_paths(&listing);
-        if let Some(index) = object_entry(main, "backends") {
+        if let Some(index) = fsio::object_entry(main, "backends") {
             reconcile(index, &listing, &unreadable, |id| self.backend_path(id));
         }
     }
@@ -371,7 +371,7 @@ impl Store {
     /// anyway (a file another tool added or removed). Caller holds the config lock.
     pub(super) fn index_backend(&self, id: &str, backend: Option<&BackendDoc>) -> Result<()> {
         self.update_main(|main| {
-            if let Some(index) = object_entry(main, "backends") {
+            if let Some(index) = fsio::object_entry(main, "backends") {
                 match backend {
                     Some(backend) => {
                         let entry = backend.index_entry(index.get(id));
@@ -386,19 +386,6 @@ impl Store {
             Ok(())
         })
     }
-}
-
-/// The object under `key` in `doc`, made an empty one if it is missing or not an object (we
-/// write a well-formed file; what was there instead could not be kept as it was anyway).
-pub(super) fn object_entry<'a>(
-    doc: &'a mut Map<String, Value>,
-    key: &str,
-) -> Option<&'a mut Map<String, Value>> {
-    let entry = doc.entry(key).or_insert_with(|| Value::Object(Map::new()));
-    if !entry.is_object() {
-        *entry = Value::Object(Map::new());
-    }
-    entry.as_object_mut()
 }
 
 fn unreadable_paths(listing: &Listing) -> Vec<PathBuf> {
