@@ -260,17 +260,8 @@ impl Api {
     pub fn remove_backend(&self, id: &str) -> ApiResult<()> {
         names::check_backend_id(id)?;
         self.store.remove_backend(id)?;
-        for key in [
-            poll::stats_key(id),
-            poll::inventory_key(id),
-            poll::test_key(id),
-        ] {
-            // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
-            if let Err(err) = self.store.remove_metadata(&key) {
-                self.store
-                    .log("WARNING", &format!("cannot remove {key}: {err}"));
-            }
-        }
+        // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
+        self.store.forget_backend(id);
         self.store.log("INFO", &format!("backend removed: id={id}"));
         self.changed();
         Ok(())

@@ -371,16 +371,16 @@ fn a_history_line_lands_whole_or_not_at_all() {
     let path = store.cache_dir().join("b/history.ndjson");
     let line = |i: u64| format!("[{i},1.5,{}]\n", "9".repeat(200)).into_bytes();
     store
-        .write_batch(vec![BatchWrite::Append {
-            path: path.clone(),
+        .write_batch(vec![BatchWrite::AppendHistory {
+            id: "b".into(),
             bytes: line(1),
         }])
         .unwrap();
     let ballast = fs.fill();
     let before = std::fs::metadata(&path).unwrap().len();
     let failure = store
-        .write_batch(vec![BatchWrite::Append {
-            path: path.clone(),
+        .write_batch(vec![BatchWrite::AppendHistory {
+            id: "b".into(),
             bytes: line(2).repeat(100),
         }])
         .unwrap_err();

@@ -322,8 +322,7 @@ fn history_point(at: u64, response_ms: f32, stats: &BackendStats) -> Point {
 
 /// Every point of a backend's history file as written (nothing when there is none yet).
 fn read_history_file(store: &Store, id: &str) -> Vec<Point> {
-    let text = std::fs::read_to_string(writer::history_path(store, id)).unwrap_or_default();
-    history::decode_text(&text)
+    history::decode_text(&store.read_history(id))
 }
 
 /// A backend's kept history from `since` on, read from its history file without a running
@@ -336,7 +335,7 @@ pub fn stored_history(store: &Store, id: &str, since: u64) -> history::KeptHisto
 /// The recent points of a backend's history file, and how many lines the file holds.
 fn load_history(store: &Store, id: &str) -> (Series, usize) {
     let mut series = Series::default();
-    let text = std::fs::read_to_string(writer::history_path(store, id)).unwrap_or_default();
+    let text = store.read_history(id);
     let points = history::decode_text(&text);
     let skip = points.len().saturating_sub(history::RECENT_POINTS);
     for point in points.into_iter().skip(skip) {
@@ -381,7 +380,7 @@ impl Monitor {
                 entries: BTreeMap::new(),
                 alerts,
                 settings,
-                main_stamp: Stamp::of_path(&store.main_json()),
+                main_stamp: store.main_stamp(),
                 backends_dir_stamp: None,
                 last_full_scan: None,
                 problems: BTreeMap::new(),
@@ -689,12 +688,12 @@ impl Shared {
 
     /// Compares the files with what is known and starts, restarts or stops pollers.
     fn scan(self: &Arc<Self>, first: bool) {
-        let main_stamp = Stamp::of_path(&self.store.main_json());
+        let main_stamp = self.store.main_stamp();
         // Every write of ours (and any add or remove) renames a file in backends/, which
         // changes the directory's own stamp: one stat says whether to look at 1,000 files. A
         // writer that edits a file in place (the Python library) is caught by the full look
         // every FULL_SCAN_EVERY.
-        let dir_stamp = Stamp::of_path(&self.store.backends_dir());
+        let dir_stamp = self.store.backends_dir_stamp();
         {
             let state = lock(&self.state);
             let quiet = !first

@@ -227,6 +227,17 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(id.to_string()))
     }
 
+    /// `config/main.json`'s stamp (a change of settings or of the index), `None` without one.
+    pub fn main_stamp(&self) -> Option<Stamp> {
+        Stamp::of_path(&self.main_json())
+    }
+
+    /// The `backends/` directory's own stamp: every rename in it (an atomic write, an add, a
+    /// removal) changes it, so one look says whether to look at every file.
+    pub fn backends_dir_stamp(&self) -> Option<Stamp> {
+        Stamp::of_path(&self.backends_dir())
+    }
+
     /// What identifies each backend file's current version (for cheap change detection): its
     /// modification time, size and inode. Files with invalid ids are left out.
     pub fn backend_stamps(&self) -> Result<Vec<(String, Stamp)>> {
@@ -325,11 +336,7 @@ impl Store {
         fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
         fsio::sync_dir(&self.backends_dir())?;
         self.index_backend(id, None)?;
-        let cache = self.cache_dir().join(id);
-        if cache.exists() {
-            fs::remove_dir_all(&cache).map_err(|e| StoreError::io(&cache, e))?;
-        }
-        Ok(())
+        self.remove_backend_cache(id)
     }
 
     /// Brings the whole `main.json` index in step with `backends/*.json`: entries added for files
