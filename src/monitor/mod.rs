@@ -37,7 +37,12 @@ pub enum Event {
     BackendCreated(String),
     BackendUpdated(String),
     BackendRemoved(String),
-    StatsUpdated(Box<BackendStats>),
+    /// A backend's new figures, with the point of history the poll that made them added (none
+    /// for figures that came from elsewhere: an inventory folded in).
+    StatsUpdated {
+        stats: Box<BackendStats>,
+        point: Option<Point>,
+    },
     TestFinished(Box<TestReport>),
     Alert(Alert),
     AlertCleared(Alert),
@@ -345,7 +350,9 @@ fn load_history(store: &Store, id: &str) -> (Series, usize) {
 }
 
 impl Monitor {
-    /// Starts the engine on a tokio runtime. Last-known stats are available at once.
+    /// Starts the engine on a tokio runtime. Last-known stats are available at once. The faces
+    /// start it through `Api::start`, which owns it; this is the door for the engine's own
+    /// tests and benchmarks, with a scripted `Prober`.
     pub fn start(store: Store, prober: Arc<dyn Prober>, config: MonitorConfig) -> Monitor {
         let settings = store.settings().unwrap_or_default();
         let alerts = store
@@ -967,6 +974,8 @@ impl Shared {
             }
         };
         entry.history.push(point);
+        // As the series keeps it (a point older than the last one is taken as happening now).
+        let kept_point = entry.history.last().copied();
         entry.history_lines += 1;
         let _ = self.writes.send(WriteOp::History {
             id: id.to_string(),
@@ -1002,7 +1011,10 @@ impl Shared {
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
-        let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
+        let _ = self.events.send(Event::StatsUpdated {
+            stats: Box::new(stats),
+            point: kept_point,
+        });
         delay
     }
 
@@ -1124,7 +1136,10 @@ impl Shared {
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
-        let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
+        let _ = self.events.send(Event::StatsUpdated {
+            stats: Box::new(stats),
+            point: None,
+        });
     }
 
     fn announce_alerts(&self, state: &State, changes: Vec<Change>) {

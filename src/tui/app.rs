@@ -109,8 +109,11 @@ pub enum Msg {
         rows: Vec<Row>,
         problems: Vec<(String, String)>,
     },
-    /// One backend's new figures.
-    Stats(Box<Row>),
+    /// One backend's new figures, with the point of history the poll added (if any).
+    Stats {
+        stats: Box<crate::stats::BackendStats>,
+        point: Option<crate::monitor::history::Point>,
+    },
     Alert(Alert),
     AlertCleared(Alert),
     /// The alerts, as last read (`Cmd::LoadAlerts`).
@@ -516,8 +519,8 @@ impl App {
                 cmds.extend(self.load_alerts());
                 return cmds;
             }
-            Msg::Stats(row) => {
-                let change = self.backends.apply(*row);
+            Msg::Stats { stats, point } => {
+                let change = self.backends.apply_stats(*stats, point);
                 self.backends_changed(change);
             }
             Msg::FleetRound { rows, hosts, at } => {
@@ -1670,12 +1673,10 @@ mod tests {
         let mut app = app();
         app.update(key(KeyCode::Char('p')));
         app.dirty = false;
-        app.update(Msg::Stats(Box::new(row(
-            "alpha",
-            "s3",
-            HealthStatus::Down,
-            Some(99.0),
-        ))));
+        app.update(Msg::Stats {
+            stats: Box::new(row("alpha", "s3", HealthStatus::Down, Some(99.0)).stats),
+            point: None,
+        });
         app.update(Msg::Tick(5_000));
         assert!(!app.dirty, "nothing redrawn while paused");
         assert_eq!(
