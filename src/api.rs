@@ -1,8 +1,10 @@
 //! The one façade every screen and command goes through: backends (list, get, create, update,
-//! remove, test), stats, settings, alerts and the event stream. With a running monitor, reads
-//! come from memory and changes are picked up at once; without one (most CLI commands), the
-//! same calls read and write the store directly.
+//! remove, test), stats, settings, alerts and the event stream. It is also the one door to the
+//! engine: `Api::start` starts the monitor with its probe context, and owns both. With a
+//! running monitor, reads come from memory and changes are picked up at once; without one
+//! (`Api::new`, most CLI commands), the same calls read and write the store directly.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -30,9 +32,12 @@ pub struct AlertGroup {
     /// Newest first.
     pub alerts: Vec<Alert>,
 }
-use crate::monitor::{Event, Monitor};
+use crate::monitor::history::Point;
+use crate::monitor::tally::PollTally;
+use crate::monitor::writer::Unsaved;
+use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::poll::{self, InventoryError};
-use crate::probe::{ProbeContext, TestReport};
+use crate::probe::{ProbeContext, ProbeError, TestReport};
 use crate::stats::BackendStats;
 use crate::stats::InventoryRecord;
 use crate::store::{names, settings, BackendDoc, Listing, Settings, Store, StoreError};
@@ -45,6 +50,9 @@ pub enum ApiError {
     Field(#[from] FieldError),
     #[error(transparent)]
     Setting(#[from] settings::SettingError),
+    /// The probes' HTTP client could not be made.
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
     /// Asked for what the backend cannot do (a write check of a kind without one): refused
     /// before anything ran.
     #[error("{0}")]
@@ -57,6 +65,7 @@ impl ApiError {
         match self {
             ApiError::Store(err) => err.is_bad_input(),
             ApiError::Field(_) | ApiError::Setting(_) | ApiError::Refused(_) => true,
+            ApiError::Probe(_) => false,
         }
     }
 }
@@ -70,51 +79,158 @@ pub enum ApiInventoryError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Inventory(#[from] InventoryError),
+    /// The probes' HTTP client could not be made.
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
     #[error("no monitor runs in this process")]
     NoMonitor,
+}
+
+/// How the engine runs (`Api::start`).
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// Overrides `refresh_secs` for backends without their own `poll_interval` (`--refresh`).
+    pub refresh: Option<Duration>,
+    /// The shortest that refresh may be (`--lite`): the setting or `refresh`, whichever
+    /// applies, is raised to it.
+    pub min_refresh: Option<Duration>,
 }
 
 pub struct Api {
     store: Store,
     monitor: Option<Monitor>,
+    /// The probes' HTTP client and timeout: the engine's, or made when a command first probes.
+    probe: OnceLock<ProbeContext>,
+}
+
+/// The probe context of the `timeout_secs` in `settings`.
+fn probe_context(settings: &Settings) -> Result<ProbeContext, ProbeError> {
+    ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
 }
 
 impl Api {
+    /// The api without the engine: reads and writes go to the store, nothing is polled.
     pub fn new(store: Store) -> Api {
         Api {
             store,
             monitor: None,
+            probe: OnceLock::new(),
         }
     }
 
-    pub fn with_monitor(store: Store, monitor: Monitor) -> Api {
-        Api {
+    /// Starts the engine over `store` on the current tokio runtime (pollers, inventories,
+    /// alerts and hooks, the one writer); last-known stats are readable at once. Its probe
+    /// context (one HTTP client, `timeout_secs`) also serves the tests and inventories asked
+    /// for through this api. Settings that do not read run it on their defaults, as the
+    /// engine does.
+    pub fn start(store: Store, options: EngineOptions) -> ApiResult<Api> {
+        let settings = store.settings().unwrap_or_default();
+        let ctx = probe_context(&settings)?;
+        let refresh = match options.min_refresh {
+            Some(min) => Some(
+                options
+                    .refresh
+                    .unwrap_or(Duration::from_secs(settings.refresh_secs()))
+                    .max(min),
+            ),
+            None => options.refresh,
+        };
+        let monitor = Monitor::start(
+            store.clone(),
+            Arc::new(LiveProber { ctx: ctx.clone() }),
+            MonitorConfig {
+                refresh_override: refresh,
+                ..MonitorConfig::default()
+            },
+        );
+        Ok(Api {
             store,
             monitor: Some(monitor),
+            probe: OnceLock::from(ctx),
+        })
+    }
+
+    /// The probe context: the engine's, else one made from the settings (which must read).
+    fn probe<E: From<StoreError> + From<ProbeError>>(&self) -> Result<&ProbeContext, E> {
+        if let Some(ctx) = self.probe.get() {
+            return Ok(ctx);
         }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn monitor(&self) -> Option<&Monitor> {
-        self.monitor.as_ref()
+        let ctx = probe_context(&self.store.settings()?)?;
+        Ok(self.probe.get_or_init(|| ctx))
     }
 
     /// Stops the monitor (if any), flushing what it holds; returns what could not be written.
-    pub async fn shutdown(self) -> crate::monitor::writer::Unsaved {
+    pub async fn shutdown(self) -> Unsaved {
         self.shutdown_within(None).await
     }
 
     /// [`Api::shutdown`] within `limit` (a command stopped by Ctrl-C ends within a second).
-    pub async fn shutdown_within(
-        self,
-        limit: Option<std::time::Duration>,
-    ) -> crate::monitor::writer::Unsaved {
+    pub async fn shutdown_within(self, limit: Option<Duration>) -> Unsaved {
         match self.monitor {
             Some(monitor) => monitor.shutdown_within(limit).await,
             None => None,
+        }
+    }
+
+    /// Writes everything the engine holds now, waiting at most `limit`; returns what could
+    /// not be written. The engine goes on (for a caller that cannot stop it: a task still
+    /// holds the api).
+    pub async fn flush_within(&self, limit: Option<Duration>) -> Unsaved {
+        match &self.monitor {
+            Some(monitor) => monitor.flush_within(limit).await,
+            None => None,
+        }
+    }
+
+    /// Whether a write is waiting for another writer (another console, the CLI) to finish.
+    pub fn waiting_for_writer(&self) -> bool {
+        self.store.waiting_for_writer()
+    }
+
+    /// The home directory this api reads and writes.
+    pub fn home(&self) -> &std::path::Path {
+        self.store.home()
+    }
+
+    /// Files in backends/ the engine could not read, with the reason (none without one).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        self.monitor
+            .as_ref()
+            .map(Monitor::problems)
+            .unwrap_or_default()
+    }
+
+    /// The last `n` points of a backend's history at poll resolution, from the engine's
+    /// memory (none without an engine).
+    pub fn recent_history(&self, id: &str, n: usize) -> Vec<Point> {
+        self.monitor
+            .as_ref()
+            .map(|monitor| monitor.history(id, n))
+            .unwrap_or_default()
+    }
+
+    /// Polls a backend (or every one) now; nothing without an engine.
+    pub fn poll_now(&self, id: Option<&str>) {
+        if let Some(monitor) = &self.monitor {
+            monitor.poll_now(id);
+        }
+    }
+
+    /// Every backend's polls since the engine started (by result, and their durations);
+    /// `None` without an engine.
+    pub fn poll_tallies(&self) -> Option<Vec<(String, PollTally)>> {
+        self.monitor.as_ref().map(Monitor::poll_tallies)
+    }
+
+    /// The active alerts: the engine's, else those kept in the store.
+    pub fn active_alerts(&self) -> Vec<Alert> {
+        match &self.monitor {
+            Some(monitor) => monitor.active_alerts(),
+            None => self
+                .alerts()
+                .into_iter()
+                .filter(|a| a.cleared_at.is_none())
+                .collect(),
         }
     }
 
@@ -144,6 +260,11 @@ impl Api {
 
     pub fn get_backend(&self, id: &str) -> ApiResult<BackendDoc> {
         Ok(self.store.get_backend(id)?)
+    }
+
+    /// Whether a backend file of ours has this id.
+    pub fn backend_exists(&self, id: &str) -> bool {
+        self.store.backend_exists(id)
     }
 
     /// Creates a backend from `FIELD=VALUE` pairs (defaults filled, everything checked first).
@@ -260,17 +381,8 @@ impl Api {
     pub fn remove_backend(&self, id: &str) -> ApiResult<()> {
         names::check_backend_id(id)?;
         self.store.remove_backend(id)?;
-        for key in [
-            poll::stats_key(id),
-            poll::inventory_key(id),
-            poll::test_key(id),
-        ] {
-            // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
-            if let Err(err) = self.store.remove_metadata(&key) {
-                self.store
-                    .log("WARNING", &format!("cannot remove {key}: {err}"));
-            }
-        }
+        // Stale metadata about a removed backend is harmless; failing to drop it is not fatal.
+        self.store.forget_backend(id);
         self.store.log("INFO", &format!("backend removed: id={id}"));
         self.changed();
         Ok(())
@@ -284,12 +396,8 @@ impl Api {
 
     /// Tests a saved backend. A result younger than `reuse_within`, and newer than the
     /// backend's last change, is reused instead of testing again.
-    pub async fn test_backend(
-        &self,
-        id: &str,
-        ctx: &ProbeContext,
-        reuse_within: Duration,
-    ) -> ApiResult<TestReport> {
+    pub async fn test_backend(&self, id: &str, reuse_within: Duration) -> ApiResult<TestReport> {
+        let ctx = self.probe::<ApiError>()?;
         let backend = self.store.get_backend(id)?;
         let key = poll::test_key(id);
         if !reuse_within.is_zero() {
@@ -306,11 +414,8 @@ impl Api {
     /// it is asked for on purpose). Kept as the backend's last test result. A kind without a
     /// write check is refused before anything runs: a FAIL kept for it would make a healthy
     /// backend's `backend test --cached` fail.
-    pub async fn test_backend_writing(
-        &self,
-        id: &str,
-        ctx: &ProbeContext,
-    ) -> ApiResult<TestReport> {
+    pub async fn test_backend_writing(&self, id: &str) -> ApiResult<TestReport> {
+        let ctx = self.probe::<ApiError>()?;
         let backend = self.store.get_backend(id)?;
         if let Some(reason) = crate::backends::Kind::write_check_refusal(backend.kind()) {
             return Err(ApiError::Refused(format!(
@@ -364,11 +469,8 @@ impl Api {
 
     /// Runs an inventory of a backend now, in this process, and keeps it. (With a running
     /// monitor, prefer `inventory_now`, which announces the new figures.)
-    pub async fn run_inventory(
-        &self,
-        id: &str,
-        ctx: &ProbeContext,
-    ) -> Result<InventoryRecord, ApiInventoryError> {
+    pub async fn run_inventory(&self, id: &str) -> Result<InventoryRecord, ApiInventoryError> {
+        let ctx = self.probe::<ApiInventoryError>()?;
         let backend = self.store.get_backend(id)?;
         Ok(poll::run_inventory(&self.store, ctx, &backend).await?)
     }
@@ -391,9 +493,8 @@ impl Api {
         &self,
         id: &str,
         config: &Map<String, Value>,
-        ctx: &ProbeContext,
-    ) -> TestReport {
-        poll::test(ctx, id, config).await
+    ) -> ApiResult<TestReport> {
+        Ok(poll::test(self.probe::<ApiError>()?, id, config).await)
     }
 
     /// A backend's stats: live from the monitor, else the last kept in the store (stale).
@@ -551,7 +652,21 @@ impl Api {
                     });
             active_alert.then_some("an alert is active")
         };
-        Ok(self.store.cleanup_metadata(days, &keep)?)
+        let report = self.store.cleanup_metadata(days, &keep)?;
+        self.store.log(
+            "INFO",
+            &format!(
+                "cleanup: removed {} metadata entries older than {days} days",
+                report.removed.len()
+            ),
+        );
+        Ok(report)
+    }
+
+    /// Removes the temp files that writers killed mid-write left behind, older than
+    /// `min_age` (a write in progress is never touched). Returns how many went.
+    pub fn sweep_temp_files(&self, min_age: Duration) -> usize {
+        self.store.sweep_temp_files(min_age)
     }
 
     pub fn settings(&self) -> ApiResult<Settings> {

@@ -9,8 +9,6 @@
 //!   backend at a time, across processes) and its record in the store;
 //! - the *test*: the kind's own steps, then the pulse the monitor runs.
 
-use std::fs::File;
-use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +20,7 @@ use crate::stats::{
     BackendStats, Counted, FailedCall, Health, HealthStatus, InventoryRecord, InventoryRun,
     InventoryState, Measurement, Performance, Progress, RunInfo, Source, StatsReport,
 };
-use crate::store::{names, timestamp, BackendDoc, Settings, Store};
+use crate::store::{timestamp, BackendDoc, InventoryLock, Settings, Store};
 
 /// Attempts of the liveness call within one poll before a backend is down.
 pub const LIVENESS_ATTEMPTS: usize = 3;
@@ -40,20 +38,8 @@ pub const INVENTORY_RETRY_AFTER: Duration = Duration::from_secs(600);
 /// Inventories running at once, over all backends.
 pub const INVENTORIES_AT_ONCE: usize = 2;
 
-/// The metadata key under which a backend's last stats are kept.
-pub fn stats_key(id: &str) -> String {
-    format!("stats.{}", names::id_in_key(id))
-}
-
-/// The metadata key under which a backend's inventory is kept.
-pub fn inventory_key(id: &str) -> String {
-    format!("inventory.{}", names::id_in_key(id))
-}
-
-/// The metadata key under which a backend's last test report is kept.
-pub fn test_key(id: &str) -> String {
-    format!("test.{}", names::id_in_key(id))
-}
+// A backend's metadata keys are the home's layout: the store names them.
+pub use crate::store::names::{inventory_key, stats_key, test_key};
 
 /// A failure that retrying at once cannot mend, or that already took the poll's time. An
 /// answer over its cap would be as large again: reading it twice more only costs.
@@ -159,27 +145,14 @@ pub enum InventoryError {
 }
 
 /// The lock that keeps one inventory run per backend at a time, across processes.
-fn lock_inventory(store: &Store, id: &str) -> Result<File, InventoryError> {
-    let failed = |e: std::io::Error| InventoryError::Store {
-        id: id.to_string(),
-        detail: e.to_string(),
-    };
-    let dir = store.cache_dir().join(id);
-    crate::store::fsio::ensure_dir(&dir).map_err(|e| InventoryError::Store {
-        id: id.to_string(),
-        detail: e.to_string(),
-    })?;
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(crate::store::fsio::FILE_MODE)
-        .open(dir.join("inventory.lock"))
-        .map_err(failed)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(InventoryError::Busy(id.to_string())),
-        Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
+fn lock_inventory(store: &Store, id: &str) -> Result<InventoryLock, InventoryError> {
+    match store.try_lock_inventory(id) {
+        Ok(Some(lock)) => Ok(lock),
+        Ok(None) => Err(InventoryError::Busy(id.to_string())),
+        Err(err) => Err(InventoryError::Store {
+            id: id.to_string(),
+            detail: err.to_string(),
+        }),
     }
 }
 

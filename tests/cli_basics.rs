@@ -650,9 +650,8 @@ fn a_refused_write_test_keeps_nothing_and_cached_still_passes() {
     // The console's `W` goes through the API: refused there too, before anything runs.
     let store = ipfs_kit_tui::store::Store::open(home).unwrap().0;
     let api = ipfs_kit_tui::api::Api::new(store);
-    let ctx = ipfs_kit_tui::probe::ProbeContext::new(std::time::Duration::from_secs(5)).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let asked = runtime.block_on(api.test_backend_writing("remote", &ctx));
+    let asked = runtime.block_on(api.test_backend_writing("remote"));
     let err = asked.expect_err("a kind without a write check is refused");
     assert!(err.is_bad_input(), "{err}");
     assert!(err.to_string().contains("no write check"), "{err}");

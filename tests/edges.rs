@@ -12,12 +12,11 @@ mod support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ipfs_kit_tui::api::{Api, EngineOptions};
 use ipfs_kit_tui::monitor::alerts::Rule;
-use ipfs_kit_tui::monitor::{Event, LiveProber, Monitor, MonitorConfig};
-use ipfs_kit_tui::probe::ProbeContext;
+use ipfs_kit_tui::monitor::Event;
 use ipfs_kit_tui::stats::HealthStatus;
 use ipfs_kit_tui::store::Store;
 use serde_json::{json, Value};
@@ -169,7 +168,7 @@ async fn a_filesystem_filled_while_watched_raises_full_once_and_clears_it() {
     let home = home_with_backend("scratch", local(&data, 1));
     let store = Store::open(home.path()).unwrap().0;
     let monitor = live_monitor(store.clone());
-    let mut events = monitor.subscribe();
+    let mut events = monitor.subscribe().unwrap();
     wait_for_health(&monitor, "scratch", HealthStatus::Healthy, "a first poll").await;
     // Filling, then full: 60 of 64 MiB, then the rest.
     std::fs::write(data.join("most"), vec![0u8; 60 << 20]).unwrap();
@@ -270,7 +269,7 @@ async fn a_full_home_is_said_holds_its_writes_and_writes_them_when_space_returns
         .create_backend("dir", local(&data, 1).as_object().unwrap().clone())
         .unwrap();
     let monitor = live_monitor(store.clone());
-    let mut events = monitor.subscribe();
+    let mut events = monitor.subscribe().unwrap();
     wait_for_health(&monitor, "dir", HealthStatus::Healthy, "a first poll").await;
     let ballast = fs.fill();
     // The watched directory goes: a down alert is raised while the home is full.
@@ -301,7 +300,7 @@ async fn a_full_home_is_said_holds_its_writes_and_writes_them_when_space_returns
         monitor.active_alerts().iter().any(|a| a.rule == Rule::Down)
     })
     .await;
-    let in_memory = monitor.alert_records();
+    let in_memory = monitor.alerts();
     assert_eq!(in_memory.len(), 2, "{in_memory:?}");
 
     // Space returns: everything held is written, and that is said. The trouble was said once,
@@ -371,16 +370,16 @@ fn a_history_line_lands_whole_or_not_at_all() {
     let path = store.cache_dir().join("b/history.ndjson");
     let line = |i: u64| format!("[{i},1.5,{}]\n", "9".repeat(200)).into_bytes();
     store
-        .write_batch(vec![BatchWrite::Append {
-            path: path.clone(),
+        .write_batch(vec![BatchWrite::AppendHistory {
+            id: "b".into(),
             bytes: line(1),
         }])
         .unwrap();
     let ballast = fs.fill();
     let before = std::fs::metadata(&path).unwrap().len();
     let failure = store
-        .write_batch(vec![BatchWrite::Append {
-            path: path.clone(),
+        .write_batch(vec![BatchWrite::AppendHistory {
+            id: "b".into(),
             bytes: line(2).repeat(100),
         }])
         .unwrap_err();
@@ -405,18 +404,12 @@ fn a_history_line_lands_whole_or_not_at_all() {
 }
 
 /// The engine over `store`, probing for real (statvfs, the directories' own files).
-fn live_monitor(store: Store) -> Monitor {
-    Monitor::start(
-        store,
-        Arc::new(LiveProber {
-            ctx: ProbeContext::new(Duration::from_secs(5)).unwrap(),
-        }),
-        MonitorConfig::default(),
-    )
+fn live_monitor(store: Store) -> Api {
+    Api::start(store, EngineOptions::default()).unwrap()
 }
 
 /// Waits until `id` is polled with that health.
-async fn wait_for_health(monitor: &Monitor, id: &str, status: HealthStatus, what: &str) {
+async fn wait_for_health(monitor: &Api, id: &str, status: HealthStatus, what: &str) {
     wait_until(what, || {
         monitor.stats(id).is_some_and(|s| s.health.status == status)
     })

@@ -741,16 +741,14 @@ fn a_wrong_admin_token_while_s3_serves_is_degraded_with_one_credentials_alert() 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = ipfs_kit_tui::store::Store::open(home.path()).unwrap().0;
     let raised = runtime.block_on(async {
-        let monitor = ipfs_kit_tui::monitor::Monitor::start(
+        let monitor = ipfs_kit_tui::api::Api::start(
             store,
-            Arc::new(ipfs_kit_tui::monitor::LiveProber {
-                ctx: ipfs_kit_tui::probe::ProbeContext::new(Duration::from_secs(5)).unwrap(),
-            }),
-            ipfs_kit_tui::monitor::MonitorConfig {
-                refresh_override: Some(Duration::from_secs(1)),
-                ..ipfs_kit_tui::monitor::MonitorConfig::default()
+            ipfs_kit_tui::api::EngineOptions {
+                refresh: Some(Duration::from_secs(1)),
+                ..ipfs_kit_tui::api::EngineOptions::default()
             },
-        );
+        )
+        .unwrap();
         tokio::time::sleep(Duration::from_secs(6)).await;
         let stats = monitor.stats("media").unwrap();
         assert_eq!(
@@ -762,7 +760,7 @@ fn a_wrong_admin_token_while_s3_serves_is_degraded_with_one_credentials_alert() 
             stats.performance.request_count.unwrap_or(0) >= 4,
             "{stats:?}"
         );
-        let raised = monitor.alert_records();
+        let raised = monitor.alerts();
         monitor.shutdown().await;
         raised
     });

@@ -225,9 +225,8 @@ fn wrong_password_is_named_as_credentials() {
 #[test]
 #[ignore = "needs the rclone binary; run by scripts/test.sh"]
 fn six_backends_behind_one_daemon_are_one_alert_group_and_its_return_is_seen_at_once() {
-    use ipfs_kit_tui::api::Api;
+    use ipfs_kit_tui::api::{Api, EngineOptions};
     use ipfs_kit_tui::monitor::alerts::Rule;
-    use ipfs_kit_tui::monitor::{LiveProber, Monitor, MonitorConfig};
     use ipfs_kit_tui::stats::HealthStatus;
 
     let data = quiet_dir();
@@ -248,16 +247,14 @@ fn six_backends_behind_one_daemon_are_one_alert_group_and_its_return_is_seen_at_
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _guard = runtime.enter();
-    let ctx = ipfs_kit_tui::probe::ProbeContext::new(Duration::from_secs(5)).unwrap();
-    let monitor = Monitor::start(
-        store.clone(),
-        std::sync::Arc::new(LiveProber { ctx }),
-        MonitorConfig {
-            refresh_override: Some(Duration::from_secs(1)),
-            ..MonitorConfig::default()
+    let api = Api::start(
+        store,
+        EngineOptions {
+            refresh: Some(Duration::from_secs(1)),
+            ..EngineOptions::default()
         },
-    );
-    let api = Api::with_monitor(store, monitor);
+    )
+    .unwrap();
     let all = |status: HealthStatus| {
         (0..6).all(|i| {
             api.stats(&format!("remote-{i}"))

@@ -493,7 +493,10 @@ fn with_alerts(app: &mut App) {
             since: a.raised_at.clone(),
         })
         .collect();
-    app.update(Msg::Stats(Box::new(kubo)));
+    app.update(Msg::Stats {
+        stats: Box::new(kubo.stats),
+        point: None,
+    });
     let cleared = Alert {
         cleared_at: Some(ts(-120)),
         closed: Some(Closed::Removed),
@@ -734,11 +737,10 @@ fn with_old_counts(app: &mut App) {
         as_of: Some(ts(-1800)),
     };
     for stats in [soft, dir] {
-        app.update(Msg::Stats(Box::new(Row {
-            host: None,
-            history: Vec::new(),
-            stats,
-        })));
+        app.update(Msg::Stats {
+            stats: Box::new(stats),
+            point: None,
+        });
     }
     app.list_columns = ipfs_kit_tui::tui::model::ListColumn::ALL.to_vec();
 }
@@ -783,11 +785,10 @@ fn stale_counts_and_a_full_backend() {
             message: "full: 0 B free of 64 MiB usable".into(),
             since: ts(-60),
         }];
-        app.update(Msg::Stats(Box::new(Row {
-            host: None,
-            history: Vec::new(),
-            stats: full,
-        })));
+        app.update(Msg::Stats {
+            stats: Box::new(full),
+            point: None,
+        });
         key(app, KeyCode::Char('G'));
         key(app, KeyCode::Char('k'));
     });
@@ -799,11 +800,10 @@ fn full_is_an_error_state_in_the_list_and_the_summary() {
     let mut full = stats("scratch", "local", HealthStatus::Full);
     full.storage = Storage::filesystem(Some(64 << 20), Some(64 << 20), Some(0));
     full.health.message = Some("full: 0 B free of 64 MiB usable".into());
-    app.update(Msg::Stats(Box::new(Row {
-        host: None,
-        history: Vec::new(),
-        stats: full,
-    })));
+    app.update(Msg::Stats {
+        stats: Box::new(full),
+        point: None,
+    });
     let terminal = render(&mut app, 120, 40, Theme::new(ColorDepth::Basic16, false));
     let text = format!("{}", terminal.backend());
     assert!(text.contains("■ full"), "{text}");
@@ -977,11 +977,10 @@ fn a_down_backend_says_when_its_next_check_is() {
     let mut down = stats("kubo-main", "ipfs", HealthStatus::Down);
     down.health.message = Some("connection refused by 127.0.0.1:5001".into());
     down.health.next_check_at = Some(ts(4));
-    app.update(Msg::Stats(Box::new(Row {
-        host: None,
-        history: Vec::new(),
-        stats: down,
-    })));
+    app.update(Msg::Stats {
+        stats: Box::new(down),
+        point: None,
+    });
     // kubo-main is the fourth by id.
     for _ in 0..3 {
         key(&mut app, KeyCode::Char('j'));

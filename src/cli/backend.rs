@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::{open, open_existing, split_assignment, BackendCommand, CliError, CliResult};
-use crate::api::Api;
+use crate::api::{Api, ApiError};
 use crate::backends::{self, Kind};
 use crate::store::{names, BackendDoc, ForeignBackend, Store, StoreError};
 use crate::text::{age, sanitize, table};
@@ -42,12 +42,11 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
 
 /// The dashboard's backend named `id`, when the home has no backend of ours by that id.
 fn dashboard_backend(home: Option<&Path>, id: &str) -> Option<ForeignBackend> {
-    let store = open_existing(home, id).ok()?;
-    if store.backend_exists(id) {
+    let api = Api::new(open_existing(home, id).ok()?);
+    if api.backend_exists(id) {
         return None;
     }
-    store
-        .list_foreign_backends()
+    api.foreign_backends()
         .backends
         .into_iter()
         .find(|b| b.name == id)
@@ -125,11 +124,11 @@ fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
         }
         BackendCommand::Show { id, json } => {
             names::check_backend_id(&id)?;
-            show(&open_existing(home, &id)?, &id, json)
+            show(&Api::new(open_existing(home, &id)?), &id, json)
         }
         BackendCommand::Remove { id, yes } => {
             names::check_backend_id(&id)?;
-            remove(&open_existing(home, &id)?, &id, yes)
+            remove(&Api::new(open_existing(home, &id)?), &id, yes)
         }
         BackendCommand::Test {
             id,
@@ -254,8 +253,9 @@ fn print_foreign(listing: &crate::store::ForeignListing) {
 }
 
 pub fn list(store: &Store, as_json: bool) -> CliResult {
-    let listing = store.list_backends();
-    let foreign = store.list_foreign_backends();
+    let api = Api::new(store.clone());
+    let listing = api.list_backends();
+    let foreign = api.foreign_backends();
     if as_json {
         let backends: Vec<Value> = listing.backends.iter().map(backend_json).collect();
         let read_only: Vec<Value> = foreign.backends.iter().map(foreign_json).collect();
@@ -291,7 +291,7 @@ pub fn list(store: &Store, as_json: bool) -> CliResult {
         if rows.is_empty() {
             println!(
                 "no backends in {} (add one with: ipfs-kit-tui backend add ID --type KIND ...)",
-                store.home().display()
+                api.home().display()
             );
         } else {
             print!(
@@ -320,8 +320,8 @@ pub fn list(store: &Store, as_json: bool) -> CliResult {
     Ok(())
 }
 
-fn show(store: &Store, id: &str, as_json: bool) -> CliResult {
-    let backend = store.get_backend(id)?;
+fn show(api: &Api, id: &str, as_json: bool) -> CliResult {
+    let backend = api.get_backend(id)?;
     if as_json {
         return print_json(&backend_json(&backend));
     }
@@ -382,9 +382,9 @@ fn shown_id(id: &str) -> String {
     }
 }
 
-fn remove(store: &Store, id: &str, yes: bool) -> CliResult {
+fn remove(api: &Api, id: &str, yes: bool) -> CliResult {
     // Read it first: a missing backend is bad input, and the prompt names what goes.
-    let description = match store.get_backend(id) {
+    let description = match api.get_backend(id) {
         Ok(backend) => {
             let target = Kind::parse(backend.kind())
                 .map(|k| k.target(backend.config()))
@@ -395,7 +395,9 @@ fn remove(store: &Store, id: &str, yes: bool) -> CliResult {
                 sanitize(backend.kind(), 20)
             )
         }
-        Err(StoreError::Corrupt { .. }) => format!("'{id}' (its file does not parse)"),
+        Err(ApiError::Store(StoreError::Corrupt { .. })) => {
+            format!("'{id}' (its file does not parse)")
+        }
         Err(err) => return Err(err.into()),
     };
     if !yes {
@@ -418,7 +420,7 @@ fn remove(store: &Store, id: &str, yes: bool) -> CliResult {
             )));
         }
     }
-    Api::new(store.clone()).remove_backend(id)?;
+    api.remove_backend(id)?;
     println!("removed backend '{id}'");
     Ok(())
 }

@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use super::status::{add_alerts, context, runtime, PARALLEL_PROBES};
 use super::{CliError, CliResult};
-use crate::api::Api;
+use crate::api::{Api, EngineOptions};
 use crate::metrics::{self, textfile, Format, Snapshot};
 use crate::monitor::tally::{PollResult, PollTally};
-use crate::monitor::{LiveProber, Monitor, MonitorConfig};
 use crate::signals::StopSignals;
 use crate::stats::{BackendStats, HealthStatus};
 use crate::store::Store;
@@ -84,23 +83,23 @@ pub fn run(
             textfile::TextfileError::Write { .. } => CliError::failure(err.to_string()),
         })?;
     }
-    let ctx = context(&store)?;
-    let every = Duration::from_secs(refresh.unwrap_or(store.settings()?.refresh_secs()).max(1));
+    // Settings that do not read stop here, before anything is bound or polled.
+    let settings = Api::new(store.clone()).settings()?;
+    let every = Duration::from_secs(refresh.unwrap_or(settings.refresh_secs()).max(1));
     runtime()?.block_on(async move {
         // Bound before the engine starts: an address in use stops here, having polled nothing.
         let listener = match textfile {
             Some(_) => None,
             None => Some(bind(listen).await?),
         };
-        let config = MonitorConfig {
-            refresh_override: refresh.map(Duration::from_secs),
-            ..MonitorConfig::default()
+        let engine = EngineOptions {
+            refresh: refresh.map(Duration::from_secs),
+            ..EngineOptions::default()
         };
         // Listening before anything else: a signal from here on is never lost.
         let mut stops = StopSignals::new()
             .map_err(|e| CliError::failure(format!("cannot listen for signals: {e}")))?;
-        let monitor = Monitor::start(store.clone(), Arc::new(LiveProber { ctx }), config);
-        let api = Arc::new(Api::with_monitor(store, monitor));
+        let api = Arc::new(Api::start(store, engine)?);
         let outcome = match (listener, &textfile) {
             (Some(listener), _) => {
                 let url = listener

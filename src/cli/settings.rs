@@ -5,14 +5,14 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{open, CliError, CliResult, SettingsCommand};
+use crate::api::Api;
 use crate::store::{settings, Store};
 use crate::text::{sanitize, table};
 
 pub fn run(home: Option<&Path>, cmd: SettingsCommand) -> CliResult {
     match cmd {
         SettingsCommand::Get { key, json } => {
-            let store = open(home)?;
-            let current = store.settings()?;
+            let current = Api::new(open(home)?).settings()?;
             for problem in current.problems() {
                 eprintln!("warning: {problem}");
             }
@@ -61,7 +61,7 @@ pub fn run(home: Option<&Path>, cmd: SettingsCommand) -> CliResult {
             // Checked before the home is touched: bad input changes nothing.
             settings::parse(&key, &value)
                 .map_err(|e| CliError::usage(sanitize(&e.to_string(), 500)))?;
-            let parsed = crate::api::Api::new(open(home)?).set_setting(&key, &value)?;
+            let parsed = Api::new(open(home)?).set_setting(&key, &value)?;
             println!("{key} = {}", plain(&parsed));
             Ok(())
         }
@@ -77,9 +77,10 @@ fn plain(value: &Value) -> String {
 }
 
 pub fn cleanup(store: &Store, days: u64) -> CliResult {
-    let report = crate::api::Api::new(store.clone()).cleanup(days)?;
+    let api = Api::new(store.clone());
+    let report = api.cleanup(days)?;
     // Temp files of writes killed mid-way: an hour old is long past any write in progress.
-    let temps = store.sweep_temp_files(std::time::Duration::from_secs(3600));
+    let temps = api.sweep_temp_files(std::time::Duration::from_secs(3600));
     if temps > 0 {
         println!("removed {temps} temp files left by interrupted writes");
     }
@@ -103,13 +104,6 @@ pub fn cleanup(store: &Store, days: u64) -> CliResult {
     for skipped in &report.skipped {
         eprintln!("warning: {}", sanitize(&skipped.to_string(), 1000));
     }
-    store.log(
-        "INFO",
-        &format!(
-            "cleanup: removed {} metadata entries older than {days} days",
-            report.removed.len()
-        ),
-    );
     println!(
         "removed {} metadata {} older than {days} days{}",
         report.removed.len(),

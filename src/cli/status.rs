@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use super::{CliError, CliResult};
-use crate::api::{Api, ApiInventoryError};
-use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
+use crate::api::{Api, ApiInventoryError, EngineOptions};
+use crate::monitor::Event;
 use crate::poll::InventoryError;
 use crate::probe::{ProbeContext, TestReport};
 use crate::signals::StopSignals;
@@ -190,16 +188,15 @@ fn status_table(report: &StatsReport) -> String {
 }
 
 pub fn test(api: &Api, id: &str, as_json: bool, cached: bool, write: bool) -> CliResult {
-    let ctx = context(api.store())?;
     let reuse_within = if cached {
         Duration::from_secs(api.settings()?.test_ttl_secs())
     } else {
         Duration::ZERO
     };
     let report = if write {
-        runtime()?.block_on(api.test_backend_writing(id, &ctx))?
+        runtime()?.block_on(api.test_backend_writing(id))?
     } else {
-        runtime()?.block_on(api.test_backend(id, &ctx, reuse_within))?
+        runtime()?.block_on(api.test_backend(id, reuse_within))?
     };
     if as_json {
         let text = serde_json::to_string_pretty(&report)
@@ -224,27 +221,24 @@ pub fn test(api: &Api, id: &str, as_json: bool, cached: bool, write: bool) -> Cl
 
 /// `backend inventory ID`: one inventory run now, kept in the store.
 pub fn inventory(api: &Api, id: &str, as_json: bool) -> CliResult {
-    let ctx = context(api.store())?;
-    let record = runtime()?
-        .block_on(api.run_inventory(id, &ctx))
-        .map_err(|err| {
-            let bad_input = match &err {
-                ApiInventoryError::Store(err) => err.is_bad_input(),
-                ApiInventoryError::Inventory(err) => matches!(
-                    err,
-                    InventoryError::Disabled(_)
-                        | InventoryError::NothingToCount(_)
-                        | InventoryError::UnknownKind(_)
-                ),
-                ApiInventoryError::NoMonitor => false,
-            };
-            let message = sanitize(&err.to_string(), 1000);
-            if bad_input {
-                CliError::usage(message)
-            } else {
-                CliError::failure(message)
-            }
-        })?;
+    let record = runtime()?.block_on(api.run_inventory(id)).map_err(|err| {
+        let bad_input = match &err {
+            ApiInventoryError::Store(err) => err.is_bad_input(),
+            ApiInventoryError::Inventory(err) => matches!(
+                err,
+                InventoryError::Disabled(_)
+                    | InventoryError::NothingToCount(_)
+                    | InventoryError::UnknownKind(_)
+            ),
+            ApiInventoryError::Probe(_) | ApiInventoryError::NoMonitor => false,
+        };
+        let message = sanitize(&err.to_string(), 1000);
+        if bad_input {
+            CliError::usage(message)
+        } else {
+            CliError::failure(message)
+        }
+    })?;
     if as_json {
         let text = serde_json::to_string_pretty(&record)
             .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
@@ -343,17 +337,17 @@ async fn next_event(events: &mut Option<tokio::sync::broadcast::Receiver<Event>>
 
 /// `status --watch SECS`: the monitor runs in this process; a compact table every SECS.
 pub fn watch(store: Store, secs: u64, refresh: Option<u64>) -> CliResult {
-    let ctx = context(&store)?;
+    // Settings that do not read stop here, before anything is polled.
+    Api::new(store.clone()).settings()?;
     runtime()?.block_on(async move {
-        let config = MonitorConfig {
-            refresh_override: refresh.map(Duration::from_secs),
-            ..MonitorConfig::default()
+        let engine = EngineOptions {
+            refresh: refresh.map(Duration::from_secs),
+            ..EngineOptions::default()
         };
         // Listening before anything else: a Ctrl-C from here on is never lost.
         let mut stops = StopSignals::new()
             .map_err(|e| CliError::failure(format!("cannot listen for signals: {e}")))?;
-        let monitor = Monitor::start(store.clone(), Arc::new(LiveProber { ctx }), config);
-        let api = Api::with_monitor(store, monitor);
+        let api = Api::start(store, engine)?;
         let mut events = api.subscribe();
         let mut tick = tokio::time::interval(Duration::from_secs(secs));
         // The first table would show only last-known figures: give the first polls a moment.

@@ -39,11 +39,11 @@ impl Snapshot {
     /// no network): this is what each scrape reads.
     pub fn of_api(api: &Api) -> Snapshot {
         let backends = api.all_stats();
-        match api.monitor() {
-            Some(monitor) => Snapshot {
+        match api.poll_tallies() {
+            Some(tallies) => Snapshot {
                 backends,
-                tallies: monitor.poll_tallies().into_iter().collect(),
-                active_alerts: monitor
+                tallies: tallies.into_iter().collect(),
+                active_alerts: api
                     .active_alerts()
                     .into_iter()
                     .map(|alert| (alert.backend, alert.rule.as_str().to_string()))

@@ -37,7 +37,12 @@ pub enum Event {
     BackendCreated(String),
     BackendUpdated(String),
     BackendRemoved(String),
-    StatsUpdated(Box<BackendStats>),
+    /// A backend's new figures, with the point of history the poll that made them added (none
+    /// for figures that came from elsewhere: an inventory folded in).
+    StatsUpdated {
+        stats: Box<BackendStats>,
+        point: Option<Point>,
+    },
     TestFinished(Box<TestReport>),
     Alert(Alert),
     AlertCleared(Alert),
@@ -322,8 +327,7 @@ fn history_point(at: u64, response_ms: f32, stats: &BackendStats) -> Point {
 
 /// Every point of a backend's history file as written (nothing when there is none yet).
 fn read_history_file(store: &Store, id: &str) -> Vec<Point> {
-    let text = std::fs::read_to_string(writer::history_path(store, id)).unwrap_or_default();
-    history::decode_text(&text)
+    history::decode_text(&store.read_history(id))
 }
 
 /// A backend's kept history from `since` on, read from its history file without a running
@@ -336,7 +340,7 @@ pub fn stored_history(store: &Store, id: &str, since: u64) -> history::KeptHisto
 /// The recent points of a backend's history file, and how many lines the file holds.
 fn load_history(store: &Store, id: &str) -> (Series, usize) {
     let mut series = Series::default();
-    let text = std::fs::read_to_string(writer::history_path(store, id)).unwrap_or_default();
+    let text = store.read_history(id);
     let points = history::decode_text(&text);
     let skip = points.len().saturating_sub(history::RECENT_POINTS);
     for point in points.into_iter().skip(skip) {
@@ -346,7 +350,9 @@ fn load_history(store: &Store, id: &str) -> (Series, usize) {
 }
 
 impl Monitor {
-    /// Starts the engine on a tokio runtime. Last-known stats are available at once.
+    /// Starts the engine on a tokio runtime. Last-known stats are available at once. The faces
+    /// start it through `Api::start`, which owns it; this is the door for the engine's own
+    /// tests and benchmarks, with a scripted `Prober`.
     pub fn start(store: Store, prober: Arc<dyn Prober>, config: MonitorConfig) -> Monitor {
         let settings = store.settings().unwrap_or_default();
         let alerts = store
@@ -381,7 +387,7 @@ impl Monitor {
                 entries: BTreeMap::new(),
                 alerts,
                 settings,
-                main_stamp: Stamp::of_path(&store.main_json()),
+                main_stamp: store.main_stamp(),
                 backends_dir_stamp: None,
                 last_full_scan: None,
                 problems: BTreeMap::new(),
@@ -689,12 +695,12 @@ impl Shared {
 
     /// Compares the files with what is known and starts, restarts or stops pollers.
     fn scan(self: &Arc<Self>, first: bool) {
-        let main_stamp = Stamp::of_path(&self.store.main_json());
+        let main_stamp = self.store.main_stamp();
         // Every write of ours (and any add or remove) renames a file in backends/, which
         // changes the directory's own stamp: one stat says whether to look at 1,000 files. A
         // writer that edits a file in place (the Python library) is caught by the full look
         // every FULL_SCAN_EVERY.
-        let dir_stamp = Stamp::of_path(&self.store.backends_dir());
+        let dir_stamp = self.store.backends_dir_stamp();
         {
             let state = lock(&self.state);
             let quiet = !first
@@ -968,6 +974,8 @@ impl Shared {
             }
         };
         entry.history.push(point);
+        // As the series keeps it (a point older than the last one is taken as happening now).
+        let kept_point = entry.history.last().copied();
         entry.history_lines += 1;
         let _ = self.writes.send(WriteOp::History {
             id: id.to_string(),
@@ -1003,7 +1011,10 @@ impl Shared {
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
-        let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
+        let _ = self.events.send(Event::StatsUpdated {
+            stats: Box::new(stats),
+            point: kept_point,
+        });
         delay
     }
 
@@ -1125,7 +1136,10 @@ impl Shared {
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
-        let _ = self.events.send(Event::StatsUpdated(Box::new(stats)));
+        let _ = self.events.send(Event::StatsUpdated {
+            stats: Box::new(stats),
+            point: None,
+        });
     }
 
     fn announce_alerts(&self, state: &State, changes: Vec<Change>) {

@@ -63,15 +63,6 @@ pub enum WriteOp {
     Flush(oneshot::Sender<Unsaved>),
 }
 
-pub fn history_path(store: &Store, id: &str) -> std::path::PathBuf {
-    store.cache_dir().join(history_path_of(id))
-}
-
-/// A backend's history file, relative to the cache directory.
-fn history_path_of(id: &str) -> std::path::PathBuf {
-    std::path::Path::new(id).join("history.ndjson")
-}
-
 /// Stats of one backend are written at most this often (and on shutdown), unless their health
 /// changed: they are what the next start shows first, and creating a thousand files a minute
 /// (inode allocation is most of the engine's CPU) costs more than figures a few minutes old
@@ -159,12 +150,10 @@ impl Pending {
                 self.appends.remove(&id);
                 self.compactions.remove(&id);
                 let key = crate::poll::stats_key(&id);
-                let history = history_path_of(&id);
                 self.held.retain(|write| match write {
                     BatchWrite::Metadata { key: held, .. } => *held != key,
-                    BatchWrite::Append { path, .. } | BatchWrite::Replace { path, .. } => {
-                        !path.ends_with(&history)
-                    }
+                    BatchWrite::AppendHistory { id: held, .. }
+                    | BatchWrite::ReplaceHistory { id: held, .. } => *held != id,
                 });
             }
             WriteOp::Flush(_) => {}
@@ -209,41 +198,33 @@ impl Pending {
         // that came since, so that the file is never appended to before it is replaced.
         let mut held = std::mem::take(&mut self.held);
         for write in &mut held {
-            if let BatchWrite::Replace { path, bytes } = write {
-                if let Some(id) = self
-                    .appends
-                    .keys()
-                    .find(|id| history_path(store, id) == *path)
-                {
-                    let id = id.clone();
-                    if let Some(text) = self.appends.remove(&id) {
-                        bytes.extend_from_slice(text.as_bytes());
-                    }
-                    self.compactions.remove(&id);
+            if let BatchWrite::ReplaceHistory { id, bytes } = write {
+                if let Some(text) = self.appends.remove(id.as_str()) {
+                    bytes.extend_from_slice(text.as_bytes());
                 }
+                self.compactions.remove(id.as_str());
             }
         }
-        let held_replacing = |path: &std::path::Path| {
+        let held_replacing = |id: &str| {
             held.iter()
-                .any(|w| matches!(w, BatchWrite::Replace { path: p, .. } if p == path))
+                .any(|w| matches!(w, BatchWrite::ReplaceHistory { id: held, .. } if held == id))
         };
         let compactions: Vec<Compaction> = self
             .compactions
             .drain()
             .map(|(id, hours)| Compaction {
-                path: history_path(store, &id),
                 pending: self.appends.remove(&id).unwrap_or_default(),
+                id,
                 hours,
             })
-            .filter(|c| !held_replacing(&c.path))
+            .filter(|c| !held_replacing(&c.id))
             .collect();
         self.appends_since = None;
         for (id, text) in self.appends.drain() {
-            let path = history_path(store, &id);
             // Appends held from before go first: the file keeps the points' order.
             let mut bytes = Vec::new();
             held.retain(|write| match write {
-                BatchWrite::Append { path: p, bytes: b } if *p == path => {
+                BatchWrite::AppendHistory { id: held, bytes: b } if *held == id => {
                     bytes.extend_from_slice(b);
                     false
                 }
@@ -251,7 +232,7 @@ impl Pending {
             });
             bytes.extend_from_slice(text.as_bytes());
             trim_held_history(&mut bytes);
-            batch.push(BatchWrite::Append { path, bytes });
+            batch.push(BatchWrite::AppendHistory { id, bytes });
         }
         // A held stats or alerts file is replaced by a newer one of the same key.
         held.retain(|write| match write {
@@ -401,48 +382,31 @@ pub async fn run(
 /// Deletes what was kept of a removed backend, unless a backend with its id exists again (added
 /// back by another process in the meantime).
 fn forget(store: &Store, id: &str) {
-    if store.backend_exists(id) {
-        return;
-    }
-    for key in [
-        crate::poll::stats_key(id),
-        crate::poll::inventory_key(id),
-        crate::poll::test_key(id),
-    ] {
-        if let Err(err) = store.remove_metadata(&key) {
-            store.log("WARNING", &format!("cannot remove {key}: {err}"));
-        }
-    }
-    let cache = store.cache_dir().join(id);
-    match std::fs::remove_dir_all(&cache) {
-        Ok(()) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => store.log(
-            "WARNING",
-            &format!("cannot remove {}: {err}", cache.display()),
-        ),
+    if !store.backend_exists(id) {
+        store.forget_backend(id);
     }
 }
 
-/// A history file to rewrite with what `history::retain` keeps, plus the points not yet in it.
+/// A backend's history file to rewrite with what `history::retain` keeps, plus the points not
+/// yet in it.
 struct Compaction {
-    path: std::path::PathBuf,
+    id: String,
     pending: String,
     hours: u64,
 }
 
 impl Compaction {
     /// Reads the file and returns its compacted replacement (blocking I/O).
-    fn into_write(self) -> BatchWrite {
-        let mut text = std::fs::read_to_string(&self.path).unwrap_or_default();
+    fn into_write(self, store: &Store) -> BatchWrite {
+        let mut text = store.read_history(&self.id);
         text.push_str(&self.pending);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let kept = super::history::retain(super::history::decode_text(&text), now, self.hours);
-        BatchWrite::Replace {
-            path: self.path,
+        BatchWrite::ReplaceHistory {
+            id: self.id,
             bytes: kept
                 .iter()
                 .map(encode_line)
@@ -465,7 +429,7 @@ async fn flush(
     }
     let writer = store.clone();
     let result = tokio::task::spawn_blocking(move || {
-        batch.extend(compactions.into_iter().map(Compaction::into_write));
+        batch.extend(compactions.into_iter().map(|c| c.into_write(&writer)));
         writer.write_batch(batch)
     })
     .await;

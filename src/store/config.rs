@@ -227,6 +227,17 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(id.to_string()))
     }
 
+    /// `config/main.json`'s stamp (a change of settings or of the index), `None` without one.
+    pub fn main_stamp(&self) -> Option<Stamp> {
+        Stamp::of_path(&self.main_json())
+    }
+
+    /// The `backends/` directory's own stamp: every rename in it (an atomic write, an add, a
+    /// removal) changes it, so one look says whether to look at every file.
+    pub fn backends_dir_stamp(&self) -> Option<Stamp> {
+        Stamp::of_path(&self.backends_dir())
+    }
+
     /// What identifies each backend file's current version (for cheap change detection): its
     /// modification time, size and inode. Files with invalid ids are left out.
     pub fn backend_stamps(&self) -> Result<Vec<(String, Stamp)>> {
@@ -325,11 +336,7 @@ impl Store {
         fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
         fsio::sync_dir(&self.backends_dir())?;
         self.index_backend(id, None)?;
-        let cache = self.cache_dir().join(id);
-        if cache.exists() {
-            fs::remove_dir_all(&cache).map_err(|e| StoreError::io(&cache, e))?;
-        }
-        Ok(())
+        self.remove_backend_cache(id)
     }
 
     /// Brings the whole `main.json` index in step with `backends/*.json`: entries added for files
@@ -362,7 +369,7 @@ impl Store {
     pub(super) fn reconcile_index(&self, main: &mut Map<String, Value>) {
         let listing = self.list_backends();
         let unreadable = unreadable_paths(&listing);
-        if let Some(index) = object_entry(main, "backends") {
+        if let Some(index) = fsio::object_entry(main, "backends") {
             reconcile(index, &listing, &unreadable, |id| self.backend_path(id));
         }
     }
@@ -371,7 +378,7 @@ impl Store {
     /// anyway (a file another tool added or removed). Caller holds the config lock.
     pub(super) fn index_backend(&self, id: &str, backend: Option<&BackendDoc>) -> Result<()> {
         self.update_main(|main| {
-            if let Some(index) = object_entry(main, "backends") {
+            if let Some(index) = fsio::object_entry(main, "backends") {
                 match backend {
                     Some(backend) => {
                         let entry = backend.index_entry(index.get(id));
@@ -386,19 +393,6 @@ impl Store {
             Ok(())
         })
     }
-}
-
-/// The object under `key` in `doc`, made an empty one if it is missing or not an object (we
-/// write a well-formed file; what was there instead could not be kept as it was anyway).
-pub(super) fn object_entry<'a>(
-    doc: &'a mut Map<String, Value>,
-    key: &str,
-) -> Option<&'a mut Map<String, Value>> {
-    let entry = doc.entry(key).or_insert_with(|| Value::Object(Map::new()));
-    if !entry.is_object() {
-        *entry = Value::Object(Map::new());
-    }
-    entry.as_object_mut()
 }
 
 fn unreadable_paths(listing: &Listing) -> Vec<PathBuf> {

@@ -409,6 +409,20 @@ impl Formatter for AsciiPretty<'_> {
     }
 }
 
+/// The object under `key` in `doc`, made an empty one if it is missing or not an object (we
+/// write a well-formed file; what was there instead could not be kept as it was anyway).
+pub(super) fn object_entry<'a>(
+    doc: &'a mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a mut serde_json::Map<String, serde_json::Value>> {
+    use serde_json::{Map, Value};
+    let entry = doc.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    entry.as_object_mut()
+}
+
 pub fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",

@@ -55,10 +55,10 @@ const TORN_TAIL_SCAN: u64 = 64 * 1024;
 pub enum BatchWrite {
     /// `metadata/KEY.json` replaced with this value.
     Metadata { key: String, value: Value },
-    /// A file inside the home replaced with these bytes.
-    Replace { path: PathBuf, bytes: Vec<u8> },
-    /// Bytes appended to a file inside the home (created 0600 if missing).
-    Append { path: PathBuf, bytes: Vec<u8> },
+    /// A backend's history file replaced with these lines (a compaction).
+    ReplaceHistory { id: String, bytes: Vec<u8> },
+    /// Lines appended to a backend's history file (created 0600 if missing).
+    AppendHistory { id: String, bytes: Vec<u8> },
 }
 
 fn metadata_doc(key: &str, value: Value) -> Value {
@@ -106,7 +106,7 @@ impl Store {
         let mut first_error = None;
         for write in writes {
             match write {
-                BatchWrite::Append { path, bytes } => appends.push((path, bytes)),
+                BatchWrite::AppendHistory { id, bytes } => appends.push((id, bytes)),
                 other => match self.temp_for(&other) {
                     Ok((temp, path)) => replacements.push((temp, path, other)),
                     Err(error) => {
@@ -122,16 +122,19 @@ impl Store {
             unwritten.extend(
                 appends
                     .into_iter()
-                    .map(|(path, bytes)| BatchWrite::Append { path, bytes }),
+                    .map(|(id, bytes)| BatchWrite::AppendHistory { id, bytes }),
             );
             return Err(BatchFailure { error, unwritten });
         }
         let mut unwritten = Vec::new();
         let mut first_error: Option<StoreError> = None;
-        for (path, bytes) in appends {
-            if let Err(error) = self.append_whole(&path, &bytes) {
+        for (id, bytes) in appends {
+            let appended = self
+                .history_path(&id)
+                .and_then(|path| self.append_whole(&path, &bytes));
+            if let Err(error) = appended {
                 first_error.get_or_insert(error);
-                unwritten.push(BatchWrite::Append { path, bytes });
+                unwritten.push(BatchWrite::AppendHistory { id, bytes });
             }
         }
         if let Err(error) = self.sync_now() {
@@ -165,10 +168,10 @@ impl Store {
                     .map_err(|e| StoreError::io(self.metadata_path(key), e))?;
                 (self.metadata_path(key), bytes)
             }
-            BatchWrite::Replace { path, bytes } => (path.clone(), bytes.clone()),
-            BatchWrite::Append { path, .. } => {
+            BatchWrite::ReplaceHistory { id, bytes } => (self.history_path(id)?, bytes.clone()),
+            BatchWrite::AppendHistory { id, .. } => {
                 return Err(StoreError::io(
-                    path,
+                    self.history_path(id)?,
                     std::io::Error::other("an append has no temp file"),
                 ))
             }
@@ -390,8 +393,8 @@ mod tests {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         let append = |bytes: &[u8]| {
             store
-                .write_batch(vec![BatchWrite::Append {
-                    path: path.clone(),
+                .write_batch(vec![BatchWrite::AppendHistory {
+                    id: "b".into(),
                     bytes: bytes.to_vec(),
                 }])
                 .unwrap()
@@ -429,12 +432,12 @@ mod tests {
                     key: "stats.a".into(),
                     value: json!(2),
                 },
-                BatchWrite::Replace {
-                    path: store.cache_dir().join("blocked/x.json"),
-                    bytes: b"{}".to_vec(),
+                BatchWrite::ReplaceHistory {
+                    id: "blocked".into(),
+                    bytes: b"[1,1.0]\n".to_vec(),
                 },
-                BatchWrite::Append {
-                    path: history.clone(),
+                BatchWrite::AppendHistory {
+                    id: "a".into(),
                     bytes: b"[1,1.0]\n".to_vec(),
                 },
             ])
@@ -489,8 +492,8 @@ mod tests {
                     key: "stats.b1".into(),
                     value: json!(1),
                 },
-                BatchWrite::Append {
-                    path: history.clone(),
+                BatchWrite::AppendHistory {
+                    id: "b1".into(),
                     bytes: b"[1,2,3]\n".to_vec(),
                 },
             ])
@@ -501,8 +504,8 @@ mod tests {
                     key: "stats.b1".into(),
                     value: json!(2),
                 },
-                BatchWrite::Append {
-                    path: history.clone(),
+                BatchWrite::AppendHistory {
+                    id: "b1".into(),
                     bytes: b"[2,2,3]\n".to_vec(),
                 },
             ])
@@ -512,8 +515,8 @@ mod tests {
             json!(2)
         );
         assert_eq!(fs::read_to_string(&history).unwrap(), "[1,2,3]\n[2,2,3]\n");
-        let outside = BatchWrite::Replace {
-            path: "/tmp/elsewhere.json".into(),
+        let outside = BatchWrite::ReplaceHistory {
+            id: "../../elsewhere".into(),
             bytes: vec![],
         };
         assert!(store.write_batch(vec![outside]).is_err());

@@ -1,10 +1,12 @@
 //! The metadata-first store: the only code that touches `~/.ipfs_kit`. Files are laid out exactly
 //! as the Python `ipfs_kit_py` library lays them out, so both share one setup.
 
+mod cache;
 mod config;
 pub mod dashboard;
 pub mod error;
 pub mod fsio;
+mod history;
 mod home;
 pub mod log;
 mod metadata;
@@ -18,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use cache::InventoryLock;
 pub use config::{BackendDoc, Edit, Listing, Stamp, UNKNOWN_KIND};
 pub use dashboard::{ForeignBackend, ForeignListing, ForeignSource};
 pub use error::{Result, StoreError};

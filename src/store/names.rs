@@ -49,6 +49,21 @@ pub fn is_conventional_backend_id(id: &str) -> bool {
     check_new_backend_id(id).is_ok()
 }
 
+/// The metadata key under which a backend's last stats are kept.
+pub fn stats_key(id: &str) -> String {
+    format!("stats.{}", id_in_key(id))
+}
+
+/// The metadata key under which a backend's inventory is kept.
+pub fn inventory_key(id: &str) -> String {
+    format!("inventory.{}", id_in_key(id))
+}
+
+/// The metadata key under which a backend's last test report is kept.
+pub fn test_key(id: &str) -> String {
+    format!("test.{}", id_in_key(id))
+}
+
 /// A backend id as a part of a metadata key (`stats.<id>`): conventional ids as they are,
 /// others with every byte outside `A-Z a-z 0-9 . _ -` written `%XX`, so that any id the
 /// library allows gives one safe file name, and different ids never give the same one.

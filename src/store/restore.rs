@@ -5,7 +5,6 @@
 
 use serde_json::{Map, Value};
 
-use super::config::object_entry;
 use super::error::{Result, StoreError};
 use super::{fsio, names, BackendDoc, Store};
 
@@ -111,7 +110,7 @@ impl RestoreSession<'_> {
         mut change: impl FnMut(&mut Map<String, Value>),
     ) -> Result<()> {
         self.store.update_main(|main| {
-            if let Some(settings) = object_entry(main, "global_settings") {
+            if let Some(settings) = fsio::object_entry(main, "global_settings") {
                 change(settings);
             }
             self.store.reconcile_index(main);

@@ -398,7 +398,7 @@ impl Store {
     pub fn set_setting(&self, key: &str, value: Value) -> Result<()> {
         let _lock = self.lock_config()?;
         self.update_main(|main| {
-            if let Some(settings) = super::config::object_entry(main, "global_settings") {
+            if let Some(settings) = super::fsio::object_entry(main, "global_settings") {
                 settings.insert(key.to_string(), value.clone());
             }
             self.reconcile_index(main);

@@ -12,9 +12,10 @@ use super::popups::form::{PathState, SaveError};
 use super::popups::log::LogEntry;
 use crate::api::{AlertGroup, ApiError, ApiInventoryError};
 use crate::monitor::alerts::{Alert, Rule};
-use crate::monitor::history::KeptHistory;
+use crate::monitor::history::{KeptHistory, Point};
 use crate::monitor::hooks::HookFailure;
 use crate::probe::TestReport;
+use crate::stats::BackendStats;
 use crate::store::BackendDoc;
 
 /// What the runtime does on the console's behalf.
@@ -87,8 +88,11 @@ pub enum Msg {
         rows: Vec<Row>,
         problems: Vec<(String, String)>,
     },
-    /// One backend's new figures.
-    Stats(Box<Row>),
+    /// One backend's new figures, with the point of history the poll added (if any).
+    Stats {
+        stats: Box<BackendStats>,
+        point: Option<Point>,
+    },
     Alert(Alert),
     AlertCleared(Alert),
     /// The alerts, as last read (`Cmd::LoadAlerts`).

@@ -11,22 +11,18 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use super::message::{Cmd, Msg};
+use super::model::backends::HISTORY_POINTS;
 use super::model::{DashboardBackends, Row};
 use super::popups::form::{PathState, SaveError};
 use super::state::App;
 use super::terminal::TerminalGuard;
 use super::theme::{ColorDepth, Theme};
 use super::{view, Options};
-use crate::api::{Api, ApiError, ApiInventoryError};
+use crate::api::{Api, ApiError, ApiInventoryError, EngineOptions};
 use crate::monitor::alerts::Rule;
-use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
-use crate::probe::ProbeContext;
+use crate::monitor::Event;
 use crate::signals::StopSignals;
 use crate::store::Store;
-
-/// Points of recent history handed to the views per backend: the charts add them to the history
-/// read from the file, and draw a range they cover (15 minutes at 5 s polls) from them alone.
-const HISTORY_POINTS: usize = 300;
 /// The shortest time between two frames.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 /// How long a write from the console waits for another writer before it gives up with a
@@ -36,28 +32,28 @@ const CONSOLE_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// of `q` or a signal, whatever the disk is doing.
 const SHUTDOWN_LIMIT: Duration = Duration::from_millis(900);
 /// `--lite` polls no faster than this.
-const LITE_MIN_REFRESH: u64 = 30;
+const LITE_MIN_REFRESH: Duration = Duration::from_secs(30);
 
 fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn row(api: &Api, stats: crate::stats::BackendStats) -> Row {
-    let history = api
-        .monitor()
-        .map(|m| m.history(&stats.id, HISTORY_POINTS))
-        .unwrap_or_default();
-    Row {
-        stats,
-        history,
-        host: None,
-    }
-}
-
+/// Every backend with its recent history, read once; from then on each poll's point comes with
+/// its stats (`Msg::Stats`).
 fn snapshot(api: &Api) -> Msg {
-    let rows = api.all_stats().into_iter().map(|s| row(api, s)).collect();
-    let problems = api.monitor().map(Monitor::problems).unwrap_or_default();
-    Msg::Snapshot { rows, problems }
+    let rows = api
+        .all_stats()
+        .into_iter()
+        .map(|stats| Row {
+            history: api.recent_history(&stats.id, HISTORY_POINTS),
+            stats,
+            host: None,
+        })
+        .collect();
+    Msg::Snapshot {
+        rows,
+        problems: api.problems(),
+    }
 }
 
 /// Reads terminal events on a thread of its own (crossterm's read blocks).
@@ -95,26 +91,11 @@ pub async fn run(
     // The terminal is the console's: a log line that cannot be written goes to the log view,
     // not over the screen.
     store.log_quietly();
-    let settings = store.settings().unwrap_or_default();
-    let ctx = ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
-        .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
-    let mut refresh = options.refresh;
-    if options.lite {
-        refresh = Some(
-            refresh
-                .unwrap_or(settings.refresh_secs())
-                .max(LITE_MIN_REFRESH),
-        );
-    }
-    let monitor = Monitor::start(
-        store.clone(),
-        Arc::new(LiveProber { ctx: ctx.clone() }),
-        MonitorConfig {
-            refresh_override: refresh.map(Duration::from_secs),
-            ..MonitorConfig::default()
-        },
-    );
-    let api = Arc::new(Api::with_monitor(store, monitor));
+    let engine = EngineOptions {
+        refresh: options.refresh.map(Duration::from_secs),
+        min_refresh: options.lite.then_some(LITE_MIN_REFRESH),
+    };
+    let api = Arc::new(Api::start(store, engine).map_err(|e| color_eyre::eyre::eyre!("{e}"))?);
     let mut events = api
         .subscribe()
         .ok_or_else(|| color_eyre::eyre::eyre!("the monitor is not running"))?;
@@ -153,7 +134,7 @@ pub async fn run(
     writer_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let store_jobs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for cmd in first_cmds {
-        execute(cmd, &api, &ctx, &tx, &store_jobs);
+        execute(cmd, &api, &tx, &store_jobs);
     }
 
     let mut last_frame: Option<Instant> = None;
@@ -162,7 +143,7 @@ pub async fn run(
         let msg = tokio::select! {
             Some(msg) = rx.recv() => msg,
             event = events.recv() => match event {
-                Ok(Event::StatsUpdated(stats)) => Msg::Stats(Box::new(row(&api, *stats))),
+                Ok(Event::StatsUpdated { stats, point }) => Msg::Stats { stats, point },
                 Ok(Event::BackendCreated(_) | Event::BackendUpdated(_) | Event::BackendRemoved(_)) => snapshot(&api),
                 Ok(Event::Alert(alert)) => Msg::Alert(alert),
                 Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
@@ -177,7 +158,7 @@ pub async fn run(
             _ = clock.tick() => Msg::Tick(unix_now()),
             _ = spinner.tick(), if !app.testing.is_empty() => Msg::Spinner,
             _ = writer_check.tick(), if app.writer_waiting || store_jobs.load(std::sync::atomic::Ordering::Relaxed) > 0 => {
-                Msg::WriterWaiting(api.store().waiting_for_writer())
+                Msg::WriterWaiting(api.waiting_for_writer())
             }
             () = stops.recv() => Msg::TerminalLost,
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => continue,
@@ -186,7 +167,7 @@ pub async fn run(
             match cmd {
                 // Written here, where the terminal is, between two frames.
                 Cmd::Copy(text) => copy_to_clipboard(guard.terminal.backend_mut(), &text),
-                cmd => execute(cmd, &api, &ctx, &tx, &store_jobs),
+                cmd => execute(cmd, &api, &tx, &store_jobs),
             }
         }
         if app.quit {
@@ -198,10 +179,7 @@ pub async fn run(
     let unsaved = match Arc::try_unwrap(api) {
         Ok(api) => api.shutdown_within(Some(SHUTDOWN_LIMIT)).await,
         // A test task still holds it: the engine's writer is asked to write all it holds.
-        Err(api) => match api.monitor() {
-            Some(monitor) => monitor.flush_within(Some(SHUTDOWN_LIMIT)).await,
-            None => None,
-        },
+        Err(api) => api.flush_within(Some(SHUTDOWN_LIMIT)).await,
     };
     // The terminal is ours again: what could not be saved is said where it stays readable.
     if let Some(trouble) = unsaved {
@@ -339,11 +317,27 @@ fn save_error(err: ApiError) -> SaveError {
     }
 }
 
+/// A test that could not run, as a failed report (the reason in its error).
+fn refused_test(id: &str, err: &ApiError) -> crate::probe::TestReport {
+    crate::probe::TestReport {
+        id: id.to_string(),
+        kind: String::new(),
+        ok: false,
+        steps: Vec::new(),
+        error: Some(crate::probe::TestFailure {
+            class: crate::probe::ErrorClass::Config,
+            message: err.to_string(),
+        }),
+        checked_at: crate::store::timestamp::now(),
+        elapsed_ms: 0.0,
+        cached: false,
+    }
+}
+
 /// Carries out a command. Network and store work is spawned; nothing here waits.
 fn execute(
     cmd: Cmd,
     api: &Arc<Api>,
-    ctx: &ProbeContext,
     tx: &mpsc::UnboundedSender<Msg>,
     store_jobs: &Arc<std::sync::atomic::AtomicUsize>,
 ) {
@@ -386,11 +380,7 @@ fn execute(
                 api.silence_alert(id, rule, for_secs)
             });
         }
-        Cmd::PollNow(id) => {
-            if let Some(monitor) = api.monitor() {
-                monitor.poll_now(id.as_deref());
-            }
-        }
+        Cmd::PollNow(id) => api.poll_now(id.as_deref()),
         Cmd::Inventory(id) => {
             // Started in the monitor; its figures arrive as a stats update when it ends.
             if let Err(err) = api.inventory_now(&id) {
@@ -399,37 +389,25 @@ fn execute(
         }
         Cmd::Test(id) | Cmd::TestWrite(id) => {
             let write = write_test;
-            let (api, ctx, tx) = (api.clone(), ctx.clone(), tx.clone());
+            let (api, tx) = (api.clone(), tx.clone());
             tokio::spawn(async move {
                 // `t` always tests now: a kept result would show the past as the present.
                 let result = if write {
-                    api.test_backend_writing(&id, &ctx).await
+                    api.test_backend_writing(&id).await
                 } else {
-                    api.test_backend(&id, &ctx, Duration::ZERO).await
+                    api.test_backend(&id, Duration::ZERO).await
                 };
-                let report = match result {
-                    Ok(report) => report,
-                    Err(err) => crate::probe::TestReport {
-                        id: id.clone(),
-                        kind: String::new(),
-                        ok: false,
-                        steps: Vec::new(),
-                        error: Some(crate::probe::TestFailure {
-                            class: crate::probe::ErrorClass::Config,
-                            message: err.to_string(),
-                        }),
-                        checked_at: crate::store::timestamp::now(),
-                        elapsed_ms: 0.0,
-                        cached: false,
-                    },
-                };
+                let report = result.unwrap_or_else(|err| refused_test(&id, &err));
                 let _ = tx.send(Msg::TestFinished(Box::new(report)));
             });
         }
         Cmd::TestConfig { id, config } => {
-            let (api, ctx, tx) = (api.clone(), ctx.clone(), tx.clone());
+            let (api, tx) = (api.clone(), tx.clone());
             tokio::spawn(async move {
-                let report = api.test_config(&id, &config, &ctx).await;
+                let report = api
+                    .test_config(&id, &config)
+                    .await
+                    .unwrap_or_else(|err| refused_test(&id, &err));
                 let _ = tx.send(Msg::FormTestFinished(Box::new(report)));
             });
         }

@@ -63,8 +63,8 @@ impl App {
             }
             Msg::Tick(now) => self.time_passed(now),
             Msg::Snapshot { rows, problems } => return self.snapshot(rows, problems),
-            Msg::Stats(row) => {
-                let change = self.backends.apply(*row);
+            Msg::Stats { stats, point } => {
+                let change = self.backends.apply_stats(*stats, point);
                 self.backends_changed(change);
             }
             Msg::FleetRound { rows, hosts, at } => {
@@ -811,12 +811,10 @@ mod tests {
         let mut app = app();
         app.update(key(KeyCode::Char('p')));
         app.dirty = false;
-        app.update(Msg::Stats(Box::new(row(
-            "alpha",
-            "s3",
-            HealthStatus::Down,
-            Some(99.0),
-        ))));
+        app.update(Msg::Stats {
+            stats: Box::new(row("alpha", "s3", HealthStatus::Down, Some(99.0)).stats),
+            point: None,
+        });
         app.update(Msg::Tick(5_000));
         assert!(!app.dirty, "nothing redrawn while paused");
         assert_eq!(

@@ -8,6 +8,10 @@ use std::collections::HashMap;
 use crate::monitor::history::Point;
 use crate::stats::{BackendStats, HealthStatus};
 
+/// Points of recent history kept per row: the charts add them to the history read from the
+/// file, and draw a range they cover (15 minutes at 5 s polls) from them alone.
+pub const HISTORY_POINTS: usize = 300;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortColumn {
     Id,
@@ -106,6 +110,25 @@ pub struct Row {
 }
 
 impl Row {
+    /// Adds a poll's point to the recent history, keeping the last `HISTORY_POINTS`. A point
+    /// the history already holds (read with a snapshot taken after the poll that announced
+    /// it) is not added twice.
+    fn add_point(&mut self, point: Point) {
+        let known = self.history.last().is_some_and(|last| point.at < last.at)
+            || self
+                .history
+                .iter()
+                .rev()
+                .take_while(|p| p.at >= point.at)
+                .any(|p| *p == point);
+        if known {
+            return;
+        }
+        self.history.push(point);
+        let over = self.history.len().saturating_sub(HISTORY_POINTS);
+        self.history.drain(..over);
+    }
+
     pub fn id(&self) -> &str {
         &self.stats.id
     }
@@ -374,6 +397,32 @@ impl BackendTable {
         self.refresh()
     }
 
+    /// One backend's new figures from a poll, with the point of history that poll added (if
+    /// any): the point joins the row's recent history (at most `HISTORY_POINTS`), which is not
+    /// read again. Held while paused, points and all.
+    pub fn apply_stats(&mut self, stats: BackendStats, point: Option<Point>) -> Change {
+        let id = stats.id.clone();
+        // The history so far: taken from the row it goes back into (held while paused, else
+        // shown), copied from the shown row while that one stays on screen (paused).
+        let (history, host) = match self.held.get_mut(&id) {
+            Some(held) => (std::mem::take(&mut held.history), held.host.clone()),
+            None => match self.rows.iter_mut().find(|r| r.stats.id == id) {
+                Some(shown) if self.paused => (shown.history.clone(), shown.host.clone()),
+                Some(shown) => (std::mem::take(&mut shown.history), shown.host.clone()),
+                None => (Vec::new(), None),
+            },
+        };
+        let mut row = Row {
+            stats,
+            history,
+            host,
+        };
+        if let Some(point) = point {
+            row.add_point(point);
+        }
+        self.apply(row)
+    }
+
     /// Pauses, or resumes and applies what was held meanwhile.
     pub fn toggle_pause(&mut self) -> Change {
         self.paused = !self.paused;
@@ -559,5 +608,68 @@ impl BackendTable {
         }
         .min(last);
         Change::Shown { gone }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(id: &str) -> BackendStats {
+        BackendStats {
+            id: id.into(),
+            ..BackendStats::default()
+        }
+    }
+
+    fn point(at: u64) -> Point {
+        Point {
+            at,
+            response_ms: Some(1.0),
+            ..Point::default()
+        }
+    }
+
+    fn history(table: &BackendTable) -> Vec<u64> {
+        table.rows()[0].history.iter().map(|p| p.at).collect()
+    }
+
+    #[test]
+    fn a_polls_point_joins_the_kept_history_once_and_bounded() {
+        let mut table = BackendTable::default();
+        let _ = table.replace(vec![Row {
+            stats: stats("a"),
+            history: vec![point(1), point(2)],
+            host: None,
+        }]);
+        let _ = table.apply_stats(stats("a"), Some(point(3)));
+        assert_eq!(history(&table), [1, 2, 3]);
+        // Already in the snapshot read after its poll: not added again.
+        let _ = table.apply_stats(stats("a"), Some(point(2)));
+        let _ = table.apply_stats(stats("a"), Some(point(3)));
+        let _ = table.apply_stats(stats("a"), None);
+        assert_eq!(history(&table), [1, 2, 3]);
+        for at in 4..(HISTORY_POINTS as u64 + 10) {
+            let _ = table.apply_stats(stats("a"), Some(point(at)));
+        }
+        let kept = history(&table);
+        assert_eq!(kept.len(), HISTORY_POINTS);
+        assert_eq!(kept.last(), Some(&(HISTORY_POINTS as u64 + 9)));
+    }
+
+    #[test]
+    fn points_of_a_paused_table_are_held_and_shown_on_resume() {
+        let mut table = BackendTable::default();
+        let _ = table.replace(vec![Row {
+            stats: stats("a"),
+            history: vec![point(1)],
+            host: None,
+        }]);
+        let _ = table.toggle_pause();
+        let _ = table.apply_stats(stats("a"), Some(point(2)));
+        let _ = table.apply_stats(stats("a"), Some(point(3)));
+        assert_eq!(history(&table), [1], "the screen holds still");
+        let _ = table.toggle_pause();
+        assert_eq!(history(&table), [1, 2, 3]);
     }
 }

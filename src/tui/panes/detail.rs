@@ -896,13 +896,18 @@ mod tests {
             history: kubo_day(),
         });
         // A new poll's point is added without reading the file.
-        let mut row = rows().remove(1);
+        let row = rows().remove(1);
         let last = row.history.last().copied().unwrap();
-        row.history.push(Point {
+        let point = Point {
             at: last.at + 5,
             ..last
-        });
-        assert!(app.update(Msg::Stats(Box::new(row))).is_empty());
+        };
+        assert!(app
+            .update(Msg::Stats {
+                stats: Box::new(row.stats),
+                point: Some(point),
+            })
+            .is_empty());
         let held = app
             .charts
             .for_backend("kubo-main", ChartRange::Hour1)
