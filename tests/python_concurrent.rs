@@ -41,7 +41,9 @@
 // Test and bench code may panic: a panic there is a failure with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod home_support;
+// The shared test support, of which this binary uses a part: `pub` so that the rest is not
+// dead code here; the integration binary uses all of it and is where unused code is found.
+pub mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -465,7 +467,7 @@ fn by_cause(runs: &[&FailedRun]) -> String {
 
 /// A command failed: a non-zero exit, or an `error:` line (the listing reports files it could
 /// not take without failing the command).
-fn failed(run: &home_support::Run) -> bool {
+fn failed(run: &support::home::Run) -> bool {
     run.code != Some(0) || run.stderr.lines().any(|l| l.starts_with("error:"))
 }
 
@@ -515,7 +517,7 @@ fn read_object(path: &Path) -> Option<Map<String, Value>> {
 
 /// Every `.json` file under the home (hidden temp files aside) that does not parse.
 fn unparseable_json(home: &Path) -> Vec<String> {
-    home_support::json_files(home)
+    support::home::json_files(home)
         .into_iter()
         .filter(|path| {
             !path
@@ -563,7 +565,7 @@ fn run_variant(v: &Variant) {
     let journal_path = dir.path().join("journal.json");
 
     // Our first run creates the home (with the first-run `local` backend); then two of ours.
-    home_support::run(&home, &["backend", "list"]).ok();
+    support::home::run(&home, &["backend", "list"]).ok();
     let mut ours = Ours::default();
     let local = read_object(&home.join("backends/local.json")).expect("first-run backend");
     ours.backends.insert(
@@ -571,7 +573,7 @@ fn run_variant(v: &Variant) {
         local["config"].as_object().expect("config").clone(),
     );
     for id in ["seed-a", "seed-b"] {
-        home_support::run(
+        support::home::run(
             &home,
             &[
                 "backend",
@@ -594,7 +596,7 @@ fn run_variant(v: &Variant) {
     // The engine, the whole time.
     let watch_stderr = dir.path().join("watch.stderr");
     let mut watch = KillOnDrop(
-        home_support::command()
+        support::home::command()
             .arg("--home")
             .arg(&home)
             .args(["status", "--watch", "1"])
@@ -646,7 +648,7 @@ fn run_variant(v: &Variant) {
         overlapped_writes += usize::from(python_running && write);
         let argv: Vec<&str> = planned.args.iter().map(String::as_str).collect();
         let began = Instant::now();
-        let run = home_support::run(&home, &argv);
+        let run = support::home::run(&home, &argv);
         if began.elapsed() > slowest.0 {
             slowest = (began.elapsed(), planned.args.join(" "));
         }
