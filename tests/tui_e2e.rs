@@ -21,7 +21,8 @@ use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize}
 // dead code here; the integration binary uses all of it and is where unused code is found.
 pub mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
+use support::home::BIN;
+
 /// The longest any single wait may take (a 2-core machine shared with other builds is slow).
 const PATIENCE: Duration = Duration::from_secs(30);
 

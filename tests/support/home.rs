@@ -6,7 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use super::BIN;
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
 
 /// What one run of the binary did.
 #[derive(Debug)]

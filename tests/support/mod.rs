@@ -6,7 +6,8 @@
 //! Prometheus), `jsipfs` (a real js-ipfs node).
 //!
 //! The integration binary (`tests/integration`) uses all of it, and is where unused support
-//! code is found; a test binary of its own that uses a part declares it `pub mod support`.
+//! code is found; a test binary of its own that uses a part declares it (or the one file it
+//! uses) `pub mod`.
 
 pub mod home;
 pub mod jsipfs;
@@ -384,9 +385,6 @@ pub fn home_with_backend(id: &str, config: serde_json::Value) -> tempfile::TempD
     dir
 }
 
-/// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
-
 /// A free loopback port (bound, read, released: a race with another process is possible but
 /// harmless in practice on a test machine).
 pub fn free_port() -> u16 {
@@ -398,7 +396,7 @@ pub fn free_port() -> u16 {
 
 /// Runs the real binary with `--home`; returns (exit code, stdout, stderr).
 pub fn run_cli(home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let output = std::process::Command::new(BIN)
+    let output = std::process::Command::new(home::BIN)
         .arg("--home")
         .arg(home)
         .args(args)

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{free_port, BIN};
+use super::free_port;
+use super::home::BIN;
 
 /// A directory of `files` files (`f0` of `step` bytes, `f1` of twice that, ...): the objects a
 /// `local` backend on it counts.
