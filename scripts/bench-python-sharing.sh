@@ -16,8 +16,9 @@
 # from a worktree of HEAD, so that nobody's build in the main tree changes the binary mid-run:
 #
 #   git worktree add /work/old 9325417
-#   mkdir -p /work/old/tests/python_library
+#   mkdir -p /work/old/tests/python_library /work/old/tests/support
 #   cp tests/python_concurrent.rs /work/old/tests/
+#   cp tests/support/home.rs /work/old/tests/support/
 #   cp tests/python_library/library_writer.py /work/old/tests/python_library/
 #   (cd /work/old && CARGO_TARGET_DIR=/work/old-target cargo test --test python_concurrent --no-run)
 #   /work/old-target/debug/deps/python_concurrent-<hash> --include-ignored --nocapture \

@@ -16,8 +16,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing_apt=()
 command -v rclone >/dev/null 2>&1 || missing_apt+=(rclone)
 command -v python3 >/dev/null 2>&1 || missing_apt+=(python3)
-# Prometheus scrapes two exporters in tests/prometheus.rs; promtool (same package) checks our
-# exposition and the shipped alert rules.
+# Prometheus scrapes two exporters in tests/integration/prometheus.rs; promtool (same package)
+# checks our exposition and the shipped alert rules.
 { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing_apt+=(prometheus)
 if [ ${#missing_apt[@]} -gt 0 ]; then
   echo "==> installing ${missing_apt[*]} (apt)"
@@ -31,9 +31,9 @@ if ! command -v garage >/dev/null 2>&1; then
   cargo install garage --locked --version "$GARAGE_VERSION"
 fi
 
-# js-ipfs: an independent implementation of the Kubo RPC API, for tests/jsipfs.rs. Project-local
-# so that nothing global is needed; the marker is written only after a complete install, so an
-# interrupted one is redone.
+# js-ipfs: an independent implementation of the Kubo RPC API, for tests/integration/jsipfs.rs.
+# Project-local so that nothing global is needed; the marker is written only after a complete
+# install, so an interrupted one is redone.
 JSIPFS_VERSION=0.66.1
 JSIPFS_DIR=target/tools/jsipfs
 if [ ! -f "$JSIPFS_DIR/.installed-$JSIPFS_VERSION" ]; then

@@ -41,7 +41,12 @@
 // Test and bench code may panic: a panic there is a failure with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod home_support;
+// The one file of the shared test support this binary uses (alone, so that the file can be
+// copied beside this one into an older checkout: scripts/bench-python-sharing.sh); `pub` so
+// that what this binary does not use is not dead code here: the integration binary uses all of
+// it and is where unused code is found.
+#[path = "support/home.rs"]
+pub mod home;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -465,7 +470,7 @@ fn by_cause(runs: &[&FailedRun]) -> String {
 
 /// A command failed: a non-zero exit, or an `error:` line (the listing reports files it could
 /// not take without failing the command).
-fn failed(run: &home_support::Run) -> bool {
+fn failed(run: &home::Run) -> bool {
     run.code != Some(0) || run.stderr.lines().any(|l| l.starts_with("error:"))
 }
 
@@ -515,7 +520,7 @@ fn read_object(path: &Path) -> Option<Map<String, Value>> {
 
 /// Every `.json` file under the home (hidden temp files aside) that does not parse.
 fn unparseable_json(home: &Path) -> Vec<String> {
-    home_support::json_files(home)
+    home::json_files(home)
         .into_iter()
         .filter(|path| {
             !path
@@ -563,7 +568,7 @@ fn run_variant(v: &Variant) {
     let journal_path = dir.path().join("journal.json");
 
     // Our first run creates the home (with the first-run `local` backend); then two of ours.
-    home_support::run(&home, &["backend", "list"]).ok();
+    home::run(&home, &["backend", "list"]).ok();
     let mut ours = Ours::default();
     let local = read_object(&home.join("backends/local.json")).expect("first-run backend");
     ours.backends.insert(
@@ -571,7 +576,7 @@ fn run_variant(v: &Variant) {
         local["config"].as_object().expect("config").clone(),
     );
     for id in ["seed-a", "seed-b"] {
-        home_support::run(
+        home::run(
             &home,
             &[
                 "backend",
@@ -594,7 +599,7 @@ fn run_variant(v: &Variant) {
     // The engine, the whole time.
     let watch_stderr = dir.path().join("watch.stderr");
     let mut watch = KillOnDrop(
-        home_support::command()
+        home::command()
             .arg("--home")
             .arg(&home)
             .args(["status", "--watch", "1"])
@@ -646,7 +651,7 @@ fn run_variant(v: &Variant) {
         overlapped_writes += usize::from(python_running && write);
         let argv: Vec<&str> = planned.args.iter().map(String::as_str).collect();
         let began = Instant::now();
-        let run = home_support::run(&home, &argv);
+        let run = home::run(&home, &argv);
         if began.elapsed() > slowest.0 {
             slowest = (began.elapsed(), planned.args.join(" "));
         }

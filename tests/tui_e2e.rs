@@ -17,9 +17,12 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 
-mod prometheus_support;
+// The shared test support, of which this binary uses a part: `pub` so that the rest is not
+// dead code here; the integration binary uses all of it and is where unused code is found.
+pub mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ipfs-kit-tui");
+use support::home::BIN;
+
 /// The longest any single wait may take (a 2-core machine shared with other builds is slow).
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -795,7 +798,7 @@ fn mouse_clicks_select_and_sort_and_the_wheel_scrolls() {
 #[test]
 #[ignore = "needs prometheus (scripts/test.sh installs it)"]
 fn fleet_view_lists_both_hosts_and_shows_a_stopped_one_unreachable() {
-    use prometheus_support::{start_exporter, start_prometheus};
+    use support::prometheus::{start_exporter, start_prometheus};
     let dir = tempfile::tempdir().expect("tempdir");
     let mut exporters = Vec::new();
     for host in ["alpha", "beta"] {

@@ -1,4 +1,4 @@
-// Loaded into js-ipfs with NODE_OPTIONS=--import=<this file> (tests/jsipfs.rs does it).
+// Loaded into js-ipfs with NODE_OPTIONS=--import=<this file> (tests/integration/jsipfs.rs does it).
 // A dependency of ipfs@0.66.1 (it-queue, through mortice) calls Promise.withResolvers, which
 // Node only has from 22 on; CI runs Node 20.
 if (typeof Promise.withResolvers !== "function") {

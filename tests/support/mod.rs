@@ -1,7 +1,17 @@
-//! In-repo fixture HTTP server for backends that cannot run here (Kubo, IPFS Cluster, Hugging
-//! Face, Lotus) and for fault injection. It speaks raw HTTP/1.1 so that tests control every
-//! byte: chunked bodies with trailers, drip-feeding, hanging, closing mid-answer.
-#![allow(dead_code)]
+//! What the tests share. Here: the in-repo fixture HTTP server for backends that cannot run here
+//! (Kubo, IPFS Cluster, Hugging Face, Lotus) and for fault injection, which speaks raw HTTP/1.1
+//! so that tests control every byte (chunked bodies with trailers, drip-feeding, hanging,
+//! closing mid-answer); running the binary on a home; the golden files' shapes. Beside it:
+//! `home` (a home snapshotted byte for byte), `prometheus` (real exporters and a real
+//! Prometheus), `jsipfs` (a real js-ipfs node).
+//!
+//! The integration binary (`tests/integration`) uses all of it, and is where unused support
+//! code is found; a test binary of its own that uses a part declares it (or the one file it
+//! uses) `pub mod`.
+
+pub mod home;
+pub mod jsipfs;
+pub mod prometheus;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -375,9 +385,18 @@ pub fn home_with_backend(id: &str, config: serde_json::Value) -> tempfile::TempD
     dir
 }
 
+/// A free loopback port (bound, read, released: a race with another process is possible but
+/// harmless in practice on a test machine).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// Runs the real binary with `--home`; returns (exit code, stdout, stderr).
 pub fn run_cli(home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ipfs-kit-tui"))
+    let output = std::process::Command::new(home::BIN)
         .arg("--home")
         .arg(home)
         .args(args)
