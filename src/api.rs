@@ -38,8 +38,8 @@ use crate::monitor::writer::Unsaved;
 use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::poll::{self, InventoryError};
 use crate::probe::{ProbeContext, ProbeError, TestReport};
-use crate::stats::BackendStats;
 use crate::stats::InventoryRecord;
+use crate::stats::{BackendStats, StatsReport};
 use crate::store::{names, settings, BackendDoc, Listing, Settings, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +157,27 @@ impl Api {
         }
         let ctx = probe_context(&self.store.settings()?)?;
         Ok(self.probe.get_or_init(|| ctx))
+    }
+
+    /// One round of polls of every backend without the engine (`status`, `status
+    /// --openmetrics`), `parallel` at a time: each backend's stats with the alerts one poll
+    /// raises (quota, down, credentials), and how long each poll took (seconds, in the report's
+    /// order; `None` for a backend not polled).
+    pub async fn poll_round(&self, parallel: usize) -> ApiResult<(StatsReport, Vec<Option<f64>>)> {
+        let ctx = self.probe::<ApiError>()?;
+        let (mut report, took) = poll::poll_round_timed(&self.store, ctx, parallel).await;
+        let quota_alert_percent = self.store.settings()?.quota_alert_percent();
+        for backend in &mut report.backends {
+            if !backend.enabled || backend.source != crate::stats::Source::Live {
+                continue;
+            }
+            let credentials =
+                backend.health.failure.as_deref() == Some(crate::probe::CREDENTIALS_CLASS);
+            let alerts =
+                crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
+            backend.set_alerts(alerts);
+        }
+        Ok((report, took))
     }
 
     /// Stops the monitor (if any), flushing what it holds; returns what could not be written.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::status::{add_alerts, context, runtime, PARALLEL_PROBES};
+use super::status::{runtime, PARALLEL_PROBES};
 use super::{CliError, CliResult};
 use crate::api::{Api, EngineOptions};
 use crate::metrics::{self, textfile, Format, Snapshot};
@@ -23,10 +23,8 @@ fn rendered(snapshot: &Snapshot, format: Format) -> Result<String, CliError> {
 /// `status --openmetrics [--check]`: one round (as `status`), printed in OpenMetrics text; the
 /// poll counters and durations are the round's own (one poll per polled backend).
 pub fn status_openmetrics(store: &Store, check: bool) -> CliResult {
-    let ctx = context(store)?;
-    let (mut report, times) =
-        runtime()?.block_on(crate::poll::poll_round_timed(store, &ctx, PARALLEL_PROBES));
-    add_alerts(store, &mut report)?;
+    let api = Api::new(store.clone());
+    let (report, times) = runtime()?.block_on(api.poll_round(PARALLEL_PROBES))?;
     let mut tallies: BTreeMap<String, PollTally> = BTreeMap::new();
     for (stats, elapsed) in report.backends.iter().zip(times) {
         if let Some(elapsed) = elapsed {

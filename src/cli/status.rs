@@ -6,7 +6,7 @@ use super::{CliError, CliResult};
 use crate::api::{Api, ApiInventoryError, EngineOptions};
 use crate::monitor::Event;
 use crate::poll::InventoryError;
-use crate::probe::{ProbeContext, TestReport};
+use crate::probe::TestReport;
 use crate::signals::StopSignals;
 use crate::stats::{BackendStats, HealthStatus, StatsReport};
 use crate::stats::{InventoryRecord, InventoryState};
@@ -24,16 +24,9 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
 }
 
-pub(super) fn context(store: &Store) -> Result<ProbeContext, CliError> {
-    let settings = store.settings()?;
-    ProbeContext::new(Duration::from_secs(settings.timeout_secs()))
-        .map_err(|e| CliError::failure(e.to_string()))
-}
-
 pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
-    let ctx = context(store)?;
-    let mut report = runtime()?.block_on(crate::poll::poll_round(store, &ctx, PARALLEL_PROBES));
-    add_alerts(store, &mut report)?;
+    let api = Api::new(store.clone());
+    let (report, _) = runtime()?.block_on(api.poll_round(PARALLEL_PROBES))?;
     if as_json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
@@ -49,20 +42,6 @@ pub fn status(store: &Store, as_json: bool, check: bool) -> CliResult {
         .collect();
     if check && !down.is_empty() {
         return Err(CliError::failure(format!("down: {}", down.join(", "))));
-    }
-    Ok(())
-}
-
-/// Each live backend's alerts as one poll raises them (quota, down, credentials), for a round.
-pub(super) fn add_alerts(store: &Store, report: &mut StatsReport) -> Result<(), CliError> {
-    let quota_alert_percent = store.settings()?.quota_alert_percent();
-    for backend in &mut report.backends {
-        if !backend.enabled || backend.source != crate::stats::Source::Live {
-            continue;
-        }
-        let credentials = backend.health.failure.as_deref() == Some("credentials");
-        let alerts = crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
-        backend.set_alerts(alerts);
     }
     Ok(())
 }
