@@ -73,12 +73,16 @@ pub enum Reply {
     },
     /// Closes the connection without a word.
     Close,
-    /// `Transfer-Encoding: chunked`, `chunk` again and again until the client hangs up (or
-    /// the fixture is dropped, or 120 s pass): an answer that never ends.
-    Endless {
+    /// The head, then `opening` once, then `block` again and again, `every` apart, until the
+    /// client hangs up (or the fixture is dropped, or 120 s pass): a hostile answer. The bytes
+    /// go out as they are: with `Transfer-Encoding: chunked` in `headers`, `opening` and
+    /// `block` carry their own chunk framing (`chunk`); with a `Content-Length`, none.
+    Flood {
         status: u16,
         headers: Vec<(String, String)>,
-        chunk: Vec<u8>,
+        opening: Vec<u8>,
+        block: Vec<u8>,
+        every: Duration,
     },
 }
 
@@ -120,29 +124,38 @@ impl Reply {
     }
     /// An endless chunked answer of `chunk`s.
     pub fn endless(status: u16, chunk: &[u8]) -> Reply {
-        Reply::Endless {
+        Reply::Flood {
             status,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            chunk: chunk.to_vec(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Transfer-Encoding".into(), "chunked".into()),
+            ],
+            opening: vec![],
+            block: Reply::chunk(chunk),
+            every: Duration::ZERO,
         }
     }
-    /// Replaces the Content-Type of a Full, Chunked or Endless reply.
+    /// Replaces the Content-Type of a Full, Chunked or Flood reply.
     pub fn with_content_type(mut self, value: &str) -> Reply {
         if let Reply::Full { headers, .. }
         | Reply::Chunked { headers, .. }
-        | Reply::Endless { headers, .. } = &mut self
+        | Reply::Flood { headers, .. } = &mut self
         {
             headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
             headers.insert(0, ("Content-Type".into(), value.into()));
         }
         self
     }
-    /// Adds a header to a Full, Chunked or Endless reply.
+    /// `data` framed as one chunk of a chunked body.
+    pub fn chunk(data: &[u8]) -> Vec<u8> {
+        [format!("{:x}\r\n", data.len()).as_bytes(), data, b"\r\n"].concat()
+    }
+    /// Adds a header to a Full, Chunked or Flood reply.
     pub fn with_header(mut self, name: &str, value: &str) -> Reply {
         match &mut self {
             Reply::Full { headers, .. }
             | Reply::Chunked { headers, .. }
-            | Reply::Endless { headers, .. } => headers.push((name.to_string(), value.to_string())),
+            | Reply::Flood { headers, .. } => headers.push((name.to_string(), value.to_string())),
             _ => {}
         }
         self
@@ -528,7 +541,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
             Reply::Full { status, .. }
             | Reply::Chunked { status, .. }
             | Reply::Drip { status, .. }
-            | Reply::Endless { status, .. } => *status,
+            | Reply::Flood { status, .. } => *status,
             Reply::Hang | Reply::Close => 0,
         };
         out.sent = 0;
@@ -543,12 +556,26 @@ fn serve(stream: TcpStream, shared: &Shared) {
             Ok(After::Next) if keep_alive => continue,
             Ok(After::Hold) => {
                 let mut held = lock(&shared.held);
-                held.retain(|(since, _)| since.elapsed() < HANG_FOR);
+                // Checked only when another connection is held: those the client closed, or
+                // held too long, are let go (a bench's hanging backend is asked for ever).
+                held.retain(|(since, stream)| {
+                    since.elapsed() < HANG_FOR && !closed_by_the_client(stream)
+                });
+                let _ = out.stream.set_nonblocking(true);
                 held.push((Instant::now(), out.stream));
                 return;
             }
             _ => return,
         }
+    }
+}
+
+/// Whether a held (non-blocking) connection was closed by its client.
+fn closed_by_the_client(stream: &TcpStream) -> bool {
+    match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
     }
 }
 
@@ -617,22 +644,25 @@ fn write_reply(
             return Ok(After::Close);
         }
         Reply::Close => return Ok(After::Close),
-        Reply::Endless {
+        Reply::Flood {
             status,
             headers,
-            chunk,
+            opening,
+            block,
+            every,
         } => {
-            out.write_all(head(status, &headers, false).as_bytes())?;
-            out.write_all(b"Transfer-Encoding: chunked\r\n\r\n")?;
-            let framed = [
-                format!("{:x}\r\n", chunk.len()).into_bytes(),
-                chunk,
-                b"\r\n".to_vec(),
-            ]
-            .concat();
+            let mut text = head(status, &headers, false);
+            text.push_str("\r\n");
+            out.write_all(text.as_bytes())?;
+            out.write_all(&opening)?;
+            out.flush()?;
             let until = Instant::now() + HANG_FOR;
             while !stop.load(Ordering::Relaxed) && Instant::now() < until {
-                out.write_all(&framed)?;
+                out.write_all(&block)?;
+                if !every.is_zero() {
+                    out.flush()?;
+                    thread::sleep(every);
+                }
             }
             return Ok(After::Close);
         }

@@ -167,7 +167,7 @@ impl Backend {
     pub fn answer(&self, request: &Request) -> Answer {
         match self {
             Backend::Ipfs(node) => node.answer(request, |_| None),
-            Backend::IpfsCluster(cluster) => cluster.answer(request),
+            Backend::IpfsCluster(cluster) => cluster.answer(request, |_| None),
             Backend::S3(bucket) => bucket.answer(request),
             Backend::Huggingface(hub) => hub.answer(request),
             Backend::Filecoin => lotus::answer(request),
