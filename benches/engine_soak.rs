@@ -1,7 +1,8 @@
 //! The monitor engine under load: 1,000 backends polled every 10 s, 10% of them hanging, for
 //! BENCH_SECS (default 600). Prints CPU %, RSS, store flushes per second, events per second and
 //! polls per second. Run through scripts/bench-engine.sh, which starts the fixture server
-//! (scripts/fixture_rclone.py) in a separate process so that only the engine is measured.
+//! (`examples/fixture_backends.rs --rclone`) in a separate process so that only the engine is
+//! measured.
 
 // Test and bench code may panic: a panic there is a failure with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What watching costs each backend: for every kind at a small and a 100x larger size, runs
-# `ipfs-kit-tui status --json` 6 times against scripts/fixture_backends.py (a directory of files
-# for `local`) and prints a Markdown table of requests, response bytes, server work and our CPU,
+# `ipfs-kit-tui status --json` 6 times against the fixture backends (examples/fixture_backends.rs,
+# the tests' own fixture answers; a directory of files for `local`) and prints a Markdown table of requests, response bytes, server work and our CPU,
 # per round and per hour at the default settings (scripts/bench_backend_cost.py).
 #
 #   scripts/bench-backend-cost.sh [--out FILE] [--rounds N] [--kinds a,b] [--sizes small,large]
@@ -29,6 +29,10 @@ if [ "${1:-}" = "--real" ]; then
   exec python3 scripts/bench_real_servers.py --bin "$bin" "$@"
 fi
 
+echo "==> cargo build --release --example fixture_backends" >&2
+cargo build --release --quiet --example fixture_backends
+fixture_bin="${CARGO_TARGET_DIR:-target}/release/examples/fixture_backends"
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/ikt-bench-fixture.XXXXXX")"
 fixture=""
 driver=""
@@ -42,9 +46,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-python3 scripts/fixture_backends.py --ports-file "$work/ports.json" &
+"$fixture_bin" --ports-file "$work/ports.json" &
 fixture=$!
-# The ports file appears once every answer is built (a few seconds); give up after 120 s.
+# The ports file appears once every server listens; give up after 120 s.
 for _ in $(seq 1 1200); do
   [ -f "$work/ports.json" ] && break
   kill -0 "$fixture" 2>/dev/null || { echo "the fixture exited early" >&2; exit 1; }

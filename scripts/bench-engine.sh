@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 export FIXTURE_OK_PORT=$(free_port) FIXTURE_HANG_PORT=$(free_port)
-python3 scripts/fixture_rclone.py "$FIXTURE_OK_PORT" "$FIXTURE_HANG_PORT" &
+cargo build --release --quiet --example fixture_backends
+target/release/examples/fixture_backends --rclone "$FIXTURE_OK_PORT" "$FIXTURE_HANG_PORT" &
 fixture=$!
 trap 'kill $fixture 2>/dev/null' EXIT
 sleep 0.5

@@ -3,7 +3,7 @@
 # (`metrics --listen 127.0.0.1:0 --refresh 1`) twice side by side, once over N backends that
 # behave and once over the same N where one of each kind answers hostile (oversized bodies with
 # and without Content-Length, endless chunked streams, a line that never ends, a slow drip, an
-# endless error body: scripts/fixture_hostile.py), and prints their RSS medians and the
+# endless error body: examples/fixture_backends.rs --hostile), and prints their RSS medians and the
 # difference (scripts/bench_hostile.py).
 #
 #   scripts/bench-hostile.sh [--secs 180] [--warmup 30] [--copies 2] [--hostile-kinds ipfs,s3+garage,...]
@@ -21,6 +21,10 @@ if [ -z "$bin" ]; then
 fi
 [ -x "$bin" ] || { echo "no executable binary at $bin" >&2; exit 2; }
 
+echo "==> cargo build --release --example fixture_backends" >&2
+cargo build --release --quiet --example fixture_backends
+fixture_bin="${CARGO_TARGET_DIR:-target}/release/examples/fixture_backends"
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/ikt-bench-hostile.XXXXXX")"
 fixture=""
 driver=""
@@ -34,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-python3 scripts/fixture_hostile.py --ports-file "$work/ports.json" &
+"$fixture_bin" --hostile --ports-file "$work/ports.json" &
 fixture=$!
 for _ in $(seq 1 300); do
   [ -f "$work/ports.json" ] && break

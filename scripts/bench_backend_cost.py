@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What watching a backend costs the backend (and us): for every kind at two sizes, runs
-`ipfs-kit-tui status --json` a few times against scripts/fixture_backends.py (or a directory of
-files for `local`) and reports requests, response bytes, the items the server had to enumerate,
+`ipfs-kit-tui status --json` a few times against the fixture backends (examples/fixture_backends.rs;
+a directory of files for `local`) and reports requests, response bytes, the items the server had to enumerate,
 and our CPU per round, then per hour at the default settings. Standard library only.
 
 Called by scripts/bench-backend-cost.sh, which builds the binary and starts the fixture:
@@ -363,7 +363,7 @@ def environment(binary, settings, baseline, fixture_info, rounds, inventory_key)
         f"- {rounds} `status --json` rounds per kind and size, each a fresh process; round 1 on a fresh home. "
         f"CPU is user+sys of that process minus an empty home's `status` round "
         f"({baseline * 1000:.1f} ms, mean of rounds 2-{rounds}).",
-        f"- fixture: scripts/fixture_backends.py (answers built in {fixture_info.get('build_secs', '?')} s); "
+        f"- fixture: examples/fixture_backends.rs (ready in {fixture_info.get('build_secs', '?')} s); "
         f"sizes small/large: " + "; ".join(
             f"{k} {fixture_info['sizes']['small'][k]:,}/{fixture_info['sizes']['large'][k]:,}"
             for k in fixture_info["sizes"].get("small", {}) if "large" in fixture_info["sizes"])

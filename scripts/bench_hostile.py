@@ -2,8 +2,8 @@
 """What a hostile backend costs the engine's memory: two engines side by side in one run (the
 real binary's `metrics --listen 127.0.0.1:0 --refresh 1`, headless), one watching N backends
 that behave, the other the same N where one of each kind answers hostile
-(scripts/fixture_hostile.py), and their RSS sampled from /proc every second. Standard library
-only.
+(examples/fixture_backends.rs --hostile), and their RSS sampled from /proc every second.
+Standard library only.
 
 Called by scripts/bench-hostile.sh, which builds the binary and starts the fixture:
   bench_hostile.py --bin BIN --ports-file FILE [--secs 180] [--warmup 30] [--copies 2]

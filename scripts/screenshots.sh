@@ -6,7 +6,7 @@
 # full, the home's own tmpfs full, and the log view; mounting needs root); and fleet.png, the fleet view (200x50) over a real
 # Prometheus scraping three exporters, one of them stopped. Installs what it needs with apt.
 #
-# The backends are real processes: two directories, and scripts/fixture_backends.py posing as an
+# The backends are real processes: two directories, and examples/fixture_backends.rs posing as an
 # IPFS node, a Cluster, an S3 bucket with Garage's admin API, a Hugging Face repo, a Lotus node
 # and an rclone remote; one IPFS node is down (nothing listens). The one thing not measured live
 # is the 24 h of history behind detail-24h.png: the script writes a day of points for
@@ -21,7 +21,7 @@ done
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
-cargo build --release --quiet
+cargo build --release --quiet --bin ipfs-kit-tui --example fixture_backends
 bin=$PWD/target/release/ipfs-kit-tui
 work=$(mktemp -d)
 home=$work/home
@@ -35,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 scripts/fixture_backends.py --ports-file "$work/ports.json" --sizes small >/dev/null 2>&1 &
+target/release/examples/fixture_backends --ports-file "$work/ports.json" --sizes small >/dev/null 2>&1 &
 fixture=$!
 for _ in $(seq 1 600); do [ -f "$work/ports.json" ] && break; sleep 0.1; done
 port() { python3 -c "import json,sys; print(json.load(open('$work/ports.json'))['targets']['$1/small'])"; }

@@ -12,44 +12,14 @@ use std::time::{Duration, Instant};
 use ipfs_kit_tui::backends::Kind;
 use ipfs_kit_tui::poll;
 use ipfs_kit_tui::probe::{Budget, ProbeContext, ProbeError};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::support;
+use crate::support::backends::huggingface::{dir, file, hub_error, lfs_file, Hub};
 use crate::support::{home_with_backend, run_cli, Fixture, Reply, Request};
 
 const TOKEN: &str = "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";
 const REPO: &str = "acme/widget";
-
-/// What the fixture Hub holds.
-#[derive(Clone)]
-struct Hub {
-    /// `models`, `datasets` or `spaces`.
-    kind: &'static str,
-    repo: &'static str,
-    /// The revision as it appears (percent-encoded) in request paths.
-    revision_in_path: &'static str,
-    whoami_name: String,
-    /// The repository's full info record.
-    info: Value,
-    /// The tree, page by page.
-    pages: Vec<Vec<Value>>,
-    /// When set, every tree page links to a next one.
-    endless: bool,
-}
-
-fn file(path: &str, size: u64) -> Value {
-    json!({"type": "file", "oid": format!("oid-{path}"), "size": size, "path": path})
-}
-
-/// An LFS file as the tree lists it; `size` may be the pointer's (older answers) or the content's.
-fn lfs_file(path: &str, size: u64, lfs_size: u64) -> Value {
-    json!({"type": "file", "oid": format!("oid-{path}"), "size": size, "path": path,
-           "lfs": {"oid": format!("sha256-{path}"), "size": lfs_size, "pointerSize": 134}})
-}
-
-fn dir(path: &str) -> Value {
-    json!({"type": "directory", "oid": format!("oid-{path}"), "size": 0, "path": path})
-}
 
 const USED_STORAGE: u64 = 6_600_123_456;
 const SHA: &str = "3f2a9c1be4d5a6f7081920a1b2c3d4e5f6a7b8c9";
@@ -64,6 +34,7 @@ fn happy_hub() -> Hub {
         kind: "models",
         repo: REPO,
         revision_in_path: "main",
+        token: TOKEN,
         whoami_name: "alice".into(),
         info: json!({
             "_id": "66a1b2c3d4e5f60718293a4b", "id": REPO, "sha": SHA, "private": true,
@@ -91,133 +62,10 @@ fn happy_hub() -> Hub {
     }
 }
 
-fn hub_error(status: u16, code: &str, message: &str) -> Reply {
-    Reply::json(status, json!({ "error": message })).with_header("X-Error-Code", code)
-}
-
-fn expand_keys(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "spaces" => &["usedStorage", "private", "sha", "lastModified", "sdk"],
-        _ => &["usedStorage", "private", "sha", "lastModified", "gated"],
-    }
-}
-
-impl Hub {
-    fn answer(&self, request: &Request) -> Reply {
-        // The Hub refuses a bad token on every endpoint; no token at all is anonymous access.
-        let auth = request.header("authorization");
-        if auth.is_some_and(|a| a != format!("Bearer {TOKEN}")) {
-            return Reply::json(
-                401,
-                json!({"error": "Invalid credentials in Authorization header"}),
-            );
-        }
-        if request.method != "GET" {
-            return Reply::json(405, json!({"error": "method not allowed"}));
-        }
-        let path = request.path.as_str();
-        if path == "/api/whoami-v2" {
-            return match auth {
-                Some(_) => Reply::json(
-                    200,
-                    json!({"type": "user", "name": self.whoami_name, "fullname": "Alice A.",
-                           "orgs": [{"name": "acme"}],
-                           "auth": {"type": "access_token",
-                                    "accessToken": {"displayName": "console", "role": "read"}}}),
-                ),
-                None => Reply::json(401, json!({"error": "Invalid username or password."})),
-            };
-        }
-        let base = format!("/api/{}/{}", self.kind, self.repo);
-        let Some(rest) = path.strip_prefix(&base) else {
-            return hub_error(
-                404,
-                "RepoNotFound",
-                "Repository Not Found for url: this repository does not exist.",
-            );
-        };
-        if rest.is_empty() || rest.strip_prefix("/revision/") == Some(self.revision_in_path) {
-            return self.info(request);
-        }
-        if rest.strip_prefix("/tree/") == Some(self.revision_in_path) {
-            return self.tree_page(request);
-        }
-        if rest.starts_with("/tree/") || rest.starts_with("/revision/") {
-            return hub_error(404, "RevisionNotFound", "Invalid rev id");
-        }
-        Reply::json(
-            404,
-            json!({"error": "Sorry, we can't find the page you are looking for."}),
-        )
-    }
-
-    /// `?expand=a&expand=b` limits the answer to those fields; an expand key the kind does not
-    /// have is refused.
-    fn info(&self, request: &Request) -> Reply {
-        let expand: Vec<String> = url::form_urlencoded::parse(request.query.as_bytes())
-            .filter(|(k, _)| k == "expand")
-            .map(|(_, v)| v.into_owned())
-            .collect();
-        if expand.is_empty() {
-            return Reply::json(200, self.info.clone());
-        }
-        let mut out = Map::new();
-        out.insert("_id".into(), self.info["_id"].clone());
-        out.insert("id".into(), self.info["id"].clone());
-        for key in &expand {
-            if !expand_keys(self.kind).contains(&key.as_str()) {
-                return Reply::json(
-                    400,
-                    json!({"error": format!("\"expand\" contains an invalid value: {key}")}),
-                );
-            }
-            if let Some(value) = self.info.get(key) {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-        Reply::json(200, Value::Object(out))
-    }
-
-    fn tree_page(&self, request: &Request) -> Reply {
-        if request.query_param("recursive").as_deref() != Some("true") {
-            return Reply::json(200, json!([dir("not-recursive")]));
-        }
-        let index = match request.query_param("cursor") {
-            None => 0,
-            Some(cursor) => match cursor
-                .strip_prefix("eyJwYWdlIjo")
-                .and_then(|n| n.parse().ok())
-            {
-                Some(n) => n,
-                None => return Reply::json(400, json!({"error": "Invalid cursor"})),
-            },
-        };
-        let entries = if self.endless {
-            vec![
-                file(&format!("f{index}"), 10),
-                file(&format!("g{index}"), 20),
-            ]
-        } else {
-            self.pages.get(index).cloned().unwrap_or_default()
-        };
-        let mut reply = Reply::json(200, Value::Array(entries));
-        if self.endless || index + 1 < self.pages.len() {
-            let host = request.header("host").unwrap_or("127.0.0.1");
-            let next = format!(
-                "<http://{host}{}?recursive=true&cursor=eyJwYWdlIjo{}>; rel=\"next\"",
-                request.path,
-                index + 1
-            );
-            reply = reply.with_header("Link", &next);
-        }
-        reply
-    }
-}
-
 /// A fixture Hub; `special` answers first when it has something to say.
 fn start(hub: Hub, special: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static) -> Fixture {
     let hub = Arc::new(hub);
-    Fixture::start(move |request| special(request).unwrap_or_else(|| hub.answer(request)))
+    Fixture::start(move |request| special(request).unwrap_or_else(|| hub.answer(request).reply))
 }
 
 /// `host:port` of a fixture's URL, as a backend's storage identity names it.

@@ -20,6 +20,7 @@ use ipfs_kit_tui::stats::{Files, Measurement, Quota, Storage};
 use serde_json::{json, Map, Value};
 
 use crate::support;
+use crate::support::backends::cluster::Cluster;
 use crate::support::{
     assert_only_fed_figures_kept, backend, home_with_backend, run_cli, Fixture, Reply, Request,
 };
@@ -131,37 +132,32 @@ fn many_peers(count: usize) -> Vec<Value> {
     peers
 }
 
-fn many_pins(count: usize) -> Vec<Value> {
-    (0..count)
-        .map(|i| json!({"cid": format!("bafy-many-{i}"), "peer_map": {PEER_A: {"status": "pinned"}}}))
-        .collect()
+fn many_pin(i: usize) -> Value {
+    json!({"cid": format!("bafy-many-{i}"), "peer_map": {PEER_A: {"status": "pinned"}}})
 }
 
-/// A healthy peer's answer to `path`; at `scale` when given, else the healthy sets above.
-fn cluster_answer(path: &str, scale: Option<Scale>) -> Reply {
-    match path {
-        "/health" => Reply::empty(204),
-        "/version" => Reply::json(200, json!({"version": "1.1.6"})),
-        "/id" => Reply::json(200, peer(PEER_A, "cluster-a", "")),
-        "/peers" => match scale {
-            Some(scale) => Reply::ndjson(&many_peers(scale.peers), vec![]),
-            None => Reply::ndjson(
-                &[
-                    peer(PEER_A, "cluster-a", ""),
-                    peer(PEER_B, "cluster-b", ""),
-                    peer(PEER_C, "cluster-c", ""),
-                ],
-                vec![],
-            ),
-        },
-        "/pins" => match scale {
-            Some(scale) => Reply::ndjson(&many_pins(scale.pins), vec![]),
-            None => Reply::ndjson(&healthy_pins(), vec![]),
-        },
-        "/monitor/metrics/freespace" => Reply::json(200, freespace()),
-        // No peer has gone quiet.
-        "/health/alerts" => Reply::json(200, json!([])),
-        _ => Reply::text(404, "404 page not found"),
+/// The cluster answering: peer A of three with the healthy pin set, or at `scale` when given;
+/// with `auth`, every endpoint but `/health` wants those basic-auth credentials.
+fn cluster_of(scale: Option<Scale>, auth: Option<(&str, &str)>) -> Cluster {
+    let (peers, pins, pin): (Vec<Value>, usize, fn(usize) -> Value) = match scale {
+        Some(scale) => (many_peers(scale.peers), scale.pins, many_pin),
+        None => (
+            vec![
+                peer(PEER_A, "cluster-a", ""),
+                peer(PEER_B, "cluster-b", ""),
+                peer(PEER_C, "cluster-c", ""),
+            ],
+            healthy_pins().len(),
+            |i| healthy_pins().swap_remove(i),
+        ),
+    };
+    Cluster {
+        id: peer(PEER_A, "cluster-a", ""),
+        peers,
+        pins,
+        pin,
+        freespace,
+        auth: auth.map(|(user, password)| basic(user, password)),
     }
 }
 
@@ -203,29 +199,17 @@ fn overrides(list: Vec<(&str, Reply)>) -> Overrides {
 /// A Cluster peer's REST API on a free loopback port; with `auth`, every endpoint but
 /// `/health` wants those basic-auth credentials. `overrides` replace the healthy answers.
 fn cluster_with(auth: Option<(&str, &str)>, scale: Option<Scale>, overrides: Overrides) -> Fixture {
-    let expected = auth.map(|(user, password)| basic(user, password));
+    let cluster = cluster_of(scale, auth);
     Fixture::start(move |request: &Request| {
-        if request.method != "GET" {
-            return Reply::text(405, "405 method not allowed");
-        }
-        if let Some(expected) = &expected {
-            if request.path != "/health"
-                && request.header("authorization") != Some(expected.as_str())
-            {
-                return Reply::json(401, json!({"code": 401, "message": "Unauthorized"}))
-                    .with_header(
-                        "WWW-Authenticate",
-                        "Basic realm=\"Restricted IPFS Cluster API\"",
-                    );
-            }
-        }
-        let replaced = overrides
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(p, _)| *p == request.path)
-            .map(|(_, reply)| reply.clone());
-        replaced.unwrap_or_else(|| cluster_answer(&request.path, scale))
+        let replaced = |path: &str| {
+            overrides
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, reply)| reply.clone())
+        };
+        cluster.answer(request, replaced).reply
     })
 }
 
@@ -1018,6 +1002,14 @@ fn a_failed_peers_stream_keeps_the_peer_counts_with_their_age() {
 /// JSON types, as recorded in tests/golden/cluster/ (tests/integration/real_servers/golden.rs).
 #[test]
 fn fixture_answers_have_the_shape_of_the_real_clusters() {
+    let healthy = cluster_of(None, None);
+    let get = |path: &str| Request {
+        method: "GET".into(),
+        path: path.into(),
+        query: String::new(),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
     let mut differences = Vec::new();
     for (golden, path) in [
         ("cluster/id", "/id"),
@@ -1028,7 +1020,7 @@ fn fixture_answers_have_the_shape_of_the_real_clusters() {
     ] {
         let real = &support::golden(golden)["answer"];
         let real_first = real.as_array().and_then(|a| a.first()).unwrap_or(real);
-        let ours = cluster_answer(path, None).json_documents();
+        let ours = healthy.healthy(&get(path)).reply.json_documents();
         let ours_first = ours.first().expect("a JSON answer");
         let ours_first = ours_first
             .as_array()

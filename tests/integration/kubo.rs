@@ -21,13 +21,13 @@ use ipfs_kit_tui::stats::{Files, Measurement, Quota, QuotaSource, Storage};
 use serde_json::{json, Map, Value};
 
 use crate::support;
+use crate::support::backends::kubo::{KuboNode, PinType, PEER_ID};
 use crate::support::{
     assert_only_fed_figures_kept, backend, free_port, home_with_backend, run_cli, Fixture, Reply,
     Request,
 };
 
 const AUTH: &str = "Bearer kubo-test-token-4f9a2c";
-const PEER_ID: &str = "12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf";
 const REPO_SIZE: u64 = 734_003_200;
 const STORAGE_MAX: u64 = 10_000_000_000;
 const NUM_OBJECTS: u64 = 1520;
@@ -45,88 +45,35 @@ const HEALTHY: Size = Size {
     objects: NUM_OBJECTS,
 };
 
-/// The pins the fixture node holds: `size.pins` recursive, 2 direct, 3 indirect.
-fn pin_set(size: Size) -> Vec<(String, &'static str)> {
+/// The fixture node of `size`: `size.pins` recursive pins, 2 direct, 3 indirect; 3 peers;
+/// `auth` the Authorization value it requires (API.Authorizations).
+fn node_of(size: Size, auth: Option<&str>) -> KuboNode {
     let mut pins = Vec::with_capacity(size.pins + 5);
     for i in 0..size.pins {
-        pins.push((format!("bafyrecursive{i}"), "recursive"));
+        pins.push((format!("bafyrecursive{i}"), PinType::Recursive));
     }
     for i in 0..2 {
-        pins.push((format!("bafydirect{i}"), "direct"));
+        pins.push((format!("bafydirect{i}"), PinType::Direct));
     }
     for i in 0..3 {
-        pins.push((format!("bafyindirect{i}"), "indirect"));
+        pins.push((format!("bafyindirect{i}"), PinType::Indirect));
     }
-    pins
-}
-
-/// A healthy node's answer to `cmd`, honouring the arguments the way Kubo does.
-fn kubo_answer(cmd: &str, request: &Request, size: Size) -> Reply {
-    match cmd {
-        "version" => Reply::json(
-            200,
-            json!({"Version": "0.32.1", "Commit": "904a5a5", "Repo": "16",
-                   "System": "amd64/linux", "Golang": "go1.23.3"}),
-        ),
-        "id" => Reply::json(
-            200,
-            json!({"ID": PEER_ID, "PublicKey": "CAESIHb1Qm0tZXN0LWtleQ==",
-                   "Addresses": [format!("/ip4/127.0.0.1/tcp/4001/p2p/{PEER_ID}")],
-                   "AgentVersion": "kubo/0.32.1/904a5a5",
-                   "Protocols": ["/ipfs/bitswap/1.2.0", "/ipfs/id/1.0.0", "/ipfs/kad/1.0.0"]}),
-        ),
-        "repo/stat" => {
-            // size-only skips the walk over every block: NumObjects is 0 then.
-            let size_only = request.query_param("size-only").as_deref() == Some("true");
-            Reply::json(
-                200,
-                json!({"RepoSize": REPO_SIZE, "StorageMax": STORAGE_MAX,
-                       "NumObjects": if size_only { 0 } else { size.objects },
-                       "RepoPath": "/data/ipfs", "Version": "fs-repo@16"}),
-            )
-        }
-        "stats/bw" => Reply::raw_json(
-            200,
-            r#"{"TotalIn":13869129,"TotalOut":8120401,"RateIn":191.88,"RateOut":13.78}"#,
-        ),
-        // Each peer as Kubo 0.43 lists it without flags: its address, ID and an empty
-        // `Identify` (Latency, Muxer, Direction and Streams come only with their flags).
-        "swarm/peers" => {
-            let identify = json!({"ID": "", "PublicKey": "", "Addresses": null,
-                                  "AgentVersion": "", "Protocols": null});
-            Reply::json(
-                200,
-                json!({"Peers": [
-                    {"Addr": "/ip4/10.0.0.2/tcp/4001", "Peer": "12D3KooWA", "Identify": identify},
-                    {"Addr": "/ip4/10.0.0.3/udp/4001/quic-v1", "Peer": "12D3KooWB", "Identify": identify},
-                    {"Addr": "/ip4/10.0.0.4/tcp/4001", "Peer": "12D3KooWC", "Identify": identify}
-                ]}),
-            )
-        }
-        "pin/ls" => {
-            let wanted = request.query_param("type").unwrap_or_else(|| "all".into());
-            let pins: Vec<(String, &str)> = pin_set(size)
-                .into_iter()
-                .filter(|(_, kind)| wanted == "all" || *kind == wanted)
-                .collect();
-            if request.query_param("stream").as_deref() == Some("true") {
-                let lines: Vec<Value> = pins
-                    .iter()
-                    .map(|(cid, kind)| json!({"Cid": cid, "Type": kind}))
-                    .collect();
-                Reply::ndjson(&lines, vec![]).with_header("X-Chunked-Output", "1")
-            } else {
-                // Without stream=true Kubo answers one object holding the whole pin set.
-                let keys: Map<String, Value> = pins
-                    .iter()
-                    .map(|(cid, kind)| (cid.clone(), json!({"Type": kind})))
-                    .collect();
-                Reply::json(200, json!({"Keys": keys}))
-            }
-        }
-        // As a real Kubo 0.43.1 answers it (the sweep provider, nothing overdue).
-        "provide/stat" => Reply::json(200, support::golden("kubo/provide_stat")["answer"].clone()),
-        _ => Reply::text(404, "404 page not found"),
+    let peers = [
+        ("/ip4/10.0.0.2/tcp/4001", "12D3KooWA"),
+        ("/ip4/10.0.0.3/udp/4001/quic-v1", "12D3KooWB"),
+        ("/ip4/10.0.0.4/tcp/4001", "12D3KooWC"),
+    ];
+    KuboNode {
+        pins,
+        repo_size: REPO_SIZE,
+        storage_max: STORAGE_MAX,
+        objects: size.objects,
+        peers: peers
+            .iter()
+            .map(|(addr, peer)| (addr.to_string(), peer.to_string()))
+            .collect(),
+        auth: auth.map(str::to_string),
+        diag_healthy: false,
     }
 }
 
@@ -145,30 +92,17 @@ fn overrides(list: Vec<(&str, Reply)>) -> Overrides {
 /// A Kubo node of `size` on a free loopback port. `auth`: the Authorization value it requires
 /// (API.Authorizations); `overrides`: replies that replace the healthy answer of a command.
 fn kubo_node_with(auth: Option<&str>, size: Size, overrides: Overrides) -> Fixture {
-    let auth = auth.map(str::to_string);
+    let node = node_of(size, auth);
     Fixture::start(move |request| {
-        let Some(cmd) = request.path.strip_prefix("/api/v0/") else {
-            return Reply::text(404, "404 page not found");
+        let replaced = |cmd: &str| {
+            overrides
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(c, _)| c == cmd)
+                .map(|(_, reply)| reply.clone())
         };
-        if request.header("origin").is_some() {
-            return Reply::text(403, "403 - Forbidden");
-        }
-        if request.method != "POST" {
-            return Reply::text(405, "405 - Method Not Allowed");
-        }
-        // `version` is answered even without credentials.
-        if let Some(auth) = &auth {
-            if cmd != "version" && request.header("authorization") != Some(auth.as_str()) {
-                return Reply::text(403, "403 - Forbidden");
-            }
-        }
-        let replaced = overrides
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(c, _)| c == cmd)
-            .map(|(_, reply)| reply.clone());
-        replaced.unwrap_or_else(|| kubo_answer(cmd, request, size))
+        node.answer(request, replaced).reply
     })
 }
 
@@ -1086,6 +1020,7 @@ fn connection_refused_names_the_address() {
 fn flaky_node(failures: usize) -> (Fixture, Arc<AtomicUsize>) {
     let versions = Arc::new(AtomicUsize::new(0));
     let seen = versions.clone();
+    let healthy = node_of(HEALTHY, None);
     let node = Fixture::start(move |request| {
         let cmd = request.path.trim_start_matches("/api/v0/");
         if cmd == "version" && seen.fetch_add(1, Ordering::SeqCst) < failures {
@@ -1094,7 +1029,7 @@ fn flaky_node(failures: usize) -> (Fixture, Arc<AtomicUsize>) {
                 json!({"Message": "node is starting", "Code": 0, "Type": "error"}),
             );
         }
-        kubo_answer(cmd, request, HEALTHY)
+        healthy.command(cmd, request).reply
     });
     (node, versions)
 }
@@ -1484,6 +1419,7 @@ fn fixture_answers_have_the_shape_of_real_kubos() {
         headers: Vec::new(),
         body: Vec::new(),
     };
+    let healthy = node_of(HEALTHY, None);
     let mut differences = Vec::new();
     for (golden, cmd, query) in [
         ("kubo/version", "version", ""),
@@ -1497,7 +1433,7 @@ fn fixture_answers_have_the_shape_of_real_kubos() {
     ] {
         let real = &support::golden(golden)["answer"];
         let real = real.as_array().and_then(|a| a.first()).unwrap_or(real);
-        let ours = kubo_answer(cmd, &request(query), HEALTHY).json_documents();
+        let ours = healthy.command(cmd, &request(query)).reply.json_documents();
         let ours = ours
             .first()
             .unwrap_or_else(|| panic!("the fixture has no JSON answer to {cmd}"));

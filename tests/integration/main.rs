@@ -25,6 +25,7 @@ mod console_config;
 mod crash_consistency;
 mod edges;
 mod filecoin;
+mod fixture_backends;
 mod fleet;
 mod garage;
 mod http_client;

@@ -18,7 +18,6 @@ use serde_json::{json, Map, Value};
 use crate::support;
 use crate::support::{Fixture, Reply, Request};
 
-const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 const ADMIN_TOKEN: &str = "fixture-admin-token";
 
 fn config(url: &str) -> Map<String, Value> {
@@ -40,34 +39,11 @@ fn admin_config(url: &str) -> Map<String, Value> {
 /// A ListObjectsV2 page with `sizes`, continuing with `next` when given.
 /// A ListObjectsV2 page, element for element as a real server writes one (the Versity
 /// gateway's, tests/golden/versity/list_objects_v2.json).
+/// A listing page of the tests' bucket, `media`.
 fn page(sizes: &[(String, u64)], next: Option<&str>) -> String {
-    let mut xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<ListBucketResult xmlns="{NS}"><Name>media</Name>"#
-    );
-    if let Some(next) = next {
-        xml.push_str(&format!(
-            "<NextContinuationToken>{next}</NextContinuationToken>"
-        ));
-    }
-    xml.push_str(&format!(
-        "<KeyCount>{}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>{}</IsTruncated>",
-        sizes.len(),
-        next.is_some()
-    ));
-    for (key, size) in sizes {
-        xml.push_str(&format!(
-            "<Contents><LastModified>2026-12-01T10:00:00Z</LastModified>\
-             <ChecksumAlgorithm>CRC64NVME</ChecksumAlgorithm><ChecksumType>FULL_OBJECT</ChecksumType>\
-             <ETag>&#34;x&#34;</ETag><Key>{key}</Key><Size>{size}</Size>\
-             <StorageClass>STANDARD</StorageClass></Contents>"
-        ));
-    }
-    xml.push_str("<EncodingType></EncodingType></ListBucketResult>");
-    xml
+    support::backends::s3::list_page("media", sizes, next)
 }
 
-/// A missing bucket, as a real server answers (tests/golden/versity/no_such_bucket.json).
 const NO_SUCH_BUCKET: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist.</Message><BucketName>other</BucketName><RequestId>4F1C2A</RequestId><HostId>aG9zdA==</HostId></Error>"#;
 
