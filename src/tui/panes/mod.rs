@@ -6,6 +6,7 @@
 pub mod ages;
 pub mod chart;
 pub mod detail;
+mod detail_text;
 mod facts;
 pub mod footer;
 pub mod layout;
