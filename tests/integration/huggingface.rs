@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::support;
 use crate::support::backends::huggingface::{dir, file, hub_error, lfs_file, Hub};
+use crate::support::probe_ctx as ctx;
 use crate::support::{home_with_backend, run_cli, Fixture, Reply, Request};
 
 const TOKEN: &str = "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";
@@ -174,10 +175,6 @@ async fn link_pagination_sums_every_page_once() {
     assert!(pages
         .iter()
         .all(|r| r.query_param("recursive").as_deref() == Some("true")));
-}
-
-fn ctx(secs: u64) -> ProbeContext {
-    ProbeContext::new(Duration::from_secs(secs)).unwrap()
 }
 
 fn cursors(pages: &[Request]) -> Vec<Option<String>> {

@@ -21,8 +21,10 @@ use serde_json::{json, Map, Value};
 
 use crate::support;
 use crate::support::backends::cluster::Cluster;
+use crate::support::failed_call;
+use crate::support::probe_ctx as ctx;
 use crate::support::{
-    assert_only_fed_figures_kept, backend, home_with_backend, run_cli, Fixture, Reply, Request,
+    assert_only_fed_figures_kept, home_with_backend, run_cli, Fixture, Reply, Request,
 };
 
 const USER: &str = "operator";
@@ -226,10 +228,6 @@ fn config(url: &str, auth: Option<(&str, &str)>) -> Value {
     config
 }
 
-fn ctx(timeout_secs: u64) -> ProbeContext {
-    ProbeContext::new(Duration::from_secs(timeout_secs)).unwrap()
-}
-
 /// One pulse, under the one rule for "down" (what every poll runs).
 async fn pulse(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
     poll::pulse(ctx, Kind::IpfsCluster.spec(), config.as_object().unwrap()).await
@@ -240,33 +238,12 @@ async fn measure_all(ctx: &ProbeContext, config: &Value) -> Result<Measurement, 
     support::measure_all(ctx, Kind::IpfsCluster, config.as_object().unwrap()).await
 }
 
-/// The error of the failed call `call` in a measurement that otherwise succeeded.
-fn failed_call(m: &Measurement, call: &str) -> ProbeError {
-    m.failed
-        .iter()
-        .find(|f| f.call == call)
-        .unwrap_or_else(|| panic!("no failed call '{call}' in {:?}", m.failed))
-        .error
-        .clone()
-}
-
 fn home(config: Value, timeout_secs: u64) -> tempfile::TempDir {
-    let home = home_with_backend("cluster", config);
-    let (code, out, err) = run_cli(
-        home.path(),
-        &["settings", "set", "timeout_secs", &timeout_secs.to_string()],
-    );
-    assert_eq!(code, 0, "{out}{err}");
-    home
+    support::home_with_timeout("cluster", config, timeout_secs)
 }
 
 fn status(home: &Path) -> (Value, String, String, Duration) {
-    let started = Instant::now();
-    let (code, out, err) = run_cli(home, &["status", "--json"]);
-    let elapsed = started.elapsed();
-    assert_eq!(code, 0, "{out}{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
-    (backend(&report, "cluster").clone(), out, err, elapsed)
+    support::status_of(home, "cluster")
 }
 
 /// What the pulse reads.

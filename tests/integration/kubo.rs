@@ -22,6 +22,8 @@ use serde_json::{json, Map, Value};
 
 use crate::support;
 use crate::support::backends::kubo::{KuboNode, PinType, PEER_ID};
+use crate::support::failed_call;
+use crate::support::probe_ctx as ctx;
 use crate::support::{
     assert_only_fed_figures_kept, backend, free_port, home_with_backend, run_cli, Fixture, Reply,
     Request,
@@ -126,10 +128,6 @@ fn config(url: &str, auth: Option<&str>) -> Value {
     config
 }
 
-fn ctx(timeout_secs: u64) -> ProbeContext {
-    ProbeContext::new(Duration::from_secs(timeout_secs)).unwrap()
-}
-
 /// One pulse, under the one rule for "down" (what every poll runs).
 async fn pulse(ctx: &ProbeContext, config: &Value) -> Result<Measurement, ProbeError> {
     poll::pulse(ctx, Kind::Ipfs.spec(), config.as_object().unwrap()).await
@@ -140,35 +138,12 @@ async fn measure_all(ctx: &ProbeContext, config: &Value) -> Result<Measurement, 
     support::measure_all(ctx, Kind::Ipfs, config.as_object().unwrap()).await
 }
 
-/// The error of the failed call `call` in a measurement that otherwise succeeded.
-fn failed_call(m: &Measurement, call: &str) -> ProbeError {
-    m.failed
-        .iter()
-        .find(|f| f.call == call)
-        .unwrap_or_else(|| panic!("no failed call '{call}' in {:?}", m.failed))
-        .error
-        .clone()
-}
-
-/// A home whose only backend is `kubo`, with `timeout_secs` set.
 fn home(config: Value, timeout_secs: u64) -> tempfile::TempDir {
-    let home = home_with_backend("kubo", config);
-    let (code, out, err) = run_cli(
-        home.path(),
-        &["settings", "set", "timeout_secs", &timeout_secs.to_string()],
-    );
-    assert_eq!(code, 0, "{out}{err}");
-    home
+    support::home_with_timeout("kubo", config, timeout_secs)
 }
 
-/// Runs `status --json`; returns the backend's entry, stdout, stderr and the time it took.
 fn status(home: &Path) -> (Value, String, String, Duration) {
-    let started = Instant::now();
-    let (code, out, err) = run_cli(home, &["status", "--json"]);
-    let elapsed = started.elapsed();
-    assert_eq!(code, 0, "{out}{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
-    (backend(&report, "kubo").clone(), out, err, elapsed)
+    support::status_of(home, "kubo")
 }
 
 /// What the pulse reads.

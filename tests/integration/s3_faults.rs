@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use ipfs_kit_tui::backends::Kind;
 use ipfs_kit_tui::poll;
-use ipfs_kit_tui::probe::{Budget, ProbeContext, ProbeError};
+use ipfs_kit_tui::probe::{Budget, ProbeError};
 use ipfs_kit_tui::stats::InventoryState;
 use serde_json::{json, Map, Value};
 
 use crate::support;
+use crate::support::probe_ctx as ctx;
 use crate::support::{Fixture, Reply, Request};
 
 const ADMIN_TOKEN: &str = "fixture-admin-token";
@@ -46,10 +47,6 @@ fn page(sizes: &[(String, u64)], next: Option<&str>) -> String {
 
 const NO_SUCH_BUCKET: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist.</Message><BucketName>other</BucketName><RequestId>4F1C2A</RequestId><HostId>aG9zdA==</HostId></Error>"#;
-
-fn ctx(secs: u64) -> ProbeContext {
-    ProbeContext::new(Duration::from_secs(secs)).unwrap()
-}
 
 fn is_listing(request: &Request) -> bool {
     request.method == "GET" && request.query_param("list-type").is_some()

@@ -66,6 +66,52 @@ pub fn backend<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::V
         .unwrap_or_else(|| panic!("no backend '{id}' in {report}"))
 }
 
+/// A probe context whose calls time out after `secs`.
+pub fn probe_ctx(secs: u64) -> ipfs_kit_tui::probe::ProbeContext {
+    ipfs_kit_tui::probe::ProbeContext::new(Duration::from_secs(secs)).expect("a probe context")
+}
+
+/// A home whose only backend is `id`, with the global `timeout_secs` set.
+pub fn home_with_timeout(
+    id: &str,
+    config: serde_json::Value,
+    timeout_secs: u64,
+) -> tempfile::TempDir {
+    let home = home_with_backend(id, config);
+    let (code, out, err) = run_cli(
+        home.path(),
+        &["settings", "set", "timeout_secs", &timeout_secs.to_string()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    home
+}
+
+/// Runs `status --json`; returns backend `id`'s entry, stdout, stderr and the time it took.
+pub fn status_of(
+    home: &std::path::Path,
+    id: &str,
+) -> (serde_json::Value, String, String, Duration) {
+    let started = std::time::Instant::now();
+    let (code, out, err) = run_cli(home, &["status", "--json"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("status --json is JSON");
+    (backend(&report, id).clone(), out, err, elapsed)
+}
+
+/// The error of the failed call `call` in a measurement that otherwise succeeded.
+pub fn failed_call(
+    m: &ipfs_kit_tui::stats::Measurement,
+    call: &str,
+) -> ipfs_kit_tui::probe::ProbeError {
+    m.failed
+        .iter()
+        .find(|f| f.call == call)
+        .unwrap_or_else(|| panic!("no failed call '{call}' in {:?}", m.failed))
+        .error
+        .clone()
+}
+
 /// Everything a backend reports, as the console shows it after an inventory: one pulse (under
 /// the one rule for "down"), then one inventory run with a generous budget, its figures filling
 /// what the pulse does not report. The inventory's failed calls join the pulse's.
