@@ -166,15 +166,25 @@ impl Api {
     pub async fn poll_round(&self, parallel: usize) -> ApiResult<(StatsReport, Vec<Option<f64>>)> {
         let ctx = self.probe::<ApiError>()?;
         let (mut report, took) = poll::poll_round_timed(&self.store, ctx, parallel).await;
-        let quota_alert_percent = self.store.settings()?.quota_alert_percent();
+        let settings = self.store.settings()?;
+        let configs: std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>> =
+            self.store
+                .list_backends()
+                .backends
+                .into_iter()
+                .map(|doc| (doc.id.clone(), doc.config().clone()))
+                .collect();
+        let empty = serde_json::Map::new();
         for backend in &mut report.backends {
             if !backend.enabled || backend.source != crate::stats::Source::Live {
                 continue;
             }
+            // The forecast from the kept history and this poll's figures.
+            backend.forecast = crate::monitor::forecast_from_history(&self.store, backend);
+            let thresholds = settings.thresholds(configs.get(&backend.id).unwrap_or(&empty));
             let credentials =
                 backend.health.failure.as_deref() == Some(crate::probe::CREDENTIALS_CLASS);
-            let alerts =
-                crate::monitor::alerts::of_one_poll(backend, quota_alert_percent, credentials);
+            let alerts = crate::monitor::alerts::of_one_poll(backend, &thresholds, credentials);
             backend.set_alerts(alerts);
         }
         Ok((report, took))

@@ -488,6 +488,9 @@ pub struct BackendStats {
     /// The backend's active alerts (what the monitor or `status` found).
     #[serde(default)]
     pub alerts: Vec<AlertBrief>,
+    /// When it will be full, against the limit that fills first; absent without a limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<forecast::ForecastReport>,
     pub stale: bool,
     pub source: Source,
     pub updated_at: Option<String>,
@@ -496,7 +499,7 @@ pub struct BackendStats {
 /// One active alert of a backend, as its stats carry it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AlertBrief {
-    /// `quota`, `capacity`, `full`, `down`, `error_rate`, `credentials`.
+    /// `quota`, `capacity`, `filling`, `full`, `down`, `error_rate`, `credentials`.
     pub rule: String,
     pub message: String,
     /// When it was raised.
@@ -504,7 +507,7 @@ pub struct AlertBrief {
 }
 
 /// Rules whose alert makes a backend that answers `warning`.
-pub const WARNING_RULES: [&str; 3] = ["quota", "capacity", "error_rate"];
+pub const WARNING_RULES: [&str; 4] = ["quota", "capacity", "filling", "error_rate"];
 /// The rule whose alert makes a backend that answers `full`.
 pub const FULL_RULE: &str = "full";
 

@@ -223,6 +223,21 @@ pub const COMMON_FIELDS: &[FieldSpec] = &[
         },
         "seconds between counts (default: the inventory_secs setting)",
     ),
+    FieldSpec::new(
+        "quota_alert_percent",
+        FieldType::UInt { min: 1, max: 100 },
+        "alert at this % full, quota or disk (default: setting)",
+    ),
+    FieldSpec::new(
+        "error_rate_alert_percent",
+        FieldType::UInt { min: 1, max: 100 },
+        "alert above this % of failed polls (default: setting)",
+    ),
+    FieldSpec::new(
+        "forecast_alert_hours",
+        FieldType::UInt { min: 0, max: 8_760 },
+        "alert if full within N h, 0: never (default: setting)",
+    ),
 ];
 
 #[cfg(test)]

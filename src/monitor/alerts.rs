@@ -14,8 +14,6 @@ use crate::stats::BackendStats;
 
 /// Alerts kept (active and cleared) in `metadata/alerts.json`.
 pub const LOG_LIMIT: usize = 500;
-/// Above this share of failed polls the error-rate alert is raised.
-pub const ERROR_RATE_LIMIT: f64 = 0.2;
 /// The error rate means nothing over fewer polls than this.
 pub const ERROR_RATE_MIN_POLLS: usize = 5;
 
@@ -26,6 +24,8 @@ pub enum Rule {
     Quota,
     /// A filesystem (or a remote's space) at or above `quota_alert_percent`.
     Capacity,
+    /// The forecast reaches a limit within `forecast_alert_hours`.
+    Filling,
     /// A filesystem or an enforced or soft quota with no room left.
     Full,
     Down,
@@ -34,9 +34,10 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 7] = [
         Rule::Quota,
         Rule::Capacity,
+        Rule::Filling,
         Rule::Full,
         Rule::Down,
         Rule::ErrorRate,
@@ -47,6 +48,7 @@ impl Rule {
         match self {
             Rule::Quota => "quota",
             Rule::Capacity => "capacity",
+            Rule::Filling => "filling",
             Rule::Full => "full",
             Rule::Down => "down",
             Rule::ErrorRate => "error_rate",
@@ -125,6 +127,12 @@ pub struct Facts<'a> {
     pub consecutive_failures: u32,
     pub error_rate: (f64, usize),
     pub quota_alert_percent: u64,
+    /// Above this share of failed polls (0–1) the error-rate alert is raised.
+    pub error_rate_limit: f64,
+    /// A forecast that reaches its limit within this many seconds raises `filling`.
+    pub forecast_alert_secs: u64,
+    /// Unix seconds now (the forecast's time to full is counted from it).
+    pub now_unix: u64,
     /// The last poll's answer was "credentials rejected" (by the liveness call: down; by
     /// another call, for a monitoring-only credential: degraded).
     pub credentials_rejected: bool,
@@ -178,6 +186,14 @@ impl Alerts {
         let capacity = capacity_alert(stats, threshold);
         self.set_maybe_raising(id, Rule::Quota, quota, raise, now, &mut changes);
         self.set_maybe_raising(id, Rule::Capacity, capacity, raise, now, &mut changes);
+        // With too little history (just after a deletion, or a start) the forecast says
+        // nothing: a filling alert is neither raised nor cleared on it.
+        if let Some(filling) = filling_alert(
+            facts,
+            self.active.contains_key(&(id.clone(), Rule::Filling)),
+        ) {
+            self.set_maybe_raising(id, Rule::Filling, filling, raise, now, &mut changes);
+        }
         self.set(id, Rule::Full, full, now, &mut changes);
         let down = facts.consecutive_failures >= super::schedule::RETRY_BUDGET;
         self.set(
@@ -212,7 +228,7 @@ impl Alerts {
             self.set(
                 id,
                 Rule::ErrorRate,
-                (rate > ERROR_RATE_LIMIT)
+                (rate > facts.error_rate_limit)
                     .then(|| format!("{:.0}% of the last {polls} polls failed", rate * 100.0)),
                 now,
                 &mut changes,
@@ -348,10 +364,11 @@ impl Alerts {
 
 /// The alerts one poll alone shows (what `status` reports without a running monitor): quota
 /// over the threshold, credentials rejected, down (the poll already tried its liveness call
-/// three times). The error rate needs a window of polls and is left out.
+/// three times), filling (from the forecast the stats carry). The error rate needs a window of
+/// polls and is left out.
 pub fn of_one_poll(
     stats: &BackendStats,
-    quota_alert_percent: u64,
+    thresholds: &crate::store::Thresholds,
     credentials_rejected: bool,
 ) -> Vec<crate::stats::AlertBrief> {
     let mut alerts = Alerts::default();
@@ -366,7 +383,10 @@ pub fn of_one_poll(
                 0
             },
             error_rate: (0.0, 0),
-            quota_alert_percent,
+            quota_alert_percent: thresholds.quota_alert_percent,
+            error_rate_limit: thresholds.error_rate_alert_percent as f64 / 100.0,
+            forecast_alert_secs: thresholds.forecast_alert_hours.saturating_mul(3_600),
+            now_unix: super::state::unix_now(),
             credentials_rejected,
         },
         &now,
@@ -379,6 +399,41 @@ pub fn of_one_poll(
             since: a.raised_at.clone(),
         })
         .collect()
+}
+
+/// The filling alert's condition: `Some(Some(message))` to raise (or keep), `Some(None)` to
+/// clear, `None` to leave it as it is (too little history to say). Once raised it clears only
+/// when the projection moves past one and a half times the threshold (or stops filling), so
+/// that a forecast wavering around the threshold is one alert, not one an hour.
+fn filling_alert(facts: &Facts<'_>, active: bool) -> Option<Option<String>> {
+    use crate::stats::forecast::OutlookKind;
+    let forecast = facts.stats.forecast.as_ref()?;
+    let threshold = facts.forecast_alert_secs;
+    match forecast.outlook {
+        OutlookKind::TooLittleHistory => None,
+        OutlookKind::NotFilling => Some(None),
+        OutlookKind::Filling => {
+            let full_at = forecast.full_at_unix()?;
+            let left = full_at.saturating_sub(facts.now_unix);
+            let bound = if active {
+                threshold.saturating_add(threshold / 2)
+            } else {
+                threshold
+            };
+            if threshold == 0 || left > bound {
+                return Some(None);
+            }
+            let rate = forecast.rate_bytes_per_sec.unwrap_or(0.0).max(0.0) as u64;
+            Some(Some(format!(
+                "filling: full in ~{} at +{}/h against {} {} (alert under {}h)",
+                crate::stats::forecast::time_to_full_label(full_at, facts.now_unix),
+                crate::text::bytes(rate.saturating_mul(3_600)),
+                forecast.limit_source.as_str(),
+                crate::text::bytes(forecast.limit_bytes),
+                threshold / 3_600
+            )))
+        }
+    }
 }
 
 /// The fuller of bytes and objects against their limits, in percent; unknown without a limit.
@@ -501,6 +556,118 @@ mod tests {
     use crate::stats::{Quota, QuotaSource};
 
     const MIB: u64 = 1024 * 1024;
+    const THRESHOLDS: crate::store::Thresholds = crate::store::Thresholds {
+        quota_alert_percent: 90,
+        error_rate_alert_percent: 20,
+        forecast_alert_hours: 24,
+    };
+
+    /// A healthy backend whose forecast says full at `full_at` (or not filling).
+    fn forecasting(outlook: crate::stats::forecast::Outlook) -> BackendStats {
+        let mut stats = stats(0);
+        stats.forecast = Some(crate::stats::forecast::ForecastReport::new(
+            outlook,
+            64 * MIB,
+            crate::stats::forecast::LimitSource::Capacity,
+        ));
+        stats
+    }
+
+    fn judge_forecast(alerts: &mut Alerts, stats: &BackendStats, now_unix: u64) -> Vec<Change> {
+        alerts.evaluate(
+            &Facts {
+                stats,
+                consecutive_failures: 0,
+                error_rate: (0.0, 0),
+                quota_alert_percent: 90,
+                error_rate_limit: 0.2,
+                forecast_alert_secs: 24 * 3_600,
+                now_unix,
+                credentials_rejected: false,
+            },
+            "now",
+        )
+    }
+
+    #[test]
+    fn filling_is_raised_under_the_threshold_once_and_cleared_well_past_it() {
+        use crate::stats::forecast::{Forecast, LimitSource, Outlook};
+        let now = 1_800_000_000;
+        let at = |hours: u64| {
+            forecasting(Outlook::Filling(Forecast {
+                full_at: now + hours * 3_600,
+                rate_bytes_per_sec: 1_000.0,
+                window_secs: 3_600,
+                limit_source: LimitSource::Capacity,
+            }))
+        };
+        let mut alerts = Alerts::default();
+        assert!(
+            judge_forecast(&mut alerts, &at(30), now).is_empty(),
+            "30 h away: quiet"
+        );
+        let raised = judge_forecast(&mut alerts, &at(20), now);
+        assert!(
+            matches!(&raised[..], [Change::Raised(a)] if a.rule == Rule::Filling
+                && a.message.contains("full in ~20h") && a.message.contains("capacity 64 MiB")),
+            "{raised:?}"
+        );
+        // Wavering just past the threshold keeps the one alert; well past it clears it.
+        assert!(!judge_forecast(&mut alerts, &at(30), now)
+            .iter()
+            .any(|c| matches!(c, Change::Cleared(_) | Change::Raised(_))));
+        let cleared = judge_forecast(&mut alerts, &at(40), now);
+        assert!(matches!(&cleared[..], [Change::Cleared(a)] if a.rule == Rule::Filling));
+        // Too little history says nothing: an active alert stays, none is raised.
+        judge_forecast(&mut alerts, &at(2), now);
+        let little = forecasting(Outlook::TooLittleHistory);
+        assert!(judge_forecast(&mut alerts, &little, now).is_empty());
+        assert_eq!(alerts.active().count(), 1);
+        let flat = forecasting(Outlook::NotFilling {
+            rate_bytes_per_sec: 0.0,
+        });
+        let cleared = judge_forecast(&mut alerts, &flat, now);
+        assert!(matches!(&cleared[..], [Change::Cleared(a)] if a.rule == Rule::Filling));
+    }
+
+    #[test]
+    fn a_filling_backend_is_a_warning_and_a_full_one_is_not_also_filling() {
+        use crate::stats::forecast::{Forecast, LimitSource, Outlook};
+        let now = 1_800_000_000;
+        let mut stats = forecasting(Outlook::Filling(Forecast {
+            full_at: now,
+            rate_bytes_per_sec: 1_000.0,
+            window_secs: 600,
+            limit_source: LimitSource::Capacity,
+        }));
+        stats.health.status = crate::stats::HealthStatus::Healthy;
+        let mut alerts = Alerts::default();
+        judge_forecast(&mut alerts, &stats, now);
+        let briefs: Vec<_> = alerts
+            .active()
+            .map(|a| crate::stats::AlertBrief {
+                rule: a.rule.as_str().into(),
+                message: a.message.clone(),
+                since: a.raised_at.clone(),
+            })
+            .collect();
+        stats.set_alerts(briefs);
+        assert_eq!(stats.health.status, crate::stats::HealthStatus::Warning);
+        // Full at once: the one alert is `full`.
+        let mut full = forecasting(Outlook::Filling(Forecast {
+            full_at: now,
+            rate_bytes_per_sec: 1_000.0,
+            window_secs: 600,
+            limit_source: LimitSource::Capacity,
+        }));
+        full.storage = crate::stats::Storage::filesystem(Some(64 * MIB), Some(64 * MIB), Some(0));
+        let mut alerts = Alerts::default();
+        let changes = judge_forecast(&mut alerts, &full, now);
+        assert!(
+            matches!(&changes[..], [Change::Raised(a)] if a.rule == Rule::Full),
+            "{changes:?}"
+        );
+    }
 
     /// A backend with a soft quota of 100 MiB, `used` MiB of it used.
     fn stats(used: u64) -> BackendStats {
@@ -523,6 +690,9 @@ mod tests {
                 consecutive_failures: failures,
                 error_rate: rate,
                 quota_alert_percent: 90,
+                error_rate_limit: 0.2,
+                forecast_alert_secs: 24 * 3_600,
+                now_unix: 0,
                 credentials_rejected: false,
             },
             "now",
@@ -745,6 +915,9 @@ mod tests {
                 consecutive_failures: 1,
                 error_rate: (1.0, 1),
                 quota_alert_percent: 90,
+                error_rate_limit: 0.2,
+                forecast_alert_secs: 24 * 3_600,
+                now_unix: 0,
                 credentials_rejected: true,
             },
             "now",
@@ -805,7 +978,7 @@ mod tests {
         let mut full = stats(100);
         full.enabled = true;
         full.health.status = crate::stats::HealthStatus::Down;
-        let alerts = of_one_poll(&full, 90, true);
+        let alerts = of_one_poll(&full, &THRESHOLDS, true);
         let rules: Vec<&str> = alerts.iter().map(|a| a.rule.as_str()).collect();
         assert_eq!(
             rules,

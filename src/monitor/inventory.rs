@@ -123,8 +123,7 @@ impl Shared {
         // The counted figures may cross a limit (a soft quota is watched on them): judged now,
         // not at the next poll.
         let now = timestamp::now();
-        let quota_alert_percent = state.settings.quota_alert_percent();
-        let changes = judge(&mut state, id, quota_alert_percent, &now);
+        let changes = judge(&mut state, id, &now);
         let Some(entry) = state.entries.get(id) else {
             return;
         };

@@ -19,6 +19,7 @@ pub mod schedule;
 mod state;
 mod supervisor;
 pub mod tally;
+mod trail;
 pub mod window;
 pub mod writer;
 
@@ -64,6 +65,16 @@ pub enum Event {
     HomeTrouble(writer::HomeTrouble),
     /// The home can be written again; everything held was written.
     HomeWritable,
+}
+
+/// A backend's forecast without a running engine (one-shot `status`): its history file and
+/// the figures of `stats`, as the engine would project them.
+pub fn forecast_from_history(
+    store: &Store,
+    stats: &BackendStats,
+) -> Option<crate::stats::forecast::ForecastReport> {
+    let points = read_history_file(store, &stats.id);
+    trail::Trails::seeded(&points, stats).observe(stats, unix_now())
 }
 
 /// The longest a change made in place to a backend file (not through a rename) goes unseen.

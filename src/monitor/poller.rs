@@ -96,7 +96,6 @@ impl Shared {
         let ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0;
         let jitter = self.jitter_unit() * 2.0 - 1.0;
         let mut state = lock(&self.state);
-        let quota_alert_percent = state.settings.quota_alert_percent();
         let Some(entry) = state.entries.get_mut(id) else {
             return interval;
         };
@@ -162,7 +161,7 @@ impl Shared {
             chrono::Utc::now()
                 + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero()),
         ));
-        let changes = judge(&mut state, id, quota_alert_percent, &now);
+        let changes = judge(&mut state, id, &now);
         let Some(entry) = state.entries.get(id) else {
             return interval;
         };

@@ -25,6 +25,8 @@ pub(super) struct Entry {
     pub(super) stats: BackendStats,
     pub(super) window: Window,
     pub(super) history: Series,
+    /// The used bytes kept to forecast when each limit is reached.
+    pub(super) trails: super::trail::Trails,
     /// Lines in the history file since it was last rewritten (to know when to compact).
     pub(super) history_lines: usize,
     /// This engine's polls of the backend: by result, and how long they took.
@@ -71,25 +73,30 @@ pub(super) fn alert_briefs(alerts: &Alerts, id: &str) -> Vec<crate::stats::Alert
 
 /// Applies the alert rules to a backend's stats as they are now, and sets its alerts (and with
 /// them its `warning` or `full` health); returns what changed.
-pub(super) fn judge(
-    state: &mut State,
-    id: &str,
-    quota_alert_percent: u64,
-    now: &str,
-) -> Vec<Change> {
+pub(super) fn judge(state: &mut State, id: &str, now: &str) -> Vec<Change> {
     // The entry and the alerts are two fields of the state: borrowed apart, no copy.
     let State {
-        entries, alerts, ..
+        entries,
+        alerts,
+        settings,
+        ..
     } = state;
     let Some(entry) = entries.get_mut(id) else {
         return Vec::new();
     };
+    let now_unix = unix_now();
+    // The forecast follows the figures the rules are about to judge.
+    entry.stats.forecast = entry.trails.observe(&entry.stats, now_unix);
+    let thresholds = settings.thresholds(entry.doc.config());
     let changes = alerts.evaluate(
         &Facts {
             stats: &entry.stats,
             consecutive_failures: entry.failures,
             error_rate: entry.window.error_rate(),
-            quota_alert_percent,
+            quota_alert_percent: thresholds.quota_alert_percent,
+            error_rate_limit: thresholds.error_rate_alert_percent as f64 / 100.0,
+            forecast_alert_secs: thresholds.forecast_alert_hours.saturating_mul(3_600),
+            now_unix,
             credentials_rejected: entry.stats.health.failure.as_deref()
                 == Some(probe::CREDENTIALS_CLASS),
         },
@@ -179,16 +186,32 @@ pub fn stored_history(store: &Store, id: &str, since: u64) -> history::KeptHisto
     history::KeptHistory::new(read_history_file(store, id), unix_now(), hours, since)
 }
 
-/// The recent points of a backend's history file, and how many lines the file holds.
-pub(super) fn load_history(store: &Store, id: &str) -> (Series, usize) {
+/// What the engine takes from a backend's history file when it starts watching it.
+pub(super) struct LoadedHistory {
+    /// The recent points.
+    pub(super) series: Series,
+    /// How many lines the file holds.
+    pub(super) lines: usize,
+    /// The used bytes the forecast starts from.
+    pub(super) trails: super::trail::Trails,
+}
+
+/// The recent points of a backend's history file, how many lines it holds, and the forecast's
+/// trail seeded from it (`stats`: the kept figures say which used bytes the file holds).
+pub(super) fn load_history(store: &Store, id: &str, stats: &BackendStats) -> LoadedHistory {
     let mut series = Series::default();
     let text = store.read_history(id);
     let points = history::decode_text(&text);
+    let trails = super::trail::Trails::seeded(&points, stats);
     let skip = points.len().saturating_sub(history::RECENT_POINTS);
     for point in points.into_iter().skip(skip) {
         series.push(point);
     }
-    (series, text.lines().count())
+    LoadedHistory {
+        series,
+        lines: text.lines().count(),
+        trails,
+    }
 }
 
 #[cfg(test)]
@@ -274,7 +297,8 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let (store, _) = Store::open(home.path()).unwrap();
         local(&store, "objs");
-        let (series, lines) = load_history(&store, "objs");
+        let loaded = load_history(&store, "objs", &BackendStats::default());
+        let (series, lines) = (loaded.series, loaded.lines);
         assert_eq!((series.len(), lines), (0, 0), "no file yet");
         assert!(read_history_file(&store, "objs").is_empty());
         let total = history::RECENT_POINTS + 5;
@@ -293,7 +317,8 @@ mod tests {
                 bytes: text.into_bytes(),
             }])
             .unwrap();
-        let (series, lines) = load_history(&store, "objs");
+        let loaded = load_history(&store, "objs", &BackendStats::default());
+        let (series, lines) = (loaded.series, loaded.lines);
         assert_eq!(lines, total, "every line counted, to know when to compact");
         assert_eq!(
             series.len(),

@@ -157,8 +157,8 @@ impl Shared {
                     }
                 }
                 None => {
-                    let (history, history_lines) = load_history(&self.store, &id);
                     let stats = stored_stats(&self.store, &doc);
+                    let loaded = load_history(&self.store, &id, &stats);
                     // A backend that was down when we stopped is still down until it answers:
                     // its down alert must not clear and rise again over a restart.
                     let failures = if stats.health.status == HealthStatus::Down {
@@ -172,8 +172,9 @@ impl Shared {
                         doc,
                         stamp,
                         window: Window::default(),
-                        history,
-                        history_lines,
+                        history: loaded.series,
+                        history_lines: loaded.lines,
+                        trails: loaded.trails,
                         tally: tally::PollTally::default(),
                         failures,
                         task: None,

@@ -15,6 +15,14 @@ pub const LONG_WINDOW_SECS: u64 = 7 * 24 * 3_600;
 /// Fewer points than this, or a window shorter than `MIN_SPAN_SECS`, is too little history.
 pub const MIN_POINTS: usize = 5;
 pub const MIN_SPAN_SECS: u64 = 10 * 60;
+/// A store filling within minutes must not wait ten minutes for its forecast: over a shorter
+/// span (at least this long), a line is trusted when it reaches the limit within
+/// `TRUSTED_REACH` times the span it was fitted over.
+pub const FAST_MIN_SPAN_SECS: u64 = 60;
+pub const TRUSTED_REACH: u64 = 10;
+/// At most this many points are fitted: a longer history is thinned to one point a slot, so
+/// that a stretch polled densely does not outweigh one kept in 10-minute buckets.
+pub const MAX_FITTED_POINTS: usize = 360;
 /// A fall of the used bytes bigger than this share of the value before it (and than
 /// `DROP_MIN_BYTES`) is a deletion: a new growth segment starts after it.
 const DROP_SHARE: f64 = 0.05;
@@ -81,13 +89,17 @@ pub fn project(history: &[(u64, u64)], now: u64, limit: u64, source: LimitSource
         .last()
         .zip(points.first())
         .map_or(0, |(&(last, _), &(first, _))| last - first);
-    if points.len() < MIN_POINTS || span < MIN_SPAN_SECS {
+    if points.len() < MIN_POINTS || span < FAST_MIN_SPAN_SECS {
         return Outlook::TooLittleHistory;
     }
+    let points = thin(&points, MAX_FITTED_POINTS);
     let Some((slope, intercept)) = least_squares(&points) else {
         return Outlook::TooLittleHistory;
     };
     if slope < FLAT_BYTES_PER_SEC {
+        if span < MIN_SPAN_SECS {
+            return Outlook::TooLittleHistory;
+        }
         return Outlook::NotFilling {
             rate_bytes_per_sec: slope,
         };
@@ -101,12 +113,36 @@ pub fn project(history: &[(u64, u64)], now: u64, limit: u64, source: LimitSource
     } else {
         origin
     };
+    let reaches_within = full_at.saturating_sub(last_at);
+    if span < MIN_SPAN_SECS && reaches_within > span.saturating_mul(TRUSTED_REACH) {
+        return Outlook::TooLittleHistory;
+    }
     Outlook::Filling(Forecast {
         full_at: full_at.max(now),
         rate_bytes_per_sec: slope,
         window_secs: span,
         limit_source: source,
     })
+}
+
+/// At most about `max` of `points` (in time order), one a slot of equal time, the last of
+/// each slot kept (as the history's buckets keep the last used figure).
+pub fn thin(points: &[(u64, u64)], max: usize) -> Vec<(u64, u64)> {
+    let (Some(&(first, _)), Some(&(last, _))) = (points.first(), points.last()) else {
+        return Vec::new();
+    };
+    if points.len() <= max || max == 0 {
+        return points.to_vec();
+    }
+    let slot = ((last - first) / max as u64).max(1);
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(max + 1);
+    for &(at, used) in points {
+        match out.last_mut() {
+            Some(kept) if (kept.0 - first) / slot == (at - first) / slot => *kept = (at, used),
+            _ => out.push((at, used)),
+        }
+    }
+    out
 }
 
 /// The points after the last deletion: a fall bigger than noise starts a new segment.
@@ -143,6 +179,91 @@ fn least_squares(points: &[(u64, u64)]) -> Option<(f64, f64)> {
     }
     let slope = sxy / sxx;
     Some((slope, mean_y - slope * mean_x))
+}
+
+/// Which of the three outlooks a report says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutlookKind {
+    Filling,
+    NotFilling,
+    TooLittleHistory,
+}
+
+/// The forecast as the stats carry it (`status --json`, the console): the outlook against the
+/// limit that fills first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForecastReport {
+    pub outlook: OutlookKind,
+    /// When the projection reaches the limit (RFC 3339); null unless filling.
+    pub full_at: Option<String>,
+    /// The fitted growth, bytes a second (negative when shrinking); null with too little
+    /// history.
+    pub rate_bytes_per_sec: Option<f64>,
+    /// The span of history the line was fitted over; null with too little history.
+    pub window_secs: Option<u64>,
+    pub limit_source: LimitSource,
+    pub limit_bytes: u64,
+}
+
+impl ForecastReport {
+    pub fn new(outlook: Outlook, limit_bytes: u64, limit_source: LimitSource) -> ForecastReport {
+        let (kind, full_at, rate, window) = match outlook {
+            Outlook::Filling(f) => (
+                OutlookKind::Filling,
+                i64::try_from(f.full_at)
+                    .ok()
+                    .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+                    .map(crate::store::timestamp::format),
+                Some(f.rate_bytes_per_sec),
+                Some(f.window_secs),
+            ),
+            Outlook::NotFilling { rate_bytes_per_sec } => (
+                OutlookKind::NotFilling,
+                None,
+                Some(rate_bytes_per_sec),
+                None,
+            ),
+            Outlook::TooLittleHistory => (OutlookKind::TooLittleHistory, None, None, None),
+        };
+        ForecastReport {
+            outlook: kind,
+            full_at,
+            rate_bytes_per_sec: rate,
+            window_secs: window,
+            limit_source,
+            limit_bytes,
+        }
+    }
+
+    /// When it will be full (unix seconds), if filling.
+    pub fn full_at_unix(&self) -> Option<u64> {
+        self.full_at
+            .as_deref()
+            .and_then(crate::store::timestamp::parse)
+            .and_then(|at| u64::try_from(at.timestamp()).ok())
+    }
+
+    /// The list's `FULL IN` cell: `3h`, `9d`, `>1y`; `—` when flat or shrinking; `?` with too
+    /// little history.
+    pub fn label(&self, now: u64) -> String {
+        match (self.outlook, self.full_at_unix()) {
+            (OutlookKind::Filling, Some(at)) => time_to_full_label(at, now),
+            (OutlookKind::NotFilling, _) => "—".to_string(),
+            _ => "?".to_string(),
+        }
+    }
+}
+
+impl LimitSource {
+    /// How the detail names the limit: "against quota 500 GiB".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitSource::Capacity => "capacity",
+            LimitSource::Quota => "quota",
+            LimitSource::GcThreshold => "GC threshold",
+        }
+    }
 }
 
 /// The time to full as the list shows it: `45m`, `3h`, `9d`, `>1y`; at or past full, `now`.

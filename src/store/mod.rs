@@ -27,7 +27,7 @@ pub use error::{Result, StoreError};
 pub use home::resolve_home;
 pub use metadata::{BatchFailure, BatchWrite, CleanupReport, MetadataEntry};
 pub use restore::RestoreSession;
-pub use settings::{SettingSpec, Settings, SETTINGS};
+pub use settings::{SettingSpec, Settings, Thresholds, SETTINGS};
 
 /// How long a writer waits for another one to let go of the store's lock, unless told.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);

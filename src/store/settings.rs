@@ -95,7 +95,22 @@ pub const SETTINGS: &[SettingSpec] = &[
         key: "quota_alert_percent",
         ty: SettingType::UInt { min: 1, max: 100 },
         default: || json!(90),
-        help: "raise an alert when a quota is this full",
+        help: "raise an alert when a quota or a filesystem is this full (unless a backend sets \
+               its own quota_alert_percent)",
+    },
+    SettingSpec {
+        key: "error_rate_alert_percent",
+        ty: SettingType::UInt { min: 1, max: 100 },
+        default: || json!(20),
+        help: "raise an alert when more than this share of a backend's recent polls failed \
+               (unless it sets its own error_rate_alert_percent)",
+    },
+    SettingSpec {
+        key: "forecast_alert_hours",
+        ty: SettingType::UInt { min: 0, max: 8_760 },
+        default: || json!(24),
+        help: "raise a filling alert when a backend is forecast to be full within this many \
+               hours (0: never; unless it sets its own forecast_alert_hours)",
     },
     SettingSpec {
         key: "alert_command",
@@ -118,6 +133,32 @@ pub const SETTINGS: &[SettingSpec] = &[
                and no URL (empty: none)",
     },
 ];
+
+/// The thresholds a backend's alerts are judged by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    pub quota_alert_percent: u64,
+    pub error_rate_alert_percent: u64,
+    pub forecast_alert_hours: u64,
+}
+
+impl Thresholds {
+    /// The config keys a backend sets them with, as the settings name the global ones.
+    pub const KEYS: [&'static str; 3] = [
+        "quota_alert_percent",
+        "error_rate_alert_percent",
+        "forecast_alert_hours",
+    ];
+
+    /// Each threshold as `(key, value)`, in `KEYS` order.
+    pub fn entries(&self) -> [(&'static str, u64); 3] {
+        [
+            (Self::KEYS[0], self.quota_alert_percent),
+            (Self::KEYS[1], self.error_rate_alert_percent),
+            (Self::KEYS[2], self.forecast_alert_hours),
+        ]
+    }
+}
 
 /// What `main.json` gets when we create it: the Python library's three defaults.
 pub(super) fn python_defaults() -> Value {
@@ -328,6 +369,30 @@ impl Settings {
     }
     pub fn quota_alert_percent(&self) -> u64 {
         self.uint("quota_alert_percent")
+    }
+    pub fn error_rate_alert_percent(&self) -> u64 {
+        self.uint("error_rate_alert_percent")
+    }
+    pub fn forecast_alert_hours(&self) -> u64 {
+        self.uint("forecast_alert_hours")
+    }
+    /// A backend's alert thresholds: its own where its config sets them (and they are valid),
+    /// else the global ones.
+    pub fn thresholds(&self, config: &Map<String, Value>) -> Thresholds {
+        let own = |key: &str, max: u64, min: u64| {
+            config
+                .get(key)
+                .and_then(Value::as_u64)
+                .filter(|v| (min..=max).contains(v))
+        };
+        Thresholds {
+            quota_alert_percent: own("quota_alert_percent", 100, 1)
+                .unwrap_or_else(|| self.quota_alert_percent()),
+            error_rate_alert_percent: own("error_rate_alert_percent", 100, 1)
+                .unwrap_or_else(|| self.error_rate_alert_percent()),
+            forecast_alert_hours: own("forecast_alert_hours", 8_760, 0)
+                .unwrap_or_else(|| self.forecast_alert_hours()),
+        }
     }
     /// A text setting that is set (not null, not empty).
     fn text(&self, key: &str) -> Option<String> {

@@ -318,7 +318,7 @@ where
 fn rule_style(rule: Rule, theme: &Theme) -> Style {
     match rule {
         Rule::Down | Rule::Credentials | Rule::Full => theme.error(),
-        Rule::Quota | Rule::Capacity | Rule::ErrorRate => theme.warning(),
+        Rule::Quota | Rule::Capacity | Rule::Filling | Rule::ErrorRate => theme.warning(),
     }
 }
 

@@ -672,7 +672,9 @@ pub fn free_clone_id(original: &str, taken: impl Fn(&str) -> bool) -> String {
         .unwrap_or_default()
 }
 
+/// The narrowest and widest the names' column is: as wide as the longest name within them.
 const LABEL_WIDTH: usize = 15;
+const LABEL_WIDTH_MAX: usize = 24;
 
 impl Form {
     /// Draws the form centred over `area`, the whole screen, and what is open over it.
@@ -711,8 +713,17 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
     } else {
         0
     };
+    // Values line up after the longest name; the reasons and hints below them keep the
+    // narrow indent, so that a long name does not cut every hint short.
+    let label_width = form
+        .fields
+        .iter()
+        .map(|f| f.name().chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(LABEL_WIDTH, LABEL_WIDTH_MAX);
     let value_width = (inner.width as usize)
-        .saturating_sub(LABEL_WIDTH + 3)
+        .saturating_sub(label_width + 3)
         .max(4);
     let mut lines = Vec::new();
     let mut cursor = None;
@@ -735,7 +746,7 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
         let mut spans = vec![
             Span::styled(mark, theme.error()),
             Span::styled(
-                format!("{:<width$}", field.name(), width = LABEL_WIDTH),
+                format!("{:<width$}", field.name(), width = label_width),
                 label_style,
             ),
             Span::raw(" "),
@@ -747,7 +758,7 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
         lines.push(Line::from(spans));
         if focused && field.choices().is_none() {
             let x = inner.x
-                + (LABEL_WIDTH + 2) as u16
+                + (label_width + 2) as u16
                 + (field.input.visual_cursor().saturating_sub(scroll)) as u16;
             cursor = Some((
                 x.min(inner.right().saturating_sub(1)),
