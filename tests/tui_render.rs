@@ -6,6 +6,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ipfs_kit_tui::monitor::history::Point;
+use ipfs_kit_tui::stats::forecast::{Forecast, ForecastReport, LimitSource, Outlook};
 use ipfs_kit_tui::stats::{
     BackendStats, Files, Health, HealthStatus, Performance, Quota, QuotaSource, Source, Storage,
 };
@@ -83,6 +84,31 @@ fn rows() -> Vec<Row> {
         error_count: Some(2),
         request_count: Some(1000),
     };
+    // Filling its quota: 1 MB every 5 s (as its history), the 340 MB left in about 28 min.
+    garage.forecast = Some(ForecastReport::new(
+        Outlook::Filling(Forecast {
+            full_at: NOW as u64 + 1_700,
+            rate_bytes_per_sec: 200_000.0,
+            window_secs: 595,
+            limit_source: LimitSource::Quota,
+        }),
+        1_073_741_824,
+        LimitSource::Quota,
+    ));
+    garage.alerts.push(ipfs_kit_tui::stats::AlertBrief {
+        rule: "filling".into(),
+        message: "filling: full in ~29m at +686.65 MiB/h against quota 1 GiB (alert under 24h)"
+            .into(),
+        since: ts(-60),
+    });
+    // Not filling its GC threshold: steady.
+    let kubo_forecast = ForecastReport::new(
+        Outlook::NotFilling {
+            rate_bytes_per_sec: 0.0,
+        },
+        10_000_000_000,
+        LimitSource::GcThreshold,
+    );
     garage.vital = json!({"version": "2.5.0", "cluster_status": "healthy"})
         .as_object()
         .unwrap()
@@ -98,6 +124,7 @@ fn rows() -> Vec<Row> {
         Some(9_400_000_000),
         QuotaSource::GcThreshold,
     );
+    kubo.forecast = Some(kubo_forecast);
     kubo.vital = json!({"version": "0.32.1", "peers": 0})
         .as_object()
         .unwrap()

@@ -138,30 +138,27 @@ pub(super) struct Trails {
 }
 
 impl Trails {
-    /// Seeded from the history file: its used bytes are the filesystem's where the backend
-    /// has one (`history_point` charts `storage.used` first), else its quota's.
+    /// Seeded from the history file, for each limit measured by the used bytes the history
+    /// charts (`history_point`: a filesystem's where there is one, else the quota's; a bucket's
+    /// bytes are both).
     pub(super) fn seeded(points: &[super::history::Point], stats: &BackendStats) -> Trails {
-        let source = if stats.storage.used.is_some() {
-            LimitSource::Capacity
-        } else {
-            match stats.quota.source {
-                Some(QuotaSource::GcThreshold) => LimitSource::GcThreshold,
-                Some(_) => LimitSource::Quota,
-                None => return Trails::default(),
+        let charted = stats.storage.used.or(stats.quota.used);
+        let mut trails = Trails::default();
+        for limit in limits(stats, 0) {
+            if Some(limit.used) != charted {
+                continue;
             }
-        };
-        let mut trail = Trail::default();
-        for point in points {
-            if let Some(used) = point.used_bytes {
-                trail.push(point.at, used);
+            let mut trail = Trail::default();
+            for point in points {
+                if let Some(used) = point.used_bytes {
+                    trail.push(point.at, used);
+                }
+            }
+            if trail.len() > 0 {
+                trails.by_source.push((limit.source, trail));
             }
         }
-        if trail.len() == 0 {
-            return Trails::default();
-        }
-        Trails {
-            by_source: vec![(source, trail)],
-        }
+        trails
     }
 
     fn trail(&mut self, source: LimitSource) -> &mut Trail {

@@ -22,6 +22,8 @@ pub enum SortColumn {
     Quota,
     /// The fuller of used and quota.
     Fullest,
+    /// The soonest full first.
+    FullIn,
     UsedBytes,
     Available,
     Objects,
@@ -31,7 +33,7 @@ pub enum SortColumn {
 }
 
 impl SortColumn {
-    const ORDER: [SortColumn; 12] = [
+    const ORDER: [SortColumn; 13] = [
         SortColumn::Id,
         SortColumn::Kind,
         SortColumn::Health,
@@ -39,6 +41,7 @@ impl SortColumn {
         SortColumn::Used,
         SortColumn::Quota,
         SortColumn::Fullest,
+        SortColumn::FullIn,
         SortColumn::UsedBytes,
         SortColumn::Available,
         SortColumn::Objects,
@@ -71,6 +74,7 @@ impl SortColumn {
             SortColumn::Used => "used",
             SortColumn::Quota => "quota",
             SortColumn::Fullest => "full",
+            SortColumn::FullIn => "full_in",
             SortColumn::UsedBytes => "used_bytes",
             SortColumn::Available => "available",
             SortColumn::Objects => "objects",
@@ -255,6 +259,18 @@ impl Row {
         };
         self.figures_age(group, now)
     }
+    /// For sorting by `FULL IN`: when the forecast says it will be full (unix seconds); a
+    /// backend not filling after every filling one; unknown without a forecast that says.
+    pub fn full_in_secs(&self) -> Option<f64> {
+        use crate::stats::forecast::OutlookKind;
+        let forecast = self.stats.forecast.as_ref()?;
+        match forecast.outlook {
+            OutlookKind::Filling => forecast.full_at_unix().map(|at| at as f64),
+            OutlookKind::NotFilling => Some(f64::INFINITY),
+            OutlookKind::TooLittleHistory => None,
+        }
+    }
+
     /// When it was last checked (unix seconds).
     pub fn checked_at(&self) -> Option<i64> {
         self.stats
@@ -551,6 +567,7 @@ impl BackendTable {
                     ra.fullest_percent().map(|f| f.0),
                     rb.fullest_percent().map(|f| f.0),
                 ),
+                SortColumn::FullIn => by_float(ra.full_in_secs(), rb.full_in_secs()),
                 SortColumn::UsedBytes => by_float(
                     ra.used_bytes().map(|b| b as f64),
                     rb.used_bytes().map(|b| b as f64),

@@ -14,6 +14,9 @@ pub enum ListColumn {
     Used,
     /// Used against the quota.
     Quota,
+    /// When the forecast says it will be full (`3h`, `9d`, `>1y`; `—` not filling; `?` too
+    /// little history; blank without a limit).
+    FullIn,
     /// Bytes used.
     UsedBytes,
     /// Bytes still available (filesystem free space, or what the quota leaves).
@@ -31,13 +34,14 @@ pub enum ListColumn {
 }
 
 impl ListColumn {
-    pub const ALL: [ListColumn; 13] = [
+    pub const ALL: [ListColumn; 14] = [
         ListColumn::Health,
         ListColumn::Id,
         ListColumn::Kind,
         ListColumn::Response,
         ListColumn::Used,
         ListColumn::Quota,
+        ListColumn::FullIn,
         ListColumn::UsedBytes,
         ListColumn::Available,
         ListColumn::Objects,
@@ -56,6 +60,7 @@ impl ListColumn {
             ListColumn::Response => "response",
             ListColumn::Used => "used",
             ListColumn::Quota => "quota",
+            ListColumn::FullIn => "full_in",
             ListColumn::UsedBytes => "used_bytes",
             ListColumn::Available => "available",
             ListColumn::Objects => "objects",

@@ -151,6 +151,19 @@ pub struct Series<'a> {
     /// The range: `[start, end]`, unix seconds (`end` is now).
     pub start: u64,
     pub end: u64,
+    /// Where the used bytes are forecast to reach their limit: drawn on the used chart when it
+    /// falls within one range ahead of now.
+    pub projection: Option<Projection>,
+}
+
+/// A forecast as the used chart draws it: a dashed line from the latest value to `limit` at
+/// `full_at`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Projection {
+    /// Unix seconds.
+    pub full_at: u64,
+    /// Bytes.
+    pub limit: f64,
 }
 
 impl Series<'_> {
@@ -320,6 +333,11 @@ fn before_now(secs: u64) -> String {
     }
 }
 
+/// `+1h`, `+30m`: how long after now.
+fn after_now(secs: u64) -> String {
+    format!("+{}", before_now(secs).trim_start_matches('-'))
+}
+
 /// The columns of the plot a chart of `width` gets, its value labels taking their share
 /// (as ratatui's `Chart` lays it out: labels left of the axis, one column of axis).
 fn plot_columns(width: u16, labels: &[String], first_time_label: &str) -> u16 {
@@ -390,11 +408,26 @@ pub fn draw(
         return;
     }
 
-    let values: Vec<f64> = visible
+    // A forecast reaching its limit within one range ahead: the chart spans as much ahead as
+    // behind (now in the middle), and the limit is on the value axis.
+    let past = series.end.saturating_sub(series.start);
+    let projection = series
+        .projection
+        .filter(|_| figure == Figure::Used)
+        .filter(|p| p.full_at >= series.end && p.full_at - series.end <= past);
+    let ahead = projection.map(|_| Series {
+        end: series.end.saturating_add(past),
+        ..*series
+    });
+    let layout = ahead.as_ref().unwrap_or(series);
+    let mut values: Vec<f64> = visible
         .iter()
         .flat_map(|p| specs.iter().filter_map(move |spec| (spec.value)(p)))
         .filter(|v| v.is_finite())
         .collect();
+    if let Some(projection) = projection.filter(|_| !values.is_empty()) {
+        values.push(projection.limit);
+    }
     let low = values.iter().copied().fold(f64::INFINITY, f64::min);
     let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let axis = if values.is_empty() {
@@ -408,7 +441,10 @@ pub fn draw(
         value_axis(figure, low, high)
     };
     let span = series.end.saturating_sub(series.start);
-    let time_labels = [before_now(span), before_now(span / 2), before_now(0)];
+    let time_labels = match projection {
+        Some(_) => [before_now(span), before_now(0), after_now(span)],
+        None => [before_now(span), before_now(span / 2), before_now(0)],
+    };
     let plot = plot_columns(chart_area.width, &axis.labels, &time_labels[0]).max(1) as usize;
 
     let reduce = figure.reduce();
@@ -420,7 +456,7 @@ pub fn draw(
     let mut runs: Vec<(Vec<(f64, f64)>, usize)> = Vec::new();
     let mut failed_columns = Vec::new();
     for (n, spec) in specs.iter().enumerate() {
-        let cols = columns(series, plot, spec.value);
+        let cols = columns(layout, plot, spec.value);
         if n == 0 {
             failed_columns = cols
                 .iter()
@@ -447,6 +483,44 @@ pub fn draw(
                 .style(line_styles[n % 2])
         })
         .collect();
+    // The projection: every other column from now to the limit (dashed), in the warning colour.
+    let latest_used = latest(visible, specs[0].value);
+    let dashes: Vec<(f64, f64)> = match (projection, latest_used) {
+        (Some(projection), Some(from)) if !axis.flat => {
+            let column_of = |at: u64| {
+                let offset = at.saturating_sub(layout.start) as f64
+                    / layout.end.saturating_sub(layout.start).max(1) as f64;
+                (offset * plot as f64).min(plot as f64 - 1.0)
+            };
+            let (c0, c1) = (column_of(series.end), column_of(projection.full_at));
+            let steps = (c1 - c0).max(0.0) as usize;
+            (0..=steps)
+                .step_by(2)
+                .map(|i| {
+                    let share = if steps == 0 {
+                        1.0
+                    } else {
+                        i as f64 / steps as f64
+                    };
+                    (c0 + i as f64, from + (projection.limit - from) * share)
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    if !dashes.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .data(&dashes)
+                .graph_type(GraphType::Scatter)
+                .marker(if theme.ascii {
+                    Marker::Custom('.')
+                } else {
+                    Marker::Dot
+                })
+                .style(theme.warning()),
+        );
+    }
     let failed = Dataset::default()
         .data(&failed_columns)
         .graph_type(GraphType::Scatter)
@@ -530,6 +604,7 @@ mod tests {
             fine_from: 0,
             start: NOW - 3600,
             end: NOW,
+            projection: None,
         }
     }
 
@@ -643,6 +718,46 @@ mod tests {
     }
 
     #[test]
+    fn a_forecast_within_the_range_is_drawn_ahead_of_now_up_to_the_limit() {
+        // 1.0 GiB growing to 1.5 GiB over the hour; full at 2 GiB in 40 minutes.
+        let points = polls(3600, |i| {
+            (Some(20.0), Some((1u64 << 30) + (720 - i) * 745_654))
+        });
+        let mut series = hour(&points);
+        series.projection = Some(Projection {
+            full_at: NOW + 2_400,
+            limit: (2u64 << 30) as f64,
+        });
+        let buffer = render(Figure::Used, &series, 60, 12, true);
+        let rows = text(&buffer);
+        assert!(
+            rows[1].starts_with("2.0 GiB"),
+            "the limit tops the axis: {rows:#?}"
+        );
+        let labels = rows.iter().rev().find(|r| r.contains("now")).unwrap();
+        assert!(labels.contains("-1h") && labels.contains("+1h"), "{labels}");
+        // The dashes are right of now (the middle) and reach the top row.
+        let (left, right, plot_rows) = plot_area(&buffer);
+        let middle = left + (right - left) / 2;
+        let dots: Vec<(u16, u16)> = plot_rows
+            .clone()
+            .flat_map(|y| (left..right).map(move |x| (x, y)))
+            .filter(|&(x, y)| buffer[(x, y)].symbol() == ".")
+            .collect();
+        assert!(dots.len() >= 5, "{rows:#?}");
+        assert!(dots.iter().all(|&(x, _)| x + 1 >= middle), "{rows:#?}");
+        assert!(dots.iter().any(|&(_, y)| y == plot_rows.start), "{rows:#?}");
+        // Beyond one range ahead, or on another figure, nothing is projected.
+        series.projection = Some(Projection {
+            full_at: NOW + 7_200,
+            limit: (2u64 << 30) as f64,
+        });
+        let far = text(&render(Figure::Used, &series, 60, 12, true));
+        assert!(!far.iter().any(|r| r.contains("+1h")), "{far:#?}");
+        assert!(far[1].starts_with("1.5"), "{far:#?}");
+    }
+
+    #[test]
     fn a_gap_is_drawn_as_a_gap_and_failures_are_marked() {
         // Polls for the first 20 minutes and the last 20: the console was off in between.
         // Two polls failed at the end.
@@ -692,6 +807,7 @@ mod tests {
                 fine_from,
                 start: NOW - 86_400,
                 end: NOW,
+                projection: None,
             };
             let cols = columns(&day, 80, Figure::Response.lines()[0].value);
             segments(&cols, Reduce::Mean).len()

@@ -31,20 +31,43 @@ pub fn chart_series<'a>(app: &'a App, row: &'a Row) -> Series<'a> {
     let range = app.chart_range;
     let end = u64::try_from(app.now).unwrap_or(0);
     let start = end.saturating_sub(range.secs());
+    let projection = projection(row);
     match app.charts.for_backend(&row.stats.id, range) {
         Some(kept) => Series {
             points: &kept.points,
             fine_from: kept.fine_from,
             start,
             end,
+            projection,
         },
         None => Series {
             points: &row.history,
             fine_from: 0,
             start,
             end,
+            projection,
         },
     }
+}
+
+/// The forecast of `row` as the used chart can draw it: only when the used bytes it projects
+/// are the ones that chart shows (a filesystem's where there is one, else the quota's).
+fn projection(row: &Row) -> Option<chart::Projection> {
+    use crate::stats::forecast::{LimitSource, OutlookKind};
+    let forecast = row.stats.forecast.as_ref()?;
+    if forecast.outlook != OutlookKind::Filling {
+        return None;
+    }
+    let stats = &row.stats;
+    let filled = match forecast.limit_source {
+        LimitSource::Capacity => stats.storage.used,
+        LimitSource::Quota | LimitSource::GcThreshold => stats.quota.used,
+    };
+    let charted = filled.is_some() && filled == stats.storage.used.or(stats.quota.used);
+    charted.then_some(chart::Projection {
+        full_at: forecast.full_at_unix()?,
+        limit: forecast.limit_bytes as f64,
+    })
 }
 
 /// Charts side by side need at least this width each (the full-screen detail on a wide

@@ -153,6 +153,9 @@ pub(super) fn text_lines<'a>(
     } else {
         lines.extend(percent_lines(row, theme, width));
     }
+    lines.extend(super::forecast_text::forecast_lines(
+        row, app.now, theme, width,
+    ));
     lines.extend(kept_lines(row, theme, width));
     lines.extend(files_lines(app, row, theme, width));
     lines.extend(speed_lines(row, theme, width));

@@ -202,7 +202,18 @@ mod tests {
         app.update(Msg::Snapshot {
             rows: vec![
                 row("an-id-of-twenty-eight-chars-x", HealthStatus::Unsupported),
-                row("b", HealthStatus::Healthy),
+                Row {
+                    stats: BackendStats {
+                        // A limit to fill: FULL IN is among the columns.
+                        forecast: Some(crate::stats::forecast::ForecastReport::new(
+                            crate::stats::forecast::Outlook::TooLittleHistory,
+                            100,
+                            crate::stats::forecast::LimitSource::Quota,
+                        )),
+                        ..row("b", HealthStatus::Healthy).stats
+                    },
+                    ..Row::default()
+                },
             ],
             problems: Vec::new(),
         });
@@ -210,9 +221,9 @@ mod tests {
     }
 
     #[test]
-    fn from_200_columns_the_list_has_every_column_beside_the_detail() {
+    fn from_210_columns_the_list_has_every_column_beside_the_detail() {
         let app = widest();
-        for width in [200, 220, 260] {
+        for width in [210, 220, 260] {
             let regions = regions(Rect::new(0, 0, width, 50), &app);
             let list = regions.list.unwrap_or_default();
             let detail = regions.detail.map(|d| d.area).unwrap_or_default();

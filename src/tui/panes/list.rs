@@ -76,6 +76,23 @@ fn fullness_style(row: &Row, shown: Shown, theme: &Theme) -> Style {
     }
 }
 
+/// The FULL IN cell's style: the warning colour while a filling alert is active, the error
+/// colour when the projection is already at the limit.
+fn full_in_style(row: &Row, text: &str, theme: &Theme) -> Style {
+    let filling = row
+        .stats
+        .alerts
+        .iter()
+        .any(|a| a.rule == Rule::Filling.as_str());
+    if text == "now" {
+        theme.error()
+    } else if filling {
+        theme.warning()
+    } else {
+        Style::default()
+    }
+}
+
 /// A column as drawn: one of the list's columns, or the fuller of USED and QUOTA in one when
 /// the two do not both fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +112,7 @@ impl Shown {
                 ListColumn::Response => "RESP",
                 ListColumn::Used => "USED",
                 ListColumn::Quota => "QUOTA",
+                ListColumn::FullIn => "FULL IN",
                 ListColumn::UsedBytes => "BYTES",
                 ListColumn::Available => "AVAIL",
                 ListColumn::Objects => "OBJECTS",
@@ -117,6 +135,7 @@ impl Shown {
                 ListColumn::Response => SortColumn::Response,
                 ListColumn::Used => SortColumn::Used,
                 ListColumn::Quota => SortColumn::Quota,
+                ListColumn::FullIn => SortColumn::FullIn,
                 ListColumn::UsedBytes => SortColumn::UsedBytes,
                 ListColumn::Available => SortColumn::Available,
                 ListColumn::Objects => SortColumn::Objects,
@@ -148,6 +167,8 @@ struct Widths {
     id_natural: u16,
     /// The fleet view's host column: as wide as the longest host, within bounds.
     host: Option<u16>,
+    /// Whether any backend has a forecast (a limit to fill): else `FULL IN` is not shown.
+    forecasts: bool,
 }
 
 impl Widths {
@@ -176,6 +197,16 @@ impl Widths {
                 .map(|h| h.chars().count() as u16)
                 .max()
                 .map(|w| w.clamp(6, HOST_CAP)),
+            forecasts: rows.iter().any(|r| r.stats.forecast.is_some()),
+        }
+    }
+
+    /// Whether `column` has anything to show in these rows (a host, a forecast).
+    fn has(&self, column: ListColumn) -> bool {
+        match column {
+            ListColumn::Host => self.host.is_some(),
+            ListColumn::FullIn => self.forecasts,
+            _ => true,
         }
     }
 
@@ -189,6 +220,7 @@ impl Widths {
                 ListColumn::Kind => 12,
                 ListColumn::Response => 6,
                 ListColumn::Used | ListColumn::Quota => 6,
+                ListColumn::FullIn => 7,
                 ListColumn::UsedBytes | ListColumn::Available => 9,
                 ListColumn::Objects | ListColumn::Checked => 7,
                 ListColumn::Trend => TREND_MIN,
@@ -207,7 +239,7 @@ pub fn full_width(wanted: &[ListColumn], rows: &[Row], any_marked: bool) -> u16 
     let shown: Vec<ListColumn> = ListColumn::ALL
         .into_iter()
         .filter(|c| matches!(c, ListColumn::Health | ListColumn::Id) || wanted.contains(c))
-        .filter(|c| *c != ListColumn::Host || widths.host.is_some())
+        .filter(|c| widths.has(*c))
         .collect();
     shown
         .iter()
@@ -310,6 +342,7 @@ pub fn plan_columns(
     };
     if id == id_natural {
         for extra in [
+            ListColumn::FullIn,
             ListColumn::UsedBytes,
             ListColumn::Available,
             ListColumn::Objects,
@@ -317,7 +350,7 @@ pub fn plan_columns(
             ListColumn::Trend,
             ListColumn::Message,
         ] {
-            if wants(extra) {
+            if wants(extra) && widths.has(extra) {
                 shown.push(Shown::Column(extra));
                 if !fits(&shown, id) {
                     shown.pop();
@@ -458,6 +491,11 @@ fn figure_cell(
             },
             ListColumn::Used => percent_text(row.used_percent()),
             ListColumn::Quota => percent_text(row.quota_percent()),
+            ListColumn::FullIn => stats
+                .forecast
+                .as_ref()
+                .map(|f| f.label(u64::try_from(app.now).unwrap_or(0)))
+                .unwrap_or_default(),
             ListColumn::UsedBytes => row.used_bytes().map_or_else(unknown, bytes_compact),
             ListColumn::Available => row.available_bytes().map_or_else(unknown, bytes_compact),
             ListColumn::Objects => match row.objects() {
@@ -488,6 +526,7 @@ fn figure_cell(
         Shown::Column(ListColumn::Quota | ListColumn::Used) | Shown::Fullest => {
             fullness_style(row, shown, theme)
         }
+        Shown::Column(ListColumn::FullIn) => full_in_style(row, &text, theme),
         _ => Style::default(),
     };
     // A figure older than one poll (counted by an inventory, kept from a call that failed)
@@ -922,8 +961,19 @@ mod tests {
         assert_eq!(quota_fg(&plain, "full"), Color::Reset, "no colour: none");
     }
 
+    /// A bucket with a quota, and so a forecast (too little history yet).
+    fn forecast_row(id: &str) -> Row {
+        let mut row = row(id, 10, &[]);
+        row.stats.forecast = Some(crate::stats::forecast::ForecastReport::new(
+            crate::stats::forecast::Outlook::TooLittleHistory,
+            100,
+            crate::stats::forecast::LimitSource::Quota,
+        ));
+        row
+    }
+
     fn headers(width: u16, wanted: &[ListColumn]) -> Vec<&'static str> {
-        let rows = vec![row("garage-bucket-01", 10, &[])];
+        let rows = vec![forecast_row("garage-bucket-01")];
         plan_columns(width, wanted, &rows, false)
             .into_iter()
             .map(|(shown, _)| shown.header())
@@ -946,10 +996,17 @@ mod tests {
         assert_eq!(
             wide,
             [
-                "HEALTH", "ID", "KIND", "RESP", "USED", "QUOTA", "BYTES", "AVAIL", "OBJECTS",
-                "CHECKED", "TREND", "MESSAGE"
+                "HEALTH", "ID", "KIND", "RESP", "USED", "QUOTA", "FULL IN", "BYTES", "AVAIL",
+                "OBJECTS", "CHECKED", "TREND", "MESSAGE"
             ]
         );
+        // Without a backend that has a limit to fill, there is no FULL IN to show.
+        let rows = vec![row("garage-bucket-01", 10, &[])];
+        let without: Vec<&str> = plan_columns(196, &all, &rows, false)
+            .into_iter()
+            .map(|(shown, _)| shown.header())
+            .collect();
+        assert!(!without.contains(&"FULL IN"), "{without:?}");
         // Every width fits, and the message takes what is left.
         for width in 20..=240 {
             let rows = vec![row("a-very-long-backend-identifier-indeed-more", 10, &[])];
@@ -968,7 +1025,7 @@ mod tests {
 
     #[test]
     fn at_its_full_width_the_plan_shows_every_wanted_column_exactly() {
-        let rows = vec![row("garage-bucket-01", 10, &[])];
+        let rows = vec![forecast_row("garage-bucket-01")];
         for wanted in [
             ListColumn::ALL.to_vec(),
             vec![ListColumn::Health, ListColumn::Quota, ListColumn::Objects],

@@ -9,6 +9,7 @@ pub mod detail;
 mod detail_text;
 mod facts;
 pub mod footer;
+mod forecast_text;
 pub mod layout;
 pub mod list;
 pub mod messages;

@@ -412,7 +412,12 @@ mod tests {
             "any case, as the id is"
         );
         assert_eq!(typed("add ipfs_c", &tab).value(), "add ipfs_cluster ");
-        assert_eq!(typed("sort fu", &tab).value(), "sort full ");
+        assert_eq!(
+            typed("sort fu", &tab).value(),
+            "sort full",
+            "full or full_in"
+        );
+        assert_eq!(typed("sort full_", &tab).value(), "sort full_in ");
         assert_eq!(typed("sort used d", &tab).value(), "sort used desc ");
         assert_eq!(typed("filter k", &tab).value(), "filter k", "free text");
         assert_eq!(typed("add x", &tab).value(), "add x", "nothing matches");
