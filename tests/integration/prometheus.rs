@@ -292,3 +292,34 @@ fn prometheus_scrapes_two_hosts_and_reads_what_status_says() {
         );
     }
 }
+
+/// The shipped rules' unit tests (`contrib/prometheus/tests/*.test.yml`: the fill-up
+/// projections, and whatever else is tested there) pass under `promtool test rules`.
+#[test]
+#[ignore = "needs promtool (scripts/test.sh installs it)"]
+fn the_shipped_rules_pass_their_promtool_unit_tests() {
+    let promtool = tool("promtool");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/prometheus/tests");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with(".test.yml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no rule tests in {}", dir.display());
+    for file in files {
+        let tested = Command::new(&promtool)
+            .current_dir(&dir)
+            .args(["test", "rules"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            tested.status.success(),
+            "promtool test rules {}: {}{}",
+            file.display(),
+            String::from_utf8_lossy(&tested.stdout),
+            String::from_utf8_lossy(&tested.stderr)
+        );
+    }
+}
