@@ -182,6 +182,7 @@ impl Api {
             // The forecast from the kept history and this poll's figures.
             backend.forecast = crate::monitor::forecast_from_history(&self.store, backend);
             let thresholds = settings.thresholds(configs.get(&backend.id).unwrap_or(&empty));
+            backend.thresholds = thresholds.differing_from(&settings.thresholds(&empty));
             let credentials =
                 backend.health.failure.as_deref() == Some(crate::probe::CREDENTIALS_CLASS);
             let alerts = crate::monitor::alerts::of_one_poll(backend, &thresholds, credentials);

@@ -488,6 +488,10 @@ pub struct BackendStats {
     /// The backend's active alerts (what the monitor or `status` found).
     #[serde(default)]
     pub alerts: Vec<AlertBrief>,
+    /// The alert thresholds this backend sets for itself that differ from the global ones
+    /// (`quota_alert_percent`, `error_rate_alert_percent`, `forecast_alert_hours`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub thresholds: BTreeMap<String, u64>,
     /// When it will be full, against the limit that fills first; absent without a limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<forecast::ForecastReport>,

@@ -150,6 +150,10 @@ fn status_table(report: &StatsReport) -> String {
                 ),
                 used_cell(b),
                 quota_cell(b),
+                b.forecast
+                    .as_ref()
+                    .map(|f| f.label(crate::monitor::unix_now()))
+                    .unwrap_or_default(),
                 files,
                 sanitize(b.health.message.as_deref().unwrap_or(""), 80),
             ]
@@ -160,7 +164,7 @@ fn status_table(report: &StatsReport) -> String {
     }
     table(
         &[
-            "ID", "TYPE", "HEALTH", "RESPONSE", "USED", "QUOTA", "FILES", "MESSAGE",
+            "ID", "TYPE", "HEALTH", "RESPONSE", "USED", "QUOTA", "FULL IN", "FILES", "MESSAGE",
         ],
         &rows,
     )

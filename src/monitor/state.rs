@@ -88,6 +88,8 @@ pub(super) fn judge(state: &mut State, id: &str, now: &str) -> Vec<Change> {
     // The forecast follows the figures the rules are about to judge.
     entry.stats.forecast = entry.trails.observe(&entry.stats, now_unix);
     let thresholds = settings.thresholds(entry.doc.config());
+    let global = settings.thresholds(&serde_json::Map::new());
+    entry.stats.thresholds = thresholds.differing_from(&global);
     let changes = alerts.evaluate(
         &Facts {
             stats: &entry.stats,
@@ -113,7 +115,7 @@ pub(super) fn target_of(doc: &BackendDoc) -> Option<String> {
         .map(|kind| kind.target(doc.config()))
 }
 
-pub(super) fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

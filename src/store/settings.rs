@@ -150,6 +150,16 @@ impl Thresholds {
         "forecast_alert_hours",
     ];
 
+    /// The thresholds that differ from `global`'s, by name (what a backend sets for itself).
+    pub fn differing_from(&self, global: &Thresholds) -> std::collections::BTreeMap<String, u64> {
+        self.entries()
+            .into_iter()
+            .zip(global.entries())
+            .filter(|((_, mine), (_, theirs))| mine != theirs)
+            .map(|((key, mine), _)| (key.to_string(), mine))
+            .collect()
+    }
+
     /// Each threshold as `(key, value)`, in `KEYS` order.
     pub fn entries(&self) -> [(&'static str, u64); 3] {
         [
@@ -475,6 +485,40 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backend_s_own_thresholds_win_where_valid_and_are_told_apart() {
+        let settings = Settings::default();
+        let global = settings.thresholds(&Map::new());
+        assert_eq!(
+            global,
+            Thresholds {
+                quota_alert_percent: 90,
+                error_rate_alert_percent: 20,
+                forecast_alert_hours: 24
+            }
+        );
+        let config = json!({"quota_alert_percent": 99, "forecast_alert_hours": 0,
+                            "error_rate_alert_percent": 150});
+        let Value::Object(config) = config else {
+            unreachable!()
+        };
+        let own = settings.thresholds(&config);
+        assert_eq!(own.quota_alert_percent, 99);
+        assert_eq!(own.forecast_alert_hours, 0, "0: never");
+        assert_eq!(
+            own.error_rate_alert_percent, 20,
+            "out of range: the global one"
+        );
+        let differing: Vec<(String, u64)> = own.differing_from(&global).into_iter().collect();
+        assert_eq!(
+            differing,
+            [
+                ("forecast_alert_hours".to_string(), 0),
+                ("quota_alert_percent".to_string(), 99)
+            ]
+        );
+    }
 
     #[test]
     fn parse_checks_types_and_ranges() {

@@ -293,6 +293,58 @@ async fn a_filling_filesystem_is_forecast_within_a_tenth_of_when_it_fills() {
     monitor.shutdown().await;
 }
 
+/// Issue 21: a backend may set its own alert thresholds. Two directories of one filesystem at
+/// 94%: the one on the global 90% has its capacity alert, the one that alerts at 99% has none,
+/// and says which threshold is its own.
+#[test]
+#[ignore = "mounts a tmpfs (needs root); run by scripts/test.sh"]
+fn a_backend_s_own_quota_alert_percent_holds_where_the_global_one_alerts() {
+    let fs = Tmpfs::mount("64m");
+    let strict = fs.path().join("strict");
+    let relaxed = fs.path().join("relaxed");
+    std::fs::create_dir(&strict).unwrap();
+    std::fs::create_dir(&relaxed).unwrap();
+    let home = home_with_backend("strict", local(&strict, 5));
+    let mut own = local(&relaxed, 5);
+    own["quota_alert_percent"] = json!(99);
+    Store::open(home.path())
+        .unwrap()
+        .0
+        .create_backend("relaxed", own.as_object().unwrap().clone())
+        .unwrap();
+    std::fs::write(strict.join("most"), vec![0u8; 60 << 20]).unwrap();
+    let (code, out, err) = run_cli(home.path(), &["status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let rules = |id: &str| -> Vec<String> {
+        backend(&report, id)["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(rules("strict"), ["capacity"], "{report}");
+    assert_eq!(rules("relaxed"), Vec::<String>::new(), "{report}");
+    assert_eq!(backend(&report, "relaxed")["health"]["status"], "healthy");
+    assert_eq!(
+        backend(&report, "relaxed")["thresholds"],
+        json!({"quota_alert_percent": 99}),
+        "{report}"
+    );
+    assert!(
+        backend(&report, "strict").get("thresholds").is_none(),
+        "{report}"
+    );
+    // Out of range: refused, naming the field.
+    let (code, _, err) = run_cli(
+        home.path(),
+        &["backend", "set", "relaxed", "quota_alert_percent=150"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("quota_alert_percent"), "{err}");
+}
+
 /// Finding 2: three directories on one disk read as three disks, and the totals moved between
 /// frames with nothing changing, because a filesystem was recognised only by equal figures.
 #[test]

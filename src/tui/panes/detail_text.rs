@@ -156,6 +156,7 @@ pub(super) fn text_lines<'a>(
     lines.extend(super::forecast_text::forecast_lines(
         row, app.now, theme, width,
     ));
+    lines.extend(thresholds_lines(row, theme, width));
     lines.extend(kept_lines(row, theme, width));
     lines.extend(files_lines(app, row, theme, width));
     lines.extend(speed_lines(row, theme, width));
@@ -303,6 +304,32 @@ fn percent_lines<'a>(row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
     ];
     lines.extend(flow("", Style::default(), facts, "  ", width));
     lines
+}
+
+/// The alert thresholds the backend sets for itself, where they differ from the global ones:
+/// an operator reading "no alert at 95%" must see that this one alerts at 99%.
+fn thresholds_lines<'a>(row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let facts: Vec<_> = row
+        .stats
+        .thresholds
+        .iter()
+        .map(|(key, value)| {
+            let text = match key.as_str() {
+                "quota_alert_percent" => format!("full at {value}%"),
+                "error_rate_alert_percent" => format!("errors above {value}%"),
+                "forecast_alert_hours" if *value == 0 => "filling never".to_string(),
+                "forecast_alert_hours" => format!("filling under {value} h"),
+                other => format!("{} {value}", sanitize(other, 40)),
+            };
+            fact(text, Style::default())
+        })
+        .collect();
+    if facts.is_empty() {
+        return Vec::new();
+    }
+    let mut facts = facts;
+    facts.push(fact("(its own; others global)", theme.dim()));
+    flow("Alerts", theme.dim(), facts, "  ", width)
 }
 
 /// The figures kept from an earlier answer, said as such.

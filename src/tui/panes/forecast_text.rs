@@ -91,10 +91,12 @@ fn phrases(forecast: &ForecastReport, now: u64) -> Vec<String> {
             out
         }
         (OutlookKind::NotFilling, _) => {
-            let rate = forecast
-                .rate_bytes_per_sec
-                .map(|r| format!(" ({})", rate_words(r, None)))
-                .unwrap_or_default();
+            // Under a byte a second (86 KB a day) is flat, as the forecast counts it.
+            let rate = match forecast.rate_bytes_per_sec {
+                Some(r) if r.abs() < 1.0 => " (flat)".to_string(),
+                Some(r) => format!(" ({})", rate_words(r, None)),
+                None => String::new(),
+            };
             vec![format!("not filling{rate},"), against]
         }
         _ => vec![
