@@ -164,6 +164,7 @@ pub(super) fn history_point(at: u64, response_ms: f32, stats: &BackendStats) -> 
         objects: stats.quota.objects_used.or(counted),
         rate_in: rate("rate_in"),
         rate_out: rate("rate_out"),
+        counts: None,
     }
 }
 

@@ -70,6 +70,7 @@ impl Recent {
                         objects: stats.files.count,
                         rate_in: None,
                         rate_out: None,
+                        counts: None,
                     }),
                 };
                 if let Some(point) = point {
