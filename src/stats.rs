@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::probe::ProbeError;
 
 mod apply;
+pub mod availability;
 pub mod forecast;
 mod inventory;
 pub mod nodes;
