@@ -489,6 +489,10 @@ pub struct BackendStats {
     /// The backend's active alerts (what the monitor or `status` found).
     #[serde(default)]
     pub alerts: Vec<AlertBrief>,
+    /// How available it was over 24 h, 7 d, 30 d, from the kept history; absent when no poll
+    /// of the last 30 days counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<availability::AvailabilitySummary>,
     pub stale: bool,
     pub source: Source,
     pub updated_at: Option<String>,

@@ -33,7 +33,7 @@ use tokio::task::JoinHandle;
 use self::alerts::{Alert, Alerts, Rule};
 use self::history::Point;
 pub use self::prober::{BoxFuture, LiveProber, Prober};
-pub use self::state::stored_history;
+pub use self::state::{availability_of, stored_history};
 use self::state::{read_history_file, unix_now, State};
 use self::writer::WriteOp;
 use crate::backends::Kind;
