@@ -76,6 +76,25 @@ fn fullness_style(row: &Row, shown: Shown, theme: &Theme) -> Style {
     }
 }
 
+/// A share of polls answered in six cells: `100%` only when every poll answered, else cut
+/// (never rounded) to two decimals, so that 99.996% does not read as 100%.
+pub fn availability_text(percent: f64) -> String {
+    if percent >= 100.0 {
+        "100%".into()
+    } else {
+        format!("{:.2}%", (percent * 100.0).floor() / 100.0)
+    }
+}
+
+/// Availability below 95% in the error colour, below 99% in the warning one.
+pub fn availability_style(percent: Option<f64>, theme: &Theme) -> Style {
+    match percent {
+        Some(p) if p < 95.0 => theme.error(),
+        Some(p) if p < 99.0 => theme.warning(),
+        _ => Style::default(),
+    }
+}
+
 /// A column as drawn: one of the list's columns, or the fuller of USED and QUOTA in one when
 /// the two do not both fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +121,8 @@ impl Shown {
                 ListColumn::Trend => "TREND",
                 ListColumn::Message => "MESSAGE",
                 ListColumn::Host => "HOST",
+                ListColumn::Up24h => "UP 24H",
+                ListColumn::Up30d => "UP 30D",
             },
         }
     }
@@ -122,6 +143,8 @@ impl Shown {
                 ListColumn::Objects => SortColumn::Objects,
                 ListColumn::Checked => SortColumn::Checked,
                 ListColumn::Host => SortColumn::Host,
+                ListColumn::Up24h => SortColumn::Up24h,
+                ListColumn::Up30d => SortColumn::Up30d,
                 ListColumn::Trend | ListColumn::Message => return None,
             },
         })
@@ -194,6 +217,7 @@ impl Widths {
                 ListColumn::Trend => TREND_MIN,
                 ListColumn::Message => MESSAGE_MIN,
                 ListColumn::Host => self.host.unwrap_or(0),
+                ListColumn::Up24h | ListColumn::Up30d => 6,
             },
         }
     }
@@ -314,6 +338,7 @@ pub fn plan_columns(
             ListColumn::Available,
             ListColumn::Objects,
             ListColumn::Checked,
+            ListColumn::Up24h,
             ListColumn::Trend,
             ListColumn::Message,
         ] {
@@ -322,6 +347,16 @@ pub fn plan_columns(
                 if !fits(&shown, id) {
                     shown.pop();
                 }
+            }
+        }
+        // The month's availability beside the day's, only once everything else fits.
+        let day = shown
+            .iter()
+            .position(|s| *s == Shown::Column(ListColumn::Up24h));
+        if let Some(day) = day.filter(|_| wants(ListColumn::Up30d)) {
+            shown.insert(day + 1, Shown::Column(ListColumn::Up30d));
+            if !fits(&shown, id) {
+                shown.remove(day + 1);
             }
         }
     }
@@ -482,12 +517,16 @@ fn figure_cell(
                 usize::from(width),
                 theme,
             ),
+            ListColumn::Up24h => row.up_24h().map_or_else(unknown, availability_text),
+            ListColumn::Up30d => row.up_30d().map_or_else(unknown, availability_text),
         },
     };
     let mut style = match shown {
         Shown::Column(ListColumn::Quota | ListColumn::Used) | Shown::Fullest => {
             fullness_style(row, shown, theme)
         }
+        Shown::Column(ListColumn::Up24h) => availability_style(row.up_24h(), theme),
+        Shown::Column(ListColumn::Up30d) => availability_style(row.up_30d(), theme),
         _ => Style::default(),
     };
     // A figure older than one poll (counted by an inventory, kept from a call that failed)
@@ -947,9 +986,14 @@ mod tests {
             wide,
             [
                 "HEALTH", "ID", "KIND", "RESP", "USED", "QUOTA", "BYTES", "AVAIL", "OBJECTS",
-                "CHECKED", "TREND", "MESSAGE"
+                "CHECKED", "UP 24H", "UP 30D", "TREND", "MESSAGE"
             ]
         );
+        // The month's availability only once every other column fits.
+        let day_only = headers(135, &all);
+        assert!(day_only.contains(&"UP 24H") && day_only.contains(&"MESSAGE"));
+        assert!(!day_only.contains(&"UP 30D"), "{day_only:?}");
+        assert!(headers(139, &all).contains(&"UP 30D"));
         // Every width fits, and the message takes what is left.
         for width in 20..=240 {
             let rows = vec![row("a-very-long-backend-identifier-indeed-more", 10, &[])];
