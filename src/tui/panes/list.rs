@@ -232,6 +232,8 @@ pub fn full_width(wanted: &[ListColumn], rows: &[Row], any_marked: bool) -> u16 
         .into_iter()
         .filter(|c| matches!(c, ListColumn::Health | ListColumn::Id) || wanted.contains(c))
         .filter(|c| *c != ListColumn::Host || widths.host.is_some())
+        // Availability takes the room left over (see `plan_columns`): not asked for here.
+        .filter(|c| !matches!(c, ListColumn::Up24h | ListColumn::Up30d))
         .collect();
     shown
         .iter()
@@ -251,8 +253,12 @@ pub fn plan_columns(
     rows: &[Row],
     any_marked: bool,
 ) -> Vec<(Shown, u16)> {
-    let wants = |c: ListColumn| wanted.contains(&c);
     let widths = Widths::of(rows, any_marked);
+    // The fleet view (rows with a host) reads Prometheus, which keeps no availability.
+    let fleet = widths.host.is_some();
+    let wants = |c: ListColumn| {
+        wanted.contains(&c) && !(fleet && matches!(c, ListColumn::Up24h | ListColumn::Up30d))
+    };
     let Widths {
         marks,
         longest_id,
@@ -338,7 +344,6 @@ pub fn plan_columns(
             ListColumn::Available,
             ListColumn::Objects,
             ListColumn::Checked,
-            ListColumn::Up24h,
             ListColumn::Trend,
             ListColumn::Message,
         ] {
@@ -349,14 +354,37 @@ pub fn plan_columns(
                 }
             }
         }
-        // The month's availability beside the day's, only once everything else fits.
-        let day = shown
-            .iter()
-            .position(|s| *s == Shown::Column(ListColumn::Up24h));
-        if let Some(day) = day.filter(|_| wants(ListColumn::Up30d)) {
-            shown.insert(day + 1, Shown::Column(ListColumn::Up30d));
+        // Availability in the room left over, before the trend and the message: the day's, then
+        // the month's beside it once every other column fits.
+        let all_shown = [
+            ListColumn::UsedBytes,
+            ListColumn::Available,
+            ListColumn::Objects,
+            ListColumn::Checked,
+            ListColumn::Trend,
+            ListColumn::Message,
+        ]
+        .into_iter()
+        .all(|c| !wants(c) || shown.contains(&Shown::Column(c)));
+        if wants(ListColumn::Up24h) {
+            let at = shown
+                .iter()
+                .position(|s| matches!(s, Shown::Column(ListColumn::Trend | ListColumn::Message)))
+                .unwrap_or(shown.len());
+            shown.insert(at, Shown::Column(ListColumn::Up24h));
             if !fits(&shown, id) {
-                shown.remove(day + 1);
+                shown.remove(at);
+            } else if all_shown && wants(ListColumn::Up30d) {
+                shown.insert(at + 1, Shown::Column(ListColumn::Up30d));
+                // Not at the cost of the message: it keeps twice its least beside it.
+                let message_room = if shown.contains(&Shown::Column(ListColumn::Message)) {
+                    MESSAGE_MIN
+                } else {
+                    0
+                };
+                if used(&shown, id) + message_room > width {
+                    shown.remove(at + 1);
+                }
             }
         }
     }
@@ -989,11 +1017,16 @@ mod tests {
                 "CHECKED", "UP 24H", "UP 30D", "TREND", "MESSAGE"
             ]
         );
-        // The month's availability only once every other column fits.
-        let day_only = headers(135, &all);
+        // The day's availability in the room left over; the month's only once every other
+        // column fits with room for the message.
+        let day_only = headers(139, &all);
         assert!(day_only.contains(&"UP 24H") && day_only.contains(&"MESSAGE"));
         assert!(!day_only.contains(&"UP 30D"), "{day_only:?}");
-        assert!(headers(139, &all).contains(&"UP 30D"));
+        assert!(headers(155, &all).contains(&"UP 30D"));
+        assert!(
+            !headers(131, &all).contains(&"UP 24H"),
+            "before the message"
+        );
         // Every width fits, and the message takes what is left.
         for width in 20..=240 {
             let rows = vec![row("a-very-long-backend-identifier-indeed-more", 10, &[])];
@@ -1021,7 +1054,10 @@ mod tests {
             for marked in [false, true] {
                 let width = full_width(&wanted, &rows, marked);
                 let plan = plan_columns(width, &wanted, &rows, marked);
-                for column in wanted.iter().filter(|c| **c != ListColumn::Host) {
+                // Availability takes the room left over: the full width does not count it.
+                for column in wanted.iter().filter(|c| {
+                    !matches!(c, ListColumn::Host | ListColumn::Up24h | ListColumn::Up30d)
+                }) {
                     assert!(
                         plan.iter().any(|(s, _)| *s == Shown::Column(*column)),
                         "{column:?} at {width}: {plan:?}"
