@@ -188,8 +188,17 @@ impl Api {
         for backend in &mut report.backends {
             let kept = crate::monitor::stored_history(&self.store, &backend.id, 0);
             let computed = availability::compute(&kept.points, kept.fine_from, now);
-            backend.availability = Some(availability::AvailabilitySummary::of(&computed, now))
-                .filter(|summary| summary.up_30d.is_some());
+            let mut summary = availability::AvailabilitySummary::of(&computed, now);
+            // This round's poll is not in the file: a backend that answered it is not down.
+            let answered = backend.source == crate::stats::Source::Live
+                && !matches!(
+                    backend.health.status,
+                    crate::stats::HealthStatus::Down | crate::stats::HealthStatus::Unknown
+                );
+            if answered {
+                summary.down_since = None;
+            }
+            backend.availability = Some(summary).filter(|summary| summary.up_30d.is_some());
         }
         Ok((report, took))
     }
