@@ -214,6 +214,11 @@ fn an_outage_across_the_switch_to_buckets() {
         "{out}"
     );
 
+    // An unknown backend is bad input.
+    let (code, _, err) = support::run_cli(home.path(), &["backend", "availability", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nope"), "{err}");
+
     // `status --json` (no engine) carries the summary from the same file.
     let (_, out, err) = support::run_cli(home.path(), &["status", "--json"]);
     let status: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
