@@ -38,6 +38,7 @@ use crate::monitor::writer::Unsaved;
 use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::poll::{self, InventoryError};
 use crate::probe::{ProbeContext, ProbeError, TestReport};
+use crate::stats::availability;
 use crate::stats::InventoryRecord;
 use crate::stats::{BackendStats, StatsReport};
 use crate::store::{names, settings, BackendDoc, Listing, Settings, Store, StoreError};
@@ -101,6 +102,11 @@ pub struct Api {
     monitor: Option<Monitor>,
     /// The probes' HTTP client and timeout: the engine's, or made when a command first probes.
     probe: OnceLock<ProbeContext>,
+}
+
+/// Now, in unix seconds.
+fn unix_now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
 }
 
 /// The probe context of the `timeout_secs` in `settings`.
@@ -187,6 +193,23 @@ impl Api {
                 backend.health.failure.as_deref() == Some(crate::probe::CREDENTIALS_CLASS);
             let alerts = crate::monitor::alerts::of_one_poll(backend, &thresholds, credentials);
             backend.set_alerts(alerts);
+        }
+        // Without the engine, availability comes from each history file as kept.
+        let now = unix_now();
+        for backend in &mut report.backends {
+            let kept = crate::monitor::stored_history(&self.store, &backend.id, 0);
+            let computed = availability::compute(&kept.points, kept.fine_from, now);
+            let mut summary = availability::AvailabilitySummary::of(&computed, now);
+            // This round's poll is not in the file: a backend that answered it is not down.
+            let answered = backend.source == crate::stats::Source::Live
+                && !matches!(
+                    backend.health.status,
+                    crate::stats::HealthStatus::Down | crate::stats::HealthStatus::Unknown
+                );
+            if answered {
+                summary.down_since = None;
+            }
+            backend.availability = Some(summary).filter(|summary| summary.up_30d.is_some());
         }
         Ok((report, took))
     }
@@ -560,6 +583,22 @@ impl Api {
         stats.stale = true;
         stats.source = crate::stats::Source::Metadata;
         Some(stats)
+    }
+
+    /// A backend's availability over its whole kept history: the windows' shares, every
+    /// incident with its reason (from the alerts log, else the current health message of an
+    /// ongoing one) and MTTR. It reads the history file: not for a UI loop.
+    pub fn availability(&self, id: &str) -> ApiResult<availability::AvailabilityReport> {
+        self.get_backend(id)?;
+        let now = unix_now();
+        let kept = self.history_range(id, u64::MAX);
+        let health = self
+            .stats(id)
+            .filter(|s| s.health.status == crate::stats::HealthStatus::Down)
+            .and_then(|s| s.health.message);
+        let computed =
+            crate::monitor::availability_of(&kept, &self.alerts(), id, health.as_deref(), now);
+        Ok(availability::AvailabilityReport::new(id, &computed, now))
     }
 
     /// A backend's kept history over the last `span_secs` (the charts' range), oldest first:

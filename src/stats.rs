@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::probe::ProbeError;
 
 mod apply;
+pub mod availability;
 pub mod forecast;
 mod inventory;
 pub mod nodes;
@@ -495,6 +496,10 @@ pub struct BackendStats {
     /// When it will be full, against the limit that fills first; absent without a limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<forecast::ForecastReport>,
+    /// How available it was over 24 h, 7 d, 30 d, from the kept history; absent when no poll
+    /// of the last 30 days counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<availability::AvailabilitySummary>,
     pub stale: bool,
     pub source: Source,
     pub updated_at: Option<String>,

@@ -90,6 +90,16 @@ pub fn age(secs: f64) -> String {
     }
 }
 
+/// A span of time for people, its two largest units: `45s`, `4m 10s`, `2h 5m`, `3d 4h`.
+pub fn duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3_599 => format!("{}m {}s", secs / 60, secs % 60),
+        3_600..=86_399 => format!("{}h {}m", secs / 3_600, secs % 3_600 / 60),
+        _ => format!("{}d {}h", secs / 86_400, secs % 86_400 / 3_600),
+    }
+}
+
 /// A duration for people: milliseconds below a second (`12.5 ms`), seconds above (`10.0 s`).
 pub fn millis(ms: f64) -> String {
     if ms >= 1000.0 {

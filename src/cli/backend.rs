@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 use super::{open, open_existing, split_assignment, BackendCommand, CliError, CliResult};
 use crate::api::{Api, ApiError};
 use crate::backends::{self, Kind};
+use crate::stats::availability::AvailabilityReport;
+use crate::store::timestamp;
 use crate::store::{names, BackendDoc, ForeignBackend, Store, StoreError};
-use crate::text::{age, sanitize, table};
+use crate::text::{age, duration, plural, sanitize, table};
 
 pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
     let id = match &cmd {
@@ -17,7 +19,8 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
         | BackendCommand::Show { id, .. }
         | BackendCommand::Remove { id, .. }
         | BackendCommand::Test { id, .. }
-        | BackendCommand::Inventory { id, .. } => Some(id.clone()),
+        | BackendCommand::Inventory { id, .. }
+        | BackendCommand::Availability { id, .. } => Some(id.clone()),
         _ => None,
     };
     let show_json = matches!(cmd, BackendCommand::Show { json: true, .. });
@@ -154,8 +157,75 @@ fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             names::check_backend_id(&id)?;
             super::status::inventory(&Api::new(open_existing(home, &id)?), &id, json)
         }
+        BackendCommand::Availability { id, json } => {
+            names::check_backend_id(&id)?;
+            let report = Api::new(open_existing(home, &id)?).availability(&id)?;
+            if json {
+                let value = serde_json::to_value(&report)
+                    .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+                return print_json(&value);
+            }
+            print!("{}", availability_text(&report));
+            Ok(())
+        }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }
+}
+
+/// `backend availability` as text: the windows, MTTR, then the incidents, oldest first.
+fn availability_text(report: &AvailabilityReport) -> String {
+    let percent = |p: Option<f64>| p.map_or_else(|| "?".to_string(), |p| format!("{p:.3} %"));
+    let moment = |text: &str| {
+        timestamp::parse(text).map_or_else(|| text.to_string(), |at| timestamp::local_minute(&at))
+    };
+    let mut out = format!(
+        "backend {}: polls answered over 24 h {}, 7 d {}, 30 d {}\n",
+        sanitize(&report.backend, 80),
+        percent(report.up_24h),
+        percent(report.up_7d),
+        percent(report.up_30d)
+    );
+    let closed = report.incidents.iter().filter(|i| !i.ongoing).count() as u64;
+    out.push_str(&match report.mttr_secs {
+        Some(mttr) => format!(
+            "mean time to recover: {} over {}\n",
+            duration(mttr),
+            plural(closed, "closed incident", "closed incidents")
+        ),
+        None => "mean time to recover: ? (no closed incident)\n".to_string(),
+    });
+    if report.incidents.is_empty() {
+        out.push_str("no incident in the kept history (30 days)\n");
+        return out;
+    }
+    let rows: Vec<Vec<String>> = report
+        .incidents
+        .iter()
+        .map(|i| {
+            // Times read from a 10-minute bucket are known to within it.
+            let mark = if i.approximate { "~" } else { "" };
+            vec![
+                format!("{mark}{}", moment(&i.start)),
+                i.end.as_deref().map_or_else(
+                    || "ongoing".to_string(),
+                    |end| format!("{mark}{}", moment(end)),
+                ),
+                duration(i.duration_secs),
+                i.failed_polls.to_string(),
+                i.reason
+                    .as_deref()
+                    .map_or_else(|| "unknown".to_string(), |r| sanitize(r, 200)),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["START", "END", "DURATION", "FAILED POLLS", "REASON"],
+        &rows,
+    ));
+    if report.incidents.iter().any(|i| i.approximate) {
+        out.push_str("~ known to within a 10-minute bucket\n");
+    }
+    out
 }
 
 /// The JSON face of a backend: no secrets, their names in `secrets_set`.

@@ -184,6 +184,13 @@ pub enum BackendCommand {
         #[arg(long)]
         json: bool,
     },
+    /// How available a backend was: the share of polls answered over 24 h, 7 d and 30 d,
+    /// the mean time to recover, and its incidents (down episodes) with their reason
+    Availability {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// The kinds of backend and their fields
     Kinds {
         /// One kind only

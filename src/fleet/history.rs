@@ -71,6 +71,7 @@ pub fn points(
                 objects: objects.get(&at).and_then(whole),
                 rate_in: None,
                 rate_out: None,
+                counts: None,
             }
         })
         .collect()

@@ -23,12 +23,70 @@ pub struct Point {
     /// Bytes per second received and sent, where the backend reports its rates (IPFS `stats/bw`).
     pub rate_in: Option<f32>,
     pub rate_out: Option<f32>,
+    /// The polls this point stands for, where they differ from what `response_ms` implies (one
+    /// poll, answered when it has a response time): a bucket's sums, or a poll that counts as
+    /// none ([`Point::uncounted`]). `None` keeps a fine line as short as it was.
+    pub counts: Option<PollCounts>,
+}
+
+/// How many polls a point stands for, by whether their liveness call answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollCounts {
+    pub answered: u32,
+    pub failed: u32,
+}
+
+impl PollCounts {
+    pub fn total(self) -> u32 {
+        self.answered.saturating_add(self.failed)
+    }
+
+    fn add(&mut self, other: PollCounts) {
+        self.answered = self.answered.saturating_add(other.answered);
+        self.failed = self.failed.saturating_add(other.failed);
+    }
 }
 
 impl Point {
     /// Whether the poll of this point failed (it has no response time).
     pub fn failed(&self) -> bool {
         self.response_ms.is_none()
+    }
+
+    /// The polls this point stands for: its own counts, else one poll, answered when it has a
+    /// response time.
+    pub fn polls(&self) -> PollCounts {
+        self.counts.unwrap_or_else(|| self.implied_counts())
+    }
+
+    /// The same point counted as no poll at all (0 answered, 0 failed): a poll made during
+    /// maintenance, which availability leaves out. Its figures still chart.
+    pub fn uncounted(self) -> Point {
+        Point {
+            counts: Some(PollCounts::default()),
+            ..self
+        }
+    }
+
+    fn implied_counts(&self) -> PollCounts {
+        if self.failed() {
+            PollCounts {
+                answered: 0,
+                failed: 1,
+            }
+        } else {
+            PollCounts {
+                answered: 1,
+                failed: 0,
+            }
+        }
+    }
+
+    /// The point with `counts`, kept only where they differ from what it implies (so that equal
+    /// points compare equal however they were made).
+    fn with_counts(self, counts: PollCounts) -> Point {
+        let counts = (counts != self.implied_counts()).then_some(counts);
+        Point { counts, ..self }
     }
 }
 
@@ -57,6 +115,7 @@ impl Mean {
 #[derive(Clone, Copy, Debug, Default)]
 struct Bucket {
     start: u64,
+    polls: PollCounts,
     response_ms: Mean,
     used_last: Option<u64>,
     objects_last: Option<u64>,
@@ -66,6 +125,7 @@ struct Bucket {
 
 impl Bucket {
     fn add(&mut self, point: &Point) {
+        self.polls.add(point.polls());
         self.response_ms.add(point.response_ms);
         self.rate_in.add(point.rate_in);
         self.rate_out.add(point.rate_out);
@@ -85,7 +145,9 @@ impl Bucket {
             objects: self.objects_last,
             rate_in: self.rate_in.value(),
             rate_out: self.rate_out.value(),
+            counts: None,
         }
+        .with_counts(self.polls)
     }
 }
 
@@ -209,9 +271,11 @@ pub fn decode_text(text: &str) -> Vec<Point> {
 }
 
 /// One line of the on-disk history:
-/// `[at, response_ms|null, used|null, objects|null, rate_in|null, rate_out|null]`. Trailing
-/// nulls are left out, so a kind without objects or rates writes the first format's
-/// `[at, ms, used]` (which earlier versions read).
+/// `[at, response_ms|null, used|null, objects|null, rate_in|null, rate_out|null]`, then
+/// `answered, failed` (the polls the point stands for) only where they differ from what
+/// `response_ms` implies (a bucket; a poll that counts as none). Trailing nulls are left out,
+/// so a kind without objects or rates writes the first format's `[at, ms, used]` (which
+/// earlier versions read), and a fine line is as short as before the counts.
 pub fn encode_line(point: &Point) -> String {
     let rate = |r: Option<f32>| r.map(|r| format!("{r:.3}"));
     let mut fields = vec![
@@ -222,8 +286,16 @@ pub fn encode_line(point: &Point) -> String {
         rate(point.rate_in),
         rate(point.rate_out),
     ];
-    while fields.len() > 3 && fields.last().is_some_and(Option::is_none) {
-        fields.pop();
+    match point.counts.filter(|c| *c != point.implied_counts()) {
+        Some(counts) => {
+            fields.push(Some(counts.answered.to_string()));
+            fields.push(Some(counts.failed.to_string()));
+        }
+        None => {
+            while fields.len() > 3 && fields.last().is_some_and(Option::is_none) {
+                fields.pop();
+            }
+        }
     }
     let fields: Vec<String> = fields
         .into_iter()
@@ -232,23 +304,40 @@ pub fn encode_line(point: &Point) -> String {
     format!("[{}]\n", fields.join(","))
 }
 
-/// Parses a line written by [`encode_line`] (3 to 6 elements; figures it does not hold are
-/// unknown); anything else (a torn last line after a crash) is skipped by the caller.
+/// Parses a line written by [`encode_line`] (3 to 6 elements, or 8 with the counts; figures
+/// it does not hold are unknown); anything else (a torn last line after a crash) is skipped
+/// by the caller. A line without counts stands for one poll, answered when it has a response
+/// time: a bucket written before the counts were kept counts as one poll too (how many polls
+/// it held, and how many failed, was averaged away).
 pub fn decode_line(line: &str) -> Option<Point> {
     let values: Vec<serde_json::Value> = serde_json::from_str(line).ok()?;
-    if !(3..=6).contains(&values.len()) {
+    if !(3..=6).contains(&values.len()) && values.len() != 8 {
         return None;
     }
     let get = |i: usize| values.get(i).filter(|v| !v.is_null());
     let float = |i: usize| get(i).and_then(serde_json::Value::as_f64).map(|v| v as f32);
-    Some(Point {
+    let point = Point {
         at: values[0].as_u64()?,
         response_ms: float(1),
         used_bytes: get(2).and_then(serde_json::Value::as_u64),
         objects: get(3).and_then(serde_json::Value::as_u64),
         rate_in: float(4),
         rate_out: float(5),
-    })
+        counts: None,
+    };
+    if values.len() == 8 {
+        let count = |i: usize| {
+            values[i]
+                .as_u64()
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        let counts = PollCounts {
+            answered: count(6)?,
+            failed: count(7)?,
+        };
+        return Some(point.with_counts(counts));
+    }
+    Some(point)
 }
 
 #[cfg(test)]
@@ -338,6 +427,7 @@ mod tests {
             objects: Some(42),
             rate_in: Some(1_024.5),
             rate_out: None,
+            counts: None,
         };
         assert_eq!(encode_line(&full), "[7,12.500,1000,42,1024.500]\n");
         assert_eq!(decode_line(encode_line(&full).trim()), Some(full));
@@ -382,6 +472,7 @@ mod tests {
             objects: (i < 3).then_some(100 + i),
             rate_in: Some(i as f32 * 100.0),
             rate_out: (i != 1).then_some(50.0),
+            counts: None,
         });
         let kept = retain(points, start + 48 * 3600, 24);
         assert_eq!(kept.len(), 1);
@@ -391,5 +482,119 @@ mod tests {
         assert_eq!(bucket.rate_out, Some(50.0), "over the polls that had one");
         assert_eq!(bucket.response_ms, Some(10.0));
         assert_eq!(bucket.used_bytes, None, "unknown stays unknown");
+    }
+
+    #[test]
+    fn buckets_count_their_answered_and_failed_polls() {
+        let start = 1_700_000_400u64;
+        // Five polls in one bucket, two of them failed, one made during maintenance.
+        let points = (0..6u64).map(|i| {
+            let p = Point {
+                at: start + i * 10,
+                response_ms: (i != 1 && i != 3).then_some(10.0),
+                ..Point::default()
+            };
+            if i == 5 {
+                p.uncounted()
+            } else {
+                p
+            }
+        });
+        let kept = retain(points, start + 48 * 3600, 24);
+        assert_eq!(kept.len(), 1);
+        let bucket = kept[0];
+        assert_eq!(
+            bucket.polls(),
+            PollCounts {
+                answered: 3,
+                failed: 2
+            }
+        );
+        let line = encode_line(&bucket);
+        assert_eq!(line, "[1700000400,10.000,null,null,null,null,3,2]\n");
+        assert_eq!(decode_line(line.trim()), Some(bucket));
+        // Compacting again keeps the sums (a bucket adds what it stands for, not one poll).
+        assert_eq!(retain(kept.clone(), start + 48 * 3600, 24), kept);
+        // A bucket of failed polls only: no response time, and its count.
+        let down = retain(
+            (0..4u64).map(|i| Point {
+                at: start + i * 10,
+                ..Point::default()
+            }),
+            start + 48 * 3600,
+            24,
+        );
+        assert_eq!(down[0].polls().failed, 4);
+        assert_eq!(
+            encode_line(&down[0]),
+            "[1700000400,null,null,null,null,null,0,4]\n"
+        );
+    }
+
+    #[test]
+    fn fine_lines_stay_short_and_an_uncounted_poll_round_trips() {
+        let answered = Point {
+            at: 9,
+            response_ms: Some(1.0),
+            used_bytes: Some(5),
+            ..Point::default()
+        };
+        assert_eq!(encode_line(&answered), "[9,1.000,5]\n");
+        assert_eq!(answered.polls().answered, 1);
+        let failed = Point {
+            at: 9,
+            ..Point::default()
+        };
+        assert_eq!(encode_line(&failed), "[9,null,null]\n");
+        assert_eq!(failed.polls().failed, 1);
+        // A count equal to the implied one is the same point, written the short way.
+        assert_eq!(
+            failed.with_counts(PollCounts {
+                answered: 0,
+                failed: 1
+            }),
+            failed
+        );
+        let quiet = answered.uncounted();
+        assert_eq!(quiet.polls().total(), 0);
+        assert_eq!(encode_line(&quiet), "[9,1.000,5,null,null,null,0,0]\n");
+        assert_eq!(decode_line(encode_line(&quiet).trim()), Some(quiet));
+        assert_eq!(
+            decode_line(encode_line(&failed.uncounted()).trim())
+                .unwrap()
+                .polls()
+                .total(),
+            0
+        );
+    }
+
+    #[test]
+    fn old_coarse_lines_count_as_one_poll() {
+        // Written before the counts: a bucket's line looked like a poll's.
+        let points = decode_text("[1700000400,12.5,100]\n[1700001000,null,null,3]\n");
+        assert_eq!(
+            points[0].polls(),
+            PollCounts {
+                answered: 1,
+                failed: 0
+            }
+        );
+        assert_eq!(
+            points[1].polls(),
+            PollCounts {
+                answered: 0,
+                failed: 1
+            }
+        );
+        assert_eq!(
+            decode_line("[1,2,3,4,5,6,7,8,9]"),
+            None,
+            "too many elements"
+        );
+        assert_eq!(
+            decode_line("[1,2,3,4,5,6,-1,2]"),
+            None,
+            "a count is a whole number"
+        );
     }
 }

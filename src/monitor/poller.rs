@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::alerts::Change;
 use super::history::{self, Point};
-use super::state::{history_point, judge, unix_now, Entry, State};
+use super::state::{availability_summary, history_point, judge, unix_now, Entry, State};
 use super::writer::WriteOp;
 use super::{hooks, lock, schedule, tally, Event, Shared, STEP_ASIDE};
 use crate::backends::Kind;
@@ -131,6 +131,8 @@ impl Shared {
             }
         };
         entry.history.push(point);
+        entry.availability.observe(&point, false);
+        entry.stats.availability = availability_summary(&entry.availability, at);
         // As the series keeps it (a point older than the last one is taken as happening now).
         let kept_point = entry.history.last().copied();
         entry.history_lines += 1;

@@ -15,6 +15,7 @@ use super::window::Window;
 use crate::backends::Kind;
 use crate::poll;
 use crate::probe;
+use crate::stats::availability::{self, AvailabilitySummary, AvailabilityTally};
 use crate::stats::{BackendStats, InventoryRecord, Measurement, Source};
 use crate::store::{BackendDoc, Settings, Stamp, Store};
 
@@ -31,6 +32,8 @@ pub(super) struct Entry {
     pub(super) history_lines: usize,
     /// This engine's polls of the backend: by result, and how long they took.
     pub(super) tally: tally::PollTally,
+    /// Its availability over 30 days, seeded from the history file, fed each poll.
+    pub(super) availability: AvailabilityTally,
     pub(super) failures: u32,
     pub(super) task: Option<AbortHandle>,
     pub(super) wake: Arc<Notify>,
@@ -173,6 +176,7 @@ pub(super) fn history_point(at: u64, response_ms: f32, stats: &BackendStats) -> 
         objects: stats.quota.objects_used.or(counted),
         rate_in: rate("rate_in"),
         rate_out: rate("rate_out"),
+        counts: None,
     }
 }
 
@@ -196,24 +200,72 @@ pub(super) struct LoadedHistory {
     pub(super) lines: usize,
     /// The used bytes the forecast starts from.
     pub(super) trails: super::trail::Trails,
+    /// The availability the kept history says, to go on from.
+    pub(super) availability: AvailabilityTally,
 }
 
-/// The recent points of a backend's history file, how many lines it holds, and the forecast's
-/// trail seeded from it (`stats`: the kept figures say which used bytes the file holds).
-pub(super) fn load_history(store: &Store, id: &str, stats: &BackendStats) -> LoadedHistory {
+/// Reads a backend's history file once for the engine (`history_hours`: where the file's
+/// buckets end; `stats`: the kept figures, which say which used bytes the file holds for the
+/// forecast's trail).
+pub(super) fn load_history(
+    store: &Store,
+    id: &str,
+    history_hours: u64,
+    stats: &BackendStats,
+) -> LoadedHistory {
     let mut series = Series::default();
     let text = store.read_history(id);
     let points = history::decode_text(&text);
     let trails = super::trail::Trails::seeded(&points, stats);
     let skip = points.len().saturating_sub(history::RECENT_POINTS);
-    for point in points.into_iter().skip(skip) {
-        series.push(point);
+    for point in points.iter().skip(skip) {
+        series.push(*point);
     }
+    // As kept: lines appended since the last compaction that are now older than
+    // `history_hours` are taken as the buckets they will become.
+    let kept = history::KeptHistory::new(points, unix_now(), history_hours, 0);
     LoadedHistory {
         series,
         lines: text.lines().count(),
         trails,
+        availability: AvailabilityTally::seeded(&kept.points, kept.fine_from),
     }
+}
+
+/// The availability summary a backend's stats carry: none while no poll of 30 days counts.
+pub(super) fn availability_summary(
+    tally: &AvailabilityTally,
+    now: u64,
+) -> Option<AvailabilitySummary> {
+    Some(tally.summary(now)).filter(|s| s.up_30d.is_some())
+}
+
+/// A backend's availability from its kept history and the alerts log, at `now`, with each
+/// incident's reason (`health_message`: the current one, for an ongoing incident).
+pub fn availability_of(
+    kept: &history::KeptHistory,
+    alerts: &[super::alerts::Alert],
+    id: &str,
+    health_message: Option<&str>,
+    now: u64,
+) -> availability::Availability {
+    let mut computed = availability::compute(&kept.points, kept.fine_from, now);
+    let secs = |text: &str| {
+        crate::store::timestamp::parse(text).and_then(|at| u64::try_from(at.timestamp()).ok())
+    };
+    let down: Vec<availability::DownAlert> = alerts
+        .iter()
+        .filter(|a| a.backend == id && a.rule == super::alerts::Rule::Down)
+        .filter_map(|a| {
+            Some(availability::DownAlert {
+                raised: secs(&a.raised_at)?,
+                cleared: a.cleared_at.as_deref().and_then(secs),
+                message: a.message.clone(),
+            })
+        })
+        .collect();
+    availability::attach_reasons(&mut computed.incidents, &down, health_message, now);
+    computed
 }
 
 #[cfg(test)]
@@ -299,8 +351,8 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let (store, _) = Store::open(home.path()).unwrap();
         local(&store, "objs");
-        let loaded = load_history(&store, "objs", &BackendStats::default());
-        let (series, lines) = (loaded.series, loaded.lines);
+        let LoadedHistory { series, lines, .. } =
+            load_history(&store, "objs", 24, &BackendStats::default());
         assert_eq!((series.len(), lines), (0, 0), "no file yet");
         assert!(read_history_file(&store, "objs").is_empty());
         let total = history::RECENT_POINTS + 5;
@@ -319,8 +371,8 @@ mod tests {
                 bytes: text.into_bytes(),
             }])
             .unwrap();
-        let loaded = load_history(&store, "objs", &BackendStats::default());
-        let (series, lines) = (loaded.series, loaded.lines);
+        let LoadedHistory { series, lines, .. } =
+            load_history(&store, "objs", 24, &BackendStats::default());
         assert_eq!(lines, total, "every line counted, to know when to compact");
         assert_eq!(
             series.len(),
@@ -328,6 +380,50 @@ mod tests {
             "only the recent points held"
         );
         assert_eq!(read_history_file(&store, "objs").len(), total);
+    }
+
+    #[test]
+    fn the_engine_starts_a_backend_with_the_availability_its_history_file_says() {
+        let home = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(home.path()).unwrap();
+        local(&store, "objs");
+        let now = unix_now();
+        // Two days ago a bucket of 60 polls, 30 failed (written compacted); in the last hour
+        // 100 polls every 10 s, polls 20 to 49 failed: one incident of 300 s.
+        let bucket = Point {
+            at: now - 2 * 86_400 - (now % 600),
+            response_ms: Some(3.0),
+            counts: Some(history::PollCounts {
+                answered: 30,
+                failed: 30,
+            }),
+            ..Point::default()
+        };
+        let mut text = history::encode_line(&bucket);
+        for i in 0..100u64 {
+            text.push_str(&history::encode_line(&Point {
+                at: now - 1_000 + i * 10,
+                response_ms: (!(20..50).contains(&i)).then_some(1.0),
+                ..Point::default()
+            }));
+        }
+        store
+            .write_batch(vec![crate::store::BatchWrite::AppendHistory {
+                id: "objs".into(),
+                bytes: text.into_bytes(),
+            }])
+            .unwrap();
+        let loaded = load_history(&store, "objs", 24, &BackendStats::default());
+        let summary = availability_summary(&loaded.availability, now).unwrap();
+        assert_eq!(summary.up_24h, Some(70.0));
+        assert_eq!(summary.up_7d, Some(100.0 * 100.0 / 160.0));
+        assert_eq!(summary.incidents_30d, 1);
+        assert_eq!(summary.mttr_secs, Some(300));
+        assert_eq!(summary.down_since, None);
+        // No history: nothing to say, not 0 %.
+        local(&store, "fresh");
+        let empty = load_history(&store, "fresh", 24, &BackendStats::default());
+        assert_eq!(availability_summary(&empty.availability, now), None);
     }
 
     #[test]

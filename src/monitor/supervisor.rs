@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::alerts::Closed;
-use super::state::{load_history, stored_stats, target_of, Entry};
+use super::state::{availability_summary, load_history, stored_stats, target_of, unix_now, Entry};
 use super::window::Window;
 use super::writer::WriteOp;
 use super::{lock, schedule, tally, Event, Shared, FULL_SCAN_EVERY};
@@ -157,8 +157,9 @@ impl Shared {
                     }
                 }
                 None => {
-                    let stats = stored_stats(&self.store, &doc);
-                    let loaded = load_history(&self.store, &id, &stats);
+                    let mut stats = stored_stats(&self.store, &doc);
+                    let loaded = load_history(&self.store, &id, settings.history_hours(), &stats);
+                    stats.availability = availability_summary(&loaded.availability, unix_now());
                     // A backend that was down when we stopped is still down until it answers:
                     // its down alert must not clear and rise again over a restart.
                     let failures = if stats.health.status == HealthStatus::Down {
@@ -176,6 +177,7 @@ impl Shared {
                         history_lines: loaded.lines,
                         trails: loaded.trails,
                         tally: tally::PollTally::default(),
+                        availability: loaded.availability,
                         failures,
                         task: None,
                         wake: Arc::new(Notify::new()),

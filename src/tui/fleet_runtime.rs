@@ -70,6 +70,7 @@ impl Recent {
                         objects: stats.files.count,
                         rate_in: None,
                         rate_out: None,
+                        counts: None,
                     }),
                 };
                 if let Some(point) = point {
@@ -125,6 +126,8 @@ async fn rounds(
 fn execute(cmd: Cmd, prometheus: &Prometheus, wake: &Arc<Notify>, tx: &mpsc::UnboundedSender<Msg>) {
     match cmd {
         Cmd::PollNow(_) => wake.notify_one(),
+        // Never asked in the fleet view (Prometheus holds no incidents): nothing to read.
+        Cmd::LoadAvailability(_) => {}
         Cmd::LoadHistory { id, range } => {
             let (prometheus, tx) = (prometheus.clone(), tx.clone());
             tokio::spawn(async move {

@@ -29,6 +29,9 @@ pub enum Cmd {
     /// Read the console's log (the file's last lines and this process's unwritten ones), off
     /// the UI loop.
     LoadLog,
+    /// Read a backend's availability (its incidents, from the whole kept history and the
+    /// alerts log) for the detail, off the UI loop.
+    LoadAvailability(String),
     /// Read a backend's kept history over a range for the charts, off the UI loop.
     LoadHistory {
         id: String,
@@ -154,6 +157,12 @@ pub enum Msg {
     },
     /// The fleet view cannot do what was asked (it reads Prometheus, not the backends).
     FleetRefused(String),
+    /// A backend's availability report as read (`Cmd::LoadAvailability`); `None` when it could
+    /// not be read.
+    Availability {
+        id: String,
+        report: Option<Box<crate::stats::availability::AvailabilityReport>>,
+    },
     /// A backend's kept history over a range, as read (`Cmd::LoadHistory`).
     History {
         id: String,

@@ -364,6 +364,14 @@ fn execute(
                 let _ = tx.send(load_log(&api));
             });
         }
+        Cmd::LoadAvailability(id) => {
+            // File reads, no lock: on the blocking pool, not counted as waiting store work.
+            let (api, tx) = (api.clone(), tx.clone());
+            tokio::task::spawn_blocking(move || {
+                let report = api.availability(&id).ok().map(Box::new);
+                let _ = tx.send(Msg::Availability { id, report });
+            });
+        }
         Cmd::LoadHistory { id, range } => {
             // A file read, no lock: on the blocking pool, not counted as waiting store work.
             let (api, tx) = (api.clone(), tx.clone());

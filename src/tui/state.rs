@@ -9,7 +9,7 @@ use tui_input::Input;
 use super::keymap::Keymap;
 use super::model::{
     AlertBoard, BackendTable, ChartRange, ChartSeries, CommandHistory, DashboardBackends,
-    FleetStatus, HomeStatus, Level, ListColumn, MessageLog, Row,
+    FleetStatus, HomeStatus, IncidentList, Level, ListColumn, MessageLog, Row,
 };
 use super::popups::Popup;
 
@@ -77,6 +77,8 @@ pub struct App {
     pub chart_range: ChartRange,
     /// The selected backend's history over `chart_range`, as read for the detail's charts.
     pub charts: ChartSeries,
+    /// The selected backend's incidents, as read for the detail's availability section.
+    pub incidents: IncidentList,
     /// The fleet view (`--fleet`): every host's backends read from Prometheus, read-only.
     pub fleet: Option<FleetStatus>,
     /// Whether the engine can write the home (said on the summary line while it cannot).
@@ -114,6 +116,7 @@ impl App {
             keymap: Keymap::default(),
             chart_range: ChartRange::default(),
             charts: ChartSeries::default(),
+            incidents: IncidentList::default(),
             fleet: None,
             home: HomeStatus::default(),
             select_when_listed: None,

@@ -154,6 +154,11 @@ impl App {
                 self.quit = true;
                 return vec![Cmd::Quit];
             }
+            Msg::Availability { id, report } => {
+                if self.incidents.loaded(&id, report.map(|r| *r)) {
+                    self.dirty = true;
+                }
+            }
             Msg::History { id, range, history } => {
                 if self
                     .charts
@@ -389,10 +394,19 @@ impl App {
             self.dirty = true;
         }
         let paused = self.backends.is_paused();
+        // The fleet view has no history files: its rows carry no availability to read.
+        let incidents = (self.fleet.is_none())
+            .then(|| {
+                self.incidents
+                    .wanted(id, row.stats.availability.as_ref(), self.now)
+            })
+            .flatten()
+            .map(Cmd::LoadAvailability);
         self.charts
             .wanted(id, range, self.now, &row.history, paused)
             .map(|(id, range)| Cmd::LoadHistory { id, range })
             .into_iter()
+            .chain(incidents)
             .collect()
     }
 

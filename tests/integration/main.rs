@@ -15,6 +15,7 @@
 mod support;
 
 mod alert_hooks;
+mod availability;
 mod backup;
 mod bad_input;
 mod cli_basics;

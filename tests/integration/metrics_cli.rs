@@ -270,10 +270,32 @@ fn the_grafana_dashboard_and_the_rules_use_only_series_we_export() {
             panel["title"]
         );
     }
+    // The availability panels: the share of polls whose liveness call answered.
+    let exprs: Vec<&str> = parsed["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().iter())
+        .filter_map(|t| t["expr"].as_str())
+        .collect();
+    let answered = "ipfs_kit_backend_polls_total{instance=~\"$instance\",backend=~\"$backend\",result=\"ok\"}[30d]";
+    assert!(exprs.iter().any(|e| e.contains(answered)), "{exprs:?}");
     let rules = std::fs::read_to_string(root.join("prometheus/ipfs-kit-alerts.yml")).unwrap();
-    for (file, text) in [("dashboard", &dashboard), ("rules", &rules)] {
+    let sloth = std::fs::read_to_string(root.join("slo/sloth-ipfs-kit.yml")).unwrap();
+    let pyrra = std::fs::read_to_string(root.join("slo/pyrra-ipfs-kit.yml")).unwrap();
+    for (file, text) in [
+        ("dashboard", &dashboard),
+        ("rules", &rules),
+        ("sloth", &sloth),
+        ("pyrra", &pyrra),
+    ] {
         let used = names_in(text);
-        assert!(used.len() >= 5, "{file}: {used:?}");
+        let expected = if file == "sloth" || file == "pyrra" {
+            1
+        } else {
+            5
+        };
+        assert!(used.len() >= expected, "{file}: {used:?}");
         let unknown: Vec<&String> = used.difference(&exported).collect();
         assert!(
             unknown.is_empty(),

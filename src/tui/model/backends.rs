@@ -30,10 +30,13 @@ pub enum SortColumn {
     Checked,
     /// The fleet view's host (then the id).
     Host,
+    /// Availability over 24 hours, 30 days (the least available first).
+    Up24h,
+    Up30d,
 }
 
 impl SortColumn {
-    const ORDER: [SortColumn; 13] = [
+    const ORDER: [SortColumn; 15] = [
         SortColumn::Id,
         SortColumn::Kind,
         SortColumn::Health,
@@ -47,6 +50,8 @@ impl SortColumn {
         SortColumn::Objects,
         SortColumn::Checked,
         SortColumn::Host,
+        SortColumn::Up24h,
+        SortColumn::Up30d,
     ];
 
     fn next(self) -> SortColumn {
@@ -80,6 +85,8 @@ impl SortColumn {
             SortColumn::Objects => "objects",
             SortColumn::Checked => "checked",
             SortColumn::Host => "host",
+            SortColumn::Up24h => "up_24h",
+            SortColumn::Up30d => "up_30d",
         }
     }
 }
@@ -150,6 +157,13 @@ impl Row {
     }
     pub fn used_percent(&self) -> Option<f64> {
         self.stats.storage.usage_percent
+    }
+    /// The share of polls answered over 24 hours, percent (unknown: none counted).
+    pub fn up_24h(&self) -> Option<f64> {
+        self.stats.availability.as_ref().and_then(|a| a.up_24h)
+    }
+    pub fn up_30d(&self) -> Option<f64> {
+        self.stats.availability.as_ref().and_then(|a| a.up_30d)
     }
     pub fn quota_percent(&self) -> Option<f64> {
         crate::stats::percent(self.stats.quota.used, self.stats.quota.limit)
@@ -587,6 +601,8 @@ impl BackendTable {
                 ),
                 // The id holds the host first: the ids' order is the hosts'.
                 SortColumn::Host => directed(ra.host.cmp(&rb.host)),
+                SortColumn::Up24h => by_float(ra.up_24h(), rb.up_24h()),
+                SortColumn::Up30d => by_float(ra.up_30d(), rb.up_30d()),
             };
             primary.then_with(|| directed(ra.stats.id.cmp(&rb.stats.id)))
         });

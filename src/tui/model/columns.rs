@@ -31,10 +31,14 @@ pub enum ListColumn {
     Message,
     /// The fleet view's host (Prometheus' instance); shown only there.
     Host,
+    /// The share of polls answered over 24 hours.
+    Up24h,
+    /// The share of polls answered over 30 days (only on a wide screen).
+    Up30d,
 }
 
 impl ListColumn {
-    pub const ALL: [ListColumn; 14] = [
+    pub const ALL: [ListColumn; 16] = [
         ListColumn::Health,
         ListColumn::Id,
         ListColumn::Kind,
@@ -49,6 +53,8 @@ impl ListColumn {
         ListColumn::Trend,
         ListColumn::Message,
         ListColumn::Host,
+        ListColumn::Up24h,
+        ListColumn::Up30d,
     ];
 
     /// As the config file and `:sort` name it.
@@ -68,6 +74,8 @@ impl ListColumn {
             ListColumn::Trend => "trend",
             ListColumn::Message => "message",
             ListColumn::Host => "host",
+            ListColumn::Up24h => "up_24h",
+            ListColumn::Up30d => "up_30d",
         }
     }
 

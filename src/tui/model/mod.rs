@@ -12,6 +12,7 @@ pub mod command_line;
 pub mod dashboard;
 pub mod fleet;
 pub mod home;
+pub mod incidents;
 pub mod messages;
 
 pub use alerts::{AlertBoard, GroupKey};
@@ -23,4 +24,5 @@ pub use command_line::CommandHistory;
 pub use dashboard::DashboardBackends;
 pub use fleet::FleetStatus;
 pub use home::HomeStatus;
+pub use incidents::IncidentList;
 pub use messages::{Level, Message, MessageLog, MESSAGE_LIMIT};

@@ -453,6 +453,89 @@ mod tests {
         insta::assert_snapshot!("full_detail_kubo_24h_ascii_120x40", ascii.join("\n"));
     }
 
+    /// The console with `garage-media`'s availability: its summary on the row, then its
+    /// incidents as read for the detail.
+    fn app_with_incidents(width: u16, height: u16) -> App {
+        use crate::stats::availability::{
+            rfc3339, AvailabilityReport, AvailabilitySummary, IncidentReport,
+        };
+        let mut app = app(width, height, false);
+        let at = |ago: i64| rfc3339((NOW - ago) as u64);
+        let mut rows = rows();
+        rows[0].stats.availability = Some(AvailabilitySummary {
+            up_24h: Some(98.614),
+            up_7d: Some(99.8),
+            up_30d: Some(99.95),
+            incidents_30d: 2,
+            mttr_secs: Some(250),
+            down_since: None,
+        });
+        let cmds = app.update(Msg::Snapshot {
+            rows,
+            problems: Vec::new(),
+        });
+        // Read as soon as the detail shows a backend with a summary (below 80 columns the
+        // detail is not beside the list).
+        assert_eq!(
+            cmds.contains(&Cmd::LoadAvailability("garage-media".into())),
+            width >= 80,
+            "{cmds:?}"
+        );
+        let incident =
+            |start: i64, end: i64, approximate: bool, reason: Option<&str>| IncidentReport {
+                start: at(start),
+                end: Some(at(end)),
+                ongoing: false,
+                duration_secs: (start - end) as u64,
+                failed_polls: ((start - end) / 5) as u64,
+                approximate,
+                reason: reason.map(str::to_string),
+            };
+        app.update(Msg::Availability {
+            id: "garage-media".into(),
+            report: Some(Box::new(AvailabilityReport {
+                backend: "garage-media".into(),
+                at: at(0),
+                up_24h: Some(98.614),
+                up_7d: Some(99.8),
+                up_30d: Some(99.95),
+                mttr_secs: Some(250),
+                incidents: vec![
+                    incident(3 * 86_400, 3 * 86_400 - 600, true, None),
+                    incident(
+                        5_000,
+                        5_000 - 250,
+                        false,
+                        Some("connection refused (is the server running?)"),
+                    ),
+                ],
+            })),
+        });
+        app
+    }
+
+    #[test]
+    fn availability_section_with_incidents() {
+        for (w, h) in SIZES {
+            let mut app = app_with_incidents(w, h);
+            insta::assert_snapshot!(
+                format!("list_detail_availability_{w}x{h}"),
+                screen(&app, false).backend()
+            );
+            key(&mut app, KeyCode::Enter);
+            let terminal = screen(&app, false);
+            if w >= 80 {
+                let text = lines(&terminal).join("\n");
+                assert!(text.contains("24h 98.61%"), "cut, not rounded: {text}");
+                assert!(text.contains("connection refused"), "{text}");
+            }
+            insta::assert_snapshot!(
+                format!("full_detail_availability_{w}x{h}"),
+                terminal.backend()
+            );
+        }
+    }
+
     #[test]
     fn selection_and_range_changes_read_the_history_once() {
         let mut app = App::new(NOW, false, false);

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use super::ages::{checked_label, last_known_label, list_age, next_check_label};
 use super::facts::{fact, flow, Fact};
 use super::layout::Fit;
+use super::list::{availability_style, availability_text};
 use super::nodes::node_lines;
 use super::percent_text;
 use crate::stats::HealthStatus;
@@ -160,6 +161,7 @@ pub(super) fn text_lines<'a>(
     lines.extend(kept_lines(row, theme, width));
     lines.extend(files_lines(app, row, theme, width));
     lines.extend(speed_lines(row, theme, width));
+    lines.extend(availability_lines(app, row, theme, width));
     lines.extend(vital_lines(app, row, theme, width));
     if full {
         lines.extend(figures_lines(row, theme, width));
@@ -423,6 +425,85 @@ fn speed_lines<'a>(row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
     ];
     lines.extend(flow("Speed", theme.dim(), speed, "  ", width));
     lines
+}
+
+/// How available it was (24 h, 7 d, 30 d, MTTR, the ongoing incident), then its latest
+/// incidents as read for the detail (`App::incidents`), newest first.
+fn availability_lines<'a>(app: &App, row: &Row, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    /// Incidents listed at most: the rest is `backend availability ID`'s.
+    const SHOWN: usize = 3;
+    let Some(summary) = row.stats.availability.as_ref() else {
+        return Vec::new();
+    };
+    let share = |label: &str, p: Option<f64>| {
+        let text = p.map_or_else(|| "?".to_string(), availability_text);
+        fact(format!("{label} {text}"), availability_style(p, theme))
+    };
+    let mut facts = vec![
+        share("24h", summary.up_24h),
+        share("7d", summary.up_7d),
+        share("30d", summary.up_30d),
+        fact(
+            crate::text::plural(u64::from(summary.incidents_30d), "incident", "incidents"),
+            Style::default(),
+        ),
+    ];
+    if let Some(mttr) = summary.mttr_secs {
+        facts.push(fact(
+            format!("MTTR {}", crate::text::duration(mttr)),
+            Style::default(),
+        ));
+    }
+    if let Some(since) = summary.down_since.as_deref() {
+        let at = moment(since);
+        facts.push(fact(format!("down since {at}"), theme.error()));
+    }
+    let mut lines = flow("Up", theme.dim(), facts, "  ", width);
+    let Some(report) = app.incidents.of(&row.stats.id) else {
+        return lines;
+    };
+    let arrow = if theme.ascii { "->" } else { "→" };
+    for incident in report.incidents.iter().rev().take(SHOWN) {
+        // Times read from a 10-minute bucket are known to within it.
+        let mark = if incident.approximate { "~" } else { "" };
+        let end = match incident.end.as_deref() {
+            Some(end) => format!("{mark}{}", moment(end)),
+            None => "ongoing".to_string(),
+        };
+        let style = if incident.ongoing {
+            theme.error()
+        } else {
+            Style::default()
+        };
+        let facts = vec![
+            fact(
+                format!("{mark}{} {arrow} {end}", moment(&incident.start)),
+                style,
+            ),
+            fact(crate::text::duration(incident.duration_secs), style),
+            fact(
+                incident
+                    .reason
+                    .as_deref()
+                    .map_or_else(|| "reason unknown".to_string(), |r| sanitize(r, 120)),
+                theme.dim(),
+            ),
+        ];
+        lines.extend(flow(" ", theme.dim(), facts, "  ", width));
+    }
+    lines
+}
+
+/// A moment for the detail, to the minute in local time (`12-07 14:03`).
+fn moment(text: &str) -> String {
+    crate::store::timestamp::parse(text).map_or_else(
+        || "?".to_string(),
+        |at| {
+            at.with_timezone(&chrono::Local)
+                .format("%m-%d %H:%M")
+                .to_string()
+        },
+    )
 }
 
 /// The kind's vital signs, then a clustered backend's nodes.

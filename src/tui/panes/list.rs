@@ -93,6 +93,25 @@ fn full_in_style(row: &Row, text: &str, theme: &Theme) -> Style {
     }
 }
 
+/// A share of polls answered in six cells: `100%` only when every poll answered, else cut
+/// (never rounded) to two decimals, so that 99.996% does not read as 100%.
+pub fn availability_text(percent: f64) -> String {
+    if percent >= 100.0 {
+        "100%".into()
+    } else {
+        format!("{:.2}%", (percent * 100.0).floor() / 100.0)
+    }
+}
+
+/// Availability below 95% in the error colour, below 99% in the warning one.
+pub fn availability_style(percent: Option<f64>, theme: &Theme) -> Style {
+    match percent {
+        Some(p) if p < 95.0 => theme.error(),
+        Some(p) if p < 99.0 => theme.warning(),
+        _ => Style::default(),
+    }
+}
+
 /// A column as drawn: one of the list's columns, or the fuller of USED and QUOTA in one when
 /// the two do not both fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +139,8 @@ impl Shown {
                 ListColumn::Trend => "TREND",
                 ListColumn::Message => "MESSAGE",
                 ListColumn::Host => "HOST",
+                ListColumn::Up24h => "UP 24H",
+                ListColumn::Up30d => "UP 30D",
             },
         }
     }
@@ -141,6 +162,8 @@ impl Shown {
                 ListColumn::Objects => SortColumn::Objects,
                 ListColumn::Checked => SortColumn::Checked,
                 ListColumn::Host => SortColumn::Host,
+                ListColumn::Up24h => SortColumn::Up24h,
+                ListColumn::Up30d => SortColumn::Up30d,
                 ListColumn::Trend | ListColumn::Message => return None,
             },
         })
@@ -226,6 +249,7 @@ impl Widths {
                 ListColumn::Trend => TREND_MIN,
                 ListColumn::Message => MESSAGE_MIN,
                 ListColumn::Host => self.host.unwrap_or(0),
+                ListColumn::Up24h | ListColumn::Up30d => 6,
             },
         }
     }
@@ -240,6 +264,8 @@ pub fn full_width(wanted: &[ListColumn], rows: &[Row], any_marked: bool) -> u16 
         .into_iter()
         .filter(|c| matches!(c, ListColumn::Health | ListColumn::Id) || wanted.contains(c))
         .filter(|c| widths.has(*c))
+        // Availability takes the room left over (see `plan_columns`): not asked for here.
+        .filter(|c| !matches!(c, ListColumn::Up24h | ListColumn::Up30d))
         .collect();
     shown
         .iter()
@@ -259,8 +285,12 @@ pub fn plan_columns(
     rows: &[Row],
     any_marked: bool,
 ) -> Vec<(Shown, u16)> {
-    let wants = |c: ListColumn| wanted.contains(&c);
     let widths = Widths::of(rows, any_marked);
+    // The fleet view (rows with a host) reads Prometheus, which keeps no availability.
+    let fleet = widths.host.is_some();
+    let wants = |c: ListColumn| {
+        wanted.contains(&c) && !(fleet && matches!(c, ListColumn::Up24h | ListColumn::Up30d))
+    };
     let Widths {
         marks,
         longest_id,
@@ -354,6 +384,39 @@ pub fn plan_columns(
                 shown.push(Shown::Column(extra));
                 if !fits(&shown, id) {
                     shown.pop();
+                }
+            }
+        }
+        // Availability in the room left over, before the trend and the message: the day's, then
+        // the month's beside it once every other column fits.
+        let all_shown = [
+            ListColumn::UsedBytes,
+            ListColumn::Available,
+            ListColumn::Objects,
+            ListColumn::Checked,
+            ListColumn::Trend,
+            ListColumn::Message,
+        ]
+        .into_iter()
+        .all(|c| !wants(c) || shown.contains(&Shown::Column(c)));
+        if wants(ListColumn::Up24h) {
+            let at = shown
+                .iter()
+                .position(|s| matches!(s, Shown::Column(ListColumn::Trend | ListColumn::Message)))
+                .unwrap_or(shown.len());
+            shown.insert(at, Shown::Column(ListColumn::Up24h));
+            if !fits(&shown, id) {
+                shown.remove(at);
+            } else if all_shown && wants(ListColumn::Up30d) {
+                shown.insert(at + 1, Shown::Column(ListColumn::Up30d));
+                // Not at the cost of the message: it keeps twice its least beside it.
+                let message_room = if shown.contains(&Shown::Column(ListColumn::Message)) {
+                    MESSAGE_MIN
+                } else {
+                    0
+                };
+                if used(&shown, id) + message_room > width {
+                    shown.remove(at + 1);
                 }
             }
         }
@@ -520,6 +583,8 @@ fn figure_cell(
                 usize::from(width),
                 theme,
             ),
+            ListColumn::Up24h => row.up_24h().map_or_else(unknown, availability_text),
+            ListColumn::Up30d => row.up_30d().map_or_else(unknown, availability_text),
         },
     };
     let mut style = match shown {
@@ -527,6 +592,8 @@ fn figure_cell(
             fullness_style(row, shown, theme)
         }
         Shown::Column(ListColumn::FullIn) => full_in_style(row, &text, theme),
+        Shown::Column(ListColumn::Up24h) => availability_style(row.up_24h(), theme),
+        Shown::Column(ListColumn::Up30d) => availability_style(row.up_30d(), theme),
         _ => Style::default(),
     };
     // A figure older than one poll (counted by an inventory, kept from a call that failed)
@@ -997,8 +1064,19 @@ mod tests {
             wide,
             [
                 "HEALTH", "ID", "KIND", "RESP", "USED", "QUOTA", "FULL IN", "BYTES", "AVAIL",
-                "OBJECTS", "CHECKED", "TREND", "MESSAGE"
+                "OBJECTS", "CHECKED", "UP 24H", "UP 30D", "TREND", "MESSAGE"
             ]
+        );
+        // The day's availability in the room left over; the month's only once every other
+        // column fits with room for the message.
+        // (FULL IN, shown here, takes its 9 cells before them.)
+        let day_only = headers(140, &all);
+        assert!(day_only.contains(&"UP 24H") && day_only.contains(&"MESSAGE"));
+        assert!(!day_only.contains(&"UP 30D"), "{day_only:?}");
+        assert!(headers(163, &all).contains(&"UP 30D"));
+        assert!(
+            !headers(139, &all).contains(&"UP 24H"),
+            "before the message"
         );
         // Without a backend that has a limit to fill, there is no FULL IN to show.
         let rows = vec![row("garage-bucket-01", 10, &[])];
@@ -1034,7 +1112,10 @@ mod tests {
             for marked in [false, true] {
                 let width = full_width(&wanted, &rows, marked);
                 let plan = plan_columns(width, &wanted, &rows, marked);
-                for column in wanted.iter().filter(|c| **c != ListColumn::Host) {
+                // Availability takes the room left over: the full width does not count it.
+                for column in wanted.iter().filter(|c| {
+                    !matches!(c, ListColumn::Host | ListColumn::Up24h | ListColumn::Up30d)
+                }) {
                     assert!(
                         plan.iter().any(|(s, _)| *s == Shown::Column(*column)),
                         "{column:?} at {width}: {plan:?}"
