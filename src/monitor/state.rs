@@ -55,6 +55,13 @@ pub(super) struct State {
     pub(super) last_full_scan: Option<tokio::time::Instant>,
     /// Files in backends/ that could not be read, by path, with the reason.
     pub(super) problems: BTreeMap<String, String>,
+    /// The maintenance windows not yet over, by backend (their alerts are held).
+    pub(super) maintenance: BTreeMap<String, crate::store::Maintenance>,
+    /// The maintenance file's stamp when it was last read.
+    pub(super) maintenance_stamp: Option<Stamp>,
+    /// When each active alert was last sent to the hooks (raised, or reminded), for
+    /// `alert_repeat_secs`; an alert not here yet counts from its raise or this engine's start.
+    pub(super) reminded: BTreeMap<(String, super::alerts::Rule), chrono::DateTime<chrono::Utc>>,
 }
 
 /// A backend's active alerts as its stats carry them.
@@ -79,11 +86,15 @@ pub(super) fn judge(
 ) -> Vec<Change> {
     // The entry and the alerts are two fields of the state: borrowed apart, no copy.
     let State {
-        entries, alerts, ..
+        entries,
+        alerts,
+        maintenance,
+        ..
     } = state;
     let Some(entry) = entries.get_mut(id) else {
         return Vec::new();
     };
+    let in_maintenance = maintenance.contains_key(id);
     let changes = alerts.evaluate(
         &Facts {
             stats: &entry.stats,
@@ -92,6 +103,7 @@ pub(super) fn judge(
             quota_alert_percent,
             credentials_rejected: entry.stats.health.failure.as_deref()
                 == Some(probe::CREDENTIALS_CLASS),
+            in_maintenance,
         },
         now,
     );

@@ -111,6 +111,8 @@ pub enum Msg {
     HomeTrouble(crate::monitor::writer::HomeTrouble),
     /// The engine can write the home again.
     HomeWritable,
+    /// A backend's maintenance window started, changed or ended (by itself, or an operator).
+    Maintenance(crate::monitor::MaintenanceEvent),
     /// The console's log as read (`Cmd::LoadLog`), and why the file could not be read, if not.
     LogLoaded {
         entries: Vec<LogEntry>,

@@ -151,6 +151,7 @@ pub async fn run(
                 Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure),
                 Ok(Event::HomeTrouble(trouble)) => Msg::HomeTrouble(trouble),
                 Ok(Event::HomeWritable) => Msg::HomeWritable,
+                Ok(Event::Maintenance(event)) => Msg::Maintenance(event),
                 // Fell behind: take everything afresh.
                 Err(broadcast::error::RecvError::Lagged(_)) => snapshot(&api),
                 Err(broadcast::error::RecvError::Closed) => Msg::TerminalLost,

@@ -110,6 +110,7 @@ impl App {
                 }
                 self.dirty = true;
             }
+            Msg::Maintenance(event) => self.push_message(Level::Info, event.describe()),
             Msg::LogLoaded { entries, problem } => {
                 if let Some(Popup::Log(view)) = &mut self.popup {
                     view.loaded(entries, problem);
