@@ -158,7 +158,7 @@ pub fn span_left(left: Duration) -> String {
     let secs = left.as_secs();
     match secs {
         0..=59 => format!("{secs}s"),
-        60..=3599 => format!("{}m", secs.div_ceil(60).min(59).max(1)),
+        60..=3599 => format!("{}m", secs / 60),
         3600..=86_399 => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
         _ => format!("{}d{:02}h", secs / 86_400, (secs % 86_400) / 3600),
     }
@@ -275,7 +275,7 @@ mod tests {
     #[test]
     fn time_left_compact() {
         assert_eq!(span_left(Duration::from_secs(5)), "5s");
-        assert_eq!(span_left(Duration::from_secs(61)), "2m");
+        assert_eq!(span_left(Duration::from_secs(119)), "1m");
         assert_eq!(span_left(Duration::from_secs(3600 + 5 * 60)), "1h05m");
         assert_eq!(
             span_left(Duration::from_secs(3 * 86_400 + 4 * 3600)),

@@ -463,6 +463,26 @@ fn execute(
                 Msg::Removed(api.remove_backend(&id).map(|_| id))
             });
         }
+        Cmd::StartMaintenance {
+            id,
+            for_secs,
+            reason,
+        } => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                let span = Duration::from_secs(for_secs);
+                Msg::MaintenanceSaved(
+                    api.start_maintenance(&id, span, reason.as_deref())
+                        .map(|_| ()),
+                )
+            });
+        }
+        Cmd::EndMaintenance(id) => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                Msg::MaintenanceSaved(api.end_maintenance(&id).map(|_| ()))
+            });
+        }
         // Polling goes on while paused (figures keep being kept); only the screen holds still.
         Cmd::SetPaused(_) => {}
         Cmd::Quit => {}

@@ -111,6 +111,10 @@ impl App {
                 self.dirty = true;
             }
             Msg::Maintenance(event) => self.push_message(Level::Info, event.describe()),
+            Msg::MaintenanceSaved(Ok(())) => {}
+            Msg::MaintenanceSaved(Err(error)) => {
+                self.push_message(Level::Error, error.to_string());
+            }
             Msg::LogLoaded { entries, problem } => {
                 if let Some(Popup::Log(view)) = &mut self.popup {
                     view.loaded(entries, problem);
@@ -180,13 +184,24 @@ impl App {
         let before = self
             .selected_row()
             .map(|r| ages_label(self.now, r, self.absolute_times));
+        let countdowns_before = self.maintenance_countdowns();
         self.now = now;
         let after = self
             .selected_row()
             .map(|r| ages_label(self.now, r, self.absolute_times));
-        if before != after {
+        if before != after || countdowns_before != self.maintenance_countdowns() {
             self.dirty = true;
         }
+    }
+
+    /// The time left of every listed backend in maintenance, as the list says it: a frame is
+    /// drawn when one changes (once a minute, every second in the last one).
+    fn maintenance_countdowns(&self) -> Vec<String> {
+        self.backends
+            .visible()
+            .filter_map(|r| r.stats.maintenance.as_ref())
+            .map(|brief| super::panes::ages::maintenance_left(self.now, brief))
+            .collect()
     }
 
     /// Every backend at once (the start, or the list changed).
