@@ -224,7 +224,7 @@ pub const KEYMAP: &[Binding] = &[
         Action::Maintenance,
         &[ch('m')],
         "maintenance",
-        "maintenance of the selected backend for a while (polled, alerts held), or end it",
+        "maintenance for a while: polled, alerts held (or end it)",
     ),
     bind(
         Action::YankId,

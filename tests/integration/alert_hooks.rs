@@ -610,6 +610,7 @@ fn status_watch_delivers_a_local_backend_going_down_and_back() {
                 "host",
                 "kind",
                 "message",
+                "reminder",
                 "sent_at",
                 "since",
                 "version"
