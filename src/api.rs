@@ -741,7 +741,8 @@ impl Api {
     }
 
     /// Removes metadata older than `days`, except what is still in use: the alerts file while
-    /// an alert is active, and the stats, inventory and test result of a backend that exists.
+    /// an alert is active, the maintenance windows while one is under way, and the stats,
+    /// inventory and test result of a backend that exists.
     pub fn cleanup(&self, days: u64) -> ApiResult<crate::store::CleanupReport> {
         let existing: std::collections::HashSet<String> = self
             .store
@@ -769,7 +770,17 @@ impl Api {
                             .iter()
                             .any(|a| a.get("cleared_at").is_none_or(Value::is_null))
                     });
-            active_alert.then_some("an alert is active")
+            if active_alert {
+                return Some("an alert is active");
+            }
+            let now = chrono::Utc::now();
+            let window_open = key == crate::store::maintenance::MAINTENANCE_KEY
+                && doc.get("value").is_some_and(|value| {
+                    crate::store::maintenance::windows_of(value)
+                        .values()
+                        .any(|window| !window.is_over(now))
+                });
+            window_open.then_some("a maintenance window is under way")
         };
         let report = self.store.cleanup_metadata(days, &keep)?;
         self.store.log(
