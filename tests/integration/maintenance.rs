@@ -319,6 +319,20 @@ async fn the_command_line_in_another_process_sets_and_ends_a_window_a_running_en
     assert_eq!(shown["maintenance"]["reason"], "kernel upgrade");
     assert!(shown["maintenance"]["left_secs"].as_u64().unwrap() > 7000);
 
+    // `status` (one round without the engine) says it, in JSON and in its table; the poll that
+    // finds the backend down raises no alert for it.
+    let (_, out, err) = support::run_cli(dir.path(), &["status", "--json"]);
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let backend = support::backend(&report, ID);
+    assert_eq!(
+        backend["maintenance"]["reason"], "kernel upgrade",
+        "{backend}"
+    );
+    assert_eq!(backend["health"]["status"], "down");
+    assert_eq!(backend["alerts"], json!([]), "held");
+    let (_, out, _) = support::run_cli(dir.path(), &["status"]);
+    assert!(out.contains("· maintenance 1h59m"), "{out}");
+
     let (code, out, err) = support::run_cli(dir.path(), &["backend", "maintenance", ID, "--end"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("ended"), "{out}");
