@@ -41,7 +41,9 @@ use crate::probe::{ProbeContext, ProbeError, TestReport};
 use crate::stats::availability;
 use crate::stats::InventoryRecord;
 use crate::stats::{BackendStats, StatsReport};
-use crate::store::{names, settings, BackendDoc, Listing, Settings, Store, StoreError};
+use crate::store::{
+    names, settings, BackendDoc, Listing, Maintenance, Settings, Store, StoreError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -181,6 +183,7 @@ impl Api {
                 .map(|doc| (doc.id.clone(), doc.config().clone()))
                 .collect();
         let empty = serde_json::Map::new();
+        self.with_maintenance(&mut report.backends);
         for backend in &mut report.backends {
             if !backend.enabled || backend.source != crate::stats::Source::Live {
                 continue;
@@ -191,7 +194,12 @@ impl Api {
             backend.thresholds = thresholds.differing_from(&settings.thresholds(&empty));
             let credentials =
                 backend.health.failure.as_deref() == Some(crate::probe::CREDENTIALS_CLASS);
-            let alerts = crate::monitor::alerts::of_one_poll(backend, &thresholds, credentials);
+            // A backend in maintenance has its alerts held: one poll raises none for it either.
+            let alerts = if backend.maintenance.is_some() {
+                Vec::new()
+            } else {
+                crate::monitor::alerts::of_one_poll(backend, &thresholds, credentials)
+            };
             backend.set_alerts(alerts);
         }
         // Without the engine, availability comes from each history file as kept.
@@ -443,6 +451,83 @@ impl Api {
         Ok(())
     }
 
+    /// Puts a backend in maintenance for `span` from now (a window it is in is replaced): it
+    /// is still polled, its alerts are held. Kept in the store, seen by every engine.
+    pub fn start_maintenance(
+        &self,
+        id: &str,
+        span: Duration,
+        reason: Option<&str>,
+    ) -> ApiResult<Maintenance> {
+        names::check_backend_id(id)?;
+        // A backend that does not exist is refused (NotFound), before anything is written.
+        self.store.get_backend(id)?;
+        let window = Maintenance::starting(chrono::Utc::now(), span, reason);
+        self.store.set_maintenance(id, &window)?;
+        self.store.log(
+            "INFO",
+            &format!(
+                "maintenance set: id={id} until={}",
+                crate::store::timestamp::format(window.until)
+            ),
+        );
+        self.changed();
+        Ok(window)
+    }
+
+    /// Ends a backend's maintenance window now; the window it was in, or `None` when it was in
+    /// none.
+    pub fn end_maintenance(&self, id: &str) -> ApiResult<Option<Maintenance>> {
+        names::check_backend_id(id)?;
+        let ended = self.store.end_maintenance(id)?;
+        if ended.is_some() {
+            self.store
+                .log("INFO", &format!("maintenance ended: id={id}"));
+            self.changed();
+        }
+        Ok(ended)
+    }
+
+    /// The maintenance window a backend is in now, if any: the engine's when one runs, else
+    /// the store's.
+    pub fn maintenance(&self, id: &str) -> ApiResult<Option<Maintenance>> {
+        names::check_backend_id(id)?;
+        Ok(self.maintenance_windows()?.remove(id))
+    }
+
+    /// Every backend's maintenance window not yet over.
+    pub fn maintenance_windows(
+        &self,
+    ) -> ApiResult<std::collections::BTreeMap<String, Maintenance>> {
+        if let Some(monitor) = &self.monitor {
+            return Ok(monitor.maintenance());
+        }
+        let now = chrono::Utc::now();
+        let mut windows = self.store.maintenance_windows()?;
+        windows.retain(|_, window| !window.is_over(now));
+        Ok(windows)
+    }
+
+    /// Sets each backend's `maintenance` from the store's windows (stats read without the
+    /// engine: kept ones may say an old window, a round's say none).
+    fn with_maintenance(&self, backends: &mut [BackendStats]) {
+        let windows = match self.maintenance_windows() {
+            Ok(windows) => windows,
+            Err(err) => {
+                self.store.log(
+                    "WARNING",
+                    &format!("cannot read the maintenance windows: {err}"),
+                );
+                return;
+            }
+        };
+        for stats in backends {
+            stats.maintenance = windows
+                .get(&stats.id)
+                .map(crate::stats::MaintenanceBrief::of);
+        }
+    }
+
     fn changed(&self) {
         if let Some(monitor) = &self.monitor {
             monitor.rescan();
@@ -563,17 +648,29 @@ impl Api {
     pub fn all_stats(&self) -> Vec<BackendStats> {
         match &self.monitor {
             Some(monitor) => monitor.all_stats(),
-            None => self
-                .store
-                .list_backends()
-                .backends
-                .iter()
-                .filter_map(|b| self.stored_stats(&b.id))
-                .collect(),
+            None => {
+                let mut all: Vec<BackendStats> = self
+                    .store
+                    .list_backends()
+                    .backends
+                    .iter()
+                    .filter_map(|b| self.kept_stats(&b.id))
+                    .collect();
+                // One read of the windows for them all.
+                self.with_maintenance(&mut all);
+                all
+            }
         }
     }
 
     fn stored_stats(&self, id: &str) -> Option<BackendStats> {
+        let mut stats = self.kept_stats(id)?;
+        self.with_maintenance(std::slice::from_mut(&mut stats));
+        Some(stats)
+    }
+
+    /// The stats kept in the store, as kept (their maintenance as it was then).
+    fn kept_stats(&self, id: &str) -> Option<BackendStats> {
         let entry = self
             .store
             .read_metadata(&poll::stats_key(id))
@@ -693,7 +790,8 @@ impl Api {
     }
 
     /// Removes metadata older than `days`, except what is still in use: the alerts file while
-    /// an alert is active, and the stats, inventory and test result of a backend that exists.
+    /// an alert is active, the maintenance windows while one is under way, and the stats,
+    /// inventory and test result of a backend that exists.
     pub fn cleanup(&self, days: u64) -> ApiResult<crate::store::CleanupReport> {
         let existing: std::collections::HashSet<String> = self
             .store
@@ -721,7 +819,17 @@ impl Api {
                             .iter()
                             .any(|a| a.get("cleared_at").is_none_or(Value::is_null))
                     });
-            active_alert.then_some("an alert is active")
+            if active_alert {
+                return Some("an alert is active");
+            }
+            let now = chrono::Utc::now();
+            let window_open = key == crate::store::maintenance::MAINTENANCE_KEY
+                && doc.get("value").is_some_and(|value| {
+                    crate::store::maintenance::windows_of(value)
+                        .values()
+                        .any(|window| !window.is_over(now))
+                });
+            window_open.then_some("a maintenance window is under way")
         };
         let report = self.store.cleanup_metadata(days, &keep)?;
         self.store.log(

@@ -500,6 +500,9 @@ pub struct BackendStats {
     /// of the last 30 days counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<availability::AvailabilitySummary>,
+    /// The maintenance window the backend is in (its alerts held), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceBrief>,
     pub stale: bool,
     pub source: Source,
     pub updated_at: Option<String>,
@@ -513,6 +516,37 @@ pub struct AlertBrief {
     pub message: String,
     /// When it was raised.
     pub since: String,
+}
+
+/// A backend's maintenance window, as its stats carry it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceBrief {
+    /// When it started and when it ends (RFC 3339).
+    pub since: String,
+    pub until: String,
+    /// What the operator said it is for.
+    pub reason: Option<String>,
+}
+
+impl MaintenanceBrief {
+    pub fn of(window: &crate::store::Maintenance) -> MaintenanceBrief {
+        MaintenanceBrief {
+            since: crate::store::timestamp::format(window.since),
+            until: crate::store::timestamp::format(window.until),
+            reason: window.reason.clone(),
+        }
+    }
+
+    /// When it ends; `None` when `until` does not parse (a hand-edited stats file).
+    pub fn until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        crate::store::timestamp::parse(&self.until).map(|at| at.with_timezone(&chrono::Utc))
+    }
+
+    /// The time left at `now`; zero once over, `None` when unknown.
+    pub fn left(&self, now: chrono::DateTime<chrono::Utc>) -> Option<std::time::Duration> {
+        self.until()
+            .map(|until| (until - now).to_std().unwrap_or(std::time::Duration::ZERO))
+    }
 }
 
 /// Rules whose alert makes a backend that answers `warning`.

@@ -20,7 +20,8 @@ pub fn run(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
         | BackendCommand::Remove { id, .. }
         | BackendCommand::Test { id, .. }
         | BackendCommand::Inventory { id, .. }
-        | BackendCommand::Availability { id, .. } => Some(id.clone()),
+        | BackendCommand::Availability { id, .. }
+        | BackendCommand::Maintenance { id, .. } => Some(id.clone()),
         _ => None,
     };
     let show_json = matches!(cmd, BackendCommand::Show { json: true, .. });
@@ -168,6 +169,24 @@ fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             print!("{}", availability_text(&report));
             Ok(())
         }
+        BackendCommand::Maintenance {
+            id,
+            span,
+            reason,
+            end,
+            json,
+        } => {
+            names::check_backend_id(&id)?;
+            // The duration is checked before the home is touched.
+            let span = span
+                .map(|raw| {
+                    crate::store::maintenance::parse_span(&raw)
+                        .map_err(|reason| CliError::usage(format!("--for: {reason}")))
+                })
+                .transpose()?;
+            let api = Api::new(open_existing(home, &id)?);
+            maintenance(&api, &id, span, reason.as_deref(), end, json)
+        }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }
 }
@@ -226,6 +245,82 @@ fn availability_text(report: &AvailabilityReport) -> String {
         out.push_str("~ known to within a 10-minute bucket\n");
     }
     out
+}
+
+/// `backend maintenance`: start, end or show a backend's window.
+fn maintenance(
+    api: &Api,
+    id: &str,
+    span: Option<std::time::Duration>,
+    reason: Option<&str>,
+    end: bool,
+    as_json: bool,
+) -> CliResult {
+    // Every form names a backend that exists: a window of no backend is a typo.
+    api.get_backend(id)?;
+    let shown = sanitize(id, 80);
+    let window = match (span, end) {
+        (Some(span), _) => {
+            let window = api.start_maintenance(id, span, reason)?;
+            if !as_json {
+                println!(
+                    "'{shown}' in maintenance until {} ({}): polled as usual, alerts held",
+                    crate::store::timestamp::local_minute(&window.until),
+                    crate::store::maintenance::span_left(span)
+                );
+            }
+            Some(window)
+        }
+        (None, true) => {
+            let ended = api.end_maintenance(id)?;
+            if !as_json {
+                match &ended {
+                    Some(_) => println!("maintenance of '{shown}' ended"),
+                    None => println!("'{shown}' was not in maintenance"),
+                }
+            }
+            // What it is in now: none.
+            None
+        }
+        (None, false) => {
+            let window = api.maintenance(id)?;
+            if !as_json {
+                let now = chrono::Utc::now();
+                match &window {
+                    Some(window) => println!(
+                        "'{shown}' in maintenance until {} ({} left){}",
+                        crate::store::timestamp::local_minute(&window.until),
+                        crate::store::maintenance::span_left(window.left(now)),
+                        window
+                            .reason
+                            .as_deref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    ),
+                    None => println!("'{shown}' is not in maintenance"),
+                }
+            }
+            window
+        }
+    };
+    if as_json {
+        return print_json(&maintenance_json(id, window.as_ref()));
+    }
+    Ok(())
+}
+
+/// `{"backend", "maintenance": {since, until, reason, left_secs} | null}`.
+fn maintenance_json(id: &str, window: Option<&crate::store::Maintenance>) -> Value {
+    let now = chrono::Utc::now();
+    json!({
+        "backend": id,
+        "maintenance": window.map(|w| json!({
+            "since": crate::store::timestamp::format(w.since),
+            "until": crate::store::timestamp::format(w.until),
+            "reason": w.reason,
+            "left_secs": w.left(now).as_secs(),
+        })),
+    })
 }
 
 /// The JSON face of a backend: no secrets, their names in `secrets_set`.

@@ -191,6 +191,22 @@ pub enum BackendCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Maintenance: `--for 2h [--reason R]` starts a window (the backend is still polled, its
+    /// alerts are held), `--end` ends it, neither shows it
+    Maintenance {
+        id: String,
+        /// How long: 30m, 2h, 1d, 1h30m (at most 30 days); replaces a window under way
+        #[arg(long = "for", value_name = "DURATION", conflicts_with = "end")]
+        span: Option<String>,
+        /// What it is for (shown with the row and in the log)
+        #[arg(long, value_name = "TEXT", requires = "span")]
+        reason: Option<String>,
+        /// End the window now
+        #[arg(long)]
+        end: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The kinds of backend and their fields
     Kinds {
         /// One kind only

@@ -139,10 +139,21 @@ fn status_table(report: &StatsReport) -> String {
         .map(|b| {
             let files = b.files.describe();
             let stale = if b.stale { " (stale)" } else { "" };
+            // Alerts held: said beside the health, with the time left.
+            let maintenance = b
+                .maintenance
+                .as_ref()
+                .map(|window| {
+                    let left = window
+                        .left(chrono::Utc::now())
+                        .map_or_else(|| "?".into(), crate::store::maintenance::span_left);
+                    format!(" · maintenance {left}")
+                })
+                .unwrap_or_default();
             vec![
                 b.id.clone(),
                 b.kind.clone(),
-                format!("{}{stale}", health_label(b.health.status)),
+                format!("{}{stale}{maintenance}", health_label(b.health.status)),
                 or_unknown(
                     b.performance
                         .avg_response_time
@@ -350,6 +361,7 @@ pub fn watch(store: Store, secs: u64, refresh: Option<u64>) -> CliResult {
                         trouble.reason
                     ),
                     Some(Event::HomeWritable) => eprintln!("the home can be written again; everything held was written"),
+                    Some(Event::Maintenance(event)) => eprintln!("{}", event.describe()),
                     Some(_) => {}
                     None => events = None,
                 },

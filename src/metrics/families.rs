@@ -62,6 +62,7 @@ pub enum Family {
     BackendLastSuccess,
     BackendInventoryTimestamp,
     BackendAlertActive,
+    BackendMaintenance,
     IpfsPeers,
     IpfsPins,
     ClusterPeers,
@@ -78,7 +79,7 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 30] = [
+    pub const ALL: [Family; 31] = [
         Family::BuildInfo,
         Family::BackendInfo,
         Family::BackendUp,
@@ -96,6 +97,7 @@ impl Family {
         Family::BackendLastSuccess,
         Family::BackendInventoryTimestamp,
         Family::BackendAlertActive,
+        Family::BackendMaintenance,
         Family::IpfsPeers,
         Family::IpfsPins,
         Family::ClusterPeers,
@@ -132,6 +134,7 @@ impl Family {
             Family::BackendLastSuccess => "ipfs_kit_backend_last_success_timestamp_seconds",
             Family::BackendInventoryTimestamp => "ipfs_kit_backend_inventory_timestamp_seconds",
             Family::BackendAlertActive => "ipfs_kit_backend_alert_active",
+            Family::BackendMaintenance => "ipfs_kit_backend_maintenance",
             Family::IpfsPeers => "ipfs_kit_ipfs_peers",
             Family::IpfsPins => "ipfs_kit_ipfs_pins",
             Family::ClusterPeers => "ipfs_kit_cluster_peers",
@@ -196,6 +199,10 @@ impl Family {
             }
             Family::BackendAlertActive => {
                 "1 while the backend has an active alert of the rule, else 0 (enabled backends)"
+            }
+            Family::BackendMaintenance => {
+                "1 while the backend is in a maintenance window (still polled, its alerts held: \
+                 rules may leave it out with `unless on(instance, backend)`), else 0"
             }
             Family::IpfsPeers => "Peers an IPFS node is connected to (swarm/peers)",
             Family::IpfsPins => "Pins on an IPFS node (pin/ls, counted by the inventory)",
@@ -415,6 +422,12 @@ pub fn build(snapshot: &Snapshot) -> Vec<(Family, Vec<Sample>)> {
                 );
             }
         }
+
+        push(
+            Family::BackendMaintenance,
+            only_backend(),
+            SampleValue::flag(stats.maintenance.is_some()),
+        );
 
         let vital = |key: &str| stats.vital.get(key).and_then(vital_number);
         match stats.kind.as_str() {

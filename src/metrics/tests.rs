@@ -557,3 +557,39 @@ fn each_node_of_a_cluster_has_its_series_and_unknown_figures_none() {
     let single = text(&snapshot(vec![local("data")]));
     assert!(!single.contains("ipfs_kit_node_"), "{single}");
 }
+
+#[test]
+fn a_backend_in_maintenance_says_so_for_rules_to_leave_it_out() {
+    let mut held = local("held");
+    held.maintenance = Some(crate::stats::MaintenanceBrief {
+        since: "2026-01-02T03:00:00+00:00".into(),
+        until: "2026-01-02T05:00:00+00:00".into(),
+        reason: Some("disk swap".into()),
+    });
+    let mut off = local("off");
+    off.enabled = false;
+    let out = text(&snapshot(vec![held, local("data"), off]));
+    assert_eq!(
+        lines(&out, "ipfs_kit_backend_maintenance", "backend=\"held\""),
+        ["ipfs_kit_backend_maintenance{backend=\"held\"} 1"]
+    );
+    // Every configured backend has the series: a rule's `unless` never meets an absent one.
+    for id in ["data", "off"] {
+        assert_eq!(
+            lines(
+                &out,
+                "ipfs_kit_backend_maintenance",
+                &format!("backend=\"{id}\"")
+            ),
+            [format!(
+                "ipfs_kit_backend_maintenance{{backend=\"{id}\"}} 0"
+            )]
+        );
+    }
+    assert!(out.contains("# TYPE ipfs_kit_backend_maintenance gauge"));
+    assert!(out.contains("# HELP ipfs_kit_backend_maintenance 1 while the backend"));
+    // The reason is the operator's text: never a label.
+    assert!(!out.contains("disk swap"));
+    let classic = render(&snapshot(vec![local("data")]), Format::Classic).unwrap();
+    assert!(classic.contains("ipfs_kit_backend_maintenance{backend=\"data\"} 0"));
+}

@@ -136,6 +136,10 @@ pub struct Facts<'a> {
     /// The last poll's answer was "credentials rejected" (by the liveness call: down; by
     /// another call, for a monitoring-only credential: degraded).
     pub credentials_rejected: bool,
+    /// The backend is in a maintenance window: no alert is raised (held: a condition still
+    /// true when the window ends is raised then); active ones still follow their figure and
+    /// clear when it recovers.
+    pub in_maintenance: bool,
 }
 
 #[derive(Debug, Default)]
@@ -178,10 +182,11 @@ impl Alerts {
         let mut changes = Vec::new();
         let threshold = facts.quota_alert_percent as f64;
         let full = full_alert(stats);
+        let held = facts.in_maintenance;
         // Full says more than "filling": a store that goes straight to full (a copy that filled
         // it within one poll) is one alert, `full`. A filling alert raised before stays, its
         // message following its figure; none is raised while full.
-        let raise = full.is_none();
+        let raise = full.is_none() && !held;
         let quota = quota_alert(stats, threshold);
         let capacity = capacity_alert(stats, threshold);
         self.set_maybe_raising(id, Rule::Quota, quota, raise, now, &mut changes);
@@ -194,9 +199,9 @@ impl Alerts {
         ) {
             self.set_maybe_raising(id, Rule::Filling, filling, raise, now, &mut changes);
         }
-        self.set(id, Rule::Full, full, now, &mut changes);
+        self.set_maybe_raising(id, Rule::Full, full, !held, now, &mut changes);
         let down = facts.consecutive_failures >= super::schedule::RETRY_BUDGET;
-        self.set(
+        self.set_maybe_raising(
             id,
             Rule::Down,
             down.then(|| {
@@ -205,10 +210,11 @@ impl Alerts {
                     stats.health.message.as_deref().unwrap_or("no answer")
                 )
             }),
+            !held,
             now,
             &mut changes,
         );
-        self.set(
+        self.set_maybe_raising(
             id,
             Rule::Credentials,
             facts.credentials_rejected.then(|| {
@@ -217,6 +223,7 @@ impl Alerts {
                     stats.health.message.as_deref().unwrap_or("by the backend")
                 )
             }),
+            !held,
             now,
             &mut changes,
         );
@@ -225,11 +232,12 @@ impl Alerts {
         // held (neither raised nor cleared), and the outage's polls do not count towards it.
         // Over too few polls (just after a start) the rate says nothing: left as it is.
         if !down && polls >= ERROR_RATE_MIN_POLLS {
-            self.set(
+            self.set_maybe_raising(
                 id,
                 Rule::ErrorRate,
                 (rate > facts.error_rate_limit)
                     .then(|| format!("{:.0}% of the last {polls} polls failed", rate * 100.0)),
+                !held,
                 now,
                 &mut changes,
             );
@@ -388,6 +396,7 @@ pub fn of_one_poll(
             forecast_alert_secs: thresholds.forecast_alert_hours.saturating_mul(3_600),
             now_unix: super::state::unix_now(),
             credentials_rejected,
+            in_maintenance: false,
         },
         &now,
     );
@@ -584,6 +593,7 @@ mod tests {
                 forecast_alert_secs: 24 * 3_600,
                 now_unix,
                 credentials_rejected: false,
+                in_maintenance: false,
             },
             "now",
         )
@@ -694,6 +704,7 @@ mod tests {
                 forecast_alert_secs: 24 * 3_600,
                 now_unix: 0,
                 credentials_rejected: false,
+                in_maintenance: false,
             },
             "now",
         )
@@ -919,6 +930,7 @@ mod tests {
                 forecast_alert_secs: 24 * 3_600,
                 now_unix: 0,
                 credentials_rejected: true,
+                in_maintenance: false,
             },
             "now",
         );
@@ -971,6 +983,47 @@ mod tests {
         );
         let now = crate::store::timestamp::parse("2026-11-24T10:00:00+00:00").expect("ts");
         assert!(alert.is_silenced(&now));
+    }
+
+    #[test]
+    fn maintenance_holds_raises_but_lets_active_alerts_follow_and_clear() {
+        let mut alerts = Alerts::default();
+        let held = |alerts: &mut Alerts, stats: &BackendStats, failures: u32| {
+            alerts.evaluate(
+                &Facts {
+                    stats,
+                    consecutive_failures: failures,
+                    error_rate: (0.5, 10),
+                    quota_alert_percent: 90,
+                    error_rate_limit: 0.2,
+                    forecast_alert_secs: 24 * 3_600,
+                    now_unix: 0,
+                    credentials_rejected: true,
+                    in_maintenance: true,
+                },
+                "now",
+            )
+        };
+        // Quota over, down, credentials, error rate: nothing raised while held.
+        assert!(held(&mut alerts, &stats(99), 0).is_empty());
+        assert!(held(&mut alerts, &stats(99), 5).is_empty());
+        assert_eq!(alerts.active().count(), 0);
+        // Out of maintenance with the conditions still true: raised then, once.
+        let raised = evaluate(&mut alerts, &stats(99), 5, (0.0, 10));
+        assert_eq!(
+            rules(&raised),
+            [("raised", Rule::Quota), ("raised", Rule::Down)]
+        );
+        assert!(evaluate(&mut alerts, &stats(99), 6, (0.0, 10)).is_empty());
+        // An alert active when a window starts follows its figure and clears when it recovers.
+        assert_eq!(
+            rules(&held(&mut alerts, &stats(98), 6)),
+            [("updated", Rule::Quota)]
+        );
+        assert_eq!(
+            rules(&held(&mut alerts, &stats(10), 0)),
+            [("cleared", Rule::Quota), ("cleared", Rule::Down)]
+        );
     }
 
     #[test]

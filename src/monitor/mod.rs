@@ -13,6 +13,7 @@ pub mod alerts;
 pub mod history;
 pub mod hooks;
 mod inventory;
+mod maintenance;
 mod poller;
 mod prober;
 pub mod schedule;
@@ -33,6 +34,7 @@ use tokio::task::JoinHandle;
 
 use self::alerts::{Alert, Alerts, Rule};
 use self::history::Point;
+pub use self::maintenance::{MaintenanceChange, MaintenanceEvent};
 pub use self::prober::{BoxFuture, LiveProber, Prober};
 pub use self::state::{availability_of, stored_history, unix_now};
 use self::state::{read_history_file, State};
@@ -65,6 +67,9 @@ pub enum Event {
     HomeTrouble(writer::HomeTrouble),
     /// The home can be written again; everything held was written.
     HomeWritable,
+    /// A backend's maintenance window started, changed or ended (by an operator, or when its
+    /// time was up): the one place its start and end are observed.
+    Maintenance(MaintenanceEvent),
 }
 
 /// A backend's forecast without a running engine (one-shot `status`): its history file and
@@ -130,6 +135,8 @@ struct Shared {
     inventory_gate: Arc<Semaphore>,
     /// Where alert changes go for the alert hooks.
     hook_feed: hooks::HookFeed,
+    /// When this engine started: reminders of alerts raised before count from here.
+    started_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A running engine. Dropping it aborts the tasks; call [`Monitor::shutdown`] to flush first.
@@ -189,6 +196,9 @@ impl Monitor {
                 backends_dir_stamp: None,
                 last_full_scan: None,
                 problems: BTreeMap::new(),
+                maintenance: BTreeMap::new(),
+                maintenance_stamp: None,
+                reminded: BTreeMap::new(),
             }),
             config,
             events,
@@ -198,6 +208,7 @@ impl Monitor {
             rng: Mutex::new(rng),
             inventory_gate: Arc::new(Semaphore::new(poll::INVENTORIES_AT_ONCE)),
             hook_feed,
+            started_at: chrono::Utc::now(),
         });
         shared.scan(true);
         let supervisor = {
@@ -327,6 +338,11 @@ impl Monitor {
             });
         }
         done
+    }
+
+    /// The maintenance windows not yet over, by backend, as this engine holds them.
+    pub fn maintenance(&self) -> BTreeMap<String, crate::store::Maintenance> {
+        lock(&self.shared.state).maintenance.clone()
     }
 
     /// Files in backends/ that could not be read, with the reason.

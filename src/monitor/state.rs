@@ -60,6 +60,13 @@ pub(super) struct State {
     pub(super) last_full_scan: Option<tokio::time::Instant>,
     /// Files in backends/ that could not be read, by path, with the reason.
     pub(super) problems: BTreeMap<String, String>,
+    /// The maintenance windows not yet over, by backend (their alerts are held).
+    pub(super) maintenance: BTreeMap<String, crate::store::Maintenance>,
+    /// The maintenance file's stamp when it was last read.
+    pub(super) maintenance_stamp: Option<Stamp>,
+    /// When each active alert was last sent to the hooks (raised, or reminded), for
+    /// `alert_repeat_secs`; an alert not here yet counts from its raise or this engine's start.
+    pub(super) reminded: BTreeMap<(String, super::alerts::Rule), chrono::DateTime<chrono::Utc>>,
 }
 
 /// A backend's active alerts as its stats carry them.
@@ -82,6 +89,7 @@ pub(super) fn judge(state: &mut State, id: &str, now: &str) -> Vec<Change> {
         entries,
         alerts,
         settings,
+        maintenance,
         ..
     } = state;
     let Some(entry) = entries.get_mut(id) else {
@@ -93,6 +101,7 @@ pub(super) fn judge(state: &mut State, id: &str, now: &str) -> Vec<Change> {
     let thresholds = settings.thresholds(entry.doc.config());
     let global = settings.thresholds(&serde_json::Map::new());
     entry.stats.thresholds = thresholds.differing_from(&global);
+    let in_maintenance = maintenance.contains_key(id);
     let changes = alerts.evaluate(
         &Facts {
             stats: &entry.stats,
@@ -104,6 +113,7 @@ pub(super) fn judge(state: &mut State, id: &str, now: &str) -> Vec<Change> {
             now_unix,
             credentials_rejected: entry.stats.health.failure.as_deref()
                 == Some(probe::CREDENTIALS_CLASS),
+            in_maintenance,
         },
         now,
     );

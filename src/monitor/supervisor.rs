@@ -43,6 +43,12 @@ impl Shared {
         // writer that edits a file in place (the Python library) is caught by the full look
         // every FULL_SCAN_EVERY.
         let dir_stamp = self.store.backends_dir_stamp();
+        // Every scan, quiet or not: a window set by another process, or one whose time is up,
+        // is seen within one scan even when no poll is due.
+        if !first {
+            self.follow_maintenance();
+            self.remind();
+        }
         {
             let state = lock(&self.state);
             let quiet = !first
@@ -202,6 +208,10 @@ impl Shared {
                     }
                 }
             }
+        }
+        drop(state);
+        if first {
+            self.follow_maintenance();
         }
     }
 }

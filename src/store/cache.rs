@@ -53,7 +53,7 @@ impl Store {
     }
 
     /// Deletes what is kept of a backend besides its config: its stats, inventory and test
-    /// result, and its cache directory (history, inventory lock), so that nothing of it comes
+    /// result, its maintenance window, and its cache directory (history, inventory lock), so that nothing of it comes
     /// back and a new backend with the same id starts clean. What cannot be deleted is said in
     /// the log: a leftover of a removed backend is harmless.
     pub fn forget_backend(&self, id: &str) {
@@ -65,6 +65,12 @@ impl Store {
             if let Err(err) = self.remove_metadata(&key) {
                 self.log("WARNING", &format!("cannot remove {key}: {err}"));
             }
+        }
+        if let Err(err) = self.end_maintenance(id) {
+            self.log(
+                "WARNING",
+                &format!("cannot end the maintenance window of '{id}': {err}"),
+            );
         }
         // The error names the directory: "cannot remove PATH: REASON".
         if let Err(err) = self.remove_backend_cache(id) {

@@ -126,6 +126,16 @@ pub const SETTINGS: &[SettingSpec] = &[
         help: "URL the alert is POSTed to as JSON when it is raised or cleared (empty: none)",
     },
     SettingSpec {
+        key: "alert_repeat_secs",
+        ty: SettingType::UInt {
+            min: 0,
+            max: 7 * 86_400,
+        },
+        default: || json!(0),
+        help: "seconds after which an alert still active, not acknowledged, not silenced and not \
+               in maintenance is sent to the hooks again, as a reminder (0: never)",
+    },
+    SettingSpec {
         key: "fleet_url",
         ty: SettingType::Url,
         default: || Value::Null,
@@ -405,6 +415,13 @@ impl Settings {
         }
     }
     /// A text setting that is set (not null, not empty).
+    /// How often an alert still open is sent to the hooks again; `None`: never (the default).
+    pub fn alert_repeat(&self) -> Option<std::time::Duration> {
+        Some(self.uint("alert_repeat_secs"))
+            .filter(|secs| *secs > 0)
+            .map(std::time::Duration::from_secs)
+    }
+
     fn text(&self, key: &str) -> Option<String> {
         self.get(key)
             .and_then(|v| v.as_str().map(str::to_string))
@@ -548,6 +565,20 @@ mod tests {
             json!("http://127.0.0.1:9090")
         );
         assert_eq!(parse("alert_command", " ").unwrap(), Value::Null);
+        assert_eq!(parse("alert_repeat_secs", "0").unwrap(), json!(0));
+        assert!(parse("alert_repeat_secs", "-5").is_err());
+        assert!(parse("alert_repeat_secs", "999999999").is_err());
+    }
+
+    #[test]
+    fn reminders_are_off_unless_set() {
+        assert_eq!(Settings::default().alert_repeat(), None);
+        let mut raw = Map::new();
+        raw.insert("alert_repeat_secs".into(), json!(3600));
+        assert_eq!(
+            Settings { raw }.alert_repeat(),
+            Some(std::time::Duration::from_secs(3600))
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use super::popups::confirm::Confirm;
 use super::popups::form::Form;
 use super::popups::help::Help;
 use super::popups::log::LogView;
+use super::popups::maintenance::MaintenancePopup;
 use super::popups::Popup;
 use super::state::{App, Pane};
 use crate::backends::Kind;
@@ -115,6 +116,45 @@ impl App {
                 if let Some(id) = self.target(target) {
                     self.flash = Some((Level::Info, format!("counting {id} now")));
                     return vec![Cmd::Inventory(id)];
+                }
+            }
+            Intent::Maintenance(target) => {
+                if let Some(id) = self.target(target) {
+                    let current = self
+                        .backends
+                        .get(&id)
+                        .and_then(|r| r.stats.maintenance.clone());
+                    self.popup = Some(Popup::Maintenance(MaintenancePopup::new(
+                        &id,
+                        current.as_ref(),
+                    )));
+                }
+            }
+            Intent::StartMaintenance {
+                target,
+                for_secs,
+                reason,
+            } => {
+                if let Some(id) = self.target(target) {
+                    // The engine says when it has started (`Msg::Maintenance`).
+                    return vec![Cmd::StartMaintenance {
+                        id,
+                        for_secs,
+                        reason,
+                    }];
+                }
+            }
+            Intent::EndMaintenance(target) => {
+                if let Some(id) = self.target(target) {
+                    let in_maintenance = self
+                        .backends
+                        .get(&id)
+                        .is_some_and(|r| r.stats.maintenance.is_some());
+                    if !in_maintenance {
+                        self.flash = Some((Level::Info, format!("{id} is not in maintenance")));
+                        return Vec::new();
+                    }
+                    return vec![Cmd::EndMaintenance(id)];
                 }
             }
             Intent::CopyId(target) => {

@@ -170,6 +170,8 @@ fn execute(cmd: Cmd, prometheus: &Prometheus, wake: &Arc<Notify>, tx: &mpsc::Unb
         | Cmd::LoadForClone(_)
         | Cmd::CheckPath(_)
         | Cmd::LoadLog
+        | Cmd::StartMaintenance { .. }
+        | Cmd::EndMaintenance(_)
         | Cmd::Remove(_) => {
             let _ = tx.send(Msg::FleetRefused(
                 "fleet view: read-only; changes, tests and inventories are made on each host"

@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use super::intent::Intent;
+use super::intent::{Intent, Target};
 use super::message::Cmd;
 use super::model::{Level, Row};
 use super::panes::layout;
@@ -18,6 +18,7 @@ use super::popups::confirm::ConfirmOutcome;
 use super::popups::dashboard;
 use super::popups::form::FormOutcome;
 use super::popups::log::LogOutcome;
+use super::popups::maintenance::MaintenanceOutcome;
 use super::popups::{Popup, Shown};
 use super::state::{App, Pane};
 
@@ -55,6 +56,7 @@ impl App {
         match &mut self.popup {
             Some(Popup::Form(form)) => form.handle_paste(text),
             Some(Popup::Command(line)) => line.paste(text),
+            Some(Popup::Maintenance(popup)) => popup.paste(text),
             _ => {}
         }
         self.dirty = true;
@@ -185,6 +187,29 @@ impl App {
                 }
                 // Only a form asks to discard its edits, over itself (`Form::handle_key`).
                 ConfirmOutcome::Cancel | ConfirmOutcome::Discard => Vec::new(),
+            },
+            Popup::Maintenance(mut popup) => match popup.handle_key(key) {
+                MaintenanceOutcome::Open => {
+                    self.popup = Some(Popup::Maintenance(popup));
+                    Vec::new()
+                }
+                MaintenanceOutcome::Start {
+                    id,
+                    for_secs,
+                    reason,
+                } => self.perform(Intent::StartMaintenance {
+                    target: Target::Named(id),
+                    for_secs,
+                    reason,
+                }),
+                MaintenanceOutcome::End(id) => {
+                    self.perform(Intent::EndMaintenance(Target::Named(id)))
+                }
+                MaintenanceOutcome::Keep(id) => {
+                    self.flash = Some((Level::Info, format!("{id} stays in maintenance")));
+                    Vec::new()
+                }
+                MaintenanceOutcome::Cancel => Vec::new(),
             },
             Popup::Chooser(mut chooser) => match chooser.handle_key(key) {
                 ChooserOutcome::None => {

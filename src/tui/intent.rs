@@ -71,6 +71,16 @@ pub enum Intent {
     Poll(Target),
     PollAll,
     Inventory(Target),
+    /// The maintenance popup: how long and why, or, for a backend in maintenance, whether to
+    /// end it.
+    Maintenance(Target),
+    /// Puts the backend in maintenance for `for_secs` from now (polled, alerts held).
+    StartMaintenance {
+        target: Target,
+        for_secs: u64,
+        reason: Option<String>,
+    },
+    EndMaintenance(Target),
     CopyId(Target),
     CopyEndpoint(Target),
     /// The charts' time range.
@@ -126,6 +136,7 @@ impl Intent {
             Action::Remove => Intent::Remove(selected),
             Action::PollNow => Intent::Poll(selected),
             Action::Inventory => Intent::Inventory(selected),
+            Action::Maintenance => Intent::Maintenance(selected),
             Action::YankId => Intent::CopyId(selected),
             Action::YankEndpoint => Intent::CopyEndpoint(selected),
             Action::Dashboard => Intent::Dashboard,
@@ -154,6 +165,9 @@ impl Intent {
             Intent::Acknowledge(_) | Intent::Silence { .. } => {
                 Some("acknowledging and silencing alerts")
             }
+            Intent::Maintenance(_)
+            | Intent::StartMaintenance { .. }
+            | Intent::EndMaintenance(_) => Some("maintenance"),
             _ => None,
         }
     }
@@ -168,6 +182,9 @@ impl Intent {
                 Some("acknowledging and silencing alerts")
             }
             Intent::Dashboard => Some("the dashboard's own files"),
+            Intent::Maintenance(_)
+            | Intent::StartMaintenance { .. }
+            | Intent::EndMaintenance(_) => Some("maintenance"),
             Intent::Log => Some("the console's log"),
             _ => None,
         }
@@ -200,7 +217,8 @@ mod tests {
                 Action::Clone,
                 Action::Toggle,
                 Action::TestWrite,
-                Action::Remove
+                Action::Remove,
+                Action::Maintenance
             ]
         );
     }

@@ -28,6 +28,7 @@ pub enum Action {
     Remove,
     PollNow,
     Inventory,
+    Maintenance,
     YankId,
     YankEndpoint,
     Dashboard,
@@ -218,6 +219,12 @@ pub const KEYMAP: &[Binding] = &[
         &[ch('I')],
         "count",
         "count the selected backend now (listing, walk, pins)",
+    ),
+    bind(
+        Action::Maintenance,
+        &[ch('m')],
+        "maintenance",
+        "maintenance for a while: polled, alerts held (or end it)",
     ),
     bind(
         Action::YankId,

@@ -70,6 +70,13 @@ pub enum Cmd {
     /// Put this text on the clipboard: OSC 52, written by the runtime to the terminal.
     Copy(String),
     Remove(String),
+    /// Puts a backend in maintenance for so many seconds from now, with a reason.
+    StartMaintenance {
+        id: String,
+        for_secs: u64,
+        reason: Option<String>,
+    },
+    EndMaintenance(String),
     SetPaused(bool),
     Quit,
 }
@@ -114,6 +121,8 @@ pub enum Msg {
     HomeTrouble(crate::monitor::writer::HomeTrouble),
     /// The engine can write the home again.
     HomeWritable,
+    /// A backend's maintenance window started, changed or ended (by itself, or an operator).
+    Maintenance(crate::monitor::MaintenanceEvent),
     /// The console's log as read (`Cmd::LoadLog`), and why the file could not be read, if not.
     LogLoaded {
         entries: Vec<LogEntry>,
@@ -126,6 +135,9 @@ pub enum Msg {
     /// An inventory asked for with a key could not start (the reason).
     InventoryRefused(ApiInventoryError),
     Removed(Result<String, ApiError>),
+    /// A maintenance window set or ended, or why not (the engine announces those that were,
+    /// `Msg::Maintenance`: nothing more is said of them).
+    MaintenanceSaved(Result<(), ApiError>),
     /// A backend switched on or off (its id and new state), or why not.
     Toggled(Result<(String, bool), ApiError>),
     EditLoaded(Result<Box<BackendDoc>, ApiError>),

@@ -151,6 +151,7 @@ pub async fn run(
                 Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure),
                 Ok(Event::HomeTrouble(trouble)) => Msg::HomeTrouble(trouble),
                 Ok(Event::HomeWritable) => Msg::HomeWritable,
+                Ok(Event::Maintenance(event)) => Msg::Maintenance(event),
                 // Fell behind: take everything afresh.
                 Err(broadcast::error::RecvError::Lagged(_)) => snapshot(&api),
                 Err(broadcast::error::RecvError::Closed) => Msg::TerminalLost,
@@ -468,6 +469,26 @@ fn execute(
             let api = api.clone();
             store_job(store_jobs, tx, move || {
                 Msg::Removed(api.remove_backend(&id).map(|_| id))
+            });
+        }
+        Cmd::StartMaintenance {
+            id,
+            for_secs,
+            reason,
+        } => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                let span = Duration::from_secs(for_secs);
+                Msg::MaintenanceSaved(
+                    api.start_maintenance(&id, span, reason.as_deref())
+                        .map(|_| ()),
+                )
+            });
+        }
+        Cmd::EndMaintenance(id) => {
+            let api = api.clone();
+            store_job(store_jobs, tx, move || {
+                Msg::MaintenanceSaved(api.end_maintenance(&id).map(|_| ()))
             });
         }
         // Polling goes on while paused (figures keep being kept); only the screen holds still.

@@ -494,6 +494,21 @@ impl Theme {
         self.style(Role::Accent)
     }
 
+    /// A backend in a maintenance window: planned, so neither healthy nor in trouble.
+    pub fn maintenance(&self) -> Style {
+        self.style(Role::Accent)
+    }
+
+    /// What a backend's row says instead of its health while it is in maintenance (the time
+    /// left follows).
+    pub fn maintenance_label(&self) -> &'static str {
+        if self.ascii {
+            "~ maintenance"
+        } else {
+            "◷ maintenance"
+        }
+    }
+
     pub fn dim(&self) -> Style {
         self.style(Role::Dim)
     }

@@ -110,6 +110,11 @@ impl App {
                 }
                 self.dirty = true;
             }
+            Msg::Maintenance(event) => self.push_message(Level::Info, event.describe()),
+            Msg::MaintenanceSaved(Ok(())) => {}
+            Msg::MaintenanceSaved(Err(error)) => {
+                self.push_message(Level::Error, error.to_string());
+            }
             Msg::LogLoaded { entries, problem } => {
                 if let Some(Popup::Log(view)) = &mut self.popup {
                     view.loaded(entries, problem);
@@ -184,13 +189,24 @@ impl App {
         let before = self
             .selected_row()
             .map(|r| ages_label(self.now, r, self.absolute_times));
+        let countdowns_before = self.maintenance_countdowns();
         self.now = now;
         let after = self
             .selected_row()
             .map(|r| ages_label(self.now, r, self.absolute_times));
-        if before != after {
+        if before != after || countdowns_before != self.maintenance_countdowns() {
             self.dirty = true;
         }
+    }
+
+    /// The time left of every listed backend in maintenance, as the list says it: a frame is
+    /// drawn when one changes (once a minute, every second in the last one).
+    fn maintenance_countdowns(&self) -> Vec<String> {
+        self.backends
+            .visible()
+            .filter_map(|r| r.stats.maintenance.as_ref())
+            .map(|brief| super::panes::ages::maintenance_left(self.now, brief))
+            .collect()
     }
 
     /// Every backend at once (the start, or the list changed).
@@ -567,6 +583,76 @@ mod tests {
             .flash
             .as_ref()
             .is_some_and(|(_, text)| text.contains("asc or desc")));
+    }
+
+    #[test]
+    fn m_puts_the_selected_backend_in_maintenance_or_ends_it() {
+        let mut app = app();
+        assert_eq!(app.selected_id().as_deref(), Some("alpha"));
+        assert!(app.update(key(KeyCode::Char('m'))).is_empty());
+        assert!(matches!(app.popup, Some(Popup::Maintenance(_))));
+        for c in "90m".chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Tab));
+        for c in "kernel".chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        assert_eq!(
+            app.update(key(KeyCode::Enter)),
+            [Cmd::StartMaintenance {
+                id: "alpha".into(),
+                for_secs: 5400,
+                reason: Some("kernel".into()),
+            }]
+        );
+        assert!(app.popup.is_none());
+        // The engine says it started, with the row's new stats.
+        let mut stats = app.backends.get("alpha").unwrap().stats.clone();
+        stats.maintenance = Some(crate::stats::MaintenanceBrief {
+            since: "1970-01-01T00:16:40+00:00".into(),
+            until: "1970-01-01T01:46:40+00:00".into(),
+            reason: Some("kernel".into()),
+        });
+        app.update(Msg::Stats {
+            stats: Box::new(stats),
+            point: None,
+        });
+        // On a backend in maintenance, m asks whether to end it: No by default, y ends it.
+        app.update(key(KeyCode::Char('m')));
+        assert!(app.update(key(KeyCode::Enter)).is_empty());
+        assert!(app
+            .flash
+            .as_ref()
+            .is_some_and(|(_, text)| text == "alpha stays in maintenance"));
+        app.update(key(KeyCode::Char('m')));
+        assert_eq!(
+            app.update(key(KeyCode::Char('y'))),
+            [Cmd::EndMaintenance("alpha".into())]
+        );
+        // The command line: a window, and an end refused for a backend not in one.
+        assert_eq!(
+            type_line(&mut app, "maintenance gamma 2h disk swap"),
+            [Cmd::StartMaintenance {
+                id: "gamma".into(),
+                for_secs: 7200,
+                reason: Some("disk swap".into()),
+            }]
+        );
+        assert!(type_line(&mut app, "maintenance gamma end").is_empty());
+        assert!(app
+            .flash
+            .as_ref()
+            .is_some_and(|(_, text)| text == "gamma is not in maintenance"));
+        // Read-only: refused in the footer's words.
+        let mut read_only = App::new(1_000, true, false);
+        read_only.update(snapshot(&["a"]));
+        assert!(read_only.update(key(KeyCode::Char('m'))).is_empty());
+        assert!(read_only.popup.is_none());
+        assert!(read_only
+            .flash
+            .as_ref()
+            .is_some_and(|(_, text)| text.starts_with("read-only: maintenance is disabled")));
     }
 
     #[test]

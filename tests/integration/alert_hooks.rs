@@ -164,6 +164,7 @@ fn assert_payload(body: &Value, event: &str, alert: &Alert) {
             "cleared_at": if cleared { json!(alert.cleared_at) } else { Value::Null },
             "closed": if cleared { json!("recovered") } else { Value::Null },
             "host": this_host(),
+            "reminder": false,
         })
     );
     assert!(
@@ -609,6 +610,7 @@ fn status_watch_delivers_a_local_backend_going_down_and_back() {
                 "host",
                 "kind",
                 "message",
+                "reminder",
                 "sent_at",
                 "since",
                 "version"

@@ -496,6 +496,20 @@ fn cleanup_never_deletes_active_alerts_or_the_stats_of_existing_backends() {
     );
     run(home, &["cleanup", "--days", "0"]).ok();
     assert!(!home.join("metadata/alerts.json").exists());
+    // A maintenance window under way stays however old its file; one over goes.
+    let until = |days: i64| (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+    write(
+        "maintenance",
+        json!({"local": {"since": old, "until": until(1), "reason": "long job"}}),
+    );
+    run(home, &["cleanup", "--days", "0"]).ok();
+    assert!(home.join("metadata/maintenance.json").is_file());
+    write(
+        "maintenance",
+        json!({"local": {"since": old, "until": until(-1), "reason": null}}),
+    );
+    run(home, &["cleanup", "--days", "0"]).ok();
+    assert!(!home.join("metadata/maintenance.json").exists());
 }
 
 #[test]

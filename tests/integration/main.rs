@@ -35,6 +35,7 @@ mod ipfs_cluster;
 mod jsipfs;
 mod kubo;
 mod local_probe;
+mod maintenance;
 mod metrics_cli;
 mod monitor;
 mod prometheus;

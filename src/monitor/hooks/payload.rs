@@ -44,6 +44,9 @@ pub struct Payload {
     /// The machine this console runs on, for a receiver that hears from several.
     pub host: Option<String>,
     pub sent_at: String,
+    /// True when this is a reminder (`alert_repeat_secs`) of an alert raised earlier and still
+    /// active, not acknowledged and not silenced; its event is `raised`.
+    pub reminder: bool,
 }
 
 /// Characters of an alert's message in the payload.
@@ -66,6 +69,7 @@ impl Payload {
             closed: cleared.then(|| alert.closed.unwrap_or(Closed::Recovered)),
             host: host.map(str::to_string),
             sent_at,
+            reminder: notice.reminder,
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct Notice {
     pub event: AlertEvent,
     pub alert: Alert,
     pub kind: Option<String>,
+    /// A reminder of an alert still active (see `Payload::reminder`).
+    pub reminder: bool,
 }
 
 impl Notice {
@@ -91,16 +97,32 @@ impl Notice {
             event,
             alert: alert.clone(),
             kind: kind.map(crate::probe::clean),
+            reminder: false,
         })
     }
 
-    /// The alert in a failure message: `the down alert on 'kubo' (raised)`.
+    /// The reminder of an alert still active: a raise again, marked as a reminder.
+    pub fn reminder(alert: &Alert, kind: Option<&str>) -> Notice {
+        Notice {
+            event: AlertEvent::Raised,
+            alert: alert.clone(),
+            kind: kind.map(crate::probe::clean),
+            reminder: true,
+        }
+    }
+
+    /// The alert in a failure message: `the down alert on 'kubo' (raised)`, or `(reminder:
+    /// still active)`.
     pub fn describe(&self) -> String {
         format!(
             "the {} alert on '{}' ({})",
             self.alert.rule.as_str(),
             crate::text::sanitize(&self.alert.backend, 80),
-            self.event.as_str()
+            if self.reminder {
+                "reminder: still active"
+            } else {
+                self.event.as_str()
+            }
         )
     }
 }
@@ -138,6 +160,7 @@ mod tests {
                 "closed": null,
                 "host": "node-1",
                 "sent_at": "now",
+                "reminder": false,
             })
         );
         let cleared = Payload::new(&notice(AlertEvent::Cleared), None, "later".into());
@@ -146,6 +169,22 @@ mod tests {
         assert_eq!(value["cleared_at"], "2026-01-02T03:14:05.000000+00:00");
         assert_eq!(value["closed"], "recovered");
         assert_eq!(value["host"], serde_json::Value::Null);
+        assert_eq!(value["reminder"], false);
+    }
+
+    #[test]
+    fn a_reminder_is_a_raise_marked_as_such() {
+        let raised = notice(AlertEvent::Raised);
+        let reminder = Notice::reminder(&raised.alert, Some("ipfs"));
+        let value = serde_json::to_value(Payload::new(&reminder, None, "now".into())).unwrap();
+        assert_eq!(value["event"], "raised");
+        assert_eq!(value["reminder"], true);
+        assert_eq!(value["since"], raised.alert.raised_at);
+        assert_eq!(
+            reminder.describe(),
+            "the down alert on 'kubo' (reminder: still active)"
+        );
+        assert_eq!(raised.describe(), "the down alert on 'kubo' (raised)");
     }
 
     #[test]
@@ -187,6 +226,7 @@ mod tests {
                 forecast_alert_secs: 24 * 3_600,
                 now_unix: 0,
                 credentials_rejected: true,
+                in_maintenance: false,
             },
             "2026-01-02T03:04:05+00:00",
         );

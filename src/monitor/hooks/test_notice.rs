@@ -18,5 +18,6 @@ pub(super) fn notice(event: AlertEvent) -> Notice {
             silenced_until: None,
         },
         kind: Some("ipfs".into()),
+        reminder: false,
     }
 }

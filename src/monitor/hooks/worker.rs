@@ -127,6 +127,23 @@ impl HookFeed {
         let Some(notice) = Notice::of(change, kind) else {
             return;
         };
+        self.push(targets, notice);
+    }
+
+    /// Queues a reminder of an alert still active for each hook in `targets`; never waits.
+    pub fn remind(
+        &self,
+        targets: &Targets,
+        alert: &crate::monitor::alerts::Alert,
+        kind: Option<&str>,
+    ) {
+        if targets.command.is_none() && targets.webhook.is_none() {
+            return;
+        }
+        self.push(targets, Notice::reminder(alert, kind));
+    }
+
+    fn push(&self, targets: &Targets, notice: Notice) {
         if let Some(command) = &targets.command {
             self.command.push(Job {
                 target: command.clone(),

@@ -37,7 +37,7 @@ pub fn when(now: i64, at: i64, absolute: bool) -> String {
 /// frame is needed.
 pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
     format!(
-        "{} {} {} {:?} {:?} {:?} {:?}",
+        "{} {} {} {:?} {:?} {:?} {:?} {:?}",
         checked_label(now, row, absolute),
         last_known_label(now, row, absolute),
         if matches!(
@@ -58,7 +58,20 @@ pub fn ages_label(now: i64, row: &Row, absolute: bool) -> String {
             .filter_map(|n| n.as_of.as_deref().and_then(unix))
             .map(|at| list_age(now - at))
             .collect::<Vec<_>>(),
+        row.stats
+            .maintenance
+            .as_ref()
+            .map(|brief| maintenance_left(now, brief)),
     )
+}
+
+/// The time a backend's maintenance window has left at `now` (unix seconds), as the list and
+/// the detail say it (`1h59m`); `?` when its end cannot be read.
+pub fn maintenance_left(now: i64, brief: &crate::stats::MaintenanceBrief) -> String {
+    chrono::DateTime::from_timestamp(now, 0)
+        .and_then(|now| brief.left(now))
+        .map(crate::store::maintenance::span_left)
+        .unwrap_or_else(|| "?".into())
 }
 
 /// An age as it changes on screen: once a minute past the first one (`3m`, `2h`).

@@ -396,6 +396,60 @@ mod tests {
         }
     }
 
+    /// `garage-media` in a maintenance window with 1h 59m 30s left, while it is down.
+    fn in_maintenance(app: &mut App) {
+        let mut row = app.backends.get("garage-media").unwrap().clone();
+        row.stats.health.status = crate::stats::HealthStatus::Down;
+        row.stats.health.message = Some("connection refused by 10.0.0.5:3900".into());
+        let at = |secs: i64| {
+            crate::store::timestamp::format(
+                chrono::DateTime::from_timestamp(NOW + secs, 0).unwrap(),
+            )
+        };
+        row.stats.maintenance = Some(crate::stats::MaintenanceBrief {
+            since: at(-30),
+            until: at(2 * 3600 - 30),
+            reason: Some("disk swap in rack 4".into()),
+        });
+        app.update(Msg::Stats {
+            stats: Box::new(row.stats),
+            point: None,
+        });
+    }
+
+    #[test]
+    fn a_backend_in_maintenance_says_so_with_the_time_left() {
+        for (w, h) in SIZES {
+            let mut app = app(w, h, false);
+            in_maintenance(&mut app);
+            let terminal = screen(&app, false);
+            let text = lines(&terminal).join("\n");
+            assert!(text.contains("◷ maintenance"), "{w}x{h}:\n{text}");
+            insta::assert_snapshot!(
+                format!("list_detail_maintenance_{w}x{h}"),
+                terminal.backend()
+            );
+        }
+        // The list and the detail say the time left; under --ascii, in ASCII.
+        let mut app = app(120, 40, false);
+        in_maintenance(&mut app);
+        let text = lines(&screen(&app, false)).join("\n");
+        assert!(text.contains("◷ maintenance 1h59m"), "{text}");
+        assert!(
+            text.contains("ends in 1h59m") && text.contains("disk swap in rack 4"),
+            "{text}"
+        );
+        assert!(text.contains("alerts held"), "{text}");
+        let ascii = lines(&screen(&app, true)).join("\n");
+        assert!(ascii.contains("~ maintenance 1h59m"), "{ascii}");
+        // A minute on, the list counts down.
+        app.dirty = false;
+        app.update(Msg::Tick(NOW + 60));
+        assert!(app.dirty, "a frame for the new time left");
+        let text = lines(&screen(&app, false)).join("\n");
+        assert!(text.contains("◷ maintenance 1h58m"), "{text}");
+    }
+
     #[test]
     fn full_screen_detail_with_charts() {
         for (w, h) in SIZES {

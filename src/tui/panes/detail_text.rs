@@ -200,6 +200,20 @@ fn status_lines<'a>(app: &App, row: &Row, theme: &Theme, width: u16) -> Vec<Line
         status.push(fact(next, theme.dim()));
     }
     lines.extend(flow("", Style::default(), status, "  ", width));
+    if let Some(brief) = &stats.maintenance {
+        let mut facts = vec![
+            fact(theme.maintenance_label(), theme.maintenance()),
+            fact(
+                format!("ends in {}", super::ages::maintenance_left(app.now, brief)),
+                Style::default(),
+            ),
+        ];
+        if let Some(reason) = &brief.reason {
+            facts.push(fact(sanitize(reason, 120), Style::default()));
+        }
+        facts.push(fact("alerts held", theme.dim()));
+        lines.extend(flow("", Style::default(), facts, "  ", width));
+    }
     if let Some(message) = &stats.health.message {
         // Prose: wrapped between words.
         let style = theme.health(stats.health.status);

@@ -200,6 +200,7 @@ impl Widths {
             .iter()
             .any(|r| r.stats.health.status == crate::stats::HealthStatus::Unsupported);
         let marks = if any_marked { 2 } else { 0 };
+        let in_maintenance = rows.iter().any(|r| r.stats.maintenance.is_some());
         let longest_id = rows
             .iter()
             .map(|r| {
@@ -209,8 +210,15 @@ impl Widths {
             .max()
             .unwrap_or(2);
         Widths {
-            // "· unsupported" is the one label longer than ten cells: widen only when shown.
-            health: if unsupported { 13 } else { 10 },
+            // "· unsupported" and "◷ maintenance 1h59m" are the labels longer than ten cells:
+            // widen only when shown.
+            health: if in_maintenance {
+                19
+            } else if unsupported {
+                13
+            } else {
+                10
+            },
             marks,
             longest_id,
             id_natural: (longest_id + marks).clamp(8, ID_CAP),
@@ -723,10 +731,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let cells: Vec<Cell> = plan
                 .iter()
                 .map(|(shown, width)| match shown {
-                    Shown::Column(ListColumn::Health) => {
-                        Cell::from(theme.health_label(stats.health.status))
-                            .style(theme.health(stats.health.status))
-                    }
+                    Shown::Column(ListColumn::Health) => match &stats.maintenance {
+                        // Planned: what the operator waits for is its end, not the health.
+                        Some(brief) => Cell::from(format!(
+                            "{} {}",
+                            theme.maintenance_label(),
+                            super::ages::maintenance_left(app.now, brief)
+                        ))
+                        .style(theme.maintenance()),
+                        None => Cell::from(theme.health_label(stats.health.status))
+                            .style(theme.health(stats.health.status)),
+                    },
                     Shown::Column(ListColumn::Id) => {
                         let mut id = Vec::new();
                         if app.testing.contains(&stats.id) {

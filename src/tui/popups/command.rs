@@ -29,14 +29,29 @@ pub const HINTS: &[Hint] = &[
 
 /// The commands Tab completes (their short forms work when typed).
 const VERBS: &[&str] = &[
-    "add", "alerts", "clone", "edit", "filter", "help", "pause", "poll", "q", "range", "remove",
-    "sort", "test",
+    "add",
+    "alerts",
+    "clone",
+    "edit",
+    "filter",
+    "help",
+    "maintenance",
+    "pause",
+    "poll",
+    "q",
+    "range",
+    "remove",
+    "sort",
+    "test",
 ];
 
 /// The verbs whose argument is a backend id.
 const ID_VERBS: &[&str] = &[
     "edit", "e", "clone", "test", "t", "remove", "rm", "d", "poll", "r",
 ];
+
+/// The verbs of a maintenance window (`:maintenance ID 2h [reason]`, `:maintenance ID end`).
+const MAINTENANCE_VERBS: &[&str] = &["maintenance", "maint"];
 
 #[derive(Clone, Debug, Default)]
 pub struct CommandLine {
@@ -62,7 +77,8 @@ fn candidates_for(verb: &str, position: usize, ids: &[&str]) -> Vec<String> {
     let words: Vec<&str> = match (verb, position) {
         (_, 0) => VERBS.to_vec(),
         ("add" | "a", 1) => Kind::ALL.iter().map(|k| k.as_str()).collect(),
-        (verb, 1) if ID_VERBS.contains(&verb) => ids.to_vec(),
+        (verb, 1) if ID_VERBS.contains(&verb) || MAINTENANCE_VERBS.contains(&verb) => ids.to_vec(),
+        (verb, 2) if MAINTENANCE_VERBS.contains(&verb) => vec!["30m", "1h", "2h", "1d", "end"],
         ("sort", 1) => SortColumn::names(),
         ("sort", 2) => vec!["asc", "desc"],
         ("range", 1) => crate::tui::model::ChartRange::names(),
@@ -314,6 +330,31 @@ pub fn parse(line: &str, exists: impl Fn(&str) -> bool) -> Result<Intent, String
                 .unwrap_or_default();
             Ok(Intent::Filter(text))
         }
+        (verb, arg) if MAINTENANCE_VERBS.contains(&verb) => {
+            let Some(id) = arg else {
+                return Err(format!(":{verb} needs a backend id, then a duration (2h) or end"));
+            };
+            if !exists(&id) {
+                return Err(format!("no backend '{}'", crate::text::sanitize(&id, 64)));
+            }
+            let target = Target::Named(id);
+            let Some(span) = words.next() else {
+                // As the key does: the popup asks how long, or whether to end it.
+                return Ok(Intent::Maintenance(target));
+            };
+            if span.eq_ignore_ascii_case("end") {
+                return Ok(Intent::EndMaintenance(target));
+            }
+            let for_secs = crate::store::maintenance::parse_span(span)?.as_secs();
+            // The rest of the line, spaces kept, is the reason.
+            let reason: Vec<&str> = words.collect();
+            let reason = Some(reason.join(" ")).filter(|r| !r.is_empty());
+            Ok(Intent::StartMaintenance {
+                target,
+                for_secs,
+                reason,
+            })
+        }
         ("add" | "a", None) => Ok(Intent::ChooseKind),
         ("add" | "a", Some(kind)) => Kind::parse(&kind)
             .map(Intent::Add)
@@ -339,7 +380,7 @@ pub fn parse(line: &str, exists: impl Fn(&str) -> bool) -> Result<Intent, String
             })
         }
         (verb, _) => Err(format!(
-            "unknown command ':{}' (add KIND, edit ID, clone ID, test ID, remove ID, poll [ID], sort COLUMN [desc], filter TEXT, range 1h, alerts, pause, help, q)",
+            "unknown command ':{}' (add KIND, edit ID, clone ID, test ID, remove ID, poll [ID], maintenance ID 2h|end, sort COLUMN [desc], filter TEXT, range 1h, alerts, pause, help, q)",
             crate::text::sanitize(verb, 30)
         )),
     }
@@ -386,6 +427,66 @@ mod tests {
             Some("clone")
         );
         assert_eq!(parse("test kubo").ok().and_then(|i| i.changes()), None);
+    }
+
+    #[test]
+    fn maintenance_lines_start_end_or_ask() {
+        let exists = |id: &str| id == "kubo";
+        let parse = |line: &str| parse(line, exists);
+        let kubo = || Target::Named("kubo".into());
+        assert_eq!(
+            parse("maintenance kubo 2h disk  swap in rack 4"),
+            Ok(Intent::StartMaintenance {
+                target: kubo(),
+                for_secs: 7200,
+                reason: Some("disk swap in rack 4".into()),
+            })
+        );
+        assert_eq!(
+            parse("maint kubo 1h30m"),
+            Ok(Intent::StartMaintenance {
+                target: kubo(),
+                for_secs: 5400,
+                reason: None,
+            })
+        );
+        assert_eq!(
+            parse("maintenance kubo END"),
+            Ok(Intent::EndMaintenance(kubo()))
+        );
+        assert_eq!(parse("maintenance kubo"), Ok(Intent::Maintenance(kubo())));
+        assert_eq!(
+            parse("maintenance kubo 2x"),
+            Err("'2x' is not a duration (e.g. 30m, 2h, 1d, 1h30m)".into())
+        );
+        assert_eq!(
+            parse("maintenance nope 2h"),
+            Err("no backend 'nope'".into())
+        );
+        assert!(parse("maintenance")
+            .unwrap_err()
+            .contains("needs a backend id"));
+        assert_eq!(
+            parse("maintenance kubo 2h").ok().and_then(|i| i.changes()),
+            Some("maintenance"),
+            "refused in --read-only"
+        );
+        assert_eq!(
+            parse("maintenance kubo end")
+                .ok()
+                .and_then(|i| i.host_only()),
+            Some("maintenance"),
+            "refused in the fleet view"
+        );
+        assert_eq!(typed("maint", &[KeyCode::Tab]).value(), "maintenance ");
+        assert_eq!(
+            typed("maintenance k", &[KeyCode::Tab]).value(),
+            "maintenance kubo "
+        );
+        assert_eq!(
+            typed("maintenance kubo e", &[KeyCode::Tab]).value(),
+            "maintenance kubo end "
+        );
     }
 
     const IDS: &[&str] = &["garage-media", "garage-logs", "kubo"];

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod form;
 pub mod help;
 pub mod log;
+pub mod maintenance;
 pub mod shared;
 pub mod test_result;
 
@@ -23,6 +24,7 @@ use self::confirm::Confirm;
 use self::form::Form;
 use self::help::Help;
 use self::log::LogView;
+use self::maintenance::MaintenancePopup;
 pub use self::shared::{Context, Shown};
 use self::test_result::TestResult;
 use super::theme::Theme;
@@ -43,6 +45,8 @@ pub enum Popup {
     Alerts(AlertsView),
     /// The console's own log: hook failures, files that could not be saved or read.
     Log(LogView),
+    /// A backend's maintenance: how long and why, or whether to end it.
+    Maintenance(MaintenancePopup),
 }
 
 impl Popup {
@@ -58,6 +62,7 @@ impl Popup {
             Popup::Dashboard => dashboard::HINTS,
             Popup::Alerts(_) => alerts::HINTS,
             Popup::Log(_) => log::HINTS,
+            Popup::Maintenance(popup) => popup.hints(),
         }
     }
 
@@ -73,6 +78,7 @@ impl Popup {
             Popup::Dashboard => dashboard::draw(frame, area, context.dashboard, theme),
             Popup::Alerts(view) => view.draw(frame, area, context, theme),
             Popup::Log(view) => view.draw(frame, area, theme),
+            Popup::Maintenance(popup) => popup.draw(frame, area, context.now, theme),
         }
     }
 }
