@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::alerts::Closed;
-use super::state::{load_history, stored_stats, target_of, Entry};
+use super::state::{load_history, stored_health_since, stored_stats, target_of, Entry};
 use super::window::Window;
 use super::writer::WriteOp;
 use super::{lock, schedule, tally, Event, Shared, FULL_SCAN_EVERY};
@@ -17,7 +17,164 @@ use crate::probe;
 use crate::stats::HealthStatus;
 use crate::store::{timestamp, BackendDoc, Settings};
 
+use super::timeline::{decode_text, Origin, TimelineEvent, What};
+
+/// Whether a timeline line is its author's own record of the change that wrote `updated`.
+fn claimed_by_line(what: &What, updated: &str) -> bool {
+    match what {
+        What::Created {
+            origin,
+            updated: Some(u),
+            ..
+        }
+        | What::Edited {
+            origin,
+            updated: Some(u),
+            ..
+        }
+        | What::Enabled {
+            origin,
+            updated: Some(u),
+        }
+        | What::Disabled {
+            origin,
+            updated: Some(u),
+        } => u == updated && *origin != Origin::OtherWriter,
+        _ => false,
+    }
+}
+
+/// How long after it sees a config change the supervisor waits for its author to say it made
+/// it (a command appends its own line just after writing the file), before putting it down to
+/// another writer.
+pub const CLAIM_GRACE: Duration = Duration::from_secs(3);
+
+/// A config change seen in the files whose author is not known yet.
+pub(super) struct Unclaimed {
+    id: String,
+    /// The backend file's `updated` after the change: how its author's own line names it.
+    updated: Option<String>,
+    /// The event to record if nobody claims it (`at` is when it was seen).
+    event: TimelineEvent,
+    seen: tokio::time::Instant,
+}
+
+/// The `updated` a backend file holds.
+fn updated_of(doc: &BackendDoc) -> Option<String> {
+    doc.doc
+        .get("updated")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+}
+
+/// The config fields whose values differ between two configs, by name (never a value: it may
+/// be a secret), `enabled` left out (it is an event of its own).
+fn changed_fields(
+    before: &serde_json::Map<String, serde_json::Value>,
+    after: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    let mut fields: Vec<String> = before
+        .keys()
+        .chain(after.keys().filter(|k| !before.contains_key(*k)))
+        .filter(|k| before.get(*k) != after.get(*k) && *k != "enabled")
+        .map(|k| probe::clean(k))
+        .collect();
+    fields.sort();
+    fields
+}
+
 impl Shared {
+    /// Queues the timeline events of a change seen in the files, to be put down to another
+    /// writer unless this process or a command claims it within `CLAIM_GRACE`.
+    ///
+    /// Why claims: the engine sees every change through the files, whoever made it. A change
+    /// made through `Api` knows its origin: the console's api records it in the engine and
+    /// tells it so (`Monitor::claim_change`); a command, which runs no engine, appends its own
+    /// line carrying the file's new `updated`. What nobody claimed is "another writer" (the
+    /// Python library, an editor). The grace covers the moment between a command's write of
+    /// the file and of its line.
+    fn change_seen(&self, id: &str, before: Option<&BackendDoc>, after: &BackendDoc) {
+        let updated = updated_of(after);
+        let origin = Origin::OtherWriter;
+        let mut whats = Vec::new();
+        match before {
+            None => {
+                let mut fields: Vec<String> =
+                    after.config().keys().map(|k| probe::clean(k)).collect();
+                fields.sort();
+                whats.push(What::Created {
+                    origin,
+                    fields,
+                    updated: updated.clone(),
+                });
+            }
+            Some(before) => {
+                let fields = changed_fields(before.config(), after.config());
+                if !fields.is_empty() {
+                    whats.push(What::Edited {
+                        origin,
+                        fields,
+                        updated: updated.clone(),
+                    });
+                }
+                if before.enabled() != after.enabled() {
+                    let updated = updated.clone();
+                    whats.push(if after.enabled() {
+                        What::Enabled { origin, updated }
+                    } else {
+                        What::Disabled { origin, updated }
+                    });
+                }
+            }
+        }
+        let seen = tokio::time::Instant::now();
+        let mut claims = lock(&self.claims);
+        for what in whats {
+            claims.unclaimed.push(Unclaimed {
+                id: id.to_string(),
+                updated: updated.clone(),
+                event: TimelineEvent::now(what),
+                seen,
+            });
+        }
+    }
+
+    /// Records the changes seen that nobody claimed within `CLAIM_GRACE`, as another writer's.
+    fn settle_claims(&self) {
+        let due: Vec<Unclaimed> = {
+            let mut claims = lock(&self.claims);
+            if claims.unclaimed.is_empty() {
+                return;
+            }
+            let (due, waiting): (Vec<Unclaimed>, Vec<Unclaimed>) = claims
+                .unclaimed
+                .drain(..)
+                .partition(|u| u.seen.elapsed() >= CLAIM_GRACE);
+            claims.unclaimed = waiting;
+            due.into_iter()
+                .filter(|u| {
+                    !u.updated.as_ref().is_some_and(|updated| {
+                        claims
+                            .ours
+                            .iter()
+                            .any(|(id, ours)| *id == u.id && ours == updated)
+                    })
+                })
+                .collect()
+        };
+        for change in due {
+            if let Some(updated) = &change.updated {
+                let claimed = decode_text(&self.store.read_events_tail(&change.id, 64 * 1024))
+                    .iter()
+                    .any(|e| claimed_by_line(&e.what, updated));
+                if claimed {
+                    continue;
+                }
+            }
+            self.record_event_at(&change.id, change.event, false);
+        }
+    }
+
     pub(super) fn interval(&self, doc: &BackendDoc, settings: &Settings) -> Duration {
         let own = doc
             .config()
@@ -37,6 +194,7 @@ impl Shared {
 
     /// Compares the files with what is known and starts, restarts or stops pollers.
     pub(super) fn scan(self: &Arc<Self>, first: bool) {
+        self.settle_claims();
         let main_stamp = self.store.main_stamp();
         // Every write of ours (and any add or remove) renames a file in backends/, which
         // changes the directory's own stamp: one stat says whether to look at 1,000 files. A
@@ -94,6 +252,8 @@ impl Shared {
             }
             let changes = state.alerts.close_backend(&id, &now, Closed::Removed);
             self.announce_alerts(&state, changes);
+            lock(&self.timeline).remove(&id);
+            lock(&self.claims).unclaimed.retain(|u| u.id != id);
             let _ = self.writes.send(WriteOp::Forget(id.clone()));
             let _ = self.events.send(Event::BackendRemoved(id));
         }
@@ -115,6 +275,10 @@ impl Shared {
             match state.entries.get_mut(&id) {
                 Some(entry) => {
                     let config_changed = entry.doc.doc.get("config") != doc.doc.get("config");
+                    if config_changed {
+                        self.change_seen(&id, Some(&entry.doc), &doc);
+                    }
+                    let health_before = entry.stats.health.status;
                     entry.stamp = stamp;
                     if !config_changed && !settings_changed {
                         entry.doc = doc;
@@ -143,6 +307,7 @@ impl Shared {
                     if let Some(health) = poll::unpolled_health(&doc) {
                         poll::mark_unpolled(&mut entry.stats, health);
                     }
+                    self.note_health(&id, entry, health_before, &now);
                     entry.failures = 0;
                     entry.doc = doc;
                     if config_changed {
@@ -157,6 +322,9 @@ impl Shared {
                     }
                 }
                 None => {
+                    if !first {
+                        self.change_seen(&id, None, &doc);
+                    }
                     let (history, history_lines) = load_history(&self.store, &id);
                     let stats = stored_stats(&self.store, &doc);
                     // A backend that was down when we stopped is still down until it answers:
@@ -183,7 +351,10 @@ impl Shared {
                         inventory_asked: false,
                         last_pulse: None,
                         inventory_ended: None,
+                        health_since: None,
                     };
+                    entry.health_since =
+                        stored_health_since(&self.store, &id, entry.stats.health.status);
                     let interval = self.interval(&entry.doc, &settings);
                     // The first polls of a fresh start spread over one interval; a backend added
                     // while running is polled at once.

@@ -148,6 +148,7 @@ pub async fn run(
                 Ok(Event::Alert(alert)) => Msg::Alert(alert),
                 Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
                 Ok(Event::TestFinished(_)) => continue,
+                Ok(Event::Timeline { .. }) => continue,
                 Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure),
                 Ok(Event::HomeTrouble(trouble)) => Msg::HomeTrouble(trouble),
                 Ok(Event::HomeWritable) => Msg::HomeWritable,
