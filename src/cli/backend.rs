@@ -154,6 +154,16 @@ fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             names::check_backend_id(&id)?;
             super::status::inventory(&Api::new(open_existing(home, &id)?), &id, json)
         }
+        BackendCommand::Events {
+            id,
+            json,
+            limit,
+            since,
+        } => {
+            names::check_backend_id(&id)?;
+            let api = Api::new(open_existing(home, &id)?);
+            super::events::events(&api, &id, json, limit, since.as_deref())
+        }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }
 }

@@ -327,6 +327,188 @@ impl EventQuery {
     }
 }
 
+/// A moment as a timeline line says it: the local time to the minute (`10:03`), with the
+/// date when it is not the day of `on` (`Dec 06 10:03`).
+pub fn local_clock(at: &str, on: Option<&str>) -> String {
+    use chrono::Local;
+    let Some(moment) = crate::store::timestamp::parse(at) else {
+        return "?".into();
+    };
+    let local = moment.with_timezone(&Local);
+    let same_day = on
+        .and_then(crate::store::timestamp::parse)
+        .is_some_and(|on| on.with_timezone(&Local).date_naive() == local.date_naive());
+    if same_day {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%b %d %H:%M").to_string()
+    }
+}
+
+/// What an event says, in words, without its time: `down 10:03 → 10:07, 4m, connection
+/// refused; now healthy`, `alert raised: down: …`, `edited from the command line: path`.
+pub fn describe(event: &TimelineEvent) -> String {
+    let clean = |text: &str| crate::text::sanitize(text, 300);
+    match &event.what {
+        What::Health {
+            from,
+            to,
+            from_since,
+            duration_secs,
+            reason,
+            message,
+        } => {
+            let mut phrase = match from_since {
+                Some(since) => format!(
+                    "{} {} → {}",
+                    from.as_str(),
+                    local_clock(since, Some(&event.at)),
+                    local_clock(&event.at, Some(&event.at))
+                ),
+                None => format!("was {}", from.as_str()),
+            };
+            if let Some(secs) = duration_secs {
+                phrase.push_str(&format!(", {}", span(*secs)));
+            }
+            if let Some(reason) = reason.as_deref().filter(|r| !r.is_empty()) {
+                phrase.push_str(&format!(", {}", clean(reason)));
+            }
+            phrase.push_str(&format!("; now {}", to.as_str()));
+            if let Some(message) = message.as_deref().filter(|m| !m.is_empty()) {
+                phrase.push_str(&format!(": {}", clean(message)));
+            }
+            phrase
+        }
+        What::AlertRaised { rule, message } => {
+            format!("alert raised: {}: {}", rule.as_str(), clean(message))
+        }
+        What::AlertCleared { rule, how, .. } => {
+            let how = match how {
+                AlertClosing::Recovered => "cleared (recovered)",
+                AlertClosing::Removed => "closed (backend removed)",
+                AlertClosing::Disabled => "closed (backend disabled)",
+                AlertClosing::Unknown => "closed",
+            };
+            format!("alert {}: {how}", rule.as_str())
+        }
+        What::AlertAcknowledged { rule } => format!("alert {} acknowledged", rule.as_str()),
+        What::AlertSilenced { rule, until } => format!(
+            "alert {} silenced until {}",
+            rule.as_str(),
+            local_clock(until, Some(&event.at))
+        ),
+        What::Test {
+            ok,
+            origin,
+            write,
+            elapsed_ms,
+            step,
+            class,
+            error,
+        } => {
+            let what = if *write {
+                "test with write check"
+            } else {
+                "test"
+            };
+            let from = origin_phrase(*origin);
+            if *ok {
+                format!(
+                    "{what} passed{from} in {}",
+                    crate::text::millis(*elapsed_ms)
+                )
+            } else {
+                let step = step.as_deref().map(clean).unwrap_or_else(|| "?".into());
+                let class = class.map(ErrorClass::as_str).unwrap_or("?");
+                let error = error.as_deref().map(clean).unwrap_or_default();
+                format!("{what} failed{from} at {step} ({class}): {error}")
+            }
+        }
+        What::Created { origin, fields, .. } => {
+            format!("created{}: {}", origin_phrase(*origin), fields.join(", "))
+        }
+        What::Edited { origin, fields, .. } => {
+            format!("edited{}: {}", origin_phrase(*origin), fields.join(", "))
+        }
+        What::Enabled { origin, .. } => format!("enabled{}", origin_phrase(*origin)),
+        What::Disabled { origin, .. } => format!("disabled{}", origin_phrase(*origin)),
+        What::Inventory {
+            state,
+            objects,
+            bytes,
+            elapsed_ms,
+            error,
+        } => {
+            let state = match state {
+                InventoryState::Complete => "complete",
+                InventoryState::Partial => "partial",
+                InventoryState::Counting => "counting, goes on",
+                InventoryState::Failed => "failed",
+            };
+            let mut phrase = format!("inventory {state}");
+            let mut figures = Vec::new();
+            if let Some(objects) = objects {
+                figures.push(format!("{} objects", crate::text::count(*objects)));
+            }
+            if let Some(bytes) = bytes {
+                figures.push(crate::text::bytes(*bytes));
+            }
+            if let Some(ms) = elapsed_ms {
+                figures.push(format!("in {}", crate::text::millis(*ms)));
+            }
+            if !figures.is_empty() {
+                phrase.push_str(&format!(": {}", figures.join(", ")));
+            }
+            if let Some(error) = error {
+                phrase.push_str(&format!(": {}", clean(error)));
+            }
+            phrase
+        }
+        What::MaintenanceStarted { until, reason } => {
+            let mut phrase = format!("maintenance until {}", local_clock(until, Some(&event.at)));
+            if let Some(reason) = reason {
+                phrase.push_str(&format!(": {}", clean(reason)));
+            }
+            phrase
+        }
+        What::MaintenanceEnded { how } => match how {
+            MaintenanceEnd::Expired => "maintenance ended (its time ran out)".into(),
+            MaintenanceEnd::EndedEarly => "maintenance ended early".into(),
+            MaintenanceEnd::Unknown => "maintenance ended".into(),
+        },
+        What::Unknown => {
+            // Shown generically: its kind and its fields as written.
+            let mut fields = event.to_json();
+            fields.remove("at");
+            let kind = fields
+                .remove("kind")
+                .and_then(|k| k.as_str().map(str::to_string))
+                .unwrap_or_else(|| "unknown".into());
+            clean(&format!("{kind} {}", Value::Object(fields)))
+        }
+    }
+}
+
+/// A duration for people: `45s`, `4m`, `2h 05m`, `3d 4h`.
+pub fn span(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3_599 => format!("{}m", secs / 60),
+        3_600..=86_399 => format!("{}h {:02}m", secs / 3_600, secs % 3_600 / 60),
+        _ => format!("{}d {}h", secs / 86_400, secs % 86_400 / 3_600),
+    }
+}
+
+/// ` from the command line`, ` by another writer`, ... (empty for an unknown origin).
+fn origin_phrase(origin: Origin) -> String {
+    match origin {
+        Origin::Console => " in the console".into(),
+        Origin::Cli => " from the command line".into(),
+        Origin::OtherWriter => " by another writer".into(),
+        Origin::Unknown => String::new(),
+    }
+}
+
 /// Seconds between two RFC 3339 moments, never negative; `None` when either does not read.
 pub fn secs_between(from: &str, to: &str) -> Option<u64> {
     let from = crate::store::timestamp::parse(from)?;
