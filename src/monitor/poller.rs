@@ -195,15 +195,20 @@ impl Shared {
             .and_then(|since| timeline::secs_between(since, now));
         let message = entry.stats.health.message.clone();
         entry.health_since = Some((now.to_string(), message.clone()));
-        self.record_event(
+        // At the moment the health was judged: the next transition's `from_since` is this.
+        self.record_event_at(
             id,
-            What::Health {
-                from: before,
-                to: after,
-                from_since,
-                duration_secs,
-                reason,
-                message,
+            timeline::TimelineEvent {
+                at: now.to_string(),
+                what: What::Health {
+                    from: before,
+                    to: after,
+                    from_since,
+                    duration_secs,
+                    reason,
+                    message,
+                },
+                raw: None,
             },
             true,
         );

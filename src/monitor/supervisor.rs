@@ -140,6 +140,7 @@ impl Shared {
     }
 
     /// Records the changes seen that nobody claimed within `CLAIM_GRACE`, as another writer's.
+    /// Written at the next flush, like health and alerts: they are rare.
     fn settle_claims(&self) {
         let due: Vec<Unclaimed> = {
             let mut claims = lock(&self.claims);
@@ -171,7 +172,7 @@ impl Shared {
                     continue;
                 }
             }
-            self.record_event_at(&change.id, change.event, false);
+            self.record_event_at(&change.id, change.event, true);
         }
     }
 

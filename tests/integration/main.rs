@@ -43,3 +43,4 @@ mod rclone;
 mod real_servers;
 mod s3_faults;
 mod secrets;
+mod timeline;
