@@ -9,7 +9,7 @@ use tui_input::Input;
 use super::keymap::Keymap;
 use super::model::{
     AlertBoard, BackendTable, ChartRange, ChartSeries, CommandHistory, DashboardBackends,
-    FleetStatus, HomeStatus, Level, ListColumn, MessageLog, Row,
+    FleetStatus, HomeStatus, Level, ListColumn, MessageLog, Row, TimelineView,
 };
 use super::popups::Popup;
 
@@ -77,6 +77,9 @@ pub struct App {
     pub chart_range: ChartRange,
     /// The selected backend's history over `chart_range`, as read for the detail's charts.
     pub charts: ChartSeries,
+    /// The selected backend's timeline, as read for the detail (scrolled with the detail
+    /// focused).
+    pub timeline: TimelineView,
     /// The fleet view (`--fleet`): every host's backends read from Prometheus, read-only.
     pub fleet: Option<FleetStatus>,
     /// Whether the engine can write the home (said on the summary line while it cannot).
@@ -114,6 +117,7 @@ impl App {
             keymap: Keymap::default(),
             chart_range: ChartRange::default(),
             charts: ChartSeries::default(),
+            timeline: TimelineView::default(),
             fleet: None,
             home: HomeStatus::default(),
             select_when_listed: None,

@@ -154,6 +154,16 @@ impl App {
                 self.quit = true;
                 return vec![Cmd::Quit];
             }
+            Msg::Events { id, events } => {
+                if self.timeline.loaded(id, events) {
+                    self.dirty = true;
+                }
+            }
+            Msg::TimelineEvent { id, event } => {
+                if self.timeline.push(&id, *event) {
+                    self.dirty = true;
+                }
+            }
             Msg::History { id, range, history } => {
                 if self
                     .charts
@@ -389,10 +399,17 @@ impl App {
             self.dirty = true;
         }
         let paused = self.backends.is_paused();
+        // The fleet view has no timelines: they are kept on each backend's own host.
+        let events = if self.fleet.is_none() {
+            self.timeline.wanted(id).map(Cmd::LoadEvents)
+        } else {
+            None
+        };
         self.charts
             .wanted(id, range, self.now, &row.history, paused)
             .map(|(id, range)| Cmd::LoadHistory { id, range })
             .into_iter()
+            .chain(events)
             .collect()
     }
 

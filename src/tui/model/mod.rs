@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod fleet;
 pub mod home;
 pub mod messages;
+pub mod timeline;
 
 pub use alerts::{AlertBoard, GroupKey};
 pub use backends::{BackendTable, Change, FigureColumn, FigureGroup, Row, SortColumn};
@@ -24,3 +25,4 @@ pub use dashboard::DashboardBackends;
 pub use fleet::FleetStatus;
 pub use home::HomeStatus;
 pub use messages::{Level, Message, MessageLog, MESSAGE_LIMIT};
+pub use timeline::TimelineView;
