@@ -87,7 +87,13 @@ impl Shared {
         let health_before = entry.stats.health.status;
         match outcome {
             Ok(record) => {
-                if let Some(what) = timeline::inventory_event(&record) {
+                // A count carried over runs (one a minute) is recorded when it ends: its runs
+                // would otherwise push the rest of the timeline out.
+                let ended = record
+                    .last_run
+                    .as_ref()
+                    .is_some_and(|run| run.outcome != crate::stats::InventoryState::Counting);
+                if let Some(what) = timeline::inventory_event(&record).filter(|_| ended) {
                     self.record_event(id, what, false);
                 }
                 if let Some(run) = &record.last_run {

@@ -166,9 +166,15 @@ impl Shared {
         for change in due {
             if let Some(updated) = &change.updated {
                 let claimed = decode_text(&self.store.read_events_tail(&change.id, 64 * 1024))
-                    .iter()
-                    .any(|e| claimed_by_line(&e.what, updated));
-                if claimed {
+                    .into_iter()
+                    .find(|e| claimed_by_line(&e.what, updated));
+                if let Some(line) = claimed {
+                    // A command's own line: announced (a console shows it live), not recorded
+                    // again.
+                    let _ = self.events.send(Event::Timeline {
+                        id: change.id.clone(),
+                        event: Box::new(line),
+                    });
                     continue;
                 }
             }
