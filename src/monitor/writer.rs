@@ -516,6 +516,73 @@ mod tests {
     use super::*;
     use crate::store::StoreError;
 
+    fn acknowledged(id: &str) -> WriteOp {
+        WriteOp::Event {
+            id: id.into(),
+            event: TimelineEvent::now(timeline::What::AlertAcknowledged {
+                rule: super::super::alerts::Rule::Down,
+            }),
+            urgent: false,
+        }
+    }
+
+    fn compactions_of(batch: &[BatchWrite]) -> usize {
+        batch
+            .iter()
+            .filter(|w| matches!(w, BatchWrite::CompactEvents { .. }))
+            .count()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_wait_unless_urgent_and_a_timeline_is_compacted_first_then_every_margin() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let mut pending = Pending::default();
+        pending.add(acknowledged("a"));
+        assert!(
+            !pending.is_due(),
+            "an ordinary event waits for the history's flush"
+        );
+        tokio::time::advance(HISTORY_WRITE_EVERY).await;
+        assert!(pending.is_due());
+        let (batch, _) = pending.take_batch(&store, false);
+        assert_eq!(
+            compactions_of(&batch),
+            1,
+            "this process's first append to it"
+        );
+        assert!(batch
+            .iter()
+            .any(|w| matches!(w, BatchWrite::AppendEvents { id, .. } if id == "a")));
+
+        let mut urgent = acknowledged("a");
+        if let WriteOp::Event { urgent: u, .. } = &mut urgent {
+            *u = true;
+        }
+        pending.add(urgent);
+        assert!(
+            pending.is_due(),
+            "health and alerts go out at the next flush"
+        );
+        let (batch, _) = pending.take_batch(&store, false);
+        assert_eq!(compactions_of(&batch), 0, "not on every append");
+        for _ in 0..EVENTS_COMPACT_MARGIN {
+            pending.add(acknowledged("a"));
+        }
+        let (batch, _) = pending.take_batch(&store, true);
+        assert_eq!(compactions_of(&batch), 1, "again once past the margin");
+
+        // A removed backend's pending and held events go with it.
+        pending.add(acknowledged("b"));
+        pending.held.push(BatchWrite::AppendEvents {
+            id: "b".into(),
+            bytes: b"{}\n".to_vec(),
+        });
+        pending.add(WriteOp::Forget("b".into()));
+        let (batch, _) = pending.take_batch(&store, true);
+        assert!(batch.is_empty(), "{batch:?}");
+    }
+
     #[test]
     fn one_cause_is_said_in_the_same_words_whatever_temp_file_met_it() {
         let dir = tempfile::tempdir().unwrap();
