@@ -19,27 +19,31 @@ use crate::store::{timestamp, BackendDoc, Settings};
 
 use super::timeline::{decode_text, Origin, TimelineEvent, What};
 
-/// Whether a timeline line is its author's own record of the change that wrote `updated`.
-fn claimed_by_line(what: &What, updated: &str) -> bool {
-    match what {
-        What::Created {
-            origin,
-            updated: Some(u),
-            ..
-        }
-        | What::Edited {
-            origin,
-            updated: Some(u),
-            ..
-        }
-        | What::Enabled {
-            origin,
-            updated: Some(u),
-        }
-        | What::Disabled {
-            origin,
-            updated: Some(u),
-        } => u == updated && *origin != Origin::OtherWriter,
+/// Whether a timeline line (`line`) is its author's own record of the change seen (`seen`,
+/// which wrote `updated`): the same kind of change, the same `updated`, by one of ours, and for
+/// an edit, the fields seen changing among those it names (a writer that leaves `updated` as
+/// it was, editing other fields, is not taken for the command that wrote it last).
+fn claimed_by_line(line: &What, seen: &What, updated: &str) -> bool {
+    let ours = |origin: &Origin, u: &Option<String>| {
+        *origin != Origin::OtherWriter && u.as_deref() == Some(updated)
+    };
+    match (line, seen) {
+        (
+            What::Created {
+                origin, updated: u, ..
+            },
+            What::Created { .. },
+        )
+        | (What::Enabled { origin, updated: u }, What::Enabled { .. })
+        | (What::Disabled { origin, updated: u }, What::Disabled { .. }) => ours(origin, u),
+        (
+            What::Edited {
+                origin,
+                updated: u,
+                fields: named,
+            },
+            What::Edited { fields: seen, .. },
+        ) => ours(origin, u) && seen.iter().all(|f| named.contains(f)),
         _ => false,
     }
 }
@@ -167,7 +171,7 @@ impl Shared {
             if let Some(updated) = &change.updated {
                 let claimed = decode_text(&self.store.read_events_tail(&change.id, 64 * 1024))
                     .into_iter()
-                    .find(|e| claimed_by_line(&e.what, updated));
+                    .find(|e| claimed_by_line(&e.what, &change.event.what, updated));
                 if let Some(line) = claimed {
                     // A command's own line: announced (a console shows it live), not recorded
                     // again.
@@ -378,5 +382,57 @@ impl Shared {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn edited(origin: Origin, fields: &[&str], updated: &str) -> What {
+        What::Edited {
+            origin,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            updated: Some(updated.into()),
+        }
+    }
+
+    #[test]
+    fn a_change_is_claimed_only_by_our_own_line_for_it() {
+        let seen = edited(Origin::OtherWriter, &["path"], "U1");
+        assert!(claimed_by_line(
+            &edited(Origin::Cli, &["path", "max_files"], "U1"),
+            &seen,
+            "U1"
+        ));
+        assert!(
+            !claimed_by_line(&edited(Origin::Cli, &["path"], "U0"), &seen, "U1"),
+            "another change's line"
+        );
+        assert!(
+            !claimed_by_line(&edited(Origin::Cli, &["max_files"], "U1"), &seen, "U1"),
+            "a writer that kept `updated` and changed other fields"
+        );
+        assert!(
+            !claimed_by_line(&edited(Origin::OtherWriter, &["path"], "U1"), &seen, "U1"),
+            "our own record of another writer"
+        );
+        let disabled = What::Disabled {
+            origin: Origin::Cli,
+            updated: Some("U1".into()),
+        };
+        assert!(claimed_by_line(&disabled, &disabled, "U1"));
+        assert!(!claimed_by_line(&disabled, &seen, "U1"), "another kind");
+    }
+
+    #[test]
+    fn changed_fields_are_names_of_values_that_differ_enabled_apart() {
+        let before = json!({"type": "s3", "secret_key": "a", "bucket": "x", "enabled": true});
+        let after = json!({"type": "s3", "secret_key": "b", "region": "r", "enabled": false});
+        assert_eq!(
+            changed_fields(before.as_object().unwrap(), after.as_object().unwrap()),
+            ["bucket", "region", "secret_key"]
+        );
     }
 }
