@@ -470,8 +470,8 @@ impl Api {
     }
 
     /// Records an event in a backend's timeline: through the engine's writer when it runs
-    /// here, else appended now (a command).
-    fn record_event(&self, id: &str, what: What) {
+    /// here (at its next flush), else appended now (a command).
+    pub fn record_event(&self, id: &str, what: What) {
         match &self.monitor {
             Some(monitor) => monitor.record_event(id, what, true),
             None => {

@@ -138,8 +138,9 @@ struct Shared {
 /// after it was made).
 const CLAIMS_KEPT: usize = 256;
 
-/// Timeline events of this process held in memory per backend, for reads before they are written.
-const RECENT_EVENTS: usize = 64;
+/// Timeline events of this process held in memory per backend, for reads before they are
+/// written (within a minute): a few cover that, and 1,000 backends cost little.
+const RECENT_EVENTS: usize = 16;
 
 /// A running engine. Dropping it aborts the tasks; call [`Monitor::shutdown`] to flush first.
 pub struct Monitor {
