@@ -349,10 +349,10 @@ impl Monitor {
             .get(id)
             .map(|recent| recent.iter().cloned().collect())
             .unwrap_or_default();
-        if let Some(first) = recent.first() {
+        if let Some(first) = recent.first().and_then(timeline::TimelineEvent::moment) {
             let written: std::collections::HashSet<String> = events
                 .iter()
-                .filter(|e| e.at >= first.at)
+                .filter(|e| e.moment().is_some_and(|at| at >= first))
                 .map(timeline::TimelineEvent::encode_line)
                 .collect();
             events.extend(
