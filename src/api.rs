@@ -34,6 +34,7 @@ pub struct AlertGroup {
 }
 use crate::monitor::history::Point;
 use crate::monitor::tally::PollTally;
+use crate::monitor::timeline::{self, EventQuery, Origin, TimelineEvent, What};
 use crate::monitor::writer::Unsaved;
 use crate::monitor::{Event, LiveProber, Monitor, MonitorConfig};
 use crate::poll::{self, InventoryError};
@@ -75,6 +76,14 @@ impl ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The `updated` a backend file holds after a change (how the timeline names that change).
+fn updated_of(doc: &BackendDoc) -> Option<String> {
+    doc.doc
+        .get("updated")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
 /// Why an inventory could not be run or asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiInventoryError {
@@ -102,6 +111,9 @@ pub struct EngineOptions {
 pub struct Api {
     store: Store,
     monitor: Option<Monitor>,
+    /// Who this api's changes and tests are said to come from in the timeline: the console
+    /// runs the engine (`Api::start`), a command does not (`Api::new`).
+    origin: Origin,
     /// The probes' HTTP client and timeout: the engine's, or made when a command first probes.
     probe: OnceLock<ProbeContext>,
 }
@@ -122,6 +134,7 @@ impl Api {
         Api {
             store,
             monitor: None,
+            origin: Origin::Cli,
             probe: OnceLock::new(),
         }
     }
@@ -154,6 +167,7 @@ impl Api {
         Ok(Api {
             store,
             monitor: Some(monitor),
+            origin: Origin::Console,
             probe: OnceLock::from(ctx),
         })
     }
@@ -369,6 +383,20 @@ impl Api {
             "INFO",
             &format!("backend added: id={id} type={} fields={fields}", doc.kind()),
         );
+        let mut names: Vec<String> = doc
+            .config()
+            .keys()
+            .map(|k| crate::probe::clean(k))
+            .collect();
+        names.sort();
+        self.record_change(
+            &doc,
+            What::Created {
+                origin: self.origin,
+                fields: names,
+                updated: updated_of(&doc),
+            },
+        );
         self.changed();
         Ok(doc)
     }
@@ -433,11 +461,81 @@ impl Api {
         edits: &[crate::store::Edit],
         fields: &str,
     ) -> ApiResult<BackendDoc> {
+        let before = self.store.get_backend(id).ok();
         let doc = self.store.update_backend(id, edits)?;
         self.store
             .log("INFO", &format!("backend changed: id={id} fields={fields}"));
+        let updated = updated_of(&doc);
+        let mut names: Vec<String> = edits
+            .iter()
+            .map(|(field, _)| field)
+            .filter(|field| *field != "enabled")
+            .map(|field| crate::probe::clean(field))
+            .collect();
+        names.sort();
+        names.dedup();
+        if !names.is_empty() {
+            self.record_change(
+                &doc,
+                What::Edited {
+                    origin: self.origin,
+                    fields: names,
+                    updated: updated.clone(),
+                },
+            );
+        }
+        let was_enabled = before.as_ref().map(BackendDoc::enabled);
+        if was_enabled.is_some_and(|was| was != doc.enabled()) {
+            let origin = self.origin;
+            self.record_change(
+                &doc,
+                if doc.enabled() {
+                    What::Enabled { origin, updated }
+                } else {
+                    What::Disabled { origin, updated }
+                },
+            );
+        }
         self.changed();
         Ok(doc)
+    }
+
+    /// Records a config change this api made in the backend's timeline, and claims it, so that
+    /// the engine (of this process or another) does not put it down to another writer: the
+    /// console's engine is told; a command, which runs none, appends its own line (carrying
+    /// the file's `updated`), which a running engine finds before it decides.
+    fn record_change(&self, doc: &BackendDoc, what: What) {
+        if let (Some(monitor), Some(updated)) = (&self.monitor, updated_of(doc)) {
+            monitor.claim_change(&doc.id, &updated);
+        }
+        self.record_event(&doc.id, what);
+    }
+
+    /// Records an event in a backend's timeline: through the engine's writer when it runs
+    /// here (at its next flush), else appended now (a command).
+    pub fn record_event(&self, id: &str, what: What) {
+        match &self.monitor {
+            Some(monitor) => monitor.record_event(id, what, true),
+            None => {
+                let line = TimelineEvent::now(what).encode_line();
+                if let Err(err) = self.store.append_events(id, line.as_bytes()) {
+                    self.store
+                        .log("WARNING", &format!("cannot record in the timeline: {err}"));
+                }
+            }
+        }
+    }
+
+    /// A backend's timeline, oldest first, filtered by `query`: its file, with what the
+    /// engine has not written yet. An event of a kind this version does not know is kept
+    /// (`What::Unknown`, with its line). It reads a file: not for a UI loop.
+    pub fn events(&self, id: &str, query: EventQuery) -> ApiResult<Vec<TimelineEvent>> {
+        names::check_backend_id(id)?;
+        let events = match &self.monitor {
+            Some(monitor) => monitor.events(id),
+            None => timeline::decode_text(&self.store.read_events(id)),
+        };
+        Ok(query.apply(events))
     }
 
     /// Removes a backend, its index entry, its cache and the stats and test results kept for it.
@@ -546,7 +644,7 @@ impl Api {
             }
         }
         let report = poll::test(ctx, id, backend.config()).await;
-        self.keep_test(id, &report);
+        self.keep_test(id, &report, false);
         Ok(report)
     }
 
@@ -564,11 +662,12 @@ impl Api {
             )));
         }
         let report = poll::test_with(ctx, id, backend.config(), true).await;
-        self.keep_test(id, &report);
+        self.keep_test(id, &report, true);
         Ok(report)
     }
 
-    fn keep_test(&self, id: &str, report: &TestReport) {
+    fn keep_test(&self, id: &str, report: &TestReport, write: bool) {
+        self.record_event(id, timeline::test_event(report, self.origin, write));
         match serde_json::to_value(report) {
             Ok(value) => {
                 if let Err(err) = self.store.write_metadata(&poll::test_key(id), value) {
@@ -612,7 +711,27 @@ impl Api {
     pub async fn run_inventory(&self, id: &str) -> Result<InventoryRecord, ApiInventoryError> {
         let ctx = self.probe::<ApiInventoryError>()?;
         let backend = self.store.get_backend(id)?;
-        Ok(poll::run_inventory(&self.store, ctx, &backend).await?)
+        let outcome = poll::run_inventory(&self.store, ctx, &backend).await;
+        match &outcome {
+            Ok(record) => {
+                if let Some(what) = timeline::inventory_event(record) {
+                    self.record_event(id, what);
+                }
+            }
+            // Another run holds the backend: that run is the one to record.
+            Err(InventoryError::Busy(_)) => {}
+            Err(err) => self.record_event(
+                id,
+                What::Inventory {
+                    state: crate::stats::InventoryState::Failed,
+                    objects: None,
+                    bytes: None,
+                    elapsed_ms: None,
+                    error: Some(err.to_string()),
+                },
+            ),
+        }
+        Ok(outcome?)
     }
 
     /// Asks the running monitor for an inventory of a backend now.

@@ -567,8 +567,12 @@ fn frames_only_when_something_changes() {
     cli(&home, &["backend", "set", "local", "enabled=false"]);
     let mut console = Console::start(&home, &["--refresh", "1"]);
     first_frame(&console);
-    console.wait_for("both backends, disabled", PATIENCE, |s| {
-        line_with(s, &["disabled", "idle"]) && line_with(s, &["disabled", "local"])
+    // The selected backend's timeline is read once, off the UI loop: the screen is still
+    // until it is drawn.
+    console.wait_for("both backends, disabled, and the timeline", PATIENCE, |s| {
+        line_with(s, &["disabled", "idle"])
+            && line_with(s, &["disabled", "local"])
+            && line_with(s, &["created from the command line"])
     });
     let before = console.bytes();
     std::thread::sleep(Duration::from_secs(3));

@@ -187,6 +187,16 @@ fn run_command(home: Option<&Path>, cmd: BackendCommand) -> CliResult {
             let api = Api::new(open_existing(home, &id)?);
             maintenance(&api, &id, span, reason.as_deref(), end, json)
         }
+        BackendCommand::Events {
+            id,
+            json,
+            limit,
+            since,
+        } => {
+            names::check_backend_id(&id)?;
+            let api = Api::new(open_existing(home, &id)?);
+            super::events::events(&api, &id, json, limit, since.as_deref())
+        }
         BackendCommand::Kinds { kind } => kinds(kind.as_deref()),
     }
 }

@@ -2,6 +2,7 @@
 
 mod backend;
 mod backup;
+mod events;
 mod metrics;
 mod settings;
 mod status;
@@ -206,6 +207,19 @@ pub enum BackendCommand {
         end: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// What happened to a backend: health changes, alerts, tests, edits, inventories
+    /// (newest last)
+    Events {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// The newest N events only
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Only events within this long (90s, 30m, 2h, 7d)
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
     },
     /// The kinds of backend and their fields
     Kinds {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::state::{judge, Entry};
+use super::timeline;
 use super::writer::WriteOp;
 use super::{lock, Event, Shared};
 use crate::poll::{self, InventoryError};
@@ -83,8 +84,18 @@ impl Shared {
             return;
         };
         entry.inventory_task = None;
+        let health_before = entry.stats.health.status;
         match outcome {
             Ok(record) => {
+                // A count carried over runs (one a minute) is recorded when it ends: its runs
+                // would otherwise push the rest of the timeline out.
+                let ended = record
+                    .last_run
+                    .as_ref()
+                    .is_some_and(|run| run.outcome != crate::stats::InventoryState::Counting);
+                if let Some(what) = timeline::inventory_event(&record).filter(|_| ended) {
+                    self.record_event(id, what, false);
+                }
                 if let Some(run) = &record.last_run {
                     entry.inventory_ended = Some((tokio::time::Instant::now(), run.outcome));
                 }
@@ -106,6 +117,17 @@ impl Shared {
                     crate::stats::InventoryState::Failed,
                 ));
                 self.store.log("WARNING", &err.to_string());
+                self.record_event(
+                    id,
+                    timeline::What::Inventory {
+                        state: crate::stats::InventoryState::Failed,
+                        objects: None,
+                        bytes: None,
+                        elapsed_ms: None,
+                        error: Some(err.to_string()),
+                    },
+                    false,
+                );
                 return;
             }
         }
@@ -124,9 +146,10 @@ impl Shared {
         // not at the next poll.
         let now = timestamp::now();
         let changes = judge(&mut state, id, &now);
-        let Some(entry) = state.entries.get(id) else {
+        let Some(entry) = state.entries.get_mut(id) else {
             return;
         };
+        self.note_health(id, entry, health_before, &now);
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);

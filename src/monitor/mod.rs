@@ -20,11 +20,12 @@ pub mod schedule;
 mod state;
 mod supervisor;
 pub mod tally;
+pub mod timeline;
 mod trail;
 pub mod window;
 pub mod writer;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -70,6 +71,11 @@ pub enum Event {
     /// A backend's maintenance window started, changed or ended (by an operator, or when its
     /// time was up): the one place its start and end are observed.
     Maintenance(MaintenanceEvent),
+    /// An event of a backend's timeline, as it is recorded.
+    Timeline {
+        id: String,
+        event: Box<timeline::TimelineEvent>,
+    },
 }
 
 /// A backend's forecast without a running engine (one-shot `status`): its history file and
@@ -137,7 +143,22 @@ struct Shared {
     hook_feed: hooks::HookFeed,
     /// When this engine started: reminders of alerts raised before count from here.
     started_at: chrono::DateTime<chrono::Utc>,
+    /// The timeline events this process recorded lately, per backend (the newest
+    /// `RECENT_EVENTS`): a read adds those the writer has not written yet. A lock of its own,
+    /// taken last and alone, so that an event can be recorded with the state locked or not.
+    timeline: Mutex<HashMap<String, VecDeque<timeline::TimelineEvent>>>,
+    /// Config changes this process made itself (backend, the file's `updated`), and those
+    /// the supervisor saw whose author is not known yet (see `supervisor.rs`).
+    claims: Mutex<Claims>,
 }
+
+/// This process's own config changes remembered, at most (each is looked for once, seconds
+/// after it was made).
+const CLAIMS_KEPT: usize = 256;
+
+/// Timeline events of this process held in memory per backend, for reads before they are
+/// written (within a minute): a few cover that, and 1,000 backends cost little.
+const RECENT_EVENTS: usize = 16;
 
 /// A running engine. Dropping it aborts the tasks; call [`Monitor::shutdown`] to flush first.
 pub struct Monitor {
@@ -145,6 +166,44 @@ pub struct Monitor {
     supervisor: JoinHandle<()>,
     writer: Option<JoinHandle<()>>,
     hooks: hooks::HookRunner,
+}
+
+/// Who made the config changes the supervisor sees.
+#[derive(Default)]
+struct Claims {
+    /// Changes this process made and recorded: (backend, the file's `updated`).
+    ours: VecDeque<(String, String)>,
+    /// Changes seen in the files, not yet put down to anyone (see `supervisor.rs`).
+    unclaimed: Vec<supervisor::Unclaimed>,
+}
+
+impl Shared {
+    /// Records an event in a backend's timeline (see [`Monitor::record_event`]). Any part of
+    /// the engine may call it, with the state locked or not.
+    pub(super) fn record_event(&self, id: &str, what: timeline::What, urgent: bool) {
+        self.record_event_at(id, timeline::TimelineEvent::now(what), urgent);
+    }
+
+    /// Records an event that happened at its own time (a change seen earlier).
+    pub(super) fn record_event_at(&self, id: &str, event: timeline::TimelineEvent, urgent: bool) {
+        {
+            let mut recent = lock(&self.timeline);
+            let recent = recent.entry(id.to_string()).or_default();
+            recent.push_back(event.clone());
+            while recent.len() > RECENT_EVENTS {
+                recent.pop_front();
+            }
+        }
+        let _ = self.writes.send(WriteOp::Event {
+            id: id.to_string(),
+            event: event.clone(),
+            urgent,
+        });
+        let _ = self.events.send(Event::Timeline {
+            id: id.to_string(),
+            event: Box::new(event),
+        });
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -209,6 +268,8 @@ impl Monitor {
             inventory_gate: Arc::new(Semaphore::new(poll::INVENTORIES_AT_ONCE)),
             hook_feed,
             started_at: chrono::Utc::now(),
+            timeline: Mutex::new(HashMap::new()),
+            claims: Mutex::new(Claims::default()),
         });
         shared.scan(true);
         let supervisor = {
@@ -295,6 +356,48 @@ impl Monitor {
         history::KeptHistory::new(points, unix_now(), hours, since)
     }
 
+    /// Records an event in a backend's timeline: written by the one writer (at the next flush
+    /// when `urgent`), announced as `Event::Timeline`, readable at once through
+    /// [`Monitor::events`].
+    pub fn record_event(&self, id: &str, what: timeline::What, urgent: bool) {
+        self.shared.record_event(id, what, urgent);
+    }
+
+    /// A backend's timeline, oldest first: its file, with the events this process recorded
+    /// that are not written yet. It reads a file: not for a UI loop.
+    pub fn events(&self, id: &str) -> Vec<timeline::TimelineEvent> {
+        let mut events = timeline::decode_text(&self.shared.store.read_events(id));
+        let recent: Vec<timeline::TimelineEvent> = lock(&self.shared.timeline)
+            .get(id)
+            .map(|recent| recent.iter().cloned().collect())
+            .unwrap_or_default();
+        if let Some(first) = recent.first().and_then(timeline::TimelineEvent::moment) {
+            let written: std::collections::HashSet<String> = events
+                .iter()
+                .filter(|e| e.moment().is_some_and(|at| at >= first))
+                .map(timeline::TimelineEvent::encode_line)
+                .collect();
+            events.extend(
+                recent
+                    .into_iter()
+                    .filter(|e| !written.contains(&e.encode_line())),
+            );
+            // Stable: events of one moment keep their order.
+            events.sort_by_key(|e| e.moment().map(|m| m.timestamp_micros()));
+        }
+        events
+    }
+
+    /// Says that this process changed a backend's config itself (the file's `updated` after
+    /// the change) and recorded it: the supervisor does not put it down to another writer.
+    pub fn claim_change(&self, id: &str, updated: &str) {
+        let mut claims = lock(&self.shared.claims);
+        claims.ours.push_back((id.to_string(), updated.to_string()));
+        while claims.ours.len() > CLAIMS_KEPT {
+            claims.ours.pop_front();
+        }
+    }
+
     /// Every backend's polls since this engine started (by result, and their durations).
     pub fn poll_tallies(&self) -> Vec<(String, tally::PollTally)> {
         lock(&self.shared.state)
@@ -316,7 +419,11 @@ impl Monitor {
     /// Acknowledges a backend's active alert (it stays active until its condition ends).
     pub fn acknowledge_alert(&self, id: &str, rule: Rule) -> bool {
         let now = timestamp::now();
-        self.change_alerts(|alerts| alerts.acknowledge(id, rule, &now))
+        let done = self.change_alerts(|alerts| alerts.acknowledge(id, rule, &now));
+        if done {
+            self.record_event(id, timeline::What::AlertAcknowledged { rule }, true);
+        }
+        done
     }
 
     /// Silences a backend's active alert for `for_secs`.
@@ -324,7 +431,11 @@ impl Monitor {
         let until = (chrono::Utc::now()
             + chrono::Duration::seconds(i64::try_from(for_secs).unwrap_or(i64::MAX / 2)))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        self.change_alerts(|alerts| alerts.silence(id, rule, &until))
+        let done = self.change_alerts(|alerts| alerts.silence(id, rule, &until));
+        if done {
+            self.record_event(id, timeline::What::AlertSilenced { rule, until }, true);
+        }
+        done
     }
 
     /// Applies an operator's change to the alerts and, if it changed anything, keeps them.

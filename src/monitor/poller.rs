@@ -9,12 +9,13 @@ use std::time::Duration;
 use super::alerts::Change;
 use super::history::{self, Point};
 use super::state::{availability_summary, history_point, judge, unix_now, Entry, State};
+use super::timeline::{self, What};
 use super::writer::WriteOp;
 use super::{hooks, lock, schedule, tally, Event, Shared, STEP_ASIDE};
 use crate::backends::Kind;
 use crate::poll;
 use crate::probe::ProbeError;
-use crate::stats::Measurement;
+use crate::stats::{HealthStatus, Measurement};
 use crate::store::{timestamp, Settings};
 
 impl Shared {
@@ -100,6 +101,7 @@ impl Shared {
             return interval;
         };
         let error = result.as_ref().err().cloned();
+        let health_before = entry.stats.health.status;
         entry
             .tally
             .observe(elapsed.as_secs_f64(), tally::PollResult::of(&result));
@@ -164,9 +166,10 @@ impl Shared {
                 + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero()),
         ));
         let changes = judge(&mut state, id, &now);
-        let Some(entry) = state.entries.get(id) else {
+        let Some(entry) = state.entries.get_mut(id) else {
             return interval;
         };
+        self.note_health(id, entry, health_before, &now);
         let stats = entry.stats.clone();
         let _ = self.writes.send(WriteOp::Stats(Box::new(stats.clone())));
         self.announce_alerts(&state, changes);
@@ -175,6 +178,41 @@ impl Shared {
             point: kept_point,
         });
         delay
+    }
+
+    /// Records the backend's health transition in its timeline, if its health is no longer
+    /// `before`: from what to what, how long the state left lasted and why it was in it.
+    pub(super) fn note_health(&self, id: &str, entry: &mut Entry, before: HealthStatus, now: &str) {
+        let after = entry.stats.health.status;
+        if after == before {
+            return;
+        }
+        let (from_since, reason) = entry
+            .health_since
+            .take()
+            .map_or((None, None), |(at, why)| (Some(at), why));
+        let duration_secs = from_since
+            .as_deref()
+            .and_then(|since| timeline::secs_between(since, now));
+        let message = entry.stats.health.message.clone();
+        entry.health_since = Some((now.to_string(), message.clone()));
+        // At the moment the health was judged: the next transition's `from_since` is this.
+        self.record_event_at(
+            id,
+            timeline::TimelineEvent {
+                at: now.to_string(),
+                what: What::Health {
+                    from: before,
+                    to: after,
+                    from_since,
+                    duration_secs,
+                    reason,
+                    message,
+                },
+                raw: None,
+            },
+            true,
+        );
     }
 
     /// Starts an inventory of the backend if its clock says so (or one was asked for) and the
@@ -199,6 +237,20 @@ impl Shared {
                 Change::Updated(_) => continue,
             };
             let (Change::Raised(alert) | Change::Cleared(alert) | Change::Updated(alert)) = &change;
+            let what = match &change {
+                Change::Raised(alert) => What::AlertRaised {
+                    rule: alert.rule,
+                    message: alert.message.clone(),
+                },
+                _ => What::AlertCleared {
+                    rule: alert.rule,
+                    how: alert
+                        .closed
+                        .map_or(timeline::AlertClosing::Recovered, Into::into),
+                    raised_at: alert.raised_at.clone(),
+                },
+            };
+            self.record_event(&alert.backend, what, true);
             // A removed backend's entry is already gone: its kind is then unknown.
             let kind = state.entries.get(&alert.backend).map(|e| e.doc.kind());
             self.hook_feed.offer(&targets, &change, kind);

@@ -48,6 +48,10 @@ pub(super) struct Entry {
     /// When this process's last inventory of the backend ended (the engine's clock), and how.
     /// Until there is one, the kept record's wall-clock time decides.
     pub(super) inventory_ended: Option<(tokio::time::Instant, crate::stats::InventoryState)>,
+    /// When the backend's health entered its current state, and why (its message then), for
+    /// the timeline's transition when it leaves it: seen by this engine, or read at start
+    /// from the timeline's last transition.
+    pub(super) health_since: Option<(String, Option<String>)>,
 }
 
 pub(super) struct State {
@@ -201,6 +205,28 @@ pub fn stored_history(store: &Store, id: &str, since: u64) -> history::KeptHisto
     let hours = store.settings().unwrap_or_default().history_hours();
     history::KeptHistory::new(read_history_file(store, id), unix_now(), hours, since)
 }
+
+/// When a backend's kept health began and why, from the last transition in its timeline, if
+/// that transition led to the health it has now (a restart goes on timing the same state).
+pub(super) fn stored_health_since(
+    store: &Store,
+    id: &str,
+    status: crate::stats::HealthStatus,
+) -> Option<(String, Option<String>)> {
+    use super::timeline::{decode_text, What};
+    decode_text(&store.read_events_tail(id, HEALTH_TAIL_BYTES))
+        .into_iter()
+        .rev()
+        .find_map(|event| match event.what {
+            What::Health { to, message, .. } => Some((to, event.at, message)),
+            _ => None,
+        })
+        .filter(|(to, _, _)| *to == status)
+        .map(|(_, at, message)| (at, message))
+}
+
+/// How much of a timeline's end is read at start for the last health transition.
+const HEALTH_TAIL_BYTES: u64 = 32 * 1024;
 
 /// What the engine takes from a backend's history file when it starts watching it.
 pub(super) struct LoadedHistory {

@@ -17,6 +17,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::alerts::Alert;
 use super::history::{encode_line, Point};
+use super::timeline::{self, TimelineEvent};
 use super::Event;
 use crate::stats::{BackendStats, HealthStatus};
 use crate::store::{BatchFailure, BatchWrite, Store};
@@ -59,9 +60,20 @@ pub enum WriteOp {
     /// backend with the same id starts clean. Done here, in the one task that writes, so that
     /// no pending write can land after the deletion.
     Forget(String),
+    /// An event of a backend's timeline. `urgent` (health, alerts) goes out at the next
+    /// flush; the others wait like history appends (at most `HISTORY_WRITE_EVERY`).
+    Event {
+        id: String,
+        event: TimelineEvent,
+        urgent: bool,
+    },
     /// Write everything pending now, sync, and answer with what could not be written.
     Flush(oneshot::Sender<Unsaved>),
 }
+
+/// A timeline is compacted (cut to `timeline::MAX_EVENTS` and `MAX_AGE_SECS`) at this
+/// process's first append to it, then after this many more: not on every append.
+pub const EVENTS_COMPACT_MARGIN: usize = 100;
 
 /// Stats of one backend are written at most this often (and on shutdown), unless their health
 /// changed: they are what the next start shows first, and creating a thousand files a minute
@@ -86,6 +98,13 @@ struct Pending {
     alerts: Option<Vec<Alert>>,
     /// When the pending alerts became dirty, and whether a raise or clear is among them.
     alerts_since: Option<(tokio::time::Instant, bool)>,
+    /// Timeline lines per backend not yet written, and when the oldest came and whether one
+    /// of them is urgent.
+    events: HashMap<String, String>,
+    events_since: Option<(tokio::time::Instant, bool)>,
+    /// Events appended to each timeline by this process since it was last compacted (absent:
+    /// not compacted yet by this process).
+    events_appended: HashMap<String, usize>,
     /// Writes of a batch that did not land (the home could not be written), to try again.
     held: Vec<BatchWrite>,
     /// Set while the home cannot be written: the reason, and when to try again.
@@ -106,6 +125,9 @@ impl Pending {
                 .appends_since
                 .is_some_and(|since| since.elapsed() >= HISTORY_WRITE_EVERY)
             || !self.compactions.is_empty()
+            || self
+                .events_since
+                .is_some_and(|(since, urgent)| urgent || since.elapsed() >= HISTORY_WRITE_EVERY)
             || self
                 .alerts_since
                 .is_some_and(|(since, urgent)| urgent || since.elapsed() >= STATS_WRITE_EVERY)
@@ -144,16 +166,30 @@ impl Pending {
                     .unwrap_or((tokio::time::Instant::now(), false));
                 self.alerts_since = Some((since, was_urgent || urgent));
             }
+            WriteOp::Event { id, event, urgent } => {
+                let (since, was_urgent) = self
+                    .events_since
+                    .unwrap_or((tokio::time::Instant::now(), false));
+                self.events_since = Some((since, was_urgent || urgent));
+                self.events
+                    .entry(id)
+                    .or_default()
+                    .push_str(&event.encode_line());
+            }
             WriteOp::Forget(id) => {
                 self.stats.remove(&id);
                 self.written_health.remove(&id);
                 self.appends.remove(&id);
                 self.compactions.remove(&id);
+                self.events.remove(&id);
+                self.events_appended.remove(&id);
                 let key = crate::poll::stats_key(&id);
                 self.held.retain(|write| match write {
                     BatchWrite::Metadata { key: held, .. } => *held != key,
                     BatchWrite::AppendHistory { id: held, .. }
-                    | BatchWrite::ReplaceHistory { id: held, .. } => *held != id,
+                    | BatchWrite::ReplaceHistory { id: held, .. }
+                    | BatchWrite::AppendEvents { id: held, .. }
+                    | BatchWrite::CompactEvents { id: held, .. } => *held != id,
                 });
             }
             WriteOp::Flush(_) => {}
@@ -233,6 +269,39 @@ impl Pending {
             bytes.extend_from_slice(text.as_bytes());
             trim_held_history(&mut bytes);
             batch.push(BatchWrite::AppendHistory { id, bytes });
+        }
+        self.events_since = None;
+        for (id, text) in self.events.drain() {
+            // Events held from before go first: the timeline keeps its order.
+            let mut bytes = Vec::new();
+            held.retain(|write| match write {
+                BatchWrite::AppendEvents { id: held, bytes: b } if *held == id => {
+                    bytes.extend_from_slice(b);
+                    false
+                }
+                _ => true,
+            });
+            let lines = text.lines().count();
+            bytes.extend_from_slice(text.as_bytes());
+            trim_held_history(&mut bytes);
+            batch.push(BatchWrite::AppendEvents {
+                id: id.clone(),
+                bytes,
+            });
+            let appended = self.events_appended.get(&id).map(|n| n + lines);
+            match appended {
+                Some(n) if n < EVENTS_COMPACT_MARGIN => {
+                    self.events_appended.insert(id, n);
+                }
+                _ => {
+                    self.events_appended.insert(id.clone(), 0);
+                    batch.push(BatchWrite::CompactEvents {
+                        id,
+                        keep: timeline::MAX_EVENTS,
+                        max_age_secs: timeline::MAX_AGE_SECS,
+                    });
+                }
+            }
         }
         // A held stats or alerts file is replaced by a newer one of the same key.
         held.retain(|write| match write {
@@ -446,6 +515,73 @@ async fn flush(
 mod tests {
     use super::*;
     use crate::store::StoreError;
+
+    fn acknowledged(id: &str) -> WriteOp {
+        WriteOp::Event {
+            id: id.into(),
+            event: TimelineEvent::now(timeline::What::AlertAcknowledged {
+                rule: super::super::alerts::Rule::Down,
+            }),
+            urgent: false,
+        }
+    }
+
+    fn compactions_of(batch: &[BatchWrite]) -> usize {
+        batch
+            .iter()
+            .filter(|w| matches!(w, BatchWrite::CompactEvents { .. }))
+            .count()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_wait_unless_urgent_and_a_timeline_is_compacted_first_then_every_margin() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let mut pending = Pending::default();
+        pending.add(acknowledged("a"));
+        assert!(
+            !pending.is_due(),
+            "an ordinary event waits for the history's flush"
+        );
+        tokio::time::advance(HISTORY_WRITE_EVERY).await;
+        assert!(pending.is_due());
+        let (batch, _) = pending.take_batch(&store, false);
+        assert_eq!(
+            compactions_of(&batch),
+            1,
+            "this process's first append to it"
+        );
+        assert!(batch
+            .iter()
+            .any(|w| matches!(w, BatchWrite::AppendEvents { id, .. } if id == "a")));
+
+        let mut urgent = acknowledged("a");
+        if let WriteOp::Event { urgent: u, .. } = &mut urgent {
+            *u = true;
+        }
+        pending.add(urgent);
+        assert!(
+            pending.is_due(),
+            "health and alerts go out at the next flush"
+        );
+        let (batch, _) = pending.take_batch(&store, false);
+        assert_eq!(compactions_of(&batch), 0, "not on every append");
+        for _ in 0..EVENTS_COMPACT_MARGIN {
+            pending.add(acknowledged("a"));
+        }
+        let (batch, _) = pending.take_batch(&store, true);
+        assert_eq!(compactions_of(&batch), 1, "again once past the margin");
+
+        // A removed backend's pending and held events go with it.
+        pending.add(acknowledged("b"));
+        pending.held.push(BatchWrite::AppendEvents {
+            id: "b".into(),
+            bytes: b"{}\n".to_vec(),
+        });
+        pending.add(WriteOp::Forget("b".into()));
+        let (batch, _) = pending.take_batch(&store, true);
+        assert!(batch.is_empty(), "{batch:?}");
+    }
 
     #[test]
     fn one_cause_is_said_in_the_same_words_whatever_temp_file_met_it() {

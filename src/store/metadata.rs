@@ -59,6 +59,15 @@ pub enum BatchWrite {
     ReplaceHistory { id: String, bytes: Vec<u8> },
     /// Lines appended to a backend's history file (created 0600 if missing).
     AppendHistory { id: String, bytes: Vec<u8> },
+    /// Events appended to a backend's timeline (`cache/ID/events.ndjson`, created 0600).
+    AppendEvents { id: String, bytes: Vec<u8> },
+    /// A backend's timeline cut to its newest `keep` events younger than `max_age_secs`: done
+    /// after the batch's appends, reading the file under the lock (see `timeline.rs`).
+    CompactEvents {
+        id: String,
+        keep: usize,
+        max_age_secs: u64,
+    },
 }
 
 fn metadata_doc(key: &str, value: Value) -> Value {
@@ -103,10 +112,14 @@ impl Store {
         // full), nothing has changed yet, and everything is handed back.
         let mut replacements = Vec::new();
         let mut appends = Vec::new();
+        let mut compactions = Vec::new();
         let mut first_error = None;
         for write in writes {
             match write {
-                BatchWrite::AppendHistory { id, bytes } => appends.push((id, bytes)),
+                BatchWrite::AppendHistory { .. } | BatchWrite::AppendEvents { .. } => {
+                    appends.push(write)
+                }
+                BatchWrite::CompactEvents { .. } => compactions.push(write),
                 other => match self.temp_for(&other) {
                     Ok((temp, path)) => replacements.push((temp, path, other)),
                     Err(error) => {
@@ -119,28 +132,32 @@ impl Store {
         if let Some(error) = first_error {
             let mut unwritten: Vec<BatchWrite> =
                 replacements.into_iter().map(|(_, _, w)| w).collect();
-            unwritten.extend(
-                appends
-                    .into_iter()
-                    .map(|(id, bytes)| BatchWrite::AppendHistory { id, bytes }),
-            );
+            unwritten.extend(appends);
+            unwritten.extend(compactions);
             return Err(BatchFailure { error, unwritten });
         }
         let mut unwritten = Vec::new();
         let mut first_error: Option<StoreError> = None;
-        for (id, bytes) in appends {
-            let appended = self
-                .history_path(&id)
-                .and_then(|path| self.append_whole(&path, &bytes));
+        for write in appends {
+            let appended = match &write {
+                BatchWrite::AppendHistory { id, bytes } => self
+                    .history_path(id)
+                    .and_then(|path| self.append_whole(&path, bytes)),
+                BatchWrite::AppendEvents { id, bytes } => self
+                    .events_path(id)
+                    .and_then(|path| self.append_whole(&path, bytes)),
+                _ => Ok(()),
+            };
             if let Err(error) = appended {
                 first_error.get_or_insert(error);
-                unwritten.push(BatchWrite::AppendHistory { id, bytes });
+                unwritten.push(write);
             }
         }
         if let Err(error) = self.sync_now() {
             // Not durable: the replacements are not made (their old files stand); the appends
             // are in the files already and are not written twice.
             unwritten.extend(replacements.into_iter().map(|(_, _, w)| w));
+            unwritten.extend(compactions);
             return Err(BatchFailure {
                 error: first_error.unwrap_or(error),
                 unwritten,
@@ -151,6 +168,20 @@ impl Store {
             if let Err(err) = temp.persist(&path) {
                 first_error.get_or_insert(StoreError::io(&path, err.error));
                 unwritten.push(write);
+            }
+        }
+        // After the appends (a compaction reads what they wrote), under the same lock.
+        for write in compactions {
+            if let BatchWrite::CompactEvents {
+                id,
+                keep,
+                max_age_secs,
+            } = &write
+            {
+                if let Err(error) = self.compact_events_locked(id, *keep, *max_age_secs) {
+                    first_error.get_or_insert(error);
+                    unwritten.push(write);
+                }
             }
         }
         match first_error {
@@ -173,6 +204,12 @@ impl Store {
                 return Err(StoreError::io(
                     self.history_path(id)?,
                     std::io::Error::other("an append has no temp file"),
+                ))
+            }
+            BatchWrite::AppendEvents { id, .. } | BatchWrite::CompactEvents { id, .. } => {
+                return Err(StoreError::io(
+                    self.events_path(id)?,
+                    std::io::Error::other("a timeline write has no temp file"),
                 ))
             }
         };
@@ -198,7 +235,7 @@ impl Store {
     /// Appends `bytes` (whole lines) to a line file, or nothing: a write that fails half-way
     /// (the disk filled) is cut back to where it started. A torn last line left by an earlier
     /// crash is cut off first, so that the new lines never glue onto it.
-    fn append_whole(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    pub(super) fn append_whole(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         use std::io::{Read, Seek, SeekFrom};
         let dir = self.dir_in_home(path)?;
         fsio::ensure_dir(&dir)?;

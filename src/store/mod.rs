@@ -14,6 +14,7 @@ mod metadata;
 pub mod names;
 mod restore;
 pub mod settings;
+mod timeline;
 pub mod timestamp;
 
 use std::path::{Path, PathBuf};

@@ -251,6 +251,8 @@ impl App {
     pub(super) fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Messages => self.messages.scroll_by(delta),
+            // Up goes back in the timeline.
+            Pane::Detail => self.timeline.scroll_by(-delta),
             _ => {
                 // The operator chose: a new backend listed later does not take the selection.
                 self.select_when_listed = None;
@@ -262,6 +264,7 @@ impl App {
     fn move_to(&mut self, index: usize) {
         match self.focus {
             Pane::Messages => self.messages.scroll_to(index == 0),
+            Pane::Detail => self.timeline.scroll_to(index == 0),
             _ => {
                 self.select_when_listed = None;
                 self.backends.select(index);

@@ -157,7 +157,13 @@ fn execute(cmd: Cmd, prometheus: &Prometheus, wake: &Arc<Notify>, tx: &mpsc::Unb
             });
         }
         // Nothing to read here: the fleet has no dashboard files or alert records of its own.
-        Cmd::LoadDashboard | Cmd::LoadAlerts | Cmd::SetPaused(_) | Cmd::Quit | Cmd::Copy(_) => {}
+        // Nor timelines: each is kept on its backend's own host (never asked for here).
+        Cmd::LoadDashboard
+        | Cmd::LoadAlerts
+        | Cmd::LoadEvents(_)
+        | Cmd::SetPaused(_)
+        | Cmd::Quit
+        | Cmd::Copy(_) => {}
         Cmd::AcknowledgeAlerts(_)
         | Cmd::SilenceAlerts { .. }
         | Cmd::Inventory(_)

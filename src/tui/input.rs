@@ -100,7 +100,7 @@ impl App {
                     self.select_when_listed = None;
                     self.backends.move_by(delta);
                 }
-                Pane::Detail => return Vec::new(),
+                Pane::Detail => self.timeline.scroll_by(-delta),
             }
             self.dirty = true;
             return Vec::new();

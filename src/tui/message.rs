@@ -14,6 +14,7 @@ use crate::api::{AlertGroup, ApiError, ApiInventoryError};
 use crate::monitor::alerts::{Alert, Rule};
 use crate::monitor::history::{KeptHistory, Point};
 use crate::monitor::hooks::HookFailure;
+use crate::monitor::timeline::TimelineEvent;
 use crate::probe::TestReport;
 use crate::stats::BackendStats;
 use crate::store::BackendDoc;
@@ -37,6 +38,8 @@ pub enum Cmd {
         id: String,
         range: ChartRange,
     },
+    /// Read a backend's timeline (its newest events) for the detail, off the UI loop.
+    LoadEvents(String),
     /// Acknowledge these alerts (backend, rule) in the monitor.
     AcknowledgeAlerts(Vec<(String, Rule)>),
     /// Silence these alerts (backend, rule) for so many seconds.
@@ -174,6 +177,16 @@ pub enum Msg {
     Availability {
         id: String,
         report: Option<Box<crate::stats::availability::AvailabilityReport>>,
+    },
+    /// A backend's timeline as read (`Cmd::LoadEvents`); none when it could not be read.
+    Events {
+        id: String,
+        events: Vec<TimelineEvent>,
+    },
+    /// An event the engine recorded in a backend's timeline.
+    TimelineEvent {
+        id: String,
+        event: Box<TimelineEvent>,
     },
     /// A backend's kept history over a range, as read (`Cmd::LoadHistory`).
     History {

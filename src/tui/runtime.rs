@@ -148,6 +148,7 @@ pub async fn run(
                 Ok(Event::Alert(alert)) => Msg::Alert(alert),
                 Ok(Event::AlertCleared(alert)) => Msg::AlertCleared(alert),
                 Ok(Event::TestFinished(_)) => continue,
+                Ok(Event::Timeline { id, event }) => Msg::TimelineEvent { id, event },
                 Ok(Event::HookFailed(failure)) => Msg::HookFailed(failure),
                 Ok(Event::HomeTrouble(trouble)) => Msg::HomeTrouble(trouble),
                 Ok(Event::HomeWritable) => Msg::HomeWritable,
@@ -379,6 +380,18 @@ fn execute(
             tokio::task::spawn_blocking(move || {
                 let history = api.history_range(&id, range.secs());
                 let _ = tx.send(Msg::History { id, range, history });
+            });
+        }
+        Cmd::LoadEvents(id) => {
+            // A file read, no lock: on the blocking pool, like the charts' history.
+            let (api, tx) = (api.clone(), tx.clone());
+            tokio::task::spawn_blocking(move || {
+                let query = crate::monitor::timeline::EventQuery {
+                    limit: Some(crate::tui::model::timeline::READ_LIMIT),
+                    since: None,
+                };
+                let events = api.events(&id, query).unwrap_or_default();
+                let _ = tx.send(Msg::Events { id, events });
             });
         }
         Cmd::AcknowledgeAlerts(alerts) => {

@@ -9,7 +9,7 @@ use tui_input::Input;
 use super::keymap::Keymap;
 use super::model::{
     AlertBoard, BackendTable, ChartRange, ChartSeries, CommandHistory, DashboardBackends,
-    FleetStatus, HomeStatus, IncidentList, Level, ListColumn, MessageLog, Row,
+    FleetStatus, HomeStatus, IncidentList, Level, ListColumn, MessageLog, Row, TimelineView,
 };
 use super::popups::Popup;
 
@@ -79,6 +79,9 @@ pub struct App {
     pub charts: ChartSeries,
     /// The selected backend's incidents, as read for the detail's availability section.
     pub incidents: IncidentList,
+    /// The selected backend's timeline, as read for the detail (scrolled with the detail
+    /// focused).
+    pub timeline: TimelineView,
     /// The fleet view (`--fleet`): every host's backends read from Prometheus, read-only.
     pub fleet: Option<FleetStatus>,
     /// Whether the engine can write the home (said on the summary line while it cannot).
@@ -117,6 +120,7 @@ impl App {
             chart_range: ChartRange::default(),
             charts: ChartSeries::default(),
             incidents: IncidentList::default(),
+            timeline: TimelineView::default(),
             fleet: None,
             home: HomeStatus::default(),
             select_when_listed: None,

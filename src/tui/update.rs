@@ -164,6 +164,16 @@ impl App {
                     self.dirty = true;
                 }
             }
+            Msg::Events { id, events } => {
+                if self.timeline.loaded(id, events) {
+                    self.dirty = true;
+                }
+            }
+            Msg::TimelineEvent { id, event } => {
+                if self.timeline.push(&id, *event) {
+                    self.dirty = true;
+                }
+            }
             Msg::History { id, range, history } => {
                 if self
                     .charts
@@ -418,11 +428,18 @@ impl App {
             })
             .flatten()
             .map(Cmd::LoadAvailability);
+        // The fleet view has no timelines: they are kept on each backend's own host.
+        let events = if self.fleet.is_none() {
+            self.timeline.wanted(id).map(Cmd::LoadEvents)
+        } else {
+            None
+        };
         self.charts
             .wanted(id, range, self.now, &row.history, paused)
             .map(|(id, range)| Cmd::LoadHistory { id, range })
             .into_iter()
             .chain(incidents)
+            .chain(events)
             .collect()
     }
 

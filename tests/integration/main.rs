@@ -45,3 +45,4 @@ mod rclone;
 mod real_servers;
 mod s3_faults;
 mod secrets;
+mod timeline;

@@ -1460,3 +1460,94 @@ async fn a_long_outage_is_one_alert_from_start_to_end() {
     );
     monitor.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_outage_its_alert_and_an_operators_answers_are_in_the_timeline_after_a_restart() {
+    use ipfs_kit_tui::monitor::timeline::{AlertClosing, What};
+    let (_dir, store) = home(&[("b", local(Some(5)))]);
+    // Up, then four polls timed out (down at once, its alert at the third), then up again.
+    let prober = Scripted::new(|_, n| {
+        (
+            Duration::ZERO,
+            if n == 0 || n >= 5 { ok() } else { timeout() },
+        )
+    });
+    let monitor = Monitor::start(store.clone(), Arc::new(Probe(prober.clone())), config());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !monitor.active_alerts().iter().any(|a| a.rule == Rule::Down) {
+        assert!(Instant::now() < deadline, "never raised the down alert");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(monitor.acknowledge_alert("b", Rule::Down));
+    assert!(monitor.silence_alert("b", Rule::Down, 3600));
+    while monitor.stats("b").unwrap().health.status != HealthStatus::Healthy
+        || !monitor.active_alerts().is_empty()
+    {
+        assert!(Instant::now() < deadline, "never came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let said: Vec<What> = monitor.events("b").into_iter().map(|e| e.what).collect();
+    monitor.shutdown().await;
+
+    let kinds: Vec<&str> = said
+        .iter()
+        .map(|what| match what {
+            What::Health { to, .. } => match to {
+                HealthStatus::Down => "down",
+                HealthStatus::Healthy => "healthy",
+                _ => "health",
+            },
+            What::AlertRaised { .. } => "raised",
+            What::AlertAcknowledged { .. } => "acknowledged",
+            What::AlertSilenced { .. } => "silenced",
+            What::AlertCleared { .. } => "cleared",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "healthy",
+            "down",
+            "raised",
+            "acknowledged",
+            "silenced",
+            "healthy",
+            "cleared"
+        ]
+    );
+    let What::Health {
+        from,
+        duration_secs,
+        reason,
+        ..
+    } = &said[5]
+    else {
+        unreachable!()
+    };
+    assert_eq!(*from, HealthStatus::Down);
+    assert!(duration_secs.is_some());
+    assert_eq!(reason.as_deref(), Some("timed out after 10 s"));
+    assert!(matches!(
+        said[6],
+        What::AlertCleared {
+            rule: Rule::Down,
+            how: AlertClosing::Recovered,
+            ..
+        }
+    ));
+
+    // Written: a new engine (and a command without one) reads the same timeline.
+    let again = Monitor::start(store.clone(), Arc::new(Probe(prober)), config());
+    let read: Vec<What> = again.events("b").into_iter().map(|e| e.what).collect();
+    again.shutdown().await;
+    assert_eq!(read, said);
+    let api = ipfs_kit_tui::api::Api::new(store);
+    let from_file: Vec<What> = api
+        .events("b", Default::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.what)
+        .collect();
+    assert_eq!(from_file, said);
+}

@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod home;
 pub mod incidents;
 pub mod messages;
+pub mod timeline;
 
 pub use alerts::{AlertBoard, GroupKey};
 pub use backends::{BackendTable, Change, FigureColumn, FigureGroup, Row, SortColumn};
@@ -26,3 +27,4 @@ pub use fleet::FleetStatus;
 pub use home::HomeStatus;
 pub use incidents::IncidentList;
 pub use messages::{Level, Message, MessageLog, MESSAGE_LIMIT};
+pub use timeline::TimelineView;

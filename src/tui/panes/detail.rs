@@ -141,6 +141,28 @@ fn draw_detail(
             inner.width,
         ));
     }
+    // The timeline below the text, in the rows the text leaves, less one chart's when there
+    // are charts to draw (the charts take what is left).
+    if app.fleet.is_none() {
+        let chart_rows = if figures.is_empty() {
+            0
+        } else {
+            usize::from(chart::MIN_HEIGHT)
+        };
+        let left = usize::from(inner.height)
+            .saturating_sub(lines.len())
+            .saturating_sub(chart_rows);
+        let rows = super::timeline::rows_wanted(full).min(left);
+        if rows >= 2 {
+            lines.extend(super::timeline::timeline_lines(
+                app,
+                &stats.id,
+                theme,
+                inner.width,
+                rows,
+            ));
+        }
+    }
     let text_height = (lines.len() as u16).min(inner.height);
     let [text_area, charts_area] =
         Layout::vertical([Constraint::Length(text_height), Constraint::Min(0)]).areas(inner);
@@ -609,7 +631,14 @@ mod tests {
             width: 120,
             height: 40,
         });
-        assert_eq!(cmds, [read("garage-media", ChartRange::Hour1)]);
+        assert_eq!(
+            cmds,
+            [
+                read("garage-media", ChartRange::Hour1),
+                Cmd::LoadEvents("garage-media".into())
+            ],
+            "the charts' history and the timeline"
+        );
         assert!(
             app.update(Msg::Tick(NOW + 1)).is_empty(),
             "one read at a time"
@@ -693,6 +722,161 @@ mod tests {
                 assert_eq!(blank, 0, "{w}x{h} lite {lite}:\n{text}");
             }
         }
+    }
+
+    /// A morning of `garage-media`: an outage with its alert and a failed test, an edit, an
+    /// inventory, and a kind a newer version wrote.
+    fn garage_timeline() -> Vec<crate::monitor::timeline::TimelineEvent> {
+        use crate::monitor::alerts::Rule;
+        use crate::monitor::timeline::{AlertClosing, Origin, TimelineEvent, What};
+        use crate::probe::ErrorClass;
+        let at = |ago: i64| ts(-ago);
+        let event = |ago: i64, what: What| TimelineEvent {
+            at: at(ago),
+            what,
+            raw: None,
+        };
+        let refused = "connection refused by 10.0.0.5:3900";
+        let mut events = vec![
+            event(
+                3 * 3600,
+                What::Health {
+                    from: HealthStatus::Healthy,
+                    to: HealthStatus::Down,
+                    from_since: Some(at(30 * 3600)),
+                    duration_secs: Some(27 * 3600),
+                    reason: None,
+                    message: Some(refused.into()),
+                },
+            ),
+            event(
+                3 * 3600 - 15,
+                What::AlertRaised {
+                    rule: Rule::Down,
+                    message: "down for 3 polls".into(),
+                },
+            ),
+            event(
+                3 * 3600 - 60,
+                What::Test {
+                    ok: false,
+                    origin: Origin::Console,
+                    write: false,
+                    elapsed_ms: 3.2,
+                    step: Some("reachable: HeadBucket".into()),
+                    class: Some(ErrorClass::Refused),
+                    error: Some(refused.into()),
+                },
+            ),
+            event(
+                3 * 3600 - 240,
+                What::Health {
+                    from: HealthStatus::Down,
+                    to: HealthStatus::Healthy,
+                    from_since: Some(at(3 * 3600)),
+                    duration_secs: Some(240),
+                    reason: Some(refused.into()),
+                    message: None,
+                },
+            ),
+            event(
+                3 * 3600 - 245,
+                What::AlertCleared {
+                    rule: Rule::Down,
+                    how: AlertClosing::Recovered,
+                    raised_at: at(3 * 3600 - 15),
+                },
+            ),
+            event(
+                3600,
+                What::Edited {
+                    origin: Origin::Cli,
+                    fields: vec!["quota_bytes".into()],
+                    updated: None,
+                },
+            ),
+            event(
+                1200,
+                What::Inventory {
+                    state: crate::stats::InventoryState::Complete,
+                    objects: Some(1_520),
+                    bytes: Some(700 * MIB),
+                    elapsed_ms: Some(2_400.0),
+                    error: None,
+                },
+            ),
+        ];
+        let newer = serde_json::json!({"at": at(60), "kind": "snapshot_taken", "name": "nightly"});
+        events.push(TimelineEvent::decode_line(&newer.to_string()).unwrap());
+        events
+    }
+
+    fn app_with_timeline(width: u16, height: u16) -> App {
+        let mut app = app(width, height, false);
+        app.update(Msg::Events {
+            id: "garage-media".into(),
+            events: garage_timeline(),
+        });
+        app
+    }
+
+    #[test]
+    fn the_timeline_shows_the_newest_events_below_the_text() {
+        for (w, h) in SIZES {
+            let app = app_with_timeline(w, h);
+            insta::assert_snapshot!(
+                format!("list_detail_timeline_{w}x{h}"),
+                screen(&app, false).backend()
+            );
+            let mut app = app_with_timeline(w, h);
+            key(&mut app, KeyCode::Enter);
+            insta::assert_snapshot!(
+                format!("full_detail_timeline_{w}x{h}"),
+                screen(&app, false).backend()
+            );
+        }
+    }
+
+    #[test]
+    fn the_focused_detail_scrolls_its_timeline_back_and_new_events_arrive_live() {
+        use crate::monitor::timeline::{TimelineEvent, What};
+        let mut app = app_with_timeline(120, 40);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Tab);
+        assert_eq!(app.focus, Pane::Detail);
+        let text = lines(&screen(&app, false)).join("\n");
+        assert!(text.contains("8 events"), "{text}");
+        assert!(
+            text.contains("down 09:00 → 09:04, 4m, connection refused"),
+            "{text}"
+        );
+        assert!(
+            text.contains("snapshot_taken {\"name\":\"nightly\"}"),
+            "{text}"
+        );
+        key(&mut app, KeyCode::Up);
+        key(&mut app, KeyCode::Up);
+        let text = lines(&screen(&app, false)).join("\n");
+        assert!(text.contains("2 newer below"), "{text}");
+        assert!(!text.contains("nightly"), "scrolled back past it: {text}");
+        key(&mut app, KeyCode::Char('G'));
+        app.update(Msg::TimelineEvent {
+            id: "garage-media".into(),
+            event: Box::new(TimelineEvent {
+                at: ts(0),
+                what: What::AlertAcknowledged {
+                    rule: crate::monitor::alerts::Rule::Down,
+                },
+                raw: None,
+            }),
+        });
+        let text = lines(&screen(&app, false)).join("\n");
+        assert!(
+            text.contains("9 events") && text.contains("alert down acknowledged"),
+            "{text}"
+        );
+        let ascii = lines(&screen(&app, true));
+        assert!(ascii.iter().all(|l| l.is_ascii()), "{ascii:#?}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod list;
 pub mod messages;
 mod nodes;
 pub mod summary;
+mod timeline;
 
 /// A percentage as the list and the detail show it; unknown stays unknown.
 pub fn percent_text(p: Option<f64>) -> String {
