@@ -181,6 +181,24 @@ impl Shared {
                 continue;
             }
             self.store.log("INFO", &event.describe());
+            // The backend's timeline says each start (a change of its end as a new start) and
+            // each end, and how it ended.
+            use super::timeline::{MaintenanceEnd, What};
+            let what = match event.change {
+                MaintenanceChange::Started | MaintenanceChange::Changed => {
+                    What::MaintenanceStarted {
+                        until: crate::store::timestamp::format(event.window.until),
+                        reason: event.window.reason.clone(),
+                    }
+                }
+                MaintenanceChange::Ended => What::MaintenanceEnded {
+                    how: MaintenanceEnd::EndedEarly,
+                },
+                MaintenanceChange::Expired => What::MaintenanceEnded {
+                    how: MaintenanceEnd::Expired,
+                },
+            };
+            self.record_event(&event.backend, what, true);
             let _ = self.events.send(Event::Maintenance(event));
         }
     }

@@ -97,6 +97,12 @@ impl Shared {
         let ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0;
         let jitter = self.jitter_unit() * 2.0 - 1.0;
         let mut state = lock(&self.state);
+        // A poll made in a maintenance window is kept for the charts but counts as no poll:
+        // planned work is neither uptime nor downtime.
+        let in_maintenance = state
+            .maintenance
+            .get(id)
+            .is_some_and(|window| !window.is_over(chrono::Utc::now()));
         let Some(entry) = state.entries.get_mut(id) else {
             return interval;
         };
@@ -131,6 +137,11 @@ impl Shared {
                 at,
                 ..Point::default()
             }
+        };
+        let point = if in_maintenance {
+            point.uncounted()
+        } else {
+            point
         };
         entry.history.push(point);
         entry.availability.observe(&point, false);

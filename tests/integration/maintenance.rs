@@ -221,6 +221,41 @@ async fn maintenance_holds_a_down_alert_and_its_hook_then_raises_it_once_when_ti
     // The next poll, still down: nothing raised again.
     poll_once(&monitor).await;
     assert_eq!(raised(&mut events), []);
+    // The window's polls count as none: one answered before it, one failed after it (not the
+    // five failed within it, which would make 1 of 7).
+    // (The poll counter moves as a poll is taken in; its point lands a moment later.)
+    until("the last poll's point", Duration::from_secs(10), || {
+        monitor.history(ID, 20).len() == 7
+    })
+    .await;
+    let up = monitor
+        .stats(ID)
+        .unwrap()
+        .availability
+        .unwrap()
+        .up_24h
+        .unwrap();
+    assert!((up - 50.0).abs() < 0.01, "{up}");
+    // The timeline says the window: started, changed (a new end), ended by its time.
+    use ipfs_kit_tui::monitor::timeline::{MaintenanceEnd, What};
+    let said: Vec<String> = monitor
+        .events(ID)
+        .into_iter()
+        .filter_map(|e| match e.what {
+            What::MaintenanceStarted { reason, .. } => Some(format!("started {reason:?}")),
+            What::MaintenanceEnded { how } => Some(format!("ended {how:?}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "started Some(\"disk swap\")",
+            "started Some(\"disk swap\")",
+            &format!("ended {:?}", MaintenanceEnd::Expired)
+        ],
+        "{said:?}"
+    );
     monitor.shutdown().await;
     let delivered = bodies(&receiver);
     assert_eq!(delivered.len(), 1, "{delivered:?}");
