@@ -4,7 +4,12 @@
 # with 24 h charts), alerts.png, theme.png (the high-contrast theme), and at 120x40 detail.png,
 # down.png, add-form.png, help.png; edges.png and log.png (160x45: a directory whose tmpfs is
 # full, the home's own tmpfs full, and the log view; mounting needs root); and fleet.png, the fleet view (200x50) over a real
-# Prometheus scraping three exporters, one of them stopped. Installs what it needs with apt.
+# Prometheus scraping three exporters, one of them stopped; forecast.png and outage.png (160x45,
+# issue 21): a directory on a tmpfs written at a steady 1 MiB/s, full screen with its forecast
+# and the projection on its chart, and a directory taken away for 30 s and put back, full screen
+# with its availability, incident and timeline. Installs what it needs with apt.
+#
+# `scripts/screenshots.sh time` takes only forecast.png and outage.png (about 3 minutes).
 #
 # The backends are real processes: two directories, and examples/fixture_backends.rs posing as an
 # IPFS node, a Cluster, an S3 bucket with Garage's admin API, a Hugging Face repo, a Lotus node
@@ -14,6 +19,7 @@
 # starts, so that the charts have a day to draw; the last minutes are the console's own polls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+only=${1:-all}
 need=()
 for tool in Xvfb:xvfb xterm:xterm xdotool:xdotool import:imagemagick; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
@@ -29,9 +35,10 @@ cleanup() {
   # The consoles first: one still flushing its stats would refill the home as it is removed.
   pkill -f -- "--home $home" 2>/dev/null || true
   pkill -f -- "--home $work/host-" 2>/dev/null || true
-  pkill -f -- "--home $work/edges" 2>/dev/null || true; sleep 0.5
-  umount -l "$work/edges" "$work/full" 2>/dev/null || true
-  kill "${xvfb:-}" "${fixture:-}" "${prom:-}" 2>/dev/null || true; rm -rf "$work"
+  pkill -f -- "--home $work/edges" 2>/dev/null || true
+  pkill -f -- "--home $work/time" 2>/dev/null || true; sleep 0.5
+  umount -l "$work/edges" "$work/full" "$work/time/uploads" 2>/dev/null || true
+  kill "${xvfb:-}" "${fixture:-}" "${prom:-}" "${writer:-}" 2>/dev/null || true; rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -103,6 +110,7 @@ key() { xdotool key --window "$win" "$@"; }
 # fails with BadWindow), which is no failure of the shot.
 quit() { xdotool key --window "$win" q 2>/dev/null || true; sleep 1; }
 
+if [ "$only" = all ]; then
 term 200x50 ipfs-kit-tui-wide --refresh 2
 # Let a few polls and the first inventories land.
 sleep 10
@@ -179,3 +187,43 @@ sleep 8
 key j; key j; shot fleet 1
 quit
 kill "$exporter_a" "$exporter_b" 2>/dev/null || true
+fi
+
+# Time on the operator's side: a filling directory and an outage, in a home of their own.
+time_home=$work/time/home
+mkdir -p "$work/time/uploads" "$work/time/nas"
+mount -t tmpfs -o size=256m tmpfs "$work/time/uploads"
+head -c 20000000 /dev/urandom > "$work/time/nas/photos.tar"
+"$bin" --home "$time_home" backend add uploads --type local --set "path=$work/time/uploads" \
+  --set poll_interval=2 >/dev/null
+"$bin" --home "$time_home" backend add nas --type local --set "path=$work/time/nas" \
+  --set poll_interval=1 >/dev/null
+saved_home=$home; home=$time_home
+term 160x45 ipfs-kit-tui-time --refresh 2
+# 1 MiB a second into the 256 MiB tmpfs, paced by the clock, for as long as it takes.
+python3 - "$work/time/uploads/ingest.bin" <<'PY' &
+import sys, time
+start, chunk = time.time(), b"\0" * 262144
+with open(sys.argv[1], "wb", buffering=0) as f:
+    for i in range(4 * 250):
+        time.sleep(max(0.0, start + i * 0.25 - time.time()))
+        try:
+            f.write(chunk)
+        except OSError:
+            break
+PY
+writer=$!
+sleep 5
+mv "$work/time/nas" "$work/time/nas.away"
+sleep 30
+mv "$work/time/nas.away" "$work/time/nas"
+# A minute and a half of growth: the forecast trusts a line over 60 s that reaches the limit
+# within ten times its span.
+sleep 60
+key g; key j; key Return; key bracketleft; shot forecast 2
+key Escape; sleep 0.3; key g; key Return; shot outage 2
+key Escape; sleep 0.3; quit
+kill "$writer" 2>/dev/null || true
+pkill -f -- "--home $time_home" 2>/dev/null || true; sleep 0.5
+umount -l "$work/time/uploads" 2>/dev/null || true
+home=$saved_home

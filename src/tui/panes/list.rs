@@ -282,6 +282,17 @@ pub fn full_width(wanted: &[ListColumn], rows: &[Row], any_marked: bool) -> u16 
         + SPACING * (shown.len().saturating_sub(1) as u16)
 }
 
+/// The columns shown once the id has its natural width, in order, as the width allows.
+const EXTRAS: [ListColumn; 7] = [
+    ListColumn::FullIn,
+    ListColumn::UsedBytes,
+    ListColumn::Available,
+    ListColumn::Objects,
+    ListColumn::Checked,
+    ListColumn::Trend,
+    ListColumn::Message,
+];
+
 /// The columns that fit `width` (the list's inner width), left to right, with their widths.
 /// The health and the id always; then, as the width allows, the fuller of used and quota, the
 /// response time, used and quota apart, the kind (so narrowing drops the kind first), and the
@@ -379,15 +390,7 @@ pub fn plan_columns(
             .clamp(id_min.min(8), id_natural)
     };
     if id == id_natural {
-        for extra in [
-            ListColumn::FullIn,
-            ListColumn::UsedBytes,
-            ListColumn::Available,
-            ListColumn::Objects,
-            ListColumn::Checked,
-            ListColumn::Trend,
-            ListColumn::Message,
-        ] {
+        for extra in EXTRAS {
             if wants(extra) && widths.has(extra) {
                 shown.push(Shown::Column(extra));
                 if !fits(&shown, id) {
@@ -397,16 +400,9 @@ pub fn plan_columns(
         }
         // Availability in the room left over, before the trend and the message: the day's, then
         // the month's beside it once every other column fits.
-        let all_shown = [
-            ListColumn::UsedBytes,
-            ListColumn::Available,
-            ListColumn::Objects,
-            ListColumn::Checked,
-            ListColumn::Trend,
-            ListColumn::Message,
-        ]
-        .into_iter()
-        .all(|c| !wants(c) || shown.contains(&Shown::Column(c)));
+        let all_shown = EXTRAS
+            .into_iter()
+            .all(|c| !wants(c) || !widths.has(c) || shown.contains(&Shown::Column(c)));
         if wants(ListColumn::Up24h) {
             let at = shown
                 .iter()
