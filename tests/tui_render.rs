@@ -97,7 +97,7 @@ fn rows() -> Vec<Row> {
     ));
     garage.alerts.push(ipfs_kit_tui::stats::AlertBrief {
         rule: "filling".into(),
-        message: "filling: full in ~29m at +686.65 MiB/h against quota 1 GiB (alert under 24h)"
+        message: "filling: full in ~29m at +11.4 MiB/min against quota 1 GiB (alert under 24h)"
             .into(),
         since: ts(-60),
     });

@@ -432,11 +432,11 @@ fn filling_alert(facts: &Facts<'_>, active: bool) -> Option<Option<String>> {
             if threshold == 0 || left > bound {
                 return Some(None);
             }
-            let rate = forecast.rate_bytes_per_sec.unwrap_or(0.0).max(0.0) as u64;
+            let rate = forecast.rate_bytes_per_sec.unwrap_or(0.0);
             Some(Some(format!(
-                "filling: full in ~{} at +{}/h against {} {} (alert under {}h)",
+                "filling: full in ~{} at {} against {} {} (alert under {}h)",
                 crate::stats::forecast::time_to_full_label(full_at, facts.now_unix),
-                crate::text::bytes(rate.saturating_mul(3_600)),
+                crate::stats::forecast::rate_words(rate, Some(left)),
                 forecast.limit_source.as_str(),
                 crate::text::bytes(forecast.limit_bytes),
                 threshold / 3_600

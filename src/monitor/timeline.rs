@@ -380,7 +380,16 @@ pub fn describe(event: &TimelineEvent) -> String {
             phrase
         }
         What::AlertRaised { rule, message } => {
-            format!("alert raised: {}: {}", rule.as_str(), clean(message))
+            // Most messages begin with their rule (`down: …`, `full: …`): not said twice.
+            let message = clean(message);
+            let rule = rule.as_str();
+            match message
+                .strip_prefix(rule)
+                .and_then(|m| m.strip_prefix(": "))
+            {
+                Some(rest) => format!("alert raised: {rule}: {rest}"),
+                None => format!("alert raised: {rule}: {message}"),
+            }
         }
         What::AlertCleared { rule, how, .. } => {
             let how = match how {
@@ -520,6 +529,24 @@ pub fn secs_between(from: &str, to: &str) -> Option<u64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_alert_whose_message_begins_with_its_rule_says_the_rule_once() {
+        let raised = |message: &str| {
+            describe(&TimelineEvent::now(What::AlertRaised {
+                rule: Rule::Filling,
+                message: message.into(),
+            }))
+        };
+        assert_eq!(
+            raised("filling: full in ~2m at +59.8 MiB/min"),
+            "alert raised: filling: full in ~2m at +59.8 MiB/min"
+        );
+        assert_eq!(
+            raised("capacity 91.0% used"),
+            "alert raised: filling: capacity 91.0% used"
+        );
+    }
 
     #[test]
     fn a_health_transition_is_one_line_with_its_duration_and_reason_and_reads_back() {

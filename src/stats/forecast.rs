@@ -266,6 +266,21 @@ impl LimitSource {
     }
 }
 
+/// A growth rate in the unit that reads best for the time it takes to fill: per day when
+/// that is days away, per hour when hours, per minute when minutes.
+pub fn rate_words(rate: f64, secs_to_full: Option<u64>) -> String {
+    let sign = if rate < 0.0 { "−" } else { "+" };
+    let per_sec = rate.abs();
+    let (factor, unit) = match secs_to_full {
+        Some(s) if s < 3_600 => (60.0, "min"),
+        Some(s) if s < 2 * 86_400 => (3_600.0, "h"),
+        _ => (86_400.0, "day"),
+    };
+    let options = humansize::FormatSizeOptions::from(humansize::BINARY).decimal_places(1);
+    let amount = humansize::format_size((per_sec * factor).round() as u64, options);
+    format!("{sign}{amount}/{unit}")
+}
+
 /// The time to full as the list shows it: `45m`, `3h`, `9d`, `>1y`; at or past full, `now`.
 pub fn time_to_full_label(full_at: u64, now: u64) -> String {
     let secs = full_at.saturating_sub(now);

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 
 use super::facts::{fact, flow};
-use crate::stats::forecast::{ForecastReport, OutlookKind};
+use crate::stats::forecast::{rate_words, ForecastReport, OutlookKind};
 use crate::text::bytes;
 use crate::tui::model::Row;
 use crate::tui::theme::Theme;
@@ -30,21 +30,6 @@ fn span_short(secs: u64) -> String {
         s if s >= 3_600 => format!("{} h", (s + 1_800) / 3_600),
         s => format!("{} min", s.div_ceil(60).max(1)),
     }
-}
-
-/// A growth rate in the unit that reads best for the time it takes to fill: per day when
-/// that is days away, per hour when hours, per minute when minutes.
-pub fn rate_words(rate: f64, secs_to_full: Option<u64>) -> String {
-    let sign = if rate < 0.0 { "−" } else { "+" };
-    let per_sec = rate.abs();
-    let (factor, unit) = match secs_to_full {
-        Some(s) if s < 3_600 => (60.0, "min"),
-        Some(s) if s < 2 * 86_400 => (3_600.0, "h"),
-        _ => (86_400.0, "day"),
-    };
-    let options = humansize::FormatSizeOptions::from(humansize::BINARY).decimal_places(1);
-    let amount = humansize::format_size((per_sec * factor).round() as u64, options);
-    format!("{sign}{amount}/{unit}")
 }
 
 /// The local clock time of `at` as the detail says it: "Dec 16 14:00".
