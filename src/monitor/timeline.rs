@@ -380,15 +380,17 @@ pub fn describe(event: &TimelineEvent) -> String {
             phrase
         }
         What::AlertRaised { rule, message } => {
-            // Most messages begin with their rule (`down: …`, `full: …`): not said twice.
+            // Most messages begin with their rule (`down: …`, `capacity 90.5% used…`,
+            // `credentials rejected…`): the rule is not said twice.
             let message = clean(message);
             let rule = rule.as_str();
-            match message
+            let named = message
                 .strip_prefix(rule)
-                .and_then(|m| m.strip_prefix(": "))
-            {
-                Some(rest) => format!("alert raised: {rule}: {rest}"),
-                None => format!("alert raised: {rule}: {message}"),
+                .is_some_and(|rest| rest.starts_with(':') || rest.starts_with(' '));
+            if named {
+                format!("alert raised: {message}")
+            } else {
+                format!("alert raised: {rule}: {message}")
             }
         }
         What::AlertCleared { rule, how, .. } => {
@@ -543,9 +545,14 @@ mod tests {
             "alert raised: filling: full in ~2m at +59.8 MiB/min"
         );
         assert_eq!(
-            raised("capacity 91.0% used"),
-            "alert raised: filling: capacity 91.0% used"
+            raised("the projection is near"),
+            "alert raised: filling: the projection is near"
         );
+        let capacity = describe(&TimelineEvent::now(What::AlertRaised {
+            rule: Rule::Capacity,
+            message: "capacity 90.5% used: 12 MiB free".into(),
+        }));
+        assert_eq!(capacity, "alert raised: capacity 90.5% used: 12 MiB free");
     }
 
     #[test]
