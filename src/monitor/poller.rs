@@ -18,6 +18,10 @@ use crate::probe::ProbeError;
 use crate::stats::{HealthStatus, Measurement};
 use crate::store::{timestamp, Settings};
 
+/// Polls kept for the replay at most while a backend's history file is read (hours of 1 s
+/// polls: the read takes seconds).
+const UNSEEDED_MAX: usize = 10_000;
+
 impl Shared {
     pub(super) fn spawn_poller(
         self: &Arc<Self>,
@@ -144,6 +148,12 @@ impl Shared {
             point
         };
         entry.history.push(point);
+        // While the history file is still being read, its polls wait to be replayed onto it.
+        if let Some(meanwhile) = &mut entry.unseeded {
+            if meanwhile.len() < UNSEEDED_MAX {
+                meanwhile.push(point);
+            }
+        }
         entry.availability.observe(&point, false);
         entry.stats.availability = availability_summary(&entry.availability, at);
         // As the series keeps it (a point older than the last one is taken as happening now).

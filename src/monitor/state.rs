@@ -28,6 +28,9 @@ pub(super) struct Entry {
     pub(super) history: Series,
     /// The used bytes kept to forecast when each limit is reached.
     pub(super) trails: super::trail::Trails,
+    /// Until the whole history file has been read in the background (`Shared::seed`), the
+    /// points of the polls made meanwhile, to replay onto what it says.
+    pub(super) unseeded: Option<Vec<Point>>,
     /// Lines in the history file since it was last rewritten (to know when to compact).
     pub(super) history_lines: usize,
     /// This engine's polls of the backend: by result, and how long they took.
@@ -228,10 +231,26 @@ pub(super) fn stored_health_since(
 /// How much of a timeline's end is read at start for the last health transition.
 const HEALTH_TAIL_BYTES: u64 = 32 * 1024;
 
-/// What the engine takes from a backend's history file when it starts watching it.
+/// Bytes read from a history file's end for the recent points at start (720 lines with every
+/// figure are under 60 KB).
+const RECENT_TAIL_BYTES: u64 = 96 * 1024;
+
+/// A backend's recent points, read from the end of its history file: a start with 30 days of
+/// history per backend must not wait for every file to be read before its first frame. The
+/// rest is read in the background (`load_history`, `Shared::seed`).
+pub(super) fn recent_history(store: &Store, id: &str) -> Series {
+    let mut series = Series::default();
+    let points = history::decode_text(&store.read_history_tail(id, RECENT_TAIL_BYTES));
+    let skip = points.len().saturating_sub(history::RECENT_POINTS);
+    for point in points.into_iter().skip(skip) {
+        series.push(point);
+    }
+    series
+}
+
+/// What the engine takes from a backend's whole history file, read in the background after
+/// the backend started.
 pub(super) struct LoadedHistory {
-    /// The recent points.
-    pub(super) series: Series,
     /// How many lines the file holds.
     pub(super) lines: usize,
     /// The used bytes the forecast starts from.
@@ -240,28 +259,21 @@ pub(super) struct LoadedHistory {
     pub(super) availability: AvailabilityTally,
 }
 
-/// Reads a backend's history file once for the engine (`history_hours`: where the file's
-/// buckets end; `stats`: the kept figures, which say which used bytes the file holds for the
-/// forecast's trail).
+/// Reads a backend's whole history file once (`history_hours`: where the file's buckets end;
+/// `stats`: the kept figures, which say which used bytes the file holds for the forecast).
 pub(super) fn load_history(
     store: &Store,
     id: &str,
     history_hours: u64,
     stats: &BackendStats,
 ) -> LoadedHistory {
-    let mut series = Series::default();
     let text = store.read_history(id);
     let points = history::decode_text(&text);
     let trails = super::trail::Trails::seeded(&points, stats);
-    let skip = points.len().saturating_sub(history::RECENT_POINTS);
-    for point in points.iter().skip(skip) {
-        series.push(*point);
-    }
     // As kept: lines appended since the last compaction that are now older than
     // `history_hours` are taken as the buckets they will become.
     let kept = history::KeptHistory::new(points, unix_now(), history_hours, 0);
     LoadedHistory {
-        series,
         lines: text.lines().count(),
         trails,
         availability: AvailabilityTally::seeded(&kept.points, kept.fine_from),
@@ -387,7 +399,8 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let (store, _) = Store::open(home.path()).unwrap();
         local(&store, "objs");
-        let LoadedHistory { series, lines, .. } =
+        let series = recent_history(&store, "objs");
+        let LoadedHistory { lines, .. } =
             load_history(&store, "objs", 24, &BackendStats::default());
         assert_eq!((series.len(), lines), (0, 0), "no file yet");
         assert!(read_history_file(&store, "objs").is_empty());
@@ -407,7 +420,8 @@ mod tests {
                 bytes: text.into_bytes(),
             }])
             .unwrap();
-        let LoadedHistory { series, lines, .. } =
+        let series = recent_history(&store, "objs");
+        let LoadedHistory { lines, .. } =
             load_history(&store, "objs", 24, &BackendStats::default());
         assert_eq!(lines, total, "every line counted, to know when to compact");
         assert_eq!(

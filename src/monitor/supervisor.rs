@@ -9,8 +9,8 @@ use tokio::sync::Notify;
 
 use super::alerts::Closed;
 use super::state::{
-    availability_summary, load_history, stored_health_since, stored_stats, target_of, unix_now,
-    Entry,
+    availability_summary, load_history, recent_history, stored_health_since, stored_stats,
+    target_of, unix_now, Entry,
 };
 use super::window::Window;
 use super::writer::WriteOp;
@@ -243,6 +243,7 @@ impl Shared {
             }
         };
         let mut state = lock(&self.state);
+        let mut to_seed = Vec::new();
         state.backends_dir_stamp = dir_stamp;
         state.last_full_scan = Some(tokio::time::Instant::now());
         let mut settings_changed = false;
@@ -345,9 +346,11 @@ impl Shared {
                     if !first {
                         self.change_seen(&id, None, &doc);
                     }
-                    let mut stats = stored_stats(&self.store, &doc);
-                    let loaded = load_history(&self.store, &id, settings.history_hours(), &stats);
-                    stats.availability = availability_summary(&loaded.availability, unix_now());
+                    // The kept stats (with their last availability and forecast) and the
+                    // recent points now; the whole history file in the background.
+                    let stats = stored_stats(&self.store, &doc);
+                    let history = recent_history(&self.store, &id);
+                    to_seed.push(id.clone());
                     // A backend that was down when we stopped is still down until it answers:
                     // its down alert must not clear and rise again over a restart.
                     let failures = if stats.health.status == HealthStatus::Down {
@@ -361,11 +364,12 @@ impl Shared {
                         doc,
                         stamp,
                         window: Window::default(),
-                        history: loaded.series,
-                        history_lines: loaded.lines,
-                        trails: loaded.trails,
+                        history,
+                        history_lines: 0,
+                        trails: Default::default(),
+                        unseeded: Some(Vec::new()),
                         tally: tally::PollTally::default(),
-                        availability: loaded.availability,
+                        availability: Default::default(),
                         failures,
                         task: None,
                         wake: Arc::new(Notify::new()),
@@ -395,9 +399,67 @@ impl Shared {
             }
         }
         drop(state);
+        self.seed_later(to_seed);
         if first {
             self.follow_maintenance();
         }
+    }
+
+    /// Reads the whole history files of backends just started, one after the other on a
+    /// blocking thread (at once where there is no runtime: a test's engine).
+    fn seed_later(self: &Arc<Self>, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let shared = self.clone();
+        let work = move || {
+            for id in ids {
+                shared.seed(&id);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(work)),
+            Err(_) => work(),
+        }
+    }
+
+    /// Seeds a backend's availability, forecast trail and line count from its whole history
+    /// file, replays the polls made while it was read, and announces the figures.
+    fn seed(&self, id: &str) {
+        let (hours, stats) = {
+            let state = lock(&self.state);
+            match state.entries.get(id) {
+                Some(entry) if entry.unseeded.is_some() => {
+                    (state.settings.history_hours(), entry.stats.clone())
+                }
+                _ => return,
+            }
+        };
+        // The file is read and parsed without the lock.
+        let loaded = load_history(&self.store, id, hours, &stats);
+        let mut state = lock(&self.state);
+        let Some(entry) = state.entries.get_mut(id) else {
+            return;
+        };
+        let Some(meanwhile) = entry.unseeded.take() else {
+            return;
+        };
+        let mut availability = loaded.availability;
+        for point in &meanwhile {
+            availability.observe(point, false);
+        }
+        let mut trails = loaded.trails;
+        trails.replay(&meanwhile, &entry.stats);
+        let now = unix_now();
+        entry.availability = availability;
+        entry.trails = trails;
+        entry.history_lines += loaded.lines;
+        entry.stats.availability = availability_summary(&entry.availability, now);
+        entry.stats.forecast = entry.trails.observe(&entry.stats, now);
+        let _ = self.events.send(Event::StatsUpdated {
+            stats: Box::new(entry.stats.clone()),
+            point: None,
+        });
     }
 }
 

@@ -138,27 +138,30 @@ pub(super) struct Trails {
 }
 
 impl Trails {
-    /// Seeded from the history file, for each limit measured by the used bytes the history
-    /// charts (`history_point`: a filesystem's where there is one, else the quota's; a bucket's
-    /// bytes are both).
+    /// Seeded from the history file (see [`Trails::replay`]).
     pub(super) fn seeded(points: &[super::history::Point], stats: &BackendStats) -> Trails {
-        let charted = stats.storage.used.or(stats.quota.used);
         let mut trails = Trails::default();
+        trails.replay(points, stats);
+        trails
+    }
+
+    /// Takes in points of history (the file's at start, then the polls made while it was
+    /// read), for each limit measured by the used bytes the history charts (`history_point`:
+    /// a filesystem's where there is one, else the quota's; a bucket's bytes are both).
+    pub(super) fn replay(&mut self, points: &[super::history::Point], stats: &BackendStats) {
+        let charted = stats.storage.used.or(stats.quota.used);
         for limit in limits(stats, 0) {
             if Some(limit.used) != charted {
                 continue;
             }
-            let mut trail = Trail::default();
+            let trail = self.trail(limit.source);
             for point in points {
                 if let Some(used) = point.used_bytes {
                     trail.push(point.at, used);
                 }
             }
-            if trail.len() > 0 {
-                trails.by_source.push((limit.source, trail));
-            }
         }
-        trails
+        self.by_source.retain(|(_, trail)| trail.len() > 0);
     }
 
     fn trail(&mut self, source: LimitSource) -> &mut Trail {

@@ -22,4 +22,12 @@ impl Store {
             .and_then(|path| std::fs::read_to_string(path).ok())
             .unwrap_or_default()
     }
+
+    /// The last whole lines of a backend's history file within its last `max_bytes`: the
+    /// recent points, without reading 30 days of them.
+    pub fn read_history_tail(&self, id: &str, max_bytes: u64) -> String {
+        self.history_path(id)
+            .map(|path| super::fsio::read_tail(&path, max_bytes))
+            .unwrap_or_default()
+    }
 }

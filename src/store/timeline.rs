@@ -29,26 +29,9 @@ impl Store {
     /// The last whole lines of a backend's timeline within its last `max_bytes` (the engine's
     /// start looks there for the last health transition, without reading the whole file).
     pub fn read_events_tail(&self, id: &str, max_bytes: u64) -> String {
-        use std::io::{Read, Seek, SeekFrom};
-        let Ok(path) = self.events_path(id) else {
-            return String::new();
-        };
-        let Ok(mut file) = std::fs::File::open(path) else {
-            return String::new();
-        };
-        let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let from = length.saturating_sub(max_bytes);
-        let mut bytes = Vec::new();
-        if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
-            return String::new();
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        // A read from the middle starts with the end of a line: skip it.
-        match (from > 0, text.find('\n')) {
-            (true, Some(end)) => text[end + 1..].to_string(),
-            (true, None) => String::new(),
-            (false, _) => text.into_owned(),
-        }
+        self.events_path(id)
+            .map(|path| super::fsio::read_tail(&path, max_bytes))
+            .unwrap_or_default()
     }
 
     /// Appends whole lines to a backend's timeline now, under the metadata lock (a command
