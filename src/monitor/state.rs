@@ -231,18 +231,25 @@ pub(super) fn stored_health_since(
 /// How much of a timeline's end is read at start for the last health transition.
 const HEALTH_TAIL_BYTES: u64 = 32 * 1024;
 
-/// Bytes read from a history file's end for the recent points at start (720 lines with every
-/// figure are under 60 KB).
-const RECENT_TAIL_BYTES: u64 = 96 * 1024;
+/// Bytes read from a history file's end for the recent points at start: 720 lines of the
+/// common kind (time, response, used) fit; a file of wider lines is read further back, up to
+/// `RECENT_TAIL_MAX_BYTES` (720 lines with every figure).
+const RECENT_TAIL_BYTES: u64 = 32 * 1024;
+const RECENT_TAIL_MAX_BYTES: u64 = 96 * 1024;
 
 /// A backend's recent points, read from the end of its history file: a start with 30 days of
 /// history per backend must not wait for every file to be read before its first frame. The
 /// rest is read in the background (`load_history`, `Shared::seed`).
 pub(super) fn recent_history(store: &Store, id: &str) -> Series {
+    let mut text = store.read_history_tail(id, RECENT_TAIL_BYTES);
+    if text.lines().count() < history::RECENT_POINTS && text.len() as u64 >= RECENT_TAIL_BYTES / 2 {
+        text = store.read_history_tail(id, RECENT_TAIL_MAX_BYTES);
+    }
+    // Only the last lines are parsed.
+    let mut lines: Vec<&str> = text.lines().rev().take(history::RECENT_POINTS).collect();
+    lines.reverse();
     let mut series = Series::default();
-    let points = history::decode_text(&store.read_history_tail(id, RECENT_TAIL_BYTES));
-    let skip = points.len().saturating_sub(history::RECENT_POINTS);
-    for point in points.into_iter().skip(skip) {
+    for point in lines.into_iter().filter_map(history::decode_line) {
         series.push(point);
     }
     series

@@ -434,6 +434,28 @@ pub fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The last whole lines of a file within its last `max_bytes` (nothing when it cannot be read):
+/// the end of a history or a timeline without reading the whole file.
+pub(super) fn read_tail(path: &Path, max_bytes: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let from = length.saturating_sub(max_bytes);
+    let mut bytes = Vec::new();
+    if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    // A read from the middle starts with the end of a line: skip it.
+    match (from > 0, text.find('\n')) {
+        (true, Some(end)) => text[end + 1..].to_string(),
+        (true, None) => String::new(),
+        (false, _) => text.into_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,27 +578,5 @@ mod tests {
             err.contains("expected a JSON object, found an array"),
             "{err}"
         );
-    }
-}
-
-/// The last whole lines of a file within its last `max_bytes` (nothing when it cannot be read):
-/// the end of a history or a timeline without reading the whole file.
-pub(super) fn read_tail(path: &Path, max_bytes: u64) -> String {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return String::new();
-    };
-    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let from = length.saturating_sub(max_bytes);
-    let mut bytes = Vec::new();
-    if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
-        return String::new();
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    // A read from the middle starts with the end of a line: skip it.
-    match (from > 0, text.find('\n')) {
-        (true, Some(end)) => text[end + 1..].to_string(),
-        (true, None) => String::new(),
-        (false, _) => text.into_owned(),
     }
 }
