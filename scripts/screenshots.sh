@@ -220,8 +220,9 @@ mv "$work/time/nas.away" "$work/time/nas"
 # A minute and a half of growth: the forecast trusts a line over 60 s that reaches the limit
 # within ten times its span.
 sleep 60
-key g; key j; key Return; key bracketleft; shot forecast 2
-key Escape; sleep 0.3; key g; key Return; shot outage 2
+# By id: local (the home's own filesystem, added on the first run), nas, uploads.
+key G; key Return; key bracketleft; shot forecast 2
+key Escape; sleep 0.3; key g; key j; key Return; shot outage 2
 key Escape; sleep 0.3; quit
 kill "$writer" 2>/dev/null || true
 pkill -f -- "--home $time_home" 2>/dev/null || true; sleep 0.5
