@@ -426,12 +426,14 @@ impl Shared {
     /// Seeds a backend's availability, forecast trail and line count from its whole history
     /// file, replays the polls made while it was read, and announces the figures.
     fn seed(&self, id: &str) {
-        let (hours, stats) = {
+        let (hours, interval, stats) = {
             let state = lock(&self.state);
             match state.entries.get(id) {
-                Some(entry) if entry.unseeded.is_some() => {
-                    (state.settings.history_hours(), entry.stats.clone())
-                }
+                Some(entry) if entry.unseeded.is_some() => (
+                    state.settings.history_hours(),
+                    self.interval(&entry.doc, &state.settings),
+                    entry.stats.clone(),
+                ),
                 _ => return,
             }
         };
@@ -454,6 +456,16 @@ impl Shared {
         entry.availability = availability;
         entry.trails = trails;
         entry.history_lines += loaded.lines;
+        // A file that grew past its bound (the engine was off, or kept more hours before) is
+        // compacted now, as a poll would have asked once it knew the file's length.
+        let bound = super::history::retained_len(interval.as_secs(), hours);
+        if entry.history_lines > 2 * bound + 1000 {
+            entry.history_lines = bound;
+            let _ = self.writes.send(WriteOp::HistoryCompact {
+                id: id.to_string(),
+                hours,
+            });
+        }
         entry.stats.availability = availability_summary(&entry.availability, now);
         entry.stats.forecast = entry.trails.observe(&entry.stats, now);
         let _ = self.events.send(Event::StatsUpdated {
