@@ -75,8 +75,10 @@ impl Trail {
         self.points.len()
     }
 
-    fn to_vec(&self) -> Vec<(u64, u64)> {
-        self.points.iter().copied().collect()
+    /// The points in time order, as one slice (rearranged in place at most once after the
+    /// ring wraps).
+    fn as_slice(&mut self) -> &[(u64, u64)] {
+        self.points.make_contiguous()
     }
 }
 
@@ -186,7 +188,8 @@ impl Trails {
         for limit in limits(stats, now) {
             let trail = self.trail(limit.source);
             trail.push(limit.read_at, limit.used);
-            let outlook = forecast::project(&trail.to_vec(), now, limit.limit, limit.source);
+            // Fitted in place: no copy of the trail per poll.
+            let outlook = forecast::project(trail.as_slice(), now, limit.limit, limit.source);
             best = Some(match best {
                 None => (outlook, limit),
                 Some(current) => pick(current, (outlook, limit)),
@@ -235,7 +238,7 @@ mod tests {
             trail.push(start + t, t);
         }
         assert!(trail.len() <= trail.bound() + RAW_POINTS, "{}", trail.len());
-        let points = trail.to_vec();
+        let points = trail.as_slice().to_vec();
         assert!(points.windows(2).all(|w| w[0].0 < w[1].0));
         let last = points.last().unwrap().0;
         assert!(last + 7 > start + week, "the newest reading is kept");
